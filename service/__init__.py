@@ -1,0 +1,25 @@
+"""Kinerja: performance management for Indonesian civil servants (ASN).
+
+`create_app` is the table of contents of the service: configuration, then each layer
+hooking itself in with its own `init_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from service import db
+from service import health
+from service.config import load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, use_env: bool = True) -> Flask:
+    """Build the Flask app: defaults, then environment, then `config` overrides."""
+    app = Flask(__name__)
+    app.config.from_mapping(load_config(config, use_env=use_env))
+    db.init_app(app)
+    health.init_app(app)
+    return app

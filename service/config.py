@@ -1,0 +1,93 @@
+"""Configuration: defaults, then environment (and `.env`), then explicit overrides.
+
+Nothing here runs at import time: `load_config` is called by the app factory and the CLI,
+so tests and tools can build an app from a plain mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+#: Environment variables the service reads (API.md "Configuration"), and their meaning.
+ENV_KEYS: dict[str, str] = {
+    "KINERJA_HOME": "data directory for the embedded defaults (default ./var)",
+    "DATABASE_URL": "SQLAlchemy URL (default: SQLite file under KINERJA_HOME)",
+    "MLFLOW_TRACKING_URI": "MLflow tracking store (default: SQLite under KINERJA_HOME)",
+    "KINERJA_MODELS_DIR": "exported champion models with checksums (default ./models)",
+    "KINERJA_SECRET_KEY": "signing key for sessions and tokens; required outside demo/test",
+    "KINERJA_ENV": "production (default), demo or test",
+    "KINERJA_LOG_LEVEL": "log level (default INFO)",
+}
+
+DEMO_SECRET_KEY = "kinerja-demo-not-secret"
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class ConfigError(RuntimeError):
+    """Configuration that the service cannot start with; the message says how to fix it."""
+
+
+def defaults() -> dict[str, Any]:
+    """Return the built-in defaults (relative paths resolve against the working directory)."""
+    return {
+        "KINERJA_HOME": "./var",
+        "KINERJA_MODELS_DIR": "./models",
+        "KINERJA_ENV": "production",
+        "KINERJA_LOG_LEVEL": "INFO",
+        "DATABASE_URL": None,
+        "MLFLOW_TRACKING_URI": None,
+        "KINERJA_SECRET_KEY": None,
+        "MODEL_ALIAS": "champion",
+        "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def from_environment(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> dict:
+    """Read the known keys from `.env` (if present) and then the process environment."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    dotenv = Path(".env") if dotenv is None else dotenv
+    if dotenv.is_file():
+        found.update({k: v for k, v in dotenv_values(dotenv).items() if k in ENV_KEYS and v})
+    found.update({k: v for k, v in environ.items() if k in ENV_KEYS and v})
+    return found
+
+
+def finalize(config: dict[str, Any]) -> dict[str, Any]:
+    """Derive the embedded defaults from KINERJA_HOME and check what must be set."""
+    home = Path(config["KINERJA_HOME"]).expanduser().resolve()
+    config["KINERJA_HOME"] = str(home)
+    config["KINERJA_MODELS_DIR"] = str(Path(config["KINERJA_MODELS_DIR"]).expanduser().resolve())
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{home / 'kinerja.db'}"
+    if not config.get("MLFLOW_TRACKING_URI"):
+        config["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
+    mode = config["KINERJA_ENV"]
+    if mode not in {"production", "demo", "test"}:
+        raise ConfigError(f"KINERJA_ENV={mode!r} is not one of production, demo, test")
+    if not config.get("KINERJA_SECRET_KEY"):
+        if mode == "production":
+            raise ConfigError(
+                "KINERJA_SECRET_KEY is not set. Set it to a long random string "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or run with KINERJA_ENV=demo for a local demo."
+            )
+        config["KINERJA_SECRET_KEY"] = DEMO_SECRET_KEY
+    config["SECRET_KEY"] = config["KINERJA_SECRET_KEY"]
+    config["TESTING"] = config.get("TESTING", False) or mode == "test"
+    return config
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, *, use_env: bool = True) -> dict:
+    """Layer defaults, the environment and `overrides` into one finished mapping."""
+    config = defaults()
+    if use_env:
+        config.update(from_environment())
+    config.update(overrides or {})
+    return finalize(config)

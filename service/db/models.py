@@ -1,0 +1,515 @@
+"""Tables for the whole ASN performance domain (domain.md section 2), typed SQLAlchemy 2 models.
+
+Enumerated columns store the API's snake_case values as strings with a CHECK constraint, so
+SQLite and PostgreSQL hold the same text and a bad value never reaches the table. Rows that
+users edit concurrently carry a `version` column used as the ETag and by SQLAlchemy's
+optimistic concurrency check. The seven BerAKHLAK ratings are columns of the evaluation, not
+rows of their own: the set is fixed by regulation and a national data set has tens of millions
+of evaluations.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import BigInteger
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Enum
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import func
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from service.db.base import Base
+from service.domain.entities import BerakhlakValue
+from service.domain.entities import CompetencyGroup
+from service.domain.entities import EmploymentStatus
+from service.domain.entities import EnrolmentStatus
+from service.domain.entities import EvaluationKind
+from service.domain.entities import FeedbackTarget
+from service.domain.entities import Gender
+from service.domain.entities import IndicatorAspect
+from service.domain.entities import OrganisationGrade
+from service.domain.entities import PeriodKind
+from service.domain.entities import PositionKind
+from service.domain.entities import Predikat
+from service.domain.entities import PredikatSource
+from service.domain.entities import Rating
+from service.domain.entities import RhkKind
+from service.domain.entities import Role
+from service.domain.entities import SkpApproach
+from service.domain.entities import SkpModel
+from service.domain.entities import SkpStatus
+from service.domain.entities import TrainingMode
+
+# Integer on SQLite (so the primary key is the rowid alias), BIGINT on PostgreSQL.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def enum_column(enum: type[StrEnum], *, check_name: str | None = None, **kwargs: Any) -> Any:
+    """Return a mapped column storing `enum` values as strings with a named CHECK constraint.
+
+    `check_name` must be given when a table has two columns of the same enum, because
+    PostgreSQL needs constraint names unique per table.
+    """
+    kind = Enum(
+        enum,
+        name=check_name or enum.__name__.lower(),
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+    return mapped_column(kind, **kwargs)
+
+
+def created_at_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# --- organisation ---------------------------------------------------------------------------
+
+
+class Unit(Base):
+    """Organisation unit (unit organisasi); units form a tree through parent_id."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    region: Mapped[str | None] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Period(Base):
+    """An evaluation period: a year, a quarter or a month (API.md period codes)."""
+
+    __tablename__ = "periods"
+
+    code: Mapped[str] = mapped_column(String(7), primary_key=True)
+    kind: Mapped[PeriodKind] = enum_column(PeriodKind)
+    year: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (CheckConstraint("starts_on <= ends_on", name="period_dates_ordered"),)
+
+
+class UnitGrade(Base):
+    """Organisation predikat of a unit for a period (SE 3/2023 stage 1)."""
+
+    __tablename__ = "unit_grades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    period: Mapped[str] = mapped_column(ForeignKey("periods.code"))
+    grade: Mapped[OrganisationGrade] = enum_column(OrganisationGrade)
+    basis: Mapped[str | None] = mapped_column(Text)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("unit_id", "period"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Position(Base):
+    """Position (jabatan) with its kind and an optional tier (jenjang)."""
+
+    __tablename__ = "positions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[PositionKind] = enum_column(PositionKind)
+    level: Mapped[str | None] = mapped_column(String(40))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Competency(Base):
+    """Competency dictionary entry (PermenPANRB 38/2017), keyed by its code."""
+
+    __tablename__ = "competencies"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    group: Mapped[CompetencyGroup] = enum_column(CompetencyGroup)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+
+
+class CompetencyLevelDescriptor(Base):
+    """What a level 1..5 of one competency looks like (behaviour indicators)."""
+
+    __tablename__ = "competency_levels"
+
+    competency_code: Mapped[str] = mapped_column(ForeignKey("competencies.code"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
+
+
+class CompetencyStandard(Base):
+    """Required level of one competency for a position (standar kompetensi jabatan)."""
+
+    __tablename__ = "competency_standards"
+
+    position_id: Mapped[int] = mapped_column(ForeignKey("positions.id"), primary_key=True)
+    competency_code: Mapped[str] = mapped_column(ForeignKey("competencies.code"), primary_key=True)
+    required_level: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("required_level BETWEEN 1 AND 5", name="required_range"),)
+
+
+class Employee(Base):
+    """An ASN employee: the data subject of nearly everything else."""
+
+    __tablename__ = "employees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    gender: Mapped[Gender | None] = enum_column(Gender, nullable=True)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    hire_date: Mapped[date | None] = mapped_column(Date)
+    grade: Mapped[str | None] = mapped_column(String(8))
+    employment_status: Mapped[EmploymentStatus] = enum_column(
+        EmploymentStatus, default=EmploymentStatus.PNS, server_default=EmploymentStatus.PNS.value
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    position_id: Mapped[int] = mapped_column(ForeignKey("positions.id"), index=True)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (CheckConstraint("length(nip) = 18", name="nip_length"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+# --- performance plan and evaluation ---------------------------------------------------------
+
+
+class Skp(Base):
+    """Performance plan (Sasaran Kinerja Pegawai) of one employee, year and position."""
+
+    __tablename__ = "skps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    position_id: Mapped[int] = mapped_column(ForeignKey("positions.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    model: Mapped[SkpModel] = enum_column(SkpModel)
+    approach: Mapped[SkpApproach] = enum_column(SkpApproach)
+    rater_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    status: Mapped[SkpStatus] = enum_column(
+        SkpStatus, default=SkpStatus.DRAFT, server_default=SkpStatus.DRAFT.value
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("employee_id", "year", "position_id"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Rhk(Base):
+    """Planned work result (Rencana Hasil Kerja), optionally supporting a superior's RHK."""
+
+    __tablename__ = "rhks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skps.id"), index=True)
+    kind: Mapped[RhkKind] = enum_column(RhkKind)
+    description: Mapped[str] = mapped_column(Text)
+    parent_rhk_id: Mapped[int | None] = mapped_column(ForeignKey("rhks.id"))
+    ordinal: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class Indicator(Base):
+    """Individual performance indicator (IKI) of an RHK; the target is numeric or text."""
+
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rhk_id: Mapped[int] = mapped_column(ForeignKey("rhks.id"), index=True)
+    aspect: Mapped[IndicatorAspect] = enum_column(IndicatorAspect)
+    description: Mapped[str] = mapped_column(Text)
+    target_value: Mapped[float | None] = mapped_column(Float)
+    target_unit: Mapped[str | None] = mapped_column(String(40))
+    target_text: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "target_value IS NOT NULL OR target_text IS NOT NULL", name="target_present"
+        ),
+    )
+
+
+class Realisation(Base):
+    """What was achieved on an indicator in one period (realisasi)."""
+
+    __tablename__ = "realisations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"))
+    period: Mapped[str] = mapped_column(ForeignKey("periods.code"))
+    value: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    recorded_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("indicator_id", "period"),)
+
+
+class Evidence(Base):
+    """A link to evidence (bukti dukung) behind a realisation, with its content hash."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    realisation_id: Mapped[int] = mapped_column(ForeignKey("realisations.id"), index=True)
+    uri: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    uploaded_at: Mapped[datetime] = created_at_column()
+
+
+class FeedbackNote(Base):
+    """Continuous feedback (umpan balik berkelanjutan) on results or behaviour."""
+
+    __tablename__ = "feedback_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    period: Mapped[str] = mapped_column(ForeignKey("periods.code"))
+    target: Mapped[FeedbackTarget] = enum_column(FeedbackTarget)
+    rhk_id: Mapped[int | None] = mapped_column(ForeignKey("rhks.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+BEHAVIOR_COLUMNS: dict[BerakhlakValue, str] = {v: f"behavior_{v.value}" for v in BerakhlakValue}
+
+
+class Evaluation(Base):
+    """Periodic or annual evaluation: the two ratings, the seven values and the predikat."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    period: Mapped[str] = mapped_column(ForeignKey("periods.code"), index=True)
+    kind: Mapped[EvaluationKind] = enum_column(EvaluationKind)
+    work_result_rating: Mapped[Rating] = enum_column(Rating, check_name="work_result_rating")
+    behavior_rating: Mapped[Rating] = enum_column(Rating, check_name="behavior_rating")
+    behavior_berorientasi_pelayanan: Mapped[Rating | None] = enum_column(
+        Rating, check_name="behavior_berorientasi_pelayanan", nullable=True
+    )
+    behavior_akuntabel: Mapped[Rating | None] = enum_column(
+        Rating, check_name="behavior_akuntabel", nullable=True
+    )
+    behavior_kompeten: Mapped[Rating | None] = enum_column(
+        Rating, check_name="behavior_kompeten", nullable=True
+    )
+    behavior_harmonis: Mapped[Rating | None] = enum_column(
+        Rating, check_name="behavior_harmonis", nullable=True
+    )
+    behavior_loyal: Mapped[Rating | None] = enum_column(
+        Rating, check_name="behavior_loyal", nullable=True
+    )
+    behavior_adaptif: Mapped[Rating | None] = enum_column(
+        Rating, check_name="behavior_adaptif", nullable=True
+    )
+    behavior_kolaboratif: Mapped[Rating | None] = enum_column(
+        Rating, check_name="behavior_kolaboratif", nullable=True
+    )
+    predikat: Mapped[Predikat] = enum_column(Predikat)
+    predikat_source: Mapped[PredikatSource] = enum_column(
+        PredikatSource, default=PredikatSource.MATRIX, server_default=PredikatSource.MATRIX.value
+    )
+    rater_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    feedback: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), onupdate=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("employee_id", "period"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+# --- competencies, attendance, development ---------------------------------------------------
+
+
+class CompetencyAssessment(Base):
+    """One assessment event (assessment centre, CAT, supervisor's B.1.9 rating, ...)."""
+
+    __tablename__ = "competency_assessments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(40))
+    assessor: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class AssessmentLevel(Base):
+    """The level found for one competency in one assessment (may be fractional)."""
+
+    __tablename__ = "assessment_levels"
+
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("competency_assessments.id"), primary_key=True
+    )
+    competency_code: Mapped[str] = mapped_column(ForeignKey("competencies.code"), primary_key=True)
+    level: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (CheckConstraint("level >= 1 AND level <= 5", name="level_range"),)
+
+
+class AttendanceMonth(Base):
+    """Monthly attendance summary (presensi) of one employee."""
+
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    month: Mapped[str] = mapped_column(String(7))
+    work_days: Mapped[int] = mapped_column(Integer)
+    present_days: Mapped[int] = mapped_column(Integer)
+    late_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        UniqueConstraint("employee_id", "month"),
+        CheckConstraint(
+            "work_days >= 0 AND present_days >= 0 AND late_days >= 0 "
+            "AND present_days <= work_days AND late_days <= present_days",
+            name="days_consistent",
+        ),
+    )
+
+
+class Training(Base):
+    """Catalogue entry of a development program (program pengembangan kompetensi)."""
+
+    __tablename__ = "trainings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column(String(300))
+    jp: Mapped[float] = mapped_column(Float)
+    mode: Mapped[TrainingMode] = enum_column(TrainingMode)
+    kind: Mapped[str] = mapped_column(String(40))
+    provider: Mapped[str | None] = mapped_column(String(200))
+    position_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_grade: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (CheckConstraint("jp > 0", name="jp_positive"),)
+
+
+class TrainingCompetency(Base):
+    """A competency a program develops, up to a level."""
+
+    __tablename__ = "training_competencies"
+
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id"), primary_key=True)
+    competency_code: Mapped[str] = mapped_column(ForeignKey("competencies.code"), primary_key=True)
+    max_level: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("max_level BETWEEN 1 AND 5", name="max_level_range"),)
+
+
+class Enrolment(Base):
+    """An employee's enrolment in a program; completed ones count toward the yearly JP."""
+
+    __tablename__ = "enrolments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[EnrolmentStatus] = enum_column(EnrolmentStatus)
+    jp_earned: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (CheckConstraint("start_date <= end_date", name="dates_ordered"),)
+
+
+# --- access and accountability ---------------------------------------------------------------
+
+
+class User(Base):
+    """A login; linked to an employee except for technical accounts."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = enum_column(Role)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AuditEntry(Base):
+    """Who touched whose personal data, and when; never the content. Append-only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = created_at_column()
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_username: Mapped[str | None] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    resource: Mapped[str] = mapped_column(String(60))
+    resource_id: Mapped[str | None] = mapped_column(String(60))
+    employee_id: Mapped[int | None] = mapped_column(Integer)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_log_employee_at", "employee_id", "at"),
+        Index("ix_audit_log_actor_at", "actor_user_id", "at"),
+    )
+
+
+def table_names() -> list[str]:
+    """List the product schema's tables (what `upgrade head` must create)."""
+    return sorted(Base.metadata.tables)

@@ -1,0 +1,56 @@
+"""Liveness and readiness probes, outside /api/v1 so load balancers need no token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.db import get_database
+from service.db.migrate import schema_status
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Answer as long as the process serves requests."""
+    return {"status": "ok"}
+
+
+def database_status() -> dict[str, Any]:
+    """Check that the database answers and its schema is at the code's head revision."""
+    engine = get_database().engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        status = schema_status(engine)
+    except SQLAlchemyError as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": status.at_head, "schema": status.current, "head": status.head}
+
+
+def model_status() -> dict[str, Any]:
+    """Report each served model; serving adds a provider in app.extensions["models"]."""
+    provider = current_app.extensions.get("models")
+    if provider is None:
+        return {"ok": True, "models": {}}
+    return provider.status()
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, Any], int]:
+    """Ready when the database is reachable and migrated; models may be in fallback."""
+    database = database_status()
+    models = model_status()
+    ready = database["ok"]
+    body = {"status": "ready" if ready else "not_ready", "database": database, "models": models}
+    return body, 200 if ready else 503
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from service.db.migrate import head_revision
+
+
+def test_healthz_answers(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_reports_schema_at_head(client: FlaskClient) -> None:
+    response = client.get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["database"]["schema"] == head_revision()
+    assert body["status"] == "ready"
+
+
+def test_readyz_not_ready_when_schema_behind(client: FlaskClient, app) -> None:
+    with app.extensions["db"].engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'old'"))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["database"]["ok"] is False
