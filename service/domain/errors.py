@@ -1,0 +1,103 @@
+"""Typed domain exceptions; `api/errors.py` maps each to application/problem+json in one place.
+
+Titles are the HTTP reason phrases (RFC 9110), as RFC 9457 asks when the problem type is
+`about:blank`; `detail` is the human explanation of this occurrence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+from typing import TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One rejected field; `row` is the file row (header = 1) when the input was an import."""
+
+    field: str
+    message: str
+    row: int | None = None
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request; never a server fault."""
+
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Bad Request"
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or self.title
+        super().__init__(self.detail)
+
+
+class BadRequest(DomainError):
+    status = 400
+    title = "Bad Request"
+
+
+class Invalid(DomainError):
+    """Input that is well formed but breaks a rule; carries one FieldError per bad field."""
+
+    status = 422
+    title = "Unprocessable Content"
+
+    def __init__(self, detail: str | None = None, errors: Iterable[FieldError] = ()) -> None:
+        self.errors = list(errors)
+        summary = "; ".join(f"{error.field}: {error.message}" for error in self.errors)
+        super().__init__(detail or summary or None)
+
+    @classmethod
+    def field(cls, name: str, message: str, *, row: int | None = None) -> Invalid:
+        """Build the error for a single bad field."""
+        return cls(errors=[FieldError(name, message, row)])
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not Found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition Failed"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Content Too Large"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    title = "Precondition Required"
+
+
+class ModelUnavailable(DomainError):
+    status = 503
+    title = "Service Unavailable"
+
+
+def as_member(enum_type: type[E], value: object, field: str) -> E:
+    """Return `value` as a member of `enum_type` (member or its string value), else Invalid."""
+    if isinstance(value, str):
+        try:
+            return enum_type(value)
+        except ValueError:
+            pass
+    choices = ", ".join(member.value for member in enum_type)
+    raise Invalid.field(field, f"must be one of {choices}; got {value!r}")
