@@ -5,6 +5,7 @@ Bad arguments get a clear message and a non-zero exit, and write nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -41,8 +42,9 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_database(overrides: dict[str, Any] | None = None) -> Database:
-    """Load configuration (demo mode unless set) and open the configured database."""
-    config = load_config({"KINERJA_ENV": "demo", **(overrides or {})})
+    """Load configuration (demo mode unless KINERJA_ENV is set) and open the database."""
+    mode = {} if os.environ.get("KINERJA_ENV") else {"KINERJA_ENV": "demo"}
+    config = load_config({**mode, **(overrides or {})})
     return make_database(config["DATABASE_URL"])
 
 
@@ -54,14 +56,21 @@ def main() -> None:
 @main.command("init-db")
 @reports_errors
 def init_db() -> None:
-    """Create or migrate the database schema to the latest revision (idempotent)."""
+    """Migrate the schema to the latest revision and load the reference data (idempotent)."""
     from service.db.migrate import schema_status
     from service.db.migrate import upgrade
+    from service.db.reference_data import load_reference_data
 
     database = open_database()
-    upgrade(database.engine)
-    status = schema_status(database.engine)
-    click.echo(f"Database at revision {status.current} ({database.engine.url.render_as_string()})")
+    try:
+        upgrade(database.engine)
+        status = schema_status(database.engine)
+        click.echo(f"Database at revision {status.current} ({database.engine.url})")
+        with session_scope(database) as session:
+            counts = load_reference_data(session)
+        click.echo(counts.describe())
+    finally:
+        database.engine.dispose()
 
 
 @main.command("create-user")
@@ -101,3 +110,28 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
 
 
 # Commands added by later work register below this line.
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(["evaluations"]), default="evaluations")
+@reports_errors
+def import_command(file: str, kind: str) -> None:
+    """Import evaluations from a CSV or XLSX file: every row, or none and the list of problems."""
+    from service.domain.errors import Invalid
+    from service.domain.imports import import_evaluations
+
+    with open(file, "rb") as handle:
+        content = handle.read()
+    database = open_database()
+    try:
+        with session_scope(database) as session:
+            result = import_evaluations(session, content, file)
+    except Invalid as exc:
+        for error in exc.errors:
+            where = "file" if error.row is None else f"row {error.row}"
+            click.echo(f"{where}, {error.field}: {error.message}", err=True)
+        _fail(f"{file}: nothing was imported" if exc.errors else exc.detail)
+    finally:
+        database.engine.dispose()
+    click.echo(f"Imported {result.count} {kind} from {file}")

@@ -1,0 +1,158 @@
+"""The database commands of the `kinerja` console script: init-db and create-user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from click.testing import Result
+from sqlalchemy import Engine
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.auth.passwords import verify_password
+from service.cli import main
+from service.db import make_engine
+from service.db.migrate import head_revision
+from service.db.models import Competency
+from service.db.models import Training
+from service.db.models import User
+from service.domain.entities import Role
+from service.reference import load_competencies
+from service.reference import load_trainings
+from tests.factories import make_employee
+
+PASSWORD = "kopi-tubruk-42-pagi"
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "var" / "cli.db"
+
+
+@pytest.fixture
+def invoke(database_file: Path) -> Iterator[Invoke]:
+    """Run `kinerja ARGS...` against the test's SQLite file."""
+    runner = CliRunner()
+    env = {"DATABASE_URL": f"sqlite:///{database_file}"}
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, list(args), env=env)
+
+    yield run
+
+
+@pytest.fixture
+def engine(database_file: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{database_file}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def initialised(invoke: Invoke, engine: Engine) -> Engine:
+    result = invoke("init-db")
+    assert result.exit_code == 0, result.output
+    return engine
+
+
+def _users(engine: Engine) -> list[User]:
+    with Session(engine) as session:
+        return list(session.scalars(select(User)))
+
+
+def _add_employee(engine: Engine) -> int:
+    with Session(engine) as session, session.begin():
+        return make_employee(session).id
+
+
+def test_init_db_migrates_and_loads_reference_data(invoke: Invoke, engine: Engine) -> None:
+    result = invoke("init-db")
+
+    assert result.exit_code == 0, result.output
+    assert f"Database at revision {head_revision()}" in result.output
+    assert f"competencies {len(load_competencies())} new" in result.output
+    assert f"trainings {len(load_trainings())} new" in result.output
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Competency)) == len(
+            load_competencies()
+        )
+        assert session.scalar(select(func.count()).select_from(Training)) == len(load_trainings())
+
+
+def test_init_db_twice_reports_nothing_new(invoke: Invoke, engine: Engine) -> None:
+    first = invoke("init-db")
+    second = invoke("init-db")
+
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
+    assert "nothing new" not in first.output
+    assert "Reference data up to date: nothing new, nothing updated" in second.output
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Training)) == len(load_trainings())
+
+
+def test_create_user_succeeds(invoke: Invoke, initialised: Engine) -> None:
+    employee_id = _add_employee(initialised)
+
+    result = invoke(
+        "create-user", "--username", "sari.hr", "--password", PASSWORD, "--role", "hr",
+        "--employee-id", str(employee_id),
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "Created user sari.hr" in result.output
+    [user] = _users(initialised)
+    assert (user.username, user.role, user.employee_id) == ("sari.hr", Role.HR, employee_id)
+    assert user.password_hash != PASSWORD
+    assert verify_password(user.password_hash, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "boss"], "role: 'boss' is not one of admin, hr"),
+        (["--password", "short"], "password: must be at least 10 characters"),
+        (["--employee-id", "999"], "employee_id: no employee with id 999"),
+        (["--username", "x"], "username: use 3-80 letters"),
+    ],
+    ids=["bad-role", "short-password", "unknown-employee", "bad-username"],
+)
+def test_create_user_refuses_bad_input(
+    invoke: Invoke,
+    initialised: Engine,
+    args: list[str],
+    message: str,
+) -> None:
+    defaults = {"--username": "admin.satu", "--password": PASSWORD, "--role": "admin"}
+    defaults.update(dict(zip(args[::2], args[1::2], strict=True)))
+
+    result = invoke("create-user", *[part for pair in defaults.items() for part in pair])
+
+    assert result.exit_code == 1
+    assert f"Error: {message}" in result.output
+    assert _users(initialised) == []
+
+
+def test_create_user_refuses_a_duplicate_username(invoke: Invoke, initialised: Engine) -> None:
+    args = ["create-user", "--username", "admin.satu", "--password", PASSWORD, "--role", "admin"]
+    assert invoke(*args).exit_code == 0
+
+    again = invoke(*args[:-1], "data")
+
+    assert again.exit_code == 1
+    assert "username 'admin.satu' is already taken" in again.output
+    assert [(u.username, u.role) for u in _users(initialised)] == [("admin.satu", Role.ADMIN)]
+
+
+def test_create_user_requires_its_options(invoke: Invoke, initialised: Engine) -> None:
+    result = invoke("create-user", "--username", "admin.satu")
+
+    assert result.exit_code == 2
+    assert "Missing option '--password'" in result.output
+    assert _users(initialised) == []

@@ -1,0 +1,170 @@
+"""Configuration layering: defaults, then `.env`, then the environment, then overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from service.config import DEMO_SECRET_KEY
+from service.config import ENV_KEYS
+from service.config import ConfigError
+from service.config import load_config
+
+SECRET = "a-long-random-production-secret"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Run each test in an empty directory (no `.env`) with none of our variables set."""
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _write_dotenv(directory: Path, **values: str) -> None:
+    lines = [f"{key}={value}" for key, value in values.items()]
+    (directory / ".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_production_without_secret_key_is_refused() -> None:
+    with pytest.raises(ConfigError, match="KINERJA_SECRET_KEY is not set"):
+        load_config()
+
+
+def test_production_without_secret_key_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KINERJA_ENV", "production")
+
+    with pytest.raises(ConfigError, match="KINERJA_SECRET_KEY"):
+        load_config()
+
+
+def test_production_uses_the_given_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINERJA_SECRET_KEY", SECRET)
+
+    config = load_config()
+
+    assert config["KINERJA_ENV"] == "production"
+    assert config["SECRET_KEY"] == SECRET
+    assert config["TESTING"] is False
+
+
+@pytest.mark.parametrize(("mode", "testing"), [("demo", False), ("test", True)])
+def test_demo_and_test_modes_get_a_default_secret(mode: str, testing: bool) -> None:
+    config = load_config({"KINERJA_ENV": mode})
+
+    assert config["SECRET_KEY"] == DEMO_SECRET_KEY
+    assert config["TESTING"] is testing
+
+
+@pytest.mark.parametrize("mode", ["staging", "Production", "dev"])
+def test_unknown_mode_is_refused(mode: str) -> None:
+    with pytest.raises(ConfigError, match=f"KINERJA_ENV='{mode}' is not one of"):
+        load_config({"KINERJA_ENV": mode, "KINERJA_SECRET_KEY": SECRET})
+
+
+def test_unknown_mode_from_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINERJA_ENV", "staging")
+
+    with pytest.raises(ConfigError, match="KINERJA_ENV='staging'"):
+        load_config({"KINERJA_SECRET_KEY": SECRET})
+
+
+@pytest.mark.parametrize(
+    ("key", "file"), [("DATABASE_URL", "kinerja.db"), ("MLFLOW_TRACKING_URI", "mlflow.db")]
+)
+def test_stores_default_to_sqlite_under_kinerja_home(
+    key: str, file: str, clean_environment: Path
+) -> None:
+    home = clean_environment / "data" / "kinerja"
+
+    config = load_config({"KINERJA_ENV": "demo", "KINERJA_HOME": str(home)})
+
+    url = make_url(config[key])
+    assert url.get_backend_name() == "sqlite"
+    assert Path(str(url.database)) == home / file
+
+
+def test_default_home_is_var_in_the_working_directory(clean_environment: Path) -> None:
+    config = load_config({"KINERJA_ENV": "demo"})
+
+    assert Path(config["KINERJA_HOME"]) == clean_environment / "var"
+    assert Path(str(make_url(config["DATABASE_URL"]).database)).parent == clean_environment / "var"
+
+
+def test_explicit_database_url_is_kept() -> None:
+    url = "postgresql+psycopg://kinerja@db:5432/kinerja"
+
+    config = load_config({"KINERJA_ENV": "demo", "DATABASE_URL": url})
+
+    assert config["DATABASE_URL"] == url
+
+
+def test_dotenv_values_are_read(clean_environment: Path) -> None:
+    _write_dotenv(
+        clean_environment,
+        KINERJA_ENV="demo",
+        DATABASE_URL="sqlite:///from-dotenv.db",
+        KINERJA_LOG_LEVEL="DEBUG",
+        UNRELATED_SETTING="ignored",
+    )
+
+    config = load_config()
+
+    assert config["KINERJA_ENV"] == "demo"
+    assert config["DATABASE_URL"] == "sqlite:///from-dotenv.db"
+    assert config["KINERJA_LOG_LEVEL"] == "DEBUG"
+    assert "UNRELATED_SETTING" not in config
+
+
+def test_dotenv_secret_satisfies_production(clean_environment: Path) -> None:
+    _write_dotenv(clean_environment, KINERJA_SECRET_KEY=SECRET)
+
+    assert load_config()["SECRET_KEY"] == SECRET
+
+
+def test_environment_overrides_dotenv(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_dotenv(clean_environment, KINERJA_ENV="demo", DATABASE_URL="sqlite:///from-dotenv.db")
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///from-environment.db")
+
+    config = load_config()
+
+    assert config["DATABASE_URL"] == "sqlite:///from-environment.db"
+    assert config["KINERJA_ENV"] == "demo"
+
+
+def test_explicit_overrides_beat_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINERJA_ENV", "demo")
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///from-environment.db")
+
+    config = load_config({"DATABASE_URL": "sqlite:///override.db"})
+
+    assert config["DATABASE_URL"] == "sqlite:///override.db"
+
+
+def test_environment_is_ignored_when_asked(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_dotenv(clean_environment, DATABASE_URL="sqlite:///from-dotenv.db")
+    monkeypatch.setenv("KINERJA_ENV", "staging")
+
+    config = load_config({"KINERJA_ENV": "test"}, use_env=False)
+
+    assert make_url(config["DATABASE_URL"]).database.endswith("kinerja.db")
+
+
+def test_empty_environment_value_does_not_hide_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KINERJA_ENV", "demo")
+    monkeypatch.setenv("DATABASE_URL", "")
+
+    config = load_config()
+
+    assert make_url(config["DATABASE_URL"]).get_backend_name() == "sqlite"
