@@ -12,6 +12,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from service.ops.metrics import prepare_multiprocess_dir
+from service.ops.metrics import worker_exited
+
 
 def default_workers() -> int:
     """One worker per core, and never fewer than two."""
@@ -38,6 +41,7 @@ class KinerjaServer(BaseApplication):  # type: ignore[misc]
 def serve(host: str, port: int, workers: int | None = None, threads: int = 4) -> None:
     """Run the pre-fork server until interrupted."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    prepare_multiprocess_dir()  # before forking: workers share Prometheus values through files
     options = {
         "bind": f"{host}:{port}",
         "workers": workers or default_workers(),
@@ -47,5 +51,6 @@ def serve(host: str, port: int, workers: int | None = None, threads: int = 4) ->
         "graceful_timeout": 20,
         "accesslog": "-",
         "preload_app": False,
+        "child_exit": worker_exited,
     }
     KinerjaServer(options).run()

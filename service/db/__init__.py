@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Seconds a PostgreSQL connection attempt may take, so a lost database answers 503 quickly.
+PG_CONNECT_TIMEOUT_S = 3
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def make_database(url: str) -> Database:

@@ -1,0 +1,265 @@
+"""Backup and restore of the service's database, behind `kinerja backup` and `kinerja restore`.
+
+SQLite uses SQLite's online backup API (`sqlite3.Connection.backup`): the copy is one
+consistent snapshot even while the service writes, and a restore goes through the same API
+into the live file, so open connections see the restored data instead of a torn file.
+PostgreSQL uses `pg_dump --format=custom` and `pg_restore --clean --if-exists` from the PATH,
+in one transaction (`--single-transaction`), without owners or grants of the source server.
+
+Both refuse what would lose data by surprise: a backup does not overwrite an existing file and
+a restore does not overwrite a database holding rows, unless `force` is given. Backups are
+written to a temporary file next to the target and renamed when complete. Any refusal or
+failure raises `BackupError` with a message for the operator, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import inspect
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+
+from service.db.migrate import current_revision
+from service.db.migrate import head_revision
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_DUMP_MAGIC = b"PGDMP"
+KINDS = {"sqlite": "an SQLite backup", "postgresql": "a PostgreSQL dump (pg_dump custom format)"}
+SKIPPED_TABLES = {"alembic_version"}
+
+
+class BackupError(RuntimeError):
+    """A backup or restore that was refused or failed; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a backup or restore did, for the operator."""
+
+    action: str
+    source: str
+    target: str
+    revision: str | None
+    size: str
+
+    def describe(self) -> str:
+        """One line: what went where, how much, and at which schema revision."""
+        line = f"{self.action} {self.source} to {self.target} ({self.size}), "
+        line += f"schema revision {self.revision or 'none'}"
+        if self.revision != head_revision():
+            line += f" (this code is at {head_revision()}: run `kinerja init-db` to migrate)"
+        return line
+
+
+def backup_database(engine: Engine, output: str | Path, *, force: bool = False) -> Outcome:
+    """Write a consistent copy of the database behind `engine` to `output`."""
+    output = Path(output)
+    _check_output(output, force)
+    backend = _backend(engine)
+    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
+    try:
+        if backend == "sqlite":
+            _sqlite_backup(_sqlite_path(engine, must_exist=True), partial)
+        else:
+            _run(["pg_dump", "--format=custom", f"--file={partial}", "--dbname"], engine)
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    size = f"{output.stat().st_size:,} bytes"
+    return Outcome("Backed up", _shown(engine.url), str(output), current_revision(engine), size)
+
+
+def restore_database(engine: Engine, source: str | Path, *, force: bool = False) -> Outcome:
+    """Replace the database behind `engine` with the backup in `source`."""
+    source = Path(source)
+    backend = _backend(engine)
+    _check_input(source, backend)
+    if backend == "sqlite":
+        _check_sqlite_backup(source)
+    else:
+        _check_pg_tables(engine, source)
+    _check_empty(engine, force)
+    if backend == "sqlite":
+        _sqlite_restore(source, _sqlite_path(engine, must_exist=False))
+    else:
+        args = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-acl"]
+        _run([*args, "--single-transaction", "--exit-on-error", "--dbname"], engine, source)
+    engine.dispose()  # pooled connections may hold pages or catalogs from before the restore
+    counts = _row_counts(engine)
+    size = f"{sum(counts.values()):,} rows in {len(counts)} tables"
+    return Outcome("Restored", str(source), _shown(engine.url), current_revision(engine), size)
+
+
+def _backend(engine: Engine) -> str:
+    name = engine.dialect.name
+    if name not in KINDS:
+        raise BackupError(f"backups support SQLite and PostgreSQL, not {name}")
+    return name
+
+
+def _check_output(output: Path, force: bool) -> None:
+    if not output.parent.is_dir():
+        raise BackupError(f"the directory {output.parent} does not exist")
+    if output.is_dir():
+        raise BackupError(f"{output} is a directory; give a file name")
+    if output.exists() and not force:
+        raise BackupError(f"{output} exists; choose another name or use --force to overwrite")
+
+
+def _check_input(source: Path, backend: str) -> None:
+    if not source.is_file():
+        raise BackupError(f"{source} is not a file")
+    with source.open("rb") as handle:
+        head = handle.read(len(SQLITE_MAGIC))
+    found = next(
+        (kind for kind, magic in (("sqlite", SQLITE_MAGIC), ("postgresql", PG_DUMP_MAGIC))
+         if head.startswith(magic)),
+        None,
+    )  # fmt: skip
+    if found is None:
+        raise BackupError(f"{source} is not a Kinerja backup: expected {KINDS[backend]}")
+    if found != backend:
+        raise BackupError(f"{source} is {KINDS[found]}, but the database is {backend}")
+
+
+def _sqlite_path(engine: Engine, *, must_exist: bool) -> Path:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        raise BackupError(f"cannot back up or restore the SQLite database {database!r}")
+    path = Path(database)
+    if must_exist and not path.is_file():
+        raise BackupError(f"there is no SQLite database at {path}")
+    return path
+
+
+def _sqlite_backup(database: Path, output: Path) -> None:
+    """Copy with the online backup API, then make the copy one self-contained file."""
+    source = sqlite3.connect(database, timeout=30)
+    copy = sqlite3.connect(output)
+    try:
+        source.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")
+        _require_intact(copy, output)
+    except sqlite3.Error as exc:
+        raise BackupError(f"SQLite could not copy {database}: {exc}") from exc
+    finally:
+        copy.close()
+        source.close()
+
+
+def _check_sqlite_backup(source: Path) -> None:
+    backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        _require_intact(backup, source)
+        found = backup.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+    finally:
+        backup.close()
+    if found is None:
+        raise BackupError(f"{source} has no alembic_version table: not a Kinerja backup")
+
+
+def _sqlite_restore(source: Path, database: Path) -> None:
+    """Copy the backup's pages into the live file under SQLite's locks, in one step."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    target = sqlite3.connect(database, timeout=30)
+    try:
+        backup.backup(target)
+    except sqlite3.Error as exc:
+        raise BackupError(f"SQLite refused the restore, nothing was changed: {exc}") from exc
+    finally:
+        target.close()
+        backup.close()
+
+
+def _require_intact(connection: sqlite3.Connection, path: Path) -> None:
+    try:
+        verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path} is not a readable SQLite database: {exc}") from exc
+    if verdict != "ok":
+        raise BackupError(f"{path} failed SQLite's integrity check: {verdict}")
+
+
+def _check_pg_tables(engine: Engine, dump: Path) -> None:
+    """Refuse when the database has tables the dump would not replace (a newer schema)."""
+    listing = _run(["pg_restore", "--list"], None, dump)
+    dumped = {line.split()[-2] for line in listing.splitlines() if " TABLE " in f" {line} "}
+    extra = set(inspect(engine).get_table_names()) - dumped - SKIPPED_TABLES
+    if extra:
+        raise BackupError(
+            f"the database has tables the backup lacks ({', '.join(sorted(extra))}); "
+            "restore into an empty database (createdb) instead"
+        )
+
+
+def _check_empty(engine: Engine, force: bool) -> None:
+    if force:
+        return
+    with engine.connect() as connection:
+        quote = connection.dialect.identifier_preparer.quote
+        populated = [
+            table
+            for table in _tables(connection)
+            if connection.execute(text(f"SELECT 1 FROM {quote(table)} LIMIT 1")).first()
+        ]
+    if populated:
+        shown = ", ".join(populated[:5]) + (", ..." if len(populated) > 5 else "")
+        raise BackupError(
+            f"the database holds data (in {shown}); restore with --force to replace it"
+        )
+
+
+def _run(command: list[str], engine: Engine | None, *files: Path) -> str:
+    """Run a PostgreSQL client tool; the password goes in the environment, not the arguments."""
+    program = shutil.which(command[0])
+    if program is None:
+        raise BackupError(
+            f"{command[0]} is not on the PATH; install the PostgreSQL client tools "
+            "(for example `apt-get install postgresql-client`) matching the server's version"
+        )
+    env = dict(os.environ)
+    args = [program, *command[1:]]
+    if engine is not None:
+        url = engine.url
+        args.append(_libpq_url(url))
+        if url.password:
+            env["PGPASSWORD"] = str(url.password)
+    args.extend(str(path) for path in files)
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        message = done.stderr.strip() or f"exit status {done.returncode}"
+        raise BackupError(f"{command[0]} failed, nothing was changed: {message}")
+    return done.stdout
+
+
+def _libpq_url(url: URL) -> str:
+    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+
+
+def _shown(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _row_counts(engine: Engine) -> dict[str, int]:
+    """Count the rows of every table (the schema's own bookkeeping aside)."""
+    with engine.connect() as connection:
+        quote = connection.dialect.identifier_preparer.quote
+        return {
+            table: connection.execute(text(f"SELECT count(*) FROM {quote(table)}")).scalar_one()
+            for table in _tables(connection)
+        }
+
+
+def _tables(connection: Connection) -> list[str]:
+    return sorted(set(inspect(connection).get_table_names()) - SKIPPED_TABLES)

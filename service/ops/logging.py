@@ -1,0 +1,94 @@
+"""Structured logs: one JSON object per line on stderr, one line per request.
+
+`configure_logging` runs when the app is created (never at import). Every line carries `time`
+(UTC, ISO 8601), `level`, `logger`, `message` and, inside a request, `request_id`; the request
+line adds `method`, `path` (without the query string), `status` and `duration_ms`. Only those
+fields are written: no bodies, no query strings, no names, whatever a caller puts in `extra`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import TextIO
+
+from flask import Flask
+from flask import Response
+from flask import g
+from flask import has_request_context
+from flask import request
+
+from service.ops.request_id import elapsed_ms
+
+REQUEST_LOGGER = "kinerja.request"
+#: Fields taken from a record's `extra`, in output order; anything else is dropped.
+REQUEST_FIELDS = ("request_id", "method", "path", "status", "duration_ms")
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one line of JSON with a fixed set of fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field in REQUEST_FIELDS:
+            value = getattr(record, field, None)
+            if value is not None:
+                entry[field] = value
+        if "request_id" not in entry and has_request_context():
+            entry["request_id"] = g.get("request_id")
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write to whatever `sys.stderr` is at the time of each record (test capture included)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        """Ignore the stream StreamHandler.__init__ assigns."""
+
+
+def configure_logging(level: str = "INFO") -> logging.Handler:
+    """Send the root logger's records to stderr as JSON lines; calling it again replaces it."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, StderrHandler)]:
+        root.removeHandler(handler)
+    handler = StderrHandler()
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    return handler
+
+
+def log_request(_sender: Flask, response: Response, **_extra: object) -> None:
+    """Write the request's line once its response is final (connected to `request_finished`)."""
+    logging.getLogger(REQUEST_LOGGER).info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "request_id": g.get("request_id"),
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(elapsed_ms(), 2),
+        },
+    )

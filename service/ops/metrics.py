@@ -1,0 +1,250 @@
+"""Prometheus metrics at GET /metrics (outside /api/v1), summed over gunicorn's workers.
+
+Metric names (Prometheus text format):
+
+- `kinerja_http_request_duration_seconds{method,endpoint,status}`: histogram; `endpoint` is
+  the route template (`/api/v1/employees/<int:employee_id>`), `<unmatched>` for unknown paths
+- `kinerja_http_requests_in_flight`: requests being answered now
+- `kinerja_model_info{name,version}`: 1 for the version a worker last answered with, else 0
+- `kinerja_model_answers_total{name,fallback}`: model answers, `fallback` "true" or "false"
+- `kinerja_model_fallback_total{name}`: answers given by the rule-based fallback
+- `kinerja_job_outcomes_total{kind,outcome}`: finished background jobs
+
+Multiprocess mode: `kinerja serve` calls `prepare_multiprocess_dir()` before forking, so every
+worker writes its values to files under `$KINERJA_HOME/prometheus` (or an explicit
+`PROMETHEUS_MULTIPROC_DIR`), and the arbiter's child-exit hook `worker_exited` drops a dead
+worker's gauges. prometheus_client decides between in-process and file-backed values when it
+is first imported, so this module imports it only when the first metric is made.
+
+Access: without `KINERJA_METRICS_TOKEN`, only loopback clients (no `X-Forwarded-For` or
+`Forwarded` header, so a local reverse proxy does not count) may read /metrics; with it set,
+every client must send `Authorization: Bearer <token>`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
+from flask import request_finished
+from flask import request_started
+
+from service.ops.problem import problem
+from service.ops.request_id import elapsed_ms
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+    from prometheus_client import Counter
+    from prometheus_client import Gauge
+    from prometheus_client import Histogram
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+TOKEN_SETTING = "KINERJA_METRICS_TOKEN"
+UNMATCHED = "<unmatched>"
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The process's metric objects, registered in their own registry."""
+
+    registry: CollectorRegistry
+    request_seconds: Histogram
+    in_flight: Gauge
+    model_info: Gauge
+    model_answers: Counter
+    model_fallbacks: Counter
+    job_outcomes: Counter
+
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {"metrics": None, "served": {}}
+
+
+def _create() -> Metrics:
+    from prometheus_client import CollectorRegistry
+    from prometheus_client import Counter
+    from prometheus_client import Gauge
+    from prometheus_client import Histogram
+
+    registry = CollectorRegistry()
+    return Metrics(
+        registry=registry,
+        request_seconds=Histogram(
+            "kinerja_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template and status",
+            ["method", "endpoint", "status"],
+            registry=registry,
+        ),
+        in_flight=Gauge(
+            "kinerja_http_requests_in_flight",
+            "HTTP requests being answered",
+            registry=registry,
+            multiprocess_mode="livesum",
+        ),
+        model_info=Gauge(
+            "kinerja_model_info",
+            "1 for the model version a worker last answered with, 0 for earlier ones",
+            ["name", "version"],
+            registry=registry,
+            multiprocess_mode="livemax",
+        ),
+        model_answers=Counter(
+            "kinerja_model_answers",
+            "Model answers, by whether the rule-based fallback gave them",
+            ["name", "fallback"],
+            registry=registry,
+        ),
+        model_fallbacks=Counter(
+            "kinerja_model_fallback",
+            "Answers given by the rule-based fallback instead of a model",
+            ["name"],
+            registry=registry,
+        ),
+        job_outcomes=Counter(
+            "kinerja_job_outcomes",
+            "Finished background jobs, by kind and outcome",
+            ["kind", "outcome"],
+            registry=registry,
+        ),
+    )
+
+
+def metrics() -> Metrics:
+    """Return this process's metrics, made on first use (after the server set its mode)."""
+    with _lock:
+        if _state["metrics"] is None:
+            _state["metrics"] = _create()
+        return _state["metrics"]
+
+
+def record_model_answer(name: str, version: str | int | None, fallback: bool) -> None:
+    """Count one answer of model `name` and mark `version` as the one this worker serves."""
+    found = metrics()
+    version = "none" if version is None else str(version)
+    with _lock:
+        previous = _state["served"].get(name)
+        if previous != version:
+            if previous is not None:
+                found.model_info.labels(name, previous).set(0)
+            found.model_info.labels(name, version).set(1)
+            _state["served"][name] = version
+    found.model_answers.labels(name, "true" if fallback else "false").inc()
+    if fallback:
+        found.model_fallbacks.labels(name).inc()
+
+
+def record_job_outcome(kind: str, outcome: str) -> None:
+    """Count a finished job (`kind` such as "retrain", `outcome` such as "succeeded")."""
+    metrics().job_outcomes.labels(kind, outcome).inc()
+
+
+def exposition() -> tuple[bytes, str]:
+    """Render every metric (summed over workers in multiprocess mode) and its content type."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+    from prometheus_client import CollectorRegistry
+    from prometheus_client import generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = metrics().registry
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def prepare_multiprocess_dir(home: str | Path | None = None) -> Path:
+    """Point PROMETHEUS_MULTIPROC_DIR at an emptied directory; call before forking workers."""
+    given = os.environ.get(MULTIPROC_ENV)
+    path = Path(given) if given else Path(home or _configured_home()) / "prometheus"
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)
+    return path
+
+
+def worker_exited(_server: Any, worker: Any) -> None:
+    """Gunicorn `child_exit` hook: drop the gauges of a worker that has gone."""
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def _configured_home() -> Path:
+    from service.config import defaults
+    from service.config import from_environment
+
+    settings = {**defaults(), **from_environment()}
+    return Path(settings["KINERJA_HOME"]).expanduser().resolve()
+
+
+def count_in_flight(_sender: Flask, **_extra: object) -> None:
+    """Count the request as in flight (connected to `request_started`)."""
+    metrics().in_flight.inc()
+    g.counted_in_flight = True
+
+
+def observe_request(_sender: Flask, response: Response, **_extra: object) -> None:
+    """Record the request's duration once its response is final (`request_finished`)."""
+    endpoint = request.url_rule.rule if request.url_rule is not None else UNMATCHED
+    labels = (request.method, endpoint, str(response.status_code))
+    metrics().request_seconds.labels(*labels).observe(elapsed_ms() / 1000)
+
+
+def uncount_in_flight(_exc: BaseException | None = None) -> None:
+    """Take the request out of the in-flight gauge, however it ended."""
+    if g.pop("counted_in_flight", False):
+        metrics().in_flight.dec()
+
+
+def metrics_view() -> Response:
+    """Serve the metrics to a loopback client, or to one holding the metrics token."""
+    refusal = access_refusal()
+    if refusal is not None:
+        return refusal
+    body, content_type = exposition()
+    return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def access_refusal() -> Response | None:
+    """Return why this client may not read /metrics, or None when it may."""
+    token = current_app.config.get(TOKEN_SETTING) or os.environ.get(TOKEN_SETTING)
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        matches = hmac.compare_digest(given.strip().encode(), token.encode())
+        if scheme.lower() == "bearer" and matches:
+            return None
+        detail = "send Authorization: Bearer <KINERJA_METRICS_TOKEN> to read the metrics"
+        return problem(401, detail, {"WWW-Authenticate": 'Bearer realm="metrics"'})
+    if _is_loopback_client():
+        return None
+    return problem(403, "metrics are served to loopback clients only; set KINERJA_METRICS_TOKEN")
+
+
+def _is_loopback_client() -> bool:
+    if request.headers.get("X-Forwarded-For") or request.headers.get("Forwarded"):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def init_app(app: Flask) -> None:
+    """Measure every request of `app` and serve GET /metrics."""
+    request_started.connect(count_in_flight, app)
+    request_finished.connect(observe_request, app)
+    app.teardown_request(uncount_in_flight)
+    app.add_url_rule("/metrics", "ops.metrics", metrics_view, methods=["GET"])
