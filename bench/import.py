@@ -1,0 +1,176 @@
+"""Benchmark: import a CSV of evaluations (default 100k rows) on SQLite and PostgreSQL.
+
+Builds N employees with bulk inserts in a fresh SQLite file and in a fresh PostgreSQL
+database (created through the admin URL and dropped afterwards), writes one CSV row per
+employee, then times `import_evaluations` + commit, end to end, from the file's bytes.
+Prints rows/s per backend; the target is at least 100,000 rows/s.
+
+    python bench/import.py [--employees 100000] [--backends sqlite,postgresql] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import io
+import os
+import pstats
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from service.db import Database  # noqa: E402
+from service.db import make_database  # noqa: E402
+from service.db.migrate import upgrade  # noqa: E402
+from service.db.models import Employee  # noqa: E402
+from service.db.models import Evaluation  # noqa: E402
+from service.db.models import Position  # noqa: E402
+from service.db.models import Unit  # noqa: E402
+from service.domain.entities import BerakhlakValue  # noqa: E402
+from service.domain.entities import Rating  # noqa: E402
+from service.domain.imports import import_evaluations  # noqa: E402
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+TARGET_ROWS_PER_SECOND = 100_000
+UNITS = 50
+CHUNK = 10_000
+
+
+def main() -> None:
+    """Parse arguments, run each backend, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employees", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--admin-url", default=ADMIN_URL)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", action="store_true", help="cProfile the import")
+    args = parser.parse_args()
+    nips = [make_nip(n) for n in range(args.employees)]
+    content = evaluation_csv(nips, random.Random(args.seed))
+    print(f"CSV: {args.employees} rows, {len(content) / 1e6:.1f} MB")
+    for backend in args.backends.split(","):
+        with database_for(backend, args.admin_url) as database:
+            build_employees(database, nips)
+            seconds, cpu = timed_import(database, content, args.profile)
+            stored = count_evaluations(database)
+        rate = stored / seconds
+        verdict = "meets" if rate >= TARGET_ROWS_PER_SECOND else "MISSES"
+        print(
+            f"{backend:<10} {stored} rows in {seconds:.2f} s wall ({cpu:.2f} s CPU here) = "
+            f"{rate:,.0f} rows/s ({verdict} the {TARGET_ROWS_PER_SECOND:,} rows/s target)"
+        )
+
+
+def make_nip(number: int) -> str:
+    """Return 18 digits shaped like a NIP (date, hire month, gender, serial), unique per number."""
+    born = 19600101 + number % 400_000
+    return f"{born:08d}{200501 + number % 12:06d}1{number // 400_000:03d}"
+
+
+def evaluation_csv(nips: list[str], rng: random.Random) -> bytes:
+    """Write one evaluation per NIP with random ratings, values and some feedback."""
+    ratings = [rating.value for rating in Rating]
+    values = [value.value for value in BerakhlakValue]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["nip", "period", "work_result_rating", "behavior_rating", *values, "feedback"]
+    )
+    for nip in nips:
+        feedback = rng.choice(["", "Pertahankan kinerja, tingkatkan kolaborasi tim.", ""])
+        row = [nip, "2025-Q1", rng.choice(ratings), rng.choice(ratings)]
+        writer.writerow([*row, *(rng.choice(ratings) for _ in values), feedback])
+    return buffer.getvalue().encode()
+
+
+@contextmanager
+def database_for(backend: str, admin_url: str) -> Iterator[Database]:
+    """Yield a freshly migrated database of the backend; remove it afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            database = make_database(f"sqlite:///{directory}/bench.db")
+            upgrade(database.engine)
+            yield database
+            database.engine.dispose()
+        return
+    admin = make_url(admin_url)
+    name = f"kinerja_bench_{uuid.uuid4().hex[:10]}"
+    conninfo = (
+        f"host={admin.host} port={admin.port or 5432} user={admin.username} "
+        f"dbname={admin.database}"
+    )
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        database = make_database(admin.set(database=name).render_as_string(hide_password=False))
+        upgrade(database.engine)
+        yield database
+        database.engine.dispose()
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def build_employees(database: Database, nips: list[str]) -> None:
+    """Insert a unit tree, a position and one employee per NIP, in bulk."""
+    with database.engine.begin() as connection:
+        root = connection.execute(insert(Unit).values(name="Root").returning(Unit.id)).scalar_one()
+        units = [{"name": f"Unit {n}", "parent_id": root} for n in range(UNITS)]
+        connection.execute(insert(Unit), units)
+        unit_ids = list(connection.scalars(select(Unit.id).where(Unit.parent_id == root)))
+        position = connection.execute(
+            insert(Position).values(title="Analis", kind="fungsional").returning(Position.id)
+        ).scalar_one()
+        for start in range(0, len(nips), CHUNK):
+            rows = [
+                {
+                    "nip": nip,
+                    "name": f"Pegawai {start + i}",
+                    "unit_id": unit_ids[(start + i) % UNITS],
+                    "position_id": position,
+                }
+                for i, nip in enumerate(nips[start : start + CHUNK])
+            ]
+            connection.execute(insert(Employee), rows)
+
+
+def timed_import(database: Database, content: bytes, profile: bool) -> tuple[float, float]:
+    """Run import_evaluations and commit; return wall and this process's CPU seconds."""
+    profiler = cProfile.Profile() if profile else None
+    with database.sessions() as session:
+        started, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        import_evaluations(session, content, "bench.csv")
+        session.commit()
+        if profiler:
+            profiler.disable()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler:
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            25
+        )
+    return seconds, cpu
+
+
+def count_evaluations(database: Database) -> int:
+    with database.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Evaluation)) or 0
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,476 @@
+"""import_evaluations: CSV and XLSX, all rows or none, every problem with its row and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.cli import main
+from service.db.models import Employee
+from service.db.models import Evaluation
+from service.db.models import Period as PeriodRow
+from service.domain.errors import FieldError
+from service.domain.errors import Invalid
+from service.domain.imports import MAX_ERRORS
+from service.domain.imports import import_evaluations
+from tests.factories import make_employee
+from tests.factories import make_evaluation
+from tests.factories import make_unit
+
+ABOVE = "di_atas_ekspektasi"
+MEETS = "sesuai_ekspektasi"
+BELOW = "di_bawah_ekspektasi"
+HEADER = ["nip", "period", "work_result_rating", "behavior_rating"]
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@dataclass
+class People:
+    nips: list[str]
+    ids: list[int]
+    rater_nip: str
+    rater_id: int
+
+
+@pytest.fixture
+def people(session: Session) -> People:
+    unit = make_unit(session)
+    staff = [make_employee(session, unit_id=unit.id) for _ in range(4)]
+    rater = make_employee(session, unit_id=unit.id)
+    session.commit()
+    return People([e.nip for e in staff], [e.id for e in staff], rater.nip, rater.id)
+
+
+def csv_bytes(rows: Sequence[Sequence[Any]], *, delimiter: str = ",", bom: bool = False) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
+def xlsx_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def stored(session: Session) -> list[dict[str, Any]]:
+    """Every stored evaluation as plain values, by NIP then period."""
+    query = (
+        select(Employee.nip, Evaluation)
+        .join(Employee, Evaluation.employee_id == Employee.id)
+        .order_by(Employee.nip, Evaluation.period)
+    )
+    return [
+        {
+            "nip": nip,
+            "period": ev.period,
+            "kind": ev.kind.value,
+            "work": ev.work_result_rating.value,
+            "behavior": ev.behavior_rating.value,
+            "akuntabel": ev.behavior_akuntabel and ev.behavior_akuntabel.value,
+            "loyal": ev.behavior_loyal and ev.behavior_loyal.value,
+            "predikat": ev.predikat.value,
+            "source": ev.predikat_source.value,
+            "rater_id": ev.rater_id,
+            "feedback": ev.feedback,
+        }
+        for nip, ev in session.execute(query).tuples()
+    ]
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Evaluation)) or 0
+
+
+def problems(caught: pytest.ExceptionInfo[Invalid]) -> list[tuple[int | None, str]]:
+    return [(error.row, error.field) for error in caught.value.errors]
+
+
+# --- files that import ---------------------------------------------------------------------
+
+
+def test_csv_rows_are_stored_with_the_matrix_predikat(session: Session, people: People) -> None:
+    a, b, c, _ = people.nips
+    rows = [
+        [*HEADER, "akuntabel", "loyal", "feedback"],
+        [a, "2025-Q1", ABOVE, ABOVE, ABOVE, "", "Sangat baik, pertahankan"],
+        [b, "2025-Q1", BELOW, MEETS, "", BELOW, ""],
+        [c, "2025", MEETS, BELOW, MEETS, MEETS, "Perlu pembinaan; lihat catatan\nbaris 2"],
+    ]
+
+    result = import_evaluations(session, csv_bytes(rows), "nilai.csv", rater_id=people.rater_id)
+    session.commit()
+
+    assert result.count == 3
+    base = {"source": "matrix", "rater_id": people.rater_id}
+    assert stored(session) == sorted(
+        [
+            base
+            | {"nip": a, "period": "2025-Q1", "kind": "periodik", "work": ABOVE, "behavior": ABOVE}
+            | {"akuntabel": ABOVE, "loyal": None, "predikat": "sangat_baik"}
+            | {"feedback": "Sangat baik, pertahankan"},
+            base
+            | {"nip": b, "period": "2025-Q1", "kind": "periodik", "work": BELOW, "behavior": MEETS}
+            | {"akuntabel": None, "loyal": BELOW, "predikat": "butuh_perbaikan", "feedback": None},
+            base
+            | {"nip": c, "period": "2025", "kind": "tahunan", "work": MEETS, "behavior": BELOW}
+            | {"akuntabel": MEETS, "loyal": MEETS, "predikat": "kurang"}
+            | {"feedback": "Perlu pembinaan; lihat catatan\nbaris 2"},
+        ],
+        key=lambda row: row["nip"],
+    )
+    assert set(session.scalars(select(PeriodRow.code))) == {"2025", "2025-Q1"}
+
+
+def test_xlsx_with_reordered_upper_case_columns_and_a_numeric_year(
+    session: Session, people: People
+) -> None:
+    a, b, _, _ = people.nips
+    rows = [
+        ["Behavior_Rating", "NIP", "Work_Result_Rating", "Period", "Kolaboratif", "Feedback"],
+        [MEETS, a, ABOVE, 2025, ABOVE, "  Rapi  "],
+        [],
+        [ABOVE, b, ABOVE, "2025-Q3", None, None],
+    ]
+
+    result = import_evaluations(session, xlsx_bytes(rows), "Nilai Kinerja.XLSX")
+
+    assert result.count == 2
+    rows_stored = stored(session)
+    assert [(r["nip"], r["period"], r["predikat"]) for r in rows_stored] == sorted(
+        [(a, "2025", "baik"), (b, "2025-Q3", "sangat_baik")]
+    )
+    assert {r["feedback"] for r in rows_stored} == {"Rapi", None}
+    assert {r["rater_id"] for r in rows_stored} == {None}
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("delimiter", "bom", "newline"),
+    [(",", True, "\n"), (";", False, "\r\n"), (";", True, "\r\n"), ("\t", False, "\n")],
+)
+def test_csv_dialects_excel_writes(
+    session: Session, people: People, delimiter: str, bom: bool, newline: str
+) -> None:
+    rows = [
+        HEADER,
+        [people.nips[0], "2025-Q2", MEETS, MEETS],
+        [people.nips[1], "2025-Q2", BELOW, BELOW],
+    ]
+    text = newline.join(delimiter.join(row) for row in rows) + newline
+    content = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+
+    assert import_evaluations(session, content, "export.csv").count == 2
+    assert [r["predikat"] for r in stored(session)] == ["baik", "sangat_kurang"]
+
+
+def test_rater_nip_column_overrides_the_default_rater(session: Session, people: People) -> None:
+    a, b, _, _ = people.nips
+    rows = [
+        [*HEADER, "rater_nip"],
+        [a, "2025", MEETS, MEETS, people.rater_nip],
+        [b, "2025", MEETS, MEETS, ""],
+    ]
+
+    import_evaluations(session, csv_bytes(rows), "x.csv", rater_id=people.ids[3])
+
+    raters = {r["nip"]: r["rater_id"] for r in stored(session)}
+    assert raters == {a: people.rater_id, b: people.ids[3]}
+
+
+def test_the_caller_commits(session: Session, people: People) -> None:
+    rows = [HEADER, [people.nips[0], "2025", MEETS, MEETS]]
+
+    import_evaluations(session, csv_bytes(rows), "x.csv")
+    session.rollback()
+
+    assert count(session) == 0
+
+
+# --- all or nothing --------------------------------------------------------------------------
+
+
+def test_one_bad_row_among_many_writes_nothing(session: Session, people: People) -> None:
+    periods = [f"2024-{month:02d}" for month in range(1, 13)] + ["2024-Q1", "2024-Q2"]
+    rows: list[list[Any]] = [HEADER]
+    rows += [[nip, period, MEETS, MEETS] for nip in people.nips for period in periods]
+    rows[37][2] = "luar_biasa"
+
+    with pytest.raises(
+        Invalid,
+        match=r"^1 problem in the file, nothing was imported; row 38, work_result_rating: ",
+    ) as caught:
+        import_evaluations(session, csv_bytes(rows), "x.csv")
+
+    [error] = caught.value.errors
+    assert (error.row, error.field) == (38, "work_result_rating")
+    assert "got 'luar_biasa'" in error.message
+    assert count(session) == 0
+    assert session.scalar(select(func.count()).select_from(PeriodRow)) == 0
+
+
+def test_every_problem_is_listed_with_row_and_column(session: Session, people: People) -> None:
+    a, b, c, d = people.nips
+    rows = [
+        [*HEADER, "akuntabel", "predikat", "rater_nip", "feedback"],
+        [a, "2025", MEETS, MEETS, "", "", "", "ok"],  # row 2 is fine
+        ["1234", "2025", MEETS, MEETS, "", "", "", ""],  # row 3
+        ["999999999999999999", "2025", MEETS, MEETS, "", "", "", ""],  # row 4
+        [b, "2025-Q5", MEETS, "", "bagus", "", "", ""],  # row 5: three problems
+        [c, "2025", ABOVE, ABOVE, "", "baik", "", ""],  # row 6
+        [d, "2025", MEETS, MEETS, "", "", "000000000000000001", ""],  # row 7
+        [d, "2026", MEETS, MEETS, "", "", "", "=cmd|' /C calc'!A0"],  # row 8
+        ["", "", "", "", "", "", "", ""],  # row 9: blank, skipped
+        ["1.98501012E+17", "2025", MEETS, MEETS, "", "", "", ""],  # row 10
+    ]
+
+    with pytest.raises(Invalid) as caught:
+        import_evaluations(session, csv_bytes(rows), "x.csv")
+
+    assert problems(caught) == [
+        (3, "nip"),
+        (4, "nip"),
+        (5, "period"),
+        (5, "behavior_rating"),
+        (5, "akuntabel"),
+        (6, "predikat"),
+        (7, "rater_nip"),
+        (8, "feedback"),
+        (10, "nip"),
+    ]
+    messages = {(e.row, e.field): e.message for e in caught.value.errors}
+    assert messages[3, "nip"] == "must be 18 digits; got '1234'"
+    assert messages[4, "nip"] == "no employee has NIP 999999999999999999"
+    assert messages[6, "predikat"].startswith("is 'baik' but the ratings give sangat_baik")
+    assert "spreadsheet formula" in messages[8, "feedback"]
+    assert "store the NIP column as text" in messages[10, "nip"]
+    assert count(session) == 0
+
+
+def test_duplicate_rows_in_the_file(session: Session, people: People) -> None:
+    a, b, _, _ = people.nips
+    rows = [
+        HEADER,
+        [a, "2025", MEETS, MEETS],
+        [b, "2025", MEETS, MEETS],
+        [a, "2025", BELOW, BELOW],
+        [a, "2025-Q1", MEETS, MEETS],
+    ]
+
+    with pytest.raises(Invalid) as caught:
+        import_evaluations(session, csv_bytes(rows), "x.csv")
+
+    assert caught.value.errors == [
+        FieldError("period", "duplicate of row 2 (same nip and period)", 4)
+    ]
+    assert count(session) == 0
+
+
+def test_an_evaluation_already_stored_blocks_the_file(session: Session, people: People) -> None:
+    make_evaluation(session, employee_id=people.ids[1], period="2025-Q1")
+    session.commit()
+    rows = [
+        HEADER,
+        [people.nips[0], "2025-Q1", MEETS, MEETS],
+        [people.nips[1], "2025-Q1", ABOVE, ABOVE],
+        [people.nips[1], "2025-Q2", ABOVE, ABOVE],
+    ]
+
+    with pytest.raises(Invalid, match="already evaluated") as caught:
+        import_evaluations(session, csv_bytes(rows), "x.csv")
+
+    assert problems(caught) == [(3, "period")]
+    assert count(session) == 1
+
+
+def test_errors_are_capped_with_a_count_of_the_rest(session: Session, people: People) -> None:
+    rows = [HEADER] + [[people.nips[0], f"bad-{n}", MEETS, MEETS] for n in range(MAX_ERRORS + 200)]
+
+    with pytest.raises(Invalid, match=f"^{MAX_ERRORS + 200} problems in the file") as caught:
+        import_evaluations(session, csv_bytes(rows), "x.csv")
+
+    errors = caught.value.errors
+    assert len(errors) == MAX_ERRORS + 1
+    assert errors[MAX_ERRORS - 1].row == MAX_ERRORS + 1
+    assert errors[-1] == FieldError("file", "and 200 more problems not listed", None)
+
+
+@pytest.mark.parametrize(
+    ("cell", "stored_as"),
+    [
+        ("'=1+1", "=1+1"),
+        ("''@home", "'@home"),
+        ("'-5% dari target", "-5% dari target"),
+        ("'biasa'", "'biasa'"),
+    ],
+)
+def test_quoted_formula_signs_are_stored_as_text(
+    session: Session, people: People, cell: str, stored_as: str
+) -> None:
+    rows = [[*HEADER, "feedback"], [people.nips[0], "2025", MEETS, MEETS, cell]]
+
+    import_evaluations(session, csv_bytes(rows), "x.csv")
+
+    assert [r["feedback"] for r in stored(session)] == [stored_as]
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1:A2)", "  =1"])
+def test_formula_injection_in_feedback_is_refused(
+    session: Session, people: People, cell: str
+) -> None:
+    rows = [[*HEADER, "feedback"], [people.nips[0], "2025", MEETS, MEETS, cell]]
+
+    with pytest.raises(Invalid, match=r"feedback: starts with =, \+, - or @") as caught:
+        import_evaluations(session, csv_bytes(rows), "x.csv")
+
+    assert problems(caught) == [(2, "feedback")]
+
+
+@SQLITE_ONLY
+def test_formula_cells_in_xlsx_are_refused(session: Session, people: People) -> None:
+    rows = [[*HEADER, "feedback"], [people.nips[0], "2025", "=A1", MEETS, "=1+1"]]
+
+    with pytest.raises(Invalid) as caught:
+        import_evaluations(session, xlsx_bytes(rows), "x.xlsx")
+
+    assert sorted(problems(caught)) == [(2, "feedback"), (2, "work_result_rating")]
+
+
+@SQLITE_ONLY
+def test_xlsx_nip_stored_as_a_number_lost_digits(session: Session, people: People) -> None:
+    rows = [HEADER, [float(people.nips[0]), "2025", MEETS, MEETS]]
+
+    with pytest.raises(Invalid, match="nip: lost digits as a number"):
+        import_evaluations(session, xlsx_bytes(rows), "x.xlsx")
+
+
+# --- header and file problems ----------------------------------------------------------------
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ([*HEADER, "nilai"], [(1, "'nilai'", "unknown column; use nip, period,")]),
+        (HEADER[:3], [(1, "behavior_rating", "required column is missing")]),
+        ([*HEADER, "NIP"], [(1, "nip", "appears twice (columns 1, 5)")]),
+        (["nip", "", *HEADER[1:]], [(1, "column 2", "has no name")]),
+        (
+            ["nip", "periode", *HEADER[2:]],
+            [(1, "'periode'", "unknown column"), (1, "period", "required column is missing")],
+        ),
+    ],
+)
+def test_header_problems_are_reported_on_row_1(
+    session: Session, people: People, header: list[str], expected: list[tuple[int, str, str]]
+) -> None:
+    content = csv_bytes([header, [people.nips[0], "2025", MEETS, MEETS, "x"][: len(header)]])
+
+    with pytest.raises(Invalid) as caught:
+        import_evaluations(session, content, "x.csv")
+
+    found = caught.value.errors[: len(expected)]
+    assert [(e.row, e.field) for e in found] == [(row, field) for row, field, _ in expected]
+    for error, (_, _, start) in zip(found, expected, strict=True):
+        assert error.message.startswith(start)
+    assert count(session) == 0
+
+
+@SQLITE_ONLY
+def test_a_row_wider_than_the_header_is_refused(session: Session, people: People) -> None:
+    content = csv_bytes([HEADER, [people.nips[0], "2025", MEETS, MEETS, "Baik, tapi telat"]])
+
+    with pytest.raises(Invalid, match="row: has values beyond the 4 named columns") as caught:
+        import_evaluations(session, content, "x.csv")
+
+    assert problems(caught) == [(2, "row")]
+
+
+def _zip_of_text() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+BAD_FILES = [
+    (b"", "x.csv", r"^file: 'x.csv' is empty$"),
+    (b"  \r\n\n", "x.csv", r"is empty"),
+    (b"nip,period,work_result_rating,behavior_rating\r\n", "x.csv", r"no data rows"),
+    (b"\n\nnip,period\n", "x.csv", r"file: has no header row"),
+    (random.Random(7).randbytes(4000), "x.csv", r"^file: is not UTF-8 text \(byte \d+\)"),
+    ("nip,period\n1,é".encode("cp1252"), "x.csv", r"not UTF-8 text.*save it as CSV UTF-8"),
+    ("nip,period\n".encode("utf-16"), "x.csv", r"is UTF-16 text"),
+    (b"nip,period\n1,\x00\n", "x.csv", r"contains NUL bytes"),
+    (b'nip,period\n"unterminated,2025\n', "x.csv", r"^file: is not valid CSV near line"),
+    (b"nip,period\n" + b"x" * 200_000 + b",2025\n", "x.csv", r"is not valid CSV.*field larger"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "x.xls", r"legacy \.xls workbook"),
+    (b"PK\x03\x04" + b"\x00" * 200, "x.xlsx", r"^file: is not a readable XLSX workbook"),
+    (_zip_of_text(), "x.docx", r"is not a readable XLSX workbook"),
+    (b"nip,period\n1,2\n", "x.xlsx", r"'x.xlsx' is neither CSV nor XLSX"),
+    (b"%PDF-1.7 ...", "report.pdf", r"'report.pdf' is neither CSV nor XLSX"),
+]
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(("content", "filename", "pattern"), BAD_FILES)
+def test_bad_files_are_invalid_with_a_clear_message(
+    session: Session, content: bytes, filename: str, pattern: str
+) -> None:
+    with pytest.raises(Invalid, match=pattern):
+        import_evaluations(session, content, filename)
+
+    assert count(session) == 0
+
+
+@SQLITE_ONLY
+def test_random_garbage_never_crashes(session: Session) -> None:
+    generator = random.Random(2024)
+    for size in (1, 3, 50, 1000):
+        for prefix in (b"", b"PK\x03\x04", b"nip,period\n"):
+            content = prefix + generator.randbytes(size)
+            with pytest.raises(Invalid):
+                import_evaluations(session, content, "garbage.csv")
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+@SQLITE_ONLY
+def test_cli_imports_a_file_or_lists_the_problems(
+    session: Session, people: People, database_url: str, tmp_path: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("KINERJA_HOME", str(tmp_path))
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes([HEADER, [people.nips[0], "2025", MEETS, MEETS]]))
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(xlsx_bytes([HEADER, [people.nips[1], "2025", "bagus", MEETS]]))
+    runner = CliRunner()
+
+    failed = runner.invoke(main, ["import", str(bad)])
+    imported = runner.invoke(main, ["import", str(good), "--kind", "evaluations"])
+
+    assert failed.exit_code == 1
+    assert "row 2, work_result_rating: must be one of" in failed.output
+    assert "nothing was imported" in failed.output
+    assert imported.exit_code == 0, imported.output
+    assert "Imported 1 evaluations" in imported.output
+    assert [r["nip"] for r in stored(session)] == [people.nips[0]]
