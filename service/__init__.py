@@ -11,8 +11,11 @@ from typing import Any
 
 from flask import Flask
 
+from service import api
 from service import db
 from service import health
+from service import ops
+from service import web
 from service.config import load_config
 
 
@@ -22,4 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, use_env: bool = True)
     app.config.from_mapping(load_config(config, use_env=use_env))
     db.init_app(app)
     health.init_app(app)
+    api.init_app(app)
+    web.init_app(app)
+    ops.init_app(app)  # last: it covers the blueprints registered above
     return app

@@ -135,3 +135,192 @@ def import_command(file: str, kind: str) -> None:
     finally:
         database.engine.dispose()
     click.echo(f"Imported {result.count} {kind} from {file}")
+
+
+@main.command("seed")
+@click.option("--employees", type=int, required=True, help="Number of employees to generate.")
+@click.option(
+    "--seed", "seed_value", type=int, required=True, help="Random seed (same seed, same data)."
+)
+@click.option("--quarters", type=int, default=8, show_default=True, help="Quarters of history.")
+@click.option("--end-period", default="2025-Q4", show_default=True, help="Last quarter simulated.")
+@click.option(
+    "--harsh-rater-bias",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Latent SDs by which some raters mark women down (0 = no group effect).",
+)
+@click.option(
+    "--chunk-size", type=int, default=25_000, show_default=True, help="Employees per agency chunk."
+)
+@click.option(
+    "--writers", type=int, default=1, show_default=True, help="Chunks written at once (PG)."
+)
+@reports_errors
+def seed_command(
+    employees: int,
+    seed_value: int,
+    quarters: int,
+    end_period: str,
+    harsh_rater_bias: float,
+    chunk_size: int,
+    writers: int,
+) -> None:
+    """Generate a synthetic data set with a known truth into an empty, migrated database."""
+    from tqdm import tqdm
+
+    from training.synthetic.config import SyntheticConfig
+    from training.synthetic.seed import check_seedable
+    from training.synthetic.seed import run_seed
+
+    config = SyntheticConfig(
+        employees=employees,
+        seed=seed_value,
+        quarters=quarters,
+        end_period=end_period,
+        harsh_rater_bias=harsh_rater_bias,
+        chunk_size=chunk_size,
+        writers=writers,
+    )
+    config.validate()
+    database = open_database()
+    try:
+        check_seedable(database.engine)
+        with tqdm(total=employees, unit="employee", desc="Seeding") as bar:
+            report = run_seed(database.engine, config, progress=bar.update)
+    finally:
+        database.engine.dispose()
+    click.echo(
+        f"Seeded {report.employees} employees in {report.chunks} chunk(s): "
+        f"{report.total_rows} rows in {report.seconds:.1f} s"
+    )
+
+
+def _run_backup_tool(action: Callable[..., Any], path: str, force: bool) -> None:
+    """Run `action(engine, path, force=...)` on the configured database and print its outcome."""
+    from service.backup import BackupError
+
+    database = open_database()
+    try:
+        click.echo(action(database.engine, path, force=force).describe())
+    except BackupError as exc:
+        _fail(str(exc))
+    finally:
+        database.engine.dispose()
+
+
+@main.command("backup")
+@click.option("--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="overwrite FILE if it exists")
+@reports_errors
+def backup_command(output: str, force: bool) -> None:
+    """Back up the database: SQLite's online backup, or pg_dump's custom format."""
+    from service.backup import backup_database
+
+    _run_backup_tool(backup_database, output, force)
+
+
+@main.command("restore")
+@click.option("--input", "source", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="replace a database that holds data")
+@reports_errors
+def restore_command(source: str, force: bool) -> None:
+    """Restore the database from a file made by `kinerja backup`."""
+    from service.backup import restore_database
+
+    _run_backup_tool(restore_database, source, force)
+
+
+# --- risk model (issue 4): train, score, retrain-schedule ---
+
+
+@main.command()
+@click.option("--job-id", type=int, default=None, help="run the queued retrain job N")
+@click.option("--chunk-size", type=click.IntRange(1_000), default=50_000, show_default=True)
+@reports_errors
+def train(job_id: int | None, chunk_size: int) -> None:
+    """Train the risk model (MLflow-tracked), register it and promote it if every gate passes."""
+    from training import commands
+
+    config = load_config({"KINERJA_ENV": "demo"})
+    if job_id is None:
+        commands.train(config, chunk_size=chunk_size, echo=click.echo)
+        return
+    database = make_database(config["DATABASE_URL"])
+    if not commands.train_job(config, database, job_id, chunk_size, click.echo):
+        _fail(f"job {job_id} is not queued (already taken or unknown)")
+
+
+@main.command()
+@click.option("--chunk-size", type=click.IntRange(1_000), default=50_000, show_default=True)
+@click.option("--drivers", type=click.Choice(["flagged", "all"]), default="flagged")
+@reports_errors
+def score(chunk_size: int, drivers: str) -> None:
+    """Score every employee's risk for the latest period into the risk_scores table."""
+    from training import commands
+
+    commands.score(load_config({"KINERJA_ENV": "demo"}), chunk_size, drivers, click.echo)
+
+
+@main.command("retrain-schedule")
+@click.option("--cron", default="0 2 * * 1", show_default=True, help="5-field cron, UTC")
+@click.option("--poll", type=click.FloatRange(0.1), default=30.0, show_default=True)
+@click.option("--rounds", type=click.IntRange(1), default=None, help="stop after N polls")
+@reports_errors
+def retrain_schedule(cron: str, poll: float, rounds: int | None) -> None:
+    """Queue a retrain at every cron time and run queued retrain jobs, outside the web workers."""
+    from training import commands
+
+    commands.schedule(load_config({"KINERJA_ENV": "demo"}), cron, poll, rounds, click.echo)
+
+
+# --- demo: everything on the embedded defaults, then serve ---
+
+
+def _has_employees(database: Database) -> bool:
+    from sqlalchemy import select
+
+    from service.db.models import Employee
+
+    with database.sessions() as session:
+        return session.scalar(select(Employee.id).limit(1)) is not None
+
+
+@main.command()
+@click.option("--employees", type=click.IntRange(50, 100_000), default=400, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=7, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True)
+@click.option("--no-serve", is_flag=True, help="prepare everything, then stop")
+@click.pass_context
+@reports_errors
+def demo(
+    ctx: click.Context, employees: int, seed_value: int, host: str, port: int, no_serve: bool
+) -> None:
+    """Migrate, seed a synthetic agency, create demo logins, train, score, then serve."""
+    from pathlib import Path
+
+    from service.demo import DEMO_PASSWORD
+    from service.demo import ensure_demo_users
+
+    os.environ.setdefault("KINERJA_ENV", "demo")
+    ctx.invoke(init_db)
+    database = open_database()
+    try:
+        if not _has_employees(database):
+            ctx.invoke(seed_command, employees=employees, seed_value=seed_value)
+        with session_scope(database) as session:
+            accounts = ensure_demo_users(session)
+    finally:
+        database.engine.dispose()
+    config = load_config({"KINERJA_ENV": os.environ["KINERJA_ENV"]})
+    if not (Path(config["KINERJA_MODELS_DIR"]) / "kinerja-risk").exists():
+        ctx.invoke(train)
+    ctx.invoke(score)
+    click.echo(f"Demo logins (password {DEMO_PASSWORD!r}):")
+    for account in accounts:
+        click.echo(f"  {account.username:<11} role {account.role}")
+    if not no_serve:
+        click.echo(f"Serving on http://{host}:{port}/ (API at /api/v1, docs at /api/v1/docs)")
+        ctx.invoke(serve, host=host, port=port)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from argon2.profiles import CHEAPEST
 
 from service.domain.errors import Invalid
 
@@ -40,7 +41,19 @@ COMMON_PASSWORDS = frozenset(
     }
 )
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_STRONG = PasswordHasher()  # argon2id with the library's current recommended parameters
+# argon2id at the lowest cost: only for test runs (PASSWORD_HASH_FAST), never in production.
+_FAST = PasswordHasher.from_parameters(CHEAPEST)
+_hasher = _STRONG
+
+
+def use_fast_hashing(enabled: bool) -> None:
+    """Hash new passwords at the cheapest argon2id cost (tests only); verify is unaffected.
+
+    Each hash carries its own parameters, so hashes made either way verify either way.
+    """
+    global _hasher
+    _hasher = _FAST if enabled else _STRONG
 
 
 def check_password_rules(password: str, username: str | None = None) -> None:

@@ -513,3 +513,127 @@ class AuditEntry(Base):
 def table_names() -> list[str]:
     """List the product schema's tables (what `upgrade head` must create)."""
     return sorted(Base.metadata.tables)
+
+
+# --- API: tokens, login attempts, idempotency (issue 3) ---------------------------------------
+
+
+class ApiToken(Base):
+    """A bearer token: only the SHA-256 of the opaque random token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """A password check, kept to limit failed logins per account and per address."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    succeeded: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a create request, replayed for a retry with the same key."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+
+class SelfAssessment(Base):
+    """The employee's own rating of a period (penilaian mandiri), beside the rater's."""
+
+    __tablename__ = "self_assessments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    period: Mapped[str] = mapped_column(ForeignKey("periods.code"))
+    work_result_rating: Mapped[Rating] = enum_column(Rating, check_name="work_result_rating")
+    behavior_rating: Mapped[Rating] = enum_column(Rating, check_name="behavior_rating")
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("employee_id", "period"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+# --- Models: batch risk scores and retrain jobs (issue 4) ---
+
+#: Status values of a model job (candidates for a JobStatus enum in domain/entities.py).
+JOB_STATUSES = ("queued", "running", "succeeded", "failed")
+
+
+class RiskScore(Base):
+    """The batch-scored risk of one employee for one period (`kinerja score`)."""
+
+    __tablename__ = "risk_scores"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    probability: Mapped[float | None] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    drivers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    model_name: Mapped[str] = mapped_column(String(80))
+    model_version: Mapped[str | None] = mapped_column(String(20))
+    fallback: Mapped[bool] = mapped_column(default=False)
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("employee_id", "period"),
+        CheckConstraint("status IN ('ok', 'insufficient_data')", name="risk_score_status"),
+    )
+
+
+class ModelJob(Base):
+    """A retraining request, run outside the web workers (`kinerja train --job-id N`)."""
+
+    __tablename__ = "model_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="retrain")
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    requested_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = created_at_column()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'succeeded', 'failed')", name="model_job_status"
+        ),
+    )

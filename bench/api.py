@@ -1,0 +1,317 @@
+"""Benchmark the HTTP API under `kinerja serve` (gunicorn, 2 workers) on loopback with wrk.
+
+Measures, each next to a plain Flask JSON endpoint served the same way in the same run:
+- an authorised evaluation read (a supervisor reading a subordinate's evaluation, which also
+  writes its audit row): p50/p99 latency and requests/s at 16 connections (target p99 <= 25 ms);
+- evaluation writes per second on SQLite in WAL mode (target >= 1,000/s), each a new
+  evaluation for a distinct employee and period, checked by counting the rows afterwards.
+
+Install: `apt-get install -y wrk` (Debian package) and `pip install -e .` (gunicorn is a
+dependency). Run: `python bench/api.py [--employees 2000] [--seconds 10] [--connections 16]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "bench-password-1234"
+READ_P99_TARGET_MS = 25.0
+WRITES_TARGET = 1000.0
+WRITE_SCRIPT = """
+local counter = 0
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  first = tonumber(args[1]); count = tonumber(args[2]); token = args[3]
+  tid = tid or 0
+end
+request = function()
+  counter = counter + 1
+  local n = counter * 8 + tid
+  local employee = first + (n % count)
+  local month = math.floor(n / count)
+  local period = string.format("%d-%02d", 1990 + math.floor(month / 12), month % 12 + 1)
+  local body = '{"period":"' .. period .. '","work_result_rating":"sesuai_ekspektasi",'
+    .. '"behavior_rating":"di_atas_ekspektasi"}'
+  local headers = {["Content-Type"] = "application/json",
+                   ["Authorization"] = "Bearer " .. token}
+  return wrk.format("POST", "/api/v1/employees/" .. employee .. "/evaluations", headers, body)
+end
+"""
+PLAIN_WRITE_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"period":"2025-01","work_result_rating":"sesuai_ekspektasi"}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def main() -> None:
+    args = _arguments()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    home = Path(tempfile.mkdtemp(prefix="kinerja-bench-"))
+    env = _environment(home)
+    ids = _seed(env, args.employees)
+    servers = [
+        _start(
+            [
+                str(Path(sys.executable).with_name("kinerja")),
+                "serve",
+                "--port",
+                str(args.port),
+                "--workers",
+                "2",
+            ],
+            env,
+        ),
+        _start(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "-k",
+                "gthread",
+                "--threads",
+                "4",
+                "-b",
+                f"127.0.0.1:{args.port + 1}",
+                "--chdir",
+                str(ROOT / "bench"),
+                "plain_flask:app",
+            ],
+            env,
+        ),
+    ]
+    try:
+        _wait(f"http://127.0.0.1:{args.port}/healthz")
+        _wait(f"http://127.0.0.1:{args.port + 1}/json")
+        _report(_measure(args, ids, home))
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _measure(args: argparse.Namespace, ids: dict[str, Any], home: Path) -> dict[str, Any]:
+    api = f"http://127.0.0.1:{args.port}"
+    plain = f"http://127.0.0.1:{args.port + 1}"
+    token = _token(api)
+    evaluation = _post_evaluation(api, token, ids["first"])
+    auth = ["-H", f"Authorization: Bearer {token}"]
+    read_url = f"{api}/api/v1/evaluations/{evaluation}"
+    results = {
+        "read": _wrk(args, read_url, auth),
+        "plain_read": _wrk(args, f"{plain}/json", []),
+        "plain_write": _wrk(
+            args, f"{plain}/json", [], script=(home / "p.lua", PLAIN_WRITE_SCRIPT)
+        ),
+    }
+    before = _count(home)
+    results["write"] = _wrk(
+        args,
+        f"{api}/",
+        [],
+        script=(home / "w.lua", WRITE_SCRIPT),
+        script_args=[str(ids["first"] + 1), str(args.employees - 1), token],
+    )
+    results["write"]["stored"] = _count(home) - before
+    return results
+
+
+def _report(results: dict[str, Any]) -> None:
+    read, plain = results["read"], results["plain_read"]
+    write, plain_write = results["write"], results["plain_write"]
+    stored_rate = write["stored"] / write["seconds"]
+    print("kinerja API under `kinerja serve` (gunicorn, 2 workers), loopback, wrk")
+    print(f"{'measure':46} {'kinerja':>12} {'plain Flask':>12} {'target':>10}")
+    print(f"{'authorised evaluation read p50 (ms)':46} {read['p50']:12.2f} {plain['p50']:12.2f}")
+    print(
+        f"{'authorised evaluation read p99 (ms)':46} {read['p99']:12.2f} {plain['p99']:12.2f}"
+        f" {'<= 25':>10}"
+    )
+    print(f"{'reads per second':46} {read['rps']:12.0f} {plain['rps']:12.0f}")
+    print(
+        f"{'evaluation writes per second (SQLite WAL)':46} {stored_rate:12.0f}"
+        f" {plain_write['rps']:12.0f} {'>= 1000':>10}"
+    )
+    print(f"{'write p99 (ms)':46} {write['p99']:12.2f} {plain_write['p99']:12.2f}")
+    print(f"{'non-2xx answers (read / write)':46} {read['errors']:>6} / {write['errors']:<5}")
+    print(
+        f"read p99 target met: {read['p99'] <= READ_P99_TARGET_MS}; "
+        f"write target met: {stored_rate >= WRITES_TARGET}"
+    )
+
+
+def _wrk(
+    args: argparse.Namespace,
+    url: str,
+    extra: list[str],
+    script: tuple[Path, str] | None = None,
+    script_args: list[str] | None = None,
+) -> dict[str, Any]:
+    command = [
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{args.seconds}s",
+        "--latency",
+        *extra,
+    ]
+    if script:
+        script[0].write_text(script[1])
+        command += ["-s", str(script[0])]
+    command.append(url)
+    if script_args:
+        command += ["--", *script_args]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return _parse(output, args.seconds)
+
+
+def _parse(output: str, seconds: int) -> dict[str, Any]:
+    def latency(percent: str) -> float:
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if match is None:
+            return float("nan")
+        factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+        return float(match.group(1)) * factor
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return {
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "rps": float(rps.group(1)) if rps else float("nan"),
+        "errors": int(errors.group(1)) if errors else 0,
+        "seconds": seconds,
+    }
+
+
+def _environment(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        KINERJA_HOME=str(home),
+        KINERJA_ENV="demo",
+        KINERJA_LOG_LEVEL="WARNING",
+        DATABASE_URL=f"sqlite:///{home / 'kinerja.db'}",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def _seed(env: dict[str, str], employees: int) -> dict[str, Any]:
+    """Migrate and add one unit, a supervisor with `employees` - 1 reports, and its login."""
+    code = f"""
+import json
+from service.config import load_config
+from service.db import make_database, session_scope
+from service.db.migrate import upgrade
+from service.db.models import Employee, Position, Unit
+from service.domain.entities import Role
+from service.domain.users import create_user
+from tests.factories import make_nip
+database = make_database(load_config({{}})["DATABASE_URL"])
+upgrade(database.engine)
+with session_scope(database) as s:
+    unit = Unit(name="Bench"); position = Position(title="Staf", kind="pelaksana")
+    s.add_all([unit, position]); s.flush()
+    boss = Employee(nip=make_nip(1), name="Atasan", unit_id=unit.id, position_id=position.id)
+    s.add(boss); s.flush()
+    s.add_all([Employee(nip=make_nip(i + 2), name=f"Pegawai {{i}}", unit_id=unit.id,
+                        position_id=position.id, supervisor_id=boss.id)
+               for i in range({employees} - 1)])
+    create_user(s, "bench-supervisor", "{PASSWORD}", Role.SUPERVISOR, boss.id)
+    print(json.dumps({{"first": boss.id + 1}}))
+"""
+    output = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _wait(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    sys.exit(f"server at {url} did not start")
+
+
+def _request(url: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _token(api: str) -> str:
+    body = {"username": "bench-supervisor", "password": PASSWORD}
+    return str(_request(f"{api}/api/v1/auth/token", body)["access_token"])
+
+
+def _post_evaluation(api: str, token: str, employee: int) -> int:
+    body = {
+        "period": "2100-12",
+        "work_result_rating": "sesuai_ekspektasi",
+        "behavior_rating": "sesuai_ekspektasi",
+    }
+    created = _request(f"{api}/api/v1/employees/{employee}/evaluations", body, token)
+    return int(created["id"])
+
+
+def _count(home: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(home / "kinerja.db") as connection:
+        return int(connection.execute("SELECT count(*) FROM evaluations").fetchone()[0])
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employees", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=8765)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The HTTP API under /api/v1: blueprint, request ids, body limit, error handlers, OpenAPI.
+
+`init_app(app)` registers the blueprint (one module per resource adds its routes to `bp`),
+the problem+json handlers and the API's configuration defaults.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from service.api import errors
+from service.auth.passwords import use_fast_hashing
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+errors.register(bp)
+
+#: Settings of the API and their defaults (override them in the mapping given to create_app).
+DEFAULTS = {
+    "API_TOKEN_TTL_SECONDS": 3600,
+    "LOGIN_WINDOW_SECONDS": 900,
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 50,
+}
+
+
+@bp.before_request
+def start_request() -> None:
+    """Refuse a body over MAX_CONTENT_LENGTH before reading it.
+
+    `service.ops` names the request (g.request_id, echoed as X-Request-ID); without it, a
+    fresh id still reaches the audit log.
+    """
+    if "request_id" not in g:
+        g.request_id = uuid.uuid4().hex
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge(f"the body is over the limit of {limit} bytes")
+
+
+@bp.after_request
+def finish_request(response: Response) -> Response:
+    """Keep personal data out of shared caches."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the API on `app`."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST", app.config.get("TESTING"))))
+    app.register_blueprint(bp)
+    errors.init_app(app)
+
+
+# The resource modules add their routes to `bp` when imported.
+from service.api import assessments  # noqa: E402,F401
+from service.api import attendance  # noqa: E402,F401
+from service.api import audit  # noqa: E402,F401
+from service.api import auth  # noqa: E402,F401
+from service.api import competencies  # noqa: E402,F401
+from service.api import docs  # noqa: E402,F401
+from service.api import employees  # noqa: E402,F401
+from service.api import evaluations  # noqa: E402,F401
+from service.api import exports  # noqa: E402,F401
+from service.api import feedback  # noqa: E402,F401
+from service.api import imports  # noqa: E402,F401
+from service.api import models  # noqa: E402,F401
+from service.api import plans  # noqa: E402,F401
+from service.api import positions  # noqa: E402,F401
+from service.api import recommendations  # noqa: E402,F401
+from service.api import risk  # noqa: E402,F401
+from service.api import training_needs  # noqa: E402,F401
+from service.api import trainings  # noqa: E402,F401
+from service.api import units  # noqa: E402,F401
+from service.api import users  # noqa: E402,F401

@@ -1,0 +1,46 @@
+"""POST /imports/evaluations: a CSV or XLSX file of evaluations, all rows or none."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask import request
+from pydantic import BaseModel
+from spectree.model_adapter.pydantic_adapter import BaseFile
+
+from service.api import bp
+from service.api.idempotency import create
+from service.api.openapi import responses
+from service.api.openapi import spec
+from service.api.schemas.access import ImportOut
+from service.api.schemas.common import IdempotencyHeader
+from service.auth.decorators import allow
+from service.domain.entities import Role
+from service.domain.errors import Invalid
+from service.domain.transfers import import_file
+
+
+class ImportForm(BaseModel):
+    """multipart/form-data with the file in the field `file`."""
+
+    # Optional to the validator (the view names a missing file in problem+json), required in
+    # the document.
+    model_config = {"arbitrary_types_allowed": True, "json_schema_extra": {"required": ["file"]}}
+
+    file: BaseFile | None = None
+
+
+@bp.post("/imports/evaluations")
+@allow(Role.ADMIN, Role.HR)
+@spec.validate(
+    form=ImportForm,
+    headers=IdempotencyHeader,
+    resp=responses(errors=(409,), HTTP_201=ImportOut),
+    tags=["imports"],
+)
+def post_import() -> Response:
+    """Import evaluations; 422 lists every problem with its file row (header = row 1)."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid.field("file", "send the CSV or XLSX file in the multipart field 'file'")
+    content, filename = upload.read(), upload.filename or "upload.csv"
+    return create(lambda s, a: ImportOut(count=import_file(s, a, content, filename).count))

@@ -1,0 +1,71 @@
+"""The model registry for the data team: versions with metrics and drift; retrain jobs.
+
+POST /models/retrain writes a `model_jobs` row and, once it is committed, starts
+`kinerja train --job-id N` as a separate process (never inside a web worker); with
+RISK_JOBS_SPAWN false the job waits for `kinerja retrain-schedule` to run it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from service.api import bp
+from service.api.http import run
+from service.api.idempotency import create
+from service.api.openapi import responses
+from service.api.openapi import spec
+from service.api.risk import models
+from service.api.schemas.common import IdempotencyHeader
+from service.api.schemas.risk import JobOut
+from service.api.schemas.risk import ModelsOut
+from service.api.schemas.risk import RetrainIn
+from service.api.schemas.risk import job_out
+from service.auth.decorators import allow
+from service.domain.risk import MODEL_ROLES
+from service.domain.risk import read_job
+from service.domain.risk import request_retrain
+from service.serving.jobs import spawn_train
+from service.serving.loader import RegistryUnreachable
+from service.serving.predictor import RISK_MODEL_NAME
+from service.serving.registry import list_versions
+
+TAGS = ["models"]
+JOB_ID = "<int(max=2147483647):job_id>"
+
+
+@bp.get("/models")
+@allow(*MODEL_ROLES)
+@spec.validate(resp=responses(HTTP_200=ModelsOut), tags=TAGS)
+def get_models() -> Any:
+    """Registered risk-model versions (champion, previous, candidates) with metrics and drift."""
+    served = models().risk.status()
+    try:
+        items = list_versions(current_app.config["MLFLOW_TRACKING_URI"], RISK_MODEL_NAME)
+        error = None
+    except RegistryUnreachable as exc:
+        items, error = [], str(exc)
+    body = {"items": items, "total": len(items), "served": served, "registry_error": error}
+    return ModelsOut.model_validate(body)
+
+
+def _launch(job_id: int) -> None:
+    if current_app.config.get("RISK_JOBS_SPAWN", True):
+        spawn_train(job_id, current_app.config)
+
+
+@bp.post("/models/retrain")
+@allow(*MODEL_ROLES)
+@spec.validate(headers=IdempotencyHeader, resp=responses(HTTP_201=JobOut), tags=TAGS)
+def post_retrain(json: RetrainIn) -> Any:
+    """Queue a retrain of the risk model; poll GET /models/jobs/{id} for its outcome."""
+    return create(lambda s, a: job_out(request_retrain(s, a, json.params, _launch)))
+
+
+@bp.get(f"/models/jobs/{JOB_ID}")
+@allow(*MODEL_ROLES)
+@spec.validate(resp=responses(HTTP_200=JobOut), tags=TAGS)
+def get_job(job_id: int) -> Any:
+    """Status of one retrain job: queued, running, succeeded (with the result) or failed."""
+    return job_out(run(read_job, job_id))

@@ -1,0 +1,256 @@
+"""SKP plans, realisations with evidence, evaluations, feedback, self-assessment, unit grades."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+from pydantic import Strict
+
+from service.api.schemas.common import Id
+from service.api.schemas.common import LongText
+from service.api.schemas.common import Model
+from service.api.schemas.common import Number
+from service.api.schemas.common import Out
+from service.api.schemas.common import PageQuery
+from service.api.schemas.common import PeriodCode
+from service.api.schemas.common import ShortText
+from service.api.schemas.common import listing
+from service.api.schemas.common import text
+from service.db.models import BEHAVIOR_COLUMNS
+from service.db.models import Evaluation
+from service.domain.entities import BerakhlakValue
+from service.domain.entities import EvaluationKind
+from service.domain.entities import FeedbackTarget
+from service.domain.entities import IndicatorAspect
+from service.domain.entities import OrganisationGrade
+from service.domain.entities import Predikat
+from service.domain.entities import PredikatSource
+from service.domain.entities import Rating
+from service.domain.entities import RhkKind
+from service.domain.entities import SkpApproach
+from service.domain.entities import SkpModel
+from service.domain.entities import SkpStatus
+
+Year = Annotated[int, Strict(), Field(ge=1990, le=2100)]
+Sha256 = Annotated[str, Strict(), Field(pattern=r"^[0-9a-f]{64}$")]
+Uri = Annotated[text(2000), Field(pattern=r"^https?://\S+$")]
+
+
+class EvaluationIn(Model):
+    period: PeriodCode
+    work_result_rating: Rating
+    behavior_rating: Rating
+    behavior_ratings: dict[BerakhlakValue, Rating] = Field(default_factory=dict)
+    feedback: LongText | None = None
+
+
+class EvaluationPatch(Model):
+    """Ratings or feedback to correct; the period cannot change."""
+
+    work_result_rating: Rating | None = None
+    behavior_rating: Rating | None = None
+    behavior_ratings: dict[BerakhlakValue, Rating] | None = None
+    feedback: LongText | None = None
+
+
+class EvaluationOut(Out):
+    id: int
+    employee_id: int
+    period: str
+    kind: EvaluationKind
+    work_result_rating: Rating
+    behavior_rating: Rating
+    behavior_ratings: dict[BerakhlakValue, Rating]
+    predikat: Predikat
+    predikat_source: PredikatSource
+    rater_id: int | None
+    feedback: str | None
+    version: int
+
+
+class EvaluationQuery(PageQuery):
+    period: PeriodCode | None = None
+
+
+class IndicatorIn(Model):
+    aspect: IndicatorAspect
+    description: LongText
+    target_value: Number | None = None
+    target_unit: ShortText | None = None
+    target_text: LongText | None = None
+
+
+class RhkIn(Model):
+    kind: RhkKind
+    description: LongText
+    parent_rhk_id: Id | None = None
+    indicators: list[IndicatorIn] = Field(min_length=1, max_length=20)
+
+
+class SkpIn(Model):
+    year: Year
+    position_id: Id | None = None
+    model: SkpModel = SkpModel.JA_JF
+    approach: SkpApproach = SkpApproach.KUANTITATIF
+    rater_id: Id | None = None
+    rhks: list[RhkIn] = Field(min_length=1, max_length=50)
+
+
+class IndicatorOut(Out):
+    id: int
+    aspect: IndicatorAspect
+    description: str
+    target_value: float | None
+    target_unit: str | None
+    target_text: str | None
+
+
+class RhkOut(Out):
+    id: int
+    kind: RhkKind
+    description: str
+    parent_rhk_id: int | None
+    ordinal: int
+    indicators: list[IndicatorOut]
+
+
+class SkpOut(Out):
+    id: int
+    employee_id: int
+    position_id: int
+    year: int
+    model: SkpModel
+    approach: SkpApproach
+    rater_id: int | None
+    status: SkpStatus
+    approved_at: datetime | None
+    rhks: list[RhkOut]
+    version: int
+
+
+class EvidenceIn(Model):
+    uri: Uri
+    kind: ShortText | None = None
+    sha256: Sha256 | None = None
+
+
+class RealisationIn(Model):
+    indicator_id: Id
+    period: PeriodCode
+    value: Number | None = None
+    text: LongText | None = None
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=20)
+
+
+class EvidenceOut(Out):
+    id: int
+    uri: str
+    kind: str | None
+    sha256: str | None
+
+
+class RealisationOut(Out):
+    id: int
+    indicator_id: int
+    period: str
+    value: float | None
+    text: str | None
+    recorded_by_id: int | None
+    evidence: list[EvidenceOut]
+
+
+class FeedbackIn(Model):
+    period: PeriodCode
+    target: FeedbackTarget
+    rhk_id: Id | None = None
+    body: LongText
+
+
+class FeedbackOut(Out):
+    id: int
+    employee_id: int
+    author_id: int
+    period: str
+    target: FeedbackTarget
+    rhk_id: int | None
+    body: str
+
+
+class SelfAssessmentIn(Model):
+    period: PeriodCode
+    work_result_rating: Rating
+    behavior_rating: Rating
+    note: LongText | None = None
+
+
+class SelfAssessmentOut(Out):
+    id: int
+    employee_id: int
+    period: str
+    work_result_rating: Rating
+    behavior_rating: Rating
+    note: str | None
+    version: int
+
+
+class UnitGradeIn(Model):
+    period: PeriodCode
+    grade: OrganisationGrade
+    basis: LongText | None = None
+
+
+class DistributionWarningOut(Out):
+    rule: str
+    message_id: str
+    message_en: str
+    bound: str
+    expected: float
+    actual: float
+    expected_count: int
+    actual_count: int
+
+
+class UnitGradeOut(Out):
+    """The unit's grade for a period, its employees' predikat counts and the warnings."""
+
+    unit_id: int
+    period: str
+    grade: OrganisationGrade
+    basis: str | None
+    set_by_id: int | None
+    version: int
+    size: int
+    counts: dict[Predikat, int]
+    warnings: list[DistributionWarningOut]
+
+
+EvaluationList = listing(EvaluationOut)
+SkpList = listing(SkpOut)
+RealisationList = listing(RealisationOut)
+FeedbackList = listing(FeedbackOut)
+SelfAssessmentList = listing(SelfAssessmentOut)
+
+
+def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
+    """Serialize an evaluation; the seven value columns become `behavior_ratings`."""
+    ratings = {
+        value: getattr(evaluation, column)
+        for value, column in BEHAVIOR_COLUMNS.items()
+        if getattr(evaluation, column) is not None
+    }
+    return EvaluationOut(
+        id=evaluation.id,
+        employee_id=evaluation.employee_id,
+        period=evaluation.period,
+        kind=evaluation.kind,
+        work_result_rating=evaluation.work_result_rating,
+        behavior_rating=evaluation.behavior_rating,
+        behavior_ratings=ratings,
+        predikat=evaluation.predikat,
+        predikat_source=evaluation.predikat_source,
+        rater_id=evaluation.rater_id,
+        feedback=evaluation.feedback,
+        version=evaluation.version,
+    )

@@ -1,0 +1,108 @@
+"""Shapes of the risk answers, the team list, the model registry and retrain jobs (API.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from typing import Literal
+
+from pydantic import Field
+
+from service.api.schemas.common import Model
+from service.api.schemas.common import Out
+from service.db.models import ModelJob
+
+
+class DriverOut(Out):
+    feature: str
+    label: str
+    label_en: str
+    value: float | None
+    contribution: float
+
+
+class RiskModelOut(Out):
+    name: str
+    version: str | None
+    fallback: bool
+
+
+class RiskOut(Out):
+    employee_id: int
+    as_of_period: str | None
+    status: Literal["ok", "insufficient_data"]
+    probability: float | None
+    flagged: bool
+    threshold: float | None
+    drivers: list[DriverOut]
+    model: RiskModelOut
+
+
+class CoachingOut(Out):
+    code: str
+    action: str
+    why: str
+    action_en: str
+    why_en: str
+
+
+class TeamMemberOut(Out):
+    employee_id: int
+    name: str
+    risk: RiskOut
+    coaching: list[CoachingOut]
+
+
+class TeamOut(Out):
+    items: list[TeamMemberOut]
+    total: int
+
+
+class ModelVersionOut(Out):
+    name: str
+    version: str
+    role: Literal["champion", "previous", "candidate"]
+    aliases: list[str]
+    run_id: str | None
+    created_at: int | None
+    promoted: bool
+    decision: str | None
+    metrics: dict[str, float]
+    drift: dict[str, float] = Field(description="PSI per feature, latest period vs training")
+
+
+class ServedOut(Out):
+    name: str
+    alias: str
+    version: str | None
+    source: str | None
+    fallback: bool
+    error: str | None
+
+
+class ModelsOut(Out):
+    items: list[ModelVersionOut]
+    total: int
+    served: ServedOut
+    registry_error: str | None = None
+
+
+class RetrainIn(Model):
+    """Optional overrides of the trees' parameters for this run."""
+
+    params: dict[str, float | int | str] = Field(default_factory=dict, max_length=20)
+
+
+class JobOut(Out):
+    id: int
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    requested_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    message: str | None
+    result: dict[str, Any] | None
+
+
+def job_out(job: ModelJob) -> JobOut:
+    return JobOut.model_validate(job)

@@ -1,0 +1,67 @@
+"""View decorators: authenticate the bearer token and check the caller's role.
+
+Every `/api/v1` view carries exactly one of them, and records its rule on the view as
+`__access__`, so a test can walk `app.url_map` and fail on a route nobody wrote a rule for.
+Object-level checks (whose employee, which unit) are made by `service.auth.policy` inside the
+use cases, where the object is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from typing import TypeVar
+
+from flask import g
+from flask import request
+
+from service.auth import policy
+from service.auth.tokens import Unauthorized
+from service.auth.tokens import authenticate
+from service.db import get_session
+from service.domain.audit import Actor
+from service.domain.entities import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC = "public"
+ALL_ROLES = frozenset(Role)
+
+
+def bearer_token() -> str:
+    """Return the bearer token of the request; Unauthorized when there is none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
+    return token
+
+
+def current_actor() -> Actor:
+    """Return the authenticated caller of this request (set by `allow`)."""
+    actor: Actor = g.actor
+    return actor
+
+
+def allow(*roles: Role) -> Callable[[F], F]:
+    """Require a valid bearer token whose user has one of `roles` (all roles if none)."""
+    allowed = frozenset(roles) or ALL_ROLES
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            actor = authenticate(get_session(), bearer_token(), g.get("request_id"))
+            policy.require_role(actor, allowed)
+            g.actor = actor
+            return view(*args, **kwargs)
+
+        wrapper.__access__ = allowed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def public(view: F) -> F:
+    """Mark a view that needs no token (token issue, the OpenAPI document, the docs page)."""
+    view.__access__ = PUBLIC  # type: ignore[attr-defined]
+    return view

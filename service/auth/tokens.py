@@ -1,0 +1,147 @@
+"""Bearer tokens: opaque random strings whose SHA-256 is stored, expiring and revocable.
+
+A token is 32 random bytes (URL-safe base64); the database keeps only its hash, so a copy of
+the database does not hold usable tokens. Failed logins are counted in `login_attempts`, per
+account (since its last success) and per client address, within a sliding window, so the limit
+holds across every worker process; a locked-out caller gets 429 before any password check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from functools import lru_cache
+from typing import ClassVar
+
+from sqlalchemy.orm import Session
+
+from service.auth.passwords import hash_password
+from service.auth.passwords import verify_password
+from service.db.models import ApiToken
+from service.db.models import LoginAttempt
+from service.db.repositories import access as repo
+from service.domain.audit import Actor
+from service.domain.errors import DomainError
+
+TOKEN_BYTES = 32
+
+
+class Unauthorized(DomainError):
+    """No credentials, or credentials that are wrong, expired or revoked (401)."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class TooManyRequests(DomainError):
+    """Too many failed logins for this account or address; retry after `retry_after` s."""
+
+    status: ClassVar[int] = 429
+    title: ClassVar[str] = "Too Many Requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failed logins allowed within `window_seconds`, per account and per client address."""
+
+    window_seconds: int = 900
+    per_account: int = 5
+    per_address: int = 50
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a token (hex SHA-256)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    username: str,
+    password: str,
+    address: str,
+    *,
+    ttl_seconds: int,
+    limits: LoginLimits,
+) -> IssuedToken:
+    """Check the password and store a new token; commits the attempt either way.
+
+    Raises TooManyRequests when the account or the address is locked out, Unauthorized when
+    the username or password is wrong (the same answer for both, so names cannot be probed).
+    """
+    now = datetime.now(UTC)
+    _check_limits(session, username, address, now, limits)
+    user = repo.user_by_username(session, username)
+    valid = _password_matches(user.password_hash if user else None, password)
+    ok = user is not None and user.is_active and valid
+    session.add(LoginAttempt(username=username[:80], address=address[:64], at=now, succeeded=ok))
+    if not ok or user is None:
+        session.commit()
+        raise Unauthorized("wrong username or password")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    expires = now + timedelta(seconds=ttl_seconds)
+    session.add(
+        ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=expires)
+    )
+    session.commit()
+    return IssuedToken(access_token=token, expires_in=ttl_seconds)
+
+
+def authenticate(session: Session, token: str, request_id: str | None = None) -> Actor:
+    """Return the caller of a live token; Unauthorized when unknown, expired or revoked."""
+    owner = repo.token_owner(session, hash_token(token), datetime.now(UTC))
+    if owner is None:
+        raise Unauthorized("the bearer token is unknown, expired or revoked")
+    return Actor(
+        user_id=owner.user_id,
+        username=owner.username,
+        role=owner.role,
+        employee_id=owner.employee_id,
+        unit_id=owner.unit_id if owner.unit_id is not None else owner.employee_unit_id,
+        request_id=request_id,
+    )
+
+
+def revoke(session: Session, token: str) -> bool:
+    """Revoke a token (logout); the caller commits. Returns whether it was live."""
+    return repo.revoke_token(session, hash_token(token), datetime.now(UTC)) > 0
+
+
+def _check_limits(
+    session: Session, username: str, address: str, now: datetime, limits: LoginLimits
+) -> None:
+    since = now - timedelta(seconds=limits.window_seconds)
+    if repo.failures_since(session, since=since, username=username) >= limits.per_account:
+        raise TooManyRequests(
+            "too many failed logins for this account; wait and try again",
+            limits.window_seconds,
+        )
+    if repo.failures_since(session, since=since, address=address) >= limits.per_address:
+        raise TooManyRequests(
+            "too many failed logins from this address; wait and try again",
+            limits.window_seconds,
+        )
+
+
+def _password_matches(password_hash: str | None, password: str) -> bool:
+    """Verify, spending the same argon2 time for an unknown user as for a known one."""
+    return verify_password(password_hash or _dummy_hash(), password) and bool(password_hash)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))

@@ -1,0 +1,130 @@
+"""Users, bearer tokens, login attempts, idempotency records and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import bindparam
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from service.db.models import ApiToken
+from service.db.models import AuditEntry
+from service.db.models import Employee
+from service.db.models import IdempotencyRecord
+from service.db.models import LoginAttempt
+from service.db.models import User
+from service.db.repositories import Page
+from service.db.repositories import paginate
+from service.domain.entities import Role
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+@dataclass(frozen=True)
+class TokenOwner:
+    """The active user behind a live token, and the unit of its linked employee."""
+
+    user_id: int
+    username: str
+    role: Role
+    employee_id: int | None
+    unit_id: int | None
+    employee_unit_id: int | None
+
+
+def token_owner(session: Session, token_hash: str, now: datetime) -> TokenOwner | None:
+    """Return the owner of a live token (one indexed query, plain columns: every request)."""
+    params = {"token_hash": token_hash, "now": now}
+    row = session.execute(_token_query(), params).first()
+    return None if row is None else TokenOwner(*row)
+
+
+@lru_cache(maxsize=1)
+def _token_query() -> Select[Any]:
+    """Build the token lookup once: constructing a statement costs more than running it."""
+    return (
+        select(User.id, User.username, User.role, User.employee_id, User.unit_id, Employee.unit_id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .outerjoin(Employee, Employee.id == User.employee_id)
+        .where(
+            ApiToken.token_hash == bindparam("token_hash", type_=String()),
+            ApiToken.expires_at > bindparam("now", type_=DateTime(timezone=True)),
+            ApiToken.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+
+
+def revoke_token(session: Session, token_hash: str, now: datetime) -> int:
+    """Mark a token revoked; return how many live tokens it matched (0 or 1)."""
+    statement = (
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return session.execute(statement).rowcount  # type: ignore[attr-defined]
+
+
+def failures_since(
+    session: Session, *, since: datetime, username: str | None = None, address: str | None = None
+) -> int:
+    """Count failed logins since `since` for one account or one address.
+
+    For an account, only failures after its last success count, so a good login resets it.
+    """
+    query = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since)
+    if username is not None:
+        last_ok = (
+            select(func.max(LoginAttempt.at))
+            .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))
+            .scalar_subquery()
+        )
+        query = query.where(
+            LoginAttempt.username == username,
+            LoginAttempt.succeeded.is_(False),
+            func.coalesce(LoginAttempt.at > last_ok, True),
+        )
+    if address is not None:
+        query = query.where(LoginAttempt.address == address, LoginAttempt.succeeded.is_(False))
+    return int(session.scalar(query) or 0)
+
+
+def idempotency_record(session: Session, user_id: int, key: str) -> IdempotencyRecord | None:
+    query = select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+    )
+    return session.scalar(query)
+
+
+def list_audit(
+    session: Session,
+    limit: int,
+    offset: int,
+    *,
+    employee_id: int | None = None,
+    actor_user_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[AuditEntry]:
+    """List audit rows, newest first, filtered by employee, actor and time range."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if employee_id is not None:
+        query = query.where(AuditEntry.employee_id == employee_id)
+    if actor_user_id is not None:
+        query = query.where(AuditEntry.actor_user_id == actor_user_id)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    return paginate(session, query, limit, offset)

@@ -1,0 +1,153 @@
+"""SKP plans with their RHK, indicators and realisations; evaluations; feedback; unit grades."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import bindparam
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import Employee
+from service.db.models import Evaluation
+from service.db.models import Evidence
+from service.db.models import FeedbackNote
+from service.db.models import Indicator
+from service.db.models import Realisation
+from service.db.models import Rhk
+from service.db.models import SelfAssessment
+from service.db.models import Skp
+from service.db.models import UnitGrade
+from service.db.repositories import Page
+from service.db.repositories import paginate
+from service.domain.entities import Predikat
+
+
+def get_evaluation(session: Session, evaluation_id: int) -> Evaluation | None:
+    return session.get(Evaluation, evaluation_id)
+
+
+def evaluation_exists(session: Session, employee_id: int, period: str) -> bool:
+    """Whether the employee has an evaluation for `period` (checked on every write)."""
+    params = {"employee_id": employee_id, "period": period}
+    return session.execute(_EVALUATION_EXISTS, params).first() is not None
+
+
+# Built once: constructing a statement costs more than running it on this hot path.
+_EVALUATION_EXISTS = select(Evaluation.id).where(
+    Evaluation.employee_id == bindparam("employee_id", type_=Integer()),
+    Evaluation.period == bindparam("period", type_=String()),
+)
+
+
+def list_evaluations(
+    session: Session, employee_id: int, limit: int, offset: int, period: str | None = None
+) -> Page[Evaluation]:
+    """List one employee's evaluations, oldest period first."""
+    query = select(Evaluation).where(Evaluation.employee_id == employee_id)
+    if period is not None:
+        query = query.where(Evaluation.period == period)
+    return paginate(session, query.order_by(Evaluation.period, Evaluation.id), limit, offset)
+
+
+def predikat_counts(session: Session, unit_id: int, period: str) -> dict[Predikat, int]:
+    """Count the predikat of the evaluations of a unit's employees in one period."""
+    query = (
+        select(Evaluation.predikat, func.count())
+        .join(Employee, Employee.id == Evaluation.employee_id)
+        .where(Employee.unit_id == unit_id, Evaluation.period == period)
+        .group_by(Evaluation.predikat)
+    )
+    return {Predikat(predikat): int(count) for predikat, count in session.execute(query)}
+
+
+def get_skp(session: Session, skp_id: int) -> Skp | None:
+    return session.get(Skp, skp_id)
+
+
+def skp_exists(session: Session, employee_id: int, year: int, position_id: int) -> bool:
+    query = select(Skp.id).where(
+        Skp.employee_id == employee_id, Skp.year == year, Skp.position_id == position_id
+    )
+    return session.scalar(select(exists(query))) or False
+
+
+def list_skps(session: Session, employee_id: int, limit: int, offset: int) -> Page[Skp]:
+    query = select(Skp).where(Skp.employee_id == employee_id).order_by(Skp.year, Skp.id)
+    return paginate(session, query, limit, offset)
+
+
+def rhks_of(session: Session, skp_id: int) -> list[Rhk]:
+    query = select(Rhk).where(Rhk.skp_id == skp_id).order_by(Rhk.ordinal, Rhk.id)
+    return list(session.scalars(query))
+
+
+def indicators_of(session: Session, rhk_ids: list[int]) -> list[Indicator]:
+    query = select(Indicator).where(Indicator.rhk_id.in_(rhk_ids)).order_by(Indicator.id)
+    return list(session.scalars(query))
+
+
+def get_rhk(session: Session, rhk_id: int) -> Rhk | None:
+    return session.get(Rhk, rhk_id)
+
+
+def indicator_of_skp(session: Session, skp_id: int, indicator_id: int) -> Indicator | None:
+    """Return the indicator when it belongs to an RHK of `skp_id`."""
+    query = (
+        select(Indicator)
+        .join(Rhk, Rhk.id == Indicator.rhk_id)
+        .where(Indicator.id == indicator_id, Rhk.skp_id == skp_id)
+    )
+    return session.scalar(query)
+
+
+def realisation_exists(session: Session, indicator_id: int, period: str) -> bool:
+    query = select(Realisation.id).where(
+        Realisation.indicator_id == indicator_id, Realisation.period == period
+    )
+    return session.scalar(select(exists(query))) or False
+
+
+def list_realisations(session: Session, skp_id: int, limit: int, offset: int) -> Page[Realisation]:
+    """List the realisations recorded on the indicators of one SKP."""
+    query = (
+        select(Realisation)
+        .join(Indicator, Indicator.id == Realisation.indicator_id)
+        .join(Rhk, Rhk.id == Indicator.rhk_id)
+        .where(Rhk.skp_id == skp_id)
+        .order_by(Realisation.period, Realisation.id)
+    )
+    return paginate(session, query, limit, offset)
+
+
+def evidence_of(session: Session, realisation_ids: list[int]) -> list[Evidence]:
+    query = select(Evidence).where(Evidence.realisation_id.in_(realisation_ids))
+    return list(session.scalars(query.order_by(Evidence.id)))
+
+
+def list_feedback(
+    session: Session, employee_id: int, limit: int, offset: int
+) -> Page[FeedbackNote]:
+    query = select(FeedbackNote).where(FeedbackNote.employee_id == employee_id)
+    return paginate(session, query.order_by(FeedbackNote.id), limit, offset)
+
+
+def self_assessment_exists(session: Session, employee_id: int, period: str) -> bool:
+    query = select(SelfAssessment.id).where(
+        SelfAssessment.employee_id == employee_id, SelfAssessment.period == period
+    )
+    return session.scalar(select(exists(query))) or False
+
+
+def list_self_assessments(
+    session: Session, employee_id: int, limit: int, offset: int
+) -> Page[SelfAssessment]:
+    query = select(SelfAssessment).where(SelfAssessment.employee_id == employee_id)
+    return paginate(session, query.order_by(SelfAssessment.period), limit, offset)
+
+
+def get_unit_grade(session: Session, unit_id: int, period: str) -> UnitGrade | None:
+    query = select(UnitGrade).where(UnitGrade.unit_id == unit_id, UnitGrade.period == period)
+    return session.scalar(query)

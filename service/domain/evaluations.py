@@ -1,0 +1,124 @@
+"""Use cases for evaluations: record (by the rater), correct, read.
+
+Acceptance is decided by `evaluation_input.parse_evaluation`, the same function the file
+import uses, so the API and the import accept and refuse the same things and write the same
+columns. One evaluation per employee and period: a second is a Conflict (409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.auth import policy
+from service.db.models import BEHAVIOR_COLUMNS
+from service.db.models import Evaluation
+from service.db.repositories import Page
+from service.db.repositories import performance as repo
+from service.domain.audit import Actor
+from service.domain.audit import AuditAction
+from service.domain.audit import record
+from service.domain.audit import record_read
+from service.domain.errors import Conflict
+from service.domain.evaluation_input import ensure_period
+from service.domain.evaluation_input import evaluation_columns
+from service.domain.evaluation_input import parse_evaluation
+from service.domain.organisation import check_version
+
+RESOURCE = "evaluation"
+
+
+def record_evaluation(
+    session: Session, actor: Actor, employee_id: int, data: Mapping[str, Any]
+) -> Evaluation:
+    """Store the rater's evaluation of one period with its computed predikat."""
+    inp = parse_evaluation(data)
+    policy.rated_employee(session, actor, employee_id, inp.period.year)
+    if repo.evaluation_exists(session, employee_id, inp.period.code):
+        raise Conflict(f"employee {employee_id} already has an evaluation for {inp.period.code}")
+    ensure_period(session, inp.period)
+    evaluation = Evaluation(
+        employee_id=employee_id, rater_id=actor.employee_id, **evaluation_columns(inp)
+    )
+    session.add(evaluation)
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.CREATE,
+        RESOURCE,
+        employee_id=employee_id,
+        resource_id=evaluation.id,
+    )
+    return evaluation
+
+
+def update_evaluation(
+    session: Session,
+    actor: Actor,
+    evaluation_id: int,
+    expected_version: int | None,
+    changes: Mapping[str, Any],
+) -> Evaluation:
+    """Correct the ratings or feedback of an evaluation; the predikat is recomputed."""
+    evaluation = _visible(session, actor, evaluation_id)
+    policy.rated_employee(session, actor, evaluation.employee_id, int(evaluation.period[:4]))
+    check_version(evaluation.version, expected_version)
+    inp = parse_evaluation(_current_input(evaluation) | dict(changes))
+    for name, value in evaluation_columns(inp).items():
+        setattr(evaluation, name, value)
+    evaluation.rater_id = actor.employee_id
+    session.flush()
+    record(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        RESOURCE,
+        employee_id=evaluation.employee_id,
+        resource_id=evaluation.id,
+    )
+    return evaluation
+
+
+def read_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
+    """Return one visible evaluation, auditing a read of someone else's."""
+    evaluation = _visible(session, actor, evaluation_id)
+    record_read(session, actor, RESOURCE, evaluation.employee_id)
+    return evaluation
+
+
+def list_evaluations(
+    session: Session,
+    actor: Actor,
+    employee_id: int,
+    limit: int,
+    offset: int,
+    period: str | None = None,
+) -> Page[Evaluation]:
+    """List a visible employee's evaluations, auditing a read of someone else's."""
+    policy.visible_employee(session, actor, employee_id)
+    record_read(session, actor, RESOURCE, employee_id)
+    return repo.list_evaluations(session, employee_id, limit, offset, period)
+
+
+def _visible(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
+    evaluation = repo.get_evaluation(session, evaluation_id)
+    return policy.owned_record(session, actor, evaluation, f"evaluation {evaluation_id}")
+
+
+def _current_input(evaluation: Evaluation) -> dict[str, Any]:
+    """Rebuild the raw input of a stored evaluation, to merge a correction into it."""
+    ratings = {
+        value.value: getattr(evaluation, column).value
+        for value, column in BEHAVIOR_COLUMNS.items()
+        if getattr(evaluation, column) is not None
+    }
+    return {
+        "period": evaluation.period,
+        "work_result_rating": evaluation.work_result_rating.value,
+        "behavior_rating": evaluation.behavior_rating.value,
+        "behavior_ratings": ratings,
+        "feedback": evaluation.feedback,
+    }

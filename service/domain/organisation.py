@@ -1,0 +1,230 @@
+"""Use cases for the organisation: units, positions with their standard, employees.
+
+Use cases check access through `service.auth.policy`, validate references, add rows and one
+audit entry, and flush; the caller commits once (the API commits together with the
+idempotency record, so a retried create finds either everything or nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.auth import policy
+from service.db.models import CompetencyStandard
+from service.db.models import Employee
+from service.db.models import Position
+from service.db.models import Unit
+from service.db.repositories import Page
+from service.db.repositories import development as dev_repo
+from service.db.repositories import organisation as repo
+from service.domain.audit import Actor
+from service.domain.audit import AuditAction
+from service.domain.audit import record
+from service.domain.audit import record_read
+from service.domain.entities import PositionKind
+from service.domain.entities import Role
+from service.domain.errors import Conflict
+from service.domain.errors import Forbidden
+from service.domain.errors import Invalid
+from service.domain.errors import PreconditionFailed
+from service.domain.errors import PreconditionRequired
+from service.domain.nip import check_nip
+
+#: If-Match `*`: any stored version (versions start at 1).
+ANY_VERSION = 0
+
+
+@dataclass(frozen=True)
+class PositionDetail:
+    """A position and its competency standard as (code, required level) pairs."""
+
+    position: Position
+    standards: list[tuple[str, int]]
+
+
+def check_version(current: int, expected: int | None) -> None:
+    """Refuse an edit without a version (428) or based on another version than stored (412).
+
+    `expected` is the version of the caller's If-Match, ANY_VERSION for `*`, None when absent.
+    """
+    if expected is None:
+        raise PreconditionRequired("send If-Match with the ETag of your last GET")
+    if expected != ANY_VERSION and expected != current:
+        raise PreconditionFailed(
+            f"the object is at version {current}, not {expected}; GET it again and retry"
+        )
+
+
+def create_unit(
+    session: Session,
+    actor: Actor,
+    name: str,
+    parent_id: int | None = None,
+    code: str | None = None,
+    region: str | None = None,
+) -> Unit:
+    """Add a unit; hr may only add units below a unit of its own."""
+    if parent_id is not None and (
+        repo.get_unit(session, parent_id) is None
+        or not policy.unit_in_scope(session, actor, parent_id)
+    ):
+        raise Invalid.field("parent_id", f"no unit {parent_id} visible to you")
+    if parent_id is None and actor.role is not Role.ADMIN:
+        raise Forbidden("only admin may add a top-level unit; give a parent_id")
+    if code is not None and repo.unit_code_taken(session, code):
+        raise Conflict(f"unit code {code!r} is already used")
+    unit = Unit(name=name, parent_id=parent_id, code=code, region=region)
+    session.add(unit)
+    session.flush()
+    record(session, actor, AuditAction.CREATE, "unit", resource_id=unit.id)
+    return unit
+
+
+def list_units(session: Session, actor: Actor, limit: int, offset: int) -> Page[Unit]:
+    """List the units the caller sees (hr: its subtree)."""
+    root = actor.unit_id if actor.role is Role.HR else None
+    if actor.role is Role.HR and root is None:
+        return Page([], 0)
+    return repo.list_units(session, root, limit, offset)
+
+
+def create_position(
+    session: Session,
+    actor: Actor,
+    title: str,
+    kind: PositionKind,
+    level: str | None = None,
+    unit_id: int | None = None,
+    competency_standards: list[Mapping[str, Any]] | None = None,
+) -> PositionDetail:
+    """Add a position with its competency standard (known codes, each once)."""
+    standards = [(s["competency"], s["required_level"]) for s in competency_standards or []]
+    check_competency_codes(session, [code for code, _ in standards], "competency_standards")
+    if unit_id is not None and not _unit_visible(session, actor, unit_id):
+        raise Invalid.field("unit_id", f"no unit {unit_id} visible to you")
+    position = Position(title=title, kind=kind, level=level, unit_id=unit_id)
+    session.add(position)
+    session.flush()
+    for code, required in standards:
+        session.add(
+            CompetencyStandard(
+                position_id=position.id, competency_code=code, required_level=required
+            )
+        )
+    session.flush()
+    record(session, actor, AuditAction.CREATE, "position", resource_id=position.id)
+    return PositionDetail(position, standards)
+
+
+def position_detail(session: Session, position_id: int) -> PositionDetail | None:
+    """Return a position with its standard, or None."""
+    position = repo.get_position(session, position_id)
+    if position is None:
+        return None
+    return position_details(session, [position])[0]
+
+
+def position_details(session: Session, positions: list[Position]) -> list[PositionDetail]:
+    """Attach the standards to each position (one query for the page)."""
+    by_position: dict[int, list[tuple[str, int]]] = {p.id: [] for p in positions}
+    for row in repo.competency_standards(session, list(by_position)):
+        by_position[row.position_id].append((row.competency_code, row.required_level))
+    return [PositionDetail(p, by_position[p.id]) for p in positions]
+
+
+def create_employee(session: Session, actor: Actor, **fields: Any) -> Employee:
+    """Add an employee after checking the NIP and that every referenced row is visible."""
+    check_nip(fields["nip"], fields.get("birth_date"), fields.get("gender"))
+    _check_references(session, actor, fields)
+    if repo.nip_taken(session, fields["nip"]):
+        raise Conflict(f"an employee with NIP {fields['nip']} already exists")
+    employee = Employee(**fields)
+    session.add(employee)
+    session.flush()
+    record(session, actor, AuditAction.CREATE, "employee", employee_id=employee.id)
+    return employee
+
+
+def update_employee(
+    session: Session,
+    actor: Actor,
+    employee_id: int,
+    expected_version: int | None,
+    changes: Mapping[str, Any],
+) -> Employee:
+    """Apply `changes` to an employee at `expected_version` (412 when it moved on)."""
+    employee = policy.managed_employee(session, actor, employee_id)
+    check_version(employee.version, expected_version)
+    merged = {name: getattr(employee, name) for name in _EMPLOYEE_FIELDS} | dict(changes)
+    if {"nip", "birth_date", "gender"} & set(changes):
+        check_nip(merged["nip"], merged["birth_date"], merged["gender"])
+    _check_references(session, actor, dict(changes))
+    supervisor_id = changes.get("supervisor_id")
+    if supervisor_id is not None and (
+        supervisor_id == employee.id or repo.is_subordinate(session, supervisor_id, employee.id)
+    ):
+        raise Invalid.field("supervisor_id", f"employee {supervisor_id} reports to this employee")
+    if (
+        "nip" in changes
+        and changes["nip"] != employee.nip
+        and repo.nip_taken(session, merged["nip"])
+    ):
+        raise Conflict(f"an employee with NIP {merged['nip']} already exists")
+    for name, value in changes.items():
+        setattr(employee, name, value)
+    session.flush()
+    record(session, actor, AuditAction.UPDATE, "employee", employee_id=employee.id)
+    return employee
+
+
+def read_employee(session: Session, actor: Actor, employee_id: int) -> Employee:
+    """Return a visible employee and audit the read when it is someone else."""
+    employee = policy.visible_employee(session, actor, employee_id)
+    record_read(session, actor, "employee", employee.id)
+    return employee
+
+
+_EMPLOYEE_FIELDS = (
+    "nip",
+    "name",
+    "unit_id",
+    "position_id",
+    "supervisor_id",
+    "gender",
+    "birth_date",
+    "hire_date",
+    "grade",
+    "employment_status",
+    "is_active",
+)
+
+
+def _check_references(session: Session, actor: Actor, fields: Mapping[str, Any]) -> None:
+    if "unit_id" in fields and not _unit_visible(session, actor, fields["unit_id"]):
+        raise Invalid.field("unit_id", f"no unit {fields['unit_id']} within your units")
+    position_id = fields.get("position_id")
+    if position_id is not None and repo.get_position(session, position_id) is None:
+        raise Invalid.field("position_id", f"no position {position_id}")
+    supervisor_id = fields.get("supervisor_id")
+    if supervisor_id is not None:
+        supervisor = repo.get_employee(session, supervisor_id)
+        if supervisor is None or not policy.can_see(session, actor, supervisor):
+            raise Invalid.field("supervisor_id", f"no employee {supervisor_id} visible to you")
+
+
+def _unit_visible(session: Session, actor: Actor, unit_id: int) -> bool:
+    unit = repo.get_unit(session, unit_id)
+    return unit is not None and policy.unit_in_scope(session, actor, unit_id)
+
+
+def check_competency_codes(session: Session, codes: list[str], field: str) -> None:
+    """Refuse (422) unknown competency codes and codes given twice."""
+    if len(set(codes)) != len(codes):
+        raise Invalid.field(field, "names a competency more than once")
+    unknown = sorted(set(codes) - dev_repo.known_competency_codes(session, codes))
+    if unknown:
+        raise Invalid.field(field, f"unknown competency codes {', '.join(unknown)}")

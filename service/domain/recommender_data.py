@@ -1,0 +1,378 @@
+"""The recommender's view of the catalogue and of employees, and the reads that fill it (issue 5).
+
+The frozen dataclasses (`Program`, `Catalogue`, `Profile`) are what ranking, the unit plan and
+training work on. Every query here is a plain SELECT that works the same on SQLite and
+PostgreSQL and never writes; bulk reads run on the session's connection (Core rows, no ORM
+objects). Employees are chosen by a list of ids or by a sub-select of ids (for example
+`repositories.organisation.unit_subtree_ids`), so one employee and a 10,000-person unit use the
+same code. The latest level of a competency is the level of the latest assessment that rated
+it (ties on the date go to the later assessment id).
+
+These reads belong in `service/db/repositories/development.py`; they live here until the
+repository module offers them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import AssessmentLevel
+from service.db.models import Competency
+from service.db.models import CompetencyAssessment
+from service.db.models import CompetencyStandard
+from service.db.models import Employee
+from service.db.models import Enrolment
+from service.db.models import Position
+from service.db.models import Training
+from service.db.models import TrainingCompetency
+from service.domain.entities import EnrolmentStatus
+
+EmployeeIds = Sequence[int] | Select[Any]
+
+
+@dataclass(frozen=True)
+class ProgramLink:
+    """A competency a programme develops, up to `max_level`."""
+
+    competency: str
+    max_level: int
+
+
+@dataclass(frozen=True)
+class Program:
+    """A catalogue programme as the recommender needs it."""
+
+    code: str
+    title: str
+    title_en: str
+    jp: float
+    kind: str
+    position_kinds: frozenset[str]
+    min_grade: str | None
+    links: tuple[ProgramLink, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The programmes and the competency names (Indonesian, English) by code."""
+
+    programs: tuple[Program, ...]
+    names: Mapping[str, tuple[str, str]]
+
+    def name(self, code: str, *, english: bool = False) -> str:
+        """Return a competency's name, or its code when the dictionary lacks it."""
+        names = self.names.get(code)
+        return names[int(english)] if names else code
+
+
+#: One assessed level of one competency: (assessed on, level, method), oldest first.
+Measurement = tuple[date, float, str]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the recommender knows of one employee."""
+
+    employee_id: int
+    position_kind: str
+    grade: str | None
+    standard: Mapping[str, int]
+    levels: Mapping[str, float]
+    taken: frozenset[str] = frozenset()
+    name: str = ""
+    unit_id: int | None = None
+    employment_status: str = "pns"
+    position_level: str | None = None
+    history: Mapping[str, tuple[Measurement, ...]] = field(default_factory=dict)
+    completions: tuple[tuple[date, str], ...] = ()
+
+
+#: Seconds a cached catalogue is served while its fingerprint is unchanged.
+CATALOGUE_TTL_SECONDS = 300.0
+_catalogues: dict[str, tuple[float, tuple[Any, ...], Catalogue]] = {}
+
+
+def load_catalogue(session: Session) -> Catalogue:
+    """Return the catalogue, cached per database while its fingerprint and age allow.
+
+    The fingerprint (programme count and largest id, link count and sum of top levels,
+    competency count) is one cheap query; any added, removed or re-levelled programme changes
+    it, and the age limit bounds how long a renamed one can show its old title.
+    """
+    key = str(session.get_bind().url)
+    fingerprint = tuple(session.connection().execute(_FINGERPRINT).one())
+    cached = _catalogues.get(key)
+    now = time.monotonic()
+    if cached and cached[1] == fingerprint and now - cached[0] < CATALOGUE_TTL_SECONDS:
+        return cached[2]
+    catalogue = read_catalogue(session)
+    _catalogues[key] = (now, fingerprint, catalogue)
+    return catalogue
+
+
+def read_catalogue(session: Session) -> Catalogue:
+    """Read every programme with its competency links, and the competency names."""
+    links: dict[int, list[ProgramLink]] = defaultdict(list)
+    query = select(
+        TrainingCompetency.training_id,
+        TrainingCompetency.competency_code,
+        TrainingCompetency.max_level,
+    ).order_by(TrainingCompetency.training_id, TrainingCompetency.competency_code)
+    for training_id, competency, max_level in session.execute(query):
+        links[training_id].append(ProgramLink(competency, int(max_level)))
+    rows = session.execute(select(Training).order_by(Training.code)).scalars()
+    programs = tuple(_program(row, links.get(row.id, [])) for row in rows)
+    names = {
+        code: (name, name_en or name)
+        for code, name, name_en in session.execute(
+            select(Competency.code, Competency.name, Competency.name_en)
+        )
+    }
+    return Catalogue(tuple(p for p in programs if p.links), names)
+
+
+_FINGERPRINT = select(
+    select(func.count(Training.id)).scalar_subquery(),
+    select(func.max(Training.id)).scalar_subquery(),
+    select(func.count()).select_from(TrainingCompetency).scalar_subquery(),
+    select(func.sum(TrainingCompetency.max_level)).scalar_subquery(),
+    select(func.count()).select_from(Competency).scalar_subquery(),
+)
+
+
+def _program(row: Training, links: list[ProgramLink]) -> Program:
+    return Program(
+        code=row.code,
+        title=row.title,
+        title_en=row.title_en or row.title,
+        jp=float(row.jp),
+        kind=row.kind,
+        position_kinds=frozenset(row.position_kinds or ()),
+        min_grade=row.min_grade,
+        links=tuple(links),
+    )
+
+
+def load_profiles(session: Session, employee_ids: EmployeeIds) -> list[Profile]:
+    """Read the profile of each given employee: position, standard, assessments, programmes."""
+    query = (
+        select(
+            Employee.id,
+            Employee.name,
+            Employee.grade,
+            Employee.unit_id,
+            Employee.employment_status,
+            Employee.position_id,
+            Position.kind,
+            Position.level,
+        )
+        .join(Position, Position.id == Employee.position_id)
+        .where(Employee.id.in_(_ids(employee_ids)))
+        .order_by(Employee.id)
+    )
+    people = _rows(session, query)
+    standards = _standards(session, employee_ids)
+    history = _histories(session, employee_ids)
+    taken, completions = _programmes(session, employee_ids)
+    return [
+        Profile(
+            employee_id=employee_id,
+            position_kind=str(kind),
+            grade=grade,
+            standard=standards.get(position_id, {}),
+            levels={c: m[-1][1] for c, m in history.get(employee_id, {}).items()},
+            taken=frozenset(taken.get(employee_id, ())),
+            name=name,
+            unit_id=unit_id,
+            employment_status=str(status),
+            position_level=level,
+            history=history.get(employee_id, {}),
+            completions=tuple(completions.get(employee_id, ())),
+        )
+        for employee_id, name, grade, unit_id, status, position_id, kind, level in people
+    ]
+
+
+def _standards(session: Session, employee_ids: EmployeeIds) -> dict[int, dict[str, int]]:
+    """Read the required levels of the employees' positions, by position id."""
+    positions = select(Employee.position_id).where(Employee.id.in_(_ids(employee_ids)))
+    query = select(
+        CompetencyStandard.position_id,
+        CompetencyStandard.competency_code,
+        CompetencyStandard.required_level,
+    ).where(CompetencyStandard.position_id.in_(positions))
+    found: dict[int, dict[str, int]] = {}
+    for position_id, code, required in _rows(session, query):
+        found.setdefault(position_id, {})[code] = int(required)
+    return found
+
+
+def _histories(
+    session: Session, employee_ids: EmployeeIds
+) -> dict[int, dict[str, tuple[Measurement, ...]]]:
+    """Read every assessed level of the employees, oldest first per competency.
+
+    Ties on the date are ordered by assessment id, so the last one is the latest assessment.
+    """
+    query = (
+        select(
+            CompetencyAssessment.employee_id,
+            AssessmentLevel.competency_code,
+            CompetencyAssessment.assessed_on,
+            AssessmentLevel.level,
+            CompetencyAssessment.method,
+        )
+        .join(AssessmentLevel, AssessmentLevel.assessment_id == CompetencyAssessment.id)
+        .where(CompetencyAssessment.employee_id.in_(_ids(employee_ids)))
+        .order_by(CompetencyAssessment.assessed_on, CompetencyAssessment.id)
+    )
+    found: dict[int, dict[str, list[Measurement]]] = {}
+    day = date.fromisoformat
+    for employee_id, code, on, level, method in _raw_rows(session, query):
+        when = day(on) if isinstance(on, str) else on
+        found.setdefault(employee_id, {}).setdefault(code, []).append((when, level, method))
+    return {e: {c: tuple(m) for c, m in codes.items()} for e, codes in found.items()}
+
+
+def _programmes(
+    session: Session, employee_ids: EmployeeIds
+) -> tuple[dict[int, set[str]], dict[int, list[tuple[date, str]]]]:
+    """Read every enrolment: the codes taken, and the completed ones with their end dates."""
+    taken: dict[int, set[str]] = defaultdict(set)
+    completions: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    query = (
+        select(Enrolment.employee_id, Training.code, Enrolment.status, Enrolment.end_date)
+        .join(Training, Training.id == Enrolment.training_id)
+        .where(Enrolment.employee_id.in_(_ids(employee_ids)))
+        .order_by(Enrolment.end_date, Enrolment.id)
+    )
+    for employee_id, code, status, end_date in _rows(session, query):
+        taken[employee_id].add(code)
+        if status == EnrolmentStatus.COMPLETED:
+            completions[employee_id].append((end_date, code))
+    return taken, completions
+
+
+def _rows(session: Session, query: Select[Any]) -> list[Any]:
+    """Run a column query on the session's connection (Core: no ORM row processing)."""
+    return list(session.connection().execute(query).all())
+
+
+def _raw_rows(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """Run a column query on the DBAPI cursor: plain tuples, no SQLAlchemy result processing.
+
+    For the bulk reads where building rows costs more than the query. Values come as the
+    driver gives them (SQLite: dates as ISO strings); bound parameters must need no
+    processing (ids, codes).
+    """
+    connection = session.connection()
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _frame(session: Session, query: Select[Any]) -> pd.DataFrame:
+    return pd.DataFrame(_rows(session, query), columns=list(query.selected_columns.keys()))
+
+
+def _ids(employee_ids: EmployeeIds) -> Any:
+    return employee_ids if isinstance(employee_ids, Select) else list(employee_ids)
+
+
+# --- history (episodes between two assessments) ----------------------------------------------
+
+
+def load_assessment_levels(session: Session) -> pd.DataFrame:
+    """Read every assessed level.
+
+    Returns
+    -------
+    DataFrame with columns employee_id, assessment_id, assessed_on (datetime64), method,
+    competency_code, level (float).
+    """
+    query = select(
+        CompetencyAssessment.employee_id,
+        CompetencyAssessment.id.label("assessment_id"),
+        CompetencyAssessment.assessed_on,
+        CompetencyAssessment.method,
+        AssessmentLevel.competency_code,
+        AssessmentLevel.level,
+    ).join(AssessmentLevel, AssessmentLevel.assessment_id == CompetencyAssessment.id)
+    frame = _frame(session, query)
+    frame["assessed_on"] = pd.to_datetime(frame["assessed_on"])
+    return frame.astype({"level": "float64"})
+
+
+def load_completions(session: Session) -> pd.DataFrame:
+    """Read every completed enrolment.
+
+    Returns
+    -------
+    DataFrame with columns employee_id, training_code, end_date (datetime64), jp_earned.
+    """
+    query = (
+        select(
+            Enrolment.employee_id,
+            Training.code.label("training_code"),
+            Enrolment.end_date,
+            Enrolment.jp_earned,
+        )
+        .join(Training, Training.id == Enrolment.training_id)
+        .where(Enrolment.status == EnrolmentStatus.COMPLETED)
+    )
+    frame = _frame(session, query)
+    frame["end_date"] = pd.to_datetime(frame["end_date"])
+    return frame
+
+
+def load_required_levels(session: Session) -> pd.DataFrame:
+    """Read the required level of each employee's current position.
+
+    Returns
+    -------
+    DataFrame with columns employee_id, competency_code, required (int).
+    """
+    query = select(
+        Employee.id.label("employee_id"),
+        CompetencyStandard.competency_code,
+        CompetencyStandard.required_level.label("required"),
+    ).join(CompetencyStandard, CompetencyStandard.position_id == Employee.position_id)
+    return _frame(session, query)
+
+
+def links_frame(catalogue: Catalogue) -> pd.DataFrame:
+    """Flatten the catalogue into one row per programme and competency.
+
+    Returns
+    -------
+    DataFrame with columns training_code, competency_code, max_level, jp, kind, n_links.
+    """
+    rows = [
+        (p.code, link.competency, link.max_level, p.jp, p.kind, len(p.links))
+        for p in catalogue.programs
+        for link in p.links
+    ]
+    columns = ["training_code", "competency_code", "max_level", "jp", "kind", "n_links"]
+    return pd.DataFrame(rows, columns=columns)

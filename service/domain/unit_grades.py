@@ -1,0 +1,79 @@
+"""Use cases for the organisation grade of a unit and period (SE 3/2023 stage 1) and the
+distribution check of its employees' predikat against it (a warning list, never a change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from service.auth import policy
+from service.db.models import UnitGrade
+from service.db.repositories import performance as repo
+from service.domain.audit import Actor
+from service.domain.audit import AuditAction
+from service.domain.audit import record
+from service.domain.distribution import DistributionWarning
+from service.domain.distribution import check_distribution
+from service.domain.entities import OrganisationGrade
+from service.domain.entities import Predikat
+from service.domain.errors import Conflict
+from service.domain.errors import NotFound
+from service.domain.evaluation_input import ensure_period
+from service.domain.periods import parse_period
+from service.domain.settings import RuleSettings
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """A unit's grade, the predikat counts of its employees and the broken clauses."""
+
+    grade: UnitGrade
+    counts: dict[Predikat, int]
+    warnings: list[DistributionWarning]
+
+    @property
+    def size(self) -> int:
+        return sum(self.counts.values())
+
+
+def set_unit_grade(
+    session: Session,
+    actor: Actor,
+    unit_id: int,
+    period: str,
+    grade: OrganisationGrade,
+    settings: RuleSettings,
+    basis: str | None = None,
+) -> GradeReport:
+    """Set the organisation grade of a unit for a period (once) and check the distribution."""
+    parsed = parse_period(period)
+    policy.managed_unit(session, actor, unit_id)
+    if repo.get_unit_grade(session, unit_id, parsed.code) is not None:
+        raise Conflict(f"unit {unit_id} already has a grade for {parsed.code}")
+    ensure_period(session, parsed)
+    row = UnitGrade(
+        unit_id=unit_id, period=parsed.code, grade=grade, basis=basis, set_by_id=actor.employee_id
+    )
+    session.add(row)
+    session.flush()
+    record(session, actor, AuditAction.CREATE, "unit_grade", resource_id=row.id)
+    return _report(session, row, settings)
+
+
+def unit_grade_report(
+    session: Session, actor: Actor, unit_id: int, period: str, settings: RuleSettings
+) -> GradeReport:
+    """Return the unit's grade with the predikat counts (aggregated: no names)."""
+    parsed = parse_period(period)
+    policy.visible_unit(session, actor, unit_id)
+    row = repo.get_unit_grade(session, unit_id, parsed.code)
+    if row is None:
+        raise NotFound(f"unit {unit_id} has no grade for {parsed.code}")
+    return _report(session, row, settings)
+
+
+def _report(session: Session, row: UnitGrade, settings: RuleSettings) -> GradeReport:
+    counts = repo.predikat_counts(session, row.unit_id, row.period)
+    return GradeReport(row, counts, check_distribution(row.grade, counts, settings))

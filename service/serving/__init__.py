@@ -1,0 +1,128 @@
+"""Model serving: a provider in `app.extensions["models"]`, lazy and hot-swappable.
+
+The provider loads the `champion` of `kinerja-risk` on first use, re-checks the alias at most
+every RISK_MODEL_REFRESH_SECONDS, and answers with the rule-based fallback (marked
+`fallback: true`) whenever no model can be loaded. `/readyz` shows its `status()`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
+
+from service.db.models import Employee
+from service.db.repositories import risk as repo
+from service.features import FEATURE_NAMES
+from service.features import serving_axis
+from service.serving.fallback import RuleTable
+from service.serving.fallback import fallback_answer
+from service.serving.fallback import table_from_transitions
+from service.serving.history import employee_row
+from service.serving.loader import ModelSource
+from service.serving.loader import read_export_metadata
+from service.serving.predictor import RISK_MODEL_NAME
+from service.serving.predictor import has_enough_history
+from service.serving.predictor import insufficient_answer
+from service.serving.predictor import model_block
+from service.serving.predictor import risk_answer
+
+DEFAULT_REFRESH_SECONDS = 30.0
+PERIOD_TTL_SECONDS = 60.0
+
+
+def one_openmp_thread() -> None:
+    """Limit the trees' OpenMP to one thread in this process.
+
+    A request predicts a few dozen rows, where threads only add start-up cost, and on a busy
+    machine their spin-waiting makes one prediction take 50 times longer; parallelism comes
+    from the worker processes. The tree code is imported first: a limit set before OpenMP is
+    loaded does not apply.
+    """
+    import sklearn.ensemble._hist_gradient_boosting.predictor  # noqa: F401
+
+    threadpool_limits(limits=1, user_api="openmp")
+
+
+class ModelProvider:
+    """Serves the risk model (and its fallback) to request handlers and batch jobs."""
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        models_dir: str | Path,
+        alias: str = "champion",
+        refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
+    ) -> None:
+        one_openmp_thread()
+        self.risk = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, alias, refresh_seconds)
+        self.models_dir = Path(models_dir)
+        self._period: tuple[float, str | None] = (float("-inf"), None)
+        self._rules: RuleTable | None = None
+
+    def status(self) -> dict[str, Any]:
+        """Readiness of every served model (fallback counts as ready)."""
+        return {"ok": True, "models": {RISK_MODEL_NAME: self.risk.status()}}
+
+    def latest_period(self, session: Session) -> str | None:
+        """The period risk is answered for: the latest evaluated quarter (cached a minute)."""
+        at, period = self._period
+        if time.monotonic() - at > PERIOD_TTL_SECONDS or period is None:
+            period = repo.latest_period(session)
+            self._period = (time.monotonic(), period)
+        return period
+
+    def rule_table(self, session: Session) -> dict[str, float]:
+        """The fallback's rate table (exported metadata, else stored transitions, else prior)."""
+        if self._rules is None:
+            self._rules = RuleTable([self._exported_rules, lambda: self._stored_rules(session)])
+        self._rules.sources[1] = lambda: self._stored_rules(session)
+        return self._rules.get()
+
+    def _exported_rules(self) -> dict[str, float] | None:
+        metadata = read_export_metadata(self.models_dir, RISK_MODEL_NAME)
+        return metadata.get("rule_table") if metadata else None
+
+    def _stored_rules(self, session: Session) -> dict[str, float] | None:
+        period = self.latest_period(session)
+        if period is None:
+            return None
+        previous = serving_axis(period).code(serving_axis(period).length - 2)
+        pairs = repo.predikat_transitions(session, previous, period)
+        return table_from_transitions(pairs) if pairs else None
+
+    def risk_for(self, session: Session, employee: Employee) -> dict[str, Any]:
+        """The API.md risk answer for `employee` as of the latest period."""
+        return self.assess(session, employee)[0]
+
+    def assess(
+        self, session: Session, employee: Employee
+    ) -> tuple[dict[str, Any], dict[str, float]]:
+        """The risk answer and the feature values it rests on (empty without a period)."""
+        model = self.risk.current()
+        period = self.latest_period(session)
+        if period is None:
+            return insufficient_answer(employee.id, None, model_block(model, model is None)), {}
+        row = employee_row(session, employee, period)
+        features = dict(zip(FEATURE_NAMES, row.ravel().tolist(), strict=True))
+        if not has_enough_history(row):
+            block = model_block(model, model is None)
+            return insufficient_answer(employee.id, period, block), features
+        if model is None:
+            table = self.rule_table(session)
+            return fallback_answer(employee.id, period, row, table), features
+        return risk_answer(employee.id, period, row, model), features
+
+
+def init_app(app: Flask) -> None:
+    """Put a `ModelProvider` in app.extensions["models"]; nothing is loaded until first use."""
+    app.extensions["models"] = ModelProvider(
+        app.config["MLFLOW_TRACKING_URI"],
+        app.config["KINERJA_MODELS_DIR"],
+        app.config.get("MODEL_ALIAS", "champion"),
+        float(app.config.get("RISK_MODEL_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)),
+    )

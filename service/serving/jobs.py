@@ -1,0 +1,52 @@
+"""Start a retraining job outside the web workers: a detached `kinerja train --job-id N`.
+
+The web request only writes the `model_jobs` row and spawns the process; the process claims
+the row (queued -> running), trains, and records the outcome. `kinerja retrain-schedule` picks
+up any job still queued (for example when spawning is turned off with RISK_JOBS_SPAWN=0).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: Started job processes, kept so they can be reaped (no zombies, no ResourceWarning).
+_CHILDREN: list[subprocess.Popen[bytes]] = []
+#: Configuration handed to the job process, so it trains on the app's own stores.
+JOB_ENV_KEYS = ("DATABASE_URL", "MLFLOW_TRACKING_URI", "KINERJA_MODELS_DIR", "KINERJA_HOME")
+
+
+def spawn_train(job_id: int, config: Mapping[str, Any]) -> int:
+    """Spawn `kinerja train --job-id N` in its own session; return its pid."""
+    env = {**os.environ, **{key: str(config[key]) for key in JOB_ENV_KEYS if config.get(key)}}
+    env.setdefault("KINERJA_ENV", "demo")
+    logs = Path(config["KINERJA_HOME"]) / "jobs"
+    logs.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-c", "from service.cli import main; main()"]
+    with (logs / f"job-{job_id}.log").open("ab") as log:
+        process = subprocess.Popen(
+            [*command, "train", "--job-id", str(job_id)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    _CHILDREN[:] = [child for child in _CHILDREN if child.poll() is None]
+    _CHILDREN.append(process)
+    return process.pid
+
+
+def reap(timeout: float = 0.0) -> int:
+    """Collect finished job processes, waiting up to `timeout` s; return how many still run."""
+    for child in _CHILDREN:
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    _CHILDREN[:] = [child for child in _CHILDREN if child.poll() is None]
+    return len(_CHILDREN)

@@ -1,0 +1,269 @@
+"""Find, verify and load the served risk model; swap it when the `champion` alias moves.
+
+Sources, in order: the MLflow registry (`models:/kinerja-risk@champion`), and when the tracking
+store cannot be reached, the copy `kinerja train` exported to KINERJA_MODELS_DIR. Files are
+loaded with skops and an allow-list of types kept here in code (not read from the model), and
+only when their sha256 matches the checksum recorded by our own training run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+#: Types outside skops' defaults that a risk pipeline contains; nothing else is loaded.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "service.features.estimators.FeatureMatrix",
+    "service.features.estimators.PeriodCalibratedClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+MODEL_FILE = "model.skops"
+CHECKSUM_FILE = "model.skops.sha256"
+METADATA_FILE = "metadata.json"
+SHA256_TAG = "sha256"
+RULE_TABLE_TAG = "rule_table"
+
+
+class ModelLoadError(RuntimeError):
+    """A model file is missing, altered (checksum) or holds types outside the allow-list."""
+
+
+class RegistryUnreachable(RuntimeError):
+    """The tracking store cannot be reached (missing SQLite file, server down)."""
+
+
+@dataclass
+class LoadedModel:
+    """A verified model and what answers need to cite about it."""
+
+    name: str
+    version: str
+    pipeline: Any
+    sha256: str
+    source: str
+    rule_table: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def threshold(self) -> float:
+        """The flag threshold the risk pipeline chose on its calibration period."""
+        return float(self.pipeline.named_steps["model"].threshold_)
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_verified(path: Path, expected_sha256: str, trusted: Sequence[str] = TRUSTED_TYPES) -> Any:
+    """Load a skops model file after checking its checksum and its types against `trusted`."""
+    import skops.io
+
+    if not path.is_file():
+        raise ModelLoadError(f"model file {path} does not exist")
+    actual = sha256_of(path)
+    if actual != expected_sha256:
+        raise ModelLoadError(
+            f"checksum mismatch for {path}: expected {expected_sha256}, found {actual}"
+        )
+    untrusted = set(skops.io.get_untrusted_types(file=path)) - set(trusted)
+    if untrusted:
+        raise ModelLoadError(f"{path} holds types outside the allow-list: {sorted(untrusted)}")
+    return skops.io.load(path, trusted=list(trusted))
+
+
+def export_dir(models_dir: str | Path, name: str) -> Path:
+    return Path(models_dir) / name
+
+
+def read_export(
+    models_dir: str | Path, name: str, trusted: Sequence[str] = TRUSTED_TYPES
+) -> LoadedModel:
+    """Load the exported champion from `models_dir/<name>/`, verifying its checksum file."""
+    directory = export_dir(models_dir, name)
+    checksum_file = directory / CHECKSUM_FILE
+    if not checksum_file.is_file():
+        raise ModelLoadError(f"no exported model at {directory} (missing {CHECKSUM_FILE})")
+    expected = checksum_file.read_text().split()[0]
+    metadata = json.loads((directory / METADATA_FILE).read_text())
+    pipeline = load_verified(directory / MODEL_FILE, expected, trusted)
+    return LoadedModel(
+        name, str(metadata["version"]), pipeline, expected, "export", metadata["rule_table"]
+    )
+
+
+def read_export_metadata(models_dir: str | Path, name: str) -> dict[str, Any] | None:
+    """The exported model's metadata (rule table, metrics), or None when there is none."""
+    path = export_dir(models_dir, name) / METADATA_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_export(
+    models_dir: str | Path, name: str, model_file: Path, metadata: dict[str, Any]
+) -> Path:
+    """Copy `model_file` into `models_dir/<name>/` with its checksum and metadata files."""
+    directory = export_dir(models_dir, name)
+    directory.mkdir(parents=True, exist_ok=True)
+    checksum = sha256_of(model_file)
+    staged = directory / f".{MODEL_FILE}.tmp"
+    staged.write_bytes(model_file.read_bytes())
+    staged.replace(directory / MODEL_FILE)
+    (directory / METADATA_FILE).write_text(json.dumps({**metadata, "sha256": checksum}, indent=2))
+    (directory / CHECKSUM_FILE).write_text(f"{checksum}  {MODEL_FILE}\n")
+    return directory
+
+
+def registry_client(tracking_uri: str) -> Any:
+    """An MlflowClient for `tracking_uri`; RegistryUnreachable if its SQLite file is missing.
+
+    A missing SQLite store is not created here: the service never makes an empty registry.
+    """
+    url = make_url(tracking_uri) if tracking_uri.startswith("sqlite") else None
+    if url is not None and url.database and not Path(url.database).is_file():
+        raise RegistryUnreachable(f"tracking store {url.database} does not exist")
+    from mlflow import MlflowClient
+
+    try:
+        return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    except Exception as exc:  # noqa: BLE001 - any backend failure means "unreachable"
+        raise RegistryUnreachable(f"tracking store {tracking_uri}: {exc}") from exc
+
+
+def champion_version(client: Any, name: str, alias: str) -> Any | None:
+    """The model version the alias points to, None if there is none; raises if unreachable."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        if exc.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            return None
+        raise RegistryUnreachable(str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - connection errors of any backend
+        raise RegistryUnreachable(str(exc)) from exc
+
+
+def load_version(client: Any, version: Any, trusted: Sequence[str] = TRUSTED_TYPES) -> LoadedModel:
+    """Download one registered version's model file and load it if its checksum tag matches."""
+    expected = version.tags.get(SHA256_TAG)
+    if not expected:
+        raise ModelLoadError(f"{version.name} v{version.version} has no {SHA256_TAG} tag")
+    uri = client.get_model_version_download_uri(version.name, version.version)
+    from mlflow.artifacts import download_artifacts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = download_artifacts(
+            artifact_uri=f"{uri.rstrip('/')}/{MODEL_FILE}",
+            dst_path=tmp,
+            tracking_uri=client.tracking_uri,
+        )
+        pipeline = load_verified(Path(local), expected, trusted)
+    table = json.loads(version.tags.get(RULE_TABLE_TAG, "{}"))
+    return LoadedModel(version.name, str(version.version), pipeline, expected, "registry", table)
+
+
+class ModelSource:
+    """Serve one registered model's alias: load once, re-check the alias at most every N s.
+
+    `trusted` lists the non-default skops types this model may hold (default: the risk
+    pipeline's). `current()` is cheap and thread-safe; a reload happens in the request that
+    finds the check due, under a lock, and readers keep the old model until the new one is
+    ready.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tracking_uri: str,
+        models_dir: str | Path,
+        alias: str = "champion",
+        refresh_seconds: float = 30.0,
+        trusted: Sequence[str] = TRUSTED_TYPES,
+    ) -> None:
+        self.name = name
+        self.trusted = tuple(trusted)
+        self.tracking_uri = tracking_uri
+        self.models_dir = Path(models_dir)
+        self.alias = alias
+        self.refresh_seconds = refresh_seconds
+        self._model: LoadedModel | None = None
+        self._cache: dict[str, LoadedModel] = {}
+        self._client: Any = None
+        self._checked_at = float("-inf")
+        self._error: str | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> LoadedModel | None:
+        """Return the model to serve now (None: answer with the rule-based fallback)."""
+        if time.monotonic() - self._checked_at >= self.refresh_seconds:
+            with self._lock:
+                if time.monotonic() - self._checked_at >= self.refresh_seconds:
+                    self._refresh()
+                    self._checked_at = time.monotonic()
+        return self._model
+
+    def _refresh(self) -> None:
+        try:
+            self._model = self._from_registry()
+            self._error = None
+        except RegistryUnreachable as exc:
+            self._error = f"registry unreachable: {exc}"
+            self._model = self._model or self._from_export()
+        except ModelLoadError as exc:
+            self._error = str(exc)
+            log.error("cannot load %s: %s", self.name, exc)
+
+    def _from_registry(self) -> LoadedModel | None:
+        if self._client is None:
+            self._client = registry_client(self.tracking_uri)
+        version = champion_version(self._client, self.name, self.alias)
+        if version is None:
+            return None
+        key = str(version.version)
+        if key not in self._cache:
+            loaded = load_version(self._client, version, self.trusted)
+            self._cache = {key: loaded, **self._latest_cache()}
+            log.info("loaded %s version %s", self.name, key)
+        return self._cache[key]
+
+    def _latest_cache(self) -> dict[str, LoadedModel]:
+        """Keep only the model being replaced, so a swap back is instant."""
+        return {self._model.version: self._model} if self._model is not None else {}
+
+    def _from_export(self) -> LoadedModel | None:
+        try:
+            return read_export(self.models_dir, self.name, self.trusted)
+        except (ModelLoadError, OSError, ValueError, KeyError) as exc:
+            self._error = f"{self._error}; exported copy unusable: {exc}"
+            return None
+
+    def status(self) -> dict[str, Any]:
+        """Name, version, source and fallback flag for /readyz and GET /models."""
+        model = self.current()
+        return {
+            "name": self.name,
+            "alias": self.alias,
+            "version": model.version if model else None,
+            "source": model.source if model else None,
+            "fallback": model is None,
+            "error": self._error,
+        }

@@ -1,0 +1,104 @@
+"""The risk answer of API.md: calibrated probability, flag, and the drivers behind it.
+
+Drivers are the features that push this employee's risk up most: for each feature, the model
+is asked again with that one feature set to its typical (training median) value, and the
+drop in probability is its contribution. All substitutions go through the model in one
+batch, so an explanation costs one prediction call on (1 + features) rows.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from service.features import FEATURE_BY_NAME
+from service.features import FEATURE_NAMES
+from service.features import MIN_EVALUATED_PERIODS
+from service.features.catalogue import FEATURE_INDEX
+from service.serving.loader import LoadedModel
+
+RISK_MODEL_NAME = "kinerja-risk"
+MAX_DRIVERS = 5
+#: Contributions smaller than this (probability points) are not reasons.
+MIN_CONTRIBUTION = 0.001
+
+
+def _value(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 4)
+
+
+def driver(name: str, value: float, contribution: float) -> dict[str, Any]:
+    """One driver entry: feature, labels in Indonesian and English, value, contribution."""
+    feature = FEATURE_BY_NAME[name]
+    return {
+        "feature": name,
+        "label": feature.label,
+        "label_en": feature.label_en,
+        "value": _value(value),
+        "contribution": round(float(contribution), 4),
+    }
+
+
+def explain(pipeline: Any, row: np.ndarray) -> tuple[float, list[dict[str, Any]]]:
+    """Return the probability of one (1, features) row and its top drivers."""
+    reference = pipeline.named_steps["features"].reference_values_
+    batch = np.repeat(row.reshape(1, -1), len(FEATURE_NAMES) + 1, axis=0)
+    columns = np.arange(len(FEATURE_NAMES))
+    batch[columns + 1, columns] = reference
+    probability = pipeline.predict_proba(batch)[:, 1]
+    contribution = probability[0] - probability[1:]
+    return float(probability[0]), top_drivers(row.ravel(), contribution)
+
+
+def top_drivers(values: np.ndarray, contribution: np.ndarray) -> list[dict[str, Any]]:
+    """The up to `MAX_DRIVERS` features with the largest positive contribution."""
+    order = np.argsort(-contribution, kind="stable")[:MAX_DRIVERS]
+    return [
+        driver(FEATURE_NAMES[i], values[i], contribution[i])
+        for i in order
+        if contribution[i] >= MIN_CONTRIBUTION
+    ]
+
+
+def model_block(model: LoadedModel | None, fallback: bool) -> dict[str, Any]:
+    """The `model` object every answer carries."""
+    if model is None:
+        return {"name": RISK_MODEL_NAME, "version": None, "fallback": fallback}
+    return {"name": model.name, "version": model.version, "fallback": fallback}
+
+
+def has_enough_history(row: np.ndarray) -> bool:
+    """Whether the row rests on at least `MIN_EVALUATED_PERIODS` evaluated periods."""
+    return float(row.ravel()[FEATURE_INDEX["periods_evaluated"]]) >= MIN_EVALUATED_PERIODS
+
+
+def insufficient_answer(employee_id: int, period: str | None, model: dict) -> dict[str, Any]:
+    """The answer when history is too thin: no probability, never flagged."""
+    return {
+        "employee_id": employee_id,
+        "as_of_period": period,
+        "status": "insufficient_data",
+        "probability": None,
+        "flagged": False,
+        "threshold": None,
+        "drivers": [],
+        "model": model,
+    }
+
+
+def risk_answer(employee_id: int, period: str, row: np.ndarray, model: LoadedModel) -> dict:
+    """The model's answer for one employee's feature row (callers check history first)."""
+    probability, drivers = explain(model.pipeline, row)
+    threshold = model.threshold
+    return {
+        "employee_id": employee_id,
+        "as_of_period": period,
+        "status": "ok",
+        "probability": round(probability, 4),
+        "flagged": probability >= threshold,
+        "threshold": round(threshold, 4),
+        "drivers": drivers,
+        "model": model_block(model, fallback=False),
+    }

@@ -1,0 +1,89 @@
+"""Read the pages' forms into the same inputs the API takes, and name what was refused.
+
+The evaluation form becomes the JSON body of `POST /employees/{id}/evaluations`, checked by the
+same `parse_evaluation`; the feedback form is checked by the API's own `FeedbackIn` schema, so
+a page accepts and refuses exactly what the API does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from pydantic import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from service.api.schemas.performance import FeedbackIn
+from service.domain.entities import BerakhlakValue
+from service.domain.entities import PeriodKind
+from service.domain.errors import FieldError
+from service.domain.errors import Invalid
+from service.domain.periods import period_of
+
+TEXT_MAX_CHARS = 5000
+#: What to tell the user about a refused field, in their language.
+FIELD_HELP: Mapping[str, Any] = {
+    "period": _l("Give a period such as 2025, 2025-Q1 or 2025-03."),
+    "work_result_rating": _l("Choose the rating of the work results."),
+    "behavior_rating": _l("Choose the overall rating of the work behaviour."),
+    "behavior_ratings": _l("Choose a rating for each value, or leave it empty."),
+    "feedback": _l("Write at most 5,000 characters."),
+    "body": _l("Write a note of 1 to 5,000 characters."),
+    "target": _l("Choose whether the note is about work results or behaviour."),
+    "employee_id": _l("Choose a member of your team."),
+}
+
+
+def evaluation_body(form: MultiDict[str, str]) -> dict[str, Any]:
+    """Turn the evaluation form into the API's JSON body (empty choices left out)."""
+    values = {
+        value.value: form.get(f"value_{value.value}", "")
+        for value in BerakhlakValue
+        if form.get(f"value_{value.value}")
+    }
+    body: dict[str, Any] = {
+        "period": form.get("period", "").strip(),
+        "work_result_rating": form.get("work_result_rating", ""),
+        "behavior_rating": form.get("behavior_rating", ""),
+        "behavior_ratings": values,
+    }
+    feedback = form.get("feedback", "").strip()
+    if feedback:
+        body["feedback"] = feedback[: TEXT_MAX_CHARS + 1]
+    return body
+
+
+def feedback_fields(form: MultiDict[str, str]) -> dict[str, Any]:
+    """Check the feedback form with the API's schema; Invalid names every bad field."""
+    raw = {
+        "period": form.get("period", "").strip(),
+        "target": form.get("target", ""),
+        "body": form.get("body", "")[: TEXT_MAX_CHARS + 1],
+    }
+    try:
+        return FeedbackIn.model_validate(raw).model_dump()
+    except ValidationError as exc:
+        errors = [FieldError(str(e["loc"][0]), e["msg"]) for e in exc.errors() if e["loc"]]
+        raise Invalid(errors=errors) from None
+
+
+def field_messages(exc: Invalid) -> dict[str, str]:
+    """Map each refused field to a message for the form, in the user's language when known.
+
+    The domain's own message (English, technical) is shown only for fields without help.
+    """
+    messages: dict[str, str] = {}
+    for error in exc.errors:
+        field = error.field.split(".")[0]
+        help_text = FIELD_HELP.get(field)
+        messages[field] = str(help_text) if help_text else error.message
+    return messages
+
+
+def period_choices(today: date) -> list[str]:
+    """Suggest the periods a rater usually means: this and last quarter, this and last year."""
+    quarter = period_of(today, PeriodKind.QUARTER)
+    year = period_of(today, PeriodKind.YEAR)
+    return [quarter.code, quarter.previous().code, year.code, year.previous().code]

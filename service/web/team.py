@@ -1,0 +1,145 @@
+"""`/team`: a supervisor's direct reports by risk, with reasons, coaching and the two forms.
+
+The list is the answer of `GET /teams/me` (the same use case, `risk.team_risk`, with the
+same model provider); the feedback note and the
+evaluation go to the same use cases as `POST /employees/{id}/feedback` and
+`POST /employees/{id}/evaluations`. Each form is on the page once, with the member chosen in
+it (each member's card links to it), so a team of 50 stays light. The evaluation form shows
+a live predikat preview from `service.domain.predikat.MATRIX`, embedded in the page as data,
+so the page and the server can never disagree about a cell.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from service.api.risk import models as risk_models
+from service.db import get_session
+from service.domain.entities import BerakhlakValue
+from service.domain.entities import FeedbackTarget
+from service.domain.entities import Rating
+from service.domain.errors import Conflict
+from service.domain.errors import Invalid
+from service.domain.evaluations import record_evaluation
+from service.domain.feedback import add_feedback
+from service.domain.predikat import MATRIX
+from service.domain.risk import TEAM_ROLES
+from service.domain.risk import team_risk
+from service.web import bp
+from service.web.forms import evaluation_body
+from service.web.forms import feedback_fields
+from service.web.forms import field_messages
+from service.web.forms import period_choices
+from service.web.i18n import label
+from service.web.session import actor
+from service.web.session import login_required
+
+MAX_ID = 2**31 - 1
+
+
+def predikat_matrix() -> dict[str, Any]:
+    """The matrix as page data: `{"work|behaviour": {"value", "label"}}` in this language."""
+    return {
+        f"{work.value}|{behavior.value}": {"value": p.value, "label": label(p)}
+        for (work, behavior), p in MATRIX.items()
+    }
+
+
+def form_options() -> dict[str, Any]:
+    """The choices every evaluation and feedback form offers."""
+    return {
+        "ratings": list(Rating),
+        "berakhlak": list(BerakhlakValue),
+        "targets": list(FeedbackTarget),
+        "periods": period_choices(date.today()),
+        "matrix": predikat_matrix(),
+    }
+
+
+@bp.get("/team")
+@login_required(*TEAM_ROLES)
+def team() -> tuple[str, int]:
+    """List the caller's direct reports, highest risk first, then the two forms."""
+    return render_team(request.args.get("member", type=int))
+
+
+@bp.post("/team/evaluation")
+@login_required(*TEAM_ROLES)
+def submit_evaluation() -> Response | tuple[str, int]:
+    """Record the evaluation of one period; the answer shows the computed predikat."""
+    session, caller = get_session(), actor()
+    employee_id = request.form.get("employee_id", type=int)
+    try:
+        body = evaluation_body(request.form)
+        evaluation = record_evaluation(session, caller, chosen(employee_id), body)
+    except (Invalid, Conflict) as exc:
+        return refused(employee_id, "evaluation", exc)
+    session.commit()
+    message = _(
+        "Evaluation for %(period)s saved. Predikat: %(predikat)s.",
+        period=evaluation.period,
+        predikat=label(evaluation.predikat),
+    )
+    flash(message, "success")
+    return redirect(url_for("web.team", _anchor=f"member-{employee_id}"), code=303)
+
+
+@bp.post("/team/feedback")
+@login_required(*TEAM_ROLES)
+def submit_feedback() -> Response | tuple[str, int]:
+    """Add a feedback note on results or behaviour for one period."""
+    session, caller = get_session(), actor()
+    employee_id = request.form.get("employee_id", type=int)
+    try:
+        fields = feedback_fields(request.form)
+        note = add_feedback(session, caller, chosen(employee_id), **fields)
+    except (Invalid, Conflict) as exc:
+        return refused(employee_id, "feedback", exc)
+    session.commit()
+    flash(_("Feedback note for %(period)s saved.", period=note.period), "success")
+    return redirect(url_for("web.team", _anchor=f"member-{employee_id}"), code=303)
+
+
+def chosen(employee_id: int | None) -> int:
+    """Return the team member the form names; Invalid when it names nobody."""
+    if employee_id is None or not 0 < employee_id <= MAX_ID:
+        raise Invalid.field("employee_id", "choose a member of your team")
+    return employee_id
+
+
+def refused(employee_id: int | None, form: str, exc: Invalid | Conflict) -> tuple[str, int]:
+    """Show the team page again with the refused form, its values and what was wrong."""
+    get_session().rollback()
+    errors = field_messages(exc) if isinstance(exc, Invalid) else {"form": exc.detail}
+    failed = {"form": form, "errors": errors}
+    return render_team(employee_id, failed=failed, submitted=request.form, status=exc.status)
+
+
+def render_team(
+    member: int | None,
+    failed: dict[str, Any] | None = None,
+    submitted: Any = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """Render the team page with `member` chosen in the forms (and a refused form's state)."""
+    session, caller = get_session(), actor()
+    members = team_risk(session, caller, risk_models())
+    session.commit()
+    page = render_template(
+        "web/team.html",
+        members=members,
+        member=member,
+        failed=failed or {},
+        submitted=submitted or {},
+        **form_options(),
+    )
+    return page, status

@@ -1,0 +1,184 @@
+"""`/units/<id>/training-needs`: an HR unit's aggregated gaps, proposed programmes, JP
+compliance and the predikat distribution check, with spreadsheet exports.
+
+Everything shown is aggregated or comes from the same use cases as the API's unit routes
+(`GET /units/{id}/training-needs`, `GET /units/{id}/grades/{period}`,
+`GET /units/{id}/evaluations/export`), with the same access rules (hr: its units and below).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import url_for
+from sqlalchemy.orm import Session
+
+from service.api.http import rule_settings
+from service.api.recommendations import served_recommender
+from service.auth import policy
+from service.db import get_session
+from service.domain.audit import Actor
+from service.domain.entities import PeriodKind
+from service.domain.entities import Predikat
+from service.domain.entities import Role
+from service.domain.errors import NotFound
+from service.domain.periods import parse_period
+from service.domain.periods import period_of
+from service.domain.training_plan import DEFAULT_SEATS
+from service.domain.training_plan import Need
+from service.domain.training_plan import TrainingPlan
+from service.domain.training_plan import plan_workbook
+from service.domain.training_plan import unit_training_plan
+from service.domain.transfers import export_file
+from service.domain.unit_grades import GradeReport
+from service.domain.unit_grades import unit_grade_report
+from service.web import bp
+from service.web.charts import BarChart
+from service.web.charts import Item
+from service.web.charts import hbar_chart
+from service.web.i18n import localized
+from service.web.session import actor
+from service.web.session import login_required
+
+UNIT_ID = "<int(max=2147483647):unit_id>"
+MANAGERS = (Role.ADMIN, Role.HR)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GAP_CHART_ROWS = 15
+HEAT_STEPS = 4
+
+
+def chosen_period() -> str:
+    """The period asked for in `?period=` (checked), else last year (annual evaluations)."""
+    asked = request.args.get("period", "").strip()
+    if asked:
+        return parse_period(asked).code
+    return period_of(date.today(), PeriodKind.YEAR).previous().code
+
+
+@bp.get(f"/units/{UNIT_ID}/training-needs")
+@login_required(*MANAGERS)
+def training_needs(unit_id: int) -> str:
+    """Show the unit's gaps, proposed programmes, JP compliance and distribution check."""
+    session, caller = get_session(), actor()
+    unit = policy.visible_unit(session, caller, unit_id)
+    period = chosen_period()
+    plan = training_plan(session, caller, unit_id, parse_period(period).year)
+    context: dict[str, Any] = {
+        "unit": unit,
+        "period": period,
+        "plan": plan,
+        "plan_args": plan_arguments(period),
+        "heat": heat_levels(plan),
+        "gap_chart": gap_chart(plan),
+        "programs_offset": _offset("programs_offset"),
+        "below_offset": _offset("below_offset"),
+        "page_size": current_app.config["WEB_PAGE_SIZE"],
+        "employee_href": url_for("web.employee", employee_id=0).removesuffix("0"),
+        "distribution": distribution(session, caller, unit_id, period),
+        "predikats": list(Predikat),
+    }
+    session.commit()
+    return render_template("web/training_needs.html", **context)
+
+
+def plan_arguments(period: str) -> dict[str, Any]:
+    """The page's own query arguments, kept by its links (pages, downloads)."""
+    asked = {name: request.args.get(name) for name in ("jp_budget", "max_seats")}
+    return {"period": period, **{name: value for name, value in asked.items() if value}}
+
+
+def heat_levels(plan: TrainingPlan) -> dict[str, dict[str, int]]:
+    """Colour step 0-4 of each need's share below standard and mean gap (numbers shown too)."""
+    top_share = max((_share(need) for need in plan.needs), default=0.0)
+    top_gap = max((need.mean_gap for need in plan.needs), default=0.0)
+    return {
+        need.competency: {
+            "share": _step(_share(need), top_share),
+            "gap": _step(need.mean_gap, top_gap),
+        }
+        for need in plan.needs
+    }
+
+
+def _share(need: Need) -> float:
+    return need.below_standard / need.employees if need.employees else 0.0
+
+
+def _step(value: float, top: float) -> int:
+    return 0 if top <= 0 or value <= 0 else min(HEAT_STEPS, 1 + int(value / top * HEAT_STEPS))
+
+
+def gap_chart(plan: TrainingPlan, top: int = GAP_CHART_ROWS) -> BarChart | None:
+    """Horizontal bars of the total gap of the competencies with the largest gaps."""
+    needs = [need for need in plan.needs if need.total_gap > 0][:top]
+    if not needs:
+        return None
+    items = [
+        Item(localized(need, "name"), need.total_gap, f"{need.competency}: {need.total_gap}")
+        for need in needs
+    ]
+    return hbar_chart(items, left=260)
+
+
+@bp.get(f"/units/{UNIT_ID}/training-needs.xlsx")
+@login_required(*MANAGERS)
+def export_training_plan(unit_id: int) -> Response:
+    """Download the unit's training plan: needs, programmes with participants, below 20 JP."""
+    session = get_session()
+    year = parse_period(chosen_period()).year
+    plan = training_plan(session, actor(), unit_id, year, export=True)
+    session.commit()
+    return _download(plan_workbook(plan), f"training-needs-unit{unit_id}-{year}.xlsx")
+
+
+def training_plan(
+    session: Session, caller: Actor, unit_id: int, year: int, *, export: bool = False
+) -> TrainingPlan:
+    """Call the use case as `GET /units/{id}/training-needs` does, with the served model."""
+    gains, model = served_recommender()
+    return unit_training_plan(
+        session,
+        caller,
+        unit_id,
+        jp_budget=request.args.get("jp_budget", type=float),
+        max_seats=request.args.get("max_seats", DEFAULT_SEATS, type=int),
+        year=year,
+        settings=rule_settings(),
+        gains=gains,
+        model=model,
+        export=export,
+    )
+
+
+def _offset(name: str) -> int:
+    return max(0, request.args.get(name, 0, type=int) or 0)
+
+
+def distribution(session: Session, caller: Actor, unit_id: int, period: str) -> GradeReport | None:
+    """Return the unit's grade and distribution warnings, or None when no grade is set."""
+    try:
+        return unit_grade_report(session, caller, unit_id, period, rule_settings())
+    except NotFound:
+        return None
+
+
+@bp.get(f"/units/{UNIT_ID}/evaluations.xlsx")
+@login_required(*MANAGERS)
+def export_evaluations(unit_id: int) -> Response:
+    """Download the unit's evaluations of a period (the file the import reads back)."""
+    session = get_session()
+    period = chosen_period()
+    content = export_file(session, actor(), unit_id, period, "xlsx")
+    session.commit()
+    return _download(content, f"evaluations-unit{unit_id}-{period}.xlsx")
+
+
+def _download(content: bytes, filename: str) -> Response:
+    response = Response(content, mimetype=XLSX)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

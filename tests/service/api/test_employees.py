@@ -1,0 +1,54 @@
+"""Employees over HTTP: create, read with ETag, edit with If-Match, list per role."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from tests.factories import make_nip
+from tests.service.api.world import World
+
+
+def test_create_read_and_edit_an_employee(client: FlaskClient, world: World) -> None:
+    body = {
+        "nip": make_nip(900_001),
+        "name": "Siti",
+        "unit_id": world.units["A1"],
+        "position_id": world.position_id,
+        "supervisor_id": world.employees["S"],
+        "grade": "III/b",
+    }
+    created = client.post("/api/v1/employees", json=body, headers=world.headers("hr"))
+    assert created.status_code == 201
+    assert {k: created.json[k] for k in body} == body
+    path = f"/api/v1/employees/{created.json['id']}"
+    read = client.get(path, headers=world.headers("supervisor"))
+    assert (read.status_code, read.headers["ETag"]) == (200, '"1"')
+    duplicate = client.post("/api/v1/employees", json=body, headers=world.headers("hr"))
+    assert duplicate.status_code == 409
+    edit = client.patch(
+        path, json={"grade": "III/c"}, headers=world.headers("hr") | {"If-Match": '"1"'}
+    )
+    assert (edit.status_code, edit.json["grade"], edit.headers["ETag"]) == (200, "III/c", '"2"')
+
+
+def test_supervisor_chain_cannot_become_a_cycle(client: FlaskClient, world: World) -> None:
+    path = f"/api/v1/employees/{world.employees['S']}"
+    response = client.patch(
+        path,
+        json={"supervisor_id": world.employees["E2"]},
+        headers=world.headers("admin") | {"If-Match": "*"},
+    )
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "supervisor_id"
+
+
+def test_lists_follow_the_role(client: FlaskClient, world: World) -> None:
+    def names(role: str) -> set[str]:
+        page = client.get("/api/v1/employees?limit=1000", headers=world.headers(role)).json
+        return {item["name"].removeprefix("Pegawai ") for item in page["items"]}
+
+    assert names("supervisor") == {"S", "E1", "E2"}
+    assert names("employee") == {"E1"}
+    assert names("hr") == {"H", "S", "E1", "E2", "T"}
+    assert len(names("admin")) == 8
+    assert client.get("/api/v1/employees", headers=world.headers("data")).status_code == 403

@@ -1,0 +1,140 @@
+"""POST/GET/PATCH evaluations: predikat, one per period, idempotent retries, ETags, audit."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import AuditEntry
+from service.db.models import Evaluation
+from service.db.models import IdempotencyRecord
+from tests.service.api.world import World
+
+A, S, B = "di_atas_ekspektasi", "sesuai_ekspektasi", "di_bawah_ekspektasi"
+
+
+def _body(period: str = "2025-Q1", work: str = S, behavior: str = S, **extra: object) -> dict:
+    return {"period": period, "work_result_rating": work, "behavior_rating": behavior} | extra
+
+
+def _post(client: FlaskClient, world: World, body: dict, **headers: str):  # type: ignore[no-untyped-def]
+    path = f"/api/v1/employees/{world.employees['E1']}/evaluations"
+    return client.post(path, json=body, headers=world.headers("supervisor") | headers)
+
+
+@pytest.mark.parametrize(
+    ("period", "work", "behavior", "predikat"),
+    [
+        ("2024-01", A, A, "sangat_baik"),
+        ("2024-02", A, S, "baik"),
+        ("2024-03", S, B, "kurang"),
+        ("2024-04", B, S, "butuh_perbaikan"),
+        ("2024-05", B, B, "sangat_kurang"),
+    ],
+)
+def test_post_answers_the_matrix_predikat(
+    shared_client: FlaskClient,
+    shared_world: World,
+    period: str,
+    work: str,
+    behavior: str,
+    predikat: str,
+) -> None:
+    response = _post(shared_client, shared_world, _body(period, work=work, behavior=behavior))
+    assert response.status_code == 201
+    assert response.json["predikat"] == predikat
+    assert response.json["id"] > 0
+    assert response.headers["ETag"] == '"1"'
+
+
+def test_second_evaluation_of_a_period_is_409(client: FlaskClient, world: World) -> None:
+    assert _post(client, world, _body()).status_code == 201
+    second = _post(client, world, _body(work=A))
+    assert second.status_code == 409
+    assert second.mimetype == "application/problem+json"
+
+
+def test_retry_with_the_same_key_replays_without_a_second_write(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    first = _post(client, world, _body(), **{"Idempotency-Key": "k-1"})
+    again = _post(client, world, _body(), **{"Idempotency-Key": "k-1"})
+    assert (again.status_code, again.get_data()) == (first.status_code, first.get_data())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert session.scalar(select(func.count()).select_from(Evaluation)) == 1
+    assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+
+def test_same_key_with_another_body_is_422(client: FlaskClient, world: World) -> None:
+    assert _post(client, world, _body(), **{"Idempotency-Key": "k-2"}).status_code == 201
+    other = _post(client, world, _body(period="2025-Q2"), **{"Idempotency-Key": "k-2"})
+    assert other.status_code == 422
+    assert other.json["errors"][0]["field"] == "Idempotency-Key"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_body(period="2025-Q5"), "period"),
+        (_body(period="25"), "period"),
+        (_body(work="baik"), "work_result_rating"),
+        (_body(behavior_ratings={"jujur": S}), "behavior_ratings.jujur"),
+        (_body(feedback="a\x00b"), "feedback"),
+        ({"period": "2025"}, "work_result_rating"),
+        (_body(extra=1), "extra"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field(
+    shared_client: FlaskClient, shared_world: World, body: dict, field: str
+) -> None:
+    response = _post(shared_client, shared_world, body)
+    assert response.status_code == 422
+    assert field in [error["field"] for error in response.json["errors"]]
+
+
+def test_patch_needs_if_match_and_refuses_a_stale_version(
+    client: FlaskClient, world: World
+) -> None:
+    created = _post(client, world, _body())
+    path = f"/api/v1/evaluations/{created.json['id']}"
+    headers = world.headers("supervisor")
+    assert client.patch(path, json={"work_result_rating": A}, headers=headers).status_code == 428
+    changed = client.patch(
+        path,
+        json={"behavior_rating": A, "work_result_rating": A},
+        headers=headers | {"If-Match": '"1"'},
+    )
+    assert changed.status_code == 200
+    assert changed.json["predikat"] == "sangat_baik"
+    assert changed.headers["ETag"] == '"2"'
+    stale = client.patch(path, json={"feedback": "x"}, headers=headers | {"If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert client.get(path, headers=headers).headers["ETag"] == '"2"'
+
+
+def test_reading_someone_elses_evaluations_is_audited_once(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _post(client, world, _body())
+    path = f"/api/v1/employees/{world.employees['E1']}/evaluations"
+    assert client.get(path, headers=world.headers("hr")).json["total"] == 1
+    assert client.get(path, headers=world.headers("employee")).status_code == 200
+    reads = session.scalars(select(AuditEntry).where(AuditEntry.action == "read")).all()
+    assert [(r.actor_username, r.employee_id, r.resource) for r in reads] == [
+        ("user-hr", world.employees["E1"], "evaluation")
+    ]
+    assert reads[0].request_id
+
+
+def test_list_paginates(client: FlaskClient, world: World) -> None:
+    for period in ("2025-01", "2025-02", "2025-03"):
+        assert _post(client, world, _body(period=period)).status_code == 201
+    path = f"/api/v1/employees/{world.employees['E1']}/evaluations?limit=2&offset=1"
+    page = client.get(path, headers=world.headers("supervisor")).json
+    assert page["total"] == 3
+    assert [item["period"] for item in page["items"]] == ["2025-02", "2025-03"]
+    too_many = client.get(path.replace("limit=2", "limit=1001"), headers=world.headers("admin"))
+    assert too_many.status_code == 422

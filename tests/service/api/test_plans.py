@@ -1,0 +1,97 @@
+"""The SKP cycle over HTTP: draft by the employee, submit, approve by the rater, realise."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from tests.service.api.world import World
+
+SKP = {
+    "year": 2025,
+    "rhks": [
+        {
+            "kind": "utama",
+            "description": "Layanan administrasi kepegawaian",
+            "indicators": [
+                {
+                    "aspect": "kuantitas",
+                    "description": "Dokumen",
+                    "target_value": 12,
+                    "target_unit": "dokumen",
+                },
+                {"aspect": "waktu", "description": "Tepat waktu", "target_text": "Desember"},
+            ],
+        }
+    ],
+}
+
+
+def test_plan_is_drafted_submitted_approved_and_realised(
+    client: FlaskClient, world: World
+) -> None:
+    employee, supervisor = world.headers("employee"), world.headers("supervisor")
+    created = client.post(
+        f"/api/v1/employees/{world.employees['E1']}/skps", json=SKP, headers=employee
+    )
+    assert created.status_code == 201
+    skp = created.json
+    assert (skp["status"], skp["rater_id"]) == ("draft", world.employees["S"])
+    indicator = skp["rhks"][0]["indicators"][0]["id"]
+    base = f"/api/v1/skps/{skp['id']}"
+    realisation = {
+        "indicator_id": indicator,
+        "period": "2025-03",
+        "value": 3,
+        "evidence": [{"uri": "https://arsip.example.go.id/laporan-maret.pdf", "kind": "pdf"}],
+    }
+    early = client.post(f"{base}/realisations", json=realisation, headers=employee)
+    assert early.status_code == 409
+    assert client.post(f"{base}/approve", headers=supervisor).status_code == 409
+    assert client.post(f"{base}/submit", headers=employee).json["status"] == "diajukan"
+    assert client.post(f"{base}/approve", headers=employee).status_code == 403
+    approved = client.post(f"{base}/approve", headers=supervisor | {"If-Match": '"2"'})
+    assert approved.json["status"] == "ditetapkan"
+    assert approved.headers["ETag"] == '"3"'
+    recorded = client.post(f"{base}/realisations", json=realisation, headers=employee)
+    assert recorded.status_code == 201
+    assert recorded.json["evidence"][0]["uri"].endswith("laporan-maret.pdf")
+    listed = client.get(f"{base}/realisations", headers=world.headers("hr")).json
+    assert listed["total"] == 1
+
+
+def test_indicator_without_target_is_422(client: FlaskClient, world: World) -> None:
+    body = {
+        "year": 2025,
+        "rhks": [
+            {
+                "kind": "utama",
+                "description": "x",
+                "indicators": [{"aspect": "kualitas", "description": "y"}],
+            }
+        ],
+    }
+    response = client.post(
+        f"/api/v1/employees/{world.employees['E1']}/skps",
+        json=body,
+        headers=world.headers("employee"),
+    )
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "rhks[0].indicators[0]"
+
+
+def test_feedback_and_self_assessment(client: FlaskClient, world: World) -> None:
+    target = world.employees["E1"]
+    note = {"period": "2025-Q1", "target": "perilaku", "body": "Kolaborasi tim meningkat"}
+    given = client.post(
+        f"/api/v1/employees/{target}/feedback", json=note, headers=world.headers("supervisor")
+    )
+    assert (given.status_code, given.json["author_id"]) == (201, world.employees["S"])
+    own = {
+        "period": "2025-Q1",
+        "work_result_rating": "sesuai_ekspektasi",
+        "behavior_rating": "di_atas_ekspektasi",
+    }
+    path = f"/api/v1/employees/{target}/self-assessments"
+    assert client.post(path, json=own, headers=world.headers("employee")).status_code == 201
+    assert client.post(path, json=own, headers=world.headers("employee")).status_code == 409
+    assert client.get(path, headers=world.headers("supervisor")).json["total"] == 1

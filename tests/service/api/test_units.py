@@ -1,0 +1,60 @@
+"""Units, organisation grades with the distribution warnings, and the evaluation export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from tests.factories import make_evaluation
+from tests.service.api.world import World
+
+
+def test_hr_lists_only_its_subtree(client: FlaskClient, world: World) -> None:
+    ids = {u["id"] for u in client.get("/api/v1/units", headers=world.headers("hr")).json["items"]}
+    assert ids == {world.units["A"], world.units["A1"]}
+    everyone = client.get("/api/v1/units", headers=world.headers("admin")).json
+    assert everyone["total"] == 3
+
+
+def test_grade_lists_distribution_warnings(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    for person in ("S", "E1", "E2", "T"):
+        make_evaluation(session, employee_id=world.employees[person], period="2025")
+    session.commit()
+    path = f"/api/v1/units/{world.units['A1']}/grades"
+    created = client.post(
+        path, json={"period": "2025", "grade": "baik"}, headers=world.headers("hr")
+    )
+    assert created.status_code == 201
+    body = created.json
+    assert body["counts"] == {"baik": 4}
+    assert body["size"] == 4
+    rules = {warning["rule"] for warning in body["warnings"]}
+    # Four of four rated Baik breaks "at most 70% Baik" and "someone below Baik".
+    assert rules == {"baik.baik_at_most_70", "baik.butuh_perbaikan_or_kurang_required"}
+    again = client.post(
+        path, json={"period": "2025", "grade": "baik"}, headers=world.headers("hr")
+    )
+    assert again.status_code == 409
+    read = client.get(f"{path}/2025", headers=world.headers("data"))
+    assert read.status_code == 200
+    assert "name" not in read.get_data(as_text=True)
+
+
+def test_export_is_a_csv_of_the_units_evaluations(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    make_evaluation(session, employee_id=world.employees["E1"], period="2025-Q2")
+    session.commit()
+    path = f"/api/v1/units/{world.units['A']}/evaluations/export?period=2025-Q2&format=csv"
+    response = client.get(path, headers=world.headers("hr"))
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["nip"] for row in rows] == [world.nips["E1"]]
+    bad = client.get(path.replace("2025-Q2", "2025-Q9"), headers=world.headers("hr"))
+    assert bad.status_code == 422

@@ -1,0 +1,387 @@
+"""The expected answer of every /api/v1 route for every role and relation (see test_policy).
+
+Profiles follow the rule documented in `service/auth/policy.py`; each route has a profile and
+a request builder `(world, role, relation) -> (path, client.open keyword arguments)`.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from tests.factories import make_nip
+from tests.service.api.world import PASSWORD
+from tests.service.api.world import ROLES
+from tests.service.api.world import World
+
+Statuses = tuple[int, int, int, int]  # own, subordinate, other team, other unit
+Profile = dict[str, Statuses]
+_unique = itertools.count(1)
+
+
+def _same(status: int) -> Statuses:
+    return (status, status, status, status)
+
+
+def _roles(ok: int, allowed: tuple[str, ...]) -> Profile:
+    return {role: _same(ok if role in allowed else 403) for role in ROLES}
+
+
+READ: Profile = {
+    "admin": (200, 200, 200, 200),
+    "hr": (200, 200, 200, 404),
+    "supervisor": (200, 200, 404, 404),
+    "employee": (200, 404, 404, 404),
+    "data": _same(403),
+}
+
+
+def manage(ok: int) -> Profile:
+    return {
+        "admin": _same(ok),
+        "hr": (ok, ok, ok, 404),
+        "supervisor": (403, 403, 404, 404),
+        "employee": (403, 404, 404, 404),
+        "data": _same(403),
+    }
+
+
+def rate(ok: int) -> Profile:
+    return {
+        "admin": (403, ok, 403, 403),
+        "hr": (403, ok, 403, 404),
+        "supervisor": (403, ok, 404, 404),
+        "employee": (403, 404, 404, 404),
+        "data": _same(403),
+    }
+
+
+def own(ok: int) -> Profile:
+    return {
+        "admin": (ok, 403, 403, 403),
+        "hr": (ok, 403, 403, 404),
+        "supervisor": (ok, 403, 404, 404),
+        "employee": (ok, 404, 404, 404),
+        "data": _same(403),
+    }
+
+
+def own_or_rater(ok: int) -> Profile:
+    return {
+        "admin": (ok, ok, 403, 403),
+        "hr": (ok, ok, 403, 404),
+        "supervisor": (ok, ok, 404, 404),
+        "employee": (ok, 404, 404, 404),
+        "data": _same(403),
+    }
+
+
+def hr_scoped(ok: int, outside: int, readers: tuple[str, ...] = ("admin", "hr")) -> Profile:
+    """Admin everywhere, hr inside its units (`outside` beyond), others 403."""
+    profile = _roles(ok, readers)
+    profile["hr"] = (ok, ok, ok, outside)
+    return profile
+
+
+UNIT_READ = hr_scoped(200, 404, ("admin", "hr", "data"))
+
+# --- requests --------------------------------------------------------------------------------
+
+Request = Callable[[World, str, str], tuple[str, dict[str, Any]]]
+
+
+def _period() -> str:
+    n = next(_unique)
+    return f"{2000 + n // 12}-{n % 12 + 1:02d}"
+
+
+def _emp(suffix: str, body: Callable[[World, str, str], Any] | None = None) -> Request:
+    """A request on /employees/{target}{suffix}, with an optional JSON body."""
+
+    def build(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+        path = f"/api/v1/employees/{world.target(role, relation)}{suffix}"
+        return path, {} if body is None else {"json": body(world, role, relation)}
+
+    return build
+
+
+def _unit(suffix: str, body: Callable[[World, str, str], Any] | None = None) -> Request:
+    def build(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+        path = f"/api/v1/units/{world.target_unit(role, relation)}{suffix}"
+        return path, {} if body is None else {"json": body(world, role, relation)}
+
+    return build
+
+
+def _by_person(kind: str, suffix: str = "", body: Any = None, **extra: Any) -> Request:
+    """A request on an object (`kind`: evaluation or an SKP state) of the target person."""
+
+    def build(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+        objects = world.objects[kind]
+        object_id = objects[world.target(role, relation)]
+        prefix = "evaluations" if kind == "evaluation" else "skps"
+        kwargs = dict(extra)
+        if body is not None:
+            kwargs["json"] = body(world, role, relation)
+        return f"/api/v1/{prefix}/{object_id}{suffix}", kwargs
+
+    return build
+
+
+def _plain(
+    path: str, body: Callable[[World, str, str], Any] | None = None, **extra: Any
+) -> Request:
+    def build(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+        kwargs = dict(extra)
+        if body is not None:
+            kwargs["json"] = body(world, role, relation)
+        return path, kwargs
+
+    return build
+
+
+def _evaluation(*_: Any) -> dict[str, Any]:
+    return {
+        "period": _period(),
+        "work_result_rating": "sesuai_ekspektasi",
+        "behavior_rating": "sesuai_ekspektasi",
+    }
+
+
+def _self_assessment(*_: Any) -> dict[str, Any]:
+    return _evaluation() | {"note": "saya"}
+
+
+def _skp(world: World, role: str, relation: str) -> dict[str, Any]:
+    indicator = {"aspect": "kuantitas", "description": "laporan", "target_value": 12}
+    rater = "T" if world.target(role, relation) == world.employees["O"] else "O"
+    return {
+        "year": 2030 + next(_unique) % 50,
+        "rater_id": world.employees[rater],
+        "rhks": [{"kind": "utama", "description": "Layanan", "indicators": [indicator]}],
+    }
+
+
+def _realisation(world: World, role: str, relation: str) -> dict[str, Any]:
+    indicator = world.objects["indicator"][world.target(role, relation)]
+    return {"indicator_id": indicator, "period": _period(), "value": 3}
+
+
+def _employee(world: World, role: str, relation: str) -> dict[str, Any]:
+    target = world.target(role, relation)
+    unit = world.units[world.unit_of[target]]
+    return {
+        "nip": make_nip(next(_unique) + 500_000),
+        "name": "Baru",
+        "unit_id": unit,
+        "position_id": world.position_id,
+    }
+
+
+def _importer(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+    target = world.target(role, relation)
+    nip = next(nip for name, nip in world.nips.items() if world.employees[name] == target)
+    csv = (
+        "nip,period,work_result_rating,behavior_rating\n"
+        f"{nip},{_period()},sesuai_ekspektasi,sesuai_ekspektasi\n"
+    )
+    return "/api/v1/imports/evaluations", {"data": {"file": (io.BytesIO(csv.encode()), "e.csv")}}
+
+
+ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
+    ("POST", "/api/v1/auth/token"): (
+        _roles(200, ROLES),
+        lambda w, role, r: (
+            "/api/v1/auth/token",
+            {"json": {"username": f"user-{role}", "password": PASSWORD}, "anonymous": True},
+        ),
+    ),
+    ("POST", "/api/v1/auth/revoke"): (
+        _roles(204, ROLES),
+        lambda w, role, r: ("/api/v1/auth/revoke", {"fresh_token": True}),
+    ),
+    ("GET", "/api/v1/auth/me"): (_roles(200, ROLES), _plain("/api/v1/auth/me")),
+    ("GET", "/api/v1/openapi.json"): (_roles(200, ROLES), _plain("/api/v1/openapi.json")),
+    ("GET", "/api/v1/docs"): (_roles(200, ROLES), _plain("/api/v1/docs")),
+    ("GET", "/api/v1/docs/assets/<path:filename>"): (
+        _roles(200, ROLES),
+        _plain("/api/v1/docs/assets/init.js"),
+    ),
+    ("GET", "/api/v1/units"): (_roles(200, ("admin", "hr", "data")), _plain("/api/v1/units")),
+    ("POST", "/api/v1/units"): (
+        hr_scoped(201, 422),
+        lambda w, role, rel: (
+            "/api/v1/units",
+            {"json": {"name": "Sub", "parent_id": w.target_unit(role, rel)}},
+        ),
+    ),
+    ("GET", "/api/v1/units/<int(max=2147483647):unit_id>"): (UNIT_READ, _unit("")),
+    ("POST", "/api/v1/units/<int(max=2147483647):unit_id>/grades"): (
+        hr_scoped(201, 404),
+        _unit("/grades", lambda *_: {"period": _period(), "grade": "baik"}),
+    ),
+    ("GET", "/api/v1/units/<int(max=2147483647):unit_id>/grades/<period>"): (
+        UNIT_READ,
+        _unit("/grades/2019"),
+    ),
+    ("GET", "/api/v1/units/<int(max=2147483647):unit_id>/evaluations/export"): (
+        hr_scoped(200, 404),
+        _unit("/evaluations/export?period=2019"),
+    ),
+    ("GET", "/api/v1/positions"): (_roles(200, ("admin", "hr")), _plain("/api/v1/positions")),
+    ("POST", "/api/v1/positions"): (
+        _roles(201, ("admin", "hr")),
+        _plain(
+            "/api/v1/positions",
+            lambda *_: {
+                "title": "Analis",
+                "kind": "fungsional",
+                "competency_standards": [{"competency": "M.01", "required_level": 3}],
+            },
+        ),
+    ),
+    ("GET", "/api/v1/positions/<int(max=2147483647):position_id>"): (
+        _roles(200, ("admin", "hr")),
+        lambda w, role, r: (f"/api/v1/positions/{w.position_id}", {}),
+    ),
+    ("GET", "/api/v1/employees"): (
+        _roles(200, ("admin", "hr", "supervisor", "employee")),
+        _plain("/api/v1/employees"),
+    ),
+    ("POST", "/api/v1/employees"): (
+        hr_scoped(201, 422),
+        lambda w, role, rel: ("/api/v1/employees", {"json": _employee(w, role, rel)}),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>"): (READ, _emp("")),
+    ("PATCH", "/api/v1/employees/<int(max=2147483647):employee_id>"): (
+        manage(200),
+        lambda w, role, rel: (
+            f"/api/v1/employees/{w.target(role, rel)}",
+            {"json": {"grade": "III/b"}, "headers": {"If-Match": "*"}},
+        ),
+    ),
+    ("POST", "/api/v1/users"): (
+        _roles(201, ("admin",)),
+        _plain(
+            "/api/v1/users",
+            lambda *_: {
+                "username": f"new-{next(_unique)}",
+                "password": PASSWORD,
+                "role": "employee",
+            },
+        ),
+    ),
+    ("GET", "/api/v1/competencies"): (_roles(200, ROLES), _plain("/api/v1/competencies")),
+    ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/competency-assessments"): (
+        manage(201),
+        _emp(
+            "/competency-assessments",
+            lambda *_: {"assessed_on": "2025-01-10", "method": "cat", "levels": {"M.01": 3}},
+        ),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/competency-assessments"): (
+        READ,
+        _emp("/competency-assessments"),
+    ),
+    ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/evaluations"): (
+        rate(201),
+        _emp("/evaluations", _evaluation),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/evaluations"): (
+        READ,
+        _emp("/evaluations"),
+    ),
+    ("GET", "/api/v1/evaluations/<int(max=2147483647):evaluation_id>"): (
+        READ,
+        _by_person("evaluation"),
+    ),
+    ("PATCH", "/api/v1/evaluations/<int(max=2147483647):evaluation_id>"): (
+        rate(200),
+        _by_person(
+            "evaluation", body=lambda *_: {"feedback": "lanjutkan"}, headers={"If-Match": "*"}
+        ),
+    ),
+    ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/attendance"): (
+        manage(201),
+        _emp(
+            "/attendance",
+            lambda *_: {"month": _period(), "work_days": 20, "present_days": 19, "late_days": 2},
+        ),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/attendance"): (
+        READ,
+        _emp("/attendance"),
+    ),
+    ("GET", "/api/v1/trainings"): (_roles(200, ROLES), _plain("/api/v1/trainings")),
+    ("POST", "/api/v1/trainings"): (
+        _roles(201, ("admin", "hr")),
+        _plain(
+            "/api/v1/trainings",
+            lambda *_: {
+                "code": f"X-{next(_unique)}",
+                "title": "Kursus",
+                "jp": 10,
+                "mode": "klasikal",
+                "competencies": [{"competency": "M.01", "max_level": 3}],
+            },
+        ),
+    ),
+    ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/trainings"): (
+        manage(201),
+        _emp(
+            "/trainings",
+            lambda w, *_: {
+                "training_code": w.training_code,
+                "start_date": "2025-01-01",
+                "end_date": "2025-01-05",
+                "status": "completed",
+            },
+        ),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/trainings"): (
+        READ,
+        _emp("/trainings"),
+    ),
+    ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/feedback"): (
+        rate(201),
+        _emp("/feedback", lambda *_: {"period": "2025", "target": "perilaku", "body": "bagus"}),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/feedback"): (
+        READ,
+        _emp("/feedback"),
+    ),
+    ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/self-assessments"): (
+        own(201),
+        _emp("/self-assessments", _self_assessment),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/self-assessments"): (
+        READ,
+        _emp("/self-assessments"),
+    ),
+    ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/skps"): (
+        own(201),
+        _emp("/skps", _skp),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/skps"): (READ, _emp("/skps")),
+    ("GET", "/api/v1/skps/<int(max=2147483647):skp_id>"): (READ, _by_person("draft")),
+    ("POST", "/api/v1/skps/<int(max=2147483647):skp_id>/submit"): (
+        own(200),
+        _by_person("draft", "/submit"),
+    ),
+    ("POST", "/api/v1/skps/<int(max=2147483647):skp_id>/approve"): (
+        rate(200),
+        _by_person("submitted", "/approve"),
+    ),
+    ("POST", "/api/v1/skps/<int(max=2147483647):skp_id>/realisations"): (
+        own_or_rater(201),
+        _by_person("approved", "/realisations", body=_realisation),
+    ),
+    ("GET", "/api/v1/skps/<int(max=2147483647):skp_id>/realisations"): (
+        READ,
+        _by_person("approved", "/realisations"),
+    ),
+    ("POST", "/api/v1/imports/evaluations"): (hr_scoped(201, 422), _importer),
+    ("GET", "/api/v1/audit"): (_roles(200, ("admin",)), _plain("/api/v1/audit")),
+}

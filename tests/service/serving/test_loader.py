@@ -1,0 +1,108 @@
+"""Alias resolution, hot swap, the exported fallback copy and its checksum."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import skops.io
+from mlflow import MlflowClient
+from sklearn.base import BaseEstimator
+
+from service.serving.loader import MODEL_FILE
+from service.serving.loader import ModelLoadError
+from service.serving.loader import ModelSource
+from service.serving.loader import load_verified
+from service.serving.loader import read_export
+from service.serving.loader import sha256_of
+from training.sample import Sample
+
+NAME = "kinerja-risk"
+
+
+def source(sample: Sample, **overrides: object) -> ModelSource:
+    settings = {"refresh_seconds": 0.0, **overrides}
+    return ModelSource(NAME, sample.tracking_uri, sample.models_dir, **settings)  # type: ignore[arg-type]
+
+
+def test_the_first_run_is_promoted_and_served_from_the_registry(risk_sample: Sample) -> None:
+    assert risk_sample.promoted
+    model = source(risk_sample).current()
+    assert model is not None
+    assert (model.version, model.source) == (risk_sample.version, "registry")
+    assert 0.0 < model.threshold < 1.0
+
+
+def _second_version(sample: Sample) -> str:
+    """Register the champion's artefact again as a new version and move the alias to it."""
+    client = MlflowClient(sample.tracking_uri, sample.tracking_uri)
+    current = client.get_model_version_by_alias(NAME, "champion")
+    copy = client.create_model_version(NAME, current.source, current.run_id, tags=current.tags)
+    client.set_registered_model_alias(NAME, "champion", copy.version)
+    return str(copy.version)
+
+
+def test_a_moved_alias_is_picked_up_without_restart(sample_copy: Sample) -> None:
+    served = source(sample_copy)
+    first = served.current()
+    assert first is not None and first.version == sample_copy.version
+    newer = _second_version(sample_copy)
+    assert newer != first.version
+    swapped = served.current()
+    assert swapped is not None and swapped.version == newer
+    assert served.status()["version"] == newer
+
+
+def test_the_alias_is_checked_at_most_every_refresh_interval(sample_copy: Sample) -> None:
+    served = source(sample_copy, refresh_seconds=3600.0)
+    first = served.current()
+    _second_version(sample_copy)
+    assert served.current() is first
+
+
+def test_an_unreachable_store_falls_back_to_the_exported_copy(
+    sample_copy: Sample, tmp_path: Path
+) -> None:
+    missing = f"sqlite:///{tmp_path / 'nowhere' / 'mlflow.db'}"
+    served = ModelSource(NAME, missing, sample_copy.models_dir, refresh_seconds=0.0)
+    model = served.current()
+    assert model is not None
+    assert (model.source, model.version) == ("export", sample_copy.version)
+    assert not (tmp_path / "nowhere").exists(), "the service must not create a tracking store"
+    assert "unreachable" in served.status()["error"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "altered"])
+def test_no_model_when_store_unreachable_and_export_unusable(
+    sample_copy: Sample, tmp_path: Path, damage: str
+) -> None:
+    model_file = Path(sample_copy.models_dir) / NAME / MODEL_FILE
+    if damage == "missing":
+        model_file.unlink()
+    else:
+        model_file.write_bytes(model_file.read_bytes() + b"\0")
+    served = ModelSource(
+        NAME, f"sqlite:///{tmp_path / 'none.db'}", sample_copy.models_dir, refresh_seconds=0.0
+    )
+    assert served.current() is None
+    status = served.status()
+    assert status["fallback"] is True
+    assert ("does not exist" if damage == "missing" else "checksum mismatch") in status["error"]
+
+
+def test_export_checksum_matches_the_registered_tag(risk_sample: Sample) -> None:
+    exported = read_export(risk_sample.models_dir, NAME)
+    client = MlflowClient(risk_sample.tracking_uri, risk_sample.tracking_uri)
+    tag = client.get_model_version(NAME, risk_sample.version).tags["sha256"]
+    assert exported.sha256 == tag == sha256_of(Path(risk_sample.models_dir) / NAME / MODEL_FILE)
+
+
+class Untrusted(BaseEstimator):
+    """A type that is not on the loader's allow-list."""
+
+
+def test_types_outside_the_allow_list_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / MODEL_FILE
+    skops.io.dump(Untrusted(), path)
+    with pytest.raises(ModelLoadError, match="outside the allow-list"):
+        load_verified(path, sha256_of(path))

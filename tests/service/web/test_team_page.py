@@ -1,0 +1,270 @@
+"""The supervisor's team page: the list, the evaluation form with its predikat, feedback notes."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.api.risk import models as risk_models
+from service.db.models import Evaluation
+from service.db.models import FeedbackNote
+from service.domain.audit import Actor
+from service.domain.entities import BerakhlakValue
+from service.domain.entities import Rating
+from service.domain.entities import Role
+from service.domain.predikat import predikat_for
+from service.domain.risk import team_risk
+from tests.factories import make_employee
+from tests.factories import make_evaluation
+from tests.service.api.world import World
+from tests.service.web.conftest import post_form
+from tests.service.web.conftest import sign_in
+
+_MATRIX = re.compile(r'<script type="application/json" id="predikat-matrix">(.*?)</script>', re.S)
+
+
+@pytest.fixture
+def supervisor(client: FlaskClient, world: World) -> FlaskClient:
+    sign_in(client, "supervisor")
+    return client
+
+
+def _evaluate(client: FlaskClient, employee_id: int | str, **fields: str) -> object:
+    data = {"employee_id": str(employee_id), **fields}
+    return post_form(client, "/team/evaluation", data, page="/team")
+
+
+def _note(client: FlaskClient, employee_id: int, **fields: str) -> object:
+    data = {"employee_id": str(employee_id), **fields}
+    return post_form(client, "/team/feedback", data, page="/team")
+
+
+def test_team_lists_direct_reports_only(supervisor: FlaskClient, world: World) -> None:
+    page = supervisor.get("/team")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f'id="member-{world.employees["E1"]}"' in body
+    for other in ("E2", "T", "O", "S"):
+        assert f'id="member-{world.employees[other]}"' not in body
+
+
+def test_team_page_embeds_the_domain_matrix(supervisor: FlaskClient) -> None:
+    body = supervisor.get("/team").get_data(as_text=True)
+    embedded = json.loads(html.unescape(_MATRIX.search(body).group(1)))
+    expected = {f"{w.value}|{b.value}": predikat_for(w, b).value for w in Rating for b in Rating}
+    assert {key: cell["value"] for key, cell in embedded.items()} == expected
+
+
+def test_evaluation_form_has_the_seven_values(supervisor: FlaskClient) -> None:
+    body = supervisor.get("/team").get_data(as_text=True)
+    for value in BerakhlakValue:
+        assert f'name="value_{value.value}"' in body
+    assert "predikat.js" in body
+
+
+# Three cells with three different predikat; every cell is tested in test_predikat.py and
+# the whole matrix reaches the page in test_team_page_embeds_the_domain_matrix.
+@pytest.mark.parametrize(
+    ("work", "behavior"),
+    [
+        (Rating.DI_ATAS_EKSPEKTASI, Rating.DI_ATAS_EKSPEKTASI),
+        (Rating.DI_BAWAH_EKSPEKTASI, Rating.SESUAI_EKSPEKTASI),
+        (Rating.SESUAI_EKSPEKTASI, Rating.DI_BAWAH_EKSPEKTASI),
+    ],
+)
+def test_evaluation_is_saved_with_its_predikat(
+    supervisor: FlaskClient, world: World, session: Session, work: Rating, behavior: Rating
+) -> None:
+    target = world.employees["E1"]
+    answer = _evaluate(
+        supervisor,
+        target,
+        period="2025-Q2",
+        work_result_rating=work.value,
+        behavior_rating=behavior.value,
+        value_kolaboratif=behavior.value,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/team#member-{target}")
+    stored = session.scalars(select(Evaluation).where(Evaluation.employee_id == target)).one()
+    assert stored.predikat == predikat_for(work, behavior)
+    assert stored.behavior_kolaboratif == behavior
+    assert stored.rater_id == world.employees["S"]
+    shown = supervisor.get("/team").get_data(as_text=True)
+    assert 'class="message message-success"' in shown
+    assert "2025-Q2" in shown
+
+
+def test_evaluation_without_ratings_is_refused_with_field_errors(
+    supervisor: FlaskClient, world: World, session: Session
+) -> None:
+    target = world.employees["E1"]
+    answer = _evaluate(supervisor, target, period="2025-Q9", feedback="catatan")
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    for field in ("period", "work", "behavior"):
+        assert f'id="e-{field}-error"' in body
+    assert f'<option value="{target}" selected>' in body  # the member stays chosen
+    assert 'aria-invalid="true"' in body
+    assert "catatan" in body  # what was typed is kept
+    assert session.scalars(select(Evaluation)).all() == []
+
+
+def test_second_evaluation_of_a_period_is_a_conflict(
+    supervisor: FlaskClient, world: World
+) -> None:
+    fields = {
+        "period": "2025",
+        "work_result_rating": "sesuai_ekspektasi",
+        "behavior_rating": "sesuai_ekspektasi",
+    }
+    assert _evaluate(supervisor, world.employees["E1"], **fields).status_code == 303
+    again = _evaluate(supervisor, world.employees["E1"], **fields)
+    assert again.status_code == 409
+    assert 'role="alert"' in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("person", "status"), [("T", 404), ("O", 404), ("E2", 403)])
+def test_supervisor_cannot_rate_outside_the_team(
+    supervisor: FlaskClient, world: World, session: Session, person: str, status: int
+) -> None:
+    answer = _evaluate(
+        supervisor,
+        world.employees[person],
+        period="2025",
+        work_result_rating="sesuai_ekspektasi",
+        behavior_rating="sesuai_ekspektasi",
+    )
+    assert answer.status_code == status
+    assert session.scalars(select(Evaluation)).all() == []
+
+
+def test_feedback_note_is_saved(supervisor: FlaskClient, world: World, session: Session) -> None:
+    target = world.employees["E1"]
+    answer = _note(
+        supervisor, target, period="2025-Q3", target="perilaku", body="Bagus dalam kolaborasi tim."
+    )
+    assert answer.status_code == 303
+    note = session.scalars(select(FeedbackNote)).one()
+    assert (note.employee_id, note.period, note.body) == (
+        target,
+        "2025-Q3",
+        "Bagus dalam kolaborasi tim.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"period": "2025-Q3", "target": "perilaku", "body": "   "}, "body"),
+        ({"period": "2025-Q3", "target": "lainnya", "body": "ok"}, "target"),
+        ({"period": "kemarin", "target": "rhk", "body": "ok"}, "period"),
+    ],
+)
+def test_bad_feedback_note_is_refused(
+    supervisor: FlaskClient, world: World, session: Session, fields: dict, bad: str
+) -> None:
+    target = world.employees["E1"]
+    answer = _note(supervisor, target, **fields)
+    assert answer.status_code == 422
+    assert f'id="f-{bad}-error"' in answer.get_data(as_text=True)
+    assert session.scalars(select(FeedbackNote)).all() == []
+
+
+def test_evaluation_post_without_csrf_is_refused(
+    supervisor: FlaskClient, world: World, session: Session
+) -> None:
+    answer = supervisor.post(
+        "/team/evaluation",
+        data={
+            "employee_id": str(world.employees["E1"]),
+            "period": "2025",
+            "work_result_rating": "sesuai_ekspektasi",
+            "behavior_rating": "sesuai_ekspektasi",
+        },
+    )
+    assert answer.status_code == 400
+    assert session.scalars(select(Evaluation)).all() == []
+
+
+@pytest.mark.parametrize("employee_id", ["", "abc", "0", "99999999999"])
+def test_evaluation_must_name_a_team_member(
+    supervisor: FlaskClient, world: World, employee_id: str
+) -> None:
+    answer = _evaluate(
+        supervisor,
+        employee_id,
+        period="2025",
+        work_result_rating="sesuai_ekspektasi",
+        behavior_rating="sesuai_ekspektasi",
+    )
+    assert answer.status_code == 422
+    assert 'id="e-employee-error"' in answer.get_data(as_text=True)
+
+
+def test_member_link_chooses_the_member_in_both_forms(
+    supervisor: FlaskClient, world: World
+) -> None:
+    target = world.employees["E1"]
+    body = supervisor.get(f"/team?member={target}").get_data(as_text=True)
+    assert body.count(f'<option value="{target}" selected>') == 2
+
+
+def test_hr_with_reports_sees_its_team(client: FlaskClient, world: World) -> None:
+    sign_in(client, "hr")
+    body = client.get("/team").get_data(as_text=True)
+    assert f'id="member-{world.employees["S"]}"' in body
+    assert f'id="member-{world.employees["E1"]}"' not in body
+
+
+@pytest.mark.parametrize("role", ["employee", "data"])
+def test_team_page_is_for_supervisors(client: FlaskClient, world: World, role: str) -> None:
+    sign_in(client, role)
+    assert client.get("/team").status_code == 403
+    assert post_form(client, "/team/evaluation", {}, page="/login").status_code == 403
+
+
+def _quarters(session: Session, employee_id: int, ratings: list[str]) -> None:
+    for quarter, rating in enumerate(ratings, 1):
+        make_evaluation(
+            session,
+            employee_id=employee_id,
+            period=f"2025-Q{quarter}",
+            work_result_rating=rating,
+            behavior_rating="sesuai_ekspektasi",
+        )
+
+
+def test_team_is_ordered_by_the_risk_use_case(
+    client: FlaskClient, app: Flask, world: World, session: Session
+) -> None:
+    other = make_employee(
+        session,
+        unit_id=world.units["A1"],
+        position_id=world.position_id,
+        supervisor_id=world.employees["S"],
+    )
+    _quarters(session, world.employees["E1"], ["sesuai_ekspektasi", "sesuai_ekspektasi"])
+    _quarters(session, other.id, ["di_bawah_ekspektasi", "di_bawah_ekspektasi"])
+    session.commit()
+    supervisor = Actor(
+        world.users["supervisor"], "user-supervisor", Role.SUPERVISOR, world.employees["S"]
+    )
+    with app.app_context():
+        expected = team_risk(session, supervisor, risk_models())
+    session.rollback()
+    sign_in(client, "supervisor")
+    body = client.get("/team").get_data(as_text=True)
+    shown = [int(found) for found in re.findall(r'id="member-(\d+)"', body)]
+    assert shown == [item["employee_id"] for item in expected]
+    for item in expected:
+        percent = round(item["risk"]["probability"] * 100)
+        assert f"Peluang predikat buruk periode berikutnya: {percent}%" in body
+    assert "(perkiraan berbasis aturan)" in body  # no model is served in tests

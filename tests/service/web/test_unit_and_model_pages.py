@@ -1,0 +1,227 @@
+"""The HR unit page (distribution check, export) and the data team's model page."""
+
+from __future__ import annotations
+
+import html
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import ModelJob
+from service.domain.audit import Actor
+from service.domain.distribution import check_distribution
+from service.domain.entities import OrganisationGrade
+from service.domain.entities import Predikat
+from service.domain.entities import Role
+from service.domain.exports import EXPORT_COLUMNS
+from service.domain.settings import RuleSettings
+from service.domain.training_plan import unit_training_plan
+from service.domain.unit_grades import set_unit_grade
+from tests.factories import make_evaluation
+from tests.service.api.world import World
+from tests.service.web.conftest import add_gaps
+from tests.service.web.conftest import post_form
+from tests.service.web.conftest import sign_in
+
+UNIT_ACCESS = [
+    ("hr", "A", 200),
+    ("hr", "A1", 200),
+    ("hr", "B", 404),
+    ("admin", "B", 200),
+    ("supervisor", "A1", 403),
+    ("employee", "A1", 403),
+    ("data", "A1", 403),
+]
+
+
+@pytest.mark.parametrize(("role", "unit", "status"), UNIT_ACCESS)
+def test_unit_page_follows_the_access_policy(
+    client: FlaskClient, world: World, role: str, unit: str, status: int
+) -> None:
+    sign_in(client, role)
+    assert client.get(f"/units/{world.units[unit]}/training-needs").status_code == status
+
+
+def _graded_unit(session: Session, world: World, grade: OrganisationGrade) -> None:
+    """Rate everyone in A1 `baik` for 2025 and give A1 the organisation `grade`."""
+    for person in ("S", "E1", "E2", "T"):
+        make_evaluation(session, employee_id=world.employees[person], period="2025")
+    admin = Actor(world.users["admin"], "user-admin", Role.ADMIN, world.employees["AD"])
+    set_unit_grade(session, admin, world.units["A1"], "2025", grade, RuleSettings())
+    session.commit()
+
+
+@pytest.mark.parametrize("grade", [OrganisationGrade.ISTIMEWA, OrganisationGrade.BAIK])
+def test_distribution_check_shows_counts_and_the_domain_warnings(
+    client: FlaskClient, world: World, session: Session, grade: OrganisationGrade
+) -> None:
+    _graded_unit(session, world, grade)
+    counts = {Predikat.BAIK: 4}
+    warnings = check_distribution(grade, counts, RuleSettings())
+    sign_in(client, "hr")
+    body = client.get(f"/units/{world.units['A1']}/training-needs?period=2025").get_data(
+        as_text=True
+    )
+    assert 'class="num">4</td>' in body  # four employees rated baik
+    assert body.count("message message-warning") == len(warnings)
+    for warning in warnings:
+        assert html.escape(warning.message_id) in body
+    assert ("message message-success" in body) == (not warnings)
+
+
+def test_distribution_without_a_grade_says_so(client: FlaskClient, world: World) -> None:
+    sign_in(client, "hr")
+    body = client.get(f"/units/{world.units['A1']}/training-needs?period=2025").get_data(
+        as_text=True
+    )
+    assert "Belum ada predikat organisasi" in body
+
+
+def test_bad_period_is_refused(client: FlaskClient, world: World) -> None:
+    sign_in(client, "hr")
+    answer = client.get(f"/units/{world.units['A1']}/training-needs?period=kemarin")
+    assert answer.status_code == 422
+
+
+def test_evaluations_export_is_a_workbook_the_import_reads(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _graded_unit(session, world, OrganisationGrade.BAIK)
+    sign_in(client, "hr")
+    answer = client.get(f"/units/{world.units['A1']}/evaluations.xlsx?period=2025")
+    assert answer.status_code == 200
+    assert "attachment" in answer.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(answer.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(EXPORT_COLUMNS)
+    assert sorted(r[0] for r in rows[1:]) == sorted(world.nips[p] for p in ("S", "E1", "E2", "T"))
+
+
+def test_export_outside_the_units_is_not_found(client: FlaskClient, world: World) -> None:
+    sign_in(client, "hr")
+    assert client.get(f"/units/{world.units['B']}/evaluations.xlsx?period=2025").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("data", 200), ("admin", 200), ("supervisor", 403), ("employee", 403), ("hr", 403)],
+)
+def test_model_page_is_for_the_data_team(
+    client: FlaskClient, world: World, role: str, status: int
+) -> None:
+    sign_in(client, role)
+    answer = client.get("/models")
+    assert answer.status_code == status
+    if status == 200:
+        assert "<h1>Model</h1>" in answer.get_data(as_text=True)
+
+
+def _plan(session: Session, world: World, unit: str) -> object:
+    hr = Actor(world.users["hr"], "user-hr", Role.HR, world.employees["H"], world.units["A"])
+    plan = unit_training_plan(session, hr, world.units[unit], year=2025)
+    session.rollback()
+    return plan
+
+
+def test_training_needs_show_the_gaps_programmes_and_jp(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    add_gaps(session, world)
+    plan = _plan(session, world, "A1")
+    sign_in(client, "hr")
+    body = client.get(f"/units/{world.units['A1']}/training-needs?period=2025").get_data(
+        as_text=True
+    )
+    assert plan.needs and plan.programs
+    assert 'Kerja Sama <span class="muted">M.02</span>' in body
+    assert body.count('class="heat-') == 2 * len(plan.needs)
+    for program in plan.programs:
+        assert html.escape(program.title) in body
+        for person in program.participants:
+            assert f'/employees/{person.employee_id}">{person.name}</a>' in body
+    assert body.count("<progress") == 1
+    for person in plan.below_minimum:
+        assert f'/employees/{person.employee_id}">' in body
+
+
+def test_long_lists_are_paginated(
+    client: FlaskClient, app: Flask, world: World, session: Session
+) -> None:
+    app.config["WEB_PAGE_SIZE"] = 2
+    plan = _plan(session, world, "A")
+    assert len(plan.below_minimum) > 2
+    sign_in(client, "hr")
+    first = client.get(f"/units/{world.units['A']}/training-needs?period=2025")
+    body = first.get_data(as_text=True)
+    assert 'rel="next"' in body and 'rel="prev"' not in body
+    rows = [p for p in plan.below_minimum if f'/employees/{p.employee_id}">' in body]
+    assert len(rows) == 2
+    second = client.get(
+        f"/units/{world.units['A']}/training-needs?period=2025&below_offset=2"
+    ).get_data(as_text=True)
+    assert 'rel="prev"' in second
+    assert f'/employees/{plan.below_minimum[2].employee_id}">' in second
+
+
+def test_training_plan_downloads_as_a_workbook(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    add_gaps(session, world)
+    sign_in(client, "hr")
+    answer = client.get(f"/units/{world.units['A1']}/training-needs.xlsx?period=2025")
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.data))
+    plan = _plan(session, world, "A1")
+    assert book.worksheets[0].max_row == 1 + len(plan.needs)
+    participants = sum(len(p.participants) for p in plan.programs)
+    assert book.worksheets[1].max_row == 1 + participants
+
+
+def test_plan_follows_the_budget_and_seats_asked_for(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    add_gaps(session, world)
+    sign_in(client, "hr")
+    path = f"/units/{world.units['A1']}/training-needs?period=2025"
+    assert "<details><summary>" in client.get(path).get_data(as_text=True)
+    nothing = client.get(f"{path}&jp_budget=0").get_data(as_text=True)
+    assert "<details><summary>" not in nothing  # no programme fits a budget of 0 JP
+    assert client.get(f"{path}&max_seats=0").status_code == 422
+
+
+def test_retrain_queues_a_job_and_the_page_follows_it(
+    client: FlaskClient, app: Flask, world: World, session: Session
+) -> None:
+    app.config["RISK_JOBS_SPAWN"] = False  # the job waits for `kinerja retrain-schedule`
+    sign_in(client, "data")
+    answer = post_form(client, "/models/retrain", {}, page="/models")
+    assert answer.status_code == 303
+    job = session.scalars(select(ModelJob)).one()
+    assert (job.status, job.requested_by_user_id) == ("queued", world.users["data"])
+    assert answer.headers["Location"].endswith(f"/models?job={job.id}#job")
+    page = client.get(f"/models?job={job.id}").get_data(as_text=True)
+    assert 'data-status="queued"' in page and "jobs.js" in page
+    status = client.get(f"/models/jobs/{job.id}")
+    assert status.get_json()["status"] == "queued"
+    assert client.get("/models/jobs/999999").status_code == 404
+
+
+def test_retrain_is_for_the_data_team(
+    client: FlaskClient, app: Flask, world: World, session: Session
+) -> None:
+    app.config["RISK_JOBS_SPAWN"] = False
+    sign_in(client, "hr")
+    assert post_form(client, "/models/retrain", {}, page="/login").status_code == 403
+    assert session.scalars(select(ModelJob)).all() == []
+
+
+def test_model_page_says_when_no_version_is_registered(client: FlaskClient, world: World) -> None:
+    sign_in(client, "data")
+    body = client.get("/models").get_data(as_text=True)
+    assert "cadangan berbasis aturan" in body  # the fallback answers
+    assert "Registri model tidak dapat dibaca" in body  # the test's tracking store is empty

@@ -1,0 +1,81 @@
+"""`kinerja train`, `kinerja score` and `kinerja retrain-schedule` (training/commands.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func
+from sqlalchemy import select
+
+from service.cli import main
+from service.db import make_database
+from service.db import session_scope
+from service.db.models import ModelJob
+from service.db.models import RiskScore
+from service.db.repositories import risk as repo
+from service.serving.jobs import reap
+from service.serving.jobs import spawn_train
+from training.sample import Sample
+
+
+def _env(sample: Sample) -> dict[str, str]:
+    return {"KINERJA_ENV": "test", **sample.config()}
+
+
+def test_score_writes_everyone_and_reports(sample_copy: Sample) -> None:
+    result = CliRunner().invoke(main, ["score", "--chunk-size", "1000"], env=_env(sample_copy))
+    assert result.exit_code == 0, result.output
+    assert f"kinerja-risk version {sample_copy.version}" in result.output
+    database = make_database(sample_copy.database_url)
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RiskScore)) > 0
+    database.engine.dispose()
+
+
+def test_train_with_an_unknown_job_fails_cleanly(sample_copy: Sample) -> None:
+    result = CliRunner().invoke(main, ["train", "--job-id", "999"], env=_env(sample_copy))
+    assert result.exit_code == 1
+    assert "job 999 is not queued" in result.output
+
+
+def test_retrain_schedule_refuses_a_bad_cron(sample_copy: Sample) -> None:
+    result = CliRunner().invoke(
+        main, ["retrain-schedule", "--cron", "sometimes", "--rounds", "1"], env=_env(sample_copy)
+    )
+    assert result.exit_code == 2
+    assert "not a cron expression" in result.output
+
+
+@pytest.mark.slow
+def test_train_prints_the_comparison_table(sample_copy: Sample) -> None:
+    result = CliRunner().invoke(main, ["train", "--chunk-size", "1000"], env=_env(sample_copy))
+    assert result.exit_code == 0, result.output
+    for line in ("model (calibrated trees)", "baseline: last predikat was poor",
+                 "baseline: logistic regression", "oracle: true probability"):  # fmt: skip
+        assert line in result.output
+
+
+@pytest.mark.slow
+def test_a_spawned_job_trains_outside_the_caller(sample_copy: Sample, tmp_path: Path) -> None:
+    database = make_database(sample_copy.database_url)
+    with session_scope(database) as session:
+        job_id = repo.add_job(session, None, {}).id
+    config = {**sample_copy.config(), "KINERJA_HOME": str(tmp_path)}
+    pid = spawn_train(job_id, config)
+    assert pid != os.getpid()
+    deadline = time.monotonic() + 600
+    status = "queued"
+    while status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(2)
+        with database.sessions() as session:
+            status = session.get(ModelJob, job_id).status
+    with database.sessions() as session:
+        job = session.get(ModelJob, job_id)
+        assert (job.status, job.result["version"]) == ("succeeded", "2"), job.message
+    database.engine.dispose()
+    assert (tmp_path / "jobs" / f"job-{job_id}.log").is_file()
+    assert reap(timeout=60) == 0

@@ -1,0 +1,48 @@
+"""Batch scoring into risk_scores: everyone scored once, drivers for the flagged, fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlalchemy import select
+
+from service.db import make_database
+from service.db.models import Employee
+from service.db.models import RiskScore
+from training.sample import Sample
+from training.score import score_all
+
+
+def _scores(sample: Sample) -> list[RiskScore]:
+    database = make_database(sample.database_url)
+    with database.sessions() as session:
+        rows = list(session.scalars(select(RiskScore)))
+        employees = session.scalar(select(func.count()).select_from(Employee))
+    database.engine.dispose()
+    assert len(rows) == employees
+    return rows
+
+
+def test_every_employee_is_scored_once_for_the_latest_period(sample_copy: Sample) -> None:
+    first = score_all(sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    again = score_all(sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    rows = _scores(sample_copy)
+    assert first.employees == again.employees == len(rows)
+    assert {r.period for r in rows} == {"2025-Q4"}
+    assert {r.model_version for r in rows} == {sample_copy.version}
+    ok = [r for r in rows if r.status == "ok"]
+    assert ok and all(0.0 <= r.probability <= 1.0 for r in ok)
+    assert all(r.flagged == (r.probability >= r.threshold) for r in ok)
+    flagged = [r for r in ok if r.flagged]
+    assert flagged and all(1 <= len(r.drivers) <= 5 for r in flagged)
+    assert sum(r.flagged for r in rows) == first.flagged
+
+
+def test_without_any_model_scores_are_rule_based(sample_copy: Sample, tmp_path: Path) -> None:
+    summary = score_all(
+        sample_copy.database_url, f"sqlite:///{tmp_path / 'none.db'}", tmp_path / "no-models"
+    )
+    rows = _scores(sample_copy)
+    assert summary.fallback and all(r.fallback and r.model_version is None for r in rows)
+    assert {r.status for r in rows} <= {"ok", "insufficient_data"}

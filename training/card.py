@@ -1,0 +1,82 @@
+"""A model card (markdown) for each trained version: data, metrics, gates, limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+_METRICS = (
+    ("roc_auc", "ROC AUC (model)"),
+    ("oracle_roc_auc", "ROC AUC of the true probability (oracle)"),
+    ("baseline_rule_roc_auc", "ROC AUC of the rule 'last predikat was poor'"),
+    ("baseline_logreg_roc_auc", "ROC AUC of logistic regression"),
+    ("pr_auc", "PR AUC"),
+    ("brier", "Brier score"),
+    ("ece", "Expected calibration error"),
+    ("fairness_max_tpr_gap", "Largest TPR gap (gender, age band)"),
+    ("threshold", "Flag threshold"),
+    ("base_rate", "Poor rate in the held-out period"),
+)
+
+
+def _table(frame: pd.DataFrame, columns: list[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in frame[columns].itertuples(index=False):
+        cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def model_card(
+    name: str,
+    version: str | None,
+    context: dict[str, Any],
+    metrics: dict[str, float],
+    fairness: pd.DataFrame,
+    importance: pd.DataFrame,
+    decision: list[str],
+) -> str:
+    """Render the card; `context` has window, split, snapshot_id, rows and params."""
+    metric_lines = [
+        f"| {label} | {metrics[key]:.4f} |" for key, label in _METRICS if key in metrics
+    ]
+    return "\n".join(
+        [
+            f"# Model card: {name} version {version or '(not registered)'}",
+            "",
+            "**Purpose.** Flag civil servants likely to end the next period with a poor predikat "
+            "(Butuh Perbaikan, Kurang/Misconduct or Sangat Kurang) so their supervisor can "
+            "coach early. A flag is a prompt for a conversation, never a rating or a sanction.",
+            "",
+            "**Model.** Gradient-boosted trees (HistGradientBoostingClassifier) on the features "
+            "of `service/features`, calibrated on a later period than the trees were fitted on. "
+            "Gender and age are not inputs; they are used only for the fairness check below.",
+            "",
+            f"**Data.** Window {context['window'][0]} to {context['window'][1]}; trees on "
+            f"{', '.join(context['split'].train)}, calibration on {context['split'].calibration},"
+            f" held-out evaluation on {context['split'].test}; snapshot `{context['snapshot']}`;"
+            f" {context['rows']} labelled rows.",
+            "",
+            "## Held-out metrics",
+            "| metric | value |",
+            "|---|---|",
+            *metric_lines,
+            "",
+            "## Promotion decision",
+            *[f"- {reason}" for reason in decision],
+            "",
+            "## True-positive rate by group",
+            _table(fairness, ["attribute", "group", "tpr", "positives", "rows"]),
+            "",
+            "## Most important features (permutation, drop in ROC AUC)",
+            _table(importance.head(10), ["feature", "label_en", "importance"]),
+            "",
+            "## Limits",
+            "- Trained on the stored history only; hidden factors (health, family, workload) are "
+            "not seen, so a low probability is not a guarantee.",
+            "- Groups with fewer than 20 positives are reported but excluded from the gap gate.",
+            "- Explanations compare the employee with a typical (median) employee, one feature "
+            "at a time; they describe the model, not causes.",
+        ]
+    )

@@ -1,0 +1,130 @@
+"""Bodies of `kinerja train`, `kinerja score` and `kinerja retrain-schedule` (CLI stays thin)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from tqdm import tqdm
+
+from service.db import Database
+from training.pipeline import STEPS
+from training.pipeline import TrainSummary
+from training.pipeline import run
+
+Echo = Callable[[str], None]
+_ROWS = (
+    ("model (calibrated trees)", "roc_auc", "brier"),
+    ("baseline: last predikat was poor", "baseline_rule_roc_auc", "baseline_rule_brier"),
+    ("baseline: logistic regression", "baseline_logreg_roc_auc", None),
+    ("oracle: true probability", "oracle_roc_auc", "oracle_brier"),
+)
+
+
+def summary_table(summary: TrainSummary) -> str:
+    """Model vs baselines vs oracle on the held-out period, then the gates and the decision."""
+    metrics = summary.metrics
+    lines = [f"Held-out period {summary.split.test} ({int(metrics['test_rows'])} rows, "
+             f"poor rate {metrics['base_rate']:.3f}); snapshot {summary.snapshot}",
+             f"{'':34s} {'ROC AUC':>8s} {'Brier':>8s}"]  # fmt: skip
+    for label, auc, brier in _ROWS:
+        if auc in metrics:
+            brier_text = f"{metrics[brier]:8.4f}" if brier in metrics else f"{'':8s}"
+            lines.append(f"{label:34s} {metrics[auc]:8.4f} {brier_text}")
+    lines.append(
+        f"ECE {metrics['ece']:.4f} (gate <= 0.05); largest TPR gap by gender/age band "
+        f"{metrics['fairness_max_tpr_gap']:.4f} (gate <= 0.10); flag threshold "
+        f"{metrics['threshold']:.3f}"
+    )
+    verdict = "promoted to champion" if summary.promoted else "NOT promoted"
+    lines.append(f"kinerja-risk version {summary.version}: {verdict}")
+    lines.extend(f"  - {reason}" for reason in summary.reasons)
+    if summary.exported is not None:
+        lines.append(f"Champion exported to {summary.exported}")
+    return "\n".join(lines)
+
+
+def train(
+    config: dict[str, Any], *, chunk_size: int, echo: Echo, quiet: bool = False
+) -> TrainSummary:
+    """Run the pipeline with a progress bar over its steps and the rows read."""
+    steps = tqdm(total=len(STEPS), desc="train", unit="step", disable=quiet)
+    rows = tqdm(desc="extract", unit="employee", disable=quiet, leave=False)
+
+    def on_step(name: str) -> None:
+        steps.set_postfix_str(name)
+        if name != STEPS[0]:
+            steps.update(1)
+
+    try:
+        summary = run(
+            config["DATABASE_URL"],
+            config["MLFLOW_TRACKING_URI"],
+            config["KINERJA_MODELS_DIR"],
+            chunk_size=chunk_size,
+            on_step=on_step,
+            on_rows=rows.update,
+        )
+        steps.update(steps.total - steps.n)
+    finally:
+        rows.close()
+        steps.close()
+    echo(summary_table(summary))
+    return summary
+
+
+def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_size: int,
+              echo: Echo) -> bool:  # fmt: skip
+    """Run queued job `job_id` (quietly) and record its outcome."""
+    from training.jobs import run_job
+
+    return run_job(
+        database, job_id, lambda: train(config, chunk_size=chunk_size, echo=echo, quiet=True)
+    )
+
+
+def score(config: dict[str, Any], chunk_size: int, explain: str, echo: Echo) -> None:
+    """Score everyone for the latest period with a progress bar; print what was written."""
+    from training.score import score_all
+
+    with tqdm(desc="score", unit="employee") as bar:
+        summary = score_all(
+            config["DATABASE_URL"],
+            config["MLFLOW_TRACKING_URI"],
+            config["KINERJA_MODELS_DIR"],
+            chunk_size=chunk_size,
+            explain=explain,
+            on_rows=bar.update,
+        )
+    source = "rule-based fallback" if summary.fallback else f"version {summary.model_version}"
+    echo(
+        f"Scored {summary.employees} employees for {summary.period} with kinerja-risk {source}: "
+        f"{summary.scored} with a probability, {summary.flagged} flagged, "
+        f"{summary.seconds:.1f} s"
+    )
+
+
+def schedule(
+    config: dict[str, Any], cron: str, poll: float, rounds: int | None, echo: Echo
+) -> None:
+    """Run the retrain scheduler until stopped (or for `rounds` polls)."""
+    import click
+
+    from service.db import make_database
+    from training.schedule import Scheduler
+    from training.schedule import next_time
+
+    try:
+        next_time(cron, datetime.now(UTC))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cron") from None
+    database = make_database(config["DATABASE_URL"])
+
+    def run_one(job_id: int) -> None:
+        echo(f"Running retrain job {job_id}")
+        train_job(config, database, job_id, 50_000, echo)
+
+    echo(f"Retrain schedule {cron!r} (UTC); polling every {poll:g} s for queued jobs")
+    Scheduler(database, cron, run_one).serve(poll, rounds)

@@ -1,0 +1,209 @@
+"""Read stored history from the database in employee-id chunks and turn it into model rows.
+
+Each chunk of employees is read with a handful of set-based queries, turned into a `Panel`
+and reduced to feature rows, so memory holds one chunk of raw history at a time. Truth
+(the generator's `truth_risk` table) is read only by `read_truth`, which evaluation calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Date
+from sqlalchemy import Engine
+from sqlalchemy import Enum
+from sqlalchemy import MetaData
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import cast
+from sqlalchemy import select
+from sqlalchemy.exc import NoSuchTableError
+
+from service.db.models import Employee
+from service.db.models import Evaluation
+from service.db.models import Realisation
+from service.db.repositories.risk import achievements_statement
+from service.db.repositories.risk import assessments_statement
+from service.db.repositories.risk import attendance_statement
+from service.db.repositories.risk import enrolments_statement
+from service.db.repositories.risk import evaluations_statement
+from service.db.repositories.risk import rater_stats_statement
+from service.domain.periods import parse_period
+from service.features import Histories
+from service.features import PeriodAxis
+from service.features import axis_of
+from service.features import feature_frame
+from service.features import labelled_rows
+from service.features import panel_from_histories
+from service.features import sufficient
+
+DEFAULT_CHUNK = 50_000
+AGE_BANDS = ((0, 30, "<30"), (30, 40, "30-39"), (40, 50, "40-49"), (50, 200, "50+"))
+GROUP_COLUMNS = ("gender", "age_band")
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Extract:
+    """Model rows from one extraction: labelled history and the latest period to score."""
+
+    axis: PeriodAxis
+    rows: pd.DataFrame
+    latest: pd.DataFrame
+
+    @property
+    def window(self) -> tuple[str, str]:
+        """First and last period of the data read."""
+        return self.axis.code(0), self.axis.code(self.axis.length - 1)
+
+
+def read_axis(engine: Engine) -> PeriodAxis:
+    """Span every period that has an evaluation (of the dominant period kind)."""
+    with engine.connect() as connection:
+        periods = connection.execute(select(Evaluation.period).distinct()).scalars().all()
+    return axis_of(pd.DataFrame({"period": periods}))
+
+
+def employee_chunks(engine: Engine, chunk_size: int = DEFAULT_CHUNK) -> Iterator[tuple[int, int]]:
+    """Yield inclusive (first_id, last_id) ranges of about `chunk_size` active employees."""
+    with engine.connect() as connection:
+        ids = connection.execute(select(Employee.id).order_by(Employee.id)).scalars().all()
+    for start in range(0, len(ids), chunk_size):
+        part = ids[start : start + chunk_size]
+        yield part[0], part[-1]
+
+
+def _as_text(statement: Select[Any]) -> Select[Any]:
+    """Select enum and date columns as plain text: result processing of those types costs
+    more than the query itself, and the feature code reads ISO dates and enum values as text."""
+    columns = [
+        cast(column, String).label(column.name) if isinstance(column.type, Enum | Date) else column
+        for column in statement.selected_columns
+    ]
+    return statement.with_only_columns(*columns, maintain_column_froms=True)
+
+
+def _read(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
+    with engine.connect() as connection:
+        result = connection.execute(_as_text(statement))
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def read_histories(
+    engine: Engine,
+    first_id: int,
+    last_id: int,
+    since: date,
+    rater_periods: list[str],
+    periods: list[str] | None = None,
+) -> Histories:
+    """Read the history of employees `first_id..last_id` from `since` on (`Histories` columns).
+
+    `rater_periods` are the periods whose rater statistics are read; `periods` limits
+    evaluations and realisations to those period codes (batch scoring).
+    """
+
+    def who(column: Any) -> Any:
+        return column.between(first_id, last_id)
+
+    employees = select(
+        Employee.id.label("employee_id"),
+        Employee.hire_date,
+        Employee.grade,
+        Employee.gender,
+        Employee.birth_date,
+    ).where(who(Employee.id))
+    evaluations, achievements = evaluations_statement(who), achievements_statement(who)
+    if periods is not None:
+        evaluations = evaluations.where(Evaluation.period.in_(periods))
+        achievements = achievements.where(Realisation.period.in_(periods))
+    raters = (
+        select(Evaluation.rater_id)
+        .where(who(Evaluation.employee_id), Evaluation.rater_id.is_not(None))
+        .distinct()
+    )
+    return Histories(
+        employees=_read(engine, employees),
+        evaluations=_read(engine, evaluations),
+        achievements=_read(engine, achievements),
+        attendance=_read(engine, attendance_statement(who, since)),
+        assessments=_read(engine, assessments_statement(who)),
+        enrolments=_read(engine, enrolments_statement(who, since)),
+        rater_stats=_read(engine, rater_stats_statement(raters, rater_periods)),
+    )
+
+
+def age_bands(birth_dates: pd.Series, on: date) -> pd.Series:
+    """Age band ("<30", "30-39", "40-49", "50+", "unknown") of each birth date on `on`."""
+    born = pd.to_datetime(birth_dates, errors="coerce")
+    before_birthday = (born.dt.month > on.month) | (
+        (born.dt.month == on.month) & (born.dt.day > on.day)
+    )
+    age = on.year - born.dt.year - before_birthday.astype(int)
+    bands = pd.Series("unknown", index=birth_dates.index, dtype=object)
+    for low, high, name in AGE_BANDS:
+        bands[(age >= low) & (age < high)] = name
+    return bands
+
+
+def _with_groups(rows: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
+    """Attach gender and age band (at each row's period end) for the fairness report only."""
+    if rows.empty:
+        return rows.assign(gender=pd.Series(dtype=object), age_band=pd.Series(dtype=object))
+    people = employees.set_index("employee_id")
+    rows = rows.assign(gender=people["gender"].reindex(rows["employee_id"]).to_numpy())
+    bands = pd.Series("unknown", index=rows.index, dtype=object)
+    births = people["birth_date"].reindex(rows["employee_id"]).set_axis(rows.index)
+    for period, index in rows.groupby("period").groups.items():
+        bands[index] = age_bands(births[index], parse_period(period).ends_on)
+    return rows.assign(age_band=bands)
+
+
+def extract(
+    engine: Engine, chunk_size: int = DEFAULT_CHUNK, progress: Progress | None = None
+) -> Extract:
+    """Build labelled rows (all periods) and the latest period's rows, chunk by chunk."""
+    axis = read_axis(engine)
+    since = date(axis.first // axis.per_year - 1, 1, 1)
+    labelled, latest = [], []
+    for first_id, last_id in employee_chunks(engine, chunk_size):
+        histories = read_histories(engine, first_id, last_id, since, axis.codes())
+        panel = panel_from_histories(histories, axis)
+        labelled.append(_with_groups(labelled_rows(panel), histories.employees))
+        current = feature_frame(panel, axis.length - 1)
+        latest.append(_with_groups(current, histories.employees))
+        if progress is not None:
+            progress(last_id - first_id + 1)
+    rows = pd.concat(labelled, ignore_index=True) if labelled else pd.DataFrame()
+    now = pd.concat(latest, ignore_index=True) if latest else pd.DataFrame()
+    return Extract(axis, rows, now[sufficient(now)] if len(now) else now)
+
+
+def snapshot_id(rows: pd.DataFrame) -> str:
+    """A content hash of the extracted rows: the same data gives the same id."""
+    hashed = pd.util.hash_pandas_object(rows.reset_index(drop=True), index=True).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+
+def read_truth(engine: Engine, period: str, employee_ids: np.ndarray) -> np.ndarray | None:
+    """The generator's true P(poor next period) for `employee_ids` at `period`, or None.
+
+    Only evaluation calls this; the table exists only in synthetic databases.
+    """
+    metadata = MetaData()
+    try:
+        truth = Table("truth_risk", metadata, autoload_with=engine)
+    except NoSuchTableError:
+        return None
+    statement = select(truth.c.employee_id, truth.c.p_poor_next).where(truth.c.period == period)
+    found = _read(engine, statement).set_index("employee_id")["p_poor_next"]
+    values = found.reindex(employee_ids).to_numpy(dtype=np.float64)
+    return None if np.isnan(values).any() else values

@@ -1,0 +1,240 @@
+"""extract -> train -> evaluate -> register/promote -> export, inside one MLflow run.
+
+Each step lives in its own module and runs alone; this module only orchestrates and logs:
+parameters, data window and snapshot id, held-out metrics beside the baselines and the oracle,
+fairness by group, calibration and curves, feature importances, drift, the model card, and
+the promotion decision.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from sqlalchemy.engine import make_url
+from threadpoolctl import threadpool_limits
+
+from service.db import make_engine
+from training.card import model_card
+from training.config import RISK_MODEL_NAME
+from training.drift import drift_table
+from training.evaluate import Report
+from training.evaluate import evaluate
+from training.evaluate import save_figures
+from training.extract import DEFAULT_CHUNK
+from training.extract import Extract
+from training.extract import extract
+from training.extract import read_truth
+from training.extract import snapshot_id
+from training.register import DEFAULT_GATES
+from training.register import Decision
+from training.register import Gates
+from training.register import champion_score
+from training.register import decide
+from training.register import export_champion
+from training.register import log_candidate
+from training.register import promote
+from training.register import register
+from training.register import version_tags
+from training.train import DEFAULT_PARAMS
+from training.train import PeriodSplit
+from training.train import build_pipeline
+from training.train import fit_baselines
+from training.train import fit_pipeline
+from training.train import shuffled_labels
+from training.train import split_periods
+
+EXPERIMENT = "kinerja-risk"
+STEPS = ("extract", "train", "evaluate", "register", "export")
+OnStep = Callable[[str], None]
+
+
+@dataclass
+class TrainSummary:
+    """What one pipeline run produced and decided."""
+
+    run_id: str
+    version: str | None
+    promoted: bool
+    reasons: list[str]
+    metrics: dict[str, float]
+    split: PeriodSplit
+    snapshot: str
+    exported: Path | None = None
+    drift: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def experiment_id(tracking_uri: str, name: str = EXPERIMENT) -> str:
+    """Get or create the experiment; with a SQLite store, artefacts go beside the database."""
+    client = MlflowClient(tracking_uri)
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = None
+    if tracking_uri.startswith("sqlite"):
+        database = Path(make_url(tracking_uri).database or ".").resolve()
+        location = (database.parent / "mlartifacts").as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+def _noop(_step: str) -> None:
+    return None
+
+
+def run(
+    database_url: str,
+    tracking_uri: str,
+    models_dir: str | Path,
+    params: dict[str, Any] | None = None,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    on_step: OnStep = _noop,
+    on_rows: Callable[[int], None] | None = None,
+    shuffle_labels: bool = False,
+    threads: int | None = None,
+    gates: Gates = DEFAULT_GATES,
+) -> TrainSummary:
+    """Run the whole pipeline once and return its summary.
+
+    `shuffle_labels` permutes the training labels within each period (a deliberately bad
+    candidate, used to show that the gates refuse it); held-out labels stay true. `threads`
+    caps OpenMP threads of the trees (1 avoids spin-waiting on a busy machine).
+    """
+    with threadpool_limits(limits=threads, user_api="openmp"):
+        return _run(
+            database_url, tracking_uri, models_dir, params, chunk_size, on_step, on_rows,
+            shuffle_labels, gates,
+        )  # fmt: skip
+
+
+def _run(
+    database_url: str,
+    tracking_uri: str,
+    models_dir: str | Path,
+    params: dict[str, Any] | None,
+    chunk_size: int,
+    on_step: OnStep,
+    on_rows: Callable[[int], None] | None,
+    shuffle_labels: bool,
+    gates: Gates,
+) -> TrainSummary:
+    settings = {**DEFAULT_PARAMS, **(params or {})}
+    engine = make_engine(database_url)
+    try:
+        on_step("extract")
+        data = extract(engine, chunk_size, on_rows)
+        split = split_periods(data.rows)
+        test = data.rows[data.rows["period"] == split.test].reset_index(drop=True)
+        truth = read_truth(engine, split.test, test["employee_id"].to_numpy())
+    finally:
+        engine.dispose()
+    on_step("train")
+    fitting = shuffled_labels(data.rows) if shuffle_labels else data.rows
+    model = fit_pipeline(build_pipeline(settings), fitting, split)
+    rule_table, logreg = fit_baselines(fitting, split)
+    on_step("evaluate")
+    report = evaluate(model, rule_table, logreg, test, truth)
+    training_rows = data.rows[data.rows["period"] != split.test]
+    drift = drift_table(training_rows, data.latest) if len(data.latest) else pd.DataFrame()
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    with mlflow.start_run(experiment_id=experiment_id(tracking_uri)) as active:
+        summary = _log_and_promote(
+            active.info.run_id, data, split, settings, model, rule_table, report, test, gates,
+            on_step,
+        )  # fmt: skip
+        summary.drift = drift
+        _log_drift(drift)
+        mlflow.log_param("shuffled_labels", shuffle_labels)
+        on_step("export")
+        summary.exported = export_champion(MlflowClient(tracking_uri), RISK_MODEL_NAME, models_dir)
+    return summary
+
+
+def _log_and_promote(
+    run_id: str,
+    data: Extract,
+    split: PeriodSplit,
+    settings: dict[str, Any],
+    model: Any,
+    rule_table: dict[str, float],
+    report: Report,
+    test: pd.DataFrame,
+    gates: Gates,
+    on_step: OnStep,
+) -> TrainSummary:
+    snapshot = snapshot_id(data.rows)
+    mlflow.log_params({f"model.{k}": v for k, v in settings.items()})
+    mlflow.log_params(
+        {
+            "data.window_start": data.window[0],
+            "data.window_end": data.window[1],
+            "data.snapshot_id": snapshot,
+            "data.rows": len(data.rows),
+            "split.train": ",".join(split.train),
+            "split.calibration": split.calibration,
+            "split.test": split.test,
+        }
+    )
+    mlflow.log_metrics(report.metrics)
+    _log_tables(report)
+    on_step("register")
+    client = MlflowClient()
+    uri, sha = log_candidate(model)
+    champion = champion_score(client, RISK_MODEL_NAME, test)
+    decision = decide(report.metrics, champion, gates)
+    mlflow.log_params({"gate.max_ece": gates.max_ece, "gate.max_tpr_gap": gates.max_tpr_gap})
+    tags = {**version_tags(sha, rule_table, report.metrics), "promoted": str(decision.promote)}
+    version = register(client, RISK_MODEL_NAME, uri, run_id, tags)
+    if decision.promote:
+        promote(client, RISK_MODEL_NAME, version, champion.champion_version)
+    _log_decision(client, version, decision)
+    context = {"window": data.window, "split": split, "snapshot": snapshot, "rows": len(data.rows)}
+    card = model_card(
+        RISK_MODEL_NAME,
+        version,
+        context,
+        report.metrics,
+        report.fairness,
+        report.importance,
+        decision.reasons,
+    )
+    mlflow.log_text(card, "model_card.md")
+    return TrainSummary(
+        run_id, version, decision.promote, decision.reasons, report.metrics, split, snapshot
+    )
+
+
+def _log_tables(report: Report) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        for path in save_figures(report, directory):
+            mlflow.log_artifact(str(path), "plots")
+        for name, frame in (
+            ("fairness.csv", report.fairness),
+            ("feature_importance.csv", report.importance),
+            ("reliability.csv", report.reliability),
+        ):
+            frame.to_csv(directory / name, index=False)
+            mlflow.log_artifact(str(directory / name), "tables")
+
+
+def _log_drift(drift: pd.DataFrame) -> None:
+    if drift.empty:
+        return
+    mlflow.log_metrics({f"psi.{row.feature}": float(row.psi) for row in drift.itertuples()})
+    mlflow.log_metric("psi_max", float(drift["psi"].max()))
+    mlflow.log_text(drift.to_csv(index=False), "tables/drift.csv")
+
+
+def _log_decision(client: MlflowClient, version: str, decision: Decision) -> None:
+    mlflow.log_param("promoted", decision.promote)
+    mlflow.log_text("\n".join(decision.reasons), "decision.txt")
+    client.set_model_version_tag(RISK_MODEL_NAME, version, "decision", "; ".join(decision.reasons))

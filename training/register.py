@@ -1,0 +1,171 @@
+"""Log the candidate, register it as `kinerja-risk`, promote it only through every gate.
+
+A new version becomes `champion` when it is at least as good as the current champion on the
+same held-out rows, its calibration error is at most 0.05 and its largest true-positive-rate
+gap between groups is at most 0.10; the replaced champion keeps the alias `previous`. The
+champion is then exported with its sha256 to KINERJA_MODELS_DIR for serving without MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.artifacts import download_artifacts
+from sklearn.metrics import roc_auc_score
+
+from service.features import FEATURE_NAMES
+from service.features import LABEL
+from service.serving.loader import MODEL_FILE
+from service.serving.loader import RULE_TABLE_TAG
+from service.serving.loader import SHA256_TAG
+from service.serving.loader import TRUSTED_TYPES
+from service.serving.loader import ModelLoadError
+from service.serving.loader import champion_version
+from service.serving.loader import load_version
+from service.serving.loader import sha256_of
+from service.serving.loader import write_export
+
+REQUIREMENTS = ("scikit-learn", "skops", "numpy", "pandas", "kinerja")
+CHAMPION = "champion"
+PREVIOUS = "previous"
+MAX_ECE = 0.05
+MAX_TPR_GAP = 0.10
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Promotion limits: calibration error and the largest true-positive-rate gap."""
+
+    max_ece: float = MAX_ECE
+    max_tpr_gap: float = MAX_TPR_GAP
+
+
+DEFAULT_GATES = Gates()
+
+
+@dataclass
+class Decision:
+    """Whether the candidate is promoted, and the reason for each gate."""
+
+    promote: bool
+    reasons: list[str] = field(default_factory=list)
+    champion_roc_auc: float | None = None
+    champion_version: str | None = None
+
+
+def pinned_requirements() -> list[str]:
+    """The packages the model needs, pinned to this environment (no slow inference)."""
+    return [f"{name}=={version(name)}" for name in REQUIREMENTS]
+
+
+def log_candidate(pipeline: Any) -> tuple[str, str]:
+    """Log the fitted pipeline (skops) in the active run; return (model URI, file sha256).
+
+    The input example is the typical (median) row, so no employee's data is copied into it.
+    """
+    typical = pipeline.named_steps["features"].reference_values_
+    info = mlflow.sklearn.log_model(
+        sk_model=pipeline,
+        name="model",
+        serialization_format="skops",
+        skops_trusted_types=list(TRUSTED_TYPES),
+        input_example=pd.DataFrame([typical], columns=list(FEATURE_NAMES)),
+        pip_requirements=pinned_requirements(),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(download_artifacts(artifact_uri=info.model_uri, dst_path=tmp))
+        return info.model_uri, sha256_of(local / MODEL_FILE)
+
+
+def register(
+    client: MlflowClient, name: str, model_uri: str, run_id: str, tags: dict[str, str]
+) -> str:
+    """Register `model_uri` as a new version of `name` carrying `tags`; return the version."""
+    try:
+        client.get_registered_model(name)
+    except mlflow.exceptions.MlflowException:
+        client.create_registered_model(name, description="Risk of a poor next-period predikat")
+    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags)
+    return str(version.version)
+
+
+def version_tags(sha256: str, rule_table: dict[str, float], metrics: dict[str, float]) -> dict:
+    """Tags every version carries: checksum, fallback rule table, headline metrics."""
+    headline = {k: f"{metrics[k]:.4f}" for k in ("roc_auc", "ece", "fairness_max_tpr_gap")}
+    return {SHA256_TAG: sha256, RULE_TABLE_TAG: json.dumps(rule_table), **headline}
+
+
+def champion_score(client: MlflowClient, name: str, test: pd.DataFrame) -> Decision:
+    """ROC AUC of the current champion on the candidate's held-out rows (None: no champion)."""
+    current = champion_version(client, name, CHAMPION)
+    if current is None:
+        return Decision(promote=True)
+    try:
+        model = load_version(client, current)
+        probability = model.pipeline.predict_proba(test)[:, 1]
+    except (ModelLoadError, ValueError) as exc:
+        reason = f"champion v{current.version} cannot score the held-out rows ({exc})"
+        return Decision(True, [reason], None, str(current.version))
+    auc = float(roc_auc_score(test[LABEL].to_numpy(), probability))
+    return Decision(True, [], auc, str(current.version))
+
+
+def decide(
+    metrics: dict[str, float], champion: Decision, gates: Gates = DEFAULT_GATES
+) -> Decision:
+    """Apply the three gates; `champion` carries the champion's AUC on the same rows."""
+    reasons, ok = list(champion.reasons), True
+    if champion.champion_roc_auc is not None:
+        better = metrics["roc_auc"] >= champion.champion_roc_auc
+        ok &= better
+        verb = "at least as good as" if better else "worse than"
+        reasons.append(
+            f"roc_auc {metrics['roc_auc']:.4f} {verb} champion v{champion.champion_version} "
+            f"({champion.champion_roc_auc:.4f}) on the same held-out rows"
+        )
+    for metric, limit in (("ece", gates.max_ece), ("fairness_max_tpr_gap", gates.max_tpr_gap)):
+        value = metrics[metric]
+        passed = bool(np.isfinite(value) and value <= limit)
+        ok &= passed
+        reasons.append(f"{metric} {value:.4f} {'<=' if passed else '>'} {limit}")
+    return Decision(bool(ok), reasons, champion.champion_roc_auc, champion.champion_version)
+
+
+def promote(client: MlflowClient, name: str, version: str, previous: str | None) -> None:
+    """Point `champion` at `version` and `previous` at the replaced champion."""
+    if previous is not None and previous != version:
+        client.set_registered_model_alias(name, PREVIOUS, previous)
+    client.set_registered_model_alias(name, CHAMPION, version)
+
+
+def export_champion(client: MlflowClient, name: str, models_dir: str | Path) -> Path | None:
+    """Copy the current champion's file, checksum and metadata to `models_dir/<name>/`."""
+    current = champion_version(client, name, CHAMPION)
+    if current is None:
+        return None
+    uri = client.get_model_version_download_uri(name, current.version)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(download_artifacts(artifact_uri=f"{uri}/{MODEL_FILE}", dst_path=tmp))
+        if sha256_of(local) != current.tags.get(SHA256_TAG):
+            raise ModelLoadError(f"{name} v{current.version}: artifact checksum does not match")
+        metadata = {
+            "name": name,
+            "version": str(current.version),
+            "run_id": current.run_id,
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "rule_table": json.loads(current.tags.get(RULE_TABLE_TAG, "{}")),
+            "feature_names": list(FEATURE_NAMES),
+        }
+        return write_export(models_dir, name, local, metadata)

@@ -1,0 +1,73 @@
+"""Periodic retraining: a small scheduler process with a cron expression.
+
+`kinerja retrain-schedule --cron "0 2 * * 1"` queues a retrain job at every cron time and runs
+queued jobs (its own and those from POST /api/v1/models/retrain) one at a time, in this
+process, outside the web workers. The alternative without a long-running process is a cron
+line such as `0 2 * * 1  cd /srv/kinerja && kinerja train >> var/train.log 2>&1`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+
+from croniter import croniter
+
+from service.db import Database
+from service.db import session_scope
+from service.db.repositories import risk as repo
+
+log = logging.getLogger(__name__)
+DEFAULT_CRON = "0 2 * * 1"
+RunJob = Callable[[int], None]
+
+
+def next_time(cron: str, after: datetime) -> datetime:
+    """The first time strictly after `after` that matches `cron` (5 fields, UTC)."""
+    if not croniter.is_valid(cron):
+        raise ValueError(f"not a cron expression (5 fields, e.g. {DEFAULT_CRON!r}): {cron!r}")
+    return croniter(cron, after).get_next(datetime)
+
+
+@dataclass
+class Scheduler:
+    """Queue a job at each cron time and run queued jobs; `tick` does one round."""
+
+    database: Database
+    cron: str
+    run_job: RunJob
+    due: datetime | None = None
+
+    def tick(self, now: datetime) -> list[int]:
+        """Queue the scheduled job if due, then run every queued job; return the ids run."""
+        if self.due is None:
+            self.due = next_time(self.cron, now)
+        if now >= self.due:
+            with session_scope(self.database) as session:
+                repo.add_job(session, None, {"trigger": "schedule", "cron": self.cron})
+            self.due = next_time(self.cron, now)
+        ran = []
+        while (job_id := self._next_queued()) is not None and job_id not in ran:
+            ran.append(job_id)
+            try:
+                self.run_job(job_id)
+            except Exception:  # noqa: BLE001 - the job row holds the error; keep scheduling
+                log.exception("retrain job %s failed", job_id)
+        return ran
+
+    def _next_queued(self) -> int | None:
+        with session_scope(self.database) as session:
+            return repo.next_queued_job(session)
+
+    def serve(self, poll_seconds: float = 30.0, rounds: int | None = None) -> None:
+        """Tick every `poll_seconds` forever (or `rounds` times)."""
+        done = 0
+        while rounds is None or done < rounds:
+            self.tick(datetime.now(UTC))
+            done += 1
+            if rounds is None or done < rounds:
+                time.sleep(poll_seconds)
