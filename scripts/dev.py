@@ -2,8 +2,8 @@
 """Set up everything from the project's own files, then run the demo or the tests.
 
 Usage (needs only Python 3.11+ and pip):
-    python3 scripts/dev.py demo [kinerja demo options]    # database, synthetic data, models, server
-    python3 scripts/dev.py test [pytest options]          # the test suite (SQLite, + PostgreSQL if reachable)
+    python3 scripts/dev.py demo [kinerja demo options]   # database, data, models, server
+    python3 scripts/dev.py test [pytest options]         # tests (SQLite, + PostgreSQL)
 
 The virtual environment lives in .venv (override with KINERJA_VENV). It is created when
 missing and the project is (re)installed in editable mode with the dev extra whenever
@@ -26,7 +26,7 @@ STAMP = VENV / ".kinerja-installed"
 
 def ensure_environment() -> None:
     """Create the venv and install the project when missing or out of date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script may run on an older python3)
         sys.exit(f"Kinerja needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print(f"Creating virtual environment in {VENV} ...", flush=True)
@@ -34,7 +34,7 @@ def ensure_environment() -> None:
     pyproject = ROOT / "pyproject.toml"
     if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:
         return
-    print("Installing Kinerja and its dependencies (first run takes a few minutes) ...", flush=True)
+    print("Installing Kinerja and its dependencies (a few minutes the first time) ...", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
     subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
@@ -49,7 +49,8 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if argv[0] == "demo":
         return subprocess.call([str(BIN / "kinerja"), "demo", *argv[1:]])
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *argv[1:]])
+    workers = [] if any(a == "-n" or a.startswith("-n") for a in argv[1:]) else ["-n", "2"]
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *workers, *argv[1:]])
 
 
 if __name__ == "__main__":

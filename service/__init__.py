@@ -15,6 +15,7 @@ from service import api
 from service import db
 from service import health
 from service import ops
+from service import serving
 from service import web
 from service.config import load_config
 
@@ -24,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, use_env: bool = True)
     app = Flask(__name__)
     app.config.from_mapping(load_config(config, use_env=use_env))
     db.init_app(app)
+    serving.init_app(app)
     health.init_app(app)
     api.init_app(app)
     web.init_app(app)

@@ -47,7 +47,7 @@ def pick_demo_accounts(session: Session) -> list[DemoAccount]:
     root_id = session.scalar(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id))
     return [
         DemoAccount("admin", "admin", None),
-        DemoAccount("hr", "hr", None, unit_id=root_id),
+        DemoAccount("hr-unit", "hr", None, unit_id=root_id),
         DemoAccount("supervisor", "supervisor", supervisor_id),
         DemoAccount("employee", "employee", member_id),
         DemoAccount("data", "data", None),

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh, migrated database per test on SQLite, and on PostgreSQL when reachable.
+"""Shared fixtures: a fresh, migrated database per test on SQLite, and PostgreSQL if reachable.
 
 Each backend is migrated once per session into a template (a SQLite file, a PostgreSQL
 template database); every test then gets its own copy, so tests never see each other's rows
@@ -109,6 +109,7 @@ def app_config(tmp_path: Path, database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
         "KINERJA_SECRET_KEY": "test-secret-key-not-for-production",
+        "RISK_JOBS_SPAWN": False,  # retrain jobs stay queued: no process outlives the test
     }
 
 

@@ -72,7 +72,25 @@ def train(
         rows.close()
         steps.close()
     echo(summary_table(summary))
+    train_recommender(config, echo=echo)
     return summary
+
+
+def train_recommender(config: dict[str, Any], *, echo: Echo) -> None:
+    """Train the second model, `kinerja-recommender`, through the same registry and gates."""
+    from training.recommender.pipeline import run_recommender_training
+
+    result = run_recommender_training(
+        config["DATABASE_URL"], config["MLFLOW_TRACKING_URI"], config["KINERJA_MODELS_DIR"]
+    )
+    metrics = result.metrics
+    verdict = "promoted to champion" if result.promoted else "NOT promoted"
+    echo(
+        f"kinerja-recommender version {result.version}: {verdict}; "
+        f"ndcg@5 {metrics['ndcg_at_5']:.3f} (rule {metrics['baseline_rule_ndcg_at_5']:.3f}, "
+        f"popularity {metrics['baseline_popularity_ndcg_at_5']:.3f})"
+    )
+    echo("".join(f"  - {reason}\n" for reason in result.reasons).rstrip())
 
 
 def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_size: int,

@@ -24,8 +24,10 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
-#: Types outside skops' defaults that a risk pipeline contains; nothing else is loaded.
+#: Types outside skops' defaults that our registered models contain (the risk pipeline and
+#: the recommender's gap-closure model); nothing else is loaded.
 TRUSTED_TYPES: tuple[str, ...] = (
+    "service.domain.program_effects.GapClosureModel",
     "service.features.estimators.FeatureMatrix",
     "service.features.estimators.PeriodCalibratedClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

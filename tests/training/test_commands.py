@@ -57,6 +57,7 @@ def test_train_prints_the_comparison_table(sample_copy: Sample) -> None:
     for line in ("model (calibrated trees)", "baseline: last predikat was poor",
                  "baseline: logistic regression", "oracle: true probability"):  # fmt: skip
         assert line in result.output
+    assert "kinerja-recommender version 1: promoted to champion" in result.output
 
 
 @pytest.mark.slow

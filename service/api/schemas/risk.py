@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
 from typing import Any
 from typing import Literal
@@ -104,5 +105,19 @@ class JobOut(Out):
     result: dict[str, Any] | None
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive timestamps; they are stored in UTC, so say so (RFC 3339)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def job_out(job: ModelJob) -> JobOut:
-    return JobOut.model_validate(job)
+    answer = JobOut.model_validate(job)
+    return answer.model_copy(
+        update={
+            "requested_at": _utc(answer.requested_at),
+            "started_at": _utc(answer.started_at),
+            "finished_at": _utc(answer.finished_at),
+        }
+    )

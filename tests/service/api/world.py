@@ -169,7 +169,13 @@ def shared_app(
     database per test costs seconds."""
     home = tmp_path_factory.mktemp("shared")
     url, cleanup = _database(request.param, home, sqlite_template, pg_template)
-    config = {"KINERJA_ENV": "test", "KINERJA_HOME": str(home), "DATABASE_URL": url}
+    config = {
+        "KINERJA_ENV": "test",
+        "KINERJA_HOME": str(home),
+        "KINERJA_MODELS_DIR": str(home / "models"),
+        "DATABASE_URL": url,
+        "RISK_JOBS_SPAWN": False,  # retrain jobs stay queued: no process outlives the test
+    }
     app = create_app(config, use_env=False)
     yield app
     app.extensions["db"].engine.dispose()

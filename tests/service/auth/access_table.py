@@ -384,4 +384,35 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
     ),
     ("POST", "/api/v1/imports/evaluations"): (hr_scoped(201, 422), _importer),
     ("GET", "/api/v1/audit"): (_roles(200, ("admin",)), _plain("/api/v1/audit")),
+    # --- model serving (issues 4 and 5) ---
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/risk"): (READ, _emp("/risk")),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/recommendations"): (
+        READ,
+        _emp("/recommendations?k=3"),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/outlook"): (
+        READ,
+        _emp("/outlook"),
+    ),
+    ("GET", "/api/v1/units/<int(max=2147483647):unit_id>/training-needs"): (
+        hr_scoped(200, 404),
+        _unit("/training-needs"),
+    ),
+    ("GET", "/api/v1/trainings/<string(maxlength=40):code>/outcomes"): (
+        _roles(200, ROLES),
+        lambda w, role, r: (f"/api/v1/trainings/{w.training_code}/outcomes", {}),
+    ),
+    ("GET", "/api/v1/teams/me"): (
+        _roles(200, ("supervisor", "hr", "admin")),
+        _plain("/api/v1/teams/me"),
+    ),
+    ("GET", "/api/v1/models"): (_roles(200, ("admin", "data")), _plain("/api/v1/models")),
+    ("POST", "/api/v1/models/retrain"): (
+        _roles(201, ("admin", "data")),
+        _plain("/api/v1/models/retrain", lambda *_: {}),
+    ),
+    ("GET", "/api/v1/models/jobs/<int(max=2147483647):job_id>"): (
+        _roles(404, ("admin", "data")),
+        _plain("/api/v1/models/jobs/999999"),
+    ),
 }

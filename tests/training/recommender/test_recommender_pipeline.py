@@ -93,11 +93,6 @@ def test_a_run_logs_the_metrics_registers_promotes_and_exports(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="service.serving.loader.TRUSTED_TYPES does not list GapClosureModel yet, so the "
-    "champion cannot be loaded and scored; remove this mark once it does",
-)
 def test_a_worse_candidate_is_registered_but_not_promoted(seeded: str, tmp_path: Path) -> None:
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
     first = run_recommender_training(seeded, tracking, tmp_path / "models")
