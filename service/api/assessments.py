@@ -19,12 +19,11 @@ from service.api.schemas.development import AssessmentIn
 from service.api.schemas.development import AssessmentList
 from service.api.schemas.development import AssessmentOut
 from service.auth.decorators import allow
-from service.domain.entities import Role
+from service.auth.policy import PEOPLE
 from service.domain.records import AssessmentDetail
 from service.domain.records import list_assessments
 from service.domain.records import record_assessment
 
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 TAGS = ["competency assessments"]
 
 

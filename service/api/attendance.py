@@ -19,11 +19,10 @@ from service.api.schemas.development import AttendanceIn
 from service.api.schemas.development import AttendanceList
 from service.api.schemas.development import AttendanceOut
 from service.auth.decorators import allow
-from service.domain.entities import Role
+from service.auth.policy import PEOPLE
 from service.domain.records import list_attendance
 from service.domain.records import record_attendance
 
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 TAGS = ["attendance"]
 
 

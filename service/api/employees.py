@@ -25,6 +25,7 @@ from service.api.schemas.organisation import EmployeeQuery
 from service.auth import policy
 from service.auth.decorators import allow
 from service.auth.decorators import current_actor
+from service.auth.policy import PEOPLE
 from service.db import get_session
 from service.db.repositories import organisation as repo
 from service.domain.entities import Role
@@ -32,7 +33,6 @@ from service.domain.organisation import create_employee
 from service.domain.organisation import read_employee
 from service.domain.organisation import update_employee
 
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 TAGS = ["employees"]
 
 

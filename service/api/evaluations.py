@@ -25,13 +25,12 @@ from service.api.schemas.performance import EvaluationPatch
 from service.api.schemas.performance import EvaluationQuery
 from service.api.schemas.performance import evaluation_out
 from service.auth.decorators import allow
-from service.domain.entities import Role
+from service.auth.policy import PEOPLE
 from service.domain.evaluations import list_evaluations
 from service.domain.evaluations import read_evaluation
 from service.domain.evaluations import record_evaluation
 from service.domain.evaluations import update_evaluation
 
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 TAGS = ["evaluations"]
 
 

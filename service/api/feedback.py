@@ -22,13 +22,11 @@ from service.api.schemas.performance import SelfAssessmentIn
 from service.api.schemas.performance import SelfAssessmentList
 from service.api.schemas.performance import SelfAssessmentOut
 from service.auth.decorators import allow
-from service.domain.entities import Role
+from service.auth.policy import PEOPLE
 from service.domain.feedback import add_feedback
 from service.domain.feedback import list_feedback
 from service.domain.feedback import list_self_assessments
 from service.domain.feedback import record_self_assessment
-
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 
 
 @bp.post(f"/employees/{EMPLOYEE_ID}/feedback")

@@ -30,7 +30,7 @@ from service.api.schemas.performance import SkpIn
 from service.api.schemas.performance import SkpList
 from service.api.schemas.performance import SkpOut
 from service.auth.decorators import allow
-from service.domain.entities import Role
+from service.auth.policy import PEOPLE
 from service.domain.plans import RealisationDetail
 from service.domain.plans import SkpDetail
 from service.domain.plans import approve_skp
@@ -41,7 +41,6 @@ from service.domain.plans import read_skp
 from service.domain.plans import record_realisation
 from service.domain.plans import submit_skp
 
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 TAGS = ["skp"]
 
 

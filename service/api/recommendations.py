@@ -26,8 +26,8 @@ from service.api.risk import models as risk_models
 from service.api.schemas.common import Model
 from service.api.schemas.common import Out
 from service.auth.decorators import allow
+from service.auth.policy import PEOPLE
 from service.db import get_session
-from service.domain.entities import Role
 from service.domain.outlook import outlook_actions
 from service.domain.program_outcomes import program_outcomes
 from service.domain.ranking import GainModel
@@ -39,7 +39,6 @@ from service.domain.recommendations import Recommendations
 from service.domain.recommendations import recommend_trainings
 from service.serving.loader import ModelSource
 
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 RECOMMENDER_MODEL_NAME = "kinerja-recommender"
 SOURCE_KEY = "recommender_source"
 TRAINING_CODE = "<string(maxlength=40):code>"

@@ -20,12 +20,11 @@ from service.api.openapi import spec
 from service.api.schemas.risk import RiskOut
 from service.api.schemas.risk import TeamOut
 from service.auth.decorators import allow
-from service.domain.entities import Role
+from service.auth.policy import PEOPLE
 from service.domain.risk import TEAM_ROLES
 from service.domain.risk import employee_risk
 from service.domain.risk import team_risk
 
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 TAGS = ["risk"]
 
 

@@ -23,6 +23,7 @@ from service.api.schemas.development import TrainingIn
 from service.api.schemas.development import TrainingList
 from service.api.schemas.development import TrainingOut
 from service.auth.decorators import allow
+from service.auth.policy import PEOPLE
 from service.db import get_session
 from service.domain.entities import Role
 from service.domain.records import EnrolmentDetail
@@ -31,8 +32,6 @@ from service.domain.records import create_training
 from service.domain.records import enrol
 from service.domain.records import list_enrolments
 from service.domain.records import list_trainings
-
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 
 
 def training_out(detail: TrainingDetail) -> TrainingOut:

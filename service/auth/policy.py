@@ -36,6 +36,9 @@ from service.domain.entities import Role
 from service.domain.errors import Forbidden
 from service.domain.errors import NotFound
 
+#: Roles that hold personal records (everyone but the data team, which sees no names).
+PEOPLE: tuple[Role, ...] = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
+
 R = TypeVar("R")
 PERSONAL_DATA_ROLES = frozenset({Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE})
 MANAGER_ROLES = frozenset({Role.ADMIN, Role.HR})

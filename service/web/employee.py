@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from service.api.http import rule_settings
 from service.api.recommendations import served_recommender
 from service.api.risk import models as risk_models
+from service.auth.policy import PEOPLE
 from service.db import get_session
 from service.db.repositories import development as dev_repo
 from service.domain.audit import Actor
 from service.domain.competency import LEVEL_MAX
 from service.domain.competency import CompetencyGap
 from service.domain.entities import Predikat
-from service.domain.entities import Role
 from service.domain.evaluations import list_evaluations
 from service.domain.organisation import read_employee
 from service.domain.outlook import outlook_actions
@@ -48,7 +48,6 @@ from service.web.i18n import number
 from service.web.session import actor
 from service.web.session import login_required
 
-PEOPLE = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 #: Enough for every period of one employee's career (the API's maximum page).
 HISTORY_LIMIT = 1000
 EMPLOYEE_ID = "<int(max=2147483647):employee_id>"
