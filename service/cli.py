@@ -41,11 +41,15 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def open_database(overrides: dict[str, Any] | None = None) -> Database:
-    """Load configuration (demo mode unless KINERJA_ENV is set) and open the database."""
+def cli_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load configuration for a command: demo mode unless KINERJA_ENV says otherwise."""
     mode = {} if os.environ.get("KINERJA_ENV") else {"KINERJA_ENV": "demo"}
-    config = load_config({**mode, **(overrides or {})})
-    return make_database(config["DATABASE_URL"])
+    return load_config({**mode, **(overrides or {})})
+
+
+def open_database(overrides: dict[str, Any] | None = None) -> Database:
+    """Load the command's configuration and open the database."""
+    return make_database(cli_config(overrides)["DATABASE_URL"])
 
 
 @click.group(help="Kinerja: performance management for Indonesian civil servants (ASN).")
@@ -243,7 +247,7 @@ def train(job_id: int | None, chunk_size: int) -> None:
     """Train the risk model (MLflow-tracked), register it and promote it if every gate passes."""
     from training import commands
 
-    config = load_config({"KINERJA_ENV": "demo"})
+    config = cli_config()
     if job_id is None:
         commands.train(config, chunk_size=chunk_size, echo=click.echo)
         return
@@ -260,7 +264,7 @@ def score(chunk_size: int, drivers: str) -> None:
     """Score every employee's risk for the latest period into the risk_scores table."""
     from training import commands
 
-    commands.score(load_config({"KINERJA_ENV": "demo"}), chunk_size, drivers, click.echo)
+    commands.score(cli_config(), chunk_size, drivers, click.echo)
 
 
 @main.command("retrain-schedule")
@@ -272,7 +276,7 @@ def retrain_schedule(cron: str, poll: float, rounds: int | None) -> None:
     """Queue a retrain at every cron time and run queued retrain jobs, outside the web workers."""
     from training import commands
 
-    commands.schedule(load_config({"KINERJA_ENV": "demo"}), cron, poll, rounds, click.echo)
+    commands.schedule(cli_config(), cron, poll, rounds, click.echo)
 
 
 # --- demo: everything on the embedded defaults, then serve ---
@@ -314,7 +318,7 @@ def demo(
             accounts = ensure_demo_users(session)
     finally:
         database.engine.dispose()
-    config = load_config({"KINERJA_ENV": os.environ["KINERJA_ENV"]})
+    config = cli_config()
     if not (Path(config["KINERJA_MODELS_DIR"]) / "kinerja-risk").exists():
         ctx.invoke(train)
     ctx.invoke(score)
