@@ -8,6 +8,8 @@ Measures, each next to a plain Flask JSON endpoint served the same way in the sa
 
 Install: `apt-get install -y wrk` (Debian package) and `pip install -e .` (gunicorn is a
 dependency). Run: `python bench/api.py [--employees 2000] [--seconds 10] [--connections 16]`.
+The table is for people; the last line is one JSON object with every figure and the load
+average before and after (for `bench/run.py`).
 """
 
 from __future__ import annotations
@@ -103,7 +105,10 @@ def main() -> None:
     try:
         _wait(f"http://127.0.0.1:{args.port}/healthz")
         _wait(f"http://127.0.0.1:{args.port + 1}/json")
-        _report(_measure(args, ids, home))
+        load_before = os.getloadavg()
+        results = _measure(args, ids, home)
+        _report(results)
+        print(json.dumps(_summary(args, results, load_before)))
     finally:
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
@@ -161,6 +166,30 @@ def _report(results: dict[str, Any]) -> None:
     )
 
 
+def _summary(
+    args: argparse.Namespace, results: dict[str, Any], load_before: tuple[float, ...]
+) -> dict[str, Any]:
+    """Every figure of the run as one JSON-ready object."""
+    write = results["write"]
+    stored_rate = write["stored"] / write["seconds"]
+    return {
+        "benchmark": "api",
+        "connections": args.connections,
+        "seconds": args.seconds,
+        "read": results["read"],
+        "plain_read": results["plain_read"],
+        "write": write | {"stored_per_second": round(stored_rate, 1)},
+        "plain_write": results["plain_write"],
+        "targets": {"read_p99_ms": READ_P99_TARGET_MS, "writes_per_second": WRITES_TARGET},
+        "met": {
+            "read_p99": results["read"]["p99"] <= READ_P99_TARGET_MS,
+            "writes": stored_rate >= WRITES_TARGET,
+        },
+        "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
+        "cpus": os.cpu_count(),
+    }
+
+
 def _wrk(
     args: argparse.Namespace,
     url: str,
@@ -171,7 +200,7 @@ def _wrk(
     command = [
         "wrk",
         "-t",
-        "2",
+        str(min(2, args.connections)),  # wrk needs a connection per thread
         "-c",
         str(args.connections),
         "-d",

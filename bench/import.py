@@ -3,7 +3,8 @@
 Builds N employees with bulk inserts in a fresh SQLite file and in a fresh PostgreSQL
 database (created through the admin URL and dropped afterwards), writes one CSV row per
 employee, then times `import_evaluations` + commit, end to end, from the file's bytes.
-Prints rows/s per backend; the target is at least 100,000 rows/s.
+Prints rows/s per backend; the target is at least 100,000 rows/s. The last line is one JSON
+object with the figures of every backend and the load average (for `bench/run.py`).
 
     python bench/import.py [--employees 100000] [--backends sqlite,postgresql] [--profile]
 """
@@ -14,6 +15,7 @@ import argparse
 import cProfile
 import csv
 import io
+import json
 import os
 import pstats
 import random
@@ -62,6 +64,14 @@ def main() -> None:
     nips = [make_nip(n) for n in range(args.employees)]
     content = evaluation_csv(nips, random.Random(args.seed))
     print(f"CSV: {args.employees} rows, {len(content) / 1e6:.1f} MB")
+    summary: dict[str, object] = {
+        "benchmark": "import",
+        "rows": args.employees,
+        "megabytes": round(len(content) / 1e6, 1),
+        "target_rows_per_second": TARGET_ROWS_PER_SECOND,
+        "load_average_before": list(os.getloadavg()),
+    }
+    backends: dict[str, dict[str, object]] = {}
     for backend in args.backends.split(","):
         with database_for(backend, args.admin_url) as database:
             build_employees(database, nips)
@@ -73,6 +83,17 @@ def main() -> None:
             f"{backend:<10} {stored} rows in {seconds:.2f} s wall ({cpu:.2f} s CPU here) = "
             f"{rate:,.0f} rows/s ({verdict} the {TARGET_ROWS_PER_SECOND:,} rows/s target)"
         )
+        backends[backend] = {
+            "stored": stored,
+            "seconds": round(seconds, 3),
+            "cpu_seconds": round(cpu, 3),
+            "rows_per_second": round(rate),
+            "rows_per_cpu_second": round(stored / cpu) if cpu else None,
+            "met": rate >= TARGET_ROWS_PER_SECOND,
+        }
+    summary["backends"] = backends
+    summary["load_average_after"] = list(os.getloadavg())
+    print(json.dumps(summary))
 
 
 def make_nip(number: int) -> str:

@@ -16,6 +16,7 @@ from service.auth.decorators import allow
 from service.auth.decorators import bearer_token
 from service.auth.decorators import current_actor
 from service.auth.decorators import public
+from service.auth.decorators import token_cache
 from service.auth.tokens import LoginLimits
 from service.auth.tokens import issue_token
 from service.auth.tokens import revoke
@@ -57,7 +58,7 @@ def create_token(json: TokenIn) -> TokenOut:
 def revoke_token() -> Response:
     """Revoke the bearer token of this request (logout)."""
     session = get_session()
-    revoke(session, bearer_token())
+    revoke(session, bearer_token(), token_cache())
     session.commit()
     return Response(status=204)
 

@@ -27,6 +27,7 @@ UNIT_ID = "<int(max=2147483647):unit_id>"
 POSITION_ID = "<int(max=2147483647):position_id>"
 EVALUATION_ID = "<int(max=2147483647):evaluation_id>"
 SKP_ID = "<int(max=2147483647):skp_id>"
+USER_ID = "<int(max=2147483647):user_id>"
 _ETAG = re.compile(r'^(?:W/)?"([0-9]{1,18})"$')
 
 

@@ -35,15 +35,16 @@ def create(produce: Callable[[Session, Actor], BaseModel], status: int = 201) ->
     """Run a create use case once per key and answer with its serialized result."""
     session, actor = get_session(), current_actor()
     key = request.headers.get(HEADER)
-    fingerprint = _fingerprint()
+    fingerprint = _fingerprint() if key is not None else ""
     if key is not None and actor.user_id is not None:
         stored = repo.idempotency_record(session, actor.user_id, key)
         if stored is not None:
             return _replay(stored, fingerprint)
     result = produce(session, actor)
-    body = result.model_dump_json()
     tag = etag(result.version)["ETag"] if hasattr(result, "version") else None
+    body = None
     if key is not None and actor.user_id is not None:
+        body = result.model_dump_json()
         session.add(_record(actor.user_id, key, fingerprint, status, body, tag))
     try:
         session.commit()
@@ -53,6 +54,8 @@ def create(produce: Callable[[Session, Actor], BaseModel], status: int = 201) ->
         if stored is None:
             raise
         return _replay(stored, fingerprint)
+    if body is None:  # serialized after the commit: the write lock is held no longer
+        body = result.model_dump_json()
     return raw_json(body, status, [("ETag", tag)] if tag else [])
 
 

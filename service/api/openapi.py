@@ -158,7 +158,16 @@ _FILE_RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
                 "schema": {"type": "string", "format": "binary"}
             },
         },
-    }
+    },
+    ("get", "/api/v1/units/{unit_id}/allowance/export"): {
+        "description": "The unit's allowance percentages of the period as a CSV or XLSX file",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        },
+    },
 }
 
 _PAGE = """<!DOCTYPE html>

@@ -29,6 +29,7 @@ from service.api.schemas.performance import RhkOut
 from service.api.schemas.performance import SkpIn
 from service.api.schemas.performance import SkpList
 from service.api.schemas.performance import SkpOut
+from service.api.schemas.performance import SkpPatch
 from service.auth.decorators import allow
 from service.auth.policy import PEOPLE
 from service.domain.plans import RealisationDetail
@@ -40,6 +41,7 @@ from service.domain.plans import list_skps
 from service.domain.plans import read_skp
 from service.domain.plans import record_realisation
 from service.domain.plans import submit_skp
+from service.domain.plans import update_skp
 
 TAGS = ["skp"]
 
@@ -112,6 +114,25 @@ def get_skps(employee_id: int, query: PageQuery) -> Any:
 def get_skp(skp_id: int) -> Any:
     """Return one SKP with its ETag."""
     detail = run(read_skp, skp_id)
+    return skp_out(detail), 200, etag(detail.skp.version)
+
+
+@bp.patch(f"/skps/{SKP_ID}")
+@allow(*PEOPLE)
+@spec.validate(
+    headers=IfMatchHeader,
+    resp=responses(errors=(409, 412, 428), HTTP_200=SkpOut),
+    tags=TAGS,
+)
+def patch_skp(skp_id: int, json: SkpPatch) -> Any:
+    """Edit your draft SKP: model, approach, rater and the RHK list with their indicators.
+
+    `rhks` replaces the list: an item with `id` keeps that RHK (rewritten, with the given
+    indicators), one without adds an RHK, RHKs left out are deleted. Needs If-Match; a
+    submitted or approved plan is 409.
+    """
+    changes = json.model_dump(exclude_unset=True)
+    detail = run(update_skp, skp_id, if_match(), changes)
     return skp_out(detail), 200, etag(detail.skp.version)
 
 

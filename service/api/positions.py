@@ -9,14 +9,18 @@ from flask import Response
 from service.api import bp
 from service.api.http import POSITION_ID
 from service.api.http import etag
+from service.api.http import if_match
+from service.api.http import run
 from service.api.idempotency import create
 from service.api.openapi import responses
 from service.api.openapi import spec
 from service.api.schemas.common import IdempotencyHeader
+from service.api.schemas.common import IfMatchHeader
 from service.api.schemas.common import PageQuery
 from service.api.schemas.organisation import PositionIn
 from service.api.schemas.organisation import PositionList
 from service.api.schemas.organisation import PositionOut
+from service.api.schemas.organisation import PositionPatch
 from service.api.schemas.organisation import position_out
 from service.auth.decorators import allow
 from service.db import get_session
@@ -27,6 +31,7 @@ from service.domain.organisation import PositionDetail
 from service.domain.organisation import create_position
 from service.domain.organisation import position_detail
 from service.domain.organisation import position_details
+from service.domain.organisation import update_position
 
 TAGS = ["positions"]
 
@@ -65,4 +70,18 @@ def get_position(position_id: int) -> Any:
     detail = position_detail(get_session(), position_id)
     if detail is None:
         raise NotFound(f"no position {position_id}")
+    return _out(detail), 200, etag(detail.position.version)
+
+
+@bp.patch(f"/positions/{POSITION_ID}")
+@allow(Role.ADMIN, Role.HR)
+@spec.validate(
+    headers=IfMatchHeader,
+    resp=responses(errors=(412, 428), HTTP_200=PositionOut),
+    tags=TAGS,
+)
+def patch_position(position_id: int, json: PositionPatch) -> Any:
+    """Change a position; `competency_standards` replaces its standard. Needs If-Match."""
+    changes = json.model_dump(exclude_unset=True)
+    detail = run(update_position, position_id, if_match(), changes)
     return _out(detail), 200, etag(detail.position.version)

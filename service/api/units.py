@@ -9,6 +9,7 @@ from flask import Response
 from service.api import bp
 from service.api.http import UNIT_ID
 from service.api.http import etag
+from service.api.http import if_match
 from service.api.http import listing
 from service.api.http import rule_settings
 from service.api.http import run
@@ -16,10 +17,12 @@ from service.api.idempotency import create
 from service.api.openapi import responses
 from service.api.openapi import spec
 from service.api.schemas.common import IdempotencyHeader
+from service.api.schemas.common import IfMatchHeader
 from service.api.schemas.common import PageQuery
 from service.api.schemas.organisation import UnitIn
 from service.api.schemas.organisation import UnitList
 from service.api.schemas.organisation import UnitOut
+from service.api.schemas.organisation import UnitPatch
 from service.api.schemas.performance import UnitGradeIn
 from service.api.schemas.performance import UnitGradeOut
 from service.auth import policy
@@ -27,6 +30,7 @@ from service.auth.decorators import allow
 from service.domain.entities import Role
 from service.domain.organisation import create_unit
 from service.domain.organisation import list_units
+from service.domain.organisation import update_unit
 from service.domain.unit_grades import GradeReport
 from service.domain.unit_grades import set_unit_grade
 from service.domain.unit_grades import unit_grade_report
@@ -61,6 +65,20 @@ def post_unit(json: UnitIn) -> Response:
 def get_unit(unit_id: int) -> Any:
     """Return one unit with its ETag."""
     unit = run(policy.visible_unit, unit_id)
+    return UnitOut.model_validate(unit), 200, etag(unit.version)
+
+
+@bp.patch(f"/units/{UNIT_ID}")
+@allow(Role.ADMIN, Role.HR)
+@spec.validate(
+    headers=IfMatchHeader,
+    resp=responses(errors=(409, 412, 428), HTTP_200=UnitOut),
+    tags=TAGS,
+)
+def patch_unit(unit_id: int, json: UnitPatch) -> Any:
+    """Rename, recode or move a unit (hr: within its units); needs If-Match."""
+    changes = json.model_dump(exclude_unset=True)
+    unit = run(update_unit, unit_id, if_match(), changes)
     return UnitOut.model_validate(unit), 200, etag(unit.version)
 
 

@@ -13,10 +13,12 @@ from functools import wraps
 from typing import Any
 from typing import TypeVar
 
+from flask import current_app
 from flask import g
 from flask import request
 
 from service.auth import policy
+from service.auth.tokens import TokenCache
 from service.auth.tokens import Unauthorized
 from service.auth.tokens import authenticate
 from service.db import get_session
@@ -26,6 +28,7 @@ from service.domain.entities import Role
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 ALL_ROLES = frozenset(Role)
+TOKEN_CACHE = "token_cache"
 
 
 def bearer_token() -> str:
@@ -35,6 +38,12 @@ def bearer_token() -> str:
     if scheme.lower() != "bearer" or not token or len(token) > 200:
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
     return token
+
+
+def token_cache() -> TokenCache | None:
+    """Return this app's cache of validated tokens (see `service.auth.tokens`), if any."""
+    cache: TokenCache | None = current_app.extensions.get(TOKEN_CACHE)
+    return cache
 
 
 def current_actor() -> Actor:
@@ -50,7 +59,8 @@ def allow(*roles: Role) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            actor = authenticate(get_session(), bearer_token(), g.get("request_id"))
+            token = bearer_token()
+            actor = authenticate(get_session(), token, g.get("request_id"), token_cache())
             policy.require_role(actor, allowed)
             g.actor = actor
             return view(*args, **kwargs)

@@ -1,7 +1,12 @@
 """Database engine and sessions: one session per request, opened lazily, closed on teardown.
 
-SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on;
+SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on, and
+its writers queue for the write lock instead of polling for it (`sqlite_writers`);
 PostgreSQL is reached through psycopg 3. Repositories never commit: a use case commits once.
+
+Rows that only record that something happened (the audit row of a read) can be queued with
+`insert_on_commit`: they are inserted as the session commits, in one statement, and dropped
+when it rolls back, so they are durable exactly when the answer they record is.
 """
 
 from __future__ import annotations
@@ -16,15 +21,23 @@ from flask import Flask
 from flask import current_app
 from flask import g
 from sqlalchemy import Engine
+from sqlalchemy import Table
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm import sessionmaker
+
+from service.db.sqlite_writers import WriterLock
+from service.db.sqlite_writers import connection_factory
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Seconds a PostgreSQL connection attempt may take, so a lost database answers 503 quickly.
 PG_CONNECT_TIMEOUT_S = 3
+_QUEUED = "kinerja.insert_on_commit"
 
 
 @dataclass(frozen=True)
@@ -57,11 +70,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+        connect_args: dict[str, Any] = {"timeout": timeout}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
-        )
+            lock = WriterLock(f"{parsed.database}.writers", timeout)
+            connect_args["factory"] = connection_factory(lock)
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
@@ -69,9 +84,55 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_database(url: str) -> Database:
-    """Build the engine and its session factory."""
+    """Build the engine and its session factory (whose sessions honour `insert_on_commit`)."""
     engine = make_engine(url)
-    return Database(engine, sessionmaker(engine, expire_on_commit=False))
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    event.listen(sessions, "before_commit", _insert_queued)
+    event.listen(sessions, "after_transaction_end", _drop_queued)
+    return Database(engine, sessions)
+
+
+def insert_on_commit(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Queue `rows` of `table` to be inserted when `session` commits; a rollback drops them.
+
+    Written last, in one statement per table: on SQLite, a session that has written nothing
+    else inserts them in autocommit mode, so the database's single write lock is held for one
+    statement and never while the request's thread waits for the GIL. Only sessions made by
+    `make_database` (every request's and every CLI's) run the queue.
+    """
+    if rows:
+        if not session.in_transaction():
+            session.begin()  # so that a rollback, which ends it, drops the rows
+        session.info.setdefault(_QUEUED, {}).setdefault(table, []).extend(rows)
+
+
+def _insert_queued(session: Session) -> None:
+    queued: dict[Table, list[dict[str, Any]]] | None = session.info.pop(_QUEUED, None)
+    if not queued:
+        return
+    connection = session.connection()
+    for table, rows in queued.items():
+        statement = insert(table).values(rows) if len(rows) > 1 else insert(table)
+        _execute_alone(connection, statement, rows[0] if len(rows) == 1 else None)
+
+
+def _execute_alone(connection: Connection, statement: Any, params: Any) -> None:
+    """Execute one INSERT; on SQLite outside a write transaction, as its own transaction."""
+    raw = connection.connection.driver_connection
+    if connection.dialect.name != "sqlite" or raw is None or raw.in_transaction:
+        connection.execute(statement, params)
+        return
+    level = raw.isolation_level
+    raw.isolation_level = None  # autocommit: the statement takes and frees the lock itself
+    try:
+        connection.execute(statement, params)
+    finally:
+        raw.isolation_level = level
+
+
+def _drop_queued(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_QUEUED, None)
 
 
 def init_app(app: Flask) -> None:

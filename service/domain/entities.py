@@ -163,3 +163,33 @@ class PeriodKind(StrEnum):
     YEAR = "year"
     QUARTER = "quarter"
     MONTH = "month"
+
+
+# --- continuous performance: activity log, dialogues, reminders (issue 8) ---
+
+
+class ActivityStatus(StrEnum):
+    """State of a daily activity entry (laporan kinerja harian): as written, or seen by a
+    supervisor above the employee."""
+
+    SUBMITTED = "submitted"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class DialogueKind(StrEnum):
+    """Kind of a performance conversation (domain.md DialogKinerja / bimbingan kinerja)."""
+
+    DIALOG = "dialog"
+    COACHING = "coaching"
+    MENTORING = "mentoring"
+    KONSELING = "konseling"
+
+
+class NotificationKind(StrEnum):
+    """What an in-app reminder (and its email) is about."""
+
+    REALISATION_DUE = "realisation_due"
+    EVALUATION_DUE = "evaluation_due"
+    FEEDBACK_ROUND_WAITING = "feedback_round_waiting"
+    DEVELOPMENT_JP_LOW = "development_jp_low"
+    RISK_WITHOUT_DIALOGUE = "risk_without_dialogue"

@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 import reprlib
 import sqlite3
+import weakref
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import insert
@@ -93,6 +95,7 @@ _REPR.maxlist = _REPR.maxdict = 4
 _REPR.maxstring = _REPR.maxother = _SHOWN_CHARS
 
 Problems = list[tuple[str, str]]
+_KNOWN_PERIODS: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +170,19 @@ def ensure_period(session: Session, period: Period) -> None:
 
 
 def ensure_periods(session: Session, periods: Iterable[Period]) -> None:
-    """Insert the missing `periods` rows; idempotent, and safe against a concurrent insert."""
-    rows = [_period_row(period) for period in {period.code: period for period in periods}.values()]
+    """Insert the missing `periods` rows; idempotent, and safe against a concurrent insert.
+
+    Codes once seen stored are remembered per engine (periods are never deleted), so the
+    hot write path does not take the write lock for a row that exists.
+    """
+    known = _KNOWN_PERIODS.setdefault(session.get_bind(), set())
+    wanted = {period.code: period for period in periods if period.code not in known}
+    if not wanted:
+        return
+    query = select(PeriodRow.code).where(PeriodRow.code.in_(list(wanted)))
+    stored = set(session.scalars(query))
+    known.update(stored)
+    rows = [_period_row(period) for code, period in wanted.items() if code not in stored]
     if not rows:
         return
     table = PeriodRow.__table__
@@ -176,16 +190,16 @@ def ensure_periods(session: Session, periods: Iterable[Period]) -> None:
     if dialect in ("postgresql", "sqlite"):
         upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         session.execute(upsert(table).on_conflict_do_nothing(index_elements=["code"]), rows)
-        return
-    codes = [row["code"] for row in rows]
-    known = set(session.scalars(select(PeriodRow.code).where(PeriodRow.code.in_(codes))))
-    missing = [row for row in rows if row["code"] not in known]
-    if missing:
-        session.execute(insert(table), missing)
+    else:
+        session.execute(insert(table), rows)
 
 
-def insert_evaluations(session: Session, values: Sequence[tuple[Any, ...]]) -> None:
+def insert_evaluations(
+    session: Session, values: Sequence[tuple[Any, ...]], *, plain: bool = False
+) -> None:
     """Insert validated rows in bulk, in the session's transaction (the caller commits).
+
+    `plain` says the values hold plain strings, no enum members (the import's fast path).
 
     Each row is `(employee_id, rater_id, *evaluation_values(inp))` (`WRITE_COLUMNS`) and its
     period must exist (`ensure_periods`). COPY on PostgreSQL, multi-row INSERTs on SQLite.
@@ -196,7 +210,7 @@ def insert_evaluations(session: Session, values: Sequence[tuple[Any, ...]]) -> N
     if connection.dialect.name == "postgresql":
         _copy(connection, values)
     elif connection.dialect.name == "sqlite":
-        _insert_sqlite(connection, values)
+        _insert_sqlite(connection, values, plain)
     else:
         rows = [dict(zip(WRITE_COLUMNS, row, strict=True)) for row in values]
         connection.execute(insert(Evaluation.__table__), rows)
@@ -212,16 +226,19 @@ def _copy(connection: Connection, values: Sequence[tuple[Any, ...]]) -> None:
             copy.write_row(row)
 
 
-def _insert_sqlite(connection: Connection, values: Sequence[tuple[Any, ...]]) -> None:
-    """Insert many rows per statement: SQLite checks the 14 CHECK lists per execution.
+def _insert_sqlite(connection: Connection, values: Sequence[tuple[Any, ...]], plain: bool) -> None:
+    """Insert many rows per statement (fewer round trips through the driver than executemany).
 
     Enum members become plain strings first; sqlite3 adapts str subclasses slowly.
     """
     batch = max(1, _SQLITE_MAX_PARAMETERS // len(WRITE_COLUMNS))
-    plain = _PLAIN.get
+    to_plain = _PLAIN.get
     for start in range(0, len(values), batch):
         chunk = values[start : start + batch]
-        flat = [plain(value, value) for row in chunk for value in row]
+        if plain:
+            flat = list(chain.from_iterable(chunk))
+        else:
+            flat = [to_plain(value, value) for row in chunk for value in row]
         marks = ", ".join([_ROW_MARKS] * len(chunk))
         connection.exec_driver_sql(f"{_SQLITE_INSERT} {marks}", tuple(flat))
 
@@ -299,10 +316,19 @@ def _feedback(value: Any, problems: Problems) -> str | None:
     if not isinstance(value, str):
         problems.append(("feedback", f"must be text; got {_shown(value)}"))
         return None
+    try:
+        return feedback_text(value)
+    except Invalid as exc:
+        problems.extend((error.field, error.message) for error in exc.errors)
+        return None
+
+
+def feedback_text(value: str) -> str | None:
+    """Return feedback as stored (LF line ends, stripped, None when empty); Invalid when it
+    cannot be stored (too long, control characters)."""
     problem = text_problem(value, FEEDBACK_MAX_CHARS)
     if problem:
-        problems.append(("feedback", problem))
-        return None
+        raise Invalid.field("feedback", problem)
     if "\r" in value:  # browsers send CRLF, XLSX keeps only LF: store LF everywhere
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     return value.strip() or None

@@ -104,8 +104,9 @@ def list_evaluations(
 
 
 def _visible(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
-    evaluation = repo.get_evaluation(session, evaluation_id)
-    return policy.owned_record(session, actor, evaluation, f"evaluation {evaluation_id}")
+    found = repo.get_evaluation(session, evaluation_id)
+    evaluation, employee = found if found is not None else (None, None)
+    return policy.owned_record(session, actor, evaluation, f"evaluation {evaluation_id}", employee)
 
 
 def _current_input(evaluation: Evaluation) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from service.auth import policy
 from service.db.models import CompetencyStandard
@@ -30,6 +31,7 @@ from service.domain.entities import Role
 from service.domain.errors import Conflict
 from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
+from service.domain.errors import NotFound
 from service.domain.errors import PreconditionFailed
 from service.domain.errors import PreconditionRequired
 from service.domain.nip import check_nip
@@ -84,6 +86,40 @@ def create_unit(
     return unit
 
 
+def update_unit(
+    session: Session,
+    actor: Actor,
+    unit_id: int,
+    expected_version: int | None,
+    changes: Mapping[str, Any],
+) -> Unit:
+    """Rename, recode or move a unit (hr: within its units) at `expected_version`."""
+    unit = policy.managed_unit(session, actor, unit_id)
+    check_version(unit.version, expected_version)
+    if "parent_id" in changes and changes["parent_id"] != unit.parent_id:
+        _check_new_parent(session, actor, unit, changes["parent_id"])
+    code = changes.get("code")
+    if code is not None and code != unit.code and repo.unit_code_taken(session, code):
+        raise Conflict(f"unit code {code!r} is already used")
+    for name, value in changes.items():
+        setattr(unit, name, value)
+    session.flush()
+    record(session, actor, AuditAction.UPDATE, "unit", resource_id=unit.id)
+    return unit
+
+
+def _check_new_parent(session: Session, actor: Actor, unit: Unit, parent_id: int | None) -> None:
+    """A unit moves only under a unit the caller sees, never below itself (no cycles)."""
+    if parent_id is None:
+        if actor.role is not Role.ADMIN:
+            raise Forbidden("only admin may make a unit top-level")
+        return
+    if not _unit_visible(session, actor, parent_id):
+        raise Invalid.field("parent_id", f"no unit {parent_id} visible to you")
+    if repo.is_unit_within(session, parent_id, unit.id):
+        raise Invalid.field("parent_id", f"unit {parent_id} is unit {unit.id} or below it")
+
+
 def list_units(session: Session, actor: Actor, limit: int, offset: int) -> Page[Unit]:
     """List the units the caller sees (hr: its subtree)."""
     root = actor.unit_id if actor.role is Role.HR else None
@@ -118,6 +154,42 @@ def create_position(
     session.flush()
     record(session, actor, AuditAction.CREATE, "position", resource_id=position.id)
     return PositionDetail(position, standards)
+
+
+def update_position(
+    session: Session,
+    actor: Actor,
+    position_id: int,
+    expected_version: int | None,
+    changes: Mapping[str, Any],
+) -> PositionDetail:
+    """Change a position at `expected_version`; a new standard replaces the old one.
+
+    hr changes positions that belong to no unit or to one of its units (403 otherwise).
+    """
+    position = repo.get_position(session, position_id)
+    if position is None:
+        raise NotFound(f"no position {position_id}")
+    if position.unit_id is not None and not policy.unit_in_scope(session, actor, position.unit_id):
+        raise Forbidden(f"position {position_id} belongs to a unit outside your units")
+    check_version(position.version, expected_version)
+    if changes.get("unit_id") is not None and not _unit_visible(
+        session, actor, changes["unit_id"]
+    ):
+        raise Invalid.field("unit_id", f"no unit {changes['unit_id']} visible to you")
+    fields = {name: value for name, value in changes.items() if name != "competency_standards"}
+    for name, value in fields.items():
+        setattr(position, name, value)
+    flag_modified(position, "title")  # one new version (ETag), also for a new standard alone
+    session.flush()
+    if "competency_standards" in changes:
+        standards = [
+            (s["competency"], s["required_level"]) for s in changes["competency_standards"]
+        ]
+        check_competency_codes(session, [code for code, _ in standards], "competency_standards")
+        repo.replace_competency_standards(session, position.id, standards)
+    record(session, actor, AuditAction.UPDATE, "position", resource_id=position.id)
+    return position_details(session, [position])[0]
 
 
 def position_detail(session: Session, position_id: int) -> PositionDetail | None:

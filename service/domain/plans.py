@@ -8,6 +8,7 @@ rater). Realisations need an approved plan.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from service.auth import policy
 from service.db.models import Employee
@@ -108,6 +110,36 @@ def approve_skp(session: Session, actor: Actor, skp_id: int, expected: int | Non
         raise Forbidden(f"only the appointed rater of SKP {skp_id} may approve it")
     skp.approved_at = datetime.now(UTC)
     return _move(session, actor, skp, expected, SkpStatus.DIAJUKAN, SkpStatus.DITETAPKAN)
+
+
+def update_skp(
+    session: Session,
+    actor: Actor,
+    skp_id: int,
+    expected: int | None,
+    changes: Mapping[str, Any],
+) -> SkpDetail:
+    """Edit a draft SKP (only its employee): model, approach, rater, and its RHK list.
+
+    `changes["rhks"]` is the whole new list (see `_rewrite_rhks`). Once submitted, a plan is
+    the rater's to approve and can no longer be edited (409).
+    """
+    skp = _visible_skp(session, actor, skp_id)
+    employee = policy.own_employee(session, actor, skp.employee_id)
+    check_version(skp.version, expected)
+    if skp.status is not SkpStatus.DRAFT:
+        raise Conflict(f"SKP {skp_id} is {skp.status.value}; only a draft plan can be edited")
+    if "rater_id" in changes:
+        _check_plan_refs(session, employee, skp.position_id, changes["rater_id"])
+    for name in ("model", "approach", "rater_id"):
+        if name in changes:
+            setattr(skp, name, changes[name])
+    flag_modified(skp, "status")  # one new version (ETag), also when only the RHK change
+    session.flush()
+    if "rhks" in changes:
+        _rewrite_rhks(session, skp, changes["rhks"])
+    _audit_update(session, actor, skp)
+    return skp_detail(session, skp)
 
 
 def read_skp(session: Session, actor: Actor, skp_id: int) -> SkpDetail:
@@ -204,6 +236,11 @@ def _move(
         raise Conflict(f"SKP {skp.id} is {skp.status.value}, not {source.value}")
     skp.status = target
     session.flush()
+    _audit_update(session, actor, skp)
+    return skp_detail(session, skp)
+
+
+def _audit_update(session: Session, actor: Actor, skp: Skp) -> None:
     record(
         session,
         actor,
@@ -212,7 +249,6 @@ def _move(
         employee_id=skp.employee_id,
         resource_id=skp.id,
     )
-    return skp_detail(session, skp)
 
 
 def _check_plan_refs(
@@ -226,18 +262,55 @@ def _check_plan_refs(
         raise Invalid.field("rater_id", f"no other employee {rater_id} to act as rater")
 
 
-def _add_rhk(session: Session, skp: Skp, ordinal: int, item: Mapping[str, Any]) -> RhkDetail:
+def _rewrite_rhks(session: Session, skp: Skp, items: list[Mapping[str, Any]]) -> None:
+    """Make the plan's RHK list `items`, in order.
+
+    An item with `id` rewrites that RHK of the plan (its id, which others may refer to,
+    stays); one without adds an RHK. Every kept RHK gets the item's indicators instead of its
+    own (a draft has no realisations). RHKs left out are deleted, unless another row (an RHK
+    of another plan, a feedback note, an activity entry) still refers to one: 409.
+    """
+    current = {rhk.id: rhk for rhk in repo.rhks_of(session, skp.id)}
+    kept = [item.get("id") for item in items if item.get("id") is not None]
+    for position, rhk_id in enumerate(item.get("id") for item in items):
+        if rhk_id is not None and (rhk_id not in current or kept.count(rhk_id) > 1):
+            raise Invalid.field(f"rhks[{position}].id", f"no RHK {rhk_id} of SKP {skp.id} (once)")
+    removed = [rhk_id for rhk_id in current if rhk_id not in kept]
+    repo.delete_indicators(session, list(current))
+    for ordinal, item in enumerate(items, 1):
+        _add_rhk(session, skp, ordinal, item, current.get(item.get("id")), removed)
+    references = repo.rhk_references(session, removed) if removed else []
+    if references:
+        table, rhk_id = references[0]
+        raise Conflict(f"RHK {rhk_id} is still referred to by {table}; keep it in the list")
+    if removed:
+        repo.delete_rhks(session, removed)
+
+
+def _add_rhk(
+    session: Session,
+    skp: Skp,
+    ordinal: int,
+    item: Mapping[str, Any],
+    rhk: Rhk | None = None,
+    removed: Collection[int] = (),
+) -> RhkDetail:
+    """Add an RHK with its indicators to `skp`, or rewrite `rhk` (its indicators are gone)."""
     parent_id = item.get("parent_rhk_id")
-    if parent_id is not None and repo.get_rhk(session, parent_id) is None:
-        raise Invalid.field(f"rhks[{ordinal - 1}].parent_rhk_id", f"no RHK {parent_id}")
-    rhk = Rhk(
-        skp_id=skp.id,
-        kind=item["kind"],
-        description=item["description"],
-        parent_rhk_id=parent_id,
-        ordinal=ordinal,
-    )
-    session.add(rhk)
+    field = f"rhks[{ordinal - 1}].parent_rhk_id"
+    if parent_id is not None and (
+        repo.get_rhk(session, parent_id) is None or parent_id in removed
+    ):
+        raise Invalid.field(field, f"no RHK {parent_id}")
+    if rhk is not None and parent_id == rhk.id:
+        raise Invalid.field(field, "an RHK cannot support itself")
+    if rhk is None:
+        rhk = Rhk(skp_id=skp.id)
+        session.add(rhk)
+    rhk.kind = item["kind"]
+    rhk.description = item["description"]
+    rhk.parent_rhk_id = parent_id
+    rhk.ordinal = ordinal
     session.flush()
     indicators = []
     for position, data in enumerate(item["indicators"]):

@@ -1,4 +1,6 @@
-"""Use case: create a login for a person (or a technical account) with a role."""
+"""Use cases for logins: create one for a person (or a technical account) with a role; list
+and read them (admin). A `User` never leaves the domain with its password hash: the API
+serializes only the fields of `UserOut`."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from service.auth.passwords import check_password_rules
 from service.auth.passwords import hash_password
 from service.db.models import Employee
 from service.db.models import User
+from service.db.repositories import Page
+from service.db.repositories import access as repo
 from service.domain.entities import Role
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
+from service.domain.errors import NotFound
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{3,80}$")
 
@@ -56,4 +61,17 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def list_users(session: Session, limit: int, offset: int, role: Role | None = None) -> Page[User]:
+    """List logins (admin), optionally of one role."""
+    return repo.list_users(session, limit, offset, role)
+
+
+def read_user(session: Session, user_id: int) -> User:
+    """Return a login, or 404."""
+    user = repo.get_user(session, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
     return user

@@ -123,6 +123,13 @@ class IfMatchHeader(BaseModel):
     if_match: str | None = Field(None, alias="If-Match", max_length=100)
 
 
+def not_null(value: object) -> object:
+    """Refuse `null` for a field that a PATCH may leave out but not clear."""
+    if value is None:
+        raise ValueError("may be left out but not set to null")
+    return value
+
+
 def listing(item: type[BaseModel]) -> type[BaseModel]:
     """Build the `{"items": [...], "total": N}` model of a list of `item`."""
     return create_model(

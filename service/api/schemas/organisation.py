@@ -19,6 +19,7 @@ from service.api.schemas.common import Out
 from service.api.schemas.common import PageQuery
 from service.api.schemas.common import ShortText
 from service.api.schemas.common import listing
+from service.api.schemas.common import not_null
 from service.api.schemas.common import text
 from service.db.models import Position
 from service.domain.entities import EmploymentStatus
@@ -56,6 +57,21 @@ class UnitOut(Out):
     version: int
 
 
+class UnitPatch(Model):
+    """Fields to change; absent fields stay, `null` clears an optional one (a top-level unit
+    has `parent_id: null`, which only admin may set)."""
+
+    name: Name | None = None
+    parent_id: Id | None = None
+    code: ShortText | None = None
+    region: text(80) | None = None  # type: ignore[valid-type]
+
+    @field_validator("name")
+    @classmethod
+    def not_null(cls, value: object) -> object:
+        return not_null(value)
+
+
 class CompetencyStandardItem(Model):
     competency: ShortText
     required_level: Level
@@ -69,6 +85,21 @@ class PositionIn(Model):
     competency_standards: list[CompetencyStandardItem] = Field(
         default_factory=list, max_length=100
     )
+
+
+class PositionPatch(Model):
+    """Fields to change; `competency_standards`, when given, replaces the whole standard."""
+
+    title: Name | None = None
+    kind: PositionKind | None = None
+    level: ShortText | None = None
+    unit_id: Id | None = None
+    competency_standards: list[CompetencyStandardItem] | None = Field(None, max_length=100)
+
+    @field_validator("title", "kind", "competency_standards")
+    @classmethod
+    def not_null(cls, value: object) -> object:
+        return not_null(value)
 
 
 class CompetencyStandardOut(Out):
@@ -117,9 +148,7 @@ class EmployeePatch(Model):
     @field_validator("nip", "name", "unit_id", "position_id", "employment_status", "is_active")
     @classmethod
     def not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be left out but not set to null")
-        return value
+        return not_null(value)
 
 
 class EmployeeOut(Out):
@@ -160,7 +189,12 @@ class UserOut(Out):
     is_active: bool
 
 
+class UserQuery(PageQuery):
+    role: Role | None = None
+
+
 UnitList = listing(UnitOut)
+UserList = listing(UserOut)
 PositionList = listing(PositionOut)
 EmployeeList = listing(EmployeeOut)
 

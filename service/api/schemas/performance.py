@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 from pydantic import Strict
+from pydantic import field_validator
 
 from service.api.schemas.common import Id
 from service.api.schemas.common import LongText
@@ -17,6 +18,7 @@ from service.api.schemas.common import PageQuery
 from service.api.schemas.common import PeriodCode
 from service.api.schemas.common import ShortText
 from service.api.schemas.common import listing
+from service.api.schemas.common import not_null
 from service.api.schemas.common import text
 from service.db.models import BEHAVIOR_COLUMNS
 from service.db.models import Evaluation
@@ -96,6 +98,28 @@ class SkpIn(Model):
     approach: SkpApproach = SkpApproach.KUANTITATIF
     rater_id: Id | None = None
     rhks: list[RhkIn] = Field(min_length=1, max_length=50)
+
+
+class RhkEdit(RhkIn):
+    """An RHK of an edited plan: with `id`, that RHK of the plan keeps its id and is
+    rewritten; without, a new RHK. Its indicators replace the ones it had."""
+
+    id: Id | None = None
+
+
+class SkpPatch(Model):
+    """Changes to a draft SKP. `rhks`, when given, is the whole new list: RHKs of the plan
+    that it leaves out are deleted (refused with 409 while anything else refers to them)."""
+
+    model: SkpModel | None = None
+    approach: SkpApproach | None = None
+    rater_id: Id | None = None
+    rhks: list[RhkEdit] | None = Field(None, min_length=1, max_length=50)
+
+    @field_validator("model", "approach", "rater_id", "rhks")
+    @classmethod
+    def not_null(cls, value: object) -> object:
+        return not_null(value)
 
 
 class IndicatorOut(Out):

@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
+from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import false
+from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -138,6 +140,21 @@ def competency_standards(session: Session, position_ids: list[int]) -> list[Comp
         .order_by(CompetencyStandard.position_id, CompetencyStandard.competency_code)
     )
     return list(session.scalars(query))
+
+
+def replace_competency_standards(
+    session: Session, position_id: int, standards: list[tuple[str, int]]
+) -> None:
+    """Make `standards` (code, required level) the whole standard of a position."""
+    session.execute(
+        delete(CompetencyStandard).where(CompetencyStandard.position_id == position_id)
+    )
+    rows = [
+        {"position_id": position_id, "competency_code": code, "required_level": level}
+        for code, level in standards
+    ]
+    if rows:
+        session.execute(insert(CompetencyStandard), rows)
 
 
 def get_employee(session: Session, employee_id: int) -> Employee | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import bindparam
+from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.base import Base
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import Evidence
@@ -25,8 +27,18 @@ from service.db.repositories import paginate
 from service.domain.entities import Predikat
 
 
-def get_evaluation(session: Session, evaluation_id: int) -> Evaluation | None:
-    return session.get(Evaluation, evaluation_id)
+def get_evaluation(session: Session, evaluation_id: int) -> tuple[Evaluation, Employee] | None:
+    """Return an evaluation and its employee in one query (the access check needs both)."""
+    row = session.execute(_EVALUATION_AND_EMPLOYEE, {"evaluation_id": evaluation_id}).first()
+    return None if row is None else (row[0], row[1])
+
+
+# Built once: constructing a statement costs more than running it on this hot path.
+_EVALUATION_AND_EMPLOYEE = (
+    select(Evaluation, Employee)
+    .join(Employee, Employee.id == Evaluation.employee_id)
+    .where(Evaluation.id == bindparam("evaluation_id", type_=Integer()))
+)
 
 
 def evaluation_exists(session: Session, employee_id: int, period: str) -> bool:
@@ -91,6 +103,33 @@ def indicators_of(session: Session, rhk_ids: list[int]) -> list[Indicator]:
 
 def get_rhk(session: Session, rhk_id: int) -> Rhk | None:
     return session.get(Rhk, rhk_id)
+
+
+def delete_indicators(session: Session, rhk_ids: list[int]) -> None:
+    session.execute(delete(Indicator).where(Indicator.rhk_id.in_(rhk_ids)))
+
+
+def delete_rhks(session: Session, rhk_ids: list[int]) -> None:
+    session.execute(delete(Rhk).where(Rhk.id.in_(rhk_ids)))
+
+
+def rhk_references(session: Session, rhk_ids: list[int]) -> list[tuple[str, int]]:
+    """Rows outside these RHKs that point at one of them, as (table, RHK id).
+
+    Walks every foreign key to `rhks.id` in the metadata (child RHKs, feedback notes,
+    activity entries, ... and tables added later), so no reference is forgotten.
+    """
+    target = Rhk.__table__.c.id
+    found: list[tuple[str, int]] = []
+    for table in Base.metadata.sorted_tables:
+        for key in table.foreign_keys:
+            if key.column is not target or table.name == Indicator.__tablename__:
+                continue
+            query = select(key.parent).where(key.parent.in_(rhk_ids)).distinct()
+            if table.name == Rhk.__tablename__:
+                query = query.where(table.c.id.not_in(rhk_ids))
+            found += [(table.name, rhk_id) for rhk_id in session.scalars(query)]
+    return found
 
 
 def indicator_of_skp(session: Session, skp_id: int, indicator_id: int) -> Indicator | None:

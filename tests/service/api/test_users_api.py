@@ -1,0 +1,41 @@
+"""GET /users and GET /users/{id}: admin only, paginated, never a password hash."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from tests.service.api.world import ROLES
+from tests.service.api.world import World
+
+
+def test_admin_lists_logins_by_page_without_hashes(client: FlaskClient, world: World) -> None:
+    admin = world.headers("admin")
+    page = client.get("/api/v1/users?limit=2&offset=1", headers=admin)
+    assert page.status_code == 200
+    assert page.json["total"] == len(ROLES)
+    ids = sorted(world.users.values())
+    assert [user["id"] for user in page.json["items"]] == ids[1:3]
+    everyone = client.get("/api/v1/users", headers=admin).get_data(as_text=True)
+    assert "password" not in everyone and "argon2" not in everyone
+    hr_only = client.get("/api/v1/users?role=hr", headers=admin).json
+    assert [(u["username"], u["employee_id"]) for u in hr_only["items"]] == [
+        ("user-hr", world.employees["H"])
+    ]
+    assert client.get("/api/v1/users?role=boss", headers=admin).status_code == 422
+    assert client.get("/api/v1/users?limit=1001", headers=admin).status_code == 422
+
+
+def test_one_login_or_404(client: FlaskClient, world: World) -> None:
+    admin = world.headers("admin")
+    one = client.get(f"/api/v1/users/{world.users['data']}", headers=admin)
+    assert one.status_code == 200
+    assert one.json == {
+        "id": world.users["data"],
+        "username": "user-data",
+        "role": "data",
+        "employee_id": None,
+        "unit_id": None,
+        "is_active": True,
+    }
+    assert client.get("/api/v1/users/999999", headers=admin).status_code == 404
+    assert client.get("/api/v1/users", headers=world.headers("hr")).status_code == 403

@@ -1,0 +1,149 @@
+"""The import's column-wise fast path agrees with the row-by-row check on random files.
+
+The fast path must accept exactly the files the row-by-row check takes without a problem, and
+build the same write tuples from them; on any other file it must step aside (None), so the
+row-by-row check reports the problems.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from service.domain.entities import BerakhlakValue
+from service.domain.entities import Rating
+from service.domain.import_columns import Columns
+from service.domain.import_columns import fast_values
+from service.domain.import_files import csv_records
+from service.domain.import_files import header_cells
+from service.domain.import_files import read_table
+from service.domain.import_lookup import Known
+from service.domain.import_rows import RowChecker
+from service.domain.import_rows import candidates
+from service.domain.import_rules import read_header
+from service.domain.imports import import_evaluations
+from tests.factories import make_employee
+from tests.factories import make_evaluation
+from tests.factories import make_unit
+
+RATINGS = [rating.value for rating in Rating]
+VALUES = [value.value for value in BerakhlakValue]
+PERIODS = ["2025", "2025-Q1", "2025-Q2", "2025-07"]
+FEEDBACK = ["", "Baik sekali", "  spasi  ", "'=SUM(A1)", "baris\r\ndua", 'koma, titik; kutip "']
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def staff(session: Session) -> dict[str, Any]:
+    """Eight employees in two units, one of them already evaluated for 2025-Q2."""
+    home, away = make_unit(session), make_unit(session)
+    people = [make_employee(session, unit_id=(home if n < 6 else away).id) for n in range(8)]
+    make_evaluation(session, employee_id=people[0].id, period="2025-Q2")
+    session.commit()
+    return {
+        "nips": [p.nip for p in people],
+        "rater": people[5].id,
+        "home_units": {home.id},
+    }
+
+
+def _file(rng: random.Random, nips: list[str]) -> list[list[str]]:
+    """A random valid-looking file: optional columns, shuffled order, distinct (nip, period)."""
+    columns = ["nip", "period", "work_result_rating", "behavior_rating"]
+    columns += rng.sample(VALUES, rng.randint(0, 3))
+    columns += [c for c in ("feedback", "predikat", "rater_nip", "name") if rng.random() < 0.5]
+    rng.shuffle(columns)
+    pairs = rng.sample([(n, p) for n in nips[1:6] for p in PERIODS], rng.randint(1, 12))
+    rows = [[c.upper() if rng.random() < 0.2 else c for c in columns]]
+    for nip, period in pairs:
+        cells = {
+            "nip": nip,
+            "period": period,
+            "work_result_rating": rng.choice(RATINGS),
+            "behavior_rating": rng.choice(RATINGS),
+            "feedback": rng.choice(FEEDBACK),
+            "predikat": "",
+            "rater_nip": rng.choice(["", nips[6]]),
+            "name": "Pegawai",
+        }
+        rows.append([cells.get(c, rng.choice(["", *RATINGS])) for c in columns])
+    return rows
+
+
+BREAKS: list[Callable[[list[list[str]], list[str]], None]] = [
+    lambda rows, nips: rows[1].__setitem__(_at(rows, "nip"), nips[7]),  # out of scope
+    lambda rows, nips: rows[1].__setitem__(_at(rows, "nip"), "1" * 18),  # nobody
+    lambda rows, nips: rows[1].__setitem__(_at(rows, "period"), " 2025"),  # unstripped
+    lambda rows, nips: rows[1].__setitem__(_at(rows, "period"), "2025-Q5"),
+    lambda rows, nips: rows[1].__setitem__(_at(rows, "work_result_rating"), "bagus"),
+    lambda rows, nips: rows.append(list(rows[1])),  # duplicate row
+    lambda rows, nips: (
+        rows[1].__setitem__(_at(rows, "nip"), nips[0])
+        or rows[1].__setitem__(_at(rows, "period"), "2025-Q2")
+    ),  # already evaluated
+    lambda rows, nips: rows[1].append("extra"),  # wider than the header
+]
+
+
+def _at(rows: list[list[str]], name: str) -> int:
+    return [cell.lower() for cell in rows[0]].index(name)
+
+
+def _encode(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _both(session: Session, content: bytes, rater: int, units: set[int]) -> tuple[Any, RowChecker]:
+    records = csv_records(content)
+    layout = read_header(header_cells(records[0]))
+    columns = Columns.of(records[1:], layout)
+    fast = None
+    if columns is not None:
+        fast = fast_values(columns, Known.load(session, *columns.candidates()), rater, units)
+    header, rows = read_table(content, "file.csv")
+    checker = RowChecker(layout, Known.load(session, *candidates(layout, rows)), rater, units)
+    for number, cells in rows:
+        checker.check(number, cells)
+    return fast, checker
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("seed", range(40))
+def test_fast_path_agrees_with_the_row_by_row_check(
+    session: Session, staff: dict[str, Any], seed: int
+) -> None:
+    rng = random.Random(seed)
+    rows = _file(rng, staff["nips"])
+    broken = seed % 2 == 1
+    if broken:
+        rng.choice(BREAKS)(rows, staff["nips"])
+    fast, checker = _both(session, _encode(rows), staff["rater"], staff["home_units"])
+    if checker.problems.total:
+        assert fast is None, "the fast path accepted a file with problems"
+    elif fast is None:
+        assert broken, "the fast path refused a clean file"  # e.g. " 2025": left to the check
+    else:
+        values, periods = fast
+        assert values == checker.values
+        assert set(periods) == set(checker.periods)
+
+
+def test_a_clean_file_takes_the_fast_path_and_is_stored(
+    session: Session, staff: dict[str, Any]
+) -> None:
+    rows = [["nip", "period", "work_result_rating", "behavior_rating", "feedback"]]
+    rows += [
+        [nip, "2025-Q1", "sesuai_ekspektasi", "di_atas_ekspektasi", ""] for nip in staff["nips"]
+    ]
+    content = _encode(rows)
+    fast, checker = _both(session, content, staff["rater"], None)
+    assert fast is not None and checker.problems.total == 0
+    assert import_evaluations(session, content, "x.csv", rater_id=staff["rater"]).count == 8
