@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated
 from typing import Any
 
-from flask import current_app
 from pydantic import Field
 
 from service.api import bp
@@ -22,7 +21,6 @@ from service.api.http import rule_settings
 from service.api.http import run
 from service.api.openapi import responses
 from service.api.openapi import spec
-from service.api.risk import models as risk_models
 from service.api.schemas.common import Model
 from service.api.schemas.common import Out
 from service.auth.decorators import allow
@@ -30,17 +28,14 @@ from service.auth.policy import PEOPLE
 from service.db import get_session
 from service.domain.outlook import outlook_actions
 from service.domain.program_outcomes import program_outcomes
-from service.domain.ranking import GainModel
 from service.domain.recommendations import DEFAULT_K
 from service.domain.recommendations import MAX_K
-from service.domain.recommendations import RULE_MODEL
-from service.domain.recommendations import ModelRef
 from service.domain.recommendations import Recommendations
 from service.domain.recommendations import recommend_trainings
-from service.serving.loader import ModelSource
+from service.serving import provider as risk_models
+from service.serving import served_recommender
+from service.serving.recommender import SOURCE_KEY  # noqa: F401 - tests replace the source
 
-RECOMMENDER_MODEL_NAME = "kinerja-recommender"
-SOURCE_KEY = "recommender_source"
 TRAINING_CODE = "<string(maxlength=40):code>"
 
 
@@ -120,29 +115,6 @@ class OutcomesOut(Out):
     training_code: str
     items: list[OutcomeOut]
     total: int
-
-
-def served_recommender() -> tuple[GainModel | None, ModelRef]:
-    """Return the served champion's gains and reference, or (None, the rule's reference).
-
-    Uses the model provider's `recommender` source when it has one, else a source of its own
-    kept in app.extensions (tests may put one there).
-    """
-    provider = current_app.extensions.get("models")
-    source = getattr(provider, "recommender", None) or current_app.extensions.get(SOURCE_KEY)
-    if source is None:
-        config = current_app.config
-        source = ModelSource(
-            RECOMMENDER_MODEL_NAME,
-            config["MLFLOW_TRACKING_URI"],
-            config["KINERJA_MODELS_DIR"],
-            config.get("MODEL_ALIAS", "champion"),
-        )
-        current_app.extensions[SOURCE_KEY] = source
-    loaded = source.current()
-    if loaded is None:
-        return None, RULE_MODEL
-    return loaded.pipeline, ModelRef(loaded.name, str(loaded.version), False)
 
 
 def recommendations_out(answer: Recommendations) -> RecommendationsOut:

@@ -1,23 +1,34 @@
 """What a programme does to a competency, learned from later re-assessments (issue 5).
 
 An *episode* is one competency of one employee between two consecutive assessments; its gain
-is the second level minus the first. A programme completed inside the episode (end date after
-the first assessment, on or before the second) that develops the competency *exposes* it.
+is the second level minus the first. A programme completed inside the episode that develops
+the competency *exposes* it. When a completion starts to show is an exposure rule: from its
+end date (`end_date`: an assessment the day after reflects it) or from the quarter after it
+ends (`next_quarter`: an assessment in the same quarter still measured the level before it);
+`build_episodes` lists the exposures under both and the model keeps the rule whose fit
+predicts held-out gains better (cross-validated).
 
-`GapClosureModel` explains every gain at once by ordinary least squares with a ridge prior:
+`GapClosureModel` explains every gain at once by least squares with a ridge prior:
 
-    gain_i = a_c + b_c level_i + g years_i + sum over exposing programmes p of theta_pc h_ipc
-    h_ipc  = max(0, max_level_pc - level_i)      (the distance to the programme's top level)
+    gain_i = a_c + b_c L_i + g years_i + sum over exposing programmes p of theta_pc h_ipc
+    h_ipc  = E[max(0, max_level_pc - L_i)]      (the expected distance to the programme's top)
 
 so theta_pc is the fraction of that distance one completion closes, compared with people of
 the same competency and level who took nothing covering it (a regression-adjusted
-difference in differences: the a_c + b_c level term absorbs drift and regression to the mean of
-noisy assessments). Each theta_pc is shrunk towards a content prior kappa * rho0(jp per
+difference in differences). L_i is not the assessed level but its estimate given that
+assessment (`level_estimates`: the prior of the required level, pulled towards the measurement
+by the method's reliability), and the gain is measured from that estimate: a noisy assessed
+level in h would attenuate every effect (errors in variables), and people choose programmes
+for gaps they really have, so at the same assessed level participants stand lower than
+non-participants. Each theta_pc is shrunk towards a content prior kappa * rho0(jp per
 competency): rho0 rises with the hours a programme spends per competency (`content_prior`),
 and kappa, one number, calibrates it on all outcomes. The ridge weight is the noise variance
-over the between-programme variance, both estimated from the data (empirical Bayes), so a
+over the between-programme variance, both chosen on held-out folds (empirical Bayes), so a
 pair with few outcomes stays near the prior and one with many follows its own data. With no
 outcomes at all, kappa = 1 and the model is the content prior: it works on day one.
+
+For ranking, `level_beliefs` estimates each person's level now with its uncertainty
+(a normal filter over every assessment and completed programme, `level_estimates`).
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -33,14 +44,20 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.base import RegressorMixin
+from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from service.domain.level_estimates import estimate_level
+from service.domain.level_estimates import COMPLETED
+from service.domain.level_estimates import MEASURED
+from service.domain.level_estimates import Events
+from service.domain.level_estimates import expected_shortfall
+from service.domain.level_estimates import filter_levels
 from service.domain.level_estimates import level_priors
 from service.domain.level_estimates import noise_variances
+from service.domain.level_estimates import prior_arrays
 from service.domain.ranking import Evidence
-from service.domain.ranking import assessed_levels
-from service.domain.recommender_data import Profile
+from service.domain.ranking import RuleGains
+from service.domain.recommender_data import LevelHistory
 
 #: Upper ends of the gap bins used to find "people with a similar gap".
 GAP_BINS = (0.5, 1.5, math.inf)
@@ -49,6 +66,8 @@ LAMBDA_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
 N_FOLDS = 5
 #: Fewest outcomes in a gap bin before the reason cites that bin rather than all participants.
 MIN_SIMILAR = 5
+#: When a completed programme starts to show in assessments (module docstring).
+EXPOSURE_RULES = ("end_date", "next_quarter")
 _EPISODE_KEYS = ["employee_id", "competency_code"]
 
 
@@ -60,6 +79,24 @@ def content_prior(jp: float, n_links: int) -> float:
     """
     per_competency = jp / max(n_links, 1)
     return float(np.clip(0.1 + 0.1 * math.log2(1 + per_competency / 8), 0.1, 0.6))
+
+
+def exposure_column(rule: str) -> str:
+    """Return the episodes' column listing the exposing programmes under `rule`."""
+    return "programs" if rule == EXPOSURE_RULES[0] else f"programs_{rule}"
+
+
+def shows_from(end_dates: np.ndarray, rule: str) -> np.ndarray:
+    """Return the day from which a programme that ended on `end_dates` shows, under `rule`.
+
+    `next_quarter` moves it to the first day of the next calendar quarter. Dates are numpy
+    datetime64 of any unit; the answer is datetime64[D].
+    """
+    days = np.asarray(end_dates).astype("datetime64[D]")
+    if rule == EXPOSURE_RULES[0]:
+        return days
+    months = days.astype("datetime64[M]").astype(np.int64)
+    return ((months // 3 + 1) * 3).astype("datetime64[M]").astype("datetime64[D]")
 
 
 def build_episodes(
@@ -85,8 +122,9 @@ def build_episodes(
     Returns
     -------
     DataFrame with columns employee_id, competency_code, assessed_on, next_assessed_on, level,
-    next_level, gain, years, programs (tuple of exposing training codes, possibly empty) and,
-    with `required`, required and gap (NaN outside the standard).
+    next_level, gain, years, programs (tuple of the training codes exposing it under the
+    `end_date` rule, possibly empty), programs_next_quarter (the same under `next_quarter`)
+    and, with `required`, required and gap (NaN outside the standard).
     """
     frame = levels.sort_values([*_EPISODE_KEYS, "assessed_on", "assessment_id"])
     grouped = frame.groupby(_EPISODE_KEYS, sort=False)
@@ -100,7 +138,8 @@ def build_episodes(
     episodes["gain"] = episodes["next_level"] - episodes["level"]
     days = (episodes["next_assessed_on"] - episodes["assessed_on"]).dt.days
     episodes["years"] = days.astype("float64") / 365.25
-    episodes["programs"] = _exposures(episodes, completions, links)
+    for rule in EXPOSURE_RULES:
+        episodes[exposure_column(rule)] = _exposures(episodes, completions, links, rule)
     if required is not None:
         episodes = episodes.merge(required, on=_EPISODE_KEYS, how="left")
         episodes["gap"] = episodes["required"] - episodes["level"]
@@ -108,16 +147,16 @@ def build_episodes(
 
 
 def _exposures(
-    episodes: pd.DataFrame, completions: pd.DataFrame, links: pd.DataFrame
+    episodes: pd.DataFrame, completions: pd.DataFrame, links: pd.DataFrame, rule: str
 ) -> pd.Series:
-    """Return, per episode, the tuple of programmes completed inside it that develop it."""
+    """Return, per episode, the programmes that develop it and show inside it under `rule`."""
     covering = completions.merge(links[["training_code", "competency_code"]], on="training_code")
     window = episodes[[*_EPISODE_KEYS, "assessed_on", "next_assessed_on"]].reset_index()
     hits = window.merge(covering, on=_EPISODE_KEYS)
-    inside = (hits["end_date"] > hits["assessed_on"]) & (
-        hits["end_date"] <= hits["next_assessed_on"]
-    )
-    hits = hits.loc[inside].sort_values(["index", "training_code"])
+    shown = shows_from(hits["end_date"].to_numpy(), rule)
+    start = hits["assessed_on"].to_numpy().astype("datetime64[D]")
+    end = hits["next_assessed_on"].to_numpy().astype("datetime64[D]")
+    hits = hits.loc[(shown > start) & (shown <= end)].sort_values(["index", "training_code"])
     grouped = hits.groupby("index")["training_code"].agg(tuple)
     found = dict(zip(grouped.index, grouped.to_numpy(), strict=True))
     return pd.Series([found.get(i, ()) for i in range(len(episodes))], index=episodes.index)
@@ -137,45 +176,57 @@ class GapClosureModel(RegressorMixin, BaseEstimator):
     prior_strength
         Ridge weight on theta - prior (in episodes of full exposure) for both the programme
         and the pair effects; None chooses each on `LAMBDA_GRID` by cross-validation.
+    exposure
+        One of `EXPOSURE_RULES`; None keeps the one with the smaller cross-validated error
+        among those the episodes list.
     """
 
     def __init__(
         self,
         links: Sequence[tuple[str, str, int, float, int]] | None = None,
         prior_strength: float | None = None,
+        exposure: str | None = None,
     ) -> None:
         self.links = links
         self.prior_strength = prior_strength
+        self.exposure = exposure
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> GapClosureModel:
         """Fit on episodes (`build_episodes` columns); `y` defaults to X["gain"]."""
+        if self.exposure is None:
+            rules = [r for r in EXPOSURE_RULES if exposure_column(r) in X] or [EXPOSURE_RULES[0]]
+            if len(rules) > 1:
+                fits = [clone(self).set_params(exposure=rule).fit(X, y) for rule in rules]
+                best = min(fits, key=lambda fitted: fitted.cv_error_)
+                self.__dict__.update({k: v for k, v in vars(best).items() if k.endswith("_")})
+                return self
+            return self._fit_rule(X, y, rules[0])
+        return self._fit_rule(X, y, self.exposure)
+
+    def _fit_rule(self, X: pd.DataFrame, y: Any, rule: str) -> GapClosureModel:
         self._index_links()
-        gains = np.asarray(X["gain"] if y is None else y, dtype=np.float64)
-        base, doses = self._design(X)
-        self.n_episodes_ = len(gains)
+        self.exposure_ = rule
+        column = exposure_column(rule)
+        observed = np.asarray(X["gain"] if y is None else y, dtype=np.float64)
+        self._fit_measurement(X, observed)
+        start, spread = self._start_levels(X)
+        target = observed + X["level"].to_numpy(dtype=np.float64) - start
+        base, doses = self._design(X, start, spread, column)
+        self.n_episodes_ = len(observed)
         self.n_treated_ = np.asarray((doses > 0).sum(axis=0)).ravel()
-        self.noise_var_: dict[str, float] = {}
-        self.level_priors_: dict[str, list[float]] = {}
+        self.cv_error_ = math.nan
         if not doses.nnz:
             self.kappa_, self.lambda_, self.sigma_ = 1.0, math.inf, math.nan
             self.delta_ = np.zeros(len(self.pairs_))
         else:
             # Small dense systems: one BLAS thread is faster than many fighting for cores.
             with threadpool_limits(limits=1, user_api="blas"):
-                self._solve(base, doses, gains, _folds(X))
-            unexposed = np.diff(doses.indptr) == 0
-            quiet = X.loc[unexposed]
-            # Raw gains, centred per competency: a residual after the level line would hide
-            # part of the measurement error (that line regresses to the mean).
-            drift = pd.Series(gains[unexposed]).groupby(quiet["competency_code"].to_numpy())
-            centred = gains[unexposed] - drift.transform("mean").to_numpy()
-            self.noise_var_ = noise_variances(quiet, centred)
-            self.level_priors_ = level_priors(X, self.noise_var_)
+                self._solve(base, doses, target, _folds(X))
         self.effects_ = np.clip(self.kappa_ * self.priors_ + self.delta_, 0.0, 1.0)
         self.effect_by_pair_ = dict(zip(self.pairs_, self.effects_.tolist(), strict=True))
         self.n_by_pair_ = dict(zip(self.pairs_, self.n_treated_.tolist(), strict=True))
         self.default_effect_ = float(self.kappa_ * np.median(self.priors_))
-        self.evidence_ = _evidence_table(X, gains, self.pair_index_)
+        self.evidence_ = _evidence_table(X, observed, self.pair_index_, column)
         return self
 
     def _index_links(self) -> None:
@@ -187,31 +238,78 @@ class GapClosureModel(RegressorMixin, BaseEstimator):
         self.max_level_by_pair_ = dict(zip(self.pairs_, self.max_levels_.tolist(), strict=True))
         self.priors_ = np.array([content_prior(row[3], row[4]) for row in self.links])
 
-    def _design(self, X: pd.DataFrame) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    def _fit_measurement(self, X: pd.DataFrame, observed: np.ndarray) -> None:
+        """Learn each method's noise and the level priors from episodes nothing exposed.
+
+        An episode counts as unexposed only when no rule sees a programme in it, so the
+        noise and priors (and the estimated levels built on them) are the same whichever
+        rule is fitted, and the rules' errors compare on the same target.
+        """
+        columns = [c for c in map(exposure_column, EXPOSURE_RULES) if c in X]
+        quiet_rows = np.logical_and.reduce([X[c].map(len).to_numpy() == 0 for c in columns])
+        quiet = X.loc[quiet_rows]
+        # Raw gains, centred per competency: a residual after the level line would hide
+        # part of the measurement error (that line regresses to the mean).
+        drift = pd.Series(observed[quiet_rows]).groupby(quiet["competency_code"].to_numpy())
+        centred = observed[quiet_rows] - drift.transform("mean").to_numpy()
+        self.noise_var_: dict[str, float] = noise_variances(quiet, centred)
+        self.level_priors_: dict[str, list[float]] = level_priors(X, self.noise_var_)
+
+    def _start_levels(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Estimate each episode's first level from its assessment (mean and sd)."""
+        level = X["level"].to_numpy(dtype=np.float64)
+        if not self.noise_var_ or not self.level_priors_:
+            return level, np.zeros(len(X))
+        required = X["required"].to_numpy(dtype=np.float64) if "required" in X else None
+        mean, var = prior_arrays(required, len(X), self.level_priors_)
+        method = X["method"].to_numpy() if "method" in X else np.full(len(X), "")
+        rows = np.arange(len(X))
+        events = Events(
+            item=rows,
+            day=np.zeros(len(X), dtype=np.int64),
+            kind=np.full(len(X), MEASURED),
+            order=rows,
+            value=level,
+            weight=self._noise_of(method),
+        )
+        mean, var = filter_levels(mean, var, events)
+        return mean, np.sqrt(var)
+
+    def _noise_of(self, methods: np.ndarray) -> np.ndarray:
+        """Return the noise variance of each measurement's method (the mean when unknown)."""
+        noise = self.noise_var_
+        default = noise[""]
+        return np.array([noise.get(m, default) for m in methods.tolist()], dtype=np.float64)
+
+    def _design(
+        self, X: pd.DataFrame, start: np.ndarray, spread: np.ndarray, column: str
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
         """Build the baseline columns (per competency: 1, level; years) and the doses h_ipc."""
         n = len(X)
         self.competencies_ = sorted(set(X["competency_code"]))
         comp = pd.Categorical(X["competency_code"], categories=self.competencies_).codes
         rows = np.arange(n)
-        level = X["level"].to_numpy(dtype=np.float64)
         width = 2 * len(self.competencies_)
         base = sparse.csr_matrix(
             (
-                np.concatenate([np.ones(n), level - 3.0]),
+                np.concatenate([np.ones(n), start - 3.0]),
                 (np.concatenate([rows, rows]), np.concatenate([2 * comp, 2 * comp + 1])),
             ),
             shape=(n, width),
         )
         years = sparse.csr_matrix(X["years"].to_numpy(dtype=np.float64).reshape(-1, 1))
-        return sparse.hstack([base, years], format="csr"), self._doses(X, level)
+        doses = self._doses(X, start, spread, column)
+        return sparse.hstack([base, years], format="csr"), doses
 
-    def _doses(self, X: pd.DataFrame, level: np.ndarray) -> sparse.csr_matrix:
-        exposed = exposures_long(X)
+    def _doses(
+        self, X: pd.DataFrame, start: np.ndarray, spread: np.ndarray, column: str
+    ) -> sparse.csr_matrix:
+        exposed = exposures_long(X, column)
         keys = zip(exposed["training_code"], exposed["competency_code"], strict=True)
         cols = np.array([self.pair_index_.get(pair_key(*key), -1) for key in keys], dtype=np.intp)
         rows = exposed["row"].to_numpy(dtype=np.intp)[cols >= 0]
         cols = cols[cols >= 0]
-        dose = np.maximum(self.max_levels_[cols] - level[rows], 0.0)
+        dose = expected_shortfall(self.max_levels_[cols], start[rows], spread[rows])
         return sparse.csr_matrix((dose, (rows, cols)), shape=(len(X), len(self.pairs_)))
 
     def _solve(
@@ -239,8 +337,9 @@ class GapClosureModel(RegressorMixin, BaseEstimator):
         moment = design.T @ gains
         blocks = [base.shape[1] + 1, len(self.programs_), len(self.pairs_)]
         exposed = np.diff(doses.indptr) > 0
+        parts = _fold_parts(design, gains, folds)
         if self.prior_strength is None:
-            lams = _cross_validated(design, gains, folds, blocks, exposed)
+            lams = _cross_validated(parts, gains, folds, blocks, exposed)
         else:
             lams = [float(self.prior_strength)] * 2
         coef, sigma2 = _ridge(gram, moment, gains, design, blocks, lams)
@@ -251,38 +350,72 @@ class GapClosureModel(RegressorMixin, BaseEstimator):
         self.lambda_ = lams
         self.sigma_ = math.sqrt(sigma2)
         self.baseline_ = coef[: free - 1]
+        self.cv_error_ = _held_out_error(parts, gains, folds, blocks, lams)
 
-    def ranking_levels(self, profile: Profile) -> dict[str, float]:
-        """Return the estimated true level per competency (`level_estimates`; GainModel)."""
-        if not self.noise_var_ or not self.level_priors_:
-            return assessed_levels(profile)
-        return {
-            code: self._estimate(profile, code, required)
-            for code, required in profile.standard.items()
-        }
+    def share(self, code: str, competency: str) -> float:
+        """Return the share of the distance to the top level one completion closes."""
+        return self.effect_by_pair_.get(pair_key(code, competency), self.default_effect_)
 
-    def _estimate(self, profile: Profile, code: str, required: int) -> float:
-        measurements = profile.history.get(code, ())
-        if not measurements and code in profile.levels:
-            measurements = ((date.max, profile.levels[code], ""),)
-        completions = [
-            (on, program)
-            for on, program in profile.completions
-            if pair_key(program, code) in self.max_level_by_pair_
+    def level_beliefs(self, history: LevelHistory) -> tuple[np.ndarray, np.ndarray]:
+        """Return each item's estimated level now and its sd (GainModel protocol).
+
+        The filter of `level_estimates` over every assessment and every completed programme
+        that develops the item (shown from the fitted exposure rule's date, raising the
+        estimate by this model's expected gain). A model that saw no unexposed episodes has
+        no noise estimate and ranks from the latest assessed levels, as the rule does.
+        """
+        noise = getattr(self, "noise_var_", {})
+        priors = getattr(self, "level_priors_", {})
+        if not noise or not priors:
+            return RuleGains().level_beliefs(history)
+        mean, var = prior_arrays(history.required.astype(np.float64), len(history.person), priors)
+        events = _concat_events(self._measurements(history), self._completions(history))
+        mean, var = filter_levels(mean, var, events)
+        return mean, np.sqrt(var)
+
+    def _measurements(self, history: LevelHistory) -> Events:
+        return Events(
+            item=history.item,
+            day=history.assessed_on.astype(np.int64),
+            kind=np.full(len(history.item), MEASURED),
+            order=history.assessment_id,
+            value=history.level,
+            weight=self._noise_of(history.method),
+        )
+
+    def _completions(self, history: LevelHistory) -> Events:
+        """Expand each completion to the person's items its programme develops."""
+        people = int(history.person.max()) + 1 if len(history.person) else 0
+        starts = np.searchsorted(history.person, np.arange(people + 1)).tolist()
+        competency = history.competency.tolist()
+        top_of = self.max_level_by_pair_
+        shown = shows_from(history.completed_on, getattr(self, "exposure_", EXPOSURE_RULES[0]))
+        rows = [
+            (item, day, top_of[key], self.share(code, competency[item]))
+            for person, code, day in zip(
+                history.completed_by.tolist(),
+                history.completed.tolist(),
+                shown.astype(np.int64).tolist(),
+                strict=True,
+            )
+            if person < people
+            for item in range(starts[person], starts[person + 1])
+            for key in [pair_key(code, competency[item])]
+            if key in top_of
         ]
-
-        def gain(program: str, level: float) -> float:
-            top = self.max_level_by_pair_[pair_key(program, code)]
-            return self.gain(program, code, level, int(top))
-
-        return estimate_level(
-            required, measurements, completions, self.noise_var_, self.level_priors_, gain
+        table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+        return Events(
+            item=table[:, 0].astype(np.intp),
+            day=table[:, 1].astype(np.int64),
+            kind=np.full(len(rows), COMPLETED),
+            order=np.zeros(len(rows), dtype=np.int64),
+            value=table[:, 2],
+            weight=table[:, 3],
         )
 
     def gain(self, code: str, competency: str, level: float, max_level: int) -> float:
-        """Return the expected level gain for a person at `level` (GainModel protocol)."""
-        effect = self.effect_by_pair_.get(pair_key(code, competency), self.default_effect_)
-        return effect * max(0.0, max_level - level)
+        """Return the expected level gain for a person at `level`."""
+        return self.share(code, competency) * max(0.0, max_level - level)
 
     def evidence(self, code: str, competency: str, gap: float) -> Evidence | None:
         """Return the outcomes of people with a similar gap, else of all participants."""
@@ -317,6 +450,11 @@ class GapClosureModel(RegressorMixin, BaseEstimator):
         )
 
 
+def _concat_events(*parts: Events) -> Events:
+    names = [field.name for field in fields(Events)]
+    return Events(*(np.concatenate([getattr(part, name) for part in parts]) for name in names))
+
+
 def _penalty(blocks: list[int], lams: list[float]) -> np.ndarray:
     """Return the ridge weight of every column: ~0 for the first block, then one per block."""
     parts = [np.full(n, lam) for n, lam in zip(blocks[1:], lams, strict=True)]
@@ -345,30 +483,54 @@ def _folds(X: pd.DataFrame, n_folds: int = N_FOLDS) -> np.ndarray:
     return X["employee_id"].to_numpy(dtype=np.int64) % n_folds
 
 
+def _fold_parts(
+    design: sparse.csr_matrix, gains: np.ndarray, folds: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]]:
+    """Per fold: the gram and moment of the other folds, and the fold's rows and mask."""
+    parts = []
+    for fold in np.unique(folds):
+        out = folds == fold
+        inside = design[~out]
+        gram = (inside.T @ inside).toarray()
+        parts.append((gram, inside.T @ gains[~out], design[out], out))
+    return parts
+
+
 def _cross_validated(
-    design: sparse.csr_matrix,
+    parts: list[tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]],
     gains: np.ndarray,
     folds: np.ndarray,
     blocks: list[int],
     exposed: np.ndarray,
 ) -> list[float]:
     """Choose the two ridge weights on LAMBDA_GRID by K-fold error on exposed episodes."""
-    parts = []
-    for fold in np.unique(folds):
-        out = folds == fold
-        inside = design[~out]
-        parts.append((inside.T @ inside, inside.T @ gains[~out], design[out & exposed]))
     best, chosen = math.inf, [LAMBDA_GRID[-1]] * 2
     for lams in itertools.product(LAMBDA_GRID, repeat=2):
+        penalty = np.diag(_penalty(blocks, list(lams)))
         error = 0.0
-        for (gram, moment, held), fold in zip(parts, np.unique(folds), strict=True):
-            penalty = _penalty(blocks, list(lams))
-            coef = np.linalg.solve(gram.toarray() + np.diag(penalty), moment)
-            target = gains[(folds == fold) & exposed]
-            error += float(np.sum((target - held @ coef) ** 2))
+        for gram, moment, held, out in parts:
+            coef = np.linalg.solve(gram + penalty, moment)
+            keep = exposed[out]
+            error += float(np.sum((gains[out][keep] - held[keep] @ coef) ** 2))
         if error < best:
             best, chosen = error, list(lams)
     return chosen
+
+
+def _held_out_error(
+    parts: list[tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]],
+    gains: np.ndarray,
+    folds: np.ndarray,
+    blocks: list[int],
+    lams: list[float],
+) -> float:
+    """Return the mean squared K-fold error over every episode at the chosen weights."""
+    penalty = np.diag(_penalty(blocks, lams))
+    error = 0.0
+    for gram, moment, held, out in parts:
+        coef = np.linalg.solve(gram + penalty, moment)
+        error += float(np.sum((gains[out] - held @ coef) ** 2))
+    return error / max(len(gains), 1)
 
 
 def pair_key(code: str, competency: str) -> str:
@@ -391,17 +553,18 @@ def _gap_bin(gap: float | None) -> int | None:
     return next(i for i, upper in enumerate(GAP_BINS) if gap <= upper)
 
 
-def exposures_long(X: pd.DataFrame) -> pd.DataFrame:
-    """Return one row per exposing programme of each episode.
+def exposures_long(X: pd.DataFrame, column: str = "programs") -> pd.DataFrame:
+    """Return one row per exposing programme of each episode (listed in `column`).
 
     Returns
     -------
     DataFrame with columns row (position in X), training_code and every column of X but
-    `programs`.
+    the exposure columns.
     """
-    exposed = X.loc[X["programs"].map(len) > 0].assign(row=lambda f: _positions(X, f))
-    exposed = exposed.explode("programs").rename(columns={"programs": "training_code"})
-    return exposed.reset_index(drop=True)
+    exposed = X.loc[X[column].map(len) > 0].assign(row=lambda f: _positions(X, f))
+    others = [c for c in map(exposure_column, EXPOSURE_RULES) if c in X and c != column]
+    exposed = exposed.drop(columns=others).explode(column)
+    return exposed.rename(columns={column: "training_code"}).reset_index(drop=True)
 
 
 def _positions(X: pd.DataFrame, subset: pd.DataFrame) -> np.ndarray:
@@ -409,10 +572,10 @@ def _positions(X: pd.DataFrame, subset: pd.DataFrame) -> np.ndarray:
 
 
 def _evidence_table(
-    X: pd.DataFrame, gains: np.ndarray, pair_index: dict[str, int]
+    X: pd.DataFrame, gains: np.ndarray, pair_index: dict[str, int], column: str
 ) -> dict[str, list[float]]:
     """Count and average the raw gains of exposed episodes, per pair and gap bin (None: all)."""
-    exposed = exposures_long(X)
+    exposed = exposures_long(X, column)
     exposed["observed"] = gains[exposed["row"].to_numpy(dtype=np.intp)]
     gaps = exposed["gap"] if "gap" in exposed else pd.Series(np.nan, index=exposed.index)
     exposed["bin"] = [_gap_bin(gap) for gap in gaps.to_numpy(dtype=np.float64)]

@@ -6,12 +6,17 @@ reaches the minimum grade), that the employee has neither completed nor enrolled
 develop at least one competency with a gap up to a level above the current one. They are
 ranked by expected gap closure:
 
-    closure(p) = sum over the competencies c it develops of min(remaining gap_c, gain_pc)
+    closure(p) = sum over the competencies c it develops of E[min(gap_c, gain_pc)]
+    gain_pc    = share_pc * max(0, top_pc - level_c)
 
-where `gain_pc` comes from a `GainModel`: the trained recommender (gains learned from later
-re-assessments, `program_effects.GapClosureModel`, ranking from its estimate of the true
-levels) or, when none is served, the rule that a programme brings a person up to its maximum
-level from the latest assessed level (`RuleGains`).
+where `share_pc` comes from a `GainModel`: the trained recommender (shares learned from later
+re-assessments, `program_effects.GapClosureModel`) or, when none is served, the rule that a
+programme brings a person up to its top level (`RuleGains`, share 1). The level is what the
+gain model believes: the trained model's estimate of the true level with its uncertainty, or
+the latest assessed level (the rule, certain). The expectation is over that belief, on
+`NODES` Gauss-Hermite points: a programme for a competency that is probably, not surely, at
+the standard still closes something in expectation, and one whose gain would be capped by a
+small gap is not overrated. With a certain level it is the plain closure.
 
 Ranking is greedy on the *marginal* closure: once a programme is picked, the levels it is
 expected to raise are raised, so a second programme for the same competency only ranks high
@@ -30,13 +35,21 @@ from dataclasses import field
 from functools import lru_cache
 from typing import Protocol
 
+import numpy as np
+
+from service.domain.competency import LEVEL_MAX
 from service.domain.competency import LEVEL_MIN
+from service.domain.recommender_data import LevelHistory
 from service.domain.recommender_data import Profile
 from service.domain.recommender_data import Program
 from service.domain.recommender_data import ProgramLink
+from service.domain.recommender_data import history_of
 
 #: Items that may share a main competency while programmes for other gaps remain.
 MAX_PER_COMPETENCY = 2
+#: Gauss-Hermite points (and weights) a level belief is integrated on.
+NODES, _RAW_WEIGHTS = np.polynomial.hermite_e.hermegauss(5)
+WEIGHTS = _RAW_WEIGHTS / _RAW_WEIGHTS.sum()
 #: Leadership programmes and the one tier (position level) each is for (domain.md 5.3).
 LEADERSHIP_TIERS = {
     "pkp": "pengawas",
@@ -57,14 +70,15 @@ class Evidence:
 
 
 class GainModel(Protocol):
-    """Expected level gain from one programme on one competency, with the evidence behind it."""
+    """What a programme does to a competency, what a person's levels are, and the evidence."""
 
-    def ranking_levels(self, profile: Profile) -> dict[str, float]:
-        """Return the level to rank from per competency of the standard."""
+    def level_beliefs(self, history: LevelHistory) -> tuple[np.ndarray, np.ndarray]:
+        """Return the level to rank from and its sd, per item of `history`."""
         ...
 
-    def gain(self, code: str, competency: str, level: float, max_level: int) -> float:
-        """Return the expected gain in levels for a person at `level`."""
+    def share(self, code: str, competency: str) -> float:
+        """Return the share of the distance to the programme's top level one completion
+        closes (the expected gain is share x max(0, top - level))."""
         ...
 
     def evidence(self, code: str, competency: str, gap: float) -> Evidence | None:
@@ -73,19 +87,48 @@ class GainModel(Protocol):
 
 
 class RuleGains:
-    """Fallback: a programme brings a person up to its maximum level; no outcome evidence."""
+    """Fallback: a programme brings a person up to its top level; no outcome evidence."""
 
-    def ranking_levels(self, profile: Profile) -> dict[str, float]:
-        """Rank from the latest assessed levels."""
-        return assessed_levels(profile)
+    def level_beliefs(self, history: LevelHistory) -> tuple[np.ndarray, np.ndarray]:
+        """Rank from the latest assessed levels (the floor when never assessed), certain."""
+        latest = history.latest()
+        return np.where(np.isnan(latest), float(LEVEL_MIN), latest), np.zeros(len(latest))
 
-    def gain(self, code: str, competency: str, level: float, max_level: int) -> float:
-        """Return the distance from `level` up to the programme's maximum level."""
-        return max(0.0, max_level - level)
+    def share(self, code: str, competency: str) -> float:
+        """Return 1: the whole distance up to the programme's top level."""
+        return 1.0
 
     def evidence(self, code: str, competency: str, gap: float) -> Evidence | None:
         """Return None: the rule has seen no outcomes."""
         return None
+
+
+def expected_gain(gains: GainModel, code: str, competency: str, level: float, top: int) -> float:
+    """Return the expected gain of one completion for a person at `level`."""
+    return gains.share(code, competency) * max(0.0, top - level)
+
+
+@dataclass(frozen=True)
+class Belief:
+    """What a gain model believes of one person's levels: mean and sd per competency."""
+
+    mean: Mapping[str, float]
+    sd: Mapping[str, float]
+
+
+def belief_of(profile: Profile, gains: GainModel) -> Belief:
+    """Return `gains`' belief about each competency of the profile's standard."""
+    history = history_of([profile])
+    mean, sd = gains.level_beliefs(history)
+    codes = history.competency.tolist()
+    return Belief(
+        dict(zip(codes, mean.tolist(), strict=True)), dict(zip(codes, sd.tolist(), strict=True))
+    )
+
+
+def certain(levels: Mapping[str, float]) -> Belief:
+    """Return a belief that is sure of `levels`."""
+    return Belief(dict(levels), dict.fromkeys(levels, 0.0))
 
 
 @dataclass(frozen=True)
@@ -127,34 +170,95 @@ def fits(profile: Profile, program: Program) -> bool:
     return needed is None or held is None or held >= needed
 
 
-@dataclass
 class RankingState:
-    """The standard and the levels a ranking works from (raised as it picks)."""
+    """The standard and the believed levels a ranking works from (raised as it picks).
 
-    standard: Mapping[str, int]
-    levels: dict[str, float]
+    Each competency's level is held on the belief's Gauss-Hermite points (one point when
+    the belief is certain), so closures are expectations over the belief.
+    """
+
+    def __init__(self, standard: Mapping[str, int], belief: Belief) -> None:
+        self.standard = standard
+        self.codes = list(standard)
+        self.index = {code: i for i, code in enumerate(self.codes)}
+        self.required = np.array([standard[c] for c in self.codes], dtype=np.float64)
+        mean = np.array([belief.mean[c] for c in self.codes], dtype=np.float64)
+        sd = np.array([belief.sd.get(c, 0.0) for c in self.codes], dtype=np.float64)
+        spread = bool((sd > 0).any())
+        nodes = NODES if spread else np.zeros(1)
+        self.weights = WEIGHTS if spread else np.ones(1)
+        self.levels = np.clip(mean[:, None] + sd[:, None] * nodes, LEVEL_MIN, LEVEL_MAX)
 
     def covered(self, program: Program) -> Iterator[ProgramLink]:
-        """Yield the links of `program` on a gap that it develops above the current level."""
+        """Yield the links of `program` whose competency may still lie below both the standard
+        and the programme's top level."""
         for link in program.links:
-            level = self.levels.get(link.competency)
-            if level is not None and self.standard[link.competency] > level < link.max_level:
-                yield link
+            row = self.index.get(link.competency)
+            if row is not None:
+                low = self.levels[row].min()
+                if self.required[row] > low < link.max_level:
+                    yield link
+
+    def expected_gap(self, competency: str) -> float:
+        """Return the expected shortfall below the standard of one competency."""
+        row = self.index[competency]
+        return float(self.weights @ np.maximum(self.required[row] - self.levels[row], 0.0))
+
+    def mean_level(self, competency: str) -> float:
+        """Return the believed mean level of one competency."""
+        return float(self.weights @ self.levels[self.index[competency]])
 
     def marginal_gains(self, program: Program, gains: GainModel) -> dict[str, float]:
         """Return the gap closure `program` is expected to add per competency from here."""
-        closure: dict[str, float] = {}
-        for link in self.covered(program):
-            level = self.levels[link.competency]
-            gain = gains.gain(program.code, link.competency, level, link.max_level)
-            closure[link.competency] = max(0.0, min(self.standard[link.competency] - level, gain))
-        return closure
+        return {
+            link.competency: self._closure(link, gains.share(program.code, link.competency))
+            for link in self.covered(program)
+        }
+
+    def _closure(self, link: ProgramLink, share: float) -> float:
+        level = self.levels[self.index[link.competency]]
+        gap = np.maximum(self.required[self.index[link.competency]] - level, 0.0)
+        return float(self.weights @ np.minimum(gap, share * np.maximum(link.max_level - level, 0)))
+
+    def take(self, program: Program, gains: GainModel) -> None:
+        """Raise the levels `program` develops by its expected gain."""
+        for link in program.links:
+            row = self.index.get(link.competency)
+            if row is not None:
+                level = self.levels[row]
+                share = gains.share(program.code, link.competency)
+                self.levels[row] = level + share * np.maximum(link.max_level - level, 0.0)
 
 
 def candidates(profile: Profile, programs: Iterable[Program]) -> list[Program]:
     """Return the programmes that fit the employee and cover at least one assessed gap."""
-    state = RankingState(profile.standard, assessed_levels(profile))
+    state = RankingState(profile.standard, certain(assessed_levels(profile)))
     return [p for p in programs if fits(profile, p) and any(state.covered(p))]
+
+
+class _Links:
+    """The pool's programme-competency links as arrays, for closures of every link at once."""
+
+    def __init__(self, pool: list[Program], state: RankingState, gains: GainModel) -> None:
+        rows = [
+            (i, state.index[link.competency], link.max_level, gains.share(p.code, link.competency))
+            for i, p in enumerate(pool)
+            for link in p.links
+            if link.competency in state.index
+        ]
+        table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+        self.program = table[:, 0].astype(np.intp)
+        self.row = table[:, 1].astype(np.intp)
+        self.top = table[:, 2:3]
+        self.share = table[:, 3:4]
+        self.size = len(pool)
+
+    def scores(self, state: RankingState) -> np.ndarray:
+        """Return the expected marginal closure of every programme of the pool."""
+        level = state.levels[self.row]
+        gap = np.maximum(state.required[self.row, None] - level, 0.0)
+        closure = np.minimum(gap, self.share * np.maximum(self.top - level, 0.0)) @ state.weights
+        return np.bincount(self.program, closure, minlength=self.size)
 
 
 def rank_programs(
@@ -163,55 +267,62 @@ def rank_programs(
     gains: GainModel,
     k: int,
     *,
-    levels: Mapping[str, float] | None = None,
+    belief: Belief | None = None,
     max_per_competency: int = MAX_PER_COMPETENCY,
 ) -> list[Ranked]:
     """Pick up to `k` programmes greedily by marginal expected gap closure (module docstring).
 
-    `levels` are the levels to start from (default: `gains.ranking_levels(profile)`). Ties
-    on the marginal closure go to the larger stand-alone closure, then to the code, so the
-    order is deterministic. Programmes whose expected closure is zero are never returned.
+    `belief` is the levels to start from (default: `belief_of(profile, gains)`). Ties on the
+    marginal closure go to the larger stand-alone closure, then to the code, so the order is
+    deterministic. Programmes whose expected closure is zero are never returned.
     """
-    start = gains.ranking_levels(profile) if levels is None else levels
-    state = RankingState(profile.standard, dict(start))
-    alone = {
-        p.code: sum(state.marginal_gains(p, gains).values()) for p in programs if fits(profile, p)
-    }
-    pool = {p.code: p for p in programs if alone.get(p.code, 0.0) > 0}
+    state = RankingState(profile.standard, belief or belief_of(profile, gains))
+    pool = [p for p in programs if fits(profile, p)]
+    links = _Links(pool, state, gains)
+    scores = links.scores(state)
+    alone = {p.code: float(value) for p, value in zip(pool, scores, strict=True)}
+    open_ = scores > 0
     picked: list[Ranked] = []
     per_competency: dict[str, int] = {}
-    while pool and len(picked) < k:
+    while open_.any() and len(picked) < k:
         crowded = {code for code, n in per_competency.items() if n >= max_per_competency}
-        ranked = _best(pool, state, gains, alone, crowded)
-        picked.append(ranked)
-        del pool[ranked.program.code]
-        for code, gain in ranked.gains.items():
-            state.levels[code] += gain
-        main = _main_competency(ranked.program, alone_gains=ranked.gains)
+        best = _best(pool, open_, scores, state, gains, alone, crowded)
+        program = pool[best]
+        closures = state.marginal_gains(program, gains)
+        picked.append(Ranked(program, sum(closures.values()), closures))
+        open_[best] = False
+        state.take(program, gains)
+        main = _main_competency(program, closures)
         per_competency[main] = per_competency.get(main, 0) + 1
+        scores = links.scores(state)
     return picked
 
 
 def _best(
-    pool: Mapping[str, Program],
+    pool: list[Program],
+    open_: np.ndarray,
+    scores: np.ndarray,
     state: RankingState,
     gains: GainModel,
     alone: Mapping[str, float],
     crowded: set[str],
-) -> Ranked:
-    """Return the pool's best next item, skipping crowded competencies while others remain."""
-    scored = [
-        Ranked(p, sum(g.values()), g)
-        for p in pool.values()
-        for g in [state.marginal_gains(p, gains)]
-    ]
-    open_ = [r for r in scored if _main_competency(r.program, r.gains) not in crowded]
-    return max(open_ or scored, key=lambda r: (r.score, alone[r.program.code], _neg(r)))
+) -> int:
+    """Return the index of the pool's best next item, skipping crowded competencies while
+    others remain."""
+    choices = np.flatnonzero(open_).tolist()
+    if crowded:
+        free = [
+            i
+            for i in choices
+            if _main_competency(pool[i], state.marginal_gains(pool[i], gains)) not in crowded
+        ]
+        choices = free or choices
+    return max(choices, key=lambda i: (scores[i], alone[pool[i].code], _neg(pool[i].code)))
 
 
-def _neg(ranked: Ranked) -> tuple[int, ...]:
+def _neg(code: str) -> tuple[int, ...]:
     """Sort key that makes the smaller programme code win a tie under `max`."""
-    return tuple(-ord(char) for char in ranked.program.code)
+    return tuple(-ord(char) for char in code)
 
 
 def _main_competency(program: Program, alone_gains: Mapping[str, float]) -> str:

@@ -10,7 +10,6 @@ level (`competency.competency_gaps`: an unassessed competency's gap is the whole
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -24,11 +23,14 @@ from service.domain.competency import competency_gaps
 from service.domain.competency import job_person_match
 from service.domain.competency import jpm_category
 from service.domain.errors import Invalid
+from service.domain.level_estimates import expected_shortfall
+from service.domain.ranking import Belief
 from service.domain.ranking import Evidence
 from service.domain.ranking import GainModel
 from service.domain.ranking import Ranked
 from service.domain.ranking import RankingState
 from service.domain.ranking import RuleGains
+from service.domain.ranking import belief_of
 from service.domain.ranking import rank_programs
 from service.domain.recommender_data import Catalogue
 from service.domain.recommender_data import Profile
@@ -49,8 +51,9 @@ ESTIMATE_NOTED = 0.25
 class Coverage:
     """One gap a recommended programme addresses and the closure expected on it.
 
-    `gap` is the one the ranking used (the model's estimate of the true gap, or the assessed
-    gap in fallback); `assessed_gap` is required minus the latest assessed level.
+    `gap` is the one the ranking used: the expected shortfall below the standard under the
+    model's belief about the true level (in fallback, the assessed gap); `assessed_gap` is
+    required minus the latest assessed level.
     """
 
     competency: str
@@ -117,10 +120,10 @@ def recommend_for_profile(
         cap = settings.jpm_cap_at_standard
         jpm = job_person_match(profile.standard, profile.levels, cap_at_standard=cap)
         category = jpm_category(jpm, settings.jpm_thresholds)
-    levels = gains.ranking_levels(profile)
+    belief = belief_of(profile, gains)
     items = [
-        explain(ranked, profile, levels, catalogue, gains, fallback=model.fallback)
-        for ranked in rank_programs(profile, catalogue.programs, gains, k, levels=levels)
+        explain(ranked, profile, belief, catalogue, gains, fallback=model.fallback)
+        for ranked in rank_programs(profile, catalogue.programs, gains, k, belief=belief)
     ]
     return Recommendations(profile.employee_id, tuple(gaps), jpm, category, tuple(items), model)
 
@@ -158,7 +161,7 @@ def recommend_trainings(
 def explain(
     ranked: Ranked,
     profile: Profile,
-    levels: Mapping[str, float],
+    belief: Belief,
     catalogue: Catalogue,
     gains: GainModel,
     *,
@@ -167,15 +170,15 @@ def explain(
     """Turn a ranked programme into an item with its covered gaps and a reason in two languages.
 
     Each covered competency carries the gap the ranking started from (the latest assessed gap
-    in fallback, the model's estimate of the true gap otherwise) and the assessed gap; the
-    reason shows the assessed gap, and the estimate beside it when they differ.
+    in fallback, the model's expected true gap otherwise) and the assessed gap; the reason
+    shows the assessed gap, and the estimate beside it when they differ.
     """
     program = ranked.program
-    state = RankingState(profile.standard, dict(levels))
+    state = RankingState(profile.standard, belief)
     covers = tuple(
         Coverage(
             link.competency,
-            round(profile.standard[link.competency] - levels[link.competency], 2),
+            round(_expected_gap(profile, belief, link.competency), 2),
             round(ranked.gains.get(link.competency, 0.0), 3),
             profile.standard[link.competency] - profile.levels.get(link.competency, 0.0),
         )
@@ -199,6 +202,13 @@ def explain(
         reason=f"mencakup {covered[0]}; {why[0]}",
         reason_en=f"covers {covered[1]}; {why[1]}",
     )
+
+
+def _expected_gap(profile: Profile, belief: Belief, competency: str) -> float:
+    """The expected shortfall below the standard under the belief (exact, not on points)."""
+    required = profile.standard[competency]
+    spread = belief.sd.get(competency, 0.0)
+    return float(expected_shortfall(required, belief.mean[competency], spread))
 
 
 def format_number(value: float, *, english: bool, signed: bool = False) -> str:

@@ -17,8 +17,11 @@ For a unit and every unit below it (active employees only):
 - *below_minimum*: PNS and CPNS whose completed JP this year is under the yearly minimum
   (`development.jp_status`), with what remains.
 
-Gains are taken to be proportional to the distance to a programme's top level (true of both
-the trained model and the rule), which lets closures be computed for the whole unit at once.
+Closures are expectations over the gain model's belief about each level, as for one
+employee (`ranking`), computed for the whole unit at once: the unit is read with a few
+set-based queries (`recommender_data.load_unit_profiles`), every level is estimated in one
+vectorised filter (`GainModel.level_beliefs`), and closures are arrays of people x
+programme-competency links x belief points.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from datetime import date
 
 import numpy as np
 from openpyxl import Workbook
+from scipy import sparse
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,19 +46,25 @@ from service.db.repositories.organisation import unit_subtree_ids
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
+from service.domain.competency import LEVEL_MAX
+from service.domain.competency import LEVEL_MIN
 from service.domain.development import JpStatus
 from service.domain.development import jp_status
 from service.domain.entities import EnrolmentStatus
 from service.domain.errors import Invalid
+from service.domain.ranking import NODES
+from service.domain.ranking import WEIGHTS
 from service.domain.ranking import GainModel
 from service.domain.ranking import RuleGains
 from service.domain.ranking import fits
 from service.domain.recommendations import RULE_MODEL
 from service.domain.recommendations import ModelRef
 from service.domain.recommender_data import Catalogue
+from service.domain.recommender_data import LevelHistory
 from service.domain.recommender_data import Profile
+from service.domain.recommender_data import history_of
 from service.domain.recommender_data import load_catalogue
-from service.domain.recommender_data import load_profiles
+from service.domain.recommender_data import load_unit_profiles
 from service.domain.settings import RuleSettings
 
 DEFAULT_SEATS = 30
@@ -124,15 +134,20 @@ class TrainingPlan:
 
 @dataclass
 class _Unit:
-    """The unit as arrays: people x competencies, programmes x competencies."""
+    """The unit as arrays: people x competencies (levels on belief points), and the links."""
 
     profiles: list[Profile]
     codes: list[str]
     required: np.ndarray
     assessed: np.ndarray
     levels: np.ndarray
-    top: np.ndarray
-    effect: np.ndarray
+    weights: np.ndarray
+    link_program: np.ndarray
+    link_competency: np.ndarray
+    link_top: np.ndarray
+    link_share: np.ndarray
+    incidence: sparse.csr_matrix
+    links_of: list[np.ndarray]
     jp: np.ndarray
     eligible: np.ndarray
 
@@ -160,11 +175,12 @@ def unit_training_plan(
     _check(jp_budget, max_seats)
     action = AuditAction.EXPORT if export else AuditAction.READ
     record(session, actor, action, "training_needs", resource_id=unit_id)
-    profiles = load_profiles(session, _active_ids(unit_id))
+    profiles, history = load_unit_profiles(session, _active_ids(unit_id))
     if gains is None:
         gains, model = RuleGains(), RULE_MODEL
     budget = settings.jp_minimum_pns * len(profiles) if jp_budget is None else jp_budget
-    plan = plan_for_profiles(profiles, load_catalogue(session), gains, budget, max_seats)
+    catalogue = load_catalogue(session)
+    plan = plan_for_profiles(profiles, catalogue, gains, budget, max_seats, history=history)
     jp_done = _jp_this_year(session, unit_id, year)
     return TrainingPlan(
         unit_id=unit_id,
@@ -201,47 +217,67 @@ def plan_for_profiles(
     jp_budget: float,
     max_seats: int,
     max_per_person: int = MAX_PER_PERSON,
+    *,
+    history: LevelHistory | None = None,
 ) -> tuple[tuple[Need, ...], tuple[PlannedProgram, ...]]:
-    """Aggregate the needs and propose programmes for `profiles` (module docstring)."""
-    unit = _arrays(profiles, catalogue, gains)
+    """Aggregate the needs and propose programmes for `profiles` (module docstring).
+
+    `history` is the profiles' `LevelHistory` when it was read apart from them
+    (`load_unit_profiles`); by default it is built from the profiles.
+    """
+    unit = _arrays(profiles, catalogue, gains, history or history_of(profiles))
     needs = _needs(unit, catalogue)
     picks = _greedy(unit, jp_budget, max_seats, max_per_person)
     return needs, _programs(picks, unit, catalogue)
 
 
-def _arrays(profiles: list[Profile], catalogue: Catalogue, gains: GainModel) -> _Unit:
-    codes = sorted({c for p in profiles for c in p.standard})
+def _arrays(
+    profiles: list[Profile], catalogue: Catalogue, gains: GainModel, history: LevelHistory
+) -> _Unit:
+    codes = sorted(set(history.competency.tolist()))
     index = {code: i for i, code in enumerate(codes)}
     n, m = len(profiles), len(codes)
+    column = np.array([index[c] for c in history.competency.tolist()], dtype=np.intp)
     required = np.zeros((n, m))
     assessed = np.full((n, m), np.nan)
-    levels = np.zeros((n, m))
-    for row, person in enumerate(profiles):
-        start = gains.ranking_levels(person)
-        for code, needed in person.standard.items():
-            required[row, index[code]] = needed
-            assessed[row, index[code]] = person.levels.get(code, np.nan)
-            levels[row, index[code]] = start[code]
+    required[history.person, column] = history.required
+    assessed[history.person, column] = history.latest()
+    mean, sd = gains.level_beliefs(history)
+    spread = bool((sd > 0).any())
+    nodes, weights = (NODES, WEIGHTS) if spread else (np.zeros(1), np.ones(1))
+    levels = np.full((n, m, len(nodes)), float(LEVEL_MAX))  # outside the standard: no gap
+    levels[history.person, column] = np.clip(
+        mean[:, None] + sd[:, None] * nodes, LEVEL_MIN, LEVEL_MAX
+    )
     programs = catalogue.programs
-    top = np.zeros((len(programs), m))
-    effect = np.zeros((len(programs), m))
-    for col, program in enumerate(programs):
-        for link in program.links:
-            if link.competency in index:
-                top[col, index[link.competency]] = link.max_level
-                effect[col, index[link.competency]] = gains.gain(
-                    program.code, link.competency, 0.0, 1
-                )
-    jp = np.array([p.jp for p in programs], dtype=np.float64)
+    links = [
+        (col, index[link.competency], link.max_level, gains.share(p.code, link.competency))
+        for col, p in enumerate(programs)
+        for link in p.links
+        if link.competency in index
+    ]
+    table = np.array(links, dtype=np.float64).reshape(-1, 4)
+    link_program = table[:, 0].astype(np.intp)
+    incidence = sparse.csr_matrix(
+        (np.ones(len(links)), (np.arange(len(links)), link_program)),
+        shape=(len(links), len(programs)),
+    )
     return _Unit(
         profiles,
         codes,
         required,
         assessed,
         levels,
-        top,
-        effect,
-        jp,
+        weights,
+        link_program,
+        table[:, 1].astype(np.intp),
+        table[:, 2],
+        table[:, 3],
+        incidence,
+        np.split(
+            np.arange(len(links)), np.searchsorted(link_program, np.arange(1, len(programs)))
+        ),
+        np.array([p.jp for p in programs], dtype=np.float64),
         _eligibility(profiles, programs),
     )
 
@@ -249,26 +285,49 @@ def _arrays(profiles: list[Profile], catalogue: Catalogue, gains: GainModel) -> 
 def _eligibility(profiles: list[Profile], programs: tuple) -> np.ndarray:
     """Boolean people x programmes; `fits` is evaluated once per kind of person."""
     memo: dict[tuple, np.ndarray] = {}
-    rows = []
-    for person in profiles:
+    column = {program.code: col for col, program in enumerate(programs)}
+    found = np.zeros((len(profiles), len(programs)), dtype=bool)
+    for row, person in enumerate(profiles):
         key = (person.position_kind, person.position_level, person.grade)
         if key not in memo:
             blank = Profile(0, person.position_kind, person.grade, {}, {}, position_level=key[1])
             memo[key] = np.array([fits(blank, p) for p in programs], dtype=bool)
-        row = memo[key].copy()
-        for col, program in enumerate(programs):
-            if program.code in person.taken:
-                row[col] = False
-        rows.append(row)
-    return np.array(rows, dtype=bool).reshape(len(profiles), len(programs))
+        found[row] = memo[key]
+        found[row, [column[code] for code in person.taken if code in column]] = False
+    return found
 
 
 def _closures(unit: _Unit, people: np.ndarray) -> np.ndarray:
-    """Expected closure of every programme for `people` at their current levels (people x Q)."""
-    level = unit.levels[people][:, None, :]
-    gap = np.maximum(unit.required[people] - unit.levels[people], 0.0)[:, None, :]
-    gain = unit.effect[None] * np.maximum(unit.top[None] - level, 0.0)
-    return np.minimum(gap, gain).sum(axis=2) * unit.eligible[people]
+    """Expected closure of every programme for `people` at their current levels (people x Q).
+
+    Only the (person, link) pairs whose competency may still lie below the standard are
+    computed (about a third of a unit's items have a gap to close), then summed per programme.
+    """
+    levels = unit.levels[people]
+    required = unit.required[people]
+    row, competency = np.nonzero(required > levels.min(axis=2))
+    by_competency = np.argsort(unit.link_competency, kind="stable")
+    first = np.searchsorted(unit.link_competency[by_competency], np.arange(len(unit.codes) + 1))
+    count = first[competency + 1] - first[competency]
+    pair = np.repeat(np.arange(len(row)), count)
+    offset = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
+    link = by_competency[np.repeat(first[competency], count) + offset]
+    level = levels[row[pair], competency[pair]]  # pairs x points
+    gap = np.maximum(required[row[pair], competency[pair], None] - level, 0.0)
+    gain = unit.link_share[link, None] * np.maximum(unit.link_top[link, None] - level, 0.0)
+    closure = np.minimum(gap, gain) @ unit.weights
+    n, q = len(people), len(unit.jp)
+    found = np.bincount(row[pair] * q + unit.link_program[link], closure, minlength=n * q)
+    return found.reshape(n, q) * unit.eligible[people]
+
+
+def _closure_of(unit: _Unit, person: int, program: int) -> float:
+    """Expected closure of one programme for one person at their current levels."""
+    links = unit.links_of[program]
+    level = unit.levels[person, unit.link_competency[links]]  # links x points
+    gap = np.maximum(unit.required[person, unit.link_competency[links], None] - level, 0.0)
+    gain = unit.link_share[links, None] * np.maximum(unit.link_top[links, None] - level, 0.0)
+    return float((np.minimum(gap, gain) @ unit.weights).sum())
 
 
 def _greedy(
@@ -280,13 +339,14 @@ def _greedy(
     taken = np.zeros(len(unit.profiles), dtype=np.int64)
     version = np.zeros(len(unit.profiles), dtype=np.int64)
     picks: list[tuple[int, int, float]] = []
-    while heap and budget > 0:
+    open_programs = len({entry[2] for entry in heap})
+    while heap and budget > 0 and open_programs:
         _, person, program, seen = heapq.heappop(heap)
         if seats[program] >= max_seats or taken[person] >= max_per_person:
             continue
         if unit.jp[program] > budget:
             continue
-        closure = float(_closures(unit, np.array([person]))[0, program])
+        closure = _closure_of(unit, person, program)
         if seen != version[person]:
             if closure > 0:
                 entry = (-closure / unit.jp[program], person, program, int(version[person]))
@@ -295,6 +355,7 @@ def _greedy(
         picks.append((person, program, closure))
         _apply(unit, person, program)
         seats[program] += 1
+        open_programs -= int(seats[program] == max_seats)
         taken[person] += 1
         version[person] += 1
         budget -= unit.jp[program]
@@ -326,8 +387,9 @@ def _candidate_heap(unit: _Unit) -> list[tuple[float, int, int, int]]:
 
 def _apply(unit: _Unit, person: int, program: int) -> None:
     """Raise the person's levels by the programme's expected gains."""
-    level = unit.levels[person]
-    level += unit.effect[program] * np.maximum(unit.top[program] - level, 0.0)
+    for link in unit.links_of[program]:
+        level = unit.levels[person, unit.link_competency[link]]
+        level += unit.link_share[link] * np.maximum(unit.link_top[link] - level, 0.0)
 
 
 def _needs(unit: _Unit, catalogue: Catalogue) -> tuple[Need, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,8 @@ from service.domain.competency import JpmCategory
 from service.domain.entities import Role
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
+from service.domain.ranking import NODES
+from service.domain.ranking import WEIGHTS
 from service.domain.ranking import Evidence
 from service.domain.ranking import RuleGains
 from service.domain.ranking import candidates
@@ -27,6 +30,7 @@ from service.domain.recommendations import format_number
 from service.domain.recommendations import recommend_for_profile
 from service.domain.recommendations import recommend_trainings
 from service.domain.recommender_data import Catalogue
+from service.domain.recommender_data import LevelHistory
 from service.domain.recommender_data import Profile
 from service.domain.recommender_data import Program
 from service.domain.recommender_data import ProgramLink
@@ -60,18 +64,15 @@ def profile(standard: dict[str, int], levels: dict[str, float], **fields: object
     return Profile(standard=standard, levels=levels, **values)
 
 
-class FixedGains:
-    """A gain model closing a fixed share of the distance to each programme's top level."""
+class FixedGains(RuleGains):
+    """Ranks from the assessed levels, closing a fixed share of the way to each top level."""
 
     def __init__(self, share: float, evidence: Evidence | None = None) -> None:
-        self.share = share
+        self.fixed = share
         self.found = evidence
 
-    def ranking_levels(self, person: Profile) -> dict[str, float]:
-        return {code: float(person.levels.get(code, 1)) for code in person.standard}
-
-    def gain(self, code: str, competency: str, level: float, max_level: int) -> float:
-        return self.share * max(0.0, max_level - level)
+    def share(self, code: str, competency: str) -> float:
+        return self.fixed
 
     def evidence(self, code: str, competency: str, gap: float) -> Evidence | None:
         return self.found
@@ -277,6 +278,7 @@ def test_use_case_ranks_programmes_for_the_latest_gaps_and_audits_the_read(
     assert [item.score for item in answer.items] == sorted(
         (item.score for item in answer.items), reverse=True
     )
+    session.commit()  # reads are audited when the use case's session commits
     audit = session.scalars(select(AuditEntry).where(AuditEntry.employee_id == employee_id))
     assert [(a.action, a.resource) for a in audit] == [("read", "recommendations")]
 
@@ -298,3 +300,50 @@ def test_use_case_hides_employees_the_caller_may_not_see(session: Session) -> No
         recommend_trainings(session, actor, employee_id)
     with pytest.raises(NotFound, match="no employee 999999 visible to you"):
         recommend_trainings(session, ADMIN, 999_999)
+
+
+class UncertainGains(FixedGains):
+    """FixedGains that believe each assessed level only give or take `sd`."""
+
+    def __init__(self, share: float, sd: float) -> None:
+        super().__init__(share)
+        self.sd = sd
+
+    def level_beliefs(self, history: LevelHistory) -> tuple[np.ndarray, np.ndarray]:
+        mean, _ = super().level_beliefs(history)
+        return mean, np.full(len(mean), self.sd)
+
+
+def test_a_level_only_probably_at_the_standard_still_expects_some_closure() -> None:
+    person = profile({"A": 3}, {"A": 3})
+    programs = [program("P", ("A", 5))]
+
+    sure = rank_programs(person, programs, FixedGains(1.0), k=3)
+    unsure = rank_programs(person, programs, UncertainGains(1.0, 0.5), k=3)
+
+    # on the belief's points L = 3 + 0.5 x node: E[min(max(0, 3 - L), 5 - L)]
+    levels = np.clip(3 + 0.5 * NODES, 1, 5)
+    expected = WEIGHTS @ np.minimum(np.maximum(3 - levels, 0), 5 - levels)
+    assert sure == []
+    assert [r.program.code for r in unsure] == ["P"]
+    assert unsure[0].score == pytest.approx(expected)
+    assert unsure[0].score > 0.1
+
+
+def test_the_answer_shows_the_expected_gap_under_an_uncertain_belief() -> None:
+    person = profile({"A": 3}, {"A": 3})
+    gains = UncertainGains(1.0, 0.5)
+
+    answer = recommend_for_profile(
+        person,
+        Catalogue((program("P", ("A", 5)),), NAMES),
+        gains,
+        3,
+        RuleSettings(),
+        model=TRAINED,
+    )
+
+    coverage = answer.items[0].covers[0]
+    # E[max(0, 3 - L)] for L ~ N(3, 0.5): 0.5 x phi(0) = 0.2; the assessed gap is 0
+    assert (coverage.gap, coverage.assessed_gap) == (0.2, 0)
+    assert "Communication (gap 0)" in answer.items[0].reason_en

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import numpy as np
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
@@ -15,11 +16,17 @@ from service.domain.entities import EnrolmentStatus
 from service.domain.entities import Role
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
+from service.domain.ranking import RankingState
 from service.domain.ranking import RuleGains
+from service.domain.ranking import belief_of
 from service.domain.recommender_data import Catalogue
+from service.domain.recommender_data import LevelHistory
 from service.domain.recommender_data import Profile
 from service.domain.recommender_data import Program
 from service.domain.recommender_data import ProgramLink
+from service.domain.recommender_data import history_of
+from service.domain.recommender_data import load_profiles
+from service.domain.recommender_data import load_unit_profiles
 from service.domain.training_plan import plan_for_profiles
 from service.domain.training_plan import plan_workbook
 from service.domain.training_plan import unit_training_plan
@@ -186,3 +193,87 @@ def test_the_workbook_holds_the_needs_the_participants_and_the_jp_shortfall(
     assert len(seats) == sum(len(p.participants) for p in plan.programs)
     short = list(book["Di bawah minimum JP"].iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in short] == [b.employee_id for b in plan.below_minimum]
+
+
+def _history_rows(history: LevelHistory, ids: list[int]) -> tuple[list, list, list]:
+    """The history as comparable rows keyed by employee id (item order may differ)."""
+    items = [
+        (ids[p], c, int(r))
+        for p, c, r in zip(history.person, history.competency, history.required, strict=True)
+    ]
+    measured = sorted(
+        (*items[i][:2], str(on), float(level), str(method))
+        for i, on, level, method in zip(
+            history.item, history.assessed_on, history.level, history.method, strict=True
+        )
+    )
+    done = sorted(
+        (ids[p], str(code), str(on))
+        for p, code, on in zip(
+            history.completed_by, history.completed, history.completed_on, strict=True
+        )
+    )
+    return sorted(items), measured, done
+
+
+def test_the_unit_reader_agrees_with_the_one_employee_reader(session: Session) -> None:
+    root, ids = _unit_with_staff(session)
+    # Same-day reassessment: the later one is the latest; a level outside the standard is
+    # not an item; a second method.
+    add_assessment(session, ids[0], date(2025, 6, 1), {"M.03": 2.5, "T.01": 4})
+    add_assessment(session, ids[0], date(2025, 6, 1), {"M.03": 3.0}, "penilaian_atasan")
+
+    unit, history = load_unit_profiles(session, sorted(ids))
+    single = load_profiles(session, sorted(ids))
+
+    def summary(profiles: list[Profile]) -> list[tuple]:
+        """What both readers give; the unit reader keeps the levels of the standard only."""
+        return [
+            (
+                p.employee_id,
+                dict(p.standard),
+                {c: p.levels[c] for c in p.standard if c in p.levels},
+                p.taken,
+            )
+            for p in profiles
+        ]
+
+    assert summary(unit) == summary(single)
+    assert unit[0].levels["M.03"] == 3.0
+    assert _history_rows(history, sorted(ids)) == _history_rows(history_of(single), sorted(ids))
+
+    def latest(found: LevelHistory) -> dict[tuple[int, str], float]:
+        keys = zip(found.person.tolist(), found.competency.tolist(), strict=True)
+        return dict(zip(keys, found.latest().tolist(), strict=True))
+
+    assert latest(history) == latest(history_of(single))
+
+
+class UncertainGains(RuleGains):
+    """Believes the assessed level give or take `sd`, and closes `share` of the way up."""
+
+    def __init__(self, share: float, sd: float) -> None:
+        self.fixed, self.sd = share, sd
+
+    def level_beliefs(self, history: LevelHistory) -> tuple[np.ndarray, np.ndarray]:
+        mean, _ = super().level_beliefs(history)
+        return mean, np.full(len(mean), self.sd)
+
+    def share(self, code: str, competency: str) -> float:
+        return self.fixed
+
+
+def test_the_plan_expects_what_the_ranking_expects_for_each_person() -> None:
+    gains = UncertainGains(0.5, 0.4)
+    _, programs = plan_for_profiles(PEOPLE, CATALOGUE, gains, 1_000, 30, 1)
+
+    assert programs
+    for planned in programs:
+        program = next(p for p in CATALOGUE.programs if p.code == planned.training_code)
+        for seat in planned.participants:
+            person = next(p for p in PEOPLE if p.employee_id == seat.employee_id)
+            state = RankingState(person.standard, belief_of(person, gains))
+            # one programme a person: the plan expects what the ranking expects of it alone
+            alone = sum(state.marginal_gains(program, gains).values())
+            assert seat.expected_closure == pytest.approx(alone, abs=1e-3)
+            assert alone > 0

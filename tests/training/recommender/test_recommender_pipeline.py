@@ -67,6 +67,8 @@ def test_the_model_beats_both_baselines_and_nears_the_oracle(seeded: str) -> Non
     assert metrics["ndcg_at_5"] >= 1.1 * better
     assert metrics["gap_closure_at_3"] >= 0.8 * metrics["oracle_gap_closure_at_3"]
     assert metrics["n_eval_employees"] >= 100
+    # the same ranking with the true effects: what better effect estimates could still win
+    assert metrics["gap_closure_at_3"] <= metrics["known_effects_gap_closure_at_3"] + 0.05
 
 
 @pytest.mark.slow
@@ -82,7 +84,7 @@ def test_a_run_logs_the_metrics_registers_promotes_and_exports(
     assert summary.promoted and summary.version == "1"
     client = MlflowClient(tracking)
     logged = client.get_run(summary.run_id).data.metrics
-    assert set(API_METRICS) <= set(logged)
+    assert {*API_METRICS, "known_effects_gap_closure_at_3"} <= set(logged)
     champion = client.get_model_version_by_alias(RECOMMENDER_MODEL_NAME, "champion")
     assert str(champion.version) == "1"
     exported = tmp_path / "models" / RECOMMENDER_MODEL_NAME
