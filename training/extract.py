@@ -16,33 +16,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date
 from sqlalchemy import Engine
-from sqlalchemy import Enum
 from sqlalchemy import MetaData
-from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import cast
 from sqlalchemy import select
 from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy.orm import Session
 
 from service.db.models import Employee
 from service.db.models import Evaluation
-from service.db.models import Realisation
-from service.db.repositories.risk import achievements_statement
-from service.db.repositories.risk import assessments_statement
-from service.db.repositories.risk import attendance_statement
-from service.db.repositories.risk import enrolments_statement
-from service.db.repositories.risk import evaluations_statement
-from service.db.repositories.risk import rater_stats_statement
+from service.db.repositories import risk as repo
 from service.domain.periods import parse_period
-from service.features import Histories
+from service.features import Panel
 from service.features import PeriodAxis
 from service.features import axis_of
+from service.features import build_panel
 from service.features import feature_frame
 from service.features import labelled_rows
-from service.features import panel_from_histories
 from service.features import sufficient
 
 DEFAULT_CHUNK = 50_000
@@ -81,64 +73,33 @@ def employee_chunks(engine: Engine, chunk_size: int = DEFAULT_CHUNK) -> Iterator
         yield part[0], part[-1]
 
 
-def _as_text(statement: Select[Any]) -> Select[Any]:
-    """Select enum and date columns as plain text: result processing of those types costs
-    more than the query itself, and the feature code reads ISO dates and enum values as text."""
-    columns = [
-        cast(column, String).label(column.name) if isinstance(column.type, Enum | Date) else column
-        for column in statement.selected_columns
-    ]
-    return statement.with_only_columns(*columns, maintain_column_froms=True)
+def read_panel(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) -> Panel:
+    """The panel of employees `first_id..last_id` over `axis`, from one statement per source.
 
-
-def _read(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
-    with engine.connect() as connection:
-        result = connection.execute(_as_text(statement))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def read_histories(
-    engine: Engine,
-    first_id: int,
-    last_id: int,
-    since: date,
-    rater_periods: list[str],
-    periods: list[str] | None = None,
-) -> Histories:
-    """Read the history of employees `first_id..last_id` from `since` on (`Histories` columns).
-
-    `rater_periods` are the periods whose rater statistics are read; `periods` limits
-    evaluations and realisations to those period codes (batch scoring).
+    Reads what the serving paths read (`repositories.risk.histories`: evaluations and
+    realisations of the axis' periods, attendance and completed programmes from a year
+    before it, every assessment), as plain column arrays without DataFrames.
     """
+    since = date(axis.first // axis.per_year - 1, 1, 1)
 
     def who(column: Any) -> Any:
         return column.between(first_id, last_id)
 
-    employees = select(
+    with Session(engine) as session:
+        columns = repo.histories(session, who, axis.codes(), since)
+    return build_panel(axis, **columns)
+
+
+def read_groups(engine: Engine, first_id: int, last_id: int) -> pd.DataFrame:
+    """Gender and birth date of employees `first_id..last_id`, for the fairness report only."""
+    statement = select(
         Employee.id.label("employee_id"),
-        Employee.hire_date,
-        Employee.grade,
-        Employee.gender,
-        Employee.birth_date,
-    ).where(who(Employee.id))
-    evaluations, achievements = evaluations_statement(who), achievements_statement(who)
-    if periods is not None:
-        evaluations = evaluations.where(Evaluation.period.in_(periods))
-        achievements = achievements.where(Realisation.period.in_(periods))
-    raters = (
-        select(Evaluation.rater_id)
-        .where(who(Evaluation.employee_id), Evaluation.rater_id.is_not(None))
-        .distinct()
-    )
-    return Histories(
-        employees=_read(engine, employees),
-        evaluations=_read(engine, evaluations),
-        achievements=_read(engine, achievements),
-        attendance=_read(engine, attendance_statement(who, since)),
-        assessments=_read(engine, assessments_statement(who)),
-        enrolments=_read(engine, enrolments_statement(who, since)),
-        rater_stats=_read(engine, rater_stats_statement(raters, rater_periods)),
-    )
+        cast(Employee.gender, String).label("gender"),
+        cast(Employee.birth_date, String).label("birth_date"),
+    ).where(Employee.id.between(first_id, last_id))
+    with engine.connect() as connection:
+        result = connection.execute(statement)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def age_bands(birth_dates: pd.Series, on: date) -> pd.Series:
@@ -172,16 +133,14 @@ def extract(
 ) -> Extract:
     """Build labelled rows (all periods) and the latest period's rows, chunk by chunk."""
     axis = read_axis(engine)
-    since = date(axis.first // axis.per_year - 1, 1, 1)
     labelled, latest = [], []
     for first_id, last_id in employee_chunks(engine, chunk_size):
-        histories = read_histories(engine, first_id, last_id, since, axis.codes())
-        panel = panel_from_histories(histories, axis)
-        labelled.append(_with_groups(labelled_rows(panel), histories.employees))
-        current = feature_frame(panel, axis.length - 1)
-        latest.append(_with_groups(current, histories.employees))
+        panel = read_panel(engine, first_id, last_id, axis)
+        groups = read_groups(engine, first_id, last_id)
+        labelled.append(_with_groups(labelled_rows(panel), groups))
+        latest.append(_with_groups(feature_frame(panel, axis.length - 1), groups))
         if progress is not None:
-            progress(last_id - first_id + 1)
+            progress(len(panel.employee_ids))
     rows = pd.concat(labelled, ignore_index=True) if labelled else pd.DataFrame()
     now = pd.concat(latest, ignore_index=True) if latest else pd.DataFrame()
     return Extract(axis, rows, now[sufficient(now)] if len(now) else now)
@@ -204,6 +163,7 @@ def read_truth(engine: Engine, period: str, employee_ids: np.ndarray) -> np.ndar
     except NoSuchTableError:
         return None
     statement = select(truth.c.employee_id, truth.c.p_poor_next).where(truth.c.period == period)
-    found = _read(engine, statement).set_index("employee_id")["p_poor_next"]
+    with engine.connect() as connection:
+        found = pd.Series(dict(connection.execute(statement).tuples().all()), dtype=np.float64)
     values = found.reindex(employee_ids).to_numpy(dtype=np.float64)
     return None if np.isnan(values).any() else values

@@ -1,32 +1,43 @@
 """Batch scoring: every employee's risk for the latest period into `risk_scores`, in chunks.
 
-Memory holds one chunk of history (default 50,000 employees) at a time. Drivers are computed
-for flagged employees by default (they are the ones a supervisor reads about); `--drivers all`
-explains everyone at about 30 times the prediction cost.
+Per chunk of employee ids: one statement per source (`repositories.risk.histories`, the
+statements every serving path reads, as plain column arrays), one `Panel`, `features_at` for
+the latest period, one `predict_proba` on the bare calibrated estimator, drivers for the
+flagged rows only (`--drivers all` explains everyone: about 50 times the prediction cost)
+in one prediction call per block of rows, and one bulk write (`COPY` on PostgreSQL,
+`executemany` on SQLite) after deleting the chunk's old scores of the period by id range.
+Memory holds one chunk of history at a time; `ScoreSummary` reports the time of each stage.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Connection
 from sqlalchemy import Engine
+from sqlalchemy import delete
 from threadpoolctl import threadpool_limits
 
 from service.db import make_database
+from service.db import make_engine
 from service.db import session_scope
+from service.db.models import RiskScore
 from service.db.repositories import risk as repo
 from service.features import FEATURE_NAMES
 from service.features import features_at
-from service.features import panel_from_histories
 from service.features import serving_axis
 from service.features.catalogue import FEATURE_INDEX
 from service.features.catalogue import MIN_EVALUATED_PERIODS
+from service.serving.batch import explain_rows
 from service.serving.fallback import PRIOR_TABLE
 from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
@@ -34,15 +45,25 @@ from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers
-from training.extract import DEFAULT_CHUNK
 from training.extract import employee_chunks
 from training.extract import read_axis
-from training.extract import read_histories
+from training.extract import read_panel
+
+#: Employees per chunk: large enough that per-statement costs vanish, small enough that a
+#: chunk's raw history (about 100 rows per employee) stays within a few hundred MB.
+DEFAULT_SCORE_CHUNK = 25_000
+#: Flagged rows explained per prediction call (each becomes 1 + features rows).
+EXPLAIN_BLOCK = 2_000
+STAGES = ("read", "features", "predict", "explain", "write")
+_COLUMNS = (
+    "employee_id", "period", "status", "probability", "flagged", "threshold", "drivers",
+    "model_name", "model_version", "fallback", "scored_at",
+)  # fmt: skip
 
 
 @dataclass
 class ScoreSummary:
-    """What one scoring run wrote."""
+    """What one scoring run wrote, and the seconds spent in each stage (`STAGES`)."""
 
     period: str
     employees: int
@@ -51,81 +72,158 @@ class ScoreSummary:
     model_version: str | None
     fallback: bool
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+
+@dataclass
+class Scored:
+    """One chunk's answers as columns: what `risk_scores` stores per employee."""
+
+    employee_ids: np.ndarray
+    status: np.ndarray
+    probability: np.ndarray
+    flagged: np.ndarray
+    drivers: list[list[dict[str, Any]]]
+    threshold: float | None
+    model_version: str | None
+    fallback: bool
+
+
+class Clock:
+    """Run a call and add its wall time to one stage of `stages`."""
+
+    def __init__(self, stages: dict[str, float] | None = None) -> None:
+        self.stages = stages if stages is not None else dict.fromkeys(STAGES, 0.0)
+
+    def __call__(self, stage: str, function: Callable[..., Any], *args: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            self.stages[stage] = self.stages.get(stage, 0.0) + time.perf_counter() - began
 
 
 def contributions(pipeline: Any, X: np.ndarray) -> np.ndarray:
-    """(rows, features) drop in probability when each feature takes its typical value."""
-    reference = pipeline.named_steps["features"].reference_values_
-    base = pipeline.predict_proba(X)[:, 1]
-    out = np.empty_like(X)
-    for j in range(X.shape[1]):
-        changed = X.copy()
-        changed[:, j] = reference[j]
-        out[:, j] = base - pipeline.predict_proba(changed)[:, 1]
-    return out
+    """(rows, features) drop in probability when each feature takes its typical value.
+
+    The same substitution as the single-employee answer, in blocks of `EXPLAIN_BLOCK` rows
+    (one prediction call each) so memory stays bounded.
+    """
+    blocks = range(0, len(X), EXPLAIN_BLOCK)
+    parts = [explain_rows(pipeline, X[i : i + EXPLAIN_BLOCK])[1] for i in blocks]
+    return np.concatenate(parts) if parts else np.empty((0, X.shape[1]))
 
 
 def score_matrix(
-    model: LoadedModel, X: np.ndarray, explain: str = "flagged"
+    model: LoadedModel, X: np.ndarray, explain: str = "flagged", clock: Clock | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[list[dict[str, Any]]]]:
-    """Probability, flag and drivers for each row of the feature matrix `X`."""
-    probability = model.pipeline.predict_proba(X)[:, 1]
+    """Probability, flag and drivers for each row of the feature matrix `X`.
+
+    Predicts on the calibrated estimator itself (`X` is already in `FEATURE_NAMES` order).
+    """
+    clock = clock or Clock()
+    estimator = model.pipeline.named_steps["model"]
+    probability = clock("predict", estimator.predict_proba, X)[:, 1]
     flagged = probability >= model.threshold
     chosen = np.flatnonzero(flagged if explain == "flagged" else np.ones(len(X), bool))
     drivers: list[list[dict[str, Any]]] = [[] for _ in range(len(X))]
-    if len(chosen):
-        effect = contributions(model.pipeline, X[chosen])
-        for row, i in enumerate(chosen):
-            drivers[i] = top_drivers(X[i], effect[row])
+    effect = clock("explain", contributions, model.pipeline, X[chosen])
+    for row, i in enumerate(chosen.tolist()):
+        drivers[i] = top_drivers(X[i], effect[row])
     return probability, flagged, drivers
 
 
-def _records(
+def score_chunk(
     ids: np.ndarray, X: np.ndarray, period: str, model: LoadedModel | None,
-    table: dict[str, float], explain: str,
-) -> list[dict[str, Any]]:  # fmt: skip
-    now = datetime.now(UTC)
+    table: dict[str, float], explain: str = "flagged", clock: Clock | None = None,
+) -> Scored:  # fmt: skip
+    """Answer every row of `X`: insufficient history, the model, or the rule fallback."""
+    n = len(ids)
     enough = X[:, FEATURE_INDEX["periods_evaluated"]] >= MIN_EVALUATED_PERIODS
-    rows = [_insufficient(int(e), period, model, now) for e in ids[~enough]]
-    X, ids = X[enough], ids[enough]
+    probability, flagged = np.full(n, np.nan), np.zeros(n, dtype=bool)
+    drivers: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    rows = np.flatnonzero(enough)
     if model is None:
-        answers = [fallback_answer(int(e), period, x, table) for e, x in zip(ids, X, strict=True)]
-        return rows + [_from_answer(a, now) for a in answers]
-    probability, flagged, drivers = score_matrix(model, X, explain)
-    base = {
-        "period": period,
-        "status": "ok",
-        "threshold": model.threshold,
-        "scored_at": now,
-        "model_name": model.name,
-        "model_version": model.version,
-        "fallback": False,
-    }
-    return rows + [
-        {**base, "employee_id": int(e), "probability": float(p), "flagged": bool(f), "drivers": d}
-        for e, p, f, d in zip(ids, probability, flagged, drivers, strict=True)
+        for i in rows.tolist():
+            answer = fallback_answer(int(ids[i]), period, X[i], table)
+            probability[i], flagged[i] = answer["probability"], answer["flagged"]
+            drivers[i] = answer["drivers"]
+        threshold = answer_threshold(table)
+    else:
+        found, flags, explained = score_matrix(model, X[rows], explain, clock)
+        probability[rows], flagged[rows] = found, flags
+        for i, reasons in zip(rows.tolist(), explained, strict=True):
+            drivers[i] = reasons
+        threshold = model.threshold
+    status = np.where(enough, "ok", "insufficient_data")
+    version = model.version if model else None
+    return Scored(ids, status, probability, flagged, drivers, threshold, version, model is None)
+
+
+def answer_threshold(table: dict[str, float]) -> float | None:
+    """The rule's threshold as `fallback_answer` reports it (None without poor rates)."""
+    answer = fallback_answer(0, "", np.zeros(len(FEATURE_NAMES)), table)
+    return answer["threshold"]
+
+
+def _records(scored: Scored, period: str, now: datetime) -> list[tuple[Any, ...]]:
+    """`_COLUMNS` tuples of every answer (probability and threshold only where status ok)."""
+    ok = scored.status == "ok"
+    threshold = scored.threshold
+    return [
+        (
+            int(e),
+            period,
+            s,
+            float(p) if k else None,
+            bool(f),
+            threshold if k else None,
+            json.dumps(d, ensure_ascii=False) if d else "[]",
+            RISK_MODEL_NAME,
+            scored.model_version,
+            scored.fallback,
+            now,
+        )  # fmt: skip
+        for e, s, p, f, d, k in zip(
+            scored.employee_ids.tolist(),
+            scored.status.tolist(),
+            scored.probability.tolist(),
+            scored.flagged.tolist(),
+            scored.drivers,
+            ok.tolist(),
+            strict=True,
+        )  # fmt: skip
     ]
 
 
-def _insufficient(
-    employee_id: int, period: str, model: LoadedModel | None, now: datetime
-) -> dict[str, Any]:
-    return {
-        "employee_id": employee_id, "period": period, "status": "insufficient_data",
-        "probability": None, "flagged": False, "threshold": None, "drivers": [],
-        "model_name": RISK_MODEL_NAME, "model_version": model.version if model else None,
-        "fallback": model is None, "scored_at": now,
-    }  # fmt: skip
+def write_scores(
+    connection: Connection, period: str, first_id: int, last_id: int, rows: list[tuple[Any, ...]]
+) -> None:
+    """Replace the period's scores of employees `first_id..last_id` with `rows` (`_COLUMNS`).
 
-
-def _from_answer(answer: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {
-        "employee_id": answer["employee_id"], "period": answer["as_of_period"],
-        "status": answer["status"], "probability": answer["probability"],
-        "flagged": answer["flagged"], "threshold": answer["threshold"],
-        "drivers": answer["drivers"], "model_name": RISK_MODEL_NAME, "model_version": None,
-        "fallback": True, "scored_at": now,
-    }  # fmt: skip
+    PostgreSQL gets one COPY; SQLite one executemany of plain tuples (drivers already JSON
+    text, the time in SQLAlchemy's own storage format), so no per-row object is built.
+    """
+    table = RiskScore.__table__
+    chunk = table.c.employee_id.between(first_id, last_id)
+    connection.execute(delete(table).where(table.c.period == period, chunk))
+    if not rows:
+        return
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        statement = f"COPY risk_scores ({', '.join(_COLUMNS)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    stamp = table.c.scored_at.type.bind_processor(connection.dialect)
+    when = stamp(rows[0][-1]) if stamp else rows[0][-1]
+    marks = ", ".join("?" * len(_COLUMNS))
+    cursor = driver.cursor()
+    cursor.executemany(
+        f"INSERT INTO risk_scores ({', '.join(_COLUMNS)}) VALUES ({marks})",
+        [(*row[:-1], when) for row in rows],
+    )
 
 
 def _rule_table(engine: Engine, period: str) -> dict[str, float]:
@@ -142,7 +240,7 @@ def score_all(
     tracking_uri: str,
     models_dir: str | Path,
     *,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int = DEFAULT_SCORE_CHUNK,
     explain: str = "flagged",
     on_rows: Callable[[int], None] | None = None,
     threads: int | None = None,
@@ -151,37 +249,46 @@ def score_all(
 
     `threads` caps the trees' OpenMP threads (None: all cores).
     """
-    import time
-
     began = time.perf_counter()
     model = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, refresh_seconds=0).current()
     import sklearn.ensemble._hist_gradient_boosting.predictor  # noqa: F401 - OpenMP loaded
 
-    limits = threadpool_limits(limits=threads, user_api="openmp")
-    database = make_database(database_url)
-    period = read_axis(database.engine).code(read_axis(database.engine).length - 1)
-    axis = serving_axis(period)
-    since = axis.codes()
-    table = _rule_table(database.engine, period) if model is None else {}
-    summary = ScoreSummary(period, 0, 0, 0, model.version if model else None, model is None)
-    first_day = serving_axis(period)
-    for first_id, last_id in employee_chunks(database.engine, chunk_size):
-        start = datetime(first_day.first // first_day.per_year - 1, 1, 1).date()
-        histories = read_histories(database.engine, first_id, last_id, start, since, since)
-        panel = panel_from_histories(histories, axis)
-        X = features_at(panel, axis.length - 1)
-        records = _records(panel.employee_ids, X, period, model, table, explain)
-        with session_scope(database) as session:
-            repo.replace_risk_scores(session, period, records)
-        summary.employees += len(records)
-        summary.scored += sum(r["status"] == "ok" for r in records)
-        summary.flagged += sum(bool(r["flagged"]) for r in records)
-        if on_rows is not None:
-            on_rows(len(records))
-    database.engine.dispose()
-    limits.restore_original_limits()
+    engine = make_engine(database_url)
+    try:
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            summary = _score_chunks(engine, model, chunk_size, explain, on_rows)
+    finally:
+        engine.dispose()
     summary.seconds = time.perf_counter() - began
     return summary
 
 
-__all__ = ["FEATURE_NAMES", "ScoreSummary", "score_all", "score_matrix"]
+def _score_chunks(
+    engine: Engine,
+    model: LoadedModel | None,
+    chunk_size: int,
+    explain: str,
+    on_rows: Callable[[int], None] | None,
+) -> ScoreSummary:
+    axis = read_axis(engine)
+    period = axis.code(axis.length - 1)
+    axis = serving_axis(period)
+    table = _rule_table(engine, period) if model is None else {}
+    summary = ScoreSummary(period, 0, 0, 0, model.version if model else None, model is None)
+    clock = Clock(summary.stages)
+    for first_id, last_id in employee_chunks(engine, chunk_size):
+        panel = clock("read", read_panel, engine, first_id, last_id, axis)
+        X = clock("features", features_at, panel, axis.length - 1)
+        scored = score_chunk(panel.employee_ids, X, period, model, table, explain, clock)
+        rows = _records(scored, period, datetime.now(UTC))
+        with engine.begin() as connection:
+            clock("write", write_scores, connection, period, first_id, last_id, rows)
+        summary.employees += len(rows)
+        summary.scored += int((scored.status == "ok").sum())
+        summary.flagged += int(scored.flagged.sum())
+        if on_rows is not None:
+            on_rows(len(rows))
+    return summary
+
+
+__all__ = ["FEATURE_NAMES", "ScoreSummary", "score_all", "score_matrix", "write_scores"]

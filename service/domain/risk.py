@@ -16,20 +16,40 @@ from sqlalchemy.orm import Session
 from service.auth import policy
 from service.db.models import Employee
 from service.db.models import ModelJob
+from service.db.repositories import Page
 from service.db.repositories import risk as repo
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
+from service.domain.audit import record_reads
 from service.domain.coaching import coaching_for
 from service.domain.entities import Role
 from service.domain.errors import Forbidden
+from service.domain.errors import Invalid
 from service.domain.errors import NotFound
+from service.serving.team import rank_key
 
 RESOURCE = "risk"
 JOB_RESOURCE = "model_job"
 TEAM_ROLES = (Role.SUPERVISOR, Role.HR, Role.ADMIN)
 MODEL_ROLES = (Role.DATA, Role.ADMIN)
+#: Members per page of a team (API.md: lists default to at least 50).
+TEAM_PAGE_SIZE = 50
+
+
+class TeamRanking(Protocol):
+    """A team in risk order (highest first): its size, pages of it, answers on demand."""
+
+    total: int
+
+    def page(self, limit: int, offset: int) -> list[Any]:
+        """Members (`id`, `name`) of one page, in risk order."""
+        ...
+
+    def assess(self, employee_ids: list[int]) -> list[tuple[dict[str, Any], dict[str, float]]]:
+        """The risk answer and the feature values of each of `employee_ids`, in order."""
+        ...
 
 
 class RiskModels(Protocol):
@@ -37,9 +57,7 @@ class RiskModels(Protocol):
 
     def risk_for(self, session: Session, employee: Employee) -> dict[str, Any]: ...
 
-    def assess(
-        self, session: Session, employee: Employee
-    ) -> tuple[dict[str, Any], dict[str, float]]: ...
+    def rank(self, session: Session, supervisor_id: int) -> TeamRanking: ...
 
 
 def employee_risk(
@@ -52,30 +70,47 @@ def employee_risk(
     return models.risk_for(session, employee)
 
 
-def _sort_key(item: dict[str, Any]) -> tuple[float, str]:
-    probability = item["risk"]["probability"]
-    return (-1.0 if probability is None else -probability, item["name"])
+def _item_key(item: dict[str, Any]) -> tuple[int, float, str]:
+    return rank_key(item["risk"]["probability"], item["name"])
 
 
-def team_risk(session: Session, actor: Actor, models: RiskModels) -> list[dict[str, Any]]:
-    """The caller's direct reports, highest risk first, each with coaching suggestions."""
+def team_risk(
+    session: Session,
+    actor: Actor,
+    models: RiskModels,
+    limit: int = TEAM_PAGE_SIZE,
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
+    """One page of the caller's direct reports, highest risk first, with coaching.
+
+    The whole team is ranked (from stored batch scores or one live batch, see
+    `service.serving.team`); only the page's members are explained, given coaching and
+    audited (one row each, one INSERT): their answers are what the caller reads.
+    """
     policy.require_role(actor, TEAM_ROLES)
     if actor.employee_id is None:
         raise Forbidden("your login is not linked to an employee, so you have no team")
-    items = []
-    for employee in repo.direct_reports(session, actor.employee_id):
-        answer, features = models.assess(session, employee)
-        record_read(session, actor, RESOURCE, employee.id)
-        coaching = coaching_for(features, answer["drivers"]) if answer["status"] == "ok" else []
-        items.append(
-            {
-                "employee_id": employee.id,
-                "name": employee.name,
-                "risk": answer,
-                "coaching": coaching,
-            }
-        )
-    return sorted(items, key=_sort_key)
+    if limit < 1:
+        raise Invalid.field("limit", f"must be at least 1; got {limit}")
+    if offset < 0:
+        raise Invalid.field("offset", f"must be at least 0; got {offset}")
+    ranking = models.rank(session, actor.employee_id)
+    page = ranking.page(limit, offset)
+    assessed = ranking.assess([member.id for member in page])
+    record_reads(session, actor, RESOURCE, [member.id for member in page])
+    items = [
+        _member(member.id, member.name, answer, features)
+        for member, (answer, features) in zip(page, assessed, strict=True)
+    ]
+    return Page(sorted(items, key=_item_key), ranking.total)
+
+
+def _member(
+    employee_id: int, name: str, answer: dict[str, Any], features: dict[str, float]
+) -> dict[str, Any]:
+    """One team list item: the risk answer and coaching that cites the member's evidence."""
+    coaching = coaching_for(features, answer["drivers"]) if answer["status"] == "ok" else []
+    return {"employee_id": employee_id, "name": name, "risk": answer, "coaching": coaching}
 
 
 def request_retrain(

@@ -20,9 +20,9 @@ from service.domain.entities import PeriodKind
 from service.domain.errors import Invalid
 from service.domain.periods import Period
 from service.domain.periods import parse_period
-from service.features.catalogue import PREDIKAT_SCORE
-from service.features.catalogue import RATING_SCORE
-from service.features.catalogue import grade_rank
+from service.features.scales import PREDIKAT_SCORE
+from service.features.scales import RATING_SCORE
+from service.features.scales import grade_rank
 
 PER_YEAR: dict[PeriodKind, int] = {PeriodKind.YEAR: 1, PeriodKind.QUARTER: 4, PeriodKind.MONTH: 12}
 VALUE_COLUMNS: tuple[str, ...] = tuple(f"behavior_{value.value}" for value in BerakhlakValue)
@@ -115,6 +115,9 @@ class Panel:
     predikat, work, behavior : (n, m) float, ordinal scores, NaN where not evaluated
     values : (n, m, 7) float, the BerAKHLAK ratings in `VALUE_COLUMNS` order
     achievement : (n, m) float, mean realisation / pro-rated target ratio, NaN if none
+    output : (n, m) float, realised over pro-rated target summed across the kuantitas and
+        biaya indicators (large targets weigh more: their rounding matters less), NaN if none
+    quality : (n, m) float, mean realisation / target of the kualitas and waktu indicators
     work_days, present_days, late_days : (n, m) float, attendance summed over the period
     jpm, max_gap, gap_count, balance : (n, m) float, latest assessment as of each period's
         end; balance is the mean level minus standard, each item clipped to [-2, 1]
@@ -123,7 +126,9 @@ class Panel:
     rater : (n, m) float, id of the rater of each evaluation (NaN when unknown)
     rater_ids : (k,) sorted ids of the raters in `rater_stats`; rater_count, rater_work,
         rater_behavior, rater_poor : (k, m) float, per rater and period: evaluations given and
-        the sums of their work and behaviour scores and of poor predikat
+        the sums of their work and behaviour scores and of poor predikat; rater_output_share,
+        rater_output_people : (k, m) float, over the people rated with pro-rated indicators,
+        the sum of each one's realised / yearly target on them, and their number
     """
 
     axis: PeriodAxis
@@ -133,6 +138,8 @@ class Panel:
     behavior: np.ndarray
     values: np.ndarray
     achievement: np.ndarray
+    output: np.ndarray
+    quality: np.ndarray
     work_days: np.ndarray
     present_days: np.ndarray
     late_days: np.ndarray
@@ -149,6 +156,8 @@ class Panel:
     rater_work: np.ndarray
     rater_behavior: np.ndarray
     rater_poor: np.ndarray
+    rater_output_share: np.ndarray
+    rater_output_people: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -201,8 +210,10 @@ def build_panel(
     attendance : employee_id, month ("YYYY-MM"), work_days, present_days, late_days
     assessments : employee_id, assessed_on, level, required_level (one row per competency)
     enrolments : employee_id, end_date, jp (completed programmes only)
-    rater_stats : rater_id, period, ratings, work_sum, behavior_sum, poor_sum: what each rater
-        of these employees gave everyone they rated in each period (see `RATER_STATS_SQL`)
+    rater_stats : rater_id, period, ratings, work_sum, behavior_sum, poor_sum and (optional)
+        output_share_sum, output_people: what each rater of these employees gave everyone
+        they rated in each period, and what those people realised on their pro-rated
+        indicators (see `repositories.risk.rater_stats_statement`)
     """
     order = np.argsort(np.asarray(employees["employee_id"], dtype=np.int64), kind="stable")
     panel = _empty_panel(axis, np.asarray(employees["employee_id"], dtype=np.int64)[order])
@@ -242,11 +253,19 @@ def _empty_panel(axis: PeriodAxis, ids: np.ndarray) -> Panel:
 
 
 _UNKNOWN = (
-    "predikat", "work", "behavior", "achievement", "jpm", "max_gap", "gap_count", "balance",
-    "rater",
+    "predikat", "work", "behavior", "achievement", "output", "quality", "jpm", "max_gap",
+    "gap_count", "balance", "rater",
 )  # fmt: skip
 _COUNTS = ("work_days", "present_days", "late_days", "jp")
-_RATER_SUMS = ("rater_count", "rater_work", "rater_behavior", "rater_poor")
+#: Panel attribute <- rater_stats column; the output sums are optional in the input.
+_RATER_SUMS = {
+    "rater_count": "ratings",
+    "rater_work": "work_sum",
+    "rater_behavior": "behavior_sum",
+    "rater_poor": "poor_sum",
+    "rater_output_share": "output_share_sum",
+    "rater_output_people": "output_people",
+}
 
 
 def _grades(column: np.ndarray) -> np.ndarray:
@@ -287,14 +306,11 @@ def _fill_rater_stats(panel: Panel, stats: Columns) -> None:
     rows = _rows(panel.rater_ids, stats["rater_id"])
     cols = panel.axis.index_of_codes(stats["period"])
     keep = _place(rows, cols, panel.axis.length)
-    for name, column in (
-        ("rater_count", "ratings"),
-        ("rater_work", "work_sum"),
-        ("rater_behavior", "behavior_sum"),
-        ("rater_poor", "poor_sum"),
-    ):
+    for name, column in _RATER_SUMS.items():
         values = np.zeros(shape)
-        np.add.at(values, (rows[keep], cols[keep]), np.asarray(stats[column], float)[keep])
+        if column in stats:
+            found = np.nan_to_num(np.asarray(stats[column], dtype=np.float64))
+            np.add.at(values, (rows[keep], cols[keep]), found[keep])
         setattr(panel, name, values)
 
 
@@ -303,20 +319,38 @@ def _fill_achievements(panel: Panel, achievements: Columns) -> None:
     cols = panel.axis.index_of_codes(achievements["period"])
     value = np.asarray(achievements["value"], dtype=np.float64)
     aspect = np.asarray(achievements["aspect"], dtype=object).astype(str)
-    share = np.where(np.isin(aspect, PRO_RATED_ASPECTS), 1.0 / panel.axis.per_year, 1.0)
-    target = np.asarray(achievements["target_value"], dtype=np.float64) * share
+    pro_rated = np.isin(aspect, PRO_RATED_ASPECTS)
+    target = np.asarray(achievements["target_value"], dtype=np.float64)
+    target = target * np.where(pro_rated, 1.0 / panel.axis.per_year, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.clip(value / target, *ACHIEVEMENT_CLIP)
     keep = _place(rows, cols, panel.axis.length) & np.isfinite(ratio) & (target > 0)
-    total, count = _zeros_like(panel.achievement), _zeros_like(panel.achievement)
-    np.add.at(total, (rows[keep], cols[keep]), ratio[keep])
-    np.add.at(count, (rows[keep], cols[keep]), 1.0)
+    at = (rows[keep], cols[keep])
+    panel.achievement[:] = _mean_at(panel.achievement.shape, at, ratio[keep])
+    level = ~pro_rated[keep]
+    panel.quality[:] = _mean_at(panel.quality.shape, _where(at, level), ratio[keep][level])
+    realised = _sum_at(panel.output.shape, _where(at, ~level), value[keep][~level])
+    planned = _sum_at(panel.output.shape, _where(at, ~level), target[keep][~level])
     with np.errstate(divide="ignore", invalid="ignore"):
-        panel.achievement[:] = np.where(count > 0, total / count, np.nan)
+        pooled = np.clip(realised / planned, *ACHIEVEMENT_CLIP)
+    panel.output[:] = np.where(planned > 0, pooled, np.nan)
 
 
-def _zeros_like(array: np.ndarray) -> np.ndarray:
-    return np.zeros_like(array, dtype=np.float64)
+def _where(at: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> tuple[np.ndarray, ...]:
+    return at[0][mask], at[1][mask]
+
+
+def _sum_at(shape: tuple[int, int], at: tuple[np.ndarray, ...], values: np.ndarray) -> np.ndarray:
+    total = np.zeros(shape)
+    np.add.at(total, at, values)
+    return total
+
+
+def _mean_at(shape: tuple[int, int], at: tuple[np.ndarray, ...], values: np.ndarray) -> np.ndarray:
+    """Mean of `values` landing in each cell; NaN where none lands."""
+    total, count = _sum_at(shape, at, values), _sum_at(shape, at, np.ones(len(values)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, total / count, np.nan)
 
 
 def _fill_attendance(panel: Panel, attendance: Columns) -> None:

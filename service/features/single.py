@@ -18,11 +18,15 @@ from service.features.panel import PeriodAxis
 from service.features.panel import build_panel
 
 Rows = Sequence[Mapping[str, Any]]
-RATER_STATS = ("rater_id", "period", "ratings", "work_sum", "behavior_sum", "poor_sum")
+RATER_STATS = (
+    "rater_id", "period", "ratings", "work_sum", "behavior_sum", "poor_sum",
+    "output_share_sum", "output_people",
+)  # fmt: skip
 
 
 def _columns(rows: Rows, names: Sequence[str]) -> dict[str, np.ndarray]:
-    return {name: np.array([row[name] for row in rows], dtype=object) for name in names}
+    """One object array per column; a column missing from the rows is all None."""
+    return {name: np.array([row.get(name) for row in rows], dtype=object) for name in names}
 
 
 def _dates(rows: Rows, name: str) -> np.ndarray:

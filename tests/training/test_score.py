@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -46,3 +47,36 @@ def test_without_any_model_scores_are_rule_based(sample_copy: Sample, tmp_path: 
     rows = _scores(sample_copy)
     assert summary.fallback and all(r.fallback and r.model_version is None for r in rows)
     assert {r.status for r in rows} <= {"ok", "insufficient_data"}
+
+
+def test_batch_scores_equal_the_single_employee_answers(sample_copy: Sample) -> None:
+    """The batch path (chunked reads, bare estimator, bulk write) answers as the API does."""
+    from service.serving import ModelProvider
+
+    score_all(sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    provider = ModelProvider(sample_copy.tracking_uri, sample_copy.models_dir)
+    database = make_database(sample_copy.database_url)
+    with database.sessions() as session:
+        stored = {r.employee_id: r for r in session.scalars(select(RiskScore))}
+        flagged = [e for e, r in stored.items() if r.flagged][:5]
+        others = [e for e, r in stored.items() if not r.flagged][:5]
+        for employee_id in flagged + others:
+            answer = provider.risk_for(session, session.get(Employee, employee_id))
+            row = stored[employee_id]
+            assert (answer["status"], answer["flagged"]) == (row.status, row.flagged)
+            assert answer["probability"] == pytest.approx(row.probability, abs=1e-4)
+            explained = answer["drivers"] if row.flagged else []  # batch explains flagged
+            assert [d["feature"] for d in row.drivers] == [d["feature"] for d in explained]
+    database.engine.dispose()
+    assert flagged and others
+
+
+def test_small_chunks_write_the_same_scores_as_one_chunk(sample_copy: Sample) -> None:
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    score_all(*args, chunk_size=100_000)
+    whole = {r.employee_id: (r.status, r.probability, r.flagged) for r in _scores(sample_copy)}
+    summary = score_all(*args, chunk_size=97)
+    parts = {r.employee_id: (r.status, r.probability, r.flagged) for r in _scores(sample_copy)}
+    assert parts == whole and summary.employees == len(whole)
+    assert set(summary.stages) == {"read", "features", "predict", "explain", "write"}
+    assert all(seconds >= 0 for seconds in summary.stages.values())

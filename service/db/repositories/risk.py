@@ -1,4 +1,4 @@
-"""Reads and writes of the risk model: one employee's history, batch scores, retrain jobs."""
+"""Reads and writes of the risk model: histories (one employee or a set), batch scores, jobs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+from sqlalchemy import Date
+from sqlalchemy import Enum
+from sqlalchemy import Row
 from sqlalchemy import Select
+from sqlalchemy import String
 from sqlalchemy import and_
 from sqlalchemy import case
+from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
@@ -35,6 +41,7 @@ from service.db.models import Skp
 from service.db.models import Training
 from service.domain.entities import POOR_PREDIKAT
 from service.domain.entities import EnrolmentStatus
+from service.domain.entities import IndicatorAspect
 from service.domain.entities import Rating
 
 Rows = list[dict[str, Any]]
@@ -58,9 +65,15 @@ def _score(column: Any) -> Any:
 
 
 def rater_stats_statement(raters: Any, periods: Sequence[str]) -> Select[Any]:
-    """Per rater in `raters` (ids or a subquery) and period: ratings given and score sums."""
+    """Per rater in `raters` (ids or a subquery) and period: ratings given and score sums.
+
+    `output_share_sum` and `output_people` add, over the people rated with a pro-rated
+    (kuantitas, biaya) indicator, the sum of each person's realised / yearly target on those
+    indicators, and how many they are (NULL when none): the same ratings over a weaker
+    output mark a lenient rater.
+    """
     poor = case((Evaluation.predikat.in_(sorted(POOR_PREDIKAT)), 1), else_=0)
-    return (
+    given = (
         select(
             Evaluation.rater_id,
             Evaluation.period,
@@ -71,7 +84,46 @@ def rater_stats_statement(raters: Any, periods: Sequence[str]) -> Select[Any]:
         )
         .where(Evaluation.rater_id.in_(raters), Evaluation.period.in_(periods))
         .group_by(Evaluation.rater_id, Evaluation.period)
+        .subquery("given")
     )
+    output = _rater_output_statement(raters, periods).subquery("output")
+    same = and_(output.c.rater_id == given.c.rater_id, output.c.period == given.c.period)
+    return select(*given.c, output.c.output_share_sum, output.c.output_people).select_from(
+        given.outerjoin(output, same)
+    )
+
+
+def _rater_output_statement(raters: Any, periods: Sequence[str]) -> Select[Any]:
+    """Per rater and period: the sum over the people rated of their realised / yearly target
+    on pro-rated indicators, and the number of those people."""
+    pro_rated = [IndicatorAspect.KUANTITAS, IndicatorAspect.BIAYA]
+    person = (
+        select(
+            Evaluation.rater_id,
+            Evaluation.period,
+            (func.sum(Realisation.value) / func.sum(Indicator.target_value)).label("share"),
+        )
+        .join(Skp, Skp.employee_id == Evaluation.employee_id)
+        .join(Rhk, Rhk.skp_id == Skp.id)
+        .join(Indicator, Indicator.rhk_id == Rhk.id)
+        .join(Realisation, Realisation.indicator_id == Indicator.id)
+        .where(
+            Evaluation.rater_id.in_(raters),
+            Evaluation.period.in_(periods),
+            Realisation.period == Evaluation.period,
+            Indicator.aspect.in_(pro_rated),
+            Indicator.target_value > 0,
+            Realisation.value.is_not(None),
+        )
+        .group_by(Evaluation.rater_id, Evaluation.period, Evaluation.employee_id)
+        .subquery("person")
+    )
+    return select(
+        person.c.rater_id,
+        person.c.period,
+        func.sum(person.c.share).label("output_share_sum"),
+        func.count().label("output_people"),
+    ).group_by(person.c.rater_id, person.c.period)
 
 
 def _rows(session: Session, statement: Any) -> Rows:
@@ -184,6 +236,87 @@ def employee_history(
     }
 
 
+def _team(supervisor_id: int) -> Any:
+    """The active direct reports of `supervisor_id` (a condition on `employees`)."""
+    return and_(Employee.supervisor_id == supervisor_id, Employee.is_active.is_(True))
+
+
+def team_filter(supervisor_id: int) -> Who:
+    """Select the active direct reports of `supervisor_id` (as a subquery, for any team size).
+
+    Never correlated, so it also works inside a statement on `employees` itself.
+    """
+    team = select(Employee.id).where(_team(supervisor_id)).correlate(None)
+    return lambda column: column.in_(team)
+
+
+def ids_filter(employee_ids: Sequence[int]) -> Who:
+    """Select the employees `employee_ids` (a short list: one page of a team)."""
+    chosen = sorted(set(employee_ids))
+    return lambda column: column.in_(chosen)
+
+
+def as_text(statement: Select[Any]) -> Select[Any]:
+    """Select enum and date columns as plain text.
+
+    Result processing of those types costs more than the query itself on large reads, and
+    the feature code reads ISO dates and enum values as text anyway.
+    """
+    columns = [
+        cast(column, String).label(column.name) if isinstance(column.type, Enum | Date) else column
+        for column in statement.selected_columns
+    ]
+    return statement.with_only_columns(*columns, maintain_column_froms=True)
+
+
+#: Column name -> values, as `service.features.build_panel` takes them.
+Columns = dict[str, np.ndarray]
+
+
+def _columns(session: Session, statement: Select[Any]) -> Columns:
+    """The rows of `statement` as one object array per column.
+
+    The driver's own tuples are read from the cursor and transposed column by column: for a
+    large team this is ten times faster than SQLAlchemy's row objects or a DataFrame,
+    and it is the shape the single-employee path gives the feature code. No result type
+    processing is skipped by that: `as_text` leaves integers, floats and text only.
+    """
+    result = session.connection().execute(as_text(statement))
+    names = list(result.keys())
+    with result:
+        rows = result.cursor.fetchall()
+    table = np.array(rows, dtype=object).reshape(len(rows), len(names))
+    return {name: table[:, i] for i, name in enumerate(names)}
+
+
+def histories(
+    session: Session, who: Who, periods: Sequence[str], since: date
+) -> dict[str, Columns]:
+    """The stored history of the employees `who` selects, one set of columns per source.
+
+    The same rows as `employee_history` for each of them (evaluations and realisations of
+    `periods`, attendance and enrolments from `since`), read with one statement per source
+    whatever the number of employees; rater statistics cover every rater of these
+    evaluations (named by id: a subquery there makes SQLite scan every evaluation of the
+    periods). Keys and columns are the arguments of `service.features.build_panel`; dates
+    and enumerations come as ISO text.
+    """
+    employees = select(Employee.id.label("employee_id"), Employee.hire_date, Employee.grade)
+    evaluations = evaluations_statement(who).where(Evaluation.period.in_(periods))
+    evaluated = _columns(session, evaluations)
+    raters = sorted({int(rater) for rater in evaluated["rater_id"] if rater is not None})
+    achievements = achievements_statement(who).where(Realisation.period.in_(periods))
+    return {
+        "employees": _columns(session, employees.where(who(Employee.id))),
+        "evaluations": evaluated,
+        "achievements": _columns(session, achievements),
+        "attendance": _columns(session, attendance_statement(who, since)),
+        "assessments": _columns(session, assessments_statement(who)),
+        "enrolments": _columns(session, enrolments_statement(who, since)),
+        "rater_stats": _columns(session, rater_stats_statement(raters, periods)),
+    }
+
+
 def predikat_transitions(session: Session, previous: str, current: str) -> list[tuple[str, str]]:
     """(predikat in `previous`, predikat in `current`) of everyone evaluated in both."""
     later = select(Evaluation.employee_id, Evaluation.predikat).where(Evaluation.period == current)
@@ -196,12 +329,50 @@ def predikat_transitions(session: Session, previous: str, current: str) -> list[
     ]
 
 
-def direct_reports(session: Session, supervisor_id: int) -> list[Employee]:
-    """Active employees whose direct supervisor is `supervisor_id`, by name."""
-    query = select(Employee).where(
-        Employee.supervisor_id == supervisor_id, Employee.is_active.is_(True)
+def team_members(session: Session, supervisor_id: int) -> list[Row[Any]]:
+    """(id, name) of the active direct reports of `supervisor_id`, by name then id."""
+    query = select(Employee.id, Employee.name).where(_team(supervisor_id))
+    return list(session.execute(query.order_by(Employee.name, Employee.id)))
+
+
+def _scored(period: str) -> Any:
+    return and_(RiskScore.employee_id == Employee.id, RiskScore.period == period)
+
+
+def team_scored(
+    session: Session, supervisor_id: int, period: str, version: str | None, fallback: bool
+) -> tuple[int, int]:
+    """(members, members with a score of `period` by model `version` / the fallback)."""
+    same = and_(
+        RiskScore.model_version.is_not_distinct_from(version), RiskScore.fallback.is_(fallback)
     )
-    return list(session.scalars(query.order_by(Employee.name, Employee.id)))
+    query = (
+        select(func.count(Employee.id), func.count(case((same, RiskScore.id))))
+        .select_from(Employee)
+        .outerjoin(RiskScore, _scored(period))
+        .where(_team(supervisor_id))
+    )
+    members, scored = session.execute(query).one()
+    return int(members), int(scored)
+
+
+def team_page_by_score(
+    session: Session, supervisor_id: int, period: str, limit: int, offset: int
+) -> list[Row[Any]]:
+    """(id, name) of one page of the team by stored probability: highest first, members
+    without one last, then by name and id (the order `serving.team` gives a live ranking)."""
+    query = (
+        select(Employee.id, Employee.name)
+        .outerjoin(RiskScore, _scored(period))
+        .where(_team(supervisor_id))
+        .order_by(
+            RiskScore.probability.is_(None),
+            RiskScore.probability.desc(),
+            Employee.name,
+            Employee.id,
+        )
+    )
+    return list(session.execute(query.limit(limit).offset(offset)))
 
 
 def replace_risk_scores(session: Session, period: str, rows: Rows) -> None:

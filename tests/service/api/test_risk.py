@@ -14,6 +14,7 @@ from service.db.models import AuditEntry
 from service.db.models import ModelJob
 from service.domain.entities import Rating
 from service.serving import ModelProvider
+from tests.factories import make_employee
 from tests.factories import make_evaluation
 from tests.service.api.world import World
 from tests.service.serving.samples import shared_sample
@@ -145,6 +146,8 @@ def test_team_lists_direct_reports_with_coaching(client: FlaskClient, served: Wo
     item = body["items"][0]
     assert (item["employee_id"], item["name"]) == (served.employees["E1"], "Pegawai E1")
     assert item["risk"]["employee_id"] == served.employees["E1"]
+    # Read in one batch for the team, answered exactly as the single-employee read answers.
+    assert item["risk"] == _risk(client, served, "supervisor", "E1")
     codes = {c["code"] for c in item["coaching"]}
     assert codes & {"work_below", "value_kolaboratif"}
     assert all(
@@ -206,3 +209,49 @@ def test_retrain_queues_a_job_that_records_its_failure(
         client.get(f"/api/v1/models/jobs/{job['id']}", headers=world.headers("hr")).status_code
         == 403
     )
+
+
+def add_direct_reports(session: Session, world: World, count: int) -> None:
+    """Give the world's supervisor S `count` more direct reports (in unit A1); commit."""
+    for _ in range(count):
+        make_employee(
+            session,
+            unit_id=world.units["A1"],
+            position_id=world.position_id,
+            supervisor_id=world.employees["S"],
+        )
+    session.commit()
+
+
+def test_team_pages_with_limit_and_offset(
+    client: FlaskClient, served: World, session: Session
+) -> None:
+    add_direct_reports(session, served, 51)  # 52 direct reports: more than one default page
+    headers = served.headers("supervisor")
+
+    def team(query: str) -> dict:
+        response = client.get(f"/api/v1/teams/me{query}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    whole = team("?limit=1000")
+    ids = [item["employee_id"] for item in whole["items"]]
+    assert whole["total"] == len(ids) == 52
+    assert ids[0] == served.employees["E1"]  # the only one with a risk estimate comes first
+    first = team("")
+    assert (first["total"], len(first["items"])) == (52, 50)  # API.md: default limit >= 50
+    rest = team("?limit=50&offset=50")
+    assert [item["employee_id"] for item in first["items"] + rest["items"]] == ids
+    audited = session.scalars(
+        select(AuditEntry.employee_id).where(
+            AuditEntry.resource == "risk", AuditEntry.actor_username == "user-supervisor"
+        )
+    ).all()
+    assert len(audited) == 52 + 50 + 2  # one row per member shown, per request
+
+
+@pytest.mark.parametrize("query", ["?limit=0", "?limit=1001", "?offset=-1", "?limit=abc"])
+def test_team_paging_is_checked(client: FlaskClient, served: World, query: str) -> None:
+    response = client.get(f"/api/v1/teams/me{query}", headers=served.headers("supervisor"))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"

@@ -83,7 +83,7 @@ def random_histories(seed: int, employees: int = 12) -> Histories:
         ),
         evaluations=evaluated,
         achievements=pd.DataFrame(achievements),
-        rater_stats=rater_stats(evaluated),
+        rater_stats=rater_stats(evaluated, pd.DataFrame(achievements)),
         attendance=pd.DataFrame(attendance),
         assessments=pd.DataFrame(
             {
@@ -99,8 +99,8 @@ def random_histories(seed: int, employees: int = 12) -> Histories:
     )
 
 
-def rater_stats(evaluations: pd.DataFrame) -> pd.DataFrame:
-    """What each rater gave per period, as the database's GROUP BY computes it."""
+def rater_stats(evaluations: pd.DataFrame, achievements: pd.DataFrame) -> pd.DataFrame:
+    """What each rater gave per period, and their people's output, as the database computes."""
     score = {"di_atas_ekspektasi": 1, "sesuai_ekspektasi": 0, "di_bawah_ekspektasi": -1}
     frame = evaluations.assign(
         work=evaluations["work_result_rating"].map(score),
@@ -108,12 +108,21 @@ def rater_stats(evaluations: pd.DataFrame) -> pd.DataFrame:
         poor=evaluations["predikat"].isin(["butuh_perbaikan", "kurang", "sangat_kurang"]),
     )
     grouped = frame.groupby(["rater_id", "period"])
-    return grouped.agg(
+    given = grouped.agg(
         ratings=("work", "size"),
         work_sum=("work", "sum"),
         behavior_sum=("behavior", "sum"),
         poor_sum=("poor", "sum"),
     ).reset_index()
+    output = achievements[achievements["aspect"] == "kuantitas"].merge(
+        evaluations[["employee_id", "period", "rater_id"]], on=["employee_id", "period"]
+    )
+    person = output.groupby(["rater_id", "period", "employee_id"])[["value", "target_value"]]
+    share = person.sum().eval("value / target_value").rename("share").reset_index()
+    sums = share.groupby(["rater_id", "period"]).agg(
+        output_share_sum=("share", "sum"), output_people=("share", "size")
+    )
+    return given.merge(sums.reset_index(), on=["rater_id", "period"], how="left")
 
 
 def _until(histories: Histories, last: str) -> Histories:

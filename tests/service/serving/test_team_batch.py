@@ -1,0 +1,180 @@
+"""A supervisor's team answered in one batch: the same answers as one by one, ranked from
+fresh batch scores or live, one page at a time, audited per member shown.
+
+Runs on the session's seeded and trained sample (600 employees, SQLite): the busiest
+supervisor there has a team large enough to page through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from service import create_app
+from service.db.models import AuditEntry
+from service.db.models import Employee
+from service.db.models import RiskScore
+from service.db.repositories import risk as repo
+from service.domain.audit import Actor
+from service.domain.coaching import coaching_for
+from service.domain.entities import Role
+from service.domain.risk import RESOURCE
+from service.domain.risk import team_risk
+from service.serving import ModelProvider
+from training.sample import Sample
+from training.score import score_all
+
+EVERYONE = 1000
+
+
+@pytest.fixture
+def sample_app(sample_copy: Sample, tmp_path: Path) -> Iterator[Flask]:
+    config = sample_copy.config(
+        KINERJA_ENV="test",
+        KINERJA_HOME=str(tmp_path / "home"),
+        KINERJA_SECRET_KEY="test-secret-key-not-for-production",
+    )
+    app = create_app(config, use_env=False)
+    yield app
+    app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def session(sample_app: Flask) -> Iterator[Session]:
+    with sample_app.extensions["db"].sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def boss(session: Session) -> Actor:
+    """The sample's supervisor with the most direct reports."""
+    reports = func.count(Employee.id)
+    supervisor_id = session.execute(
+        select(Employee.supervisor_id)
+        .where(Employee.supervisor_id.is_not(None), Employee.is_active.is_(True))
+        .group_by(Employee.supervisor_id)
+        .order_by(reports.desc(), Employee.supervisor_id)
+        .limit(1)
+    ).scalar_one()
+    return Actor(None, "boss", Role.SUPERVISOR, supervisor_id, request_id="test")
+
+
+@pytest.fixture
+def served(sample_copy: Sample) -> ModelProvider:
+    return ModelProvider(sample_copy.tracking_uri, sample_copy.models_dir)
+
+
+def _order_key(item: dict) -> tuple:
+    probability = item["risk"]["probability"]
+    return (probability is None, -(probability or 0.0), item["name"])
+
+
+def test_team_answers_equal_the_single_employee_answers(
+    session: Session, boss: Actor, served: ModelProvider
+) -> None:
+    team = team_risk(session, boss, served, limit=EVERYONE)
+    assert team.total == len(team.items) >= 10
+    statuses = {item["risk"]["status"] for item in team.items}
+    assert "ok" in statuses
+    for item in team.items:
+        employee = session.get(Employee, item["employee_id"])
+        single, features = served.assess(session, employee)
+        assert item["risk"] == single
+        expected = coaching_for(features, single["drivers"]) if single["status"] == "ok" else []
+        assert item["coaching"] == expected
+    assert any(item["risk"]["drivers"] for item in team.items)
+
+
+def test_team_is_highest_risk_first_with_unknown_last(
+    session: Session, boss: Actor, served: ModelProvider
+) -> None:
+    items = team_risk(session, boss, served, limit=EVERYONE).items
+    assert items == sorted(items, key=_order_key)
+    assert items[0]["risk"]["probability"] is not None
+
+
+def test_pages_partition_the_team_and_only_the_page_is_audited(
+    session: Session, boss: Actor, served: ModelProvider
+) -> None:
+    everyone = [item["employee_id"] for item in team_risk(session, boss, served, EVERYONE).items]
+    session.rollback()  # reads are audited as the request commits: nothing was written
+    paged: list[int] = []
+    for offset in range(0, len(everyone), 7):
+        seen = session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
+        page = team_risk(session, boss, served, limit=7, offset=offset)
+        session.commit()
+        assert page.total == len(everyone) and len(page.items) <= 7
+        audited = session.scalars(
+            select(AuditEntry.employee_id).where(
+                AuditEntry.id > seen, AuditEntry.resource == RESOURCE
+            )
+        ).all()
+        assert sorted(audited) == sorted(item["employee_id"] for item in page.items)
+        paged += [item["employee_id"] for item in page.items]
+    assert paged == everyone
+    assert team_risk(session, boss, served, limit=7, offset=len(everyone)).items == []
+
+
+def _ranked_from(session: Session, boss: Actor, served: ModelProvider) -> str:
+    """Where the team's order comes from ("stored" or "live"); ends the transaction."""
+    source = served.rank(session, boss.employee_id).source
+    session.rollback()
+    return source
+
+
+def test_fresh_batch_scores_rank_the_team(
+    session: Session, boss: Actor, served: ModelProvider, sample_copy: Sample
+) -> None:
+    live = team_risk(session, boss, served, limit=EVERYONE).items
+    session.rollback()
+    assert _ranked_from(session, boss, served) == "live"
+    score_all(sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    assert _ranked_from(session, boss, served) == "stored"
+    stored = team_risk(session, boss, served, limit=EVERYONE).items
+    session.rollback()
+    assert stored == live  # unchanged data: the batch run ranks exactly as the live one
+    # The stored order really is the one used: lift the lowest member's stored score.
+    lowest = next(i for i in reversed(live) if i["risk"]["probability"] is not None)
+    session.execute(
+        update(RiskScore)
+        .where(RiskScore.employee_id == lowest["employee_id"])
+        .values(probability=0.999)
+    )
+    first = team_risk(session, boss, served, limit=1).items[0]
+    assert first["employee_id"] == lowest["employee_id"]
+    assert first["risk"] == lowest["risk"]  # what is shown is still answered live
+
+
+def test_scores_of_another_model_version_are_not_used(
+    session: Session, boss: Actor, served: ModelProvider, sample_copy: Sample
+) -> None:
+    score_all(sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    some = repo.team_members(session, boss.employee_id)[0].id
+    session.execute(
+        update(RiskScore).where(RiskScore.employee_id == some).values(model_version="999")
+    )
+    assert _ranked_from(session, boss, served) == "live"
+    session.execute(delete(RiskScore).where(RiskScore.employee_id == some))
+    assert _ranked_from(session, boss, served) == "live"  # a member without a score
+
+
+def test_without_a_model_the_team_gets_the_rules_answers(
+    session: Session, boss: Actor, tmp_path: Path, sample_copy: Sample
+) -> None:
+    rule = ModelProvider(f"sqlite:///{tmp_path / 'none.db'}", tmp_path / "none")
+    items = team_risk(session, boss, rule, limit=EVERYONE).items
+    assert {item["risk"]["model"]["fallback"] for item in items} == {True}
+    for item in items[:10]:
+        assert item["risk"] == rule.risk_for(session, session.get(Employee, item["employee_id"]))
+    session.rollback()
+    score_all(sample_copy.database_url, f"sqlite:///{tmp_path / 'none.db'}", tmp_path / "none")
+    assert _ranked_from(session, boss, rule) == "stored"
+    assert team_risk(session, boss, rule, limit=EVERYONE).items == items
