@@ -16,7 +16,6 @@ from service.api.http import run
 from service.api.idempotency import create
 from service.api.openapi import responses
 from service.api.openapi import spec
-from service.api.risk import models
 from service.api.schemas.common import IdempotencyHeader
 from service.api.schemas.risk import JobOut
 from service.api.schemas.risk import ModelsOut
@@ -26,10 +25,9 @@ from service.auth.decorators import allow
 from service.domain.risk import MODEL_ROLES
 from service.domain.risk import read_job
 from service.domain.risk import request_retrain
-from service.serving.jobs import spawn_train
-from service.serving.loader import RegistryUnreachable
-from service.serving.predictor import RISK_MODEL_NAME
-from service.serving.registry import list_versions
+from service.serving import provider
+from service.serving.reports import registered_versions
+from service.serving.retrain import launch_retrain
 
 TAGS = ["models"]
 JOB_ID = "<int(max=2147483647):job_id>"
@@ -40,19 +38,14 @@ JOB_ID = "<int(max=2147483647):job_id>"
 @spec.validate(resp=responses(HTTP_200=ModelsOut), tags=TAGS)
 def get_models() -> Any:
     """Registered risk-model versions (champion, previous, candidates) with metrics and drift."""
-    served = models().risk.status()
-    try:
-        items = list_versions(current_app.config["MLFLOW_TRACKING_URI"], RISK_MODEL_NAME)
-        error = None
-    except RegistryUnreachable as exc:
-        items, error = [], str(exc)
-    body = {"items": items, "total": len(items), "served": served, "registry_error": error}
+    items, error = registered_versions(current_app.config["MLFLOW_TRACKING_URI"])
+    body = {
+        "items": items,
+        "total": len(items),
+        "served": provider().risk.status(),
+        "registry_error": error,
+    }
     return ModelsOut.model_validate(body)
-
-
-def _launch(job_id: int) -> None:
-    if current_app.config.get("RISK_JOBS_SPAWN", True):
-        spawn_train(job_id, current_app.config)
 
 
 @bp.post("/models/retrain")
@@ -60,7 +53,7 @@ def _launch(job_id: int) -> None:
 @spec.validate(headers=IdempotencyHeader, resp=responses(HTTP_201=JobOut), tags=TAGS)
 def post_retrain(json: RetrainIn) -> Any:
     """Queue a retrain of the risk model; poll GET /models/jobs/{id} for its outcome."""
-    return create(lambda s, a: job_out(request_retrain(s, a, json.params, _launch)))
+    return create(lambda s, a: job_out(request_retrain(s, a, json.params, launch_retrain)))
 
 
 @bp.get(f"/models/jobs/{JOB_ID}")

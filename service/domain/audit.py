@@ -2,12 +2,16 @@
 
 Every write to a person's data and every read of another person's evaluation data adds one
 `audit_log` row (who, action, resource, employee, when, request id; never the content). The row
-is added to the use case's session, so it commits or rolls back with the write it records.
-The database refuses to change or delete audit rows (migration 0002).
+of a write is inserted in the use case's transaction, so it commits or rolls back with the
+write it records. The row of a read is queued on the session (`insert_on_commit`) and inserted
+as the request commits, after the data was read and before it is answered: a read that fails
+leaves no row, an answered read always has one, and a read-only request holds SQLite's write
+lock for that one INSERT only. The database refuses to change or delete audit rows (0002).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -15,10 +19,12 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from service.db import insert_on_commit
 from service.db.models import AuditEntry
 from service.domain.entities import Role
 
-_INSERT = AuditEntry.__table__.insert()
+_TABLE = AuditEntry.__table__
+_INSERT = _TABLE.insert()
 
 
 class AuditAction(StrEnum):
@@ -58,7 +64,13 @@ def record(
 
     A plain INSERT in the session's transaction (no ORM unit of work: it runs on reads too).
     """
-    values = {
+    session.execute(_INSERT, _row(actor, action, resource, employee_id, resource_id))
+
+
+def _row(
+    actor: Actor, action: AuditAction, resource: str, employee_id: int | None, resource_id: object
+) -> dict[str, object]:
+    return {
         "at": datetime.now(UTC),
         "actor_user_id": actor.user_id,
         "actor_username": actor.username,
@@ -68,10 +80,25 @@ def record(
         "employee_id": employee_id,
         "request_id": actor.request_id,
     }
-    session.execute(_INSERT, values)
 
 
 def record_read(session: Session, actor: Actor, resource: str, employee_id: int) -> None:
-    """Audit a read of another person's data; reading one's own data leaves no row."""
+    """Audit a read of another person's data when the session commits; one's own leaves none."""
     if not actor.is_self(employee_id):
-        record(session, actor, AuditAction.READ, resource, employee_id=employee_id)
+        row = _row(actor, AuditAction.READ, resource, employee_id, None)
+        insert_on_commit(session, _TABLE, [row])
+
+
+def record_reads(
+    session: Session, actor: Actor, resource: str, employee_ids: Iterable[int]
+) -> None:
+    """Audit reads of several people's data in one multi-row INSERT (a team page, a list).
+
+    One row per person, as `record_read` writes; reading one's own data leaves no row.
+    """
+    rows = [
+        _row(actor, AuditAction.READ, resource, employee_id, None)
+        for employee_id in employee_ids
+        if not actor.is_self(employee_id)
+    ]
+    insert_on_commit(session, _TABLE, rows)

@@ -1,8 +1,10 @@
 """Model serving: a provider in `app.extensions["models"]`, lazy and hot-swappable.
 
-The provider loads the `champion` of `kinerja-risk` on first use, re-checks the alias at most
-every RISK_MODEL_REFRESH_SECONDS, and answers with the rule-based fallback (marked
-`fallback: true`) whenever no model can be loaded. `/readyz` shows its `status()`.
+The provider loads the `champion` of `kinerja-risk` and of `kinerja-recommender` on first
+use, re-checks the aliases at most every RISK_MODEL_REFRESH_SECONDS, and answers with the
+rule-based fallback (marked `fallback: true`) whenever no model can be loaded. `/readyz`
+shows its `status()`. Routes (API and pages) reach it through `provider()` and
+`served_recommender()`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask import current_app
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from service.db.models import Employee
 from service.db.repositories import risk as repo
+from service.domain.ranking import GainModel
+from service.domain.recommendations import ModelRef
 from service.features import FEATURE_NAMES
 from service.features import serving_axis
 from service.serving.fallback import RuleTable
@@ -30,6 +35,13 @@ from service.serving.predictor import has_enough_history
 from service.serving.predictor import insufficient_answer
 from service.serving.predictor import model_block
 from service.serving.predictor import risk_answer
+from service.serving.recommender import RECOMMENDER_MODEL_NAME
+from service.serving.recommender import SOURCE_KEY
+from service.serving.recommender import gains_of
+from service.serving.team import Ranking
+from service.serving.team import live_ranking
+from service.serving.team import no_period_ranking
+from service.serving.team import stored_ranking
 
 DEFAULT_REFRESH_SECONDS = 30.0
 PERIOD_TTL_SECONDS = 60.0
@@ -60,13 +72,17 @@ class ModelProvider:
     ) -> None:
         one_openmp_thread()
         self.risk = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, alias, refresh_seconds)
+        self.recommender = ModelSource(
+            RECOMMENDER_MODEL_NAME, tracking_uri, models_dir, alias, refresh_seconds
+        )
         self.models_dir = Path(models_dir)
         self._period: tuple[float, str | None] = (float("-inf"), None)
         self._rules: RuleTable | None = None
 
     def status(self) -> dict[str, Any]:
         """Readiness of every served model (fallback counts as ready)."""
-        return {"ok": True, "models": {RISK_MODEL_NAME: self.risk.status()}}
+        sources = (self.risk, self.recommender)
+        return {"ok": True, "models": {source.name: source.status() for source in sources}}
 
     def latest_period(self, session: Session) -> str | None:
         """The period risk is answered for: the latest evaluated quarter (cached a minute)."""
@@ -95,6 +111,24 @@ class ModelProvider:
         pairs = repo.predikat_transitions(session, previous, period)
         return table_from_transitions(pairs) if pairs else None
 
+    def rank(self, session: Session, supervisor_id: int) -> Ranking:
+        """The direct reports of `supervisor_id` in risk order, and their answers on demand.
+
+        From fresh stored batch scores when there are some, else computed live in one batch
+        (`serving.team` says when scores count as fresh).
+        """
+        model = self.risk.current()
+        period = self.latest_period(session)
+        if period is None:
+            return no_period_ranking(session, supervisor_id, model)
+        stored = stored_ranking(
+            session, supervisor_id, period, model, lambda: self.rule_table(session)
+        )
+        if stored is not None:
+            return stored
+        table = self.rule_table(session) if model is None else {}
+        return live_ranking(session, supervisor_id, period, model, table)
+
     def risk_for(self, session: Session, employee: Employee) -> dict[str, Any]:
         """The API.md risk answer for `employee` as of the latest period."""
         return self.assess(session, employee)[0]
@@ -116,6 +150,23 @@ class ModelProvider:
             table = self.rule_table(session)
             return fallback_answer(employee.id, period, row, table), features
         return risk_answer(employee.id, period, row, model), features
+
+
+def provider() -> ModelProvider:
+    """The app's model provider (created on first use if create_app did not add one)."""
+    if "models" not in current_app.extensions:
+        init_app(current_app)
+    found: ModelProvider = current_app.extensions["models"]
+    return found
+
+
+def served_recommender() -> tuple[GainModel | None, ModelRef]:
+    """The served recommender's gains and reference, or (None, the rule's reference).
+
+    A source put in app.extensions[SOURCE_KEY] replaces the provider's.
+    """
+    source = current_app.extensions.get(SOURCE_KEY) or provider().recommender
+    return gains_of(source)
 
 
 def init_app(app: Flask) -> None:

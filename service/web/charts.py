@@ -169,3 +169,80 @@ def _largest(items: Sequence[Item]) -> float:
 
 def _scale(top: float, pixels: float) -> Callable[[float], float]:
     return lambda value: max(0.0, min(value, top)) / top * pixels
+
+
+@dataclass(frozen=True)
+class Dot:
+    """One point of a line, placed, with its tooltip."""
+
+    x: float
+    y: float
+    title: str
+
+
+@dataclass(frozen=True)
+class Line:
+    """A series drawn as a polyline through its dots (`points` is the SVG attribute)."""
+
+    label: str
+    css: str
+    points: str
+    dots: tuple[Dot, ...]
+
+
+@dataclass(frozen=True)
+class Series:
+    """Values to draw as one line: (x, y) pairs in data units, with a tooltip per point."""
+
+    label: str
+    points: Sequence[tuple[float, float]]
+    css: str = ""
+    titles: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class LineChart(Frame):
+    """Lines on a unit square (probabilities and rates), with ticks on both axes."""
+
+    lines: tuple[Line, ...]
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    x_label: str
+    y_label: str
+
+
+def unit_line_chart(
+    series: Sequence[Series],
+    *,
+    x_label: str,
+    y_label: str,
+    size: int = 360,
+    fmt: Format = plain,
+) -> LineChart:
+    """Lay out lines on 0..1 x 0..1 (calibration and ROC curves), square plot area.
+
+    Values outside 0..1 are clipped to the frame.
+    """
+    left, right, top, bottom = 48, 12, 12, 44
+    width, height = size + left + right, size + top + bottom
+    scale = _scale(1.0, size)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return round(left + scale(x), 1), round(top + size - scale(y), 1)
+
+    lines = []
+    for one in series:
+        placed = [at(x, y) for x, y in one.points]
+        titles = list(one.titles) or [f"{fmt(x)}, {fmt(y)}" for x, y in one.points]
+        dots = tuple(Dot(x, y, t) for (x, y), t in zip(placed, titles, strict=True))
+        points = " ".join(f"{x},{y}" for x, y in placed)
+        lines.append(Line(one.label, one.css, points, dots))
+    ticks = [i / 5 for i in range(6)]
+    return LineChart(
+        width, height, left, right, top, bottom,
+        lines=tuple(lines),
+        x_ticks=tuple(Tick(at(t, 0)[0], fmt(t)) for t in ticks),
+        y_ticks=tuple(Tick(at(0, t)[1], fmt(t)) for t in ticks),
+        x_label=x_label,
+        y_label=y_label,
+    )  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import render_template
@@ -17,14 +18,15 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from service.api.http import rule_settings
-from service.api.recommendations import served_recommender
-from service.api.risk import models as risk_models
 from service.auth.policy import PEOPLE
 from service.db import get_session
 from service.db.repositories import development as dev_repo
 from service.domain.audit import Actor
 from service.domain.competency import LEVEL_MAX
 from service.domain.competency import CompetencyGap
+from service.domain.development import JpStatus
+from service.domain.development import jp_status
+from service.domain.entities import EnrolmentStatus
 from service.domain.entities import Predikat
 from service.domain.evaluations import list_evaluations
 from service.domain.organisation import read_employee
@@ -33,10 +35,14 @@ from service.domain.plans import SkpDetail
 from service.domain.plans import list_realisations
 from service.domain.plans import list_skps
 from service.domain.recommendations import recommend_trainings
+from service.domain.records import EnrolmentDetail
 from service.domain.records import list_enrolments
 from service.domain.risk import employee_risk
+from service.domain.settings import RuleSettings
 from service.features.catalogue import MIN_EVALUATED_PERIODS
 from service.features.catalogue import PREDIKAT_SCORE
+from service.serving import provider
+from service.serving import served_recommender
 from service.web import bp
 from service.web.charts import BarChart
 from service.web.charts import Item
@@ -70,13 +76,15 @@ class PlanProgress:
 def employee(employee_id: int) -> str:
     """Show an employee's plan progress, predikat history, gaps, programmes and JP."""
     session, caller = get_session(), actor()
+    person = read_employee(session, caller, employee_id)
     context = {
-        "person": read_employee(session, caller, employee_id),
+        "person": person,
         **outlook(session, caller, employee_id),
         "plan": plan_progress(session, caller, employee_id),
         **history(session, caller, employee_id),
         **development(session, caller, employee_id),
     }
+    context["jp"] = jp_progress(person, context["enrolments"], rule_settings(), date.today())
     session.commit()  # the audit rows of reading someone else's records
     return render_template("web/employee.html", **context)
 
@@ -84,11 +92,11 @@ def employee(employee_id: int) -> str:
 def outlook(session: Session, caller: Actor, employee_id: int) -> dict[str, Any]:
     """The risk answer (`GET /employees/{id}/risk`) and the actions that would lower it
     (`GET /employees/{id}/outlook`), from the same model provider."""
-    provider = risk_models()
+    models = provider()
     gains, _model = served_recommender()
     return {
-        "risk": employee_risk(session, caller, employee_id, provider),
-        "outlook": outlook_actions(session, caller, employee_id, provider, gains=gains),
+        "risk": employee_risk(session, caller, employee_id, models),
+        "outlook": outlook_actions(session, caller, employee_id, models, gains=gains),
         "min_periods": MIN_EVALUATED_PERIODS,
     }
 
@@ -119,6 +127,51 @@ def development(session: Session, caller: Actor, employee_id: int) -> dict[str, 
         "gap_chart": gap_chart(recommendations.gaps, names),
         "enrolments": list_enrolments(session, caller, employee_id, HISTORY_LIMIT, 0).items,
     }
+
+
+@dataclass(frozen=True)
+class JpProgress:
+    """Development hours against the yearly JP rule (`development.jp_status`): this year so
+    far, and last year as it ended."""
+
+    year: int
+    status: JpStatus
+    programmes: int
+    last_year: JpStatus
+
+
+def jp_progress(
+    person: Any, enrolments: Sequence[EnrolmentDetail], settings: RuleSettings, today: date
+) -> JpProgress:
+    """Sum the JP of the programmes completed this year (and last) and apply the rule.
+
+    The JP are those recorded with each completed enrolment (`POST /employees/{id}/trainings`
+    records the programme's JP on completion); the rule, the pace and the PPPK cap are the
+    domain's.
+    """
+    done = _completed_in(enrolments, today.year)
+    last = _completed_in(enrolments, today.year - 1)
+    year_end = date(today.year - 1, 12, 31)
+    status = person.employment_status
+    return JpProgress(
+        today.year,
+        jp_status(_jp(done), status, today.year, today, settings),
+        len(done),
+        jp_status(_jp(last), status, today.year - 1, year_end, settings),
+    )
+
+
+def _completed_in(enrolments: Sequence[EnrolmentDetail], year: int) -> list[Any]:
+    return [
+        item.enrolment
+        for item in enrolments
+        if item.enrolment.status is EnrolmentStatus.COMPLETED
+        and item.enrolment.end_date.year == year
+    ]
+
+
+def _jp(enrolments: list[Any]) -> float:
+    return float(sum(enrolment.jp_earned or 0.0 for enrolment in enrolments))
 
 
 def competency_names(session: Session) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """`/team`: a supervisor's direct reports by risk, with reasons, coaching and the two forms.
 
 The list is the answer of `GET /teams/me` (the same use case, `risk.team_risk`, with the
-same model provider); the feedback note and the
+same model provider), one page of WEB_PAGE_SIZE members at a time (`?offset=`), so a team of
+ten thousand opens as fast as one of fifty; the feedback note and the
 evaluation go to the same use cases as `POST /employees/{id}/feedback` and
 `POST /employees/{id}/evaluations`. Each form is on the page once, with the member chosen in
-it (each member's card links to it), so a team of 50 stays light. The evaluation form shows
+it (each member's card links to it) among the page's members. The evaluation form shows
 a live predikat preview from `service.domain.predikat.MATRIX`, embedded in the page as data,
 so the page and the server can never disagree about a cell.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -22,7 +24,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from service.api.risk import models as risk_models
 from service.db import get_session
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import FeedbackTarget
@@ -34,6 +35,7 @@ from service.domain.feedback import add_feedback
 from service.domain.predikat import MATRIX
 from service.domain.risk import TEAM_ROLES
 from service.domain.risk import team_risk
+from service.serving import provider
 from service.web import bp
 from service.web.forms import evaluation_body
 from service.web.forms import feedback_fields
@@ -90,7 +92,7 @@ def submit_evaluation() -> Response | tuple[str, int]:
         predikat=label(evaluation.predikat),
     )
     flash(message, "success")
-    return redirect(url_for("web.team", _anchor=f"member-{employee_id}"), code=303)
+    return back_to_team(employee_id)
 
 
 @bp.post("/team/feedback")
@@ -106,7 +108,18 @@ def submit_feedback() -> Response | tuple[str, int]:
         return refused(employee_id, "feedback", exc)
     session.commit()
     flash(_("Feedback note for %(period)s saved.", period=note.period), "success")
-    return redirect(url_for("web.team", _anchor=f"member-{employee_id}"), code=303)
+    return back_to_team(employee_id)
+
+
+def back_to_team(employee_id: int | None) -> Response:
+    """Go back to the page of the team the form was sent from, at the member's card."""
+    target = url_for("web.team", offset=page_offset() or None, _anchor=f"member-{employee_id}")
+    return redirect(target, code=303)
+
+
+def page_offset() -> int:
+    """The first member shown: `offset` of the query or of the form (0 when absent or bad)."""
+    return max(0, request.values.get("offset", 0, type=int) or 0)
 
 
 def chosen(employee_id: int | None) -> int:
@@ -132,11 +145,15 @@ def render_team(
 ) -> tuple[str, int]:
     """Render the team page with `member` chosen in the forms (and a refused form's state)."""
     session, caller = get_session(), actor()
-    members = team_risk(session, caller, risk_models())
+    size, offset = current_app.config["WEB_PAGE_SIZE"], page_offset()
+    members = team_risk(session, caller, provider(), size, offset)
     session.commit()
     page = render_template(
         "web/team.html",
-        members=members,
+        members=members.items,
+        total=members.total,
+        offset=offset,
+        page_size=size,
         member=member,
         failed=failed or {},
         submitted=submitted or {},

@@ -19,7 +19,6 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from service.api.http import rule_settings
-from service.api.recommendations import served_recommender
 from service.auth import policy
 from service.db import get_session
 from service.domain.audit import Actor
@@ -37,6 +36,7 @@ from service.domain.training_plan import unit_training_plan
 from service.domain.transfers import export_file
 from service.domain.unit_grades import GradeReport
 from service.domain.unit_grades import unit_grade_report
+from service.serving import served_recommender
 from service.web import bp
 from service.web.charts import BarChart
 from service.web.charts import Item

@@ -48,6 +48,7 @@ class Site:
     url: str
     database_url: str
     accounts: dict[str, Any] = field(default_factory=dict)
+    app: Any = None
 
     def username(self, role: str) -> str:
         return f"web-{role}"
@@ -92,7 +93,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", database_url, accounts)
+    yield Site(f"http://127.0.0.1:{server.server_port}", database_url, accounts, app)
     server.shutdown()
     thread.join(timeout=10)
     app.extensions["db"].engine.dispose()

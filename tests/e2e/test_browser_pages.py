@@ -3,6 +3,7 @@ the language switch, a refused stranger, a phone screen and the keyboard."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from service.domain.predikat import predikat_for
 from tests.e2e.conftest import Site
 from tests.e2e.conftest import screenshot
 from tests.e2e.conftest import sign_in
+from tests.service.serving.samples import shared_sample
+from training.sample import Sample
 
 pytestmark = pytest.mark.slow
 
@@ -157,3 +160,35 @@ def test_data_team_starts_a_retrain_and_sees_its_job(page: Any, site: Site) -> N
     assert status.get_attribute("data-status") == "queued"
     assert status.inner_text() == "dalam antrean"
     screenshot(page, "data-models-retrain")
+
+
+def test_employee_sees_progress_toward_the_yearly_jp(page: Any, site: Site) -> None:
+    sign_in(page, site, "employee")
+    section = page.locator("section.jp-progress")
+    assert section.locator("h2").inner_text().startswith("Jam pelajaran (JP)")
+    assert " JP " in section.inner_text()
+    section.scroll_into_view_if_needed()
+    screenshot(page, "employee-jp-progress")
+
+
+@pytest.fixture
+def trained_registry(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
+    """Point the site's /models page at the session's trained sample for one test."""
+    sample = shared_sample(tmp_path_factory)
+    before = site.app.config["MLFLOW_TRACKING_URI"]
+    site.app.config["MLFLOW_TRACKING_URI"] = sample.tracking_uri
+    yield sample
+    site.app.config["MLFLOW_TRACKING_URI"] = before
+
+
+def test_data_team_reads_calibration_roc_fairness_and_card(
+    page: Any, site: Site, trained_registry: Sample
+) -> None:
+    sign_in(page, site, "data")
+    report = page.locator("#report")
+    assert f"versi {trained_registry.version}" in report.locator("h2").inner_text()
+    assert report.locator("svg.line-chart").count() == 2
+    assert report.locator("table.fairness tbody tr").count() >= 4  # gender and age bands
+    assert "Model card: kinerja-risk" in report.locator(".model-card h3").inner_text()
+    report.scroll_into_view_if_needed()
+    screenshot(page, "data-models-report")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from service.web.charts import Item
+from service.web.charts import Series
 from service.web.charts import bar_chart
 from service.web.charts import hbar_chart
 from service.web.charts import nice_ticks
+from service.web.charts import unit_line_chart
 
 
 @pytest.mark.parametrize("top", [0.3, 1, 5, 7, 20, 95, 1234, 0.05])
@@ -66,3 +68,22 @@ def test_horizontal_bars_grow_with_rows() -> None:
     many = hbar_chart([Item(str(i), i) for i in range(10)], x_max=10)
     assert many.height > few.height
     assert few.bars[0].width == pytest.approx((few.width - few.left - few.right) / 2, abs=0.1)
+
+
+def test_line_chart_places_points_on_the_unit_square() -> None:
+    chart = unit_line_chart(
+        [Series("m", [(0.0, 0.0), (0.5, 0.25), (1.0, 1.0), (1.5, -1.0)], titles=list("abcd"))],
+        x_label="x",
+        y_label="y",
+        size=360,
+    )
+    left, top, size = chart.left, chart.top, 360
+    dots = [(dot.x, dot.y) for dot in chart.lines[0].dots]
+    assert dots[0] == (left, top + size)  # the origin is bottom left
+    assert dots[1] == (left + 180, top + size - 90)
+    assert dots[2] == (left + size, top)
+    assert dots[3] == (left + size, top + size)  # outside 0..1: clipped to the frame
+    assert chart.lines[0].points.split()[1] == f"{left + 180.0},{top + size - 90.0}"
+    assert [dot.title for dot in chart.lines[0].dots] == list("abcd")
+    assert [tick.text for tick in chart.x_ticks] == ["0", "0.2", "0.4", "0.6", "0.8", "1"]
+    assert chart.y_ticks[0].y == top + size and chart.y_ticks[-1].y == top

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import html
+from datetime import date
 
 import pytest
+from babel.numbers import format_decimal
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.risk import models as risk_models
 from service.db.models import AuditEntry
+from service.db.models import Employee
 from service.db.models import Indicator
 from service.db.models import Realisation
 from service.db.models import Rhk
+from service.db.models import Training
 from service.domain.audit import Actor
+from service.domain.development import jp_status
+from service.domain.entities import EmploymentStatus
+from service.domain.entities import EnrolmentStatus
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import RhkKind
 from service.domain.entities import Role
 from service.domain.evaluation_input import ensure_period
 from service.domain.periods import parse_period
 from service.domain.recommendations import recommend_trainings
+from service.domain.records import enrol
 from service.domain.risk import employee_risk
+from service.domain.settings import RuleSettings
+from service.serving import provider as risk_models
 from tests.factories import make_evaluation
 from tests.service.api.world import World
 from tests.service.api.world import add_skp
@@ -208,3 +217,53 @@ def test_outlook_shows_the_risk_answer_and_what_would_change_it(
     assert "Ditampilkan setelah model risiko terlatih dilayani." in body
     for driver in expected["drivers"]:
         assert html.escape(driver["label"]) in body
+
+
+def _complete(session: Session, world: World, person: str, code: str, ended: date) -> float:
+    """Record a completed programme through the enrolment use case; return its JP."""
+    hr = Actor(world.users["hr"], "user-hr", Role.HR, world.employees["H"], world.units["A"])
+    detail = enrol(
+        session, hr, world.employees[person], code, ended, ended, EnrolmentStatus.COMPLETED
+    )
+    return float(detail.enrolment.jp_earned)
+
+
+def test_jp_progress_counts_this_years_completed_programmes(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    codes = session.scalars(select(Training.code).order_by(Training.code).limit(3)).all()
+    today = date.today()
+    done = _complete(session, world, "E1", codes[0], date(today.year, 1, 1))
+    done += _complete(session, world, "E1", codes[1], today)
+    last = _complete(session, world, "E1", codes[2], date(today.year - 1, 12, 31))
+    session.commit()
+    expected = jp_status(done, "pns", today.year, today, RuleSettings())
+    sign_in(client, "employee")
+    body = client.get(f"/employees/{world.employees['E1']}").get_data(as_text=True)
+    assert f"Jam pelajaran (JP) pengembangan kompetensi tahun {today.year}" in body
+    shown = format_decimal(done, format="#,##0.#", locale="id")
+    assert f"{shown} dari 20 JP yang diwajibkan tahun ini, dari 2 program." in body
+    assert f'<progress class="progress" max="20.0" value="{min(done, 20.0)}"' in body
+    if expected.compliant:
+        badge = "Kewajiban terpenuhi"
+    elif expected.behind_late_in_year:
+        badge = "Tertinggal, sudah akhir tahun"
+    else:
+        badge = "Sesuai jadwal" if expected.on_track else "Tertinggal dari jadwal"
+    assert f'">{badge}</span>' in body
+    last_shown = format_decimal(last, format="#,##0.#", locale="id")
+    assert f"Tahun lalu ({today.year - 1}): {last_shown} JP." in body
+    assert ("Kewajiban terpenuhi." if last >= 20 else "Kewajiban tidak terpenuhi.") in body
+
+
+def test_jp_progress_of_a_pppk_shows_the_yearly_maximum(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    person = session.get(Employee, world.employees["E1"])
+    person.employment_status = EmploymentStatus.PPPK
+    session.commit()
+    sign_in(client, "employee")
+    body = client.get(f"/employees/{world.employees['E1']}").get_data(as_text=True)
+    assert "0 JP tahun ini, dari 0 program." in body
+    assert "Pegawai PPPK dapat diberi paling banyak 24 JP setahun." in body
+    assert "<progress" not in body.split('id="jp-title"')[1].split("</section>")[0]

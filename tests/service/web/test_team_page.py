@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.risk import models as risk_models
 from service.db.models import Evaluation
 from service.db.models import FeedbackNote
 from service.domain.audit import Actor
@@ -21,8 +20,10 @@ from service.domain.entities import Rating
 from service.domain.entities import Role
 from service.domain.predikat import predikat_for
 from service.domain.risk import team_risk
+from service.serving import provider as risk_models
 from tests.factories import make_employee
 from tests.factories import make_evaluation
+from tests.service.api.test_risk import add_direct_reports
 from tests.service.api.world import World
 from tests.service.web.conftest import post_form
 from tests.service.web.conftest import sign_in
@@ -258,7 +259,7 @@ def test_team_is_ordered_by_the_risk_use_case(
         world.users["supervisor"], "user-supervisor", Role.SUPERVISOR, world.employees["S"]
     )
     with app.app_context():
-        expected = team_risk(session, supervisor, risk_models())
+        expected = team_risk(session, supervisor, risk_models()).items
     session.rollback()
     sign_in(client, "supervisor")
     body = client.get("/team").get_data(as_text=True)
@@ -268,3 +269,30 @@ def test_team_is_ordered_by_the_risk_use_case(
         percent = round(item["risk"]["probability"] * 100)
         assert f"Peluang predikat buruk periode berikutnya: {percent}%" in body
     assert "(perkiraan berbasis aturan)" in body  # no model is served in tests
+
+
+def test_a_large_team_is_shown_one_page_at_a_time(
+    client: FlaskClient, app: Flask, world: World, session: Session
+) -> None:
+    app.config["WEB_PAGE_SIZE"] = 2
+    add_direct_reports(session, world, 3)  # four direct reports with E1: two pages
+    sign_in(client, "supervisor")
+    first = client.get("/team").get_data(as_text=True)
+    second = client.get("/team?offset=2").get_data(as_text=True)
+    shown = [re.findall(r'id="member-(\d+)"', page) for page in (first, second)]
+    assert [len(ids) for ids in shown] == [2, 2]
+    assert not set(shown[0]) & set(shown[1])
+    assert "Seluruhnya 4 orang; 2 per halaman." in first
+    assert 'rel="next" href="/team?offset=2"' in first
+    assert 'rel="prev" href="/team?offset=0"' in second
+    member = shown[1][0]
+    assert f'href="/team?offset=2&amp;member={member}#evaluate"' in second
+    assert '<input type="hidden" name="offset" value="2">' in second
+    answer = post_form(
+        client,
+        "/team/feedback",
+        {"employee_id": member, "offset": "2", "period": "2025-Q3", "target": "rhk", "body": "ok"},
+        page="/team?offset=2",
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/team?offset=2#member-{member}")
