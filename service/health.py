@@ -35,7 +35,8 @@ def database_status() -> dict[str, Any]:
 
 
 def model_status() -> dict[str, Any]:
-    """Report each served model; serving adds a provider in app.extensions["models"]."""
+    """Report each served model (the risk model and the recommender: name, alias, version,
+    source, fallback); serving adds a provider in app.extensions["models"]."""
     provider = current_app.extensions.get("models")
     if provider is None:
         return {"ok": True, "models": {}}

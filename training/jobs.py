@@ -10,6 +10,7 @@ from typing import Any
 from service.db import Database
 from service.db import session_scope
 from service.db.repositories import risk as repo
+from service.ops.metrics import record_job_outcome
 from training.pipeline import TrainSummary
 
 
@@ -37,9 +38,11 @@ def run_job(database: Database, job_id: int, train: Callable[[], TrainSummary]) 
         with session_scope(database) as session:
             detail = "".join(traceback.format_exception_only(exc)).strip()
             repo.finish_job(session, job_id, "failed", detail[:2000], None)
+        record_job_outcome("retrain", "failed")
         raise
     verdict = "promoted to champion" if summary.promoted else "not promoted"
     with session_scope(database) as session:
         message = f"version {summary.version} {verdict}"
         repo.finish_job(session, job_id, "succeeded", message, summary_result(summary))
+    record_job_outcome("retrain", "succeeded")
     return True

@@ -92,12 +92,18 @@ def log_candidate(pipeline: Any) -> tuple[str, str]:
 def register(
     client: MlflowClient, name: str, model_uri: str, run_id: str, tags: dict[str, str]
 ) -> str:
-    """Register `model_uri` as a new version of `name` carrying `tags`; return the version."""
+    """Register `model_uri` as a new version of `name` carrying `tags`; return the version.
+
+    A tracking server accepts a `models:/<model id>` source only with its `model_id`.
+    """
     try:
         client.get_registered_model(name)
     except mlflow.exceptions.MlflowException:
         client.create_registered_model(name, description="Risk of a poor next-period predikat")
-    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags)
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/") else None
+    version = client.create_model_version(
+        name, model_uri, run_id=run_id, tags=tags, model_id=model_id
+    )
     return str(version.version)
 
 

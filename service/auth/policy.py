@@ -121,13 +121,17 @@ def visible_employee(session: Session, actor: Actor, employee_id: int) -> Employ
     return employee
 
 
-def owned_record(session: Session, actor: Actor, record: R | None, label: str) -> R:
+def owned_record(
+    session: Session, actor: Actor, record: R | None, label: str, employee: Employee | None = None
+) -> R:
     """Return a record filed under an employee (`record.employee_id`) the actor may see.
 
-    404 naming `label` when the record does not exist or its employee is not visible.
+    404 naming `label` when the record does not exist or its employee is not visible. Pass
+    the record's `employee` when the query that found the record loaded it too.
     """
     if record is not None:
-        employee = repo.get_employee(session, record.employee_id)  # type: ignore[attr-defined]
+        if employee is None:
+            employee = repo.get_employee(session, record.employee_id)  # type: ignore[attr-defined]
         if employee is not None and can_see(session, actor, employee):
             return record
     raise NotFound(f"no {label} visible to you")
@@ -149,6 +153,27 @@ def rated_employee(session: Session, actor: Actor, employee_id: int, year: int) 
             f"only the direct supervisor or the appointed SKP rater of employee {employee_id} "
             "may rate or give feedback"
         )
+    return employee
+
+
+def may_supervise(session: Session, actor: Actor, employee: Employee) -> bool:
+    """Whether `actor` is above `employee` in the supervisor chain (direct or indirect)."""
+    if actor.employee_id is None or actor.is_self(employee.id):
+        return False
+    if _is_direct_report(actor, employee):
+        return True
+    return repo.is_subordinate(session, employee.id, actor.employee_id)
+
+
+def supervised_employee(session: Session, actor: Actor, employee_id: int) -> Employee:
+    """Return an employee `actor` supervises (404 unseen, 403 seen but not above them).
+
+    Used where the regulation gives the supervisor chain, not the SKP's appointed rater, a
+    part: acknowledging activity logs and holding performance dialogues (issue 8).
+    """
+    employee = visible_employee(session, actor, employee_id)
+    if not may_supervise(session, actor, employee):
+        raise Forbidden(f"only a supervisor above employee {employee_id} may do this")
     return employee
 
 
@@ -178,3 +203,26 @@ def managed_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
 
 def _is_direct_report(actor: Actor, employee: Employee) -> bool:
     return actor.employee_id is not None and employee.supervisor_id == actor.employee_id
+
+
+def is_above(session: Session, actor: Actor, employee: Employee) -> bool:
+    """Whether `actor` (supervisor or hr role) is above `employee` in the supervisor chain."""
+    if actor.role not in _CHAIN_ROLES or actor.employee_id is None:
+        return False
+    if _is_direct_report(actor, employee):
+        return True
+    return repo.is_subordinate(session, employee.id, actor.employee_id)
+
+
+def led_employee(session: Session, actor: Actor, employee_id: int) -> Employee:
+    """Return an employee whose processes `actor` may run: admin, hr over its units, or a
+    supervisor above them; never the employee themselves (404 unseen, 403 otherwise)."""
+    employee = visible_employee(session, actor, employee_id)
+    if actor.is_self(employee.id) or not (
+        may_manage(session, actor, employee) or is_above(session, actor, employee)
+    ):
+        raise Forbidden(
+            f"only a supervisor above employee {employee_id}, hr over their unit or an admin "
+            "may do this, and never for themselves"
+        )
+    return employee

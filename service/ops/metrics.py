@@ -7,7 +7,10 @@ Metric names (Prometheus text format):
 - `kinerja_http_requests_in_flight`: requests being answered now
 - `kinerja_model_info{name,version}`: 1 for the version a worker last answered with, else 0
 - `kinerja_model_answers_total{name,fallback}`: model answers, `fallback` "true" or "false"
+  (counted by `ModelSource.current()`: once per employee answer, once per team ranking)
 - `kinerja_model_fallback_total{name}`: answers given by the rule-based fallback
+- `kinerja_model_load_failures_total{name,reason}`: model files refused (`checksum`,
+  `missing`, `untrusted_types`, `unusable`); the served model stays in place
 - `kinerja_job_outcomes_total{kind,outcome}`: finished background jobs
 
 Multiprocess mode: `kinerja serve` calls `prepare_multiprocess_dir()` before forking, so every
@@ -64,6 +67,7 @@ class Metrics:
     model_info: Gauge
     model_answers: Counter
     model_fallbacks: Counter
+    model_load_failures: Counter
     job_outcomes: Counter
 
 
@@ -111,6 +115,12 @@ def _create() -> Metrics:
             ["name"],
             registry=registry,
         ),
+        model_load_failures=Counter(
+            "kinerja_model_load_failures",
+            "Model files refused (checksum, missing, types outside the allow-list)",
+            ["name", "reason"],
+            registry=registry,
+        ),
         job_outcomes=Counter(
             "kinerja_job_outcomes",
             "Finished background jobs, by kind and outcome",
@@ -142,6 +152,11 @@ def record_model_answer(name: str, version: str | int | None, fallback: bool) ->
     found.model_answers.labels(name, "true" if fallback else "false").inc()
     if fallback:
         found.model_fallbacks.labels(name).inc()
+
+
+def record_model_load_failure(name: str, reason: str) -> None:
+    """Count a refused model file of `name` (`reason` such as "checksum")."""
+    metrics().model_load_failures.labels(name, reason).inc()
 
 
 def record_job_outcome(kind: str, outcome: str) -> None:

@@ -14,16 +14,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from service.serving.loader import APPLIED_HTTP_LIMITS
+
 #: Started job processes, kept so they can be reaped (no zombies, no ResourceWarning).
 _CHILDREN: list[subprocess.Popen[bytes]] = []
 #: Configuration handed to the job process, so it trains on the app's own stores.
 JOB_ENV_KEYS = ("DATABASE_URL", "MLFLOW_TRACKING_URI", "KINERJA_MODELS_DIR", "KINERJA_HOME")
 
 
+def job_environment(config: Mapping[str, Any]) -> dict[str, str]:
+    """The job's environment: this process's, the app's stores, minus our MLflow waits.
+
+    The serving code shortens MLflow's HTTP waits for itself (`bound_http_waits`); a
+    training run keeps MLflow's patient defaults, so it can wait out a server restart.
+    """
+    inherited = {k: v for k, v in os.environ.items() if APPLIED_HTTP_LIMITS.get(k) != v}
+    env = {**inherited, **{key: str(config[key]) for key in JOB_ENV_KEYS if config.get(key)}}
+    env.setdefault("KINERJA_ENV", "demo")
+    return env
+
+
 def spawn_train(job_id: int, config: Mapping[str, Any]) -> int:
     """Spawn `kinerja train --job-id N` in its own session; return its pid."""
-    env = {**os.environ, **{key: str(config[key]) for key in JOB_ENV_KEYS if config.get(key)}}
-    env.setdefault("KINERJA_ENV", "demo")
+    env = job_environment(config)
     logs = Path(config["KINERJA_HOME"]) / "jobs"
     logs.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-c", "from service.cli import main; main()"]

@@ -3,7 +3,13 @@
 Sources, in order: the MLflow registry (`models:/kinerja-risk@champion`), and when the tracking
 store cannot be reached, the copy `kinerja train` exported to KINERJA_MODELS_DIR. Files are
 loaded with skops and an allow-list of types kept here in code (not read from the model), and
-only when their sha256 matches the checksum recorded by our own training run.
+only when their sha256 matches the checksum recorded by our own training run. A version that
+fails those checks is refused once (logged, counted in `kinerja_model_load_failures_total`)
+and the model being served stays in place: no swap.
+
+The service talks to an MLflow tracking server with bounded waits (`SERVING_HTTP_LIMITS`):
+MLflow's own defaults retry a refused connection for about four minutes, longer than a web
+worker may take to answer.
 """
 
 from __future__ import annotations
@@ -11,16 +17,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
+
+from service.ops.metrics import record_model_answer
+from service.ops.metrics import record_model_load_failure
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +49,24 @@ CHECKSUM_FILE = "model.skops.sha256"
 METADATA_FILE = "metadata.json"
 SHA256_TAG = "sha256"
 RULE_TABLE_TAG = "rule_table"
+#: MLflow HTTP client settings for serving processes (the environment may override them):
+#: one retry, then give up, and at most 5 s per connect or read.
+SERVING_HTTP_LIMITS: dict[str, str] = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+}
+#: The limits this process set itself (not given by the operator): jobs started from a
+#: serving process drop them, so a long training run keeps MLflow's patient defaults.
+APPLIED_HTTP_LIMITS: dict[str, str] = {}
 
 
 class ModelLoadError(RuntimeError):
     """A model file is missing, altered (checksum) or holds types outside the allow-list."""
+
+    def __init__(self, message: str, reason: str = "unusable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class RegistryUnreachable(RuntimeError):
@@ -78,15 +104,17 @@ def load_verified(path: Path, expected_sha256: str, trusted: Sequence[str] = TRU
     import skops.io
 
     if not path.is_file():
-        raise ModelLoadError(f"model file {path} does not exist")
+        raise ModelLoadError(f"model file {path} does not exist", "missing")
     actual = sha256_of(path)
     if actual != expected_sha256:
         raise ModelLoadError(
-            f"checksum mismatch for {path}: expected {expected_sha256}, found {actual}"
+            f"checksum mismatch for {path}: expected {expected_sha256}, found {actual}",
+            "checksum",
         )
     untrusted = set(skops.io.get_untrusted_types(file=path)) - set(trusted)
     if untrusted:
-        raise ModelLoadError(f"{path} holds types outside the allow-list: {sorted(untrusted)}")
+        message = f"{path} holds types outside the allow-list: {sorted(untrusted)}"
+        raise ModelLoadError(message, "untrusted_types")
     return skops.io.load(path, trusted=list(trusted))
 
 
@@ -101,7 +129,8 @@ def read_export(
     directory = export_dir(models_dir, name)
     checksum_file = directory / CHECKSUM_FILE
     if not checksum_file.is_file():
-        raise ModelLoadError(f"no exported model at {directory} (missing {CHECKSUM_FILE})")
+        message = f"no exported model at {directory} (missing {CHECKSUM_FILE})"
+        raise ModelLoadError(message, "absent")
     expected = checksum_file.read_text().split()[0]
     metadata = json.loads((directory / METADATA_FILE).read_text())
     pipeline = load_verified(directory / MODEL_FILE, expected, trusted)
@@ -134,11 +163,24 @@ def write_export(
     return directory
 
 
+def bound_http_waits() -> None:
+    """Apply `SERVING_HTTP_LIMITS` to this process unless the environment sets them.
+
+    MLflow reads them from the environment at each request, so this is the only handle.
+    """
+    for key, value in SERVING_HTTP_LIMITS.items():
+        if key not in os.environ:
+            os.environ[key] = APPLIED_HTTP_LIMITS[key] = value
+
+
 def registry_client(tracking_uri: str) -> Any:
     """An MlflowClient for `tracking_uri`; RegistryUnreachable if its SQLite file is missing.
 
     A missing SQLite store is not created here: the service never makes an empty registry.
+    A tracking server is reached with bounded waits (`bound_http_waits`).
     """
+    if tracking_uri.startswith(("http://", "https://")):
+        bound_http_waits()
     url = make_url(tracking_uri) if tracking_uri.startswith("sqlite") else None
     if url is not None and url.database and not Path(url.database).is_file():
         raise RegistryUnreachable(f"tracking store {url.database} does not exist")
@@ -168,16 +210,21 @@ def load_version(client: Any, version: Any, trusted: Sequence[str] = TRUSTED_TYP
     """Download one registered version's model file and load it if its checksum tag matches."""
     expected = version.tags.get(SHA256_TAG)
     if not expected:
-        raise ModelLoadError(f"{version.name} v{version.version} has no {SHA256_TAG} tag")
-    uri = client.get_model_version_download_uri(version.name, version.version)
+        message = f"{version.name} v{version.version} has no {SHA256_TAG} tag"
+        raise ModelLoadError(message, "checksum")
     from mlflow.artifacts import download_artifacts
 
     with tempfile.TemporaryDirectory() as tmp:
-        local = download_artifacts(
-            artifact_uri=f"{uri.rstrip('/')}/{MODEL_FILE}",
-            dst_path=tmp,
-            tracking_uri=client.tracking_uri,
-        )
+        try:
+            uri = client.get_model_version_download_uri(version.name, version.version)
+            local = download_artifacts(
+                artifact_uri=f"{uri.rstrip('/')}/{MODEL_FILE}",
+                dst_path=tmp,
+                tracking_uri=client.tracking_uri,
+            )
+        except Exception as exc:  # noqa: BLE001 - artefact store down or file gone
+            message = f"cannot download {version.name} v{version.version}: {exc}"
+            raise RegistryUnreachable(message) from exc
         pipeline = load_verified(Path(local), expected, trusted)
     table = json.loads(version.tags.get(RULE_TABLE_TAG, "{}"))
     return LoadedModel(version.name, str(version.version), pipeline, expected, "registry", table)
@@ -187,9 +234,11 @@ class ModelSource:
     """Serve one registered model's alias: load once, re-check the alias at most every N s.
 
     `trusted` lists the non-default skops types this model may hold (default: the risk
-    pipeline's). `current()` is cheap and thread-safe; a reload happens in the request that
-    finds the check due, under a lock, and readers keep the old model until the new one is
-    ready.
+    pipeline's). `current()` is cheap and thread-safe. When a check is due, the request that
+    finds it due reloads under a lock; the others keep answering with the model in place
+    (only the very first load makes them wait), so a slow tracking server delays one request
+    per interval, not all of them. A version that fails verification is refused once and
+    remembered, so it is neither swapped in nor downloaded again while the alias points at it.
     """
 
     def __init__(
@@ -209,19 +258,37 @@ class ModelSource:
         self.refresh_seconds = refresh_seconds
         self._model: LoadedModel | None = None
         self._cache: dict[str, LoadedModel] = {}
+        self._refused: dict[str, str] = {}
         self._client: Any = None
         self._checked_at = float("-inf")
+        self._checked_wall: float | None = None
         self._error: str | None = None
         self._lock = threading.Lock()
 
     def current(self) -> LoadedModel | None:
-        """Return the model to serve now (None: answer with the rule-based fallback)."""
-        if time.monotonic() - self._checked_at >= self.refresh_seconds:
-            with self._lock:
-                if time.monotonic() - self._checked_at >= self.refresh_seconds:
+        """Return the model to answer with now (None: the rule-based fallback).
+
+        Callers ask once per answer (or per batch of answers of one request), so this is where
+        the served version and the fallback answers are counted for /metrics.
+        """
+        model = self._fresh()
+        record_model_answer(self.name, model.version if model else None, model is None)
+        return model
+
+    def _fresh(self) -> LoadedModel | None:
+        """Return the served model, re-checking the alias first when a check is due."""
+        if self._due() and self._lock.acquire(blocking=self._checked_wall is None):
+            try:
+                if self._due():
                     self._refresh()
                     self._checked_at = time.monotonic()
+                    self._checked_wall = time.time()
+            finally:
+                self._lock.release()
         return self._model
+
+    def _due(self) -> bool:
+        return time.monotonic() - self._checked_at >= self.refresh_seconds
 
     def _refresh(self) -> None:
         try:
@@ -230,9 +297,8 @@ class ModelSource:
         except RegistryUnreachable as exc:
             self._error = f"registry unreachable: {exc}"
             self._model = self._model or self._from_export()
-        except ModelLoadError as exc:
+        except ModelLoadError as exc:  # the model in place keeps answering: no swap
             self._error = str(exc)
-            log.error("cannot load %s: %s", self.name, exc)
 
     def _from_registry(self) -> LoadedModel | None:
         if self._client is None:
@@ -241,8 +307,14 @@ class ModelSource:
         if version is None:
             return None
         key = str(version.version)
+        if key in self._refused:
+            raise ModelLoadError(self._refused[key])
         if key not in self._cache:
-            loaded = load_version(self._client, version, self.trusted)
+            try:
+                loaded = load_version(self._client, version, self.trusted)
+            except ModelLoadError as exc:
+                self._refuse(key, exc)
+                raise
             self._cache = {key: loaded, **self._latest_cache()}
             log.info("loaded %s version %s", self.name, key)
         return self._cache[key]
@@ -254,13 +326,26 @@ class ModelSource:
     def _from_export(self) -> LoadedModel | None:
         try:
             return read_export(self.models_dir, self.name, self.trusted)
-        except (ModelLoadError, OSError, ValueError, KeyError) as exc:
+        except ModelLoadError as exc:
+            if exc.reason != "absent":
+                self._refuse(f"export: {exc}", exc)
             self._error = f"{self._error}; exported copy unusable: {exc}"
-            return None
+        except (OSError, ValueError, KeyError) as exc:
+            self._error = f"{self._error}; exported copy unusable: {exc}"
+        return None
+
+    def _refuse(self, key: str, exc: ModelLoadError) -> None:
+        """Remember a model that failed verification; log and count it once."""
+        if key in self._refused:
+            return
+        self._refused[key] = str(exc)
+        log.error("refused %s (%s): %s", self.name, key, exc)
+        record_model_load_failure(self.name, exc.reason)
 
     def status(self) -> dict[str, Any]:
-        """Name, version, source and fallback flag for /readyz and GET /models."""
-        model = self.current()
+        """Name, version, source, fallback flag and the last alias check, for /readyz."""
+        model = self._fresh()
+        checked = self._checked_wall
         return {
             "name": self.name,
             "alias": self.alias,
@@ -268,4 +353,10 @@ class ModelSource:
             "source": model.source if model else None,
             "fallback": model is None,
             "error": self._error,
+            "refresh_seconds": self.refresh_seconds,
+            "checked_at": None if checked is None else _iso(checked),
         }
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")

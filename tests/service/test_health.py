@@ -26,3 +26,13 @@ def test_readyz_not_ready_when_schema_behind(client: FlaskClient, app) -> None:
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["database"]["ok"] is False
+
+
+def test_readyz_reports_the_risk_model_and_the_recommender(client: FlaskClient) -> None:
+    models = client.get("/readyz").get_json()["models"]
+    assert models["ok"] is True
+    assert set(models["models"]) == {"kinerja-risk", "kinerja-recommender"}
+    for name, status in models["models"].items():
+        assert status["name"] == name and status["alias"] == "champion"
+        # The test's tracking store is empty: both answer from their rules, and say so.
+        assert status["fallback"] is True and status["version"] is None

@@ -263,6 +263,25 @@ def test_job_outcomes_are_counted(client: FlaskClient) -> None:
     assert _sample(client, "kinerja_job_outcomes_total", kind=kind, outcome="failed") == 2
 
 
+def test_a_retrain_job_reports_its_outcome(app: Flask, client: FlaskClient) -> None:
+    """The job runner counts what it records: here a training run on an empty database."""
+    from service.db.repositories import risk as repo
+    from training.jobs import run_job
+    from training.pipeline import run
+
+    config, failed = app.config, {"kind": "retrain", "outcome": "failed"}
+    with app.extensions["db"].sessions() as session:
+        job_id = repo.add_job(session, None, {}).id
+        session.commit()
+    before = _sample(client, "kinerja_job_outcomes_total", **failed)
+    stores = (config["DATABASE_URL"], config["MLFLOW_TRACKING_URI"], config["KINERJA_MODELS_DIR"])
+
+    with pytest.raises(ValueError, match="no evaluations"):
+        run_job(app.extensions["db"], job_id, lambda: run(*stores))
+
+    assert _sample(client, "kinerja_job_outcomes_total", **failed) == before + 1
+
+
 TOKEN = "s3cret-metrics-token"
 
 

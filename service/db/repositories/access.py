@@ -31,6 +31,18 @@ def user_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def list_users(session: Session, limit: int, offset: int, role: Role | None = None) -> Page[User]:
+    """List logins by id, optionally of one role."""
+    query = select(User).order_by(User.id)
+    if role is not None:
+        query = query.where(User.role == role)
+    return paginate(session, query, limit, offset)
+
+
 @dataclass(frozen=True)
 class TokenOwner:
     """The active user behind a live token, and the unit of its linked employee."""
@@ -41,6 +53,7 @@ class TokenOwner:
     employee_id: int | None
     unit_id: int | None
     employee_unit_id: int | None
+    expires_at: datetime
 
 
 def token_owner(session: Session, token_hash: str, now: datetime) -> TokenOwner | None:
@@ -54,7 +67,15 @@ def token_owner(session: Session, token_hash: str, now: datetime) -> TokenOwner 
 def _token_query() -> Select[Any]:
     """Build the token lookup once: constructing a statement costs more than running it."""
     return (
-        select(User.id, User.username, User.role, User.employee_id, User.unit_id, Employee.unit_id)
+        select(
+            User.id,
+            User.username,
+            User.role,
+            User.employee_id,
+            User.unit_id,
+            Employee.unit_id,
+            ApiToken.expires_at,
+        )
         .join(ApiToken, ApiToken.user_id == User.id)
         .outerjoin(Employee, Employee.id == User.employee_id)
         .where(

@@ -20,6 +20,7 @@ from service.db.models import Indicator
 from service.db.models import Rhk
 from service.db.models import Skp
 from service.db.models import UnitGrade
+from service.db.repositories import risk as risk_repo
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import OrganisationGrade
 from service.domain.entities import RhkKind
@@ -34,6 +35,7 @@ from tests.service.api.world import shared_app  # noqa: F401 (fixture)
 from tests.service.api.world import token
 from tests.service.auth.access_table import ROUTES
 from tests.service.auth.access_table import Request
+from tests.service.continuous.continuous_objects import continuous_objects
 
 # --- fixtures --------------------------------------------------------------------------------
 
@@ -75,6 +77,8 @@ def _add_objects(session: Any, world: World) -> None:
         session.add(UnitGrade(unit_id=unit_id, period="2019", grade=OrganisationGrade.BAIK))
     session.flush()
     world.objects = objects
+    world.objects |= continuous_objects(session, world)  # issue 8
+    world.objects["job"] = {0: risk_repo.add_job(session, world.users["data"], {}).id}  # issue 7
     world.unit_of = {
         employee_id: _unit_name(session, world, employee_id)
         for employee_id in world.employees.values()
