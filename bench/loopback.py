@@ -1,0 +1,224 @@
+"""Servers on loopback for the benchmarks: start, wait until they answer, load them with wrk, stop.
+
+Also the installation they serve: `build_sample` seeds, trains and scores one.
+
+Every server runs in its own process group so that stopping it also stops its workers (gunicorn
+and uvicorn fork them); `running` stops the group even when the benchmark fails half-way.
+`wrk_figures` turns wrk's `--latency` report into numbers (milliseconds, requests per second).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+WRK_TIMEOUT_S = 30.0
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+SAMPLE_CODE = """
+import sys
+from pathlib import Path
+from training.sample import build_sample
+from training.score import score_all
+sample = build_sample(Path(sys.argv[1]), int(sys.argv[2]))
+score_all(sample.database_url, sample.tracking_uri, sample.models_dir)
+"""
+
+
+def build_sample(directory: Path, employees: int) -> None:
+    """Seed, train and batch-score an installation, as `kinerja demo` prepares one.
+
+    In a child process, so its memory stays there.
+    """
+    code = SAMPLE_CODE
+    subprocess.run(
+        [sys.executable, "-c", code, str(directory), str(employees)],
+        check=True,
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def sample_copy(source: Path | None, target: Path, employees: int) -> Path:
+    """A sample of our own at `target`: a copy of `source` (benchmarks add logins and rows;
+    MLflow's artefacts stay where they are), or a new one of `employees` employees."""
+    if source is None:
+        build_sample(target, employees)
+    else:
+        shutil.copytree(source, target)
+    return target
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def environment(**overrides: str) -> dict[str, str]:
+    """This environment with the virtualenv's bin first (uvicorn, gunicorn) and `overrides`."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(overrides)
+    return env
+
+
+def gunicorn_command(app: str, port: int, workers: int, chdir: Path) -> list[str]:
+    """Gunicorn as `kinerja serve` runs it (gthread, 4 threads per worker) for another app."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(chdir),
+        app,
+    ]
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """Run `command` in its own process group (output to `log`); stop the group on exit."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM the process group, SIGKILL it after 20 s if it has not gone."""
+    for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            _reap_group(process.pid)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _reap_group(pgid: int) -> None:
+    """Kill what is left of the group (workers outliving their arbiter)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def wait_until_answers(url: str, process: subprocess.Popen, timeout: float = 120.0) -> float:
+    """Poll `url` until it answers 200; return the seconds waited. Fails if the server exits."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.perf_counter() - began
+        except OSError:  # refused, reset, or an HTTP error status
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def measure_and_print(
+    name: str,
+    measure: Callable[[Any, Path], dict[str, Any]],
+    show: Callable[[dict[str, Any]], None],
+    args: Any,
+) -> None:
+    """Run `measure(args, workdir)` in a temporary directory, show the figures, then print
+    them as one JSON line (the last line of the output, which bench/run.py reads)."""
+    with tempfile.TemporaryDirectory(prefix=f"kinerja-{name}-") as tmp:
+        results = measure(args, Path(tmp))
+    show(results)
+    print(json.dumps({"benchmark": name, **results}))
+
+
+def wrk_figures(output: str) -> dict[str, Any]:
+    """Requests/s, p50/p90/p99 (ms), request and error counts from `wrk --latency` output."""
+
+    def latency(percent: int) -> float | None:
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+        return float(match.group(1)) * _UNITS_MS[match.group(2)] if match else None
+
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    total = re.search(r"^\s+(\d+) requests in ([\d.]+)(us|ms|s|m)", output, re.MULTILINE)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "rps": float(rps.group(1)) if rps else None,
+        "p50_ms": latency(50),
+        "p90_ms": latency(90),
+        "p99_ms": latency(99),
+        "requests": int(total.group(1)) if total else 0,
+        "duration_s": float(total.group(2)) * _UNITS_MS[total.group(3)] / 1000 if total else None,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
+    }
+
+
+def run_wrk(
+    url: str,
+    connections: int,
+    seconds: float,
+    script: Path | None = None,
+    script_args: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Load `url` with wrk (2 threads) and return `wrk_figures` of its report."""
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--latency"]
+    command += ["--timeout", f"{WRK_TIMEOUT_S:g}s"]  # slow answers are measured, not dropped
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
+    command.append(url)
+    if script_args:
+        command += ["--", *script_args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+    return wrk_figures(done.stdout)
