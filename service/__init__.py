@@ -11,17 +11,22 @@ from typing import Any
 
 from flask import Flask
 
-from service import api
-from service import db
-from service import health
-from service import ops
-from service import serving
-from service import web
 from service.config import load_config
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, use_env: bool = True) -> Flask:
-    """Build the Flask app: defaults, then environment, then `config` overrides."""
+    """Build the Flask app: defaults, then environment, then `config` overrides.
+
+    The layers are imported here, not at the top: `import service.db` (the CLI, training,
+    batch jobs) then loads the database layer alone instead of every route and page.
+    """
+    from service import api
+    from service import db
+    from service import health
+    from service import ops
+    from service import serving
+    from service import web
+
     app = Flask(__name__)
     app.config.from_mapping(load_config(config, use_env=use_env))
     db.init_app(app)

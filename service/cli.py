@@ -118,7 +118,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", type=click.Choice(["evaluations"]), default="evaluations")
+@click.option("--kind", type=click.Choice(["evaluations", "attendance"]), default="evaluations")
 @reports_errors
 def import_command(file: str, kind: str) -> None:
     """Import evaluations from a CSV or XLSX file: every row, or none and the list of problems."""
@@ -130,7 +130,10 @@ def import_command(file: str, kind: str) -> None:
     database = open_database()
     try:
         with session_scope(database) as session:
-            result = import_evaluations(session, content, file)
+            if kind == "attendance":
+                result = _import_attendance(session, content, file)
+            else:
+                result = import_evaluations(session, content, file)
     except Invalid as exc:
         for error in exc.errors:
             where = "file" if error.row is None else f"row {error.row}"
@@ -139,6 +142,14 @@ def import_command(file: str, kind: str) -> None:
     finally:
         database.engine.dispose()
     click.echo(f"Imported {result.count} {kind} from {file}")
+
+
+def _import_attendance(session: Any, content: bytes, file: str) -> Any:
+    """Import daily attendance with the configured working-day rule (issue 8)."""
+    from service.domain.attendance_import import import_attendance
+    from service.domain.attendance_rules import AttendanceRule
+
+    return import_attendance(session, content, file, AttendanceRule.from_mapping(cli_config()))
 
 
 @main.command("seed")
@@ -277,6 +288,62 @@ def retrain_schedule(cron: str, poll: float, rounds: int | None) -> None:
     from training import commands
 
     commands.schedule(cli_config(), cron, poll, rounds, click.echo)
+
+
+# --- reminders (issue 8): in-app notifications, emailed when SMTP is configured ---
+
+
+@main.command("remind")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="default: today")
+@click.option("--no-email", is_flag=True, help="store the notifications, send no email")
+@reports_errors
+def remind_command(as_of: Any, no_email: bool) -> None:
+    """Store the due reminders (each once per recipient) and email them when SMTP is set.
+
+    Run it daily from cron; a failed email is retried by the next run, never sent twice.
+    """
+    from datetime import date
+
+    from service.domain.notifications import remind
+    from service.domain.reminders import ReminderSettings
+    from service.domain.settings import RuleSettings
+    from service.mail import SmtpSettings
+    from service.mail import send_pending
+
+    config = cli_config()
+    settings = (RuleSettings.from_mapping(config), ReminderSettings.from_mapping(config))
+    smtp = None if no_email else SmtpSettings.from_mapping(config)
+    database = make_database(config["DATABASE_URL"])
+    try:
+        with session_scope(database) as session:
+            result = remind(session, as_of.date() if as_of else date.today(), *settings)
+        click.echo(result.describe())
+        if smtp is None:
+            return
+        with database.sessions() as session:
+            report = send_pending(session, smtp)
+    finally:
+        database.engine.dispose()
+    click.echo(report.describe())
+    if report.failed:
+        _fail("; ".join(report.errors[:5]))
+
+
+@main.command("set-email")
+@click.option("--username", required=True)
+@click.option("--email", required=True, help="where reminders go; an empty string removes it")
+@reports_errors
+def set_email_command(username: str, email: str) -> None:
+    """Set (or remove) the address a login's reminders are emailed to."""
+    from service.domain.notifications import set_reminder_email
+
+    database = open_database()
+    try:
+        with session_scope(database) as session:
+            user = set_reminder_email(session, username, email)
+            click.echo(f"Reminders of {user.username} go to {user.email or 'the app only'}")
+    finally:
+        database.engine.dispose()
 
 
 # --- demo: everything on the embedded defaults, then serve ---

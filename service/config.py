@@ -22,6 +22,20 @@ ENV_KEYS: dict[str, str] = {
     "KINERJA_SECRET_KEY": "signing key for sessions and tokens; required outside demo/test",
     "KINERJA_ENV": "production (default), demo or test",
     "KINERJA_LOG_LEVEL": "log level (default INFO)",
+    "RISK_MODEL_REFRESH_SECONDS": "seconds between checks of the champion alias (default 30)",
+    "KINERJA_FEEDBACK_MIN_GROUP_ANSWERS": "360 feedback: answers a peer/subordinate group needs",
+    "KINERJA_ATTENDANCE_WORK_WEEKDAYS": "attendance: working weekdays (default mon,...,fri)",
+    "KINERJA_ATTENDANCE_HOLIDAYS": "attendance: non-working dates, comma-separated ISO dates",
+    "KINERJA_ATTENDANCE_START_TIME": "attendance: a check-in after this HH:MM is late (07:30)",
+    "KINERJA_ALLOWANCE_RULES": "allowance: JSON file of per-agency rules (default built in)",
+    "KINERJA_REMIND_REALISATION_DAYS": "reminders: realisations due in a quarter's last N days",
+    "KINERJA_REMIND_JP_FROM_MONTH": "reminders: month from which JP below the minimum (10)",
+    "SMTP_HOST": "reminder email: SMTP server (unset: in-app notifications only)",
+    "SMTP_PORT": "reminder email: SMTP port (default 587)",
+    "SMTP_USER": "reminder email: SMTP login (optional)",
+    "SMTP_PASSWORD": "reminder email: SMTP password (optional)",
+    "SMTP_FROM": "reminder email: sender address (required with SMTP_HOST)",
+    "SMTP_STARTTLS": "reminder email: true (default) or false, STARTTLS before sending",
 }
 
 DEMO_SECRET_KEY = "kinerja-demo-not-secret"

@@ -17,7 +17,9 @@ from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.api import errors
+from service.auth.decorators import TOKEN_CACHE
 from service.auth.passwords import use_fast_hashing
+from service.auth.tokens import TokenCache
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 errors.register(bp)
@@ -25,6 +27,8 @@ errors.register(bp)
 #: Settings of the API and their defaults (override them in the mapping given to create_app).
 DEFAULTS = {
     "API_TOKEN_TTL_SECONDS": 3600,
+    # Seconds a worker trusts a token it checked; a revocation elsewhere waits that long.
+    "API_TOKEN_CACHE_SECONDS": 2,
     "LOGIN_WINDOW_SECONDS": 900,
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 50,
@@ -57,23 +61,30 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST", app.config.get("TESTING"))))
+    app.extensions[TOKEN_CACHE] = TokenCache(float(app.config["API_TOKEN_CACHE_SECONDS"]))
     app.register_blueprint(bp)
     errors.init_app(app)
 
 
 # The resource modules add their routes to `bp` when imported.
+from service.api import activities  # noqa: E402,F401
+from service.api import allowance  # noqa: E402,F401
 from service.api import assessments  # noqa: E402,F401
 from service.api import attendance  # noqa: E402,F401
+from service.api import attendance_import  # noqa: E402,F401
 from service.api import audit  # noqa: E402,F401
 from service.api import auth  # noqa: E402,F401
 from service.api import competencies  # noqa: E402,F401
+from service.api import dialogues  # noqa: E402,F401
 from service.api import docs  # noqa: E402,F401
 from service.api import employees  # noqa: E402,F401
 from service.api import evaluations  # noqa: E402,F401
 from service.api import exports  # noqa: E402,F401
 from service.api import feedback  # noqa: E402,F401
+from service.api import feedback360  # noqa: E402,F401
 from service.api import imports  # noqa: E402,F401
 from service.api import models  # noqa: E402,F401
+from service.api import notifications  # noqa: E402,F401
 from service.api import plans  # noqa: E402,F401
 from service.api import positions  # noqa: E402,F401
 from service.api import recommendations  # noqa: E402,F401

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from datetime import time
 from enum import StrEnum
 from typing import Any
 
@@ -27,20 +28,24 @@ from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import Time
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import func
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from service.db.base import Base
+from service.domain.entities import ActivityStatus
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import CompetencyGroup
+from service.domain.entities import DialogueKind
 from service.domain.entities import EmploymentStatus
 from service.domain.entities import EnrolmentStatus
 from service.domain.entities import EvaluationKind
 from service.domain.entities import FeedbackTarget
 from service.domain.entities import Gender
 from service.domain.entities import IndicatorAspect
+from service.domain.entities import NotificationKind
 from service.domain.entities import OrganisationGrade
 from service.domain.entities import PeriodKind
 from service.domain.entities import PositionKind
@@ -53,6 +58,8 @@ from service.domain.entities import SkpApproach
 from service.domain.entities import SkpModel
 from service.domain.entities import SkpStatus
 from service.domain.entities import TrainingMode
+from service.domain.feedback360_terms import RaterGroup
+from service.domain.feedback360_terms import RoundStatus
 
 # Integer on SQLite (so the primary key is the rowid alias), BIGINT on PostgreSQL.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -483,6 +490,8 @@ class User(Base):
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), unique=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    #: Where reminders are emailed (issue 8); none means in-app notifications only.
+    email: Mapped[str | None] = mapped_column(String(254))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = created_at_column()
 
@@ -635,5 +644,175 @@ class ModelJob(Base):
     __table_args__ = (
         CheckConstraint(
             "status IN ('queued', 'running', 'succeeded', 'failed')", name="model_job_status"
+        ),
+    )
+
+
+# --- Continuous performance: activity log, dialogues, notifications (issue 8) ---------------
+
+
+class ActivityLog(Base):
+    """A daily or weekly activity entry (laporan kinerja harian), optionally serving an RHK."""
+
+    __tablename__ = "activity_logs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    rhk_id: Mapped[int | None] = mapped_column(ForeignKey("rhks.id"))
+    activity_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[ActivityStatus] = enum_column(
+        ActivityStatus,
+        default=ActivityStatus.SUBMITTED,
+        server_default=ActivityStatus.SUBMITTED.value,
+    )
+    supervisor_comment: Mapped[str | None] = mapped_column(Text)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __table_args__ = (Index("ix_activity_logs_employee_date", "employee_id", "activity_date"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PerformanceDialogue(Base):
+    """A dialogue or coaching session (dialog / bimbingan kinerja) held by a supervisor above."""
+
+    __tablename__ = "performance_dialogues"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    supervisor_employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    held_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[DialogueKind] = enum_column(DialogueKind)
+    topics: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    #: Code of the coaching suggestion it started from (data/reference/coaching_actions.csv).
+    coaching_action: Mapped[str | None] = mapped_column(String(40))
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        Index("ix_performance_dialogues_employee_held", "employee_id", "held_on"),
+        CheckConstraint(
+            "follow_up_on IS NULL OR follow_up_on >= held_on", name="follow_up_after_held"
+        ),
+    )
+
+
+class DialogueAction(Base):
+    """An action agreed in a dialogue; a later dialogue reviews whether it was done."""
+
+    __tablename__ = "dialogue_actions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(ForeignKey("performance_dialogues.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    #: None until reviewed; then whether the action was done.
+    done: Mapped[bool | None] = mapped_column()
+    reviewed_in_dialogue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("performance_dialogues.id")
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Notification(Base):
+    """An in-app reminder to one user, emailed when SMTP is configured; at most one per
+    (recipient, kind, subject), so nobody gets the same reminder twice."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recipient_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[NotificationKind] = enum_column(NotificationKind)
+    subject_key: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("recipient_user_id", "kind", "subject_key"),
+        Index("ix_notifications_pending_email", "emailed_at"),
+    )
+
+
+# --- 360 feedback rounds and daily attendance (issue 8, parts 2 and 5) ----------------------
+
+
+class FeedbackRound(Base):
+    """A 360-degree feedback round on one employee's BerAKHLAK behaviour for a period."""
+
+    __tablename__ = "feedback_rounds"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    period: Mapped[str] = mapped_column(ForeignKey("periods.code"))
+    status: Mapped[RoundStatus] = enum_column(
+        RoundStatus, default=RoundStatus.OPEN, server_default=RoundStatus.OPEN.value
+    )
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    closes_on: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("employee_id", "period"),)
+
+
+class FeedbackRater(Base):
+    """A nominated rater of a round and its group; `answered_at` is never shown to readers."""
+
+    __tablename__ = "feedback_raters"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    round_id: Mapped[int] = mapped_column(BigId, ForeignKey("feedback_rounds.id"))
+    rater_employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    rater_group: Mapped[RaterGroup] = enum_column(RaterGroup)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("round_id", "rater_employee_id"),)
+
+
+class FeedbackAnswer(Base):
+    """One rater's answer: a rating per BerAKHLAK value and an optional comment (once)."""
+
+    __tablename__ = "feedback_answers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rater_id: Mapped[int] = mapped_column(BigId, ForeignKey("feedback_raters.id"), unique=True)
+    behavior_berorientasi_pelayanan: Mapped[Rating] = enum_column(
+        Rating, check_name="behavior_berorientasi_pelayanan"
+    )
+    behavior_akuntabel: Mapped[Rating] = enum_column(Rating, check_name="behavior_akuntabel")
+    behavior_kompeten: Mapped[Rating] = enum_column(Rating, check_name="behavior_kompeten")
+    behavior_harmonis: Mapped[Rating] = enum_column(Rating, check_name="behavior_harmonis")
+    behavior_loyal: Mapped[Rating] = enum_column(Rating, check_name="behavior_loyal")
+    behavior_adaptif: Mapped[Rating] = enum_column(Rating, check_name="behavior_adaptif")
+    behavior_kolaboratif: Mapped[Rating] = enum_column(Rating, check_name="behavior_kolaboratif")
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class AttendanceDay(Base):
+    """One day of an attendance machine export (presensi); no check-in means absent."""
+
+    __tablename__ = "attendance_days"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    day: Mapped[date] = mapped_column(Date)
+    check_in: Mapped[time | None] = mapped_column(Time)
+    check_out: Mapped[time | None] = mapped_column(Time)
+
+    __table_args__ = (
+        UniqueConstraint("employee_id", "day"),
+        CheckConstraint(
+            "check_out IS NULL OR check_in IS NOT NULL", name="check_out_needs_check_in"
         ),
     )

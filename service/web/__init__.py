@@ -153,8 +153,12 @@ def init_app(app: Flask) -> None:
 
 
 # The page modules add their routes to `bp` when imported.
+from service.web import activities  # noqa: E402,F401
 from service.web import auth_views  # noqa: E402,F401
+from service.web import dialogues  # noqa: E402,F401
 from service.web import employee  # noqa: E402,F401
+from service.web import feedback360  # noqa: E402,F401
 from service.web import models  # noqa: E402,F401
+from service.web import notifications  # noqa: E402,F401
 from service.web import team  # noqa: E402,F401
 from service.web import units  # noqa: E402,F401

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from service.domain.entities import BerakhlakValue
 from tests.factories import make_nip
 from tests.service.api.world import PASSWORD
 from tests.service.api.world import ROLES
@@ -86,6 +87,7 @@ def hr_scoped(ok: int, outside: int, readers: tuple[str, ...] = ("admin", "hr"))
 
 
 UNIT_READ = hr_scoped(200, 404, ("admin", "hr", "data"))
+IF_ANY = {"If-Match": "*"}
 
 # --- requests --------------------------------------------------------------------------------
 
@@ -218,6 +220,13 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
         ),
     ),
     ("GET", "/api/v1/units/<int(max=2147483647):unit_id>"): (UNIT_READ, _unit("")),
+    ("PATCH", "/api/v1/units/<int(max=2147483647):unit_id>"): (
+        hr_scoped(200, 404),
+        lambda w, role, rel: (
+            f"/api/v1/units/{w.target_unit(role, rel)}",
+            {"json": {"region": "Jawa Barat"}, "headers": IF_ANY},
+        ),
+    ),
     ("POST", "/api/v1/units/<int(max=2147483647):unit_id>/grades"): (
         hr_scoped(201, 404),
         _unit("/grades", lambda *_: {"period": _period(), "grade": "baik"}),
@@ -246,6 +255,13 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
         _roles(200, ("admin", "hr")),
         lambda w, role, r: (f"/api/v1/positions/{w.position_id}", {}),
     ),
+    ("PATCH", "/api/v1/positions/<int(max=2147483647):position_id>"): (
+        _roles(200, ("admin", "hr")),
+        lambda w, role, r: (
+            f"/api/v1/positions/{w.position_id}",
+            {"json": {"level": "ahli pertama"}, "headers": IF_ANY},
+        ),
+    ),
     ("GET", "/api/v1/employees"): (
         _roles(200, ("admin", "hr", "supervisor", "employee")),
         _plain("/api/v1/employees"),
@@ -272,6 +288,11 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
                 "role": "employee",
             },
         ),
+    ),
+    ("GET", "/api/v1/users"): (_roles(200, ("admin",)), _plain("/api/v1/users")),
+    ("GET", "/api/v1/users/<int(max=2147483647):user_id>"): (
+        _roles(200, ("admin",)),
+        lambda w, role, r: (f"/api/v1/users/{w.users[role]}", {}),
     ),
     ("GET", "/api/v1/competencies"): (_roles(200, ROLES), _plain("/api/v1/competencies")),
     ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/competency-assessments"): (
@@ -366,6 +387,11 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
     ),
     ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/skps"): (READ, _emp("/skps")),
     ("GET", "/api/v1/skps/<int(max=2147483647):skp_id>"): (READ, _by_person("draft")),
+    # Runs before POST .../submit (routes are walked sorted), while the plans are drafts.
+    ("PATCH", "/api/v1/skps/<int(max=2147483647):skp_id>"): (
+        own(200),
+        _by_person("draft", body=lambda *_: {"approach": "kualitatif"}, headers=IF_ANY),
+    ),
     ("POST", "/api/v1/skps/<int(max=2147483647):skp_id>/submit"): (
         own(200),
         _by_person("draft", "/submit"),
@@ -412,7 +438,167 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
         _plain("/api/v1/models/retrain", lambda *_: {}),
     ),
     ("GET", "/api/v1/models/jobs/<int(max=2147483647):job_id>"): (
-        _roles(404, ("admin", "data")),
-        _plain("/api/v1/models/jobs/999999"),
+        _roles(200, ("admin", "data")),
+        lambda w, role, r: (f"/api/v1/models/jobs/{w.objects['job'][0]}", {}),
     ),
 }
+
+
+# --- continuous performance: activity log, dialogues, notifications (issue 8) -----------------
+# Objects come from tests/service/continuous/continuous_objects.py (added by test_policy).
+
+
+def _object(kind: str, path: str, body: Any = None, **extra: Any) -> Request:
+    """A request on the target person's object of `kind`; `path` has `{}` for its id."""
+
+    def build(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+        kwargs = dict(extra)
+        if body is not None:
+            kwargs["json"] = body
+        return path.format(world.objects[kind][world.target(role, relation)]), kwargs
+
+    return build
+
+
+def _notification(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+    """The caller's own notification, or (other relations) another login's."""
+    owner = role if relation == "own" else ("hr" if role == "admin" else "admin")
+    notification = world.objects["notification"][world.users[owner]]
+    return f"/api/v1/notifications/{notification}/read", {}
+
+
+_ACTIVITY = "/api/v1/activities/<int(max=2147483647):activity_id>"
+ROUTES.update(
+    {
+        ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/activities"): (
+            own(201),
+            _emp("/activities", lambda *_: {"activity_date": "2025-03-04", "description": "x"}),
+        ),
+        ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/activities"): (
+            READ,
+            _emp("/activities"),
+        ),
+        ("GET", "/api/v1/teams/me/activities"): (
+            _roles(200, ("supervisor", "hr", "admin")),
+            _plain("/api/v1/teams/me/activities"),
+        ),
+        ("GET", _ACTIVITY): (READ, _object("activity", "/api/v1/activities/{}")),
+        ("PATCH", _ACTIVITY): (
+            own(200),
+            _object(
+                "activity",
+                "/api/v1/activities/{}",
+                body={"description": "y"},
+                headers={"If-Match": "*"},
+            ),
+        ),
+        ("POST", f"{_ACTIVITY}/acknowledge"): (
+            rate(200),
+            _object("activity_ack", "/api/v1/activities/{}/acknowledge", body={}),
+        ),
+        ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/dialogues"): (
+            rate(201),
+            _emp(
+                "/dialogues",
+                lambda *_: {"held_on": "2025-03-05", "kind": "dialog", "topics": "target"},
+            ),
+        ),
+        ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/dialogues"): (
+            READ,
+            _emp("/dialogues"),
+        ),
+        ("PATCH", "/api/v1/dialogue-actions/<int(max=2147483647):action_id>"): (
+            rate(200),
+            _object(
+                "dialogue_action",
+                "/api/v1/dialogue-actions/{}",
+                body={"done": True},
+                headers={"If-Match": "*"},
+            ),
+        ),
+        ("GET", "/api/v1/notifications/me"): (
+            _roles(200, ROLES),
+            _plain("/api/v1/notifications/me"),
+        ),
+        ("POST", "/api/v1/notifications/<int(max=2147483647):notification_id>/read"): (
+            {role: (200, 404, 404, 404) for role in ROLES},
+            _notification,
+        ),
+    }
+)
+
+# --- 360 feedback, attendance import, allowance (issue 8, parts 2, 5 and 6) ------------------
+
+_UNKNOWN_ROUND = "/api/v1/feedback-rounds/999999"
+
+
+def _feedback_round(world: World, role: str, relation: str) -> dict[str, Any]:
+    """A round whose only rater is the employee (the self group), for a fresh period."""
+    target = world.target(role, relation)
+    return {"period": _period(), "raters": [{"employee_id": target, "group": "self"}]}
+
+
+def _attendance_importer(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+    target = world.target(role, relation)
+    nip = next(nip for name, nip in world.nips.items() if world.employees[name] == target)
+    csv = f"nip,date,check_in,check_out\n{nip},2024-01-02,07:15,16:00\n"
+    data = {"file": (io.BytesIO(csv.encode()), "a.csv")}
+    return "/api/v1/imports/attendance", {"data": data}
+
+
+#: Starting a round: a supervisor above, hr over the unit, admin; never for oneself.
+LEAD: Profile = {
+    "admin": (403, 201, 201, 201),
+    "hr": (403, 201, 201, 404),
+    "supervisor": (403, 201, 404, 404),
+    "employee": (403, 404, 404, 404),
+    "data": _same(403),
+}
+_PEOPLE_ROLES = ("admin", "hr", "supervisor", "employee")
+
+ROUTES.update(
+    {
+        ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/feedback-rounds"): (
+            LEAD,
+            _emp("/feedback-rounds", _feedback_round),
+        ),
+        ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/feedback-rounds"): (
+            READ,
+            _emp("/feedback-rounds"),
+        ),
+        # Rounds by id: an unknown round is 404 to every role that may use the route (the
+        # per-relation rules are tested in tests/service/feedback360).
+        ("GET", "/api/v1/feedback-rounds/<int(max=2147483647):round_id>"): (
+            _roles(404, _PEOPLE_ROLES),
+            _plain(_UNKNOWN_ROUND),
+        ),
+        ("POST", "/api/v1/feedback-rounds/<int(max=2147483647):round_id>/close"): (
+            _roles(404, _PEOPLE_ROLES),
+            _plain(f"{_UNKNOWN_ROUND}/close"),
+        ),
+        ("POST", "/api/v1/feedback-rounds/<int(max=2147483647):round_id>/answers"): (
+            _roles(404, _PEOPLE_ROLES),
+            _plain(
+                f"{_UNKNOWN_ROUND}/answers",
+                lambda *_: {"ratings": dict.fromkeys(BerakhlakValue, "sesuai_ekspektasi")},
+            ),
+        ),
+        ("GET", "/api/v1/feedback-rounds/<int(max=2147483647):round_id>/results"): (
+            _roles(404, _PEOPLE_ROLES),
+            _plain(f"{_UNKNOWN_ROUND}/results"),
+        ),
+        ("GET", "/api/v1/feedback-requests/me"): (
+            _roles(200, _PEOPLE_ROLES),
+            _plain("/api/v1/feedback-requests/me"),
+        ),
+        ("POST", "/api/v1/imports/attendance"): (hr_scoped(201, 422), _attendance_importer),
+        ("GET", "/api/v1/units/<int(max=2147483647):unit_id>/allowance"): (
+            hr_scoped(200, 404),
+            _unit("/allowance?period=2019"),
+        ),
+        ("GET", "/api/v1/units/<int(max=2147483647):unit_id>/allowance/export"): (
+            hr_scoped(200, 404),
+            _unit("/allowance/export?period=2019&format=csv"),
+        ),
+    }
+)

@@ -1,0 +1,214 @@
+"""Which reminders are due, to whom, and that storing them twice adds nothing (both DBs)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import Employee
+from service.db.models import Enrolment
+from service.db.models import Notification
+from service.db.models import PerformanceDialogue
+from service.db.models import Realisation
+from service.db.models import RiskScore
+from service.domain.entities import DialogueKind
+from service.domain.entities import EmploymentStatus
+from service.domain.entities import EnrolmentStatus
+from service.domain.entities import NotificationKind
+from service.domain.errors import Invalid
+from service.domain.evaluation_input import ensure_period
+from service.domain.notifications import remind
+from service.domain.periods import parse_period
+from service.domain.reminders import ReminderSettings
+from service.domain.settings import RuleSettings
+from tests.factories import make_evaluation
+from tests.service.api.world import World
+from tests.service.continuous.continuous_objects import approved_skp
+
+RULES = RuleSettings()
+SETTINGS = ReminderSettings()
+Kind = NotificationKind
+
+
+def _stored(session: Session, kind: NotificationKind) -> set[tuple[int, str]]:
+    rows = session.execute(
+        select(Notification.recipient_user_id, Notification.subject_key).where(
+            Notification.kind == kind
+        )
+    )
+    return {(user, subject) for user, subject in rows}
+
+
+def _realise(session: Session, indicator_id: int, period: str) -> None:
+    ensure_period(session, parse_period(period))
+    session.add(Realisation(indicator_id=indicator_id, period=period, value=3))
+    session.flush()
+
+
+def test_realisations_fall_due_near_the_quarters_end(session: Session, world: World) -> None:
+    _, _, (first, _second) = approved_skp(session, world, "E1", 2026)
+    _, _, complete = approved_skp(session, world, "S", 2026, indicators=1)
+    _realise(session, first, "2026-08")  # a month of the quarter counts
+    _realise(session, complete[0], "2026-Q3")
+    assert remind(session, date(2026, 9, 15), RULES, SETTINGS).created[Kind.REALISATION_DUE] == 0
+    remind(session, date(2026, 9, 20), RULES, SETTINGS)
+    subject = f"realisation:2026-Q3:employee:{world.employees['E1']}"
+    assert _stored(session, Kind.REALISATION_DUE) == {(world.users["employee"], subject)}
+    message = session.scalar(
+        select(Notification.message_en).where(Notification.subject_key == subject)
+    )
+    assert message is not None and "1 of 2 indicators" in message and "2026-09-30" in message
+
+
+def test_evaluations_fall_due_for_the_direct_supervisor(session: Session, world: World) -> None:
+    make_evaluation(session, employee_id=world.employees["E1"], period="2026-Q2")
+    late_hire = session.get(Employee, world.employees["E2"])
+    assert late_hire is not None
+    late_hire.hire_date = date(2026, 7, 1)
+    session.flush()
+    remind(session, date(2026, 7, 5), RULES, SETTINGS)
+    assert _stored(session, Kind.EVALUATION_DUE) == {
+        (world.users["hr"], f"evaluation:2026-Q2:employee:{world.employees['S']}"),
+        (world.users["admin"], f"evaluation:2026-Q2:employee:{world.employees['AS']}"),
+    }
+
+
+def test_low_jp_is_reminded_from_the_configured_month(session: Session, world: World) -> None:
+    pppk = session.get(Employee, world.employees["AS"])
+    assert pppk is not None
+    pppk.employment_status = EmploymentStatus.PPPK
+    session.add(
+        Enrolment(
+            employee_id=world.employees["E1"],
+            training_id=_training_id(session, world),
+            start_date=date(2026, 2, 1),
+            end_date=date(2026, 2, 3),
+            status=EnrolmentStatus.COMPLETED,
+            jp_earned=5,
+        )
+    )
+    session.flush()
+    late = ReminderSettings(jp_from_month=11)
+    assert remind(session, date(2026, 10, 5), RULES, late).created[Kind.DEVELOPMENT_JP_LOW] == 0
+    remind(session, date(2026, 10, 5), RULES, SETTINGS)
+    stored = _stored(session, Kind.DEVELOPMENT_JP_LOW)
+    subject = f"jp:2026:employee:{world.employees['E1']}"
+    assert {(world.users["employee"], subject), (world.users["supervisor"], subject)} <= stored
+    assert not any(s == f"jp:2026:employee:{world.employees['AS']}" for _, s in stored)
+    message = session.scalar(
+        select(Notification.message_en).where(
+            Notification.subject_key == subject,
+            Notification.recipient_user_id == world.users["employee"],
+        )
+    )
+    assert message is not None and "completed 5 of the 20 JP" in message
+
+
+def test_flagged_risk_without_a_dialogue_since_the_score(session: Session, world: World) -> None:
+    scored = datetime(2026, 7, 10, 8, 0, tzinfo=UTC)
+    for person, period in (("E1", "2026-Q2"), ("S", "2026-Q2"), ("AS", "2026-Q1")):
+        session.add(_score(world.employees[person], period, scored))
+    for person, day in (("E1", date(2026, 7, 1)), ("S", date(2026, 7, 10))):
+        session.add(
+            PerformanceDialogue(
+                employee_id=world.employees[person],
+                supervisor_employee_id=world.employees["H"],
+                held_on=day,
+                kind=DialogueKind.DIALOG,
+                topics="x",
+            )
+        )
+    session.flush()
+    remind(session, date(2026, 7, 20), RULES, SETTINGS)
+    assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {
+        (world.users["supervisor"], f"risk:2026-Q2:employee:{world.employees['E1']}")
+    }
+
+
+def test_a_waiting_360_rater_is_reminded(session: Session, world: World) -> None:
+    if not inspect(session.connection()).has_table("feedback_raters"):
+        pytest.skip("the 360 tables (revision 0007) are not migrated yet")
+    from service.db.models import FeedbackRater
+    from service.db.models import FeedbackRound
+
+    ensure_period(session, parse_period("2026"))
+    round_ = FeedbackRound(employee_id=world.employees["E2"], period="2026")
+    session.add(round_)
+    session.flush()
+    for person, answered in (("E1", None), ("S", datetime(2026, 3, 1, tzinfo=UTC))):
+        rater = FeedbackRater(
+            round_id=round_.id,
+            rater_employee_id=world.employees[person],
+            rater_group="peer",
+            answered_at=answered,
+        )
+        session.add(rater)
+    session.flush()
+    remind(session, date(2026, 3, 2), RULES, SETTINGS)
+    assert _stored(session, Kind.FEEDBACK_ROUND_WAITING) == {
+        (world.users["employee"], f"feedback:{round_.id}:rater:{world.employees['E1']}")
+    }
+
+
+def test_a_second_run_repeats_no_reminder(session: Session, world: World) -> None:
+    approved_skp(session, world, "E1", 2026)
+    first = remind(session, date(2026, 12, 20), RULES, SETTINGS)
+    session.commit()
+    count = session.scalar(select(func.count()).select_from(Notification))
+    assert sum(first.created.values()) == count > 0
+    second = remind(session, date(2026, 12, 21), RULES, SETTINGS)
+    session.commit()
+    assert second.due == first.due and sum(second.created.values()) == 0
+    assert session.scalar(select(func.count()).select_from(Notification)) == count
+
+
+@pytest.mark.parametrize(
+    ("mapping", "keys"),
+    [
+        ({"KINERJA_REMIND_JP_FROM_MONTH": "13"}, ["KINERJA_REMIND_JP_FROM_MONTH"]),
+        (
+            {"KINERJA_REMIND_REALISATION_DAYS": "-1", "KINERJA_REMIND_JP_FROM_MONTH": True},
+            ["KINERJA_REMIND_REALISATION_DAYS", "KINERJA_REMIND_JP_FROM_MONTH"],
+        ),
+    ],
+)
+def test_bad_settings_name_every_key(mapping: dict[str, object], keys: list[str]) -> None:
+    with pytest.raises(Invalid) as refused:
+        ReminderSettings.from_mapping(mapping)
+    assert [error.field for error in refused.value.errors] == keys
+
+
+def test_settings_are_read_from_strings() -> None:
+    settings = ReminderSettings.from_mapping(
+        {"KINERJA_REMIND_JP_FROM_MONTH": "9", "KINERJA_REMIND_REALISATION_DAYS": 7}
+    )
+    assert (settings.jp_from_month, settings.realisation_days) == (9, 7)
+
+
+def _score(employee_id: int, period: str, scored: datetime) -> RiskScore:
+    return RiskScore(
+        employee_id=employee_id,
+        period=period,
+        status="ok",
+        probability=0.7,
+        flagged=True,
+        threshold=0.5,
+        drivers=[],
+        model_name="kinerja-risk",
+        scored_at=scored,
+    )
+
+
+def _training_id(session: Session, world: World) -> int:
+    from service.db.models import Training
+
+    found = session.scalar(select(Training.id).where(Training.code == world.training_code))
+    assert found is not None
+    return found
