@@ -158,6 +158,7 @@ from service.web import auth_views  # noqa: E402,F401
 from service.web import dialogues  # noqa: E402,F401
 from service.web import employee  # noqa: E402,F401
 from service.web import feedback360  # noqa: E402,F401
+from service.web import feedback360_rounds  # noqa: E402,F401
 from service.web import models  # noqa: E402,F401
 from service.web import notifications  # noqa: E402,F401
 from service.web import team  # noqa: E402,F401

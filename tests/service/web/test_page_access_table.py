@@ -24,6 +24,7 @@ from service.db.repositories import risk as risk_repo
 from tests.service.api.world import RELATION_NAMES
 from tests.service.api.world import ROLES
 from tests.service.api.world import World
+from tests.service.auth.access_table import LEAD
 from tests.service.auth.access_table import READ
 from tests.service.auth.access_table import Profile
 from tests.service.auth.access_table import hr_scoped
@@ -115,6 +116,12 @@ def _dialogue() -> dict[str, str]:
     return {"held_on": "2025-03-05", "kind": "dialog", "topics": "Target triwulan"}
 
 
+def _feedback_round(world: World, role: str, relation: str) -> tuple[str, dict[str, str]]:
+    """Start a round whose only rater is the employee (the self group), for a fresh period."""
+    target = world.target(role, relation)
+    return f"/employees/{target}/feedback360", {"period": _month(), "rater_self": str(target)}
+
+
 def _job(world: World, role: str, relation: str) -> tuple[str, None]:
     return f"/models/jobs/{world.objects['job'][0]}", None
 
@@ -169,6 +176,16 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
     ("POST", f"{ROUND}/answer"): (
         only(404, PEOPLE),
         _fixed("/feedback360/rounds/999999/answer", {}),
+    ),
+    ("GET", f"{EMPLOYEE}/feedback360"): (READ, _employee("/feedback360")),
+    # Starting a round: as the API's LEAD row (a supervisor above, hr over the unit, admin).
+    ("POST", f"{EMPLOYEE}/feedback360"): (
+        {role: tuple(DONE if s == 201 else s for s in LEAD[role]) for role in ROLES},
+        _feedback_round,
+    ),
+    ("POST", f"{ROUND}/close"): (
+        only(404, PEOPLE),
+        _fixed("/feedback360/rounds/999999/close", {}),
     ),
 }
 #: Pages anyone may open, and files: no login, no table row.
