@@ -100,13 +100,17 @@ def outlook_actions(
     if not tried:
         return Outlook(employee.id, "ok", round(base, 4), ())
     risks = model.pipeline.predict_proba(np.stack([r for *_, r in tried]))[:, 1]
+    shown = round(base, 4)
+    # Compared as shown (4 decimals): a change too small to see is no action to suggest.
     actions = [
-        Action(kind, code, label, label_en, round(float(p), 4), round(float(p) - base, 4))
+        Action(
+            kind, code, label, label_en, round(float(p), 4), round(round(float(p), 4) - shown, 4)
+        )
         for (kind, code, label, label_en, _), p in zip(tried, risks, strict=True)
-        if p < base
+        if round(float(p), 4) < shown
     ]
     actions.sort(key=lambda a: (a.probability, a.code))
-    return Outlook(employee.id, "ok", round(base, 4), tuple(actions[:MAX_ACTIONS]))
+    return Outlook(employee.id, "ok", shown, tuple(actions[:MAX_ACTIONS]))
 
 
 def competency_features(standard: Mapping[str, int], levels: Mapping[str, float]) -> dict:
