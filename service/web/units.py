@@ -18,9 +18,12 @@ from flask import request
 from flask import url_for
 from sqlalchemy.orm import Session
 
+from service.api.allowance import allowance_rules
+from service.api.exports import MEDIA_TYPES
 from service.api.http import rule_settings
 from service.auth import policy
 from service.db import get_session
+from service.domain.allowance_report import export_allowance
 from service.domain.audit import Actor
 from service.domain.entities import PeriodKind
 from service.domain.entities import Predikat
@@ -178,7 +181,19 @@ def export_evaluations(unit_id: int) -> Response:
     return _download(content, f"evaluations-unit{unit_id}-{period}.xlsx")
 
 
-def _download(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype=XLSX)
+@bp.get(f"/units/{UNIT_ID}/allowance.<any(csv, xlsx):fmt>")
+@login_required(*MANAGERS)
+def export_allowance_lines(unit_id: int, fmt: str) -> Response:
+    """Download the unit's allowance percentages of a period for payroll, as
+    `GET /units/{id}/allowance/export` gives them (the agency's configured rule)."""
+    session = get_session()
+    period = chosen_period()
+    content = export_allowance(session, actor(), unit_id, period, fmt, allowance_rules())
+    session.commit()
+    return _download(content, f"allowance-unit{unit_id}-{period}.{fmt}", MEDIA_TYPES[fmt])
+
+
+def _download(content: bytes, filename: str, mimetype: str = XLSX) -> Response:
+    response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

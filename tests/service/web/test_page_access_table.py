@@ -147,6 +147,10 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         UNIT,
         _unit("/evaluations.xlsx?period=2019"),
     ),
+    ("GET", "/units/<int(max=2147483647):unit_id>/allowance.<any(csv, xlsx):fmt>"): (
+        UNIT,
+        _unit("/allowance.csv?period=2019"),
+    ),
     ("GET", "/models"): (only(200, MODEL_ROLES), _fixed("/models")),
     ("POST", "/models/retrain"): (only(DONE, MODEL_ROLES), _fixed("/models/retrain", {})),
     ("GET", "/models/jobs/<int(max=2147483647):job_id>"): (only(200, MODEL_ROLES), _job),

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import ModelJob
+from service.domain.allowance_report import COLUMNS
 from service.domain.audit import Actor
 from service.domain.distribution import check_distribution
 from service.domain.entities import OrganisationGrade
@@ -105,6 +106,27 @@ def test_evaluations_export_is_a_workbook_the_import_reads(
 def test_export_outside_the_units_is_not_found(client: FlaskClient, world: World) -> None:
     sign_in(client, "hr")
     assert client.get(f"/units/{world.units['B']}/evaluations.xlsx?period=2025").status_code == 404
+
+
+def test_allowance_export_is_the_apis_file(client: FlaskClient, world: World) -> None:
+    sign_in(client, "hr")
+    unit = world.units["A"]
+    page = client.get(f"/units/{unit}/training-needs?period=2025").get_data(as_text=True)
+    assert html.escape(f"/units/{unit}/allowance.csv?period=2025") in page
+    for fmt in ("csv", "xlsx"):
+        download = client.get(f"/units/{unit}/allowance.{fmt}?period=2025")
+        assert download.status_code == 200
+        assert f"allowance-unit{unit}-2025.{fmt}" in download.headers["Content-Disposition"]
+        api = client.get(
+            f"/api/v1/units/{unit}/allowance/export?period=2025&format={fmt}",
+            headers=world.headers("hr"),
+        )
+        assert download.mimetype == api.mimetype
+        if fmt == "csv":  # the same lines as the API's file (XLSX differs in its timestamps)
+            assert download.data == api.data
+            header = download.data.decode("utf-8-sig").splitlines()[0].split(",")
+            assert tuple(header) == COLUMNS
+    assert client.get(f"/units/{world.units['B']}/allowance.csv?period=2025").status_code == 404
 
 
 @pytest.mark.parametrize(
