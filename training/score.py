@@ -4,8 +4,10 @@ Per chunk of employee ids: one statement per source (`repositories.risk.historie
 statements every serving path reads, as plain column arrays), one `Panel`, `features_at` for
 the latest period, one `predict_proba` on the bare calibrated estimator, drivers for the
 flagged rows only (`--drivers all` explains everyone: about 50 times the prediction cost)
-in one prediction call per block of rows, and one bulk write (`COPY` on PostgreSQL,
-`executemany` on SQLite) after deleting the chunk's old scores of the period by id range.
+in one prediction call per block of rows (a row left unexplained stores JSON `null` drivers, so
+the risk read knows to explain it live rather than serve an empty list), and one bulk write
+(`COPY` on PostgreSQL, `executemany` on SQLite) after deleting the chunk's old scores of the
+period by id range.
 Memory holds one chunk of history at a time; `ScoreSummary` reports the time of each stage.
 """
 
@@ -83,7 +85,7 @@ class Scored:
     status: np.ndarray
     probability: np.ndarray
     flagged: np.ndarray
-    drivers: list[list[dict[str, Any]]]
+    drivers: list[list[dict[str, Any]] | None]
     threshold: float | None
     model_version: str | None
     fallback: bool
@@ -116,17 +118,18 @@ def contributions(pipeline: Any, X: np.ndarray) -> np.ndarray:
 
 def score_matrix(
     model: LoadedModel, X: np.ndarray, explain: str = "flagged", clock: Clock | None = None
-) -> tuple[np.ndarray, np.ndarray, list[list[dict[str, Any]]]]:
+) -> tuple[np.ndarray, np.ndarray, list[list[dict[str, Any]] | None]]:
     """Probability, flag and drivers for each row of the feature matrix `X`.
 
     Predicts on the calibrated estimator itself (`X` is already in `FEATURE_NAMES` order).
+    Rows not explained (unflagged, with `explain="flagged"`) get None, not an empty list.
     """
     clock = clock or Clock()
     estimator = model.pipeline.named_steps["model"]
     probability = clock("predict", estimator.predict_proba, X)[:, 1]
     flagged = probability >= model.threshold
     chosen = np.flatnonzero(flagged if explain == "flagged" else np.ones(len(X), bool))
-    drivers: list[list[dict[str, Any]]] = [[] for _ in range(len(X))]
+    drivers: list[list[dict[str, Any]] | None] = [None] * len(X)
     effect = clock("explain", contributions, model.pipeline, X[chosen])
     for row, i in enumerate(chosen.tolist()):
         drivers[i] = top_drivers(X[i], effect[row])
@@ -141,7 +144,7 @@ def score_chunk(
     n = len(ids)
     enough = X[:, FEATURE_INDEX["periods_evaluated"]] >= MIN_EVALUATED_PERIODS
     probability, flagged = np.full(n, np.nan), np.zeros(n, dtype=bool)
-    drivers: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    drivers: list[list[dict[str, Any]] | None] = [[] for _ in range(n)]
     rows = np.flatnonzero(enough)
     if model is None:
         for i in rows.tolist():
@@ -166,6 +169,13 @@ def answer_threshold(table: dict[str, float]) -> float | None:
     return answer["threshold"]
 
 
+def _drivers_json(drivers: list[dict[str, Any]] | None) -> str:
+    """Drivers as JSON text; `null` marks a row whose drivers were not computed."""
+    if drivers is None:
+        return "null"
+    return json.dumps(drivers, ensure_ascii=False) if drivers else "[]"
+
+
 def _records(scored: Scored, period: str, now: datetime) -> list[tuple[Any, ...]]:
     """`_COLUMNS` tuples of every answer (probability and threshold only where status ok)."""
     ok = scored.status == "ok"
@@ -178,7 +188,7 @@ def _records(scored: Scored, period: str, now: datetime) -> list[tuple[Any, ...]
             float(p) if k else None,
             bool(f),
             threshold if k else None,
-            json.dumps(d, ensure_ascii=False) if d else "[]",
+            _drivers_json(d),
             RISK_MODEL_NAME,
             scored.model_version,
             scored.fallback,

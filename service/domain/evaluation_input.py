@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from service.db.models import BEHAVIOR_COLUMNS
 from service.db.models import Evaluation
 from service.db.models import Period as PeriodRow
+from service.db.repositories.risk import forget_scores
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import EvaluationKind
 from service.domain.entities import PeriodKind
@@ -207,6 +208,8 @@ def insert_evaluations(
     if not values:
         return
     connection = session.connection()
+    raters = {row[1] for row in values} - {None}
+    forget_scores(connection, sorted({row[0] for row in values}), sorted(raters))
     if connection.dialect.name == "postgresql":
         _copy(connection, values)
     elif connection.dialect.name == "sqlite":

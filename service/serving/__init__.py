@@ -27,6 +27,7 @@ from service.features import serving_axis
 from service.serving.fallback import RuleTable
 from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
+from service.serving.freshness import watch_writes
 from service.serving.history import employee_row
 from service.serving.loader import ModelSource
 from service.serving.loader import read_export_metadata
@@ -38,6 +39,7 @@ from service.serving.predictor import risk_answer
 from service.serving.recommender import RECOMMENDER_MODEL_NAME
 from service.serving.recommender import SOURCE_KEY
 from service.serving.recommender import gains_of
+from service.serving.stored import stored_answer
 from service.serving.team import Ranking
 from service.serving.team import live_ranking
 from service.serving.team import no_period_ranking
@@ -130,7 +132,16 @@ class ModelProvider:
         return live_ranking(session, supervisor_id, period, model, table)
 
     def risk_for(self, session: Session, employee: Employee) -> dict[str, Any]:
-        """The API.md risk answer for `employee` as of the latest period."""
+        """The API.md risk answer for `employee` as of the latest period.
+
+        From the stored batch score when it still answers (`serving.stored`: one indexed
+        lookup), else computed live from the employee's history.
+        """
+        period = self.latest_period(session)
+        if period is not None:
+            stored = stored_answer(session, employee.id, period, self.risk.current())
+            if stored is not None:
+                return stored
         return self.assess(session, employee)[0]
 
     def assess(
@@ -170,7 +181,11 @@ def served_recommender() -> tuple[GainModel | None, ModelRef]:
 
 
 def init_app(app: Flask) -> None:
-    """Put a `ModelProvider` in app.extensions["models"]; nothing is loaded until first use."""
+    """Put a `ModelProvider` in app.extensions["models"]; nothing is loaded until first use.
+
+    Also makes every session forget stored scores its writes change (`serving.freshness`).
+    """
+    watch_writes()
     app.extensions["models"] = ModelProvider(
         app.config["MLFLOW_TRACKING_URI"],
         app.config["KINERJA_MODELS_DIR"],

@@ -21,19 +21,26 @@ from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import union_all
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db.models import BEHAVIOR_COLUMNS
+from service.db.models import ActivityLog
 from service.db.models import AssessmentLevel
 from service.db.models import AttendanceMonth
 from service.db.models import CompetencyAssessment
 from service.db.models import CompetencyStandard
 from service.db.models import Employee
 from service.db.models import Enrolment
+from service.db.models import DialogueAction
 from service.db.models import Evaluation
+from service.db.models import FeedbackAnswer
+from service.db.models import FeedbackRater
+from service.db.models import FeedbackRound
 from service.db.models import Indicator
 from service.db.models import ModelJob
+from service.db.models import PerformanceDialogue
 from service.db.models import Realisation
 from service.db.models import Rhk
 from service.db.models import RiskScore
@@ -42,6 +49,7 @@ from service.db.models import Training
 from service.domain.entities import POOR_PREDIKAT
 from service.domain.entities import EnrolmentStatus
 from service.domain.entities import IndicatorAspect
+from service.domain.feedback360_terms import RaterGroup
 from service.domain.entities import Rating
 
 Rows = list[dict[str, Any]]
@@ -214,6 +222,51 @@ def enrolments_statement(who: Who, since: date) -> Select[Any]:
     )
 
 
+def activity_statement(who: Who, since: date) -> Select[Any]:
+    """Activity-log entry dates from `since` on (the regularity signal)."""
+    return select(ActivityLog.employee_id, ActivityLog.activity_date).where(
+        who(ActivityLog.employee_id), ActivityLog.activity_date >= since
+    )
+
+
+def feedback360_statement(who: Who, periods: Sequence[str]) -> Select[Any]:
+    """Answers of the anonymous 360 groups (peers, subordinates) of rounds in `periods`.
+
+    The feature code keeps only groups that reach the anonymity threshold, as the product
+    shows them; no single answer leaves the feature code.
+    """
+    answers = [getattr(FeedbackAnswer, name).label(name) for name in BEHAVIOR_COLUMNS.values()]
+    return (
+        select(
+            FeedbackRound.employee_id,
+            FeedbackRound.period,
+            FeedbackRound.id.label("round_id"),
+            FeedbackRater.rater_group,
+            *answers,
+        )
+        .join(FeedbackRater, FeedbackRater.round_id == FeedbackRound.id)
+        .join(FeedbackAnswer, FeedbackAnswer.rater_id == FeedbackRater.id)
+        .where(
+            who(FeedbackRound.employee_id),
+            FeedbackRound.period.in_(periods),
+            FeedbackRater.rater_group.in_([RaterGroup.PEER, RaterGroup.SUBORDINATE]),
+        )
+    )
+
+
+def dialogue_actions_statement(who: Who, since: date) -> Select[Any]:
+    """Agreed dialogue actions reviewed from `since` on, and whether they were done."""
+    return (
+        select(PerformanceDialogue.employee_id, DialogueAction.reviewed_at, DialogueAction.done)
+        .join(DialogueAction, DialogueAction.dialogue_id == PerformanceDialogue.id)
+        .where(
+            who(PerformanceDialogue.employee_id),
+            DialogueAction.reviewed_at.is_not(None),
+            DialogueAction.reviewed_at >= datetime(since.year, since.month, since.day),
+        )
+    )
+
+
 def employee_history(
     session: Session, employee_id: int, periods: Sequence[str], since: date
 ) -> dict[str, Rows]:
@@ -233,6 +286,9 @@ def employee_history(
         "attendance": _rows(session, attendance_statement(who, since)),
         "assessments": _rows(session, assessments_statement(who)),
         "enrolments": _rows(session, enrolments_statement(who, since)),
+        "activity": _rows(session, activity_statement(who, since)),
+        "feedback360": _rows(session, as_text(feedback360_statement(who, periods))),
+        "dialogue_actions": _rows(session, dialogue_actions_statement(who, since)),
     }
 
 
@@ -314,6 +370,9 @@ def histories(
         "assessments": _columns(session, assessments_statement(who)),
         "enrolments": _columns(session, enrolments_statement(who, since)),
         "rater_stats": _columns(session, rater_stats_statement(raters, periods)),
+        "activity": _columns(session, activity_statement(who, since)),
+        "feedback360": _columns(session, feedback360_statement(who, periods)),
+        "dialogue_actions": _columns(session, dialogue_actions_statement(who, since)),
     }
 
 
@@ -389,6 +448,90 @@ def get_risk_score(session: Session, employee_id: int, period: str) -> RiskScore
         RiskScore.employee_id == employee_id, RiskScore.period == period
     )
     return session.scalar(query)
+
+
+#: Above this many people named, a write (a bulk import) forgets every stored score.
+FORGET_ALL_ABOVE = 2_000
+#: Columns of a stored score the risk read answers from.
+_STORED = (
+    RiskScore.status,
+    RiskScore.probability,
+    RiskScore.flagged,
+    RiskScore.threshold,
+    RiskScore.drivers,
+    RiskScore.model_version,
+    RiskScore.fallback,
+)
+
+
+def stored_score(session: Session, employee_id: int, period: str) -> Row[Any] | None:
+    """The stored answer columns (`_STORED`) of one employee and period, or None.
+
+    One lookup on the (employee_id, period) unique index; plain columns, no ORM object.
+    """
+    query = select(*_STORED).where(
+        RiskScore.employee_id == employee_id, RiskScore.period == period
+    )
+    return session.execute(query).first()
+
+
+def forget_scores(
+    connection: Any,
+    employee_ids: Sequence[int] = (),
+    rater_ids: Sequence[int] = (),
+    skp_ids: Sequence[int] = (),
+    rhk_ids: Sequence[int] = (),
+    indicator_ids: Sequence[int] = (),
+    assessment_ids: Sequence[int] = (),
+) -> None:
+    """Delete the stored scores that rows of these employees (or records) may have changed.
+
+    A person's features read their own records and their latest rater's statistics over
+    everyone that rater rated; so the scores forgotten are those of the people named (directly
+    or through their SKP, RHK, indicator or assessment), and of everyone rated by a rater of
+    theirs or by one of `rater_ids`. Their next risk read computes the answer live.
+    """
+    sources: list[Any] = []
+    if employee_ids:
+        sources.append(select(Employee.id).where(Employee.id.in_(sorted(set(employee_ids)))))
+    if skp_ids:
+        sources.append(select(Skp.employee_id).where(Skp.id.in_(sorted(set(skp_ids)))))
+    if rhk_ids:
+        sources.append(
+            select(Skp.employee_id).join(Rhk, Rhk.skp_id == Skp.id).where(Rhk.id.in_(rhk_ids))
+        )
+    if indicator_ids:
+        sources.append(
+            select(Skp.employee_id)
+            .join(Rhk, Rhk.skp_id == Skp.id)
+            .join(Indicator, Indicator.rhk_id == Rhk.id)
+            .where(Indicator.id.in_(sorted(set(indicator_ids))))
+        )
+    if assessment_ids:
+        sources.append(
+            select(CompetencyAssessment.employee_id).where(
+                CompetencyAssessment.id.in_(sorted(set(assessment_ids)))
+            )
+        )
+    if not sources and not rater_ids:
+        return
+    if len(employee_ids) + len(rater_ids) > FORGET_ALL_ABOVE:
+        forget_all_scores(connection)
+        return
+    named = union_all(*sources).subquery("named") if sources else None
+    raters: list[Any] = [] if named is None else [
+        select(Evaluation.rater_id).where(Evaluation.employee_id.in_(select(named.c[0])))
+    ]  # fmt: skip
+    if rater_ids:
+        raters.append(select(Employee.id).where(Employee.id.in_(sorted(set(rater_ids)))))
+    rated = select(Evaluation.employee_id).where(Evaluation.rater_id.in_(union_all(*raters)))
+    forgotten = union_all(rated, select(named.c[0])) if named is not None else rated
+    connection.execute(delete(RiskScore).where(RiskScore.employee_id.in_(forgotten)))
+
+
+def forget_all_scores(connection: Any) -> None:
+    """Delete every stored score (a change every employee's features may read)."""
+    connection.execute(delete(RiskScore))
 
 
 def count_risk_scores(session: Session, period: str) -> int:

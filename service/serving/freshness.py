@@ -1,0 +1,166 @@
+"""Keep stored risk answers right: a write to what a feature reads forgets the scores it changes.
+
+`GET /employees/{id}/risk` answers from the `risk_scores` row `kinerja score` wrote when that
+row is for the period and model served now. Such a row is only right while the employee's
+inputs are unchanged, so every ORM flush that adds, changes or deletes a feature's source row
+(evaluations, RHK realisations and their indicators, attendance, assessments, completed
+programmes, the employee's grade, position or hire date) deletes, in the same transaction, the
+stored scores that row may change (`repositories.risk.forget_scores`): the person's, and those
+of everyone rated by the same rater (the rater statistics features). A change every employee
+reads (a competency standard, a programme's JP) forgets them all. Bulk statements run through
+a session (`session.execute(insert(table), rows)`) forget the scores of the employees their
+rows name, or all when they name none; writers that bypass the session (driver-level COPY or
+multi-row INSERT in `insert_evaluations`) call `forget_scores` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from service.db.models import AssessmentLevel
+from service.db.models import AttendanceMonth
+from service.db.models import CompetencyAssessment
+from service.db.models import CompetencyStandard
+from service.db.models import Employee
+from service.db.models import Enrolment
+from service.db.models import Evaluation
+from service.db.models import Indicator
+from service.db.models import Realisation
+from service.db.models import Rhk
+from service.db.models import Skp
+from service.db.models import Training
+from service.db.repositories import risk as repo
+
+#: Employee attributes that features read (through the panel or the assessment join).
+EMPLOYEE_INPUTS = ("hire_date", "grade", "position_id", "is_active")
+#: Rows with an `employee_id` of their own.
+OWN_ROWS = (AttendanceMonth, CompetencyAssessment, Enrolment, Skp)
+SOURCES = (
+    Evaluation, Realisation, Indicator, Rhk, AssessmentLevel, Employee, CompetencyStandard,
+    Training, *OWN_ROWS,
+)  # fmt: skip
+
+
+@dataclass
+class Touched:
+    """What one flush wrote that features read, by the key each kind of row carries."""
+
+    employees: set[int] = field(default_factory=set)
+    raters: set[int] = field(default_factory=set)
+    skps: set[int] = field(default_factory=set)
+    rhks: set[int] = field(default_factory=set)
+    indicators: set[int] = field(default_factory=set)
+    assessments: set[int] = field(default_factory=set)
+    everyone: bool = False
+
+    def __bool__(self) -> bool:
+        keys = (self.employees, self.raters, self.skps, self.rhks, self.indicators)
+        keys = (*keys, self.assessments)
+        return self.everyone or any(keys)
+
+
+def _employee_changed(employee: Employee) -> bool:
+    state = inspect(employee)
+    return any(state.attrs[name].history.has_changes() for name in EMPLOYEE_INPUTS)
+
+
+def _add(touched: Touched, row: Any, new: bool) -> None:
+    """Record what `row` (a source row added, changed or deleted) may change."""
+    if isinstance(row, Evaluation):
+        touched.employees.add(row.employee_id)
+        if row.rater_id is not None:
+            touched.raters.add(row.rater_id)
+    elif isinstance(row, OWN_ROWS):
+        touched.employees.add(row.employee_id)
+    elif isinstance(row, Realisation):
+        touched.indicators.add(row.indicator_id)
+    elif isinstance(row, Indicator):
+        touched.rhks.add(row.rhk_id)
+    elif isinstance(row, Rhk):
+        touched.skps.add(row.skp_id)
+    elif isinstance(row, AssessmentLevel):
+        touched.assessments.add(row.assessment_id)
+    elif isinstance(row, Employee):
+        if not new and _employee_changed(row):
+            touched.employees.add(row.id)
+    elif isinstance(row, CompetencyStandard) or (isinstance(row, Training) and not new):
+        touched.everyone = True
+
+
+def touched_by(new: Iterable[Any], changed: Iterable[Any]) -> Touched:
+    """What the rows of one flush (new ones, changed or deleted ones) may change."""
+    touched = Touched()
+    for rows, added in ((new, True), (changed, False)):
+        for row in rows:
+            if isinstance(row, SOURCES):
+                _add(touched, row, added)
+    return touched
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    changed = [*session.dirty, *session.deleted]
+    touched = touched_by(session.new, changed)
+    if not touched:
+        return
+    connection = session.connection()
+    if touched.everyone:
+        repo.forget_all_scores(connection)
+        return
+    repo.forget_scores(
+        connection,
+        sorted(touched.employees),
+        sorted(touched.raters),
+        skp_ids=sorted(touched.skps),
+        rhk_ids=sorted(touched.rhks),
+        indicator_ids=sorted(touched.indicators),
+        assessment_ids=sorted(touched.assessments),
+    )
+
+
+#: Tables whose bulk statements (`session.execute(insert(table), rows)`) are watched.
+SOURCE_TABLES = frozenset(kind.__table__.name for kind in SOURCES)
+
+
+def _statement_rows(parameters: Any) -> list[dict[str, Any]]:
+    if isinstance(parameters, dict):
+        return [parameters]
+    return [row for row in parameters or () if isinstance(row, dict)]
+
+
+def _before_bulk(state: Any) -> None:
+    """A Core INSERT, UPDATE or DELETE on a source table run through a session."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) not in SOURCE_TABLES:
+        return
+    rows = _statement_rows(state.parameters)
+    ids = {row.get("employee_id") for row in rows}
+    raters = {row.get("rater_id") for row in rows} - {None}
+    connection = state.session.connection()
+    if table.name in OWN_TABLES and rows and None not in ids:
+        repo.forget_scores(connection, sorted(ids), sorted(raters))
+    else:
+        repo.forget_all_scores(connection)
+
+
+#: Source tables whose rows name their employee (`employee_id`).
+OWN_TABLES = frozenset(kind.__table__.name for kind in (Evaluation, *OWN_ROWS))
+
+
+def watch_writes() -> None:
+    """Forget stale scores on every ORM flush and bulk write of every session (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+    if not event.contains(Session, "do_orm_execute", _before_bulk):
+        event.listen(Session, "do_orm_execute", _before_bulk)
+
+
+watch_writes()

@@ -1,0 +1,53 @@
+"""The risk read from a stored batch score: one indexed lookup instead of history and trees.
+
+`kinerja score` writes every employee's answer for the latest period into `risk_scores`; a
+row is served as the answer when it is for the period answered now and the model version
+served now, and holds its drivers (batch scoring explains only the flagged by default and
+stores JSON null for the others). Rows whose inputs changed since are deleted by the write
+that changed them (`serving.freshness`), so a row that exists is right. Under the rule-based
+fallback the live path answers: its rate table may differ from the one the batch used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.db.repositories import risk as repo
+from service.serving.loader import LoadedModel
+from service.serving.predictor import insufficient_answer
+from service.serving.predictor import model_block
+
+
+def answer_from_row(
+    row: Any, employee_id: int, period: str, model: LoadedModel
+) -> dict[str, Any] | None:
+    """The API.md answer a stored row gives, or None when the row cannot answer now."""
+    if row.fallback or row.model_version != model.version:
+        return None
+    block = model_block(model, fallback=False)
+    if row.status == "insufficient_data":
+        return insufficient_answer(employee_id, period, block)
+    if row.drivers is None or row.probability is None or row.threshold is None:
+        return None
+    return {
+        "employee_id": employee_id,
+        "as_of_period": period,
+        "status": "ok",
+        "probability": round(float(row.probability), 4),
+        "flagged": bool(row.flagged),
+        "threshold": round(float(row.threshold), 4),
+        "drivers": list(row.drivers),
+        "model": block,
+    }
+
+
+def stored_answer(
+    session: Session, employee_id: int, period: str, model: LoadedModel | None
+) -> dict[str, Any] | None:
+    """The stored answer of `employee_id` for `period` by `model`, or None (answer live)."""
+    if model is None:
+        return None
+    row = repo.stored_score(session, employee_id, period)
+    return None if row is None else answer_from_row(row, employee_id, period, model)

@@ -1,0 +1,215 @@
+"""The risk read from stored batch scores: the same answer as live, and never a stale one.
+
+Runs on a private copy of the session's seeded and trained sample (600 employees, SQLite):
+`kinerja score` writes everyone's answer, `ModelProvider.risk_for` serves the stored row, and
+a write to what a feature reads (an evaluation, attendance, an RHK realisation) forgets the
+stored scores it changes, so the next read is computed live from the new data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from service.db import make_database
+from service.db.models import Employee
+from service.db.models import Evaluation
+from service.db.models import Realisation
+from service.db.models import RiskScore
+from service.db.repositories import risk as repo
+from service.db.repositories.attendance import upsert_months
+from service.domain.entities import Rating
+from service.domain.evaluation_input import WRITE_COLUMNS
+from service.domain.evaluation_input import insert_evaluations
+from service.serving import ModelProvider
+from service.serving.stored import stored_answer
+from tests.factories import make_evaluation
+from training.sample import Sample
+from training.score import score_all
+
+BELOW = Rating.DI_BAWAH_EKSPEKTASI
+
+
+@pytest.fixture
+def session(sample_copy: Sample) -> Iterator[Session]:
+    database = make_database(sample_copy.database_url)
+    with database.sessions() as session:
+        yield session
+    database.engine.dispose()
+
+
+@pytest.fixture
+def served(sample_copy: Sample) -> ModelProvider:
+    return ModelProvider(sample_copy.tracking_uri, sample_copy.models_dir)
+
+
+def _score(sample: Sample, explain: str = "all") -> None:
+    score_all(sample.database_url, sample.tracking_uri, sample.models_dir, explain=explain)
+
+
+def _live(session: Session, served: ModelProvider, employee_id: int) -> dict:
+    return served.assess(session, session.get(Employee, employee_id))[0]
+
+
+def _stored(session: Session, served: ModelProvider, employee_id: int) -> dict | None:
+    period = served.latest_period(session)
+    assert period is not None
+    return stored_answer(session, employee_id, period, served.risk.current())
+
+
+def _stored_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(RiskScore.employee_id)))
+
+
+def test_stored_answers_equal_live_answers(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy)
+    ids = sorted(session.scalars(select(Employee.id)))
+    statuses = set()
+    for employee_id in ids:
+        stored = _stored(session, served, employee_id)
+        assert stored is not None, employee_id
+        assert stored == _live(session, served, employee_id)
+        assert served.risk_for(session, session.get(Employee, employee_id)) == stored
+        statuses.add((stored["status"], stored["flagged"], bool(stored["drivers"])))
+    assert {("ok", True, True), ("ok", False, True)} <= statuses
+
+
+def test_rows_without_drivers_are_answered_live(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy, explain="flagged")
+    unflagged = session.scalars(
+        select(RiskScore.employee_id).where(RiskScore.status == "ok", RiskScore.flagged.is_(False))
+    ).all()
+    assert unflagged
+    for employee_id in unflagged[:20]:
+        assert _stored(session, served, employee_id) is None
+        answer = served.risk_for(session, session.get(Employee, employee_id))
+        assert answer == _live(session, served, employee_id)
+    flagged = session.scalar(select(RiskScore.employee_id).where(RiskScore.flagged.is_(True)))
+    assert _stored(session, served, flagged) == _live(session, served, flagged)
+
+
+def test_another_model_version_is_answered_live(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy)
+    session.execute(update(RiskScore).values(model_version="999"))
+    session.commit()
+    employee_id = session.scalar(select(RiskScore.employee_id).limit(1))
+    assert _stored(session, served, employee_id) is None
+
+
+def _latest_rated(session: Session) -> tuple[int, int, str]:
+    """(employee, their rater, the period) of one evaluation of the latest period."""
+    period = repo.latest_period(session)
+    row = session.execute(
+        select(Evaluation.employee_id, Evaluation.rater_id)
+        .where(Evaluation.period == period, Evaluation.rater_id.is_not(None))
+        .order_by(Evaluation.employee_id)
+        .limit(1)
+    ).one()
+    return row.employee_id, row.rater_id, period
+
+
+def _rated_by(session: Session, rater_id: int) -> set[int]:
+    return set(
+        session.scalars(select(Evaluation.employee_id).where(Evaluation.rater_id == rater_id))
+    )
+
+
+def test_a_changed_evaluation_forgets_the_scores_it_changes(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy)
+    employee_id, rater_id, period = _latest_rated(session)
+    before = _stored(session, served, employee_id)
+    teammates = _rated_by(session, rater_id)
+    others = _stored_ids(session) - teammates
+    evaluation = session.scalars(
+        select(Evaluation).where(
+            Evaluation.employee_id == employee_id, Evaluation.period == period
+        )
+    ).one()
+    evaluation.work_result_rating = BELOW
+    evaluation.predikat = "kurang"
+    session.commit()
+    remaining = _stored_ids(session)
+    assert not remaining & teammates  # the rater's statistics changed for all of them
+    assert others <= remaining
+    after = served.risk_for(session, session.get(Employee, employee_id))
+    assert after == _live(session, served, employee_id)
+    assert after["probability"] != before["probability"]
+
+
+def test_a_new_evaluation_forgets_the_rater_team(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy)
+    employee_id, rater_id, period = _latest_rated(session)
+    make_evaluation(
+        session, employee_id=employee_id, rater_id=rater_id, period="2026-Q1",
+        work_result_rating=BELOW,
+    )  # fmt: skip
+    session.commit()
+    assert not _stored_ids(session) & (_rated_by(session, rater_id) | {employee_id})
+
+
+def test_bulk_evaluation_inserts_forget_scores(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy)
+    employee_id, rater_id, _ = _latest_rated(session)
+    template = session.scalars(
+        select(Evaluation).where(Evaluation.employee_id == employee_id).limit(1)
+    ).one()
+    row = tuple(getattr(template, name) for name in WRITE_COLUMNS)
+    session.execute(
+        Evaluation.__table__.delete().where(Evaluation.id == template.id)
+    )  # its old row goes; the bulk path writes it back
+    session.commit()
+    _score(sample_copy)
+    insert_evaluations(session, [row])
+    session.commit()
+    assert employee_id not in _stored_ids(session)
+
+
+def test_attendance_and_realisations_forget_their_employee(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy)
+    employee_id, _, _ = _latest_rated(session)
+    upsert_months(
+        session,
+        [{"employee_id": employee_id, "month": "2025-12", "work_days": 20,
+          "present_days": 5, "late_days": 5}],
+    )  # fmt: skip
+    session.commit()
+    assert employee_id not in _stored_ids(session)
+    assert served.risk_for(session, session.get(Employee, employee_id)) == _live(
+        session, served, employee_id
+    )
+    _score(sample_copy)
+    realisation = session.scalars(select(Realisation).limit(1)).one()
+    realisation.value = (realisation.value or 0) + 1
+    session.commit()
+    owners = session.scalar(select(func.count(RiskScore.id)))
+    assert owners < session.scalar(select(func.count(Employee.id)))
+
+
+def test_an_unrelated_write_keeps_the_stored_scores(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy)
+    before = _stored_ids(session)
+    employee = session.scalars(select(Employee).limit(1)).one()
+    employee.name = f"{employee.name} (renamed)"
+    session.commit()
+    assert _stored_ids(session) == before
