@@ -27,7 +27,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas  # noqa: F401  (loaded as in a running service; pyarrow imports it lazily)
 import psycopg
+import pyarrow  # noqa: F401
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select

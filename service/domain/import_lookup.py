@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import ColumnElement
 from sqlalchemy import Text
 from sqlalchemy import and_
@@ -26,22 +30,37 @@ _SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)  # JSON functions buil
 
 @dataclass(frozen=True)
 class Known:
-    """NIP -> employee id, each employee's unit, and the stored (id, period) pairs."""
+    """The employees a file names and their stored (id, period) pairs.
 
-    employee_ids: dict[str, int]
-    unit_of: dict[int, int]
+    `people` holds three columns: NIPs, employee ids and unit ids, one employee per position.
+    """
+
+    people: tuple[Sequence[str], Sequence[int], Sequence[int]]
     evaluated: set[tuple[int, str]]
+
+    @cached_property
+    def employee_ids(self) -> dict[str, int]:
+        """NIP -> employee id."""
+        return dict(zip(self.people[0], self.people[1], strict=True))
+
+    @cached_property
+    def unit_of(self) -> dict[int, int]:
+        """Employee id -> unit id."""
+        return dict(zip(self.people[1], self.people[2], strict=True))
+
+    def arrays(self) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """The NIPs, employee ids and unit ids as Arrow columns (the column-wise check)."""
+        nips, ids, units = self.people
+        return pa.array(nips, pa.string()), pa.array(ids, pa.int64()), pa.array(units, pa.int64())
 
     @classmethod
     def load(cls, session: Session, nips: Collection[str], periods: Collection[str]) -> Known:
         """Look up the file's NIPs and their evaluations for the file's periods, at once.
 
-        Plain rows on the session's connection: the ORM's result handling would cost more
-        than the query for a file of 100k NIPs.
+        The driver's plain tuples, fetched at once on the session's connection: Row objects,
+        or fetching row by row, would cost more than the query for a file of 100k NIPs.
         """
-        employee_ids: dict[str, int] = {}
-        unit_of: dict[int, int] = {}
-        evaluated: set[tuple[int, str]] = set()
+        found: list[tuple[Any, ...]] = []
         on = and_(Evaluation.employee_id == Employee.id, Evaluation.period.in_(list(periods)))
         for condition in _nip_conditions(session.get_bind().dialect.name, list(nips)):
             query = (
@@ -49,12 +68,14 @@ class Known:
                 .outerjoin(Evaluation, on)
                 .where(condition)
             )
-            for nip, employee_id, unit_id, period in session.connection().execute(query):
-                employee_ids[nip] = employee_id
-                unit_of[employee_id] = unit_id
-                if period is not None:
-                    evaluated.add((employee_id, period))
-        return cls(employee_ids, unit_of, evaluated)
+            result = session.connection().execute(query)
+            found += result.cursor.fetchall()
+            result.close()
+        evaluated = {(row[1], row[3]) for row in found if row[3] is not None}
+        if evaluated:  # an employee evaluated for two of the periods came twice
+            found = list({row[0]: row for row in found}.values())
+        columns = tuple(zip(*found, strict=True)) or ((), (), (), ())
+        return cls((columns[0], columns[1], columns[2]), evaluated)
 
 
 def units_below(session: Session, root_id: int | None) -> set[int]:

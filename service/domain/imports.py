@@ -15,10 +15,11 @@ Spreadsheet formulas are refused in stored text: a feedback cell starting with =
 error unless it is quoted with a leading `'`, which is then dropped (the export adds it).
 
 The work is split by step: `import_files` reads the bytes, `import_rules` says what a file
-must look like, `import_lookup` finds the NIPs and stored evaluations in one query,
-`import_columns` accepts a clean CSV column by column (fast), `import_rows` checks row by row
-and reports every problem (the reference, and the path of XLSX files and of files with
-problems), and `evaluation_input` writes the rows in bulk.
+must look like, `import_lookup` finds the NIPs and stored evaluations in one query. A clean
+CSV takes the fast path: `import_arrow` reads it into Arrow columns, `import_columns` checks
+them column by column and `imports_bulk` writes them (COPY on PostgreSQL). Any other file
+(XLSX, or a CSV with a single doubtful cell) is checked row by row by `import_rows`, which
+reports every problem (the reference), and written by `evaluation_input`.
 """
 
 from __future__ import annotations
@@ -30,17 +31,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from service.db.repositories.imports_bulk import insert_evaluation_table
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import ensure_periods
 from service.domain.evaluation_input import insert_evaluations
-from service.domain.import_columns import Columns
-from service.domain.import_columns import fast_values
-from service.domain.import_files import check_row_count
-from service.domain.import_files import csv_records
-from service.domain.import_files import header_cells
-from service.domain.import_files import is_csv
+from service.domain.import_arrow import read_arrow
+from service.domain.import_columns import candidates as column_candidates
+from service.domain.import_columns import fast_table
 from service.domain.import_files import read_table
 from service.domain.import_lookup import Known
 from service.domain.import_rows import RowChecker
@@ -87,17 +87,16 @@ def import_evaluations(
     """
     session.flush()
     with _gc_paused():
-        accepted = _fast(session, content, filename, rater_id, units)
-        plain = accepted is not None  # the fast path's tuples hold plain strings
-        if accepted is None:
-            accepted = _row_by_row(session, content, filename, rater_id, units)
-    values, periods = accepted
-    ensure_periods(session, periods.values())
-    insert_evaluations(session, values, plain=plain)
+        fast = _fast(session, content, filename, rater_id, units)
+        if fast is not None:
+            table, periods = fast
+            ensure_periods(session, periods.values())
+            insert_evaluation_table(session, table)
+            return ImportResult(table.num_rows)
+        values, periods = _row_by_row(session, content, filename, rater_id, units)
+        ensure_periods(session, periods.values())
+        insert_evaluations(session, values)
     return ImportResult(len(values))
-
-
-Accepted = tuple[list[tuple[Any, ...]], dict[str, Period]]
 
 
 def _fast(
@@ -106,21 +105,12 @@ def _fast(
     filename: str,
     rater_id: int | None,
     units: Collection[int] | None,
-) -> Accepted | None:
-    """The write tuples of a clean CSV, checked column by column; None when in doubt."""
-    if not is_csv(content, filename):
+) -> tuple[pa.Table, dict[str, Period]] | None:
+    """The rows of a clean CSV to write, checked column by column; None when in doubt."""
+    file = read_arrow(content, filename)
+    if file is None:
         return None
-    try:
-        records = csv_records(content)
-        check_row_count(len(records))
-        layout = read_header(header_cells(records[0]))
-    except Invalid:
-        return None  # the row-by-row path reads the file again and says what is wrong
-    columns = Columns.of(records[1:], layout)
-    if columns is None:
-        return None
-    nips, periods = columns.candidates()
-    return fast_values(columns, Known.load(session, nips, periods), rater_id, units)
+    return fast_table(file, Known.load(session, *column_candidates(file)), rater_id, units)
 
 
 def _row_by_row(
@@ -129,7 +119,7 @@ def _row_by_row(
     filename: str,
     rater_id: int | None,
     units: Collection[int] | None,
-) -> Accepted:
+) -> tuple[list[tuple[Any, ...]], dict[str, Period]]:
     """Check every row, raising Invalid with every problem; the write tuples otherwise."""
     header, rows = read_table(content, filename)
     layout = read_header(header)

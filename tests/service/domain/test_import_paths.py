@@ -1,8 +1,9 @@
 """The import's column-wise fast path agrees with the row-by-row check on random files.
 
 The fast path must accept exactly the files the row-by-row check takes without a problem, and
-build the same write tuples from them; on any other file it must step aside (None), so the
-row-by-row check reports the problems.
+build the same rows from them; on any other file it must step aside (None), so the row-by-row
+check reports the problems. Its CSV reader (pyarrow) must split the same cells as the csv
+module whenever it reads a file at all.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import Rating
-from service.domain.import_columns import Columns
-from service.domain.import_columns import fast_values
+from service.domain.import_arrow import read_arrow
+from service.domain.import_columns import candidates as column_candidates
+from service.domain.import_columns import fast_table
 from service.domain.import_files import csv_records
-from service.domain.import_files import header_cells
 from service.domain.import_files import read_table
 from service.domain.import_lookup import Known
 from service.domain.import_rows import RowChecker
@@ -35,7 +36,23 @@ from tests.factories import make_unit
 RATINGS = [rating.value for rating in Rating]
 VALUES = [value.value for value in BerakhlakValue]
 PERIODS = ["2025", "2025-Q1", "2025-Q2", "2025-07"]
-FEEDBACK = ["", "Baik sekali", "  spasi  ", "'=SUM(A1)", "baris\r\ndua", 'koma, titik; kutip "']
+FEEDBACK = [
+    "",
+    "Baik sekali",
+    "  spasi  ",
+    "'=SUM(A1)",
+    "baris\r\ndua",
+    'koma, titik; kutip "',
+    "baris\ndua",
+    "é awal",
+    "akhir é",
+    "\u00a0nbsp",
+    "x" * 5001,
+    "=1+1",
+    "tab\tdi tengah",
+    "'kutip",
+    "a",
+]
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
@@ -101,14 +118,18 @@ def _encode(rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _both(session: Session, content: bytes, rater: int, units: set[int]) -> tuple[Any, RowChecker]:
-    records = csv_records(content)
-    layout = read_header(header_cells(records[0]))
-    columns = Columns.of(records[1:], layout)
+def _both(
+    session: Session, content: bytes, rater: int, units: set[int] | None
+) -> tuple[Any, RowChecker]:
+    file = read_arrow(content, "file.csv")
     fast = None
-    if columns is not None:
-        fast = fast_values(columns, Known.load(session, *columns.candidates()), rater, units)
+    if file is not None:
+        fast = fast_table(file, Known.load(session, *column_candidates(file)), rater, units)
+        if fast is not None:
+            table, periods = fast
+            fast = (list(zip(*(c.to_pylist() for c in table.columns), strict=True)), periods)
     header, rows = read_table(content, "file.csv")
+    layout = read_header(header)
     checker = RowChecker(layout, Known.load(session, *candidates(layout, rows)), rater, units)
     for number, cells in rows:
         checker.check(number, cells)
@@ -116,7 +137,7 @@ def _both(session: Session, content: bytes, rater: int, units: set[int]) -> tupl
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(60))
 def test_fast_path_agrees_with_the_row_by_row_check(
     session: Session, staff: dict[str, Any], seed: int
 ) -> None:
@@ -147,3 +168,28 @@ def test_a_clean_file_takes_the_fast_path_and_is_stored(
     fast, checker = _both(session, content, staff["rater"], None)
     assert fast is not None and checker.problems.total == 0
     assert import_evaluations(session, content, "x.csv", rater_id=staff["rater"]).count == 8
+
+
+QUOTING = ['"', '""', ",", ";", "\n", "\r\n", "\r", " ", "a", "é", '"a"', "\t"]
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_the_arrow_reader_splits_the_cells_the_csv_module_splits(seed: int) -> None:
+    """Random cells full of quotes and line ends, and random bytes spliced in: whenever
+    pyarrow reads a file, the csv module reads it too and finds the same cells."""
+    rng = random.Random(seed)
+    header = ["nip", "period", "work_result_rating", "behavior_rating", "feedback"]
+    rows = [header]
+    for _ in range(rng.randint(1, 6)):
+        cells = ["".join(rng.choices(QUOTING, k=rng.randint(0, 4))) for _ in header]
+        rows.append(cells)
+    text = _encode(rows).decode()
+    for _ in range(rng.randint(0, 2)):
+        at = rng.randint(len(text.partition("\n")[0]) + 1, len(text))
+        text = text[:at] + rng.choice(QUOTING) + text[at:]
+    file = read_arrow(text.encode(), "x.csv")
+    if file is None:
+        return
+    records = [record for record in csv_records(text.encode())[1:] if record]
+    by_row = [[file.columns[name][n].as_py() for name in header] for n in range(file.size)]
+    assert by_row == records
