@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from service.db.models import Evaluation
+from service.db.repositories.risk import forget_scores
 
 _SQLITE_MAX_PARAMETERS = 8000 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _SHARED_DISTINCT = 1000
@@ -35,6 +36,9 @@ def insert_evaluation_table(session: Session, table: pa.Table) -> None:
     if not table.num_rows:
         return
     connection = session.connection()
+    raters = pc.unique(table.column("rater_id").drop_null()).to_pylist()
+    employees = pc.unique(table.column("employee_id")).to_pylist()
+    forget_scores(connection, sorted(employees), sorted(raters))  # stored risk goes stale
     if connection.dialect.name == "postgresql":
         _copy(connection, table)
     elif connection.dialect.name == "sqlite":

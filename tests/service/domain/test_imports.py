@@ -8,6 +8,8 @@ import random
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from service.cli import main
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import Period as PeriodRow
+from service.db.models import RiskScore
 from service.domain.errors import FieldError
 from service.domain.errors import Invalid
 from service.domain.imports import MAX_ERRORS
@@ -474,3 +477,20 @@ def test_cli_imports_a_file_or_lists_the_problems(
     assert imported.exit_code == 0, imported.output
     assert "Imported 1 evaluations" in imported.output
     assert [r["nip"] for r in stored(session)] == [people.nips[0]]
+
+
+def test_an_import_forgets_the_stored_risk_of_the_people_it_names(
+    session: Session, people: People
+) -> None:
+    """A stored batch score reads the evaluations an import adds, so the import deletes it."""
+    a, b, _, _ = people.ids
+    when = datetime.now(UTC)
+    for employee_id in (a, b):
+        score = RiskScore(employee_id=employee_id, period="2025", status="ok", probability=0.5)
+        session.add(score)
+        score.model_name, score.scored_at = "risk", when
+    session.commit()
+    rows = [HEADER, [people.nips[0], "2025-Q1", MEETS, MEETS]]
+    import_evaluations(session, csv_bytes(rows), "x.csv")  # a clean CSV: the fast path
+    session.commit()
+    assert session.scalars(select(RiskScore.employee_id)).all() == [b]
