@@ -106,7 +106,7 @@ def main() -> None:
         _wait(f"http://127.0.0.1:{args.port}/healthz")
         _wait(f"http://127.0.0.1:{args.port + 1}/json")
         load_before = os.getloadavg()
-        results = _measure(args, ids, home)
+        results = _measure(args, ids, home, (servers[0].pid, servers[1].pid))
         _report(results)
         print(json.dumps(_summary(args, results, load_before)))
     finally:
@@ -116,18 +116,39 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _measure(args: argparse.Namespace, ids: dict[str, Any], home: Path) -> dict[str, Any]:
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of process group `pgid`.
+
+    The machine is shared, so wall-clock rates are noisy; the servers' CPU time per request is
+    not. Read from /proc (Linux); 0.0 elsewhere.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _measure(
+    args: argparse.Namespace, ids: dict[str, Any], home: Path, pgids: tuple[int, int]
+) -> dict[str, Any]:
     api = f"http://127.0.0.1:{args.port}"
     plain = f"http://127.0.0.1:{args.port + 1}"
     token = _token(api)
     evaluation = _post_evaluation(api, token, ids["first"])
     auth = ["-H", f"Authorization: Bearer {token}"]
     read_url = f"{api}/api/v1/evaluations/{evaluation}"
+    kinerja, flask = pgids
     results = {
-        "read": _wrk(args, read_url, auth),
-        "plain_read": _wrk(args, f"{plain}/json", []),
+        "read": _wrk(args, read_url, auth, pgid=kinerja),
+        "plain_read": _wrk(args, f"{plain}/json", [], pgid=flask),
         "plain_write": _wrk(
-            args, f"{plain}/json", [], script=(home / "p.lua", PLAIN_WRITE_SCRIPT)
+            args, f"{plain}/json", [], script=(home / "p.lua", PLAIN_WRITE_SCRIPT), pgid=flask
         ),
     }
     before = _count(home)
@@ -137,6 +158,7 @@ def _measure(args: argparse.Namespace, ids: dict[str, Any], home: Path) -> dict[
         [],
         script=(home / "w.lua", WRITE_SCRIPT),
         script_args=[str(ids["first"] + 1), str(args.employees - 1), token],
+        pgid=kinerja,
     )
     results["write"]["stored"] = _count(home) - before
     return results
@@ -159,6 +181,14 @@ def _report(results: dict[str, Any]) -> None:
         f" {plain_write['rps']:12.0f} {'>= 1000':>10}"
     )
     print(f"{'write p99 (ms)':46} {write['p99']:12.2f} {plain_write['p99']:12.2f}")
+    print(
+        f"{'server CPU ms per read':46} {read['cpu_ms_per_request']:12.2f}"
+        f" {plain['cpu_ms_per_request']:12.2f}"
+    )
+    print(
+        f"{'server CPU ms per write':46} {write['cpu_ms_per_request']:12.2f}"
+        f" {plain_write['cpu_ms_per_request']:12.2f}"
+    )
     print(f"{'non-2xx answers (read / write)':46} {read['errors']:>6} / {write['errors']:<5}")
     print(
         f"read p99 target met: {read['p99'] <= READ_P99_TARGET_MS}; "
@@ -196,7 +226,9 @@ def _wrk(
     extra: list[str],
     script: tuple[Path, str] | None = None,
     script_args: list[str] | None = None,
+    pgid: int | None = None,
 ) -> dict[str, Any]:
+    """Run wrk against `url`; with `pgid`, also the server's CPU milliseconds per request."""
     command = [
         "wrk",
         "-t",
@@ -214,8 +246,16 @@ def _wrk(
     command.append(url)
     if script_args:
         command += ["--", *script_args]
+    cpu_before = group_cpu_seconds(pgid) if pgid else 0.0
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return _parse(output, args.seconds)
+    figures = _parse(output, args.seconds)
+    requests = re.search(r"(\d+) requests in", output)
+    if pgid and requests and int(requests.group(1)):
+        cpu = group_cpu_seconds(pgid) - cpu_before
+        figures["cpu_ms_per_request"] = round(cpu * 1000 / int(requests.group(1)), 3)
+    else:
+        figures["cpu_ms_per_request"] = float("nan")
+    return figures
 
 
 def _parse(output: str, seconds: int) -> dict[str, Any]:

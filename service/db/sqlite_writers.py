@@ -102,12 +102,15 @@ def connection_factory(lock: WriterLock) -> type[sqlite3.Connection]:
             return super().cursor(factory)
 
         def before_statement(self, sql: str) -> None:
-            """Queue before the first write of a transaction.
+            """Queue before the first write of a transaction, or before a lone write.
 
-            Not for a lone statement in autocommit mode: SQLite frees its lock inside that
-            one call, while ours would wait for this thread to get the GIL back.
+            A lone statement in autocommit mode (the audit row of a read) queues too: without
+            the queue it meets another process's writer in SQLite's busy handler, which sleeps
+            1, 2, 5, 10 ms between tries, the reads' tail latency. Ours is freed as soon as
+            the statement returns and this thread has the GIL back (`kinerja serve` shortens
+            the switch interval to 1 ms for that).
             """
-            if self.holds_lock or (self.isolation_level is None and not self.in_transaction):
+            if self.holds_lock:
                 return
             if sql.lstrip()[:7].upper().startswith(_WRITES):
                 lock.acquire()

@@ -93,3 +93,35 @@ def test_waiting_is_bounded_by_the_timeout(tmp_path: Path) -> None:
     holder.commit()
     holder.close()
     waiter.close()
+
+
+def test_a_lone_autocommit_write_queues_and_frees_the_queue(tmp_path: Path) -> None:
+    """The audit row of a read (autocommit) waits in the queue, not in SQLite's busy handler."""
+    lock = WriterLock(str(tmp_path / "lone.writers"), timeout=5)
+    path = tmp_path / "lone.db"
+    holder = sqlite3.connect(path, factory=connection_factory(lock), timeout=5)
+    holder.execute("CREATE TABLE t (x)")
+    holder.commit()
+    holder.cursor().execute("INSERT INTO t VALUES (1)")  # holds the queue
+    lone = sqlite3.connect(
+        path, factory=connection_factory(lock), timeout=5, isolation_level=None,
+        check_same_thread=False,
+    )  # fmt: skip
+    done: list[str] = []
+
+    def write() -> None:
+        lone.cursor().execute("INSERT INTO t VALUES (2)")
+        done.append("lone written")
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    time.sleep(0.3)
+    assert done == [] and not lone.holds_lock  # type: ignore[attr-defined]
+    holder.commit()
+    thread.join(timeout=5)
+    assert done == ["lone written"]
+    assert not lone.holds_lock  # type: ignore[attr-defined]
+    lone.cursor().execute("INSERT INTO t VALUES (3)")  # would time out if the lock leaked
+    assert holder.execute("SELECT count(*) FROM t").fetchone() == (3,)
+    holder.close()
+    lone.close()

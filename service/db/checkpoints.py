@@ -1,0 +1,73 @@
+"""WAL checkpoints off the request path, for the server's SQLite workers.
+
+By default SQLite checkpoints inside the COMMIT that pushes the write-ahead log past 1,000
+pages: that one request copies the log into the database file and fsyncs it (with
+`synchronous=NORMAL`, the checkpoint is where the fsync happens), while it still holds the
+writer queue (`sqlite_writers`), so every writer of every worker waits behind a disk flush.
+Under a burst of evaluation writes that is several times a second.
+
+`start_checkpointer` turns the automatic checkpoint off on the engine's connections and runs
+a PASSIVE checkpoint from a daemon thread instead, every `interval` seconds while the log has
+grown. A PASSIVE checkpoint takes no writer lock and waits for no reader, so requests never
+wait for it. Committed transactions are in the log either way: moving the checkpoint changes
+when pages reach the database file, not what a commit guarantees (see `service.db`).
+Only `kinerja serve` starts it (after fork, in each worker); the CLI and the tests keep
+SQLite's default.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy import event
+
+INTERVAL_S = 1.0
+_LOG = logging.getLogger(__name__)
+
+
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+def start_checkpointer(engine: Engine, interval: float = INTERVAL_S) -> threading.Thread | None:
+    """Checkpoint `engine`'s SQLite file from a background thread; None for other databases."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        return None
+    event.listen(engine, "connect", _no_autocheckpoint)
+    engine.dispose()  # connections opened before (none, normally) keep the default
+    thread = threading.Thread(
+        target=_run, args=(path, interval), name="kinerja-wal-checkpoint", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _run(path: str, interval: float) -> None:
+    connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    last_stamp = -1
+    stop = threading.Event()
+    while not stop.wait(interval):
+        stamp = _wal_stamp(path)
+        if stamp == last_stamp:
+            continue  # nothing written since the last checkpoint
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as error:  # another worker checkpoints now: next time
+            _LOG.debug("WAL checkpoint skipped: %s", error)
+        last_stamp = _wal_stamp(path)
+
+
+def _wal_stamp(path: str) -> int:
+    """The log's modification time: it changes with every commit."""
+    try:
+        return os.stat(f"{path}-wal").st_mtime_ns
+    except OSError:
+        return 0
