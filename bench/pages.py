@@ -289,6 +289,7 @@ def report(name: str, path: str, timings: list[float], target: float | None) -> 
 def _config(home: Path) -> dict[str, str]:
     return {
         "KINERJA_ENV": "demo",
+        "KINERJA_LOG_LEVEL": "WARNING",  # one JSON line per request would bury the figures
         "KINERJA_HOME": str(home),
         "KINERJA_MODELS_DIR": str(home / "models"),
         "DATABASE_URL": f"sqlite:///{home / 'kinerja.db'}",

@@ -12,7 +12,8 @@ Measures:
 - the same plan through HTTP with the trained model served, in one Flask app on the same
   database (unless `--no-http`): `GET /api/v1/units/{id}/training-needs` (JSON, bearer token)
   and the page `/units/<id>/training-needs` (signed in through the login form), best and
-  median wall seconds (target < 2 s);
+  median wall seconds and the CPU seconds of the fastest request (the API's target < 2 s,
+  the page's < 1 s, issue 6);
 - with `--quality`, the held-out metrics of `training.recommender` against the generator's
   truth (ndcg_at_5 and gap_closure_at_3 beside the baselines and the oracle).
 
@@ -27,7 +28,7 @@ The last line printed is one JSON object for scripts (`bench/run.py`):
 "after"}, "one_employee": {"model"|"fallback": {"p50_ms", "p99_ms", "cpu_ms", "calls",
 "target_ms", "ok"}}, "unit_plan": {"model"|"fallback"|"api"|"page": {"employees",
 "programmes", "jp", "best_s", "median_s", "cpu_s", "target_s", "ok"}}, "quality": {metric:
-value} or null}` ("cpu_s" is null for the HTTP rows, "programmes" and "jp" too).
+value} or null}` ("programmes" and "jp" are null for the HTTP rows).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ from training.synthetic.seed import run_seed  # noqa: E402
 
 P99_TARGET_MS = 20.0
 PLAN_TARGET_S = 2.0
+#: The unit page of 10,000 employees renders in under a second (issue 6).
+PAGE_TARGET_S = 1.0
 ADMIN = Actor(None, "bench", Role.ADMIN)
 MODEL = ModelRef("kinerja-recommender", "bench", False)
 USER, PASSWORD = "bench-recommend", "bench-recommend-password-1"
@@ -231,12 +234,13 @@ def http(path: Path, engine: Engine, model: GainModel, repeats: int) -> dict[str
     assert login is not None, "the login page has no CSRF token"
     form = {"username": USER, "password": PASSWORD, "csrf_token": login.group(1)}
     client.post("/login", data=form)
-    found["page"] = _timed(client, f"/units/{root}/training-needs", {}, repeats)
+    page = f"/units/{root}/training-needs"
+    found["page"] = _timed(client, page, {}, repeats, PAGE_TARGET_S)
     for label, figures in found.items():
         verdict = "meets" if figures["ok"] else "misses"
         print(
             f"unit plan over HTTP ({label}): best {figures['best_s']:.2f} s, median "
-            f"{figures['median_s']:.2f} s wall ({verdict} the {PLAN_TARGET_S:.0f} s target)"
+            f"{figures['median_s']:.2f} s wall ({verdict} the {figures['target_s']:g} s target)"
         )
     return found
 
@@ -260,22 +264,32 @@ def _ensure_user(app: Any) -> None:
             session.commit()
 
 
-def _timed(client: Any, url: str, headers: dict[str, str], repeats: int) -> dict[str, Any]:
-    walls = []
+def _timed(
+    client: Any,
+    url: str,
+    headers: dict[str, str],
+    repeats: int,
+    target: float = PLAN_TARGET_S,
+) -> dict[str, Any]:
+    """Best and median wall seconds of `repeats` GETs, and the CPU seconds of the best."""
+    walls, cpus = [], []
     for _ in range(repeats):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         response = client.get(url, headers=headers)
         walls.append(time.perf_counter() - began)
+        cpus.append(time.process_time() - cpu)
         assert response.status_code == 200, f"{url}: {response.status_code}"
-    return {"employees": None, "programmes": None, "jp": None, **_seconds(walls), "cpu_s": None}
+    figures = _seconds(walls, target)
+    cpu_s = round(min(cpus), 3)
+    return {"employees": None, "programmes": None, "jp": None, **figures, "cpu_s": cpu_s}
 
 
-def _seconds(walls: list[float]) -> dict[str, Any]:
+def _seconds(walls: list[float], target: float = PLAN_TARGET_S) -> dict[str, Any]:
     return {
         "best_s": round(min(walls), 3),
         "median_s": round(statistics.median(walls), 3),
-        "target_s": PLAN_TARGET_S,
-        "ok": min(walls) < PLAN_TARGET_S,
+        "target_s": target,
+        "ok": min(walls) < target,
     }
 
 

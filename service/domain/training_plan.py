@@ -341,17 +341,18 @@ def _greedy(
     picks: list[tuple[int, int, float]] = []
     open_programs = len({entry[2] for entry in heap})
     while heap and budget > 0 and open_programs:
-        _, person, program, seen = heapq.heappop(heap)
+        ratio, person, program, seen = heapq.heappop(heap)
         if seats[program] >= max_seats or taken[person] >= max_per_person:
             continue
         if unit.jp[program] > budget:
             continue
-        closure = _closure_of(unit, person, program)
-        if seen != version[person]:
+        if seen != version[person]:  # levels raised since it was scored: score it again
+            closure = _closure_of(unit, person, program)
             if closure > 0:
                 entry = (-closure / unit.jp[program], person, program, int(version[person]))
                 heapq.heappush(heap, entry)
             continue
+        closure = float(-ratio * unit.jp[program])  # scored at the person's current levels
         picks.append((person, program, closure))
         _apply(unit, person, program)
         seats[program] += 1
