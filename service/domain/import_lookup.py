@@ -8,6 +8,7 @@ from collections.abc import Collection
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -74,8 +75,8 @@ class Known:
         evaluated = {(row[1], row[3]) for row in found if row[3] is not None}
         if evaluated:  # an employee evaluated for two of the periods came twice
             found = list({row[0]: row for row in found}.values())
-        columns = tuple(zip(*found, strict=True)) or ((), (), (), ())
-        return cls((columns[0], columns[1], columns[2]), evaluated)
+        nips_found, ids, units = (list(map(itemgetter(at), found)) for at in range(3))
+        return cls((nips_found, ids, units), evaluated)
 
 
 def units_below(session: Session, root_id: int | None) -> set[int]:
