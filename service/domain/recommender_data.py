@@ -362,10 +362,11 @@ def _unit_history(
     employee, id, date, method; levels: assessment id, competency, level).
     """
     person, competency, required = _columns(items, 3)
-    codes = sorted(set(competency))
+    names = [item[1] for item in items]  # Python strings: a set of numpy strings is slow
+    codes = sorted(set(names))
     code_index = {code: i for i, code in enumerate(codes)}
     item_key = np.asarray(person, dtype=np.int64) * len(codes) + np.array(
-        [code_index[c] for c in competency], dtype=np.int64
+        [code_index[c] for c in names], dtype=np.int64
     )
     employee, assessment, on, method = _columns(measured[0], 4)
     assessment = assessment.astype(np.int64)
@@ -383,7 +384,7 @@ def _unit_history(
     completed_by = np.searchsorted(ids, np.array([row[0] for row in done], dtype=np.int64))
     return LevelHistory(
         person=np.asarray(person, dtype=np.intp),
-        competency=np.asarray(competency, dtype=object),
+        competency=np.array(names, dtype=object),
         required=np.asarray(required, dtype=np.int64),
         item=item[found].astype(np.intp),
         assessed_on=_days(on)[which[found]],
