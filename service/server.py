@@ -12,12 +12,16 @@ for the per-request cost on 2 cores:
   that finished its SQLite statement gets the GIL back, and frees the writer queue, sooner.
 - No gunicorn access log: `service.ops.logging` already writes one JSON line per request
   with its request id; a second line per request in another format only costs CPU.
+- `gc.freeze()` once the worker's app is built: the few hundred thousand objects of the
+  imports (Flask, SQLAlchemy, pydantic, numpy) move out of the collector's reach, so a full
+  collection no longer walks them all in the middle of some request.
 - WAL checkpoints from a background thread of each worker (`service.db.checkpoints`), not
   inside the commit of whichever request crossed the threshold.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
@@ -58,6 +62,8 @@ def worker_ready(worker: Any) -> None:
     from service.db.checkpoints import start_checkpointer
 
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    gc.collect()
+    gc.freeze()
     start_checkpointer(worker.wsgi.extensions["db"].engine)
 
 
