@@ -154,6 +154,7 @@ def init_app(app: Flask) -> None:
 
 # The page modules add their routes to `bp` when imported.
 from service.web import activities  # noqa: E402,F401
+from service.web import attendance  # noqa: E402,F401
 from service.web import auth_views  # noqa: E402,F401
 from service.web import dialogues  # noqa: E402,F401
 from service.web import employee  # noqa: E402,F401

@@ -50,6 +50,7 @@ def only(ok: int, allowed: tuple[str, ...]) -> Profile:
 RATE = {**rate(DONE), "employee": (403,) * 4}
 UNIT = hr_scoped(200, 404)
 MODEL_ROLES = ("admin", "data")
+IMPORTERS = ("admin", "hr")
 TEAM = ("admin", "hr", "supervisor")
 PEOPLE = ("admin", "hr", "supervisor", "employee")
 EMPLOYEE = "/employees/<int(max=2147483647):employee_id>"
@@ -151,6 +152,9 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         UNIT,
         _unit("/allowance.csv?period=2019"),
     ),
+    # The attendance upload: without a file the form is refused (422) for whom may use it.
+    ("GET", "/imports/attendance"): (only(200, IMPORTERS), _fixed("/imports/attendance")),
+    ("POST", "/imports/attendance"): (only(422, IMPORTERS), _fixed("/imports/attendance", {})),
     ("GET", "/models"): (only(200, MODEL_ROLES), _fixed("/models")),
     ("POST", "/models/retrain"): (only(DONE, MODEL_ROLES), _fixed("/models/retrain", {})),
     ("GET", "/models/jobs/<int(max=2147483647):job_id>"): (only(200, MODEL_ROLES), _job),
