@@ -1,12 +1,13 @@
 """Risk read and evaluation write through `kinerja serve`, next to their ceilings and the peer.
 
 One installation (`training.sample`: seeded database, MLflow store, exported champion, every
-employee batch-scored as `kinerja score` does) is served in turn, each on loopback with the
-same number of workers, and loaded by wrk:
+employee batch-scored as `kinerja score --drivers all` does, or `--drivers flagged`) is served
+in turn, each on loopback with the same number of workers, and loaded by wrk:
 
 - `kinerja serve` (production settings): GET /api/v1/employees/{id}/risk by a supervisor over
-  their direct reports (audited reads),
-  the same by an employee for themself (no audit row), and POST /employees/{id}/evaluations
+  their direct reports (audited reads, answered from the stored scores), the same by an
+  employee for themself (no audit row), the supervisor's reads again after their reports'
+  stored scores are deleted (computed live from the history), and POST /employees/{id}/evaluations
   by a supervisor of `--writers` new employees, a new (employee, period) each time, counted
   in the database afterwards (SQLite in WAL mode);
 - plain Flask (bench/plain_flask.py) and a bare WSGI app (bench/wsgi_ceiling.py) under
@@ -16,7 +17,7 @@ same number of workers, and loaded by wrk:
 Every server gets a short warm-up (each worker loads its model) before it is measured.
 
     python bench/serving.py [--employees 2000] [--seconds 10] [--connections 16] [--workers 2]
-                            [--sample DIR] [--no-peer]
+                            [--sample DIR] [--no-peer] [--drivers all|flagged]
 
 Prints a table, then one JSON line (the last line of the output).
 """
@@ -27,6 +28,7 @@ import argparse
 import json
 import secrets
 import sqlite3
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -207,6 +209,8 @@ def measure_kinerja(
                 headers={"Authorization": f"Bearer {employee}"},
             ),
         }
+        forget_scores(sample, team["reports"])
+        results["risk_read_live"] = _wrk(args, f"{base}/", risk)
         first, count = str(team["first_writer"]), str(team["writers"])
         write = (work / "write.lua", WRITE_SCRIPT, [rater, first, count])
         before = count_evaluations(sample)
@@ -274,6 +278,30 @@ def get_json(url: str, bearer: str) -> dict[str, Any]:
         return dict(json.loads(response.read()))
 
 
+def rescore(sample: Path, drivers: str) -> None:
+    """`kinerja score --drivers <drivers>` on the sample, in a child process."""
+    code = (
+        "import sys; from training.score import score_all; d = sys.argv[1]; "
+        "score_all(f'sqlite:///{d}/kinerja.db', f'sqlite:///{d}/mlflow.db', f'{d}/models', "
+        "explain=sys.argv[2])"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(sample), drivers],
+        check=True,
+        cwd=loopback.ROOT,
+        env=loopback.environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def forget_scores(sample: Path, employee_ids: list[int]) -> None:
+    """Delete the stored scores of `employee_ids`: their reads are then computed live."""
+    marks = ",".join("?" * len(employee_ids))
+    with sqlite3.connect(sample / "kinerja.db") as connection:
+        connection.execute(f"DELETE FROM risk_scores WHERE employee_id IN ({marks})", employee_ids)
+
+
 def count_evaluations(sample: Path) -> int:
     with sqlite3.connect(sample / "kinerja.db") as connection:
         return int(connection.execute("SELECT count(*) FROM evaluations").fetchone()[0])
@@ -287,6 +315,7 @@ def measure_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "first_writer": add_writers_team(sample, args.writers),
         "writers": args.writers,
     }
+    rescore(sample, args.drivers)
     results: dict[str, Any] = {"kinerja": measure_kinerja(sample, team, args, work)}
     results["plain_flask"] = measure_ceiling("plain_flask:app", args, work)
     results["wsgi"] = measure_ceiling("wsgi_ceiling:app", args, work)
@@ -301,6 +330,7 @@ def measure_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "workers": args.workers,
         "employees": args.employees if args.sample is None else None,
         "risk_reports": len(team["reports"]),
+        "drivers": args.drivers,
     }
     return results
 
@@ -310,6 +340,7 @@ def print_table(results: dict[str, Any]) -> None:
     rows = [
         ("kinerja risk read (supervisor, audited)", results["kinerja"]["risk_read"]),
         ("kinerja risk read (own)", results["kinerja"]["risk_read_self"]),
+        ("kinerja risk read, live (no stored score)", results["kinerja"]["risk_read_live"]),
         ("kinerja evaluation write", results["kinerja"]["evaluation_write"]),
         ("plain Flask JSON GET", results["plain_flask"]["read"]),
         ("plain Flask JSON POST", results["plain_flask"]["write"]),
@@ -337,6 +368,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-peer", dest="peer", action="store_false")
+    parser.add_argument(
+        "--drivers",
+        choices=("all", "flagged"),
+        default="all",
+        help="batch-score the sample with `kinerja score --drivers` this before serving",
+    )
     args = parser.parse_args()
     loopback.measure_and_print("serving", measure_all, print_table, args)
 

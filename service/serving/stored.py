@@ -3,9 +3,11 @@
 `kinerja score` writes every employee's answer for the latest period into `risk_scores`; a
 row is served as the answer when it is for the period answered now and the model version
 served now, and holds its drivers (batch scoring explains only the flagged by default and
-stores JSON null for the others). Rows whose inputs changed since are deleted by the write
-that changed them (`serving.freshness`), so a row that exists is right. Under the rule-based
-fallback the live path answers: its rate table may differ from the one the batch used.
+stores JSON null for the others; rows written before that marker hold an empty list for
+them, so run `kinerja score` once after upgrading). Rows whose inputs changed since are
+deleted by the write that changed them (`serving.freshness`), so a row that exists is
+right. Under the rule-based fallback the live path answers: its rate table may differ from
+the one the batch used.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def answer_from_row(
     if row.status == "insufficient_data":
         return insufficient_answer(employee_id, period, block)
     if row.drivers is None or row.probability is None or row.threshold is None:
-        return None
+        return None  # not explained by the batch run: answer live
     return {
         "employee_id": employee_id,
         "as_of_period": period,
