@@ -92,7 +92,7 @@ def main() -> None:
                 "-k",
                 "gthread",
                 "--threads",
-                "4",
+                "2",  # as `kinerja serve` (service.server.THREADS_PER_WORKER)
                 "-b",
                 f"127.0.0.1:{args.port + 1}",
                 "--chdir",

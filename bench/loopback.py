@@ -85,7 +85,7 @@ def environment(**overrides: str) -> dict[str, str]:
 
 
 def gunicorn_command(app: str, port: int, workers: int, chdir: Path) -> list[str]:
-    """Gunicorn as `kinerja serve` runs it (gthread, 4 threads per worker) for another app."""
+    """Gunicorn as `kinerja serve` runs it (gthread, 2 threads per worker) for another app."""
     return [
         sys.executable,
         "-m",
@@ -95,7 +95,7 @@ def gunicorn_command(app: str, port: int, workers: int, chdir: Path) -> list[str
         "--worker-class",
         "gthread",
         "--threads",
-        "4",
+        "2",  # service.server.THREADS_PER_WORKER
         "--bind",
         f"127.0.0.1:{port}",
         "--chdir",

@@ -170,7 +170,7 @@ def _serving(run: dict[str, Any]) -> list[str]:
         *lines,
         f"wrk, 2 threads, {settings['connections']} connections, {settings['seconds']:g} s "
         f"each after a warm-up; every server with {settings['workers']} workers on loopback "
-        f"(gunicorn gthread with 4 threads, as `kinerja serve`; uvicorn for MLflow). The "
+        f"(gunicorn gthread with 2 threads, as `kinerja serve`; uvicorn for MLflow). The "
         f"supervisor's reads rotate over {settings['risk_reports']} reports; the risk answers "
         f"came from model {answer.get('model')} (status {answer.get('status')}).",
         "",
