@@ -2,7 +2,8 @@
 
 Files come from users: whatever the bytes, the answer is rows or `Invalid` naming the file.
 `read_table` gives numbered rows of cleaned cells (stripped text, None when empty) for the
-row-by-row checks; `csv_records` gives a CSV's raw records for the column-wise fast path.
+row-by-row checks; `csv_records` gives a CSV's raw records (the reference the fast path's
+Arrow reader, `import_arrow`, is tested against).
 """
 
 from __future__ import annotations
