@@ -76,8 +76,10 @@ def _table(
     nips, ids, unit_ids = known.arrays()
     at = _index(column["nip"], nips)
     employees = ids.take(at)
-    if units is not None and not pc.all(pc.is_in(unit_ids.take(at), pa.array(list(units)))):
-        raise Doubt
+    if units is not None:
+        allowed = pa.array(sorted(units), pa.int64())
+        if not pc.all(pc.is_in(unit_ids.take(at), allowed)).as_py():
+            raise Doubt
     encoded = [pc.dictionary_encode(column[name]) for name in _HEAD]
     heads, periods = _heads([code.dictionary.to_pylist() for code in encoded])
     head_at = _head_index(encoded)
