@@ -494,3 +494,18 @@ def test_an_import_forgets_the_stored_risk_of_the_people_it_names(
     import_evaluations(session, csv_bytes(rows), "x.csv")  # a clean CSV: the fast path
     session.commit()
     assert session.scalars(select(RiskScore.employee_id)).all() == [b]
+
+
+@pytest.mark.parametrize("units", [set(), {-1}])
+def test_a_clean_file_naming_people_outside_the_units_writes_nothing(
+    session: Session, people: People, units: set[int]
+) -> None:
+    rows = [
+        HEADER,
+        [people.nips[0], "2025-Q1", MEETS, MEETS],
+        [people.nips[1], "2025", MEETS, MEETS],
+    ]
+    with pytest.raises(Invalid) as caught:
+        import_evaluations(session, csv_bytes(rows), "x.csv", units=units)
+    assert problems(caught) == [(2, "nip"), (3, "nip")]
+    assert count(session) == 0
