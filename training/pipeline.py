@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from service.db import make_engine
 from training.card import model_card
+from training.compare import compare_signals
 from training.config import RISK_MODEL_NAME
 from training.drift import drift_table
 from training.evaluate import Report
@@ -100,17 +101,20 @@ def run(
     shuffle_labels: bool = False,
     threads: int | None = None,
     gates: Gates = DEFAULT_GATES,
+    compare: bool = True,
 ) -> TrainSummary:
     """Run the whole pipeline once and return its summary.
 
     `shuffle_labels` permutes the training labels within each period (a deliberately bad
     candidate, used to show that the gates refuse it); held-out labels stay true. `threads`
-    caps OpenMP threads of the trees (1 avoids spin-waiting on a busy machine).
+    caps OpenMP threads of the trees (1 avoids spin-waiting on a busy machine). `compare`
+    also fits the model without the continuous-performance signals and logs the difference
+    (`training/compare.py`; it doubles the tree fitting time).
     """
     with threadpool_limits(limits=threads, user_api="openmp"):
         return _run(
             database_url, tracking_uri, models_dir, params, chunk_size, on_step, on_rows,
-            shuffle_labels, gates,
+            shuffle_labels, gates, compare,
         )  # fmt: skip
 
 
@@ -124,6 +128,7 @@ def _run(
     on_rows: Callable[[int], None] | None,
     shuffle_labels: bool,
     gates: Gates,
+    compare: bool,
 ) -> TrainSummary:
     settings = {**DEFAULT_PARAMS, **(params or {})}
     engine = make_engine(database_url)
@@ -141,6 +146,7 @@ def _run(
     rule_table, logreg = fit_baselines(fitting, split)
     on_step("evaluate")
     report = evaluate(model, rule_table, logreg, test, truth)
+    compared = compare_signals(settings, fitting, test, split, report.metrics) if compare else None
     training_rows = data.rows[data.rows["period"] != split.test]
     drift = drift_table(training_rows, data.latest) if len(data.latest) else pd.DataFrame()
     mlflow.set_tracking_uri(tracking_uri)
@@ -151,6 +157,10 @@ def _run(
             on_step,
         )  # fmt: skip
         summary.drift = drift
+        if compared is not None:
+            mlflow.log_metrics(compared[0])
+            mlflow.log_text(compared[1].to_csv(index=False), "tables/signals_comparison.csv")
+            summary.metrics.update(compared[0])
         _log_drift(drift)
         mlflow.log_param("shuffled_labels", shuffle_labels)
         on_step("export")

@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from service.features import FEATURE_NAMES
 from service.features import LABEL
 from service.features.estimators import FeatureMatrix
 from service.features.estimators import PeriodCalibratedClassifier
@@ -70,9 +71,19 @@ def build_pipeline(params: dict[str, Any] | None = None) -> Pipeline:
 
 def fit_pipeline(pipeline: Pipeline, rows: pd.DataFrame, split: PeriodSplit) -> Pipeline:
     """Fit on the train and calibration periods of `rows` (the test period is never used)."""
-    used = rows[rows["period"].isin([*split.train, split.calibration])]
+    used = constant_if_unknown(rows[rows["period"].isin([*split.train, split.calibration])])
     mask = (used["period"] == split.calibration).to_numpy()
     return pipeline.fit(used, used[LABEL].to_numpy(), model__calibration_mask=mask)
+
+
+def constant_if_unknown(rows: pd.DataFrame) -> pd.DataFrame:
+    """Set feature columns that are NaN in every row to 0 (the trees cannot bin them).
+
+    A database without a kind of record (no 360 rounds yet) gives such a column; a constant
+    offers the trees no split, so serving's NaN for it changes nothing.
+    """
+    empty = [name for name in FEATURE_NAMES if name in rows and rows[name].isna().all()]
+    return rows.assign(**{name: 0.0 for name in empty}) if empty else rows
 
 
 def build_logreg() -> Pipeline:

@@ -75,6 +75,35 @@ def _value_features() -> list[Feature]:
     ]
 
 
+#: Appended for issue 8: the continuous-performance signals (see `signals.py`). The pipeline
+#: also trains a model without them and logs the difference (`training/compare.py`).
+CONTINUOUS_FEATURES: tuple[Feature, ...] = (
+    Feature(
+        "activity_log_share_last",
+        "Keteraturan laporan kinerja harian periode terakhir",
+        "Share of last period's months with activity-log entries",
+        lambda w: w.activity_share(w.now(w.panel.activity_months)),
+    ),
+    Feature(
+        "activity_log_share_window",
+        "Keteraturan laporan kinerja harian setahun terakhir",
+        "Share of the last year's months with activity-log entries",
+        lambda w: w.activity_share(w.recent(w.panel.activity_months)),
+    ),
+    Feature(
+        "feedback360_peer_mean",
+        "Rata-rata umpan balik 360 dari rekan kerja dan bawahan",
+        "Average 360 feedback from peers and subordinates (shown groups only)",
+        Window.peer360_latest,
+    ),
+    Feature(
+        "dialogue_follow_through_window",
+        "Tindak lanjut rencana aksi dialog kinerja setahun terakhir",
+        "Share of agreed dialogue actions done in the last year",
+        Window.follow_through,
+    ),
+)
+
 FEATURES: tuple[Feature, ...] = (
     Feature(
         "predikat_last",
@@ -333,6 +362,7 @@ FEATURES: tuple[Feature, ...] = (
         "Output against target of everyone this rater rates (two years)",
         Window.rater_output,
     ),
+    *CONTINUOUS_FEATURES,
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(feature.name for feature in FEATURES)
@@ -340,6 +370,7 @@ FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)
 FEATURE_BY_NAME: dict[str, Feature] = {feature.name: feature for feature in FEATURES}
 
 __all__ = [
+    "CONTINUOUS_FEATURES",
     "FEATURES",
     "FEATURE_BY_NAME",
     "FEATURE_INDEX",

@@ -12,6 +12,7 @@ from service.features.catalogue import FEATURE_NAMES
 from service.features.catalogue import MIN_EVALUATED_PERIODS
 from service.features.catalogue import POOR_BELOW
 from service.features.compute import features_at
+from service.features.panel import VALUE_COLUMNS
 from service.features.panel import Panel
 from service.features.panel import PeriodAxis
 from service.features.panel import build_panel
@@ -38,6 +39,8 @@ class Histories:
     assessments : employee_id, assessed_on, level, required_level
     enrolments : employee_id, end_date, jp
     rater_stats : rater_id, period, ratings, work_sum, behavior_sum, poor_sum
+    activity, feedback360, dialogue_actions : the continuous-performance records
+        (`build_panel` names their columns)
     """
 
     employees: pd.DataFrame
@@ -61,6 +64,15 @@ class Histories:
             "rater_id", "period", "ratings", "work_sum", "behavior_sum", "poor_sum"
         )
     )
+    activity: pd.DataFrame = field(default_factory=lambda: _frame("employee_id", "activity_date"))
+    feedback360: pd.DataFrame = field(
+        default_factory=lambda: _frame(
+            "employee_id", "period", "round_id", "rater_group", *VALUE_COLUMNS
+        )
+    )
+    dialogue_actions: pd.DataFrame = field(
+        default_factory=lambda: _frame("employee_id", "reviewed_at", "done")
+    )
 
 
 def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -78,6 +90,9 @@ def panel_from_histories(histories: Histories, axis: PeriodAxis) -> Panel:
         _columns(histories.assessments),
         _columns(histories.enrolments),
         _columns(histories.rater_stats),
+        _columns(histories.activity),
+        _columns(histories.feedback360),
+        _columns(histories.dialogue_actions),
     )
 
 

@@ -23,6 +23,7 @@ from service.domain.periods import parse_period
 from service.features.scales import PREDIKAT_SCORE
 from service.features.scales import RATING_SCORE
 from service.features.scales import grade_rank
+from service.features.signals import fill_signals
 
 PER_YEAR: dict[PeriodKind, int] = {PeriodKind.YEAR: 1, PeriodKind.QUARTER: 4, PeriodKind.MONTH: 12}
 VALUE_COLUMNS: tuple[str, ...] = tuple(f"behavior_{value.value}" for value in BerakhlakValue)
@@ -129,6 +130,11 @@ class Panel:
         the sums of their work and behaviour scores and of poor predikat; rater_output_share,
         rater_output_people : (k, m) float, over the people rated with pro-rated indicators,
         the sum of each one's realised / yearly target on them, and their number
+    activity_months : (n, m) float, months of the period with at least one activity-log entry
+    peer360 : (n, m) float, mean BerAKHLAK score of the 360 answers of the peer and
+        subordinate groups that reach the anonymity threshold (NaN when none is shown)
+    actions_reviewed, actions_done : (n, m) float, agreed dialogue actions reviewed within
+        the period, and how many of them were done
     """
 
     axis: PeriodAxis
@@ -158,6 +164,10 @@ class Panel:
     rater_poor: np.ndarray
     rater_output_share: np.ndarray
     rater_output_people: np.ndarray
+    activity_months: np.ndarray | None = None
+    peer360: np.ndarray | None = None
+    actions_reviewed: np.ndarray | None = None
+    actions_done: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -197,6 +207,9 @@ def build_panel(
     assessments: Columns | None = None,
     enrolments: Columns | None = None,
     rater_stats: Columns | None = None,
+    activity: Columns | None = None,
+    feedback360: Columns | None = None,
+    dialogue_actions: Columns | None = None,
 ) -> Panel:
     """Build the panel of the `employees` over `axis` from column arrays.
 
@@ -214,6 +227,10 @@ def build_panel(
         output_share_sum, output_people: what each rater of these employees gave everyone
         they rated in each period, and what those people realised on their pro-rated
         indicators (see `repositories.risk.rater_stats_statement`)
+    activity : employee_id, activity_date (one row per activity-log entry)
+    feedback360 : employee_id, period, rater_group, round_id and the seven `behavior_<value>`
+        columns (one row per answer of a peer or subordinate)
+    dialogue_actions : employee_id, reviewed_at (date or datetime text), done
     """
     order = np.argsort(np.asarray(employees["employee_id"], dtype=np.int64), kind="stable")
     panel = _empty_panel(axis, np.asarray(employees["employee_id"], dtype=np.int64)[order])
@@ -230,6 +247,7 @@ def build_panel(
         _fill_enrolments(panel, enrolments)
     if rater_stats is not None:
         _fill_rater_stats(panel, rater_stats)
+    fill_signals(panel, activity, feedback360, dialogue_actions)
     return panel
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from service.features.compute import features_at
 from service.features.compute import lookback
+from service.features.panel import VALUE_COLUMNS
 from service.features.panel import PeriodAxis
 from service.features.panel import build_panel
 
@@ -22,6 +23,9 @@ RATER_STATS = (
     "rater_id", "period", "ratings", "work_sum", "behavior_sum", "poor_sum",
     "output_share_sum", "output_people",
 )  # fmt: skip
+
+
+FEEDBACK360 = ("employee_id", "period", "round_id", "rater_group", *VALUE_COLUMNS)
 
 
 def _columns(rows: Rows, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -49,6 +53,9 @@ def employee_features(
     assessments: Rows = (),
     enrolments: Rows = (),
     rater_stats: Rows = (),
+    activity: Rows = (),
+    feedback360: Rows = (),
+    dialogue_actions: Rows = (),
 ) -> np.ndarray:
     """Return the (1, features) row of one employee as of the end of `period`.
 
@@ -78,5 +85,8 @@ def employee_features(
             "end_date": _dates(enrolments, "end_date"),
         },
         _columns(rater_stats, RATER_STATS),
+        _columns(activity, ("employee_id", "activity_date")),
+        _columns(feedback360, FEEDBACK360),
+        _columns(dialogue_actions, ("employee_id", "reviewed_at", "done")),
     )
     return features_at(panel, axis.length - 1)

@@ -212,3 +212,22 @@ class Window:
         """Mean output (realised / pro-rated target) of the people the latest rater rated."""
         share = self.rater_sum("output_share") * self.panel.axis.per_year
         return ratio(share, self.rater_sum("output_people"))
+
+    # continuous performance (issue 8) ------------------------------------------------------
+    def activity_share(self, array: np.ndarray) -> np.ndarray:
+        """Share of the months of `array`'s periods (one or more columns) with a log entry."""
+        months = 12 // self.panel.axis.per_year
+        block = array if array.ndim == 2 else array[:, None]
+        return block.sum(axis=1) / (months * block.shape[1])
+
+    def peer360_latest(self) -> np.ndarray:
+        """The latest shown 360 peer aggregate within the last window (NaN if none)."""
+        window = self.recent(self.panel.peer360)
+        return pick(window, last_known(window))
+
+    def follow_through(self) -> np.ndarray:
+        """Share of the dialogue actions reviewed in the last window that were done."""
+        return ratio(
+            self.recent(self.panel.actions_done).sum(axis=1),
+            self.recent(self.panel.actions_reviewed).sum(axis=1),
+        )

@@ -39,6 +39,16 @@ def test_run_logs_the_api_metrics_and_the_oracle_beats_the_rule(risk_sample: Sam
     assert risk_sample.metrics["roc_auc"] > 0.6
 
 
+def test_run_compares_the_model_with_and_without_the_continuous_signals(
+    risk_sample: Sample,
+) -> None:
+    metrics = risk_sample.metrics
+    for name in ("roc_auc", "pr_auc", "brier", "ece"):
+        without = metrics[f"without_signals.{name}"]
+        assert 0 <= without <= 1
+        assert metrics[f"signals_gain.{name}"] == pytest.approx(metrics[name] - without)
+
+
 def test_first_version_is_champion_and_exported_with_its_checksum(risk_sample: Sample) -> None:
     client = MlflowClient(risk_sample.tracking_uri, risk_sample.tracking_uri)
     champion = client.get_model_version_by_alias(NAME, "champion")
@@ -58,6 +68,7 @@ def test_run_logs_plots_tables_card_and_snapshot(risk_sample: Sample) -> None:
     assert paths == {"plots/roc.png", "plots/pr.png", "plots/reliability.png"}
     tables = {a.path for a in client.list_artifacts(run_id, "tables")}
     assert {"tables/fairness.csv", "tables/feature_importance.csv", "tables/drift.csv"} <= tables
+    assert "tables/signals_comparison.csv" in tables
     card = client.download_artifacts(run_id, "model_card.md")
     assert f"version {risk_sample.version}" in Path(card).read_text()
     params = client.get_run(run_id).data.params

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from service.domain.entities import OrganisationGrade
 from service.domain.entities import PredikatSource
 from service.domain.periods import Period
 from training.synthetic import causal
+from training.synthetic import continuous
 from training.synthetic import development
 from training.synthetic import plans
 from training.synthetic.catalogue import Catalogue
@@ -59,6 +61,8 @@ class Chunk:
     catalogue: Catalogue
     periods: list[Period]
     shift: np.ndarray
+    #: The stream of the continuous-performance records (`continuous.py`); None skips them.
+    signals: np.random.Generator | None = None
 
 
 @dataclass
@@ -70,6 +74,7 @@ class _State:
     jp_this_year: np.ndarray
     completed: np.ndarray
     plan: plans.YearPlan | None = None
+    pending: continuous.Pending = field(default_factory=continuous.Pending)
 
 
 def simulate(
@@ -98,6 +103,8 @@ def simulate(
             yield truth_risk(chunk, period, state.motivation, params)
         if last or period.index == 4:
             yield truth_levels(chunk, period)
+    if chunk.signals is not None:
+        yield continuous.close(chunk.ids, state.pending, chunk.signals)
 
 
 def _perform(
@@ -122,6 +129,18 @@ def _perform(
     yield plans.realisations(plan, work, period, chunk.ids, rng)
     yield plans.feedback_notes(plan, work, people, period, chunk.ids, rng)
     yield unit_grades(chunk, period, work, rng)
+    if chunk.signals is not None:
+        yield from _signals(chunk, state, period, work)
+
+
+def _signals(chunk: Chunk, state: _State, period: Period, work: np.ndarray) -> Iterator[Batch]:
+    """The quarter's continuous-performance records, from their own stream."""
+    signals = chunk.signals
+    assert signals is not None
+    m = state.motivation
+    yield continuous.activity_logs(chunk.ids, chunk.ids.employees, period, m, signals)
+    yield from continuous.feedback360(chunk, period, m, signals)
+    yield from continuous.dialogues(chunk, period, work, m, state.pending, signals)
 
 
 def _develop(

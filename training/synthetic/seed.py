@@ -40,6 +40,7 @@ from training.synthetic.catalogue import build_catalogue
 from training.synthetic.causal import PARAMS
 from training.synthetic.causal import CausalParams
 from training.synthetic.config import SyntheticConfig
+from training.synthetic.continuous import SIGNALS_STREAM
 from training.synthetic.history import Chunk
 from training.synthetic.history import simulate
 from training.synthetic.ids import IdAllocator
@@ -71,6 +72,12 @@ ID_TABLES = (
     "attendance",
     "enrolments",
     "unit_grades",
+    "activity_logs",
+    "feedback_rounds",
+    "feedback_raters",
+    "feedback_answers",
+    "performance_dialogues",
+    "dialogue_actions",
 )
 
 
@@ -214,6 +221,7 @@ def _chunk_batches(
         catalogue=catalogue,
         periods=periods,
         shift=rater_shift(people, config),
+        signals=np.random.default_rng([config.seed, SIGNALS_STREAM, index]),
     )
     yield from static_batches(chunk, nips.assign(people.birth, people.hire, people.female))
     yield from simulate(chunk, rng, params)

@@ -1,0 +1,98 @@
+"""Panel arrays of the continuous-performance records: activity log, 360 feedback, dialogues.
+
+These are the earlier signals issue 8 feeds to the risk model. Each array is per employee and
+period, placed by the date (or period) the record became known, so nothing after the end of
+period t reaches the features of t:
+
+- `activity_months`: months of the period with at least one activity-log entry;
+- `peer360`: mean BerAKHLAK score of the 360 answers of peer and subordinate groups that
+  reach the anonymity threshold (`DEFAULT_MIN_GROUP_ANSWERS`): exactly the aggregates the
+  product may show, never a group that could identify one rater;
+- `actions_reviewed` / `actions_done`: agreed dialogue actions reviewed in the period, and
+  how many were done (follow-through).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.features.scales import RATING_SCORE
+
+if TYPE_CHECKING:
+    from service.features.panel import Panel
+
+Columns = Mapping[str, np.ndarray]
+#: Rater groups whose answers are anonymous (the supervisor and self groups are not used).
+ANONYMOUS_GROUPS = ("peer", "subordinate")
+
+
+def fill_signals(
+    panel: Panel,
+    activity: Columns | None,
+    feedback360: Columns | None,
+    dialogue_actions: Columns | None,
+) -> None:
+    """Set the four signal arrays of `panel` (zeros / NaN where there are no records)."""
+    from service.features.panel import _place
+    from service.features.panel import _rows
+    from service.features.panel import month_ordinals
+
+    n, m = panel.shape
+    panel.activity_months = np.zeros((n, m))
+    panel.peer360 = np.full((n, m), np.nan)
+    panel.actions_reviewed = np.zeros((n, m))
+    panel.actions_done = np.zeros((n, m))
+    if activity is not None and len(activity["employee_id"]):
+        months = month_ordinals(_days(activity["activity_date"]))
+        rows = _rows(panel.employee_ids, activity["employee_id"])
+        pairs = np.unique(np.c_[rows, months], axis=0)
+        cols = panel.axis.index_of_months(pairs[:, 1])
+        keep = _place(pairs[:, 0], cols, m)
+        np.add.at(panel.activity_months, (pairs[keep, 0], cols[keep]), 1.0)
+    if feedback360 is not None and len(feedback360["employee_id"]):
+        _fill_peer360(panel, feedback360)
+    if dialogue_actions is not None and len(dialogue_actions["employee_id"]):
+        rows = _rows(panel.employee_ids, dialogue_actions["employee_id"])
+        cols = panel.axis.index_of_months(month_ordinals(_days(dialogue_actions["reviewed_at"])))
+        keep = _place(rows, cols, m)
+        done = np.array([bool(x) and x not in ("0", "false") for x in dialogue_actions["done"]])
+        np.add.at(panel.actions_reviewed, (rows[keep], cols[keep]), 1.0)
+        np.add.at(panel.actions_done, (rows[keep], cols[keep]), done[keep] * 1.0)
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    """Dates, datetimes or their ISO text as datetime64[D]."""
+    return np.array([str(v)[:10] for v in values], dtype="datetime64[D]")
+
+
+def _fill_peer360(panel: Panel, answers: Columns) -> None:
+    """Mean score of the shown (anonymous, large enough) groups' answers per period."""
+    from service.features.panel import VALUE_COLUMNS
+    from service.features.panel import _place
+    from service.features.panel import _rows
+
+    scores = np.stack(
+        [_scores(np.asarray(answers[c], dtype=object)) for c in VALUE_COLUMNS], axis=1
+    )
+    known = ~np.isnan(scores)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(known, scores, 0.0).sum(axis=1) / known.sum(axis=1)
+    group = np.asarray(answers["rater_group"], dtype=object).astype(str)
+    keys = np.char.add(np.asarray(answers["round_id"]).astype(str), group.astype(str))
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    shown = np.isin(group, ANONYMOUS_GROUPS) & (counts[inverse] >= DEFAULT_MIN_GROUP_ANSWERS)
+    rows = _rows(panel.employee_ids, answers["employee_id"])
+    cols = panel.axis.index_of_codes(np.asarray(answers["period"], dtype=object))
+    keep = _place(rows, cols, panel.shape[1]) & shown & ~np.isnan(score)
+    total, count = np.zeros(panel.shape), np.zeros(panel.shape)
+    np.add.at(total, (rows[keep], cols[keep]), score[keep])
+    np.add.at(count, (rows[keep], cols[keep]), 1.0)
+    panel.peer360 = np.divide(total, count, out=np.full(panel.shape, np.nan), where=count > 0)
+
+
+def _scores(column: np.ndarray) -> np.ndarray:
+    return np.array([RATING_SCORE.get(str(v), np.nan) for v in column], dtype=np.float64)
