@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from service.domain.entities import Rating
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import COLUMN_NAMES
+from service.domain.evaluation_input import FEEDBACK_MAX_CHARS
 from service.domain.evaluation_input import WRITE_COLUMNS
 from service.domain.evaluation_input import evaluation_values
 from service.domain.evaluation_input import feedback_text
@@ -44,7 +45,6 @@ _HEAD_VALUES = (*COLUMN_NAMES[:4], *COLUMN_NAMES[-3:-1])  # period ... behaviour
 # `_text`, the row-by-row rules.
 _PLAIN_TEXT = r"(?s)^[!-&(-*,.-<>?A-~](.*[!-~])?$"
 _UNPLAIN_INSIDE = r"[\x00-\x08\x0b-\x1f\x7f-\x{9f}]"
-_FEEDBACK_MAX_PLAIN = 5000
 
 
 class Doubt(Exception):
@@ -191,7 +191,7 @@ def _feedback(cells: pa.Array | None, size: int) -> pa.Array:
         pc.match_substring_regex(cells, _PLAIN_TEXT),
         pc.invert(pc.match_substring_regex(cells, _UNPLAIN_INSIDE)),
     )
-    plain = pc.and_(plain, pc.less_equal(pc.utf8_length(cells), _FEEDBACK_MAX_PLAIN))
+    plain = pc.and_(plain, pc.less_equal(pc.utf8_length(cells), FEEDBACK_MAX_CHARS))
     special = pc.indices_nonzero(pc.invert(pc.or_(plain, empty))).to_pylist()
     stored = pc.if_else(empty, pa.scalar(None, pa.string()), cells)
     if not special:
