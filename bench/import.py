@@ -90,6 +90,11 @@ def main() -> None:
     nips = [make_nip(n) for n in range(args.employees)]
     content = evaluation_csv(nips, random.Random(args.seed))
     print(f"CSV: {args.employees} rows, {len(content) / 1e6:.1f} MB")
+    print(
+        "figure: import_evaluations + commit from the CSV bytes (parse, check every row, look up "
+        "NIPs, write, commit), after a 100-row warm-up; wall, and CPU of this process "
+        "(+ the PostgreSQL backend's)"
+    )
     summary: dict[str, object] = {
         "benchmark": "import",
         "rows": args.employees,
