@@ -8,7 +8,8 @@ process `ModelProvider.risk_for` for a sample of employees (the serving path of
 GET /employees/{id}/risk without HTTP): from the stored scores, then with them deleted
 (live). Prints rows/s, CPU-seconds, the time per stage, and the extrapolation to 5.6 million
 employees (scoring is linear in employees: fixed-size chunks; memory is bounded by the
-chunk), then one JSON line.
+chunk), then one JSON line. With `--workers N` CPU-seconds include the workers', and peak
+memory is the parent's plus N times the largest worker's.
 
     python bench/score.py --employees 100000 --reads 500
     python bench/score.py --sample /tmp/sample --chunk-size 25000 --drivers flagged
@@ -31,16 +32,22 @@ TARGET_SECONDS = 60.0
 TARGET_GIB = 4.0
 
 CHILD = """
-import json, resource, sys, time
+import json, resource, sys
 from training.score import score_all
 d, chunk, threads, drivers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-cpu = time.process_time()
+workers = int(sys.argv[5])
+def used():
+    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF,
+               resource.RUSAGE_CHILDREN)))
+cpu = used()
 summary = score_all(f"sqlite:///{d}/kinerja.db", f"sqlite:///{d}/mlflow.db", f"{d}/models",
-                    chunk_size=chunk, explain=drivers, threads=threads)
+                    chunk_size=chunk, explain=drivers, threads=threads, workers=workers)
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker
 print(json.dumps({"employees": summary.employees, "flagged": summary.flagged,
-                  "seconds": summary.seconds, "cpu_seconds": time.process_time() - cpu,
+                  "seconds": summary.seconds, "cpu_seconds": used() - cpu,
                   "stages": summary.stages,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mib": (own + workers * children if workers > 1 else own) / 1024}))
 """
 
 
@@ -56,7 +63,7 @@ def _score(directory: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Run the batch scoring in a child process; its summary and peak RSS."""
     command = [
         sys.executable, "-c", CHILD, str(directory), str(args.chunk_size), str(args.threads),
-        args.drivers,
+        args.drivers, str(args.workers),
     ]  # fmt: skip
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -133,6 +140,7 @@ def report(scored: dict[str, Any], reads: dict[str, Any], args: argparse.Namespa
                 "chunk_size": args.chunk_size,
                 "drivers": args.drivers,
                 "threads": args.threads,
+                "workers": args.workers,
                 "reads": reads,
             }
         )
@@ -147,6 +155,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=25_000)
     parser.add_argument("--threads", type=int, default=2, help="OpenMP threads of the trees")
     parser.add_argument("--drivers", choices=("flagged", "all"), default="flagged")
+    parser.add_argument("--workers", type=int, default=1, help="scoring processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         directory = args.sample or Path(tmp)

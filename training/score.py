@@ -39,6 +39,7 @@ from service.features import features_at
 from service.features import serving_axis
 from service.features.catalogue import FEATURE_INDEX
 from service.features.catalogue import MIN_EVALUATED_PERIODS
+from service.features.panel import PeriodAxis
 from service.serving.batch import explain_rows
 from service.serving.fallback import PRIOR_TABLE
 from service.serving.fallback import fallback_answer
@@ -254,10 +255,12 @@ def score_all(
     explain: str = "flagged",
     on_rows: Callable[[int], None] | None = None,
     threads: int | None = None,
+    workers: int = 1,
 ) -> ScoreSummary:
     """Score every employee for the latest evaluated period; replace that period's scores.
 
-    `threads` caps the trees' OpenMP threads (None: all cores).
+    `threads` caps the trees' OpenMP threads (None: all cores); `workers` > 1 scores the
+    chunks in that many processes (`training.score_workers`), one chunk in memory each.
     """
     began = time.perf_counter()
     model = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, refresh_seconds=0).current()
@@ -265,40 +268,65 @@ def score_all(
 
     engine = make_engine(database_url)
     try:
+        job = plan_job(engine, model, explain)
+        summary = ScoreSummary(
+            job.period, 0, 0, 0, model.version if model else None, model is None
+        )
+        ranges = list(employee_chunks(engine, chunk_size))
         with threadpool_limits(limits=threads, user_api="openmp"):
-            summary = _score_chunks(engine, model, chunk_size, explain, on_rows)
+            if workers > 1:
+                from training.score_workers import score_in_workers
+
+                stages = summary.stages
+                counts = score_in_workers(database_url, job, ranges, workers, threads, stages)
+            else:
+                clock = Clock(summary.stages)
+                counts = (score_range(engine, job, first, last, clock) for first, last in ranges)
+            for employees, scored, flagged in counts:
+                summary.employees += employees
+                summary.scored += scored
+                summary.flagged += flagged
+                if on_rows is not None:
+                    on_rows(employees)
     finally:
         engine.dispose()
     summary.seconds = time.perf_counter() - began
     return summary
 
 
-def _score_chunks(
-    engine: Engine,
-    model: LoadedModel | None,
-    chunk_size: int,
-    explain: str,
-    on_rows: Callable[[int], None] | None,
-) -> ScoreSummary:
+@dataclass(frozen=True)
+class Job:
+    """What scoring any chunk needs: the period, its axis, the model or the rule's table."""
+
+    period: str
+    axis: PeriodAxis
+    model: LoadedModel | None
+    table: dict[str, float]
+    explain: str
+
+
+def plan_job(engine: Engine, model: LoadedModel | None, explain: str) -> Job:
+    """The latest evaluated period and everything a chunk of it is scored with."""
     axis = read_axis(engine)
     period = axis.code(axis.length - 1)
-    axis = serving_axis(period)
     table = _rule_table(engine, period) if model is None else {}
-    summary = ScoreSummary(period, 0, 0, 0, model.version if model else None, model is None)
-    clock = Clock(summary.stages)
-    for first_id, last_id in employee_chunks(engine, chunk_size):
-        panel = clock("read", read_panel, engine, first_id, last_id, axis)
-        X = clock("features", features_at, panel, axis.length - 1)
-        scored = score_chunk(panel.employee_ids, X, period, model, table, explain, clock)
-        rows = _records(scored, period, datetime.now(UTC))
-        with engine.begin() as connection:
-            clock("write", write_scores, connection, period, first_id, last_id, rows)
-        summary.employees += len(rows)
-        summary.scored += int((scored.status == "ok").sum())
-        summary.flagged += int(scored.flagged.sum())
-        if on_rows is not None:
-            on_rows(len(rows))
-    return summary
+    return Job(period, serving_axis(period), model, table, explain)
+
+
+def score_range(
+    engine: Engine, job: Job, first_id: int, last_id: int, clock: Clock
+) -> tuple[int, int, int]:
+    """Read, score and store employees `first_id..last_id`: (employees, scored, flagged)."""
+    axis = job.axis
+    panel = clock("read", read_panel, engine, first_id, last_id, axis)
+    X = clock("features", features_at, panel, axis.length - 1)
+    scored = score_chunk(
+        panel.employee_ids, X, job.period, job.model, job.table, job.explain, clock
+    )
+    rows = _records(scored, job.period, datetime.now(UTC))
+    with engine.begin() as connection:
+        clock("write", write_scores, connection, job.period, first_id, last_id, rows)
+    return len(rows), int((scored.status == "ok").sum()), int(scored.flagged.sum())
 
 
 __all__ = ["FEATURE_NAMES", "ScoreSummary", "score_all", "score_matrix", "write_scores"]

@@ -84,3 +84,19 @@ def test_small_chunks_write_the_same_scores_as_one_chunk(sample_copy: Sample) ->
     assert parts == whole and summary.employees == len(whole)
     assert set(summary.stages) == {"read", "features", "predict", "explain", "write"}
     assert all(seconds >= 0 for seconds in summary.stages.values())
+
+
+def test_worker_processes_write_the_same_scores(sample_copy: Sample) -> None:
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    score_all(*args)
+    whole = {
+        r.employee_id: (r.status, r.probability, r.flagged, r.drivers)
+        for r in _scores(sample_copy)
+    }
+    summary = score_all(*args, chunk_size=150, workers=2, threads=1)
+    parts = {
+        r.employee_id: (r.status, r.probability, r.flagged, r.drivers)
+        for r in _scores(sample_copy)
+    }
+    assert parts == whole and summary.employees == len(whole)
+    assert summary.flagged == sum(flagged for _, _, flagged, _ in whole.values())
