@@ -4,7 +4,8 @@
 row is for the period and model served now. Such a row is only right while the employee's
 inputs are unchanged, so every ORM flush that adds, changes or deletes a feature's source row
 (evaluations, RHK realisations and their indicators, attendance, assessments, completed
-programmes, the employee's grade, position or hire date) deletes, in the same transaction, the
+programmes, activity-log entries, 360 feedback, dialogue actions, the employee's grade,
+position or hire date) deletes, in the same transaction, the
 stored scores that row may change (`repositories.risk.forget_scores`): the person's, and those
 of everyone rated by the same rater (the rater statistics features). A change every employee
 reads (a competency standard, a programme's JP) forgets them all. Bulk statements run through
@@ -24,14 +25,20 @@ from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from service.db.models import ActivityLog
 from service.db.models import AssessmentLevel
 from service.db.models import AttendanceMonth
 from service.db.models import CompetencyAssessment
 from service.db.models import CompetencyStandard
+from service.db.models import DialogueAction
 from service.db.models import Employee
 from service.db.models import Enrolment
 from service.db.models import Evaluation
+from service.db.models import FeedbackAnswer
+from service.db.models import FeedbackRater
+from service.db.models import FeedbackRound
 from service.db.models import Indicator
+from service.db.models import PerformanceDialogue
 from service.db.models import Realisation
 from service.db.models import Rhk
 from service.db.models import Skp
@@ -40,30 +47,39 @@ from service.db.repositories import risk as repo
 
 #: Employee attributes that features read (through the panel or the assessment join).
 EMPLOYEE_INPUTS = ("hire_date", "grade", "position_id", "is_active")
-#: Rows with an `employee_id` of their own.
-OWN_ROWS = (AttendanceMonth, CompetencyAssessment, Enrolment, Skp)
-SOURCES = (
-    Evaluation, Realisation, Indicator, Rhk, AssessmentLevel, Employee, CompetencyStandard,
-    Training, *OWN_ROWS,
+
+
+#: Rows that name their employee (`employee_id`) and that no rater's statistics read.
+OWN_ROWS = (
+    AttendanceMonth, CompetencyAssessment, Enrolment, ActivityLog, PerformanceDialogue,
+    FeedbackRound,
 )  # fmt: skip
+#: Rows that belong to an employee through another record: kind (`repo.OWNERS`), its id.
+LINKED: dict[type, tuple[str, str]] = {
+    Realisation: ("indicator", "indicator_id"),
+    Indicator: ("rhk", "rhk_id"),
+    Rhk: ("skp", "skp_id"),
+    AssessmentLevel: ("assessment", "assessment_id"),
+    DialogueAction: ("dialogue", "dialogue_id"),
+    FeedbackRater: ("feedback_round", "round_id"),
+    FeedbackAnswer: ("feedback_rater", "rater_id"),
+}
+SOURCES = (Evaluation, Employee, Skp, CompetencyStandard, Training, *OWN_ROWS, *LINKED)
 
 
 @dataclass
 class Touched:
-    """What one flush wrote that features read, by the key each kind of row carries."""
+    """What one flush wrote that features read: people, raters, records by kind."""
 
     employees: set[int] = field(default_factory=set)
     raters: set[int] = field(default_factory=set)
-    skps: set[int] = field(default_factory=set)
-    rhks: set[int] = field(default_factory=set)
-    indicators: set[int] = field(default_factory=set)
-    assessments: set[int] = field(default_factory=set)
+    linked: dict[str, set[int]] = field(default_factory=dict)
+    alone: set[int] = field(default_factory=set)
     everyone: bool = False
 
     def __bool__(self) -> bool:
-        keys = (self.employees, self.raters, self.skps, self.rhks, self.indicators)
-        keys = (*keys, self.assessments)
-        return self.everyone or any(keys)
+        people = self.employees or self.raters or self.alone
+        return self.everyone or bool(people or self.linked)
 
 
 def _employee_changed(employee: Employee) -> bool:
@@ -78,18 +94,15 @@ def _add(touched: Touched, row: Any, new: bool) -> None:
         if row.rater_id is not None:
             touched.raters.add(row.rater_id)
     elif isinstance(row, OWN_ROWS):
+        touched.alone.add(row.employee_id)
+    elif isinstance(row, Skp):  # realisations of its RHK feed the rater's output statistics
         touched.employees.add(row.employee_id)
-    elif isinstance(row, Realisation):
-        touched.indicators.add(row.indicator_id)
-    elif isinstance(row, Indicator):
-        touched.rhks.add(row.rhk_id)
-    elif isinstance(row, Rhk):
-        touched.skps.add(row.skp_id)
-    elif isinstance(row, AssessmentLevel):
-        touched.assessments.add(row.assessment_id)
+    elif type(row) in LINKED:
+        kind, key = LINKED[type(row)]
+        touched.linked.setdefault(kind, set()).add(getattr(row, key))
     elif isinstance(row, Employee):
         if not new and _employee_changed(row):
-            touched.employees.add(row.id)
+            touched.alone.add(row.id)
     elif isinstance(row, CompetencyStandard) or (isinstance(row, Training) and not new):
         touched.everyone = True
 
@@ -113,15 +126,8 @@ def _after_flush(session: Session, _context: Any) -> None:
     if touched.everyone:
         repo.forget_all_scores(connection)
         return
-    repo.forget_scores(
-        connection,
-        sorted(touched.employees),
-        sorted(touched.raters),
-        skp_ids=sorted(touched.skps),
-        rhk_ids=sorted(touched.rhks),
-        indicator_ids=sorted(touched.indicators),
-        assessment_ids=sorted(touched.assessments),
-    )
+    people, raters = sorted(touched.employees), sorted(touched.raters)
+    repo.forget_scores(connection, people, raters, touched.linked, sorted(touched.alone))
 
 
 #: Tables whose bulk statements (`session.execute(insert(table), rows)`) are watched.
@@ -152,7 +158,7 @@ def _before_bulk(state: Any) -> None:
 
 
 #: Source tables whose rows name their employee (`employee_id`).
-OWN_TABLES = frozenset(kind.__table__.name for kind in (Evaluation, *OWN_ROWS))
+OWN_TABLES = frozenset(kind.__table__.name for kind in (Evaluation, Skp, *OWN_ROWS))
 
 
 def watch_writes() -> None:

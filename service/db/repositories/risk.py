@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import date
@@ -490,48 +491,74 @@ def stored_score(session: Session, employee_id: int, period: str) -> Row[Any] | 
     return session.execute(_STORED_QUERY, parameters).first()
 
 
+def _skp_owner(ids: list[int]) -> Select[Any]:
+    return select(Skp.employee_id).where(Skp.id.in_(ids))
+
+
+def _rhk_owner(ids: list[int]) -> Select[Any]:
+    return select(Skp.employee_id).join(Rhk, Rhk.skp_id == Skp.id).where(Rhk.id.in_(ids))
+
+
+def _indicator_owner(ids: list[int]) -> Select[Any]:
+    return (
+        select(Skp.employee_id)
+        .join(Rhk, Rhk.skp_id == Skp.id)
+        .join(Indicator, Indicator.rhk_id == Rhk.id)
+        .where(Indicator.id.in_(ids))
+    )
+
+
+#: Kind of record -> the statement selecting the employees that records of it belong to.
+OWNERS: dict[str, Callable[[list[int]], Select[Any]]] = {
+    "skp": _skp_owner,
+    "rhk": _rhk_owner,
+    "indicator": _indicator_owner,
+    "assessment": lambda ids: select(CompetencyAssessment.employee_id).where(
+        CompetencyAssessment.id.in_(ids)
+    ),
+    "dialogue": lambda ids: select(PerformanceDialogue.employee_id).where(
+        PerformanceDialogue.id.in_(ids)
+    ),
+    "feedback_round": lambda ids: select(FeedbackRound.employee_id).where(
+        FeedbackRound.id.in_(ids)
+    ),
+    "feedback_rater": lambda ids: (
+        select(FeedbackRound.employee_id)
+        .join(FeedbackRater, FeedbackRater.round_id == FeedbackRound.id)
+        .where(FeedbackRater.id.in_(ids))
+    ),
+}
+
+
 def forget_scores(
     connection: Any,
     employee_ids: Sequence[int] = (),
     rater_ids: Sequence[int] = (),
-    skp_ids: Sequence[int] = (),
-    rhk_ids: Sequence[int] = (),
-    indicator_ids: Sequence[int] = (),
-    assessment_ids: Sequence[int] = (),
+    linked: Mapping[str, Sequence[int]] | None = None,
+    alone: Sequence[int] = (),
 ) -> None:
     """Delete the stored scores that rows of these employees (or records) may have changed.
 
     A person's features read their own records and their latest rater's statistics over
-    everyone that rater rated; so the scores forgotten are those of the people named (directly
-    or through their SKP, RHK, indicator or assessment), and of everyone rated by a rater of
-    theirs or by one of `rater_ids`. Their next risk read computes the answer live.
+    everyone that rater rated; so the scores forgotten are those of the people named (directly,
+    or through records of a kind in `OWNERS`: `linked` maps kind -> record ids), and of
+    everyone rated by a rater of theirs or by one of `rater_ids`; and the scores of `alone`
+    (people whose change reaches no rater's statistics). Their next risk read computes the
+    answer live.
     """
     sources: list[Any] = []
     if employee_ids:
         sources.append(select(Employee.id).where(Employee.id.in_(sorted(set(employee_ids)))))
-    if skp_ids:
-        sources.append(select(Skp.employee_id).where(Skp.id.in_(sorted(set(skp_ids)))))
-    if rhk_ids:
-        sources.append(
-            select(Skp.employee_id).join(Rhk, Rhk.skp_id == Skp.id).where(Rhk.id.in_(rhk_ids))
-        )
-    if indicator_ids:
-        sources.append(
-            select(Skp.employee_id)
-            .join(Rhk, Rhk.skp_id == Skp.id)
-            .join(Indicator, Indicator.rhk_id == Rhk.id)
-            .where(Indicator.id.in_(sorted(set(indicator_ids))))
-        )
-    if assessment_ids:
-        sources.append(
-            select(CompetencyAssessment.employee_id).where(
-                CompetencyAssessment.id.in_(sorted(set(assessment_ids)))
-            )
-        )
-    if not sources and not rater_ids:
-        return
-    if len(employee_ids) + len(rater_ids) > FORGET_ALL_ABOVE:
+    for kind, ids in (linked or {}).items():
+        if ids:
+            sources.append(OWNERS[kind](sorted(set(ids))))
+    if len(employee_ids) + len(rater_ids) + len(alone) > FORGET_ALL_ABOVE:
         forget_all_scores(connection)
+        return
+    if alone:
+        only = RiskScore.employee_id.in_(sorted(set(alone)))
+        connection.execute(delete(RiskScore).where(only))
+    if not sources and not rater_ids:
         return
     named = union_all(*sources).subquery("named") if sources else None
     raters: list[Any] = [] if named is None else [

@@ -9,6 +9,7 @@ stored scores it changes, so the next read is computed live from the new data.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from sqlalchemy import func
@@ -17,6 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db import make_database
+from service.db.models import ActivityLog
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import Realisation
@@ -202,6 +204,21 @@ def test_attendance_and_realisations_forget_their_employee(
     session.commit()
     owners = session.scalar(select(func.count(RiskScore.id)))
     assert owners < session.scalar(select(func.count(Employee.id)))
+
+
+def test_an_activity_log_entry_forgets_its_employee(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    _score(sample_copy)
+    employee_id, _, _ = _latest_rated(session)
+    others = _stored_ids(session) - {employee_id}
+    session.add(
+        ActivityLog(employee_id=employee_id, activity_date=date(2025, 12, 1), description="x")
+    )
+    session.commit()
+    assert _stored_ids(session) == others
+    answer = served.risk_for(session, session.get(Employee, employee_id))
+    assert answer == _live(session, served, employee_id)
 
 
 def test_an_unrelated_write_keeps_the_stored_scores(
