@@ -76,6 +76,9 @@ def read_rows(session: Session, who: Who, period: str) -> FeatureRows:
         found["assessments"],
         found["enrolments"],
         found["rater_stats"],
+        found.get("activity"),
+        found.get("feedback360"),
+        found.get("dialogue_actions"),
     )
     return FeatureRows(period, panel.employee_ids, features_at(panel, axis.length - 1))
 
