@@ -372,10 +372,13 @@ def demo(
     """Migrate, seed a synthetic agency, create demo logins, train, score, then serve."""
     from pathlib import Path
 
+    from service.demo import DEMO_MAX_TPR_GAP
     from service.demo import DEMO_PASSWORD
     from service.demo import ensure_demo_users
 
     os.environ.setdefault("KINERJA_ENV", "demo")
+    # A few hundred people give about twenty positives per gender: a TPR gap of 0.10 is noise.
+    os.environ.setdefault("RISK_GATE_MAX_TPR_GAP", DEMO_MAX_TPR_GAP)
     ctx.invoke(init_db)
     database = open_database()
     try:
@@ -386,6 +389,10 @@ def demo(
     finally:
         database.engine.dispose()
     config = cli_config()
+    click.echo(
+        f"Demo gates: fairness TPR gap <= {config.get('RISK_GATE_MAX_TPR_GAP', '0.10')} "
+        "(national default 0.10; set RISK_GATE_MAX_TPR_GAP to change)"
+    )
     if not (Path(config["KINERJA_MODELS_DIR"]) / "kinerja-risk").exists():
         ctx.invoke(train)
     ctx.invoke(score)

@@ -23,6 +23,8 @@ ENV_KEYS: dict[str, str] = {
     "KINERJA_ENV": "production (default), demo or test",
     "KINERJA_LOG_LEVEL": "log level (default INFO)",
     "RISK_MODEL_REFRESH_SECONDS": "seconds between checks of the champion alias (default 30)",
+    "RISK_GATE_MAX_ECE": "risk promotion gate: largest calibration error (default 0.05)",
+    "RISK_GATE_MAX_TPR_GAP": "risk promotion gate: largest TPR gap by gender/age (0.10)",
     "KINERJA_FEEDBACK_MIN_GROUP_ANSWERS": "360 feedback: answers a peer/subordinate group needs",
     "KINERJA_ATTENDANCE_WORK_WEEKDAYS": "attendance: working weekdays (default mon,...,fri)",
     "KINERJA_ATTENDANCE_HOLIDAYS": "attendance: non-working dates, comma-separated ISO dates",

@@ -13,6 +13,7 @@ from service.db import Database
 from training.pipeline import STEPS
 from training.pipeline import TrainSummary
 from training.pipeline import run
+from training.register import gates_from
 
 Echo = Callable[[str], None]
 _ROWS = (
@@ -66,6 +67,7 @@ def train(
             chunk_size=chunk_size,
             on_step=on_step,
             on_rows=rows.update,
+            gates=gates_from(config),
         )
         steps.update(steps.total - steps.n)
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -25,6 +26,7 @@ from mlflow import MlflowClient
 from mlflow.artifacts import download_artifacts
 from sklearn.metrics import roc_auc_score
 
+from service.config import ConfigError
 from service.features import FEATURE_NAMES
 from service.features import LABEL
 from service.serving.loader import MODEL_FILE
@@ -53,6 +55,30 @@ class Gates:
 
 
 DEFAULT_GATES = Gates()
+
+#: Settings that override the gates (service.config.ENV_KEYS documents them).
+GATE_SETTINGS = {"RISK_GATE_MAX_ECE": "max_ece", "RISK_GATE_MAX_TPR_GAP": "max_tpr_gap"}
+
+
+def gates_from(config: Mapping[str, Any]) -> Gates:
+    """The promotion gates the configuration sets, the national defaults otherwise.
+
+    The limits are policy, not physics: an agency (or a 400-person demo, where a group holds
+    about twenty positives and a TPR's standard error is near 0.11) may set its own.
+    """
+    chosen: dict[str, float] = {}
+    for key, name in GATE_SETTINGS.items():
+        raw = config.get(key)
+        if raw in (None, ""):
+            continue
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a number between 0 and 1, not {raw!r}") from None
+        if not 0.0 < value <= 1.0:
+            raise ConfigError(f"{key} must be a number between 0 and 1, not {raw!r}")
+        chosen[name] = value
+    return Gates(**chosen)
 
 
 @dataclass

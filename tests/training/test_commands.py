@@ -80,3 +80,14 @@ def test_a_spawned_job_trains_outside_the_caller(sample_copy: Sample, tmp_path: 
     database.engine.dispose()
     assert (tmp_path / "jobs" / f"job-{job_id}.log").is_file()
     assert reap(timeout=60) == 0
+
+
+def test_train_refuses_a_gate_that_is_not_a_fraction(sample_copy: Sample) -> None:
+    env = {**_env(sample_copy), "RISK_GATE_MAX_TPR_GAP": "ten percent"}
+    result = CliRunner().invoke(main, ["train"], env=env)
+    assert result.exit_code == 1
+    assert "RISK_GATE_MAX_TPR_GAP must be a number between 0 and 1" in result.output
+    database = make_database(sample_copy.database_url)
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ModelJob)) == 0
+    database.engine.dispose()

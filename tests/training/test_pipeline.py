@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
+from service.config import ConfigError
 from service.serving.loader import CHECKSUM_FILE
 from service.serving.loader import METADATA_FILE
 from service.serving.loader import MODEL_FILE
@@ -17,6 +18,7 @@ from training.pipeline import run
 from training.register import Decision
 from training.register import Gates
 from training.register import decide
+from training.register import gates_from
 from training.sample import SAMPLE_GATES
 from training.sample import Sample
 
@@ -129,3 +131,13 @@ def test_gates(
     decision = decide(metrics, Decision(True, [], champion_auc, "1"), Gates())
     assert decision.promote is promote
     assert any(reason in r for r in decision.reasons)
+
+
+def test_gates_come_from_the_configuration_and_default_to_the_national_limits() -> None:
+    assert gates_from({}) == Gates(max_ece=0.05, max_tpr_gap=0.10)
+    assert gates_from({"RISK_GATE_MAX_TPR_GAP": "0.25", "RISK_GATE_MAX_ECE": ""}) == Gates(
+        max_ece=0.05, max_tpr_gap=0.25
+    )
+    for bad in ("0", "1.5", "-0.1", "abc"):
+        with pytest.raises(ConfigError, match="RISK_GATE_MAX_ECE"):
+            gates_from({"RISK_GATE_MAX_ECE": bad})
