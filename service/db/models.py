@@ -30,6 +30,7 @@ from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import Time
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -617,6 +618,8 @@ class RiskScore(Base):
     model_version: Mapped[str | None] = mapped_column(String(20))
     fallback: Mapped[bool] = mapped_column(default=False)
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The inputs changed after scoring: the read answers live; the row stays as the record.
+    outdated: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("employee_id", "period"),

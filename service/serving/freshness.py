@@ -5,13 +5,15 @@ row is for the period and model served now. Such a row is only right while the e
 inputs are unchanged, so every ORM flush that adds, changes or deletes a feature's source row
 (evaluations, RHK realisations and their indicators, attendance, assessments, completed
 programmes, activity-log entries, 360 feedback, dialogue actions, the employee's grade,
-position or hire date) deletes, in the same transaction, the
+position or hire date) marks outdated, in the same transaction, the
 stored scores that row may change (`repositories.risk.forget_scores`): the person's, and those
 of everyone rated by the same rater (the rater statistics features). A change every employee
-reads (a competency standard, a programme's JP) forgets them all. Bulk statements run through
-a session (`session.execute(insert(table), rows)`) forget the scores of the employees their
-rows name, or all when they name none; writers that bypass the session (driver-level COPY or
-multi-row INSERT in `insert_evaluations`) call `forget_scores` themselves.
+reads (a competency standard, a programme's JP) outdates them all. The rows stay: the
+reminders and the team page's order read them as the record of the batch run. Bulk
+statements run through a session (`session.execute(insert(table), rows)`) outdate the scores
+of the employees their rows name, or all when they name none; writers that bypass the
+session (driver-level COPY or multi-row INSERT in `insert_evaluations`) call `forget_scores`
+themselves.
 """
 
 from __future__ import annotations

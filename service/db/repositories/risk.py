@@ -477,7 +477,9 @@ _STORED = (
 
 
 _STORED_QUERY = select(*_STORED).where(
-    RiskScore.employee_id == bindparam("employee_id"), RiskScore.period == bindparam("period")
+    RiskScore.employee_id == bindparam("employee_id"),
+    RiskScore.period == bindparam("period"),
+    RiskScore.outdated.is_(False),
 )
 
 
@@ -537,7 +539,7 @@ def forget_scores(
     linked: Mapping[str, Sequence[int]] | None = None,
     alone: Sequence[int] = (),
 ) -> None:
-    """Delete the stored scores that rows of these employees (or records) may have changed.
+    """Mark outdated the stored scores that rows of these employees (or records) may change.
 
     A person's features read their own records and their latest rater's statistics over
     everyone that rater rated; so the scores forgotten are those of the people named (directly,
@@ -556,8 +558,7 @@ def forget_scores(
         forget_all_scores(connection)
         return
     if alone:
-        only = RiskScore.employee_id.in_(sorted(set(alone)))
-        connection.execute(delete(RiskScore).where(only))
+        connection.execute(_outdate(RiskScore.employee_id.in_(sorted(set(alone)))))
     if not sources and not rater_ids:
         return
     named = union_all(*sources).subquery("named") if sources else None
@@ -568,12 +569,17 @@ def forget_scores(
         raters.append(select(Employee.id).where(Employee.id.in_(sorted(set(rater_ids)))))
     rated = select(Evaluation.employee_id).where(Evaluation.rater_id.in_(union_all(*raters)))
     forgotten = union_all(rated, select(named.c[0])) if named is not None else rated
-    connection.execute(delete(RiskScore).where(RiskScore.employee_id.in_(forgotten)))
+    connection.execute(_outdate(RiskScore.employee_id.in_(forgotten)))
 
 
 def forget_all_scores(connection: Any) -> None:
-    """Delete every stored score (a change every employee's features may read)."""
-    connection.execute(delete(RiskScore))
+    """Mark every stored score outdated (a change every employee's features may read)."""
+    connection.execute(_outdate())
+
+
+def _outdate(*where: Any) -> Any:
+    """UPDATE marking the selected current scores outdated (the rows stay: they are records)."""
+    return update(RiskScore).where(RiskScore.outdated.is_(False), *where).values(outdated=True)
 
 
 def count_risk_scores(session: Session, period: str) -> int:

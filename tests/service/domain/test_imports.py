@@ -482,7 +482,7 @@ def test_cli_imports_a_file_or_lists_the_problems(
 def test_an_import_forgets_the_stored_risk_of_the_people_it_names(
     session: Session, people: People
 ) -> None:
-    """A stored batch score reads the evaluations an import adds, so the import deletes it."""
+    """A stored batch score reads the evaluations an import adds, so the import outdates it."""
     a, b, _, _ = people.ids
     when = datetime.now(UTC)
     for employee_id in (a, b):
@@ -493,7 +493,9 @@ def test_an_import_forgets_the_stored_risk_of_the_people_it_names(
     rows = [HEADER, [people.nips[0], "2025-Q1", MEETS, MEETS]]
     import_evaluations(session, csv_bytes(rows), "x.csv")  # a clean CSV: the fast path
     session.commit()
-    assert session.scalars(select(RiskScore.employee_id)).all() == [b]
+    current = select(RiskScore.employee_id).where(RiskScore.outdated.is_(False))
+    assert session.scalars(current).all() == [b]
+    assert session.scalar(select(func.count(RiskScore.id))) == 2
 
 
 @pytest.mark.parametrize("units", [set(), {-1}])

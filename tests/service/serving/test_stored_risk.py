@@ -65,7 +65,8 @@ def _stored(session: Session, served: ModelProvider, employee_id: int) -> dict |
 
 
 def _stored_ids(session: Session) -> set[int]:
-    return set(session.scalars(select(RiskScore.employee_id)))
+    """The employees whose stored score is still current (outdated rows stay as records)."""
+    return set(session.scalars(select(RiskScore.employee_id).where(~RiskScore.outdated)))
 
 
 def test_stored_answers_equal_live_answers(
@@ -199,11 +200,13 @@ def test_attendance_and_realisations_forget_their_employee(
         session, served, employee_id
     )
     _score(sample_copy)
+    rows_scored = session.scalar(select(func.count(RiskScore.id)))
     realisation = session.scalars(select(Realisation).limit(1)).one()
     realisation.value = (realisation.value or 0) + 1
     session.commit()
-    owners = session.scalar(select(func.count(RiskScore.id)))
+    owners = session.scalar(select(func.count(RiskScore.id)).where(~RiskScore.outdated))
     assert owners < session.scalar(select(func.count(Employee.id)))
+    assert session.scalar(select(func.count(RiskScore.id))) == rows_scored  # kept as records
 
 
 def test_an_activity_log_entry_forgets_its_employee(
