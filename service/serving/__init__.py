@@ -29,6 +29,7 @@ from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
 from service.serving.freshness import watch_writes
 from service.serving.history import employee_row
+from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
 from service.serving.loader import read_export_metadata
 from service.serving.predictor import RISK_MODEL_NAME
@@ -137,19 +138,23 @@ class ModelProvider:
         From the stored batch score when it still answers (`serving.stored`: one indexed
         lookup), else computed live from the employee's history.
         """
+        model = self.risk.current()  # once per answer: it counts the answer for /metrics
         period = self.latest_period(session)
         if period is not None:
-            stored = stored_answer(session, employee.id, period, self.risk.current())
+            stored = stored_answer(session, employee.id, period, model)
             if stored is not None:
                 return stored
-        return self.assess(session, employee)[0]
+        return self._assess(session, employee, model, period)[0]
 
     def assess(
         self, session: Session, employee: Employee
     ) -> tuple[dict[str, Any], dict[str, float]]:
         """The risk answer and the feature values it rests on (empty without a period)."""
-        model = self.risk.current()
-        period = self.latest_period(session)
+        return self._assess(session, employee, self.risk.current(), self.latest_period(session))
+
+    def _assess(
+        self, session: Session, employee: Employee, model: LoadedModel | None, period: str | None
+    ) -> tuple[dict[str, Any], dict[str, float]]:
         if period is None:
             return insufficient_answer(employee.id, None, model_block(model, model is None)), {}
         row = employee_row(session, employee, period)
