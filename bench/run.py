@@ -7,7 +7,7 @@ that fails or prints no JSON is reported as "not measured" with the reason, and 
 still run. The machine's description and its load average are recorded before, after and at
 the start of every benchmark, since the machine may be shared.
 
-    python bench/run.py            # full sizes (about 45 minutes on 2 quiet cores)
+    python bench/run.py            # full sizes (about 40 minutes on 2 quiet cores)
     python bench/run.py --quick    # small sizes: a smoke run of a few minutes
     python bench/run.py --only serving,cold_start --output /tmp/RESULTS.md
     python bench/run.py --only train --merge   # re-measure training, keep the other figures
@@ -57,7 +57,7 @@ class Sizes:
     others: bool = True
 
 
-FULL = Sizes(2000, 10, 3, 100_000, (25_000, 100_000), (10_000, 30_000, 100_000), 2000,
+FULL = Sizes(2000, 10, 3, 100_000, (25_000, 100_000), (10_000, 30_000), 2000,
              100_000, 10_000, 10_000)  # fmt: skip
 QUICK = Sizes(600, 3, 1, 5000, (600,), (600, 1200), 300, 2000, 1000, 1000, others=False)
 
