@@ -12,6 +12,7 @@ only: seeding runs in a child process). Prints one line per size and an extrapol
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import subprocess
 import sys
@@ -64,7 +65,7 @@ def main() -> None:
             seeding = seed(directory / "kinerja.db", employees)
             seconds, steps, metrics = train(directory, args.threads)
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            results.append((employees, seconds))
+            results.append((employees, seconds, peak_mb, metrics))
             marks = ", ".join(f"{k} at {v:.0f}s" for k, v in steps.items())
             print(
                 f"{employees:>9,} employees: seed {seeding:7.1f} s | train {seconds:7.1f} s "
@@ -74,7 +75,7 @@ def main() -> None:
                 f"tpr gap {metrics['fairness_max_tpr_gap']:.4f}",
                 flush=True,
             )
-    largest, seconds = results[-1]
+    largest, seconds, peak_mb, metrics = results[-1]
     print(
         f"Extrapolation to {NATIONAL:,}: about {seconds * NATIONAL / largest / 60:.0f} min if "
         "linear in employees (extraction and features are linear per chunk; tree fitting is "
@@ -83,6 +84,10 @@ def main() -> None:
         f"(about 6 rows x {len(FEATURE_NAMES)} features x 8 bytes per employee, "
         f"{6 * len(FEATURE_NAMES) * 8 * NATIONAL / 2**30:.0f} GiB nationally)."
     )
+    keys = ("roc_auc", "oracle_roc_auc", "baseline_rule_roc_auc", "ece", "fairness_max_tpr_gap")
+    figures = {"employees": largest, "train_seconds": round(seconds, 2),
+               "peak_rss_mib": round(peak_mb), **{k: metrics.get(k) for k in keys}}  # fmt: skip
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
