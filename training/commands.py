@@ -35,9 +35,9 @@ def summary_table(summary: TrainSummary) -> str:
             brier_text = f"{metrics[brier]:8.4f}" if brier in metrics else f"{'':8s}"
             lines.append(f"{label:34s} {metrics[auc]:8.4f} {brier_text}")
     lines.append(
-        f"ECE {metrics['ece']:.4f} (gate <= 0.05); largest TPR gap by gender/age band "
-        f"{metrics['fairness_max_tpr_gap']:.4f} (gate <= 0.10); flag threshold "
-        f"{metrics['threshold']:.3f}"
+        f"ECE {metrics['ece']:.4f}; largest TPR gap by gender/age band "
+        f"{metrics['fairness_max_tpr_gap']:.4f}; flag threshold {metrics['threshold']:.3f} "
+        "(the gates applied are listed below)"
     )
     verdict = "promoted to champion" if summary.promoted else "NOT promoted"
     lines.append(f"kinerja-risk version {summary.version}: {verdict}")
