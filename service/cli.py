@@ -270,12 +270,16 @@ def train(job_id: int | None, chunk_size: int) -> None:
 @main.command()
 @click.option("--chunk-size", type=click.IntRange(1_000), default=50_000, show_default=True)
 @click.option("--drivers", type=click.Choice(["flagged", "all"]), default="flagged")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+    help="processes scoring chunks in parallel (one chunk in memory each)",
+)  # fmt: skip
 @reports_errors
-def score(chunk_size: int, drivers: str) -> None:
+def score(chunk_size: int, drivers: str, workers: int) -> None:
     """Score every employee's risk for the latest period into the risk_scores table."""
     from training import commands
 
-    commands.score(cli_config(), chunk_size, drivers, click.echo)
+    commands.score(cli_config(), chunk_size, drivers, click.echo, workers=workers)
 
 
 @main.command("retrain-schedule")

@@ -105,7 +105,9 @@ def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_siz
     )
 
 
-def score(config: dict[str, Any], chunk_size: int, explain: str, echo: Echo) -> None:
+def score(
+    config: dict[str, Any], chunk_size: int, explain: str, echo: Echo, *, workers: int = 1
+) -> None:
     """Score everyone for the latest period with a progress bar; print what was written."""
     from training.score import score_all
 
@@ -117,6 +119,7 @@ def score(config: dict[str, Any], chunk_size: int, explain: str, echo: Echo) -> 
             chunk_size=chunk_size,
             explain=explain,
             on_rows=bar.update,
+            workers=workers,
         )
     source = "rule-based fallback" if summary.fallback else f"version {summary.model_version}"
     echo(

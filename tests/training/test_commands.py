@@ -36,6 +36,29 @@ def test_score_writes_everyone_and_reports(sample_copy: Sample) -> None:
     database.engine.dispose()
 
 
+@pytest.mark.slow
+def test_score_with_two_workers_writes_the_same_scores(sample_copy: Sample) -> None:
+    env = _env(sample_copy)
+    runner = CliRunner()
+    assert runner.invoke(main, ["score", "--chunk-size", "1000"], env=env).exit_code == 0
+    database = make_database(sample_copy.database_url)
+    columns = (RiskScore.employee_id, RiskScore.probability, RiskScore.flagged)
+    with database.sessions() as session:
+        alone = session.execute(select(*columns).order_by(RiskScore.employee_id)).all()
+    result = runner.invoke(main, ["score", "--chunk-size", "1000", "--workers", "2"], env=env)
+    assert result.exit_code == 0, result.output
+    with database.sessions() as session:
+        together = session.execute(select(*columns).order_by(RiskScore.employee_id)).all()
+    database.engine.dispose()
+    assert together == alone and len(alone) > 0
+
+
+def test_score_refuses_zero_workers(sample_copy: Sample) -> None:
+    result = CliRunner().invoke(main, ["score", "--workers", "0"], env=_env(sample_copy))
+    assert result.exit_code == 2
+    assert "--workers" in result.output
+
+
 def test_train_with_an_unknown_job_fails_cleanly(sample_copy: Sample) -> None:
     result = CliRunner().invoke(main, ["train", "--job-id", "999"], env=_env(sample_copy))
     assert result.exit_code == 1
