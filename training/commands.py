@@ -14,6 +14,7 @@ from training.pipeline import STEPS
 from training.pipeline import TrainSummary
 from training.pipeline import run
 from training.register import gates_from
+from training.score import DEFAULT_SCORE_CHUNK
 
 Echo = Callable[[str], None]
 _ROWS = (
@@ -97,12 +98,21 @@ def train_recommender(config: dict[str, Any], *, echo: Echo) -> None:
 
 def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_size: int,
               echo: Echo) -> bool:  # fmt: skip
-    """Run queued job `job_id` (quietly) and record its outcome."""
+    """Run queued job `job_id` (quietly) and record its outcome.
+
+    A promoted model is scored at once, so the risk reads keep answering from stored rows
+    (rows of the replaced version are not served) instead of computing live until the next
+    scheduled `kinerja score`.
+    """
     from training.jobs import run_job
 
-    return run_job(
-        database, job_id, lambda: train(config, chunk_size=chunk_size, echo=echo, quiet=True)
-    )
+    def train_then_score() -> TrainSummary:
+        summary = train(config, chunk_size=chunk_size, echo=echo, quiet=True)
+        if summary.promoted:
+            score(config, DEFAULT_SCORE_CHUNK, "flagged", echo)
+        return summary
+
+    return run_job(database, job_id, train_then_score)
 
 
 def score(

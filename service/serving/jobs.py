@@ -19,7 +19,10 @@ from service.serving.loader import APPLIED_HTTP_LIMITS
 #: Started job processes, kept so they can be reaped (no zombies, no ResourceWarning).
 _CHILDREN: list[subprocess.Popen[bytes]] = []
 #: Configuration handed to the job process, so it trains on the app's own stores.
-JOB_ENV_KEYS = ("DATABASE_URL", "MLFLOW_TRACKING_URI", "KINERJA_MODELS_DIR", "KINERJA_HOME")
+JOB_ENV_KEYS = (
+    "DATABASE_URL", "MLFLOW_TRACKING_URI", "KINERJA_MODELS_DIR", "KINERJA_HOME",
+    "RISK_GATE_MAX_ECE", "RISK_GATE_MAX_TPR_GAP",
+)  # fmt: skip
 
 
 def job_environment(config: Mapping[str, Any]) -> dict[str, str]:

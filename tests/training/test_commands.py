@@ -19,6 +19,7 @@ from service.db.models import RiskScore
 from service.db.repositories import risk as repo
 from service.serving.jobs import reap
 from service.serving.jobs import spawn_train
+from training.sample import SAMPLE_GATES
 from training.sample import Sample
 
 
@@ -88,7 +89,9 @@ def test_a_spawned_job_trains_outside_the_caller(sample_copy: Sample, tmp_path: 
     database = make_database(sample_copy.database_url)
     with session_scope(database) as session:
         job_id = repo.add_job(session, None, {}).id
-    config = {**sample_copy.config(), "KINERJA_HOME": str(tmp_path)}
+    wide = {"RISK_GATE_MAX_ECE": str(SAMPLE_GATES.max_ece),  # 600 people: see training.sample
+            "RISK_GATE_MAX_TPR_GAP": str(SAMPLE_GATES.max_tpr_gap)}  # fmt: skip
+    config = {**sample_copy.config(), "KINERJA_HOME": str(tmp_path), **wide}
     pid = spawn_train(job_id, config)
     assert pid != os.getpid()
     deadline = time.monotonic() + 600
@@ -100,6 +103,10 @@ def test_a_spawned_job_trains_outside_the_caller(sample_copy: Sample, tmp_path: 
     with database.sessions() as session:
         job = session.get(ModelJob, job_id)
         assert (job.status, job.result["version"]) == ("succeeded", "2"), job.message
+        assert job.result["promoted"] is True, job.result["reasons"]
+        # A promoted model is scored at once, so the risk reads stay on stored rows.
+        versions = set(session.scalars(select(RiskScore.model_version).distinct()))
+        assert versions == {"2"}
     database.engine.dispose()
     assert (tmp_path / "jobs" / f"job-{job_id}.log").is_file()
     assert reap(timeout=60) == 0
