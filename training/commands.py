@@ -10,6 +10,7 @@ from typing import Any
 from tqdm import tqdm
 
 from service.db import Database
+from service.db.repositories import risk as repo
 from training.pipeline import STEPS
 from training.pipeline import TrainSummary
 from training.pipeline import run
@@ -49,7 +50,12 @@ def summary_table(summary: TrainSummary) -> str:
 
 
 def train(
-    config: dict[str, Any], *, chunk_size: int, echo: Echo, quiet: bool = False
+    config: dict[str, Any],
+    *,
+    chunk_size: int,
+    echo: Echo,
+    quiet: bool = False,
+    params: dict[str, Any] | None = None,
 ) -> TrainSummary:
     """Run the pipeline with a progress bar over its steps and the rows read."""
     steps = tqdm(total=len(STEPS), desc="train", unit="step", disable=quiet)
@@ -65,6 +71,7 @@ def train(
             config["DATABASE_URL"],
             config["MLFLOW_TRACKING_URI"],
             config["KINERJA_MODELS_DIR"],
+            params,
             chunk_size=chunk_size,
             on_step=on_step,
             on_rows=rows.update,
@@ -106,8 +113,12 @@ def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_siz
     """
     from training.jobs import run_job
 
+    with database.sessions() as session:
+        job = repo.get_job(session, job_id)
+        params = dict(job.params or {}) if job is not None else {}
+
     def train_then_score() -> TrainSummary:
-        summary = train(config, chunk_size=chunk_size, echo=echo, quiet=True)
+        summary = train(config, chunk_size=chunk_size, echo=echo, quiet=True, params=params)
         if summary.promoted:
             score(config, DEFAULT_SCORE_CHUNK, "flagged", echo)
         return summary

@@ -28,6 +28,7 @@ from service.domain.entities import Role
 from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
+from service.domain.retrain_params import checked_params
 from service.serving.team import rank_key
 
 RESOURCE = "risk"
@@ -118,7 +119,7 @@ def request_retrain(
 ) -> ModelJob:
     """Queue a retrain job; `launch(job_id)` runs once the job row is committed."""
     policy.require_role(actor, MODEL_ROLES)
-    job = repo.add_job(session, actor.user_id, params)
+    job = repo.add_job(session, actor.user_id, checked_params(params))
     record(session, actor, AuditAction.CREATE, JOB_RESOURCE, resource_id=job.id)
     event.listen(session, "after_commit", lambda _session: launch(job.id), once=True)
     return job

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from mlflow import MlflowClient
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -88,7 +89,7 @@ def test_train_prints_the_comparison_table(sample_copy: Sample) -> None:
 def test_a_spawned_job_trains_outside_the_caller(sample_copy: Sample, tmp_path: Path) -> None:
     database = make_database(sample_copy.database_url)
     with session_scope(database) as session:
-        job_id = repo.add_job(session, None, {}).id
+        job_id = repo.add_job(session, None, {"max_iter": 60}).id
     wide = {"RISK_GATE_MAX_ECE": str(SAMPLE_GATES.max_ece),  # 600 people: see training.sample
             "RISK_GATE_MAX_TPR_GAP": str(SAMPLE_GATES.max_tpr_gap)}  # fmt: skip
     config = {**sample_copy.config(), "KINERJA_HOME": str(tmp_path), **wide}
@@ -107,6 +108,8 @@ def test_a_spawned_job_trains_outside_the_caller(sample_copy: Sample, tmp_path: 
         # A promoted model is scored at once, so the risk reads stay on stored rows.
         versions = set(session.scalars(select(RiskScore.model_version).distinct()))
         assert versions == {"2"}
+    tracking = MlflowClient(sample_copy.tracking_uri)
+    assert tracking.get_run(job.result["run_id"]).data.params["model.max_iter"] == "60"
     database.engine.dispose()
     assert (tmp_path / "jobs" / f"job-{job_id}.log").is_file()
     assert reap(timeout=60) == 0

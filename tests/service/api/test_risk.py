@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -255,3 +256,24 @@ def test_team_paging_is_checked(client: FlaskClient, served: World, query: str) 
     response = client.get(f"/api/v1/teams/me{query}", headers=served.headers("supervisor"))
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
+
+
+def test_retrain_refuses_settings_it_may_not_change_and_queues_nothing(
+    client: FlaskClient, app: Flask, world: World, session: Session
+) -> None:
+    app.config["RISK_JOBS_SPAWN"] = False
+    bad = {"max_iter": 5, "calibration": "platt", "features": "all", "learning_rate": "fast"}
+    response = client.post(
+        "/api/v1/models/retrain", json={"params": bad}, headers=world.headers("data")
+    )
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    fields = {error["field"] for error in response.get_json()["errors"]}
+    assert fields == {f"params.{name}" for name in bad}
+    assert session.scalar(select(func.count()).select_from(ModelJob)) == 0
+    good = {"max_iter": 50, "calibration": "isotonic", "learning_rate": 0.1}
+    response = client.post(
+        "/api/v1/models/retrain", json={"params": good}, headers=world.headers("data")
+    )
+    assert response.status_code == 201
+    assert session.get(ModelJob, response.get_json()["id"]).params == good
