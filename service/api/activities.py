@@ -34,9 +34,10 @@ from service.domain.activities import record_activity
 from service.domain.activities import team_activities
 from service.domain.activities import update_activity
 from service.domain.risk import TEAM_ROLES
+from service.routing import id_segment
 
 TAGS = ["activities"]
-ACTIVITY_ID = "<int(max=2147483647):activity_id>"
+ACTIVITY_ID = id_segment("activity_id")
 
 
 def _answer(entry: Any) -> Any:

@@ -30,9 +30,10 @@ from service.domain.dialogues import DialogueDetail
 from service.domain.dialogues import list_dialogues
 from service.domain.dialogues import record_dialogue
 from service.domain.dialogues import review_action
+from service.routing import id_segment
 
 TAGS = ["dialogues"]
-ACTION_ID = "<int(max=2147483647):action_id>"
+ACTION_ID = id_segment("action_id")
 
 
 def dialogue_out(detail: DialogueDetail) -> DialogueOut:

@@ -41,8 +41,9 @@ from service.domain.feedback360 import read_round
 from service.domain.feedback360 import round_results
 from service.domain.feedback360 import start_round
 from service.domain.feedback360_results import FeedbackSettings
+from service.routing import id_segment
 
-ROUND_ID = "<int(max=2147483647):round_id>"
+ROUND_ID = id_segment("round_id")
 TAGS = ["feedback-360"]
 
 

@@ -19,15 +19,16 @@ from service.db.repositories import Page
 from service.domain.errors import PreconditionFailed
 from service.domain.organisation import ANY_VERSION
 from service.domain.settings import RuleSettings
+from service.routing import id_segment
 
 T = TypeVar("T")
 #: Path parameters: ids are bounded so a huge number is a 404, never a database overflow.
-EMPLOYEE_ID = "<int(max=2147483647):employee_id>"
-UNIT_ID = "<int(max=2147483647):unit_id>"
-POSITION_ID = "<int(max=2147483647):position_id>"
-EVALUATION_ID = "<int(max=2147483647):evaluation_id>"
-SKP_ID = "<int(max=2147483647):skp_id>"
-USER_ID = "<int(max=2147483647):user_id>"
+EMPLOYEE_ID = id_segment("employee_id")
+UNIT_ID = id_segment("unit_id")
+POSITION_ID = id_segment("position_id")
+EVALUATION_ID = id_segment("evaluation_id")
+SKP_ID = id_segment("skp_id")
+USER_ID = id_segment("user_id")
 _ETAG = re.compile(r'^(?:W/)?"([0-9]{1,18})"$')
 
 

@@ -25,12 +25,13 @@ from service.auth.decorators import allow
 from service.domain.risk import MODEL_ROLES
 from service.domain.risk import read_job
 from service.domain.risk import request_retrain
+from service.routing import id_segment
 from service.serving import provider
 from service.serving.reports import registered_versions
 from service.serving.retrain import launch_retrain
 
 TAGS = ["models"]
-JOB_ID = "<int(max=2147483647):job_id>"
+JOB_ID = id_segment("job_id")
 
 
 @bp.get("/models")

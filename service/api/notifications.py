@@ -15,9 +15,10 @@ from service.auth.decorators import allow
 from service.domain.notifications import list_my_notifications
 from service.domain.notifications import mark_read
 from service.domain.notifications import unread_count
+from service.routing import id_segment
 
 TAGS = ["notifications"]
-NOTIFICATION_ID = "<int(max=2147483647):notification_id>"
+NOTIFICATION_ID = id_segment("notification_id")
 
 
 @bp.get("/notifications/me")

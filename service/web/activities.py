@@ -38,6 +38,7 @@ from service.domain.errors import PreconditionFailed
 from service.domain.organisation import read_employee
 from service.domain.plans import list_skps
 from service.domain.risk import TEAM_ROLES
+from service.routing import id_segment
 from service.web import bp
 from service.web.continuous_forms import activity_changes
 from service.web.continuous_forms import activity_fields
@@ -45,8 +46,8 @@ from service.web.continuous_forms import messages
 from service.web.session import actor
 from service.web.session import login_required
 
-EMPLOYEE_ID = "<int(max=2147483647):employee_id>"
-ACTIVITY_ID = "<int(max=2147483647):activity_id>"
+EMPLOYEE_ID = id_segment("employee_id")
+ACTIVITY_ID = id_segment("activity_id")
 PAGE_SIZE = 50
 SECTION_SIZE = 5
 Refused = Invalid | Conflict | PreconditionFailed

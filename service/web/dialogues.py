@@ -31,6 +31,7 @@ from service.domain.dialogues import record_dialogue
 from service.domain.entities import DialogueKind
 from service.domain.errors import Invalid
 from service.domain.organisation import read_employee
+from service.routing import id_segment
 from service.web import bp
 from service.web.continuous_forms import ACTION_ROWS
 from service.web.continuous_forms import dialogue_fields
@@ -38,7 +39,7 @@ from service.web.continuous_forms import messages
 from service.web.session import actor
 from service.web.session import login_required
 
-EMPLOYEE_ID = "<int(max=2147483647):employee_id>"
+EMPLOYEE_ID = id_segment("employee_id")
 PAGE_SIZE = 20
 
 

@@ -41,6 +41,7 @@ from service.domain.risk import employee_risk
 from service.domain.settings import RuleSettings
 from service.features.catalogue import MIN_EVALUATED_PERIODS
 from service.features.catalogue import PREDIKAT_SCORE
+from service.routing import id_segment
 from service.serving import provider
 from service.serving import served_recommender
 from service.web import bp
@@ -56,7 +57,7 @@ from service.web.session import login_required
 
 #: Enough for every period of one employee's career (the API's maximum page).
 HISTORY_LIMIT = 1000
-EMPLOYEE_ID = "<int(max=2147483647):employee_id>"
+EMPLOYEE_ID = id_segment("employee_id")
 RECOMMENDATIONS = 5
 DICTIONARY_LIMIT = 1000
 

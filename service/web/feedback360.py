@@ -38,12 +38,13 @@ from service.domain.feedback360 import list_rounds
 from service.domain.feedback360 import my_requests
 from service.domain.feedback360 import round_results
 from service.domain.feedback360_results import RoundResults
+from service.routing import id_segment
 from service.web import bp
 from service.web.forms import TEXT_MAX_CHARS
 from service.web.session import actor
 from service.web.session import login_required
 
-ROUND_ID = "<int(max=2147483647):round_id>"
+ROUND_ID = id_segment("round_id")
 LIST_LIMIT = 1000
 MAX_ID = 2**31 - 1
 

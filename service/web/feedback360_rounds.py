@@ -37,14 +37,15 @@ from service.domain.feedback360_candidates import nomination_candidates
 from service.domain.feedback360_terms import ANONYMOUS_GROUPS
 from service.domain.feedback360_terms import RaterGroup
 from service.domain.organisation import read_employee
+from service.routing import id_segment
 from service.web import bp
 from service.web.continuous_forms import checked
 from service.web.forms import period_choices
 from service.web.session import actor
 from service.web.session import login_required
 
-EMPLOYEE_ID = "<int(max=2147483647):employee_id>"
-ROUND_ID = "<int(max=2147483647):round_id>"
+EMPLOYEE_ID = id_segment("employee_id")
+ROUND_ID = id_segment("round_id")
 ROUNDS_LIMIT = 100
 
 

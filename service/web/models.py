@@ -26,6 +26,7 @@ from service.db import get_session
 from service.domain.risk import MODEL_ROLES
 from service.domain.risk import read_job
 from service.domain.risk import request_retrain
+from service.routing import id_segment
 from service.serving import provider
 from service.serving.reports import registered_versions
 from service.serving.retrain import launch_retrain
@@ -38,7 +39,7 @@ from service.web.model_report import report_context
 from service.web.session import actor
 from service.web.session import login_required
 
-JOB_ID = "<int(max=2147483647):job_id>"
+JOB_ID = id_segment("job_id")
 #: ROC AUC of the model beside its baselines and the oracle, as `GET /models` names them.
 AUC_ROWS = (
     ("roc_auc", "model"),

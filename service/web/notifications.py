@@ -18,11 +18,12 @@ from service.db import get_session
 from service.domain.notifications import list_my_notifications
 from service.domain.notifications import mark_read
 from service.domain.notifications import unread_count
+from service.routing import id_segment
 from service.web import bp
 from service.web.session import actor
 from service.web.session import login_required
 
-NOTIFICATION_ID = "<int(max=2147483647):notification_id>"
+NOTIFICATION_ID = id_segment("notification_id")
 PAGE_SIZE = 50
 
 

@@ -39,6 +39,7 @@ from service.domain.training_plan import unit_training_plan
 from service.domain.transfers import export_file
 from service.domain.unit_grades import GradeReport
 from service.domain.unit_grades import unit_grade_report
+from service.routing import id_segment
 from service.serving import served_recommender
 from service.web import bp
 from service.web.charts import BarChart
@@ -48,7 +49,7 @@ from service.web.i18n import localized
 from service.web.session import actor
 from service.web.session import login_required
 
-UNIT_ID = "<int(max=2147483647):unit_id>"
+UNIT_ID = id_segment("unit_id")
 MANAGERS = (Role.ADMIN, Role.HR)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GAP_CHART_ROWS = 15
