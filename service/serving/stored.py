@@ -5,9 +5,9 @@ row is served as the answer when it is for the period answered now and the model
 served now, and holds its drivers (batch scoring explains only the flagged by default and
 stores JSON null for the others; rows written before that marker hold an empty list for
 them, so run `kinerja score` once after upgrading). Rows whose inputs changed since are
-deleted by the write that changed them (`serving.freshness`), so a row that exists is
-right. Under the rule-based fallback the live path answers: its rate table may differ from
-the one the batch used.
+marked outdated by the write that changed them (`serving.freshness`) and are not read
+here, so a row that answers is right. Under the rule-based fallback the live path
+answers: its rate table may differ from the one the batch used.
 """
 
 from __future__ import annotations
