@@ -334,7 +334,8 @@ class Evaluation(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
-    period: Mapped[str] = mapped_column(ForeignKey("periods.code"), index=True)
+    # A valid period code, checked in the row instead of by a key to `periods` (migration 0010).
+    period: Mapped[str] = mapped_column(String(7), index=True)
     kind: Mapped[EvaluationKind] = enum_column(EvaluationKind)
     work_result_rating: Mapped[Rating] = enum_column(Rating, check_name="work_result_rating")
     behavior_rating: Mapped[Rating] = enum_column(Rating, check_name="behavior_rating")
@@ -371,7 +372,14 @@ class Evaluation(Base):
         DateTime(timezone=True), onupdate=func.now()
     )
 
-    __table_args__ = (UniqueConstraint("employee_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("employee_id", "period"),
+        # PostgreSQL's form; SQLite's is the same rule in GLOB patterns (migration 0010).
+        CheckConstraint(
+            r"period ~ '^(199[0-9]|20[0-9][0-9]|2100)(-Q[1-4]|-0[1-9]|-1[0-2])?$'",
+            name="period_code",
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -217,6 +217,32 @@ def test_data_survives_downgrade_to_0001_and_upgrade(empty_engine: Engine) -> No
     assert _audit_update_refused(empty_engine)
 
 
+def test_0010_downgrade_stores_the_periods_that_evaluations_name(empty_engine: Engine) -> None:
+    """Since 0010 a period code is checked in the row, not by a key to `periods`; going back
+    to 0009 must first store the `periods` rows the key will demand."""
+    upgrade(empty_engine)
+    _add_people(empty_engine)
+    with empty_engine.begin() as connection:
+        connection.execute(update(Evaluation).values(period="2031-07"))
+
+    downgrade(empty_engine, "0009")
+
+    with empty_engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT kind, year, starts_on, ends_on FROM periods WHERE code = '2031-07'")
+        ).one()
+        keys = inspect(connection).get_foreign_keys("evaluations")
+    assert (row.kind, row.year, str(row.starts_on), str(row.ends_on)) == (
+        "month",
+        2031,
+        "2031-07-01",
+        "2031-07-31",
+    )
+    assert ["period"] in [key["constrained_columns"] for key in keys]
+    upgrade(empty_engine)
+    assert _schema_diff(empty_engine) == []
+
+
 def test_audit_log_accepts_inserts(database_url: str) -> None:
     engine = make_engine(database_url)
     first = _add_audit_entry(engine)
