@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import chain
 from typing import Any
 
@@ -26,6 +28,8 @@ from service.db.repositories.risk import forget_scores
 
 _SQLITE_MAX_PARAMETERS = 8000 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _SHARED_DISTINCT = 1000
+_CACHE_KIB_PER_ROW = 1  # a written row with its index entries takes about 0.4 KiB of pages
+_CACHE_MAX_KIB = 1 << 19
 # NULL is written as an empty unquoted field and every text is quoted, which is what COPY's
 # CSV format reads as NULL and as text (an empty text would be "").
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="needed")
@@ -59,19 +63,57 @@ def _copy(connection: Connection, table: pa.Table) -> None:
 
 
 def _insert_sqlite(connection: Connection, table: pa.Table) -> None:
-    """Many rows per INSERT, as many as SQLite's parameter limit allows."""
-    names = table.column_names
-    batch = max(1, _SQLITE_MAX_PARAMETERS // len(names))
-    head = f"INSERT INTO evaluations ({', '.join(names)}) VALUES"
-    marks = f"({', '.join('?' * len(names))})"
-    full = f"{head} {', '.join([marks] * batch)}"
-    columns = [_python(column.combine_chunks()) for column in table.columns]
-    for start in range(0, table.num_rows, batch):
-        rows = zip(*(column[start : start + batch] for column in columns), strict=True)
-        flat = tuple(chain.from_iterable(rows))
-        count = len(flat) // len(names)
-        statement = full if count == batch else f"{head} {', '.join([marks] * count)}"
-        connection.exec_driver_sql(statement, flat)
+    """Many rows per INSERT, as many as SQLite's parameter limit allows, in a large cache.
+
+    A column that holds one value in the whole table (the period, the kind, the rater of an
+    import without `rater_nip`) is bound once per statement, not once per row. The page
+    cache is made large enough for the new rows and their index entries while they are
+    written, so no page is spilled to the WAL before the commit and written again.
+    """
+    varying, fixed = _split_constant(table)
+    batch = max(1, _SQLITE_MAX_PARAMETERS // len(varying))
+    names = ", ".join([*varying, *fixed])
+    rows_from = f"SELECT *{', ?' * len(fixed)} FROM (VALUES"
+    head = f"INSERT INTO evaluations ({names}) {rows_from}"
+    marks = f"({', '.join('?' * len(varying))})"
+    full = f"{head} {', '.join([marks] * batch)})"
+    columns = [_python(table.column(name).combine_chunks()) for name in varying]
+    constants = tuple(fixed.values())
+    with _page_cache(connection, table.num_rows * _CACHE_KIB_PER_ROW):
+        for start in range(0, table.num_rows, batch):
+            rows = zip(*(column[start : start + batch] for column in columns), strict=True)
+            flat = (*constants, *chain.from_iterable(rows))  # the SELECT's ? come first
+            count = (len(flat) - len(constants)) // len(varying)
+            statement = full if count == batch else f"{head} {', '.join([marks] * count)})"
+            connection.exec_driver_sql(statement, flat)
+
+
+def _split_constant(table: pa.Table) -> tuple[list[str], dict[str, Any]]:
+    """The names of the columns that vary, and the value of each column that does not."""
+    varying: list[str] = []
+    fixed: dict[str, Any] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if table.num_rows > 1 and pc.count_distinct(column, mode="all").as_py() == 1:
+            fixed[name] = column[0].as_py()
+        else:
+            varying.append(name)
+    return varying, fixed
+
+
+@contextmanager
+def _page_cache(connection: Connection, kibibytes: int) -> Iterator[None]:
+    """Raise SQLite's page cache of this connection to `kibibytes` (if larger) for a while."""
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    wanted = min(kibibytes, _CACHE_MAX_KIB)
+    held = -before if before < 0 else before * 4  # KiB; a positive size counts 4 KiB pages
+    if held >= wanted:
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{wanted}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
 def _python(column: pa.Array) -> list[Any]:
