@@ -5,10 +5,14 @@ row is for the period and model served now. Such a row is only right while the e
 inputs are unchanged, so every ORM flush that adds, changes or deletes a feature's source row
 (evaluations, RHK realisations and their indicators, attendance, assessments, completed
 programmes, activity-log entries, 360 feedback, dialogue actions, the employee's grade,
-position or hire date) marks outdated, in the same transaction, the
-stored scores that row may change (`repositories.risk.forget_scores`): the person's, and those
-of everyone rated by the same rater (the rater statistics features). A change every employee
-reads (a competency standard, a programme's JP) outdates them all. The rows stay: the
+position or hire date) marks outdated, in the same transaction, the stored scores that row
+may change (`repositories.risk.forget_scores`): the person's, and those of everyone whose
+features read a rater's statistics it changes (the rater statistics features). A score of
+period Q reads those statistics over the look-back of Q only, so an evaluation marks its
+rater's team in the periods whose look-back holds its period: an evaluation of a new quarter
+leaves the scores as of the last one (right: they never read a later period), which keeps a
+write's cost flat in the size of the rater's team. A change every employee reads (a
+competency standard, a programme's JP) outdates them all. The rows stay: the
 reminders and the team page's order read them as the record of the batch run. Bulk
 statements run through a session (`session.execute(insert(table), rows)`) outdate the scores
 of the employees their rows name, or all when they name none; writers that bypass the
@@ -74,13 +78,13 @@ class Touched:
     """What one flush wrote that features read: people, raters, records by kind."""
 
     employees: set[int] = field(default_factory=set)
-    raters: set[int] = field(default_factory=set)
+    rated: set[tuple[int, str]] = field(default_factory=set)
     linked: dict[str, set[int]] = field(default_factory=dict)
     alone: set[int] = field(default_factory=set)
     everyone: bool = False
 
     def __bool__(self) -> bool:
-        people = self.employees or self.raters or self.alone
+        people = self.employees or self.rated or self.alone
         return self.everyone or bool(people or self.linked)
 
 
@@ -89,12 +93,26 @@ def _employee_changed(employee: Employee) -> bool:
     return any(state.attrs[name].history.has_changes() for name in EMPLOYEE_INPUTS)
 
 
+def _values(row: Any, name: str, new: bool) -> list[Any]:
+    """The value of attribute `name` of `row` and, for a changed row, the one it replaced."""
+    current = getattr(row, name)
+    return [current] if new else [current, *inspect(row).attrs[name].history.deleted]
+
+
+def _add_evaluation(touched: Touched, row: Evaluation, new: bool) -> None:
+    """An evaluation changes its employee's features and its rater's statistics of its period
+    (for a changed one: also those of the rater and period it had before)."""
+    touched.alone.update(_values(row, "employee_id", new))
+    periods = _values(row, "period", new)
+    for rater in _values(row, "rater_id", new):
+        if rater is not None:
+            touched.rated.update((rater, period) for period in periods)
+
+
 def _add(touched: Touched, row: Any, new: bool) -> None:
     """Record what `row` (a source row added, changed or deleted) may change."""
     if isinstance(row, Evaluation):
-        touched.employees.add(row.employee_id)
-        if row.rater_id is not None:
-            touched.raters.add(row.rater_id)
+        _add_evaluation(touched, row, new)
     elif isinstance(row, OWN_ROWS):
         touched.alone.add(row.employee_id)
     elif isinstance(row, Skp):  # realisations of its RHK feed the rater's output statistics
@@ -128,8 +146,13 @@ def _after_flush(session: Session, _context: Any) -> None:
     if touched.everyone:
         repo.forget_all_scores(connection)
         return
-    people, raters = sorted(touched.employees), sorted(touched.raters)
-    repo.forget_scores(connection, people, raters, touched.linked, sorted(touched.alone))
+    repo.forget_scores(
+        connection,
+        sorted(touched.employees),
+        linked=touched.linked,
+        alone=sorted(touched.alone),
+        rated=sorted(touched.rated),
+    )
 
 
 #: Tables whose bulk statements (`session.execute(insert(table), rows)`) are watched.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,7 @@ from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import union_all
+from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -538,38 +540,61 @@ def forget_scores(
     rater_ids: Sequence[int] = (),
     linked: Mapping[str, Sequence[int]] | None = None,
     alone: Sequence[int] = (),
+    rated: Iterable[tuple[int, str]] = (),
 ) -> None:
     """Mark outdated the stored scores that rows of these employees (or records) may change.
 
-    A person's features read their own records and their latest rater's statistics over
-    everyone that rater rated; so the scores forgotten are those of the people named (directly,
-    or through records of a kind in `OWNERS`: `linked` maps kind -> record ids), and of
-    everyone rated by a rater of theirs or by one of `rater_ids`; and the scores of `alone`
-    (people whose change reaches no rater's statistics). Their next risk read computes the
-    answer live.
+    A score of period Q reads its employee's own records and the statistics of their latest
+    rater over the look-back of Q (`serving_axis(Q)`: its periods are `lookback_periods(Q)`).
+    So the scores marked are, in every scored period Q:
+
+    - those of `alone` (people whose change reaches no rater's statistics) and of the people
+      named (`employee_ids`, or records of a kind in `OWNERS`: `linked` maps kind -> ids);
+    - those of everyone a rater rated within the look-back of Q, for the raters of the
+      people named (their records feed those raters' output statistics), for `rater_ids`
+      (statistics changed in some period), and for each (rater, period) of `rated` whose
+      period lies in the look-back of Q (an evaluation of that rater in that period was
+      written: the statistics of no other period changed).
+
+    A write when nothing is stored costs one index probe; an evaluation of a period that no
+    stored score looks back on marks its own employee only, whatever the size of the team.
+    Their next risk read computes the answer live.
     """
-    sources: list[Any] = []
-    if employee_ids:
-        sources.append(select(Employee.id).where(Employee.id.in_(sorted(set(employee_ids)))))
-    for kind, ids in (linked or {}).items():
-        if ids:
-            sources.append(OWNERS[kind](sorted(set(ids))))
-    if len(employee_ids) + len(rater_ids) + len(alone) > FORGET_ALL_ABOVE:
+    rated = list(rated)
+    if len(employee_ids) + len(rater_ids) + len(alone) + len(rated) > FORGET_ALL_ABOVE:
         forget_all_scores(connection)
         return
-    if alone:
-        connection.execute(_outdate(RiskScore.employee_id.in_(sorted(set(alone)))))
-    if not sources and not rater_ids:
+    periods = connection.execute(_SCORED_PERIODS).scalars().all()
+    if not periods:
         return
-    named = union_all(*sources).subquery("named") if sources else None
-    raters: list[Any] = [] if named is None else [
-        select(Evaluation.rater_id).where(Evaluation.employee_id.in_(select(named.c[0])))
-    ]  # fmt: skip
-    if rater_ids:
-        raters.append(select(Employee.id).where(Employee.id.in_(sorted(set(rater_ids)))))
-    rated = select(Evaluation.employee_id).where(Evaluation.rater_id.in_(union_all(*raters)))
-    forgotten = union_all(rated, select(named.c[0])) if named is not None else rated
-    connection.execute(_outdate(RiskScore.employee_id.in_(forgotten)))
+    named = set(employee_ids)
+    for kind, ids in (linked or {}).items():
+        if ids:
+            named.update(connection.execute(OWNERS[kind](sorted(set(ids)))).scalars())
+    own = named | set(alone)
+    if own:
+        connection.execute(_OUTDATE_PEOPLE, {"people": sorted(own)})
+    everywhere = set(rater_ids)
+    if named:
+        everywhere.update(connection.execute(_RATERS_OF, {"people": sorted(named)}).scalars())
+    for period in periods:
+        window = lookback_periods(period)
+        raters = everywhere | {rater for rater, rated_in in rated if rated_in in window}
+        if raters:
+            parameters = {
+                "scored_period": period,
+                "raters": sorted(raters),
+                "window": sorted(window),
+            }
+            connection.execute(_OUTDATE_RATED, parameters)
+
+
+@lru_cache(maxsize=64)
+def lookback_periods(period: str) -> frozenset[str]:
+    """The periods whose evaluations the features of `period` read (its serving axis)."""
+    from service.features import serving_axis  # the features load numpy and pandas
+
+    return frozenset(serving_axis(period).codes())
 
 
 def forget_all_scores(connection: Any) -> None:
@@ -580,6 +605,38 @@ def forget_all_scores(connection: Any) -> None:
 def _outdate(*where: Any) -> Any:
     """UPDATE marking the selected current scores outdated (the rows stay: they are records)."""
     return update(RiskScore).where(RiskScore.outdated.is_(False), *where).values(outdated=True)
+
+
+#: Every period with stored scores, one index probe each (a loose scan of the period index:
+#: a few periods over millions of rows).
+_SCORED_PERIODS = text(
+    """
+    WITH RECURSIVE scored(period) AS (
+        SELECT min(period) FROM risk_scores
+        UNION ALL
+        SELECT (SELECT min(period) FROM risk_scores WHERE period > scored.period)
+        FROM scored WHERE scored.period IS NOT NULL
+    )
+    SELECT period FROM scored WHERE period IS NOT NULL
+    """
+)
+#: The statements of `forget_scores`, built once (only their parameters change per write).
+_OUTDATE_PEOPLE = _outdate(RiskScore.employee_id.in_(bindparam("people", expanding=True)))
+_RATERS_OF = (
+    select(Evaluation.rater_id)
+    .where(
+        Evaluation.employee_id.in_(bindparam("people", expanding=True)),
+        Evaluation.rater_id.is_not(None),
+    )
+    .distinct()
+)
+_RATED_IN_WINDOW = select(Evaluation.employee_id).where(
+    Evaluation.rater_id.in_(bindparam("raters", expanding=True)),
+    Evaluation.period.in_(bindparam("window", expanding=True)),
+)
+_OUTDATE_RATED = _outdate(
+    RiskScore.period == bindparam("scored_period"), RiskScore.employee_id.in_(_RATED_IN_WINDOW)
+)
 
 
 def count_risk_scores(session: Session, period: str) -> int:

@@ -155,14 +155,40 @@ def test_a_changed_evaluation_forgets_the_scores_it_changes(
 def test_a_new_evaluation_forgets_the_rater_team(
     session: Session, served: ModelProvider, sample_copy: Sample
 ) -> None:
+    employee_id, rater_id, period = _latest_rated(session)
+    evaluation = session.scalars(
+        select(Evaluation).where(
+            Evaluation.employee_id == employee_id, Evaluation.period == period
+        )
+    ).one()
+    row = {name: getattr(evaluation, name) for name in WRITE_COLUMNS}
+    session.delete(evaluation)
+    session.commit()
+    _score(sample_copy)  # everyone scored without it
+    teammates = _rated_by(session, rater_id)
+    assert teammates <= _stored_ids(session)
+    session.add(Evaluation(**row))  # the rater's statistics of the scored period change
+    session.commit()
+    assert not _stored_ids(session) & (teammates | {employee_id})
+
+
+def test_an_evaluation_after_the_scored_period_forgets_only_its_employee(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    """Features as of the scored period never read a later one: the team's scores stay
+    right, and the served period moves to the new one, which has no stored rows yet."""
     _score(sample_copy)
     employee_id, rater_id, period = _latest_rated(session)
+    before = _stored_ids(session)
     make_evaluation(
         session, employee_id=employee_id, rater_id=rater_id, period="2026-Q1",
         work_result_rating=BELOW,
     )  # fmt: skip
     session.commit()
-    assert not _stored_ids(session) & (_rated_by(session, rater_id) | {employee_id})
+    assert _stored_ids(session) == before - {employee_id}
+    assert repo.latest_period(session) == "2026-Q1" != period
+    model = served.risk.current()
+    assert all(stored_answer(session, e, "2026-Q1", model) is None for e in before)
 
 
 def test_bulk_evaluation_inserts_forget_scores(
