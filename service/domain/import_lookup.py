@@ -26,12 +26,14 @@ from service.db.models import Evaluation
 from service.db.repositories.organisation import unit_subtree_ids
 
 _LOOKUP_CHUNK = 5000
+# Read every employee when the file names at least 1/_SCAN_SHARE of the ids ever issued.
+_SCAN_SHARE = 2
 _SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)  # JSON functions built in
 
 
 @dataclass(frozen=True)
 class Known:
-    """The employees a file names and their stored (id, period) pairs.
+    """The employees a file names (or every employee) and their stored (id, period) pairs.
 
     `people` holds three columns: NIPs, employee ids and unit ids, one employee per position.
     """
@@ -60,14 +62,20 @@ class Known:
 
         The driver's plain tuples, fetched at once on the session's connection: Row objects,
         or fetching row by row, would cost more than the query for a file of 100k NIPs.
+        The evaluations are joined only when the periods have any (a new period has none).
         """
+        connection = session.connection()
         found: list[tuple[Any, ...]] = []
-        on = and_(Evaluation.employee_id == Employee.id, Evaluation.period.in_(list(periods)))
-        for query in _queries(session.get_bind().dialect.name, list(nips)):
-            result = session.connection().execute(query.outerjoin(Evaluation, on))
+        periods = list(periods)
+        on = and_(Evaluation.employee_id == Employee.id, Evaluation.period.in_(periods))
+        joined = _any_evaluated(session, periods)
+        for query in _queries(session, list(nips)):
+            if joined:
+                query = query.add_columns(Evaluation.period).outerjoin(Evaluation, on)
+            result = connection.execute(query)
             found += result.cursor.fetchall()
             result.close()
-        evaluated = {(row[1], row[3]) for row in found if row[3] is not None}
+        evaluated = {(row[1], row[3]) for row in found if joined and row[3] is not None}
         if evaluated:  # an employee evaluated for two of the periods came twice
             found = list({row[0]: row for row in found}.values())
         nips_found, ids, units = (list(map(itemgetter(at), found)) for at in range(3))
@@ -81,13 +89,25 @@ def units_below(session: Session, root_id: int | None) -> set[int]:
     return set(session.scalars(unit_subtree_ids(root_id)))
 
 
-def _queries(dialect: str, nips: list[str]) -> list[Select[Any]]:
+def _any_evaluated(session: Session, periods: list[str]) -> bool:
+    """Whether any evaluation is stored for one of `periods` (one probe of the period index)."""
+    query = select(Evaluation.id).where(Evaluation.period.in_(periods)).limit(1)
+    return bool(periods) and session.execute(query).first() is not None
+
+
+def _queries(session: Session, nips: list[str]) -> list[Select[Any]]:
     """The employees with these NIPs, in one query where the database takes a whole list.
 
-    SQLite joins the JSON list's rows to the NIP index (a quarter cheaper than `IN` over
-    the list, which it first copies into a temporary b-tree).
+    A file that names most employees reads the whole table instead: one scan costs less
+    than a look-up per NIP (half as much for 100k on SQLite), and the extra employees are
+    never matched. SQLite joins the JSON list's rows to the NIP index (a quarter cheaper than
+    `IN` over the list, which it first copies into a temporary b-tree).
     """
-    columns = (Employee.nip, Employee.id, Employee.unit_id, Evaluation.period)
+    columns = (Employee.nip, Employee.id, Employee.unit_id)
+    highest = session.scalar(select(func.max(Employee.id))) or 0
+    if len(nips) * _SCAN_SHARE >= highest:
+        return [select(*columns)]
+    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":  # NIPs are digits: one comma-separated text is the cheapest
         listed = func.string_to_array(bindparam("nips", ",".join(nips), type_=Text), ",")
         return [select(*columns).where(Employee.nip == any_(listed))]
