@@ -17,9 +17,10 @@ in turn, each on loopback with the same number of workers, and loaded by wrk:
 Every server gets a short warm-up (each worker loads its model) before it is measured.
 
     python bench/serving.py [--employees 2000] [--seconds 10] [--connections 16] [--workers 2]
-                            [--sample DIR] [--no-peer] [--drivers all|flagged]
+                            [--sample DIR] [--no-peer] [--kinerja-only] [--drivers all|flagged]
 
-Prints a table, then one JSON line (the last line of the output).
+Prints a table (with the server's CPU milliseconds per request, every process of its group:
+the figure to compare on a shared machine), then one JSON line (the last line of the output).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loopback  # noqa: E402
 import mlflow_peer  # noqa: E402
+from api import group_cpu_seconds  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 PASSWORD = "bench-serving-password-1"
@@ -201,20 +203,22 @@ def measure_kinerja(
         risk = (work / "risk.lua", RISK_SCRIPT, [supervisor, ids])
         sample_answer = get_json(f"{base}/api/v1/employees/{team['reports'][0]}/risk", supervisor)
         _wrk(args, f"{base}/", risk, seconds=WARM_UP_SECONDS)
+        server = process.pid
         results = {
-            "risk_read": _wrk(args, f"{base}/", risk),
+            "risk_read": _wrk(args, f"{base}/", risk, server=server),
             "risk_read_self": _wrk(
                 args,
                 f"{base}/api/v1/employees/{team['reports'][0]}/risk",
                 headers={"Authorization": f"Bearer {employee}"},
+                server=server,
             ),
         }
         forget_scores(sample, team["reports"])
-        results["risk_read_live"] = _wrk(args, f"{base}/", risk)
+        results["risk_read_live"] = _wrk(args, f"{base}/", risk, server=server)
         first, count = str(team["first_writer"]), str(team["writers"])
         write = (work / "write.lua", WRITE_SCRIPT, [rater, first, count])
         before = count_evaluations(sample)
-        results["evaluation_write"] = _wrk(args, f"{base}/", write)
+        results["evaluation_write"] = _wrk(args, f"{base}/", write, server=server)
         stored = count_evaluations(sample) - before
     results["evaluation_write"]["stored"] = stored
     duration = results["evaluation_write"]["duration_s"] or args.seconds
@@ -236,7 +240,11 @@ def measure_ceiling(app: str, args: argparse.Namespace, work: Path) -> dict[str,
         loopback.wait_until_answers(url, process)
         _wrk(args, url, seconds=WARM_UP_SECONDS)
         post = (work / "post.lua", JSON_POST_SCRIPT, [])
-        return {"read": _wrk(args, url), "write": _wrk(args, url, post)}
+        server = process.pid
+        return {
+            "read": _wrk(args, url, server=server),
+            "write": _wrk(args, url, post, server=server),
+        }
 
 
 def _wrk(
@@ -245,11 +253,18 @@ def _wrk(
     script: tuple[Path, str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
     seconds: float | None = None,
+    server: int | None = None,
 ) -> dict[str, Any]:
+    """wrk's figures; with `server` (a process group), also its CPU milliseconds per request.
+
+    The machine may be shared, so wall-clock rates are noisy; the server's CPU time per
+    request (every process of its group: arbiter, workers and their threads) is not.
+    """
     path = None
     if script is not None:
         path = script[0]
         path.write_text(script[1])
+    cpu_before = group_cpu_seconds(server) if server is not None else 0.0
     figures = loopback.run_wrk(
         url,
         args.connections,
@@ -258,7 +273,15 @@ def _wrk(
         script_args=script[2] if script else None,
         headers=headers,
     )
+    if server is not None:
+        figures["server_cpu_ms"] = _cpu_ms_per_request(server, cpu_before, figures["requests"])
     return figures
+
+
+def _cpu_ms_per_request(server: int, cpu_before: float, requests: int) -> float | None:
+    if not requests:
+        return None
+    return round((group_cpu_seconds(server) - cpu_before) * 1000 / requests, 3)
 
 
 def token(base: str, username: str) -> str:
@@ -317,9 +340,10 @@ def measure_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
     rescore(sample, args.drivers)
     results: dict[str, Any] = {"kinerja": measure_kinerja(sample, team, args, work)}
-    results["plain_flask"] = measure_ceiling("plain_flask:app", args, work)
-    results["wsgi"] = measure_ceiling("wsgi_ceiling:app", args, work)
-    if args.peer:
+    if args.ceilings:
+        results["plain_flask"] = measure_ceiling("plain_flask:app", args, work)
+        results["wsgi"] = measure_ceiling("wsgi_ceiling:app", args, work)
+    if args.peer and args.ceilings:
         tracking_uri = f"sqlite:///{sample / 'mlflow.db'}"
         results["mlflow_peer"] = mlflow_peer.measure_peer(
             tracking_uri, work, args.connections, args.seconds, args.workers
@@ -336,24 +360,28 @@ def measure_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    """One line per measured endpoint: requests/s, p50, p99, non-2xx."""
+    """One line per measured endpoint: requests/s, p50, p99, server CPU ms, non-2xx."""
     rows = [
         ("kinerja risk read (supervisor, audited)", results["kinerja"]["risk_read"]),
         ("kinerja risk read (own)", results["kinerja"]["risk_read_self"]),
         ("kinerja risk read, live (no stored score)", results["kinerja"]["risk_read_live"]),
         ("kinerja evaluation write", results["kinerja"]["evaluation_write"]),
-        ("plain Flask JSON GET", results["plain_flask"]["read"]),
-        ("plain Flask JSON POST", results["plain_flask"]["write"]),
-        ("bare WSGI JSON GET", results["wsgi"]["read"]),
-        ("bare WSGI JSON POST", results["wsgi"]["write"]),
     ]
+    if "plain_flask" in results:
+        rows += [
+            ("plain Flask JSON GET", results["plain_flask"]["read"]),
+            ("plain Flask JSON POST", results["plain_flask"]["write"]),
+            ("bare WSGI JSON GET", results["wsgi"]["read"]),
+            ("bare WSGI JSON POST", results["wsgi"]["write"]),
+        ]
     if "mlflow_peer" in results:
         rows.append(("mlflow models serve, one row", results["mlflow_peer"]))
-    print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'non-2xx':>8}")
     for name, figures in rows:
         print(
             f"{name:42} {figures['rps'] or 0:9.0f} {figures['p50_ms'] or 0:8.2f} "
-            f"{figures['p99_ms'] or 0:8.2f} {figures['non_2xx']:8d}"
+            f"{figures['p99_ms'] or 0:8.2f} {figures.get('server_cpu_ms') or 0:7.3f} "
+            f"{figures['non_2xx']:8d}"
         )
     write = results["kinerja"]["evaluation_write"]
     print(f"evaluations stored: {write['stored']} ({write['stored_per_s']}/s)")
@@ -368,6 +396,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-peer", dest="peer", action="store_false")
+    parser.add_argument(
+        "--kinerja-only",
+        dest="ceilings",
+        action="store_false",
+        help="measure `kinerja serve` alone (no plain Flask, bare WSGI or peer)",
+    )
     parser.add_argument(
         "--drivers",
         choices=("all", "flagged"),

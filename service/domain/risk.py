@@ -54,7 +54,11 @@ class TeamRanking(Protocol):
 
 
 class RiskModels(Protocol):
-    """What the use cases need from the model provider."""
+    """What the use cases need from the model provider.
+
+    `risk_for` reads the employee's `id` (and, answering live, `hire_date` and `grade`), so
+    it is handed the employee's card row (`policy.visible_employee_card`), not the ORM object.
+    """
 
     def risk_for(self, session: Session, employee: Employee) -> dict[str, Any]: ...
 
@@ -66,9 +70,9 @@ def employee_risk(
 ) -> dict[str, Any]:
     """The risk answer of a visible employee (self, supervisors above, hr, admin)."""
     policy.require_role(actor, policy.PERSONAL_DATA_ROLES)
-    employee = policy.visible_employee(session, actor, employee_id)
-    record_read(session, actor, RESOURCE, employee.id)
-    return models.risk_for(session, employee)
+    card = policy.visible_employee_card(session, actor, employee_id)
+    record_read(session, actor, RESOURCE, card.id)
+    return models.risk_for(session, card)  # type: ignore[arg-type]  # reads the card's columns
 
 
 def _item_key(item: dict[str, Any]) -> tuple[int, float, str]:

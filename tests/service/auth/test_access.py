@@ -79,3 +79,40 @@ def test_data_team_sees_nobody_by_name(session: Session, world: World) -> None:
     assert page.total == 0
     with pytest.raises(NotFound):
         policy.visible_employee(session, data, world.employees["E1"])
+
+
+@pytest.mark.parametrize(
+    ("role", "person", "unit"),
+    [
+        (Role.SUPERVISOR, "S", None),
+        (Role.EMPLOYEE, "E2", None),
+        (Role.HR, "H", "A"),
+        (Role.HR, None, "A1"),
+        (Role.ADMIN, None, None),
+        (Role.DATA, None, None),
+        (Role.SUPERVISOR, "O", None),
+        (Role.EMPLOYEE, "E1", None),
+    ],
+)
+def test_the_card_lookup_decides_as_the_employee_lookup(
+    session: Session, world: World, role: Role, person: str | None, unit: str | None
+) -> None:
+    """`visible_employee_card` (the risk read's Core row) sees exactly whom `visible_employee`
+    sees, with the same 404, for every employee of the world."""
+    actor = _actor(world, role, person, unit)
+    for name, employee_id in world.employees.items():
+        try:
+            expected = policy.visible_employee(session, actor, employee_id)
+        except NotFound:
+            with pytest.raises(NotFound, match=f"no employee {employee_id} visible"):
+                policy.visible_employee_card(session, actor, employee_id)
+            continue
+        card = policy.visible_employee_card(session, actor, employee_id)
+        assert (card.id, card.unit_id, card.supervisor_id) == (
+            expected.id,
+            expected.unit_id,
+            expected.supervisor_id,
+        ), name
+        assert (card.hire_date, card.grade) == (expected.hire_date, expected.grade)
+    with pytest.raises(NotFound):
+        policy.visible_employee_card(session, actor, 2_000_000_000)
