@@ -1,8 +1,9 @@
 """Batch scoring: every employee's risk for the latest period into `risk_scores`, in chunks.
 
-Per chunk of employee ids: one statement per source (`repositories.risk.histories`, the
-statements every serving path reads, as plain column arrays), one `Panel`, `features_at` for
-the latest period, one `predict_proba` on the bare calibrated estimator, drivers for the
+Per chunk of employee ids: one statement per source (`repositories.risk_batch`: the rows
+every serving path reads, from statements planned by the id range so a chunk costs the same
+however large the agency, as plain column arrays), one `Panel`, `features_at` for the latest
+period, one `predict_proba` on the bare calibrated estimator, drivers for the
 flagged rows only (`--drivers all` explains everyone: about 50 times the prediction cost)
 in one prediction call per block of rows (a row left unexplained stores JSON `null` drivers, so
 the risk read knows to explain it live rather than serve an empty list), and one bulk write
@@ -27,6 +28,7 @@ import numpy as np
 from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from service.db import make_database
@@ -34,8 +36,12 @@ from service.db import make_engine
 from service.db import session_scope
 from service.db.models import RiskScore
 from service.db.repositories import risk as repo
+from service.db.repositories.risk_batch import Columns
+from service.db.repositories.risk_batch import range_histories
 from service.features import FEATURE_NAMES
+from service.features import build_panel
 from service.features import features_at
+from service.features import history_start
 from service.features import serving_axis
 from service.features.catalogue import FEATURE_INDEX
 from service.features.catalogue import MIN_EVALUATED_PERIODS
@@ -50,7 +56,6 @@ from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers
 from training.extract import employee_chunks
 from training.extract import read_axis
-from training.extract import read_panel
 
 #: Employees per chunk: large enough that per-statement costs vanish, small enough that a
 #: chunk's raw history (about 100 rows per employee) stays within a few hundred MB.
@@ -313,16 +318,27 @@ def plan_job(engine: Engine, model: LoadedModel | None, explain: str) -> Job:
     return Job(period, serving_axis(period), model, table, explain)
 
 
+def read_range(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) -> Columns:
+    """The stored history of employees `first_id..last_id` that the features of `axis` read."""
+    with Session(engine) as session:
+        return range_histories(session, first_id, last_id, axis.codes(), history_start(axis))
+
+
+def range_features(columns: Columns, axis: PeriodAxis) -> tuple[np.ndarray, np.ndarray]:
+    """Employee ids (sorted) and their feature rows as of the end of `axis`."""
+    panel = build_panel(axis, **columns)
+    return panel.employee_ids, features_at(panel, axis.length - 1)
+
+
 def score_range(
     engine: Engine, job: Job, first_id: int, last_id: int, clock: Clock
 ) -> tuple[int, int, int]:
     """Read, score and store employees `first_id..last_id`: (employees, scored, flagged)."""
     axis = job.axis
-    panel = clock("read", read_panel, engine, first_id, last_id, axis)
-    X = clock("features", features_at, panel, axis.length - 1)
-    scored = score_chunk(
-        panel.employee_ids, X, job.period, job.model, job.table, job.explain, clock
-    )
+    columns = clock("read", read_range, engine, first_id, last_id, axis)
+    ids, X = clock("features", range_features, columns, axis)
+    del columns
+    scored = score_chunk(ids, X, job.period, job.model, job.table, job.explain, clock)
     rows = _records(scored, job.period, datetime.now(UTC))
     with engine.begin() as connection:
         clock("write", write_scores, connection, job.period, first_id, last_id, rows)

@@ -25,6 +25,7 @@ from service.features.panel import Panel
 from service.features.panel import PeriodAxis
 from service.features.panel import build_panel
 from service.features.single import employee_features
+from service.features.single import history_start
 from service.features.single import serving_axis
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "employee_features",
     "feature_frame",
     "features_at",
+    "history_start",
     "labelled_rows",
     "lookback",
     "panel_from_histories",

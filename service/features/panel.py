@@ -20,6 +20,7 @@ from service.domain.entities import PeriodKind
 from service.domain.errors import Invalid
 from service.domain.periods import Period
 from service.domain.periods import parse_period
+from service.features.distinct import per_value
 from service.features.scales import PREDIKAT_SCORE
 from service.features.scales import RATING_SCORE
 from service.features.scales import grade_rank
@@ -68,9 +69,7 @@ class PeriodAxis:
 
     def index_of_codes(self, codes: np.ndarray) -> np.ndarray:
         """Map period codes to axis positions; -1 for another kind or a code off the axis."""
-        uniques, inverse = np.unique(np.asarray(codes, dtype=object), return_inverse=True)
-        mapped = np.array([self._index_of_code(str(code)) for code in uniques], dtype=np.int64)
-        return mapped[inverse] if len(codes) else np.empty(0, dtype=np.int64)
+        return per_value(codes, lambda code: self._index_of_code(str(code)), np.int64)
 
     def index_of_months(self, month_ordinals: np.ndarray) -> np.ndarray:
         """Map month ordinals (year * 12 + month - 1) to axis positions (may be off the axis)."""
@@ -99,9 +98,7 @@ def month_ordinals(values: np.ndarray) -> np.ndarray:
     """Return year * 12 + month - 1 for dates (datetime64 or date) or "YYYY-MM" strings."""
     values = np.asarray(values)
     if values.dtype.kind in "OUT" and len(values) and isinstance(values.flat[0], str):
-        uniques, inverse = np.unique(values.astype(str), return_inverse=True)
-        parsed = np.array([int(u[:4]) * 12 + int(u[5:7]) - 1 for u in uniques], dtype=np.int64)
-        return parsed[inverse]
+        return per_value(values, lambda u: int(u[:4]) * 12 + int(u[5:7]) - 1, np.int64)
     months = values.astype("datetime64[M]").astype(np.int64)
     return months + 1970 * 12
 
@@ -189,9 +186,7 @@ def _rows(employee_ids: np.ndarray, column: np.ndarray) -> np.ndarray:
 
 def _scores(column: np.ndarray, table: dict[str, float]) -> np.ndarray:
     """Map enum strings (or None) to their ordinal score; NaN for anything else."""
-    uniques, inverse = np.unique(np.asarray(column, dtype=object).astype(str), return_inverse=True)
-    mapped = np.array([table.get(code, np.nan) for code in uniques], dtype=np.float64)
-    return mapped[inverse] if len(column) else np.empty(0)
+    return per_value(column, lambda code: table.get(str(code), np.nan), np.float64)
 
 
 def _place(rows: np.ndarray, cols: np.ndarray, m: int) -> np.ndarray:
@@ -287,10 +282,7 @@ _RATER_SUMS = {
 
 
 def _grades(column: np.ndarray) -> np.ndarray:
-    if not len(column):
-        return np.empty(0)
-    uniques, inverse = np.unique(column.astype(str), return_inverse=True)
-    return np.array([grade_rank(code) for code in uniques], dtype=np.float64)[inverse]
+    return per_value(column, lambda code: grade_rank(str(code)), np.float64)
 
 
 def _hire_months(employees: Columns, order: np.ndarray) -> np.ndarray:
@@ -315,7 +307,7 @@ def _fill_evaluations(panel: Panel, evaluations: Columns) -> None:
         panel.values[r, c, k] = _scores(np.asarray(evaluations[column])[keep], RATING_SCORE)
     if "rater_id" in evaluations:
         raters = np.asarray(evaluations["rater_id"], dtype=object)[keep]
-        panel.rater[r, c] = np.array([np.nan if x is None else x for x in raters], dtype=float)
+        panel.rater[r, c] = raters.astype(np.float64)  # None becomes NaN
 
 
 def _fill_rater_stats(panel: Panel, stats: Columns) -> None:
@@ -336,8 +328,7 @@ def _fill_achievements(panel: Panel, achievements: Columns) -> None:
     rows = _rows(panel.employee_ids, achievements["employee_id"])
     cols = panel.axis.index_of_codes(achievements["period"])
     value = np.asarray(achievements["value"], dtype=np.float64)
-    aspect = np.asarray(achievements["aspect"], dtype=object).astype(str)
-    pro_rated = np.isin(aspect, PRO_RATED_ASPECTS)
+    pro_rated = per_value(achievements["aspect"], lambda a: str(a) in PRO_RATED_ASPECTS, bool)
     target = np.asarray(achievements["target_value"], dtype=np.float64)
     target = target * np.where(pro_rated, 1.0 / panel.axis.per_year, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):

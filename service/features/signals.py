@@ -18,8 +18,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.features.distinct import per_value
 from service.features.scales import RATING_SCORE
 
 if TYPE_CHECKING:
@@ -49,24 +51,31 @@ def fill_signals(
     if activity is not None and len(activity["employee_id"]):
         months = month_ordinals(_days(activity["activity_date"]))
         rows = _rows(panel.employee_ids, activity["employee_id"])
-        pairs = np.unique(np.c_[rows, months], axis=0)
-        cols = panel.axis.index_of_months(pairs[:, 1])
-        keep = _place(pairs[:, 0], cols, m)
-        np.add.at(panel.activity_months, (pairs[keep, 0], cols[keep]), 1.0)
+        first = months.min() if len(months) else 0
+        span = int(months.max() - first + 1) if len(months) else 1
+        pairs = np.unique(rows * span + (months - first))  # each (row, month) once
+        rows, months = pairs // span, pairs % span + first
+        cols = panel.axis.index_of_months(months)
+        keep = _place(rows, cols, m)
+        np.add.at(panel.activity_months, (rows[keep], cols[keep]), 1.0)
     if feedback360 is not None and len(feedback360["employee_id"]):
         _fill_peer360(panel, feedback360)
     if dialogue_actions is not None and len(dialogue_actions["employee_id"]):
         rows = _rows(panel.employee_ids, dialogue_actions["employee_id"])
         cols = panel.axis.index_of_months(month_ordinals(_days(dialogue_actions["reviewed_at"])))
         keep = _place(rows, cols, m)
-        done = np.array([bool(x) and x not in ("0", "false") for x in dialogue_actions["done"]])
+        done = per_value(dialogue_actions["done"], _done, bool)
         np.add.at(panel.actions_reviewed, (rows[keep], cols[keep]), 1.0)
         np.add.at(panel.actions_done, (rows[keep], cols[keep]), done[keep] * 1.0)
 
 
+def _done(value: object) -> bool:
+    return bool(value) and value not in ("0", "false")
+
+
 def _days(values: np.ndarray) -> np.ndarray:
     """Dates, datetimes or their ISO text as datetime64[D]."""
-    return np.array([str(v)[:10] for v in values], dtype="datetime64[D]")
+    return per_value(values, lambda v: np.datetime64(str(v)[:10], "D"), "datetime64[D]")
 
 
 def _fill_peer360(panel: Panel, answers: Columns) -> None:
@@ -81,10 +90,13 @@ def _fill_peer360(panel: Panel, answers: Columns) -> None:
     known = ~np.isnan(scores)
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(known, scores, 0.0).sum(axis=1) / known.sum(axis=1)
-    group = np.asarray(answers["rater_group"], dtype=object).astype(str)
-    keys = np.char.add(np.asarray(answers["round_id"]).astype(str), group.astype(str))
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    shown = np.isin(group, ANONYMOUS_GROUPS) & (counts[inverse] >= DEFAULT_MIN_GROUP_ANSWERS)
+    group, groups = pd.factorize(np.asarray(answers["rater_group"], dtype=object).astype(str))
+    rounds, _ = pd.factorize(np.asarray(answers["round_id"], dtype=object).astype(str))
+    _, inverse, counts = np.unique(
+        rounds * len(groups) + group, return_inverse=True, return_counts=True
+    )
+    anonymous = np.isin(np.asarray(groups, dtype=object), ANONYMOUS_GROUPS)[group]
+    shown = anonymous & (counts[inverse] >= DEFAULT_MIN_GROUP_ANSWERS)
     rows = _rows(panel.employee_ids, answers["employee_id"])
     cols = panel.axis.index_of_codes(np.asarray(answers["period"], dtype=object))
     keep = _place(rows, cols, panel.shape[1]) & shown & ~np.isnan(score)
@@ -95,4 +107,4 @@ def _fill_peer360(panel: Panel, answers: Columns) -> None:
 
 
 def _scores(column: np.ndarray) -> np.ndarray:
-    return np.array([RATING_SCORE.get(str(v), np.nan) for v in column], dtype=np.float64)
+    return per_value(column, lambda v: RATING_SCORE.get(str(v), np.nan), np.float64)

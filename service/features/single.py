@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,15 @@ def serving_axis(period: str) -> PeriodAxis:
     last = PeriodAxis.spanning(period, period)
     span = lookback(last.kind)
     return PeriodAxis(last.kind, last.first - span + 1, span)
+
+
+def history_start(axis: PeriodAxis) -> date:
+    """First day of the dated records (attendance, programmes, ...) the serving path reads.
+
+    A year before the axis starts: a generous margin, since the panel places every dated
+    record in its period and ignores what falls before the axis.
+    """
+    return date(axis.first // axis.per_year - 1, 1, 1)
 
 
 def employee_features(

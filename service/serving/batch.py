@@ -12,7 +12,6 @@ substituted rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from service.features import FEATURE_NAMES
 from service.features import MIN_EVALUATED_PERIODS
 from service.features import build_panel
 from service.features import features_at
+from service.features import history_start
 from service.features import serving_axis
 from service.features.catalogue import FEATURE_INDEX
 from service.features.rules import rule_probability
@@ -65,7 +65,7 @@ class FeatureRows:
 def read_rows(session: Session, who: Who, period: str) -> FeatureRows:
     """Read the history of the employees `who` selects and compute their feature rows."""
     axis = serving_axis(period)
-    since = date(axis.first // axis.per_year - 1, 1, 1)
+    since = history_start(axis)
     found = repo.histories(session, who, axis.codes(), since)
     panel = build_panel(
         axis,
@@ -107,15 +107,19 @@ def explain_rows(pipeline: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     As `predictor.explain` does for one row: each feature in turn takes its typical
     (training median) value and the drop in probability is its contribution; every
-    substituted row of every employee goes through the model in one call.
+    substituted row of every employee goes through the model in one call. A feature that
+    already has its typical value would be substituted by itself: its contribution is 0
+    without a prediction (often a third of the cells: grades, counts, ratings).
     """
     n, width = X.shape
     reference = pipeline.named_steps["features"].reference_values_
-    batch = np.repeat(X, width + 1, axis=0).reshape(n, width + 1, width)
-    columns = np.arange(width)
-    batch[:, columns + 1, columns] = reference
-    probability = pipeline.predict_proba(batch.reshape(-1, width))[:, 1].reshape(n, width + 1)
-    return probability[:, 0], probability[:, :1] - probability[:, 1:]
+    rows, columns = np.nonzero(X != reference)  # NaN differs from everything
+    batch = np.concatenate([X, X[rows]])
+    batch[n + np.arange(len(rows)), columns] = reference[columns]
+    probability = pipeline.predict_proba(batch)[:, 1]
+    contribution = np.zeros((n, width))
+    contribution[rows, columns] = probability[rows] - probability[n:]
+    return probability[:n], contribution
 
 
 def answers(

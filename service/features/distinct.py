@@ -1,0 +1,31 @@
+"""Map a column through a Python function once per distinct value, not once per row.
+
+Stored history arrives as object arrays (enum values, period codes, ISO dates as text) of
+hundreds of thousands of rows per chunk of employees but only a handful of distinct values.
+Hashing them (`pandas.factorize`) and calling the function on the distinct values only costs
+a fraction of sorting strings (`numpy.unique`) or a Python loop over the rows, and gives the
+same result for every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def per_value(column: Any, function: Callable[[Any], Any], dtype: Any) -> np.ndarray:
+    """Return `function(value)` for every value of `column` as an array of `dtype`.
+
+    A missing value (None or NaN) is passed as None.
+    """
+    values = np.asarray(column, dtype=object)
+    if not len(values):
+        return np.empty(0, dtype=dtype)
+    codes, uniques = pd.factorize(values)
+    mapped = [function(value) for value in uniques]
+    if (codes < 0).any():
+        mapped.append(function(None))  # code -1 picks it
+    return np.asarray(mapped, dtype=dtype)[codes]

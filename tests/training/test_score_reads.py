@@ -1,0 +1,92 @@
+"""The batch scorer's reads and explanations give exactly what the serving paths give.
+
+`kinerja score` reads a range of employee ids with its own statements
+(`repositories.risk_batch`, planned by the range) and explains only the features that differ
+from their typical value; neither may change a feature value or a contribution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from service.db import make_engine
+from service.db.models import Employee
+from service.db.repositories import risk as repo
+from service.features import build_panel
+from service.features import features_at
+from service.features import history_start
+from service.features import serving_axis
+from service.serving.batch import explain_rows
+from service.serving.history import employee_row
+from service.serving.loader import ModelSource
+from service.serving.predictor import RISK_MODEL_NAME
+from training.extract import read_axis
+from training.sample import Sample
+from training.score import range_features
+from training.score import read_range
+from training.synthetic.config import SyntheticConfig
+from training.synthetic.seed import run_seed
+
+
+def test_range_reads_give_the_features_of_the_set_reads(database_url: str) -> None:
+    """Same rows, same panel, same features as `repositories.risk.histories`, on each backend."""
+    engine = make_engine(database_url)
+    run_seed(engine, SyntheticConfig(employees=150, seed=11))
+    axis = read_axis(engine)
+    axis = serving_axis(axis.code(axis.length - 1))
+    first, last = 31, 120
+    ids, batch = range_features(read_range(engine, first, last, axis), axis)
+    with Session(engine) as session:
+        found = repo.histories(
+            session, lambda c: c.between(first, last), axis.codes(), history_start(axis)
+        )
+    engine.dispose()
+    panel = build_panel(axis, **found)
+    np.testing.assert_array_equal(ids, np.arange(first, last + 1))
+    np.testing.assert_array_equal(ids, panel.employee_ids)
+    np.testing.assert_array_equal(batch, features_at(panel, axis.length - 1))
+    assert (~np.isnan(batch)).sum() > batch.size / 2  # the sources were read, not empty
+
+
+def test_batch_features_equal_the_single_request_features(risk_sample: Sample) -> None:
+    engine = make_engine(risk_sample.database_url)
+    axis = read_axis(engine)
+    period = axis.code(axis.length - 1)
+    axis = serving_axis(period)
+    ids, batch = range_features(read_range(engine, 1, 10**9, axis), axis)
+    chosen = np.random.default_rng(3).choice(len(ids), 25, replace=False)
+    with Session(engine) as session:
+        for i in chosen.tolist():
+            employee = session.get(Employee, int(ids[i]))
+            single = employee_row(session, employee, period)[0]
+            # the raters' output sums may add the same shares in another order
+            np.testing.assert_allclose(batch[i], single, rtol=1e-12, equal_nan=True)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("rows", [1, 40])
+def test_explained_contributions_equal_substituting_every_feature(
+    risk_sample: Sample, rows: int
+) -> None:
+    """Skipping the features that already have their typical value changes no contribution."""
+    model = ModelSource(
+        RISK_MODEL_NAME, risk_sample.tracking_uri, risk_sample.models_dir, refresh_seconds=0
+    ).current()
+    assert model is not None
+    engine = make_engine(risk_sample.database_url)
+    axis = read_axis(engine)
+    axis = serving_axis(axis.code(axis.length - 1))
+    _, X = range_features(read_range(engine, 1, 10**9, axis), axis)
+    engine.dispose()
+    X = X[:rows]
+    reference = model.pipeline.named_steps["features"].reference_values_
+    assert (X == reference).any()  # some cells are skipped
+    probability, contribution = explain_rows(model.pipeline, X)
+    n, width = X.shape
+    every = np.repeat(X, width + 1, axis=0).reshape(n, width + 1, width)
+    every[:, np.arange(width) + 1, np.arange(width)] = reference
+    full = model.pipeline.predict_proba(every.reshape(-1, width))[:, 1].reshape(n, width + 1)
+    np.testing.assert_array_equal(probability, full[:, 0])
+    np.testing.assert_array_equal(contribution, full[:, :1] - full[:, 1:])
