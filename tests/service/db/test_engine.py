@@ -113,6 +113,16 @@ def test_valid_rows_are_accepted(engine: Engine) -> None:
         assert connection.scalar(text("SELECT present_days FROM attendance")) == 19
 
 
+@pytest.mark.parametrize("period", ["1990", "2100", "2025-Q4", "2025-01", "2100-12"])
+def test_every_period_code_form_is_accepted(engine: Engine, period: str) -> None:
+    """The period is checked by its code (migration 0010), at both ends of the year range."""
+    _insert_parents(engine)
+    _insert(engine, "evaluations", {**EVALUATION, "period": period})
+
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT period FROM evaluations")) == period
+
+
 def test_foreign_key_violation_is_refused(engine: Engine) -> None:
     _insert_parents(engine, employee=False)
 
@@ -137,6 +147,8 @@ BAD_ROWS = [
     ("period-month-13", "evaluations", {**EVALUATION, "period": "2025-13"}, "period_code"),
     ("period-year-1989", "evaluations", {**EVALUATION, "period": "1989"}, "period_code"),
     ("period-lower-q", "evaluations", {**EVALUATION, "period": "2025-q1"}, "period_code"),
+    ("period-year-2101", "evaluations", {**EVALUATION, "period": "2101"}, "period_code"),
+    ("period-month-00", "evaluations", {**EVALUATION, "period": "2025-00"}, "period_code"),
     ("present-over-work", "attendance", {**ATTENDANCE, "present_days": 21}, "days_consistent"),
     ("late-over-present", "attendance", {**ATTENDANCE, "late_days": 20}, "days_consistent"),
     ("negative-work-days", "attendance", {**ATTENDANCE, "work_days": -1}, "days_consistent"),
