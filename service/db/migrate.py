@@ -1,15 +1,22 @@
-"""Schema migrations through Alembic, driven from code so an installed package can migrate."""
+"""Schema migrations through Alembic, driven from code so an installed package can migrate.
+
+Alembic is imported inside the functions that need it, not at the top: `/readyz` imports this
+module in every web worker, and Alembic (with Mako and Pygments behind it) is a noticeable
+part of a worker's start. The head revision is read from the migration scripts once per
+process: the code, and so its head, does not change while the process runs.
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -28,19 +35,26 @@ class SchemaStatus:
 
 def alembic_config(engine: Engine) -> Config:
     """Build an Alembic config that migrates `engine` (passed on, not re-created)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
     return config
 
 
+@functools.cache
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     assert head is not None, "no migration revisions found"
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -52,8 +66,12 @@ def schema_status(engine: Engine) -> SchemaStatus:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to `revision`; running it again at head changes nothing."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(engine), revision)

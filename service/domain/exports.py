@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 from typing import Literal
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
@@ -122,6 +120,8 @@ def _csv(rows: list[list[Any]]) -> bytes:
 
 
 def _xlsx(rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook  # here, not at the top: only XLSX exports need it
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("evaluations")
     sheet.append(EXPORT_COLUMNS)
@@ -134,4 +134,6 @@ def _xlsx(rows: list[list[Any]]) -> bytes:
 
 def _xlsx_text(cell: str | None) -> str | None:
     """Remove characters XLSX cannot hold (control characters other than tab and newlines)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return None if cell is None else ILLEGAL_CHARACTERS_RE.sub("", cell)

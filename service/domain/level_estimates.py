@@ -22,11 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy.optimize import nnls
-from scipy.special import ndtr
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# scipy is imported inside the two functions that use it: this module is imported by every
+# web worker at start (through the recommendations), and scipy.optimize alone costs most of
+# a second there.
 
 #: Floor of a measurement variance and of a prior variance (levels squared).
 MIN_NOISE_VAR = 0.01
@@ -61,6 +66,8 @@ def noise_variances(episodes: pd.DataFrame, residuals: np.ndarray) -> dict[str, 
     counts = np.zeros((len(squared), len(methods)))
     for column, method in enumerate(methods):
         counts[:, column] = (first == method).astype(float) + (second == method)
+    from scipy.optimize import nnls
+
     variances, _ = nnls(counts, squared)
     found = {m: max(MIN_NOISE_VAR, float(v)) for m, v in zip(methods, variances, strict=True)}
     found[DEFAULT] = float(np.mean(list(found.values())))
@@ -182,6 +189,8 @@ def expected_shortfall(bound: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> n
     spread = sd > 0
     if not spread.any():
         return below.astype(np.float64)
+    from scipy.special import ndtr
+
     z = np.divide(bound - mean, sd, out=np.zeros(bound.shape), where=spread)
     smooth = (bound - mean) * ndtr(z) + sd * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
     return np.where(spread, smooth, below)

@@ -14,22 +14,21 @@ covariates. Unlike `GapClosureModel` nothing is shrunk: this is the raw evidence
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import Training
 from service.domain.errors import NotFound
-from service.domain.program_effects import build_episodes
-from service.domain.program_effects import exposures_long
-from service.domain.recommender_data import links_frame
-from service.domain.recommender_data import load_assessment_levels
-from service.domain.recommender_data import load_catalogue
-from service.domain.recommender_data import load_completions
-from service.domain.recommender_data import load_required_levels
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas, scipy.stats and the recommender's modelling modules (scikit-learn) are imported
+# inside the functions that measure: importing this module is part of every web worker's
+# start, and one programme's outcomes are asked for rarely.
 
 OUTCOME_COLUMNS = [
     "training_code",
@@ -79,6 +78,10 @@ def measure_outcomes(
     DataFrame with `OUTCOME_COLUMNS`, one row per pair of `links`; the gains, effect and
     interval are NaN when a group is too small (fewer than 2 participants or 4 comparisons).
     """
+    import pandas as pd
+
+    from service.domain.program_effects import exposures_long
+
     lines = {
         code: _fit_line(group)
         for code, group in episodes.loc[episodes["programs"].map(len) == 0].groupby(
@@ -133,6 +136,8 @@ def _measure(
     n_control = 0 if line is None else line.n
     if treated is None or line is None or n_treated < 2:
         return (code, competency, n_treated, n_control, *[np.nan] * 5)
+    from scipy import stats
+
     x = _covariates(treated)
     counterfactual = x @ line.coef
     excess = treated["gain"].to_numpy(dtype=np.float64) - counterfactual
@@ -162,6 +167,13 @@ def program_outcomes(
     With fewer than `min_group` participants only the counts are given: a mean over one or
     two people would disclose their own results. Raises NotFound for an unknown code.
     """
+    from service.domain.program_effects import build_episodes
+    from service.domain.recommender_data import links_frame
+    from service.domain.recommender_data import load_assessment_levels
+    from service.domain.recommender_data import load_catalogue
+    from service.domain.recommender_data import load_completions
+    from service.domain.recommender_data import load_required_levels
+
     if session.scalar(select(Training.id).where(Training.code == training_code)) is None:
         raise NotFound(f"training {training_code!r} is not in the catalogue")
     links = links_frame(load_catalogue(session))
@@ -177,6 +189,8 @@ def program_outcomes(
 
 
 def _outcome(row: object, min_group: int) -> ProgramOutcome:
+    import pandas as pd
+
     values = row._asdict()  # type: ignore[attr-defined]
     shown = int(values["n_participants"]) >= min_group
     optional = {
