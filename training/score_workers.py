@@ -32,11 +32,14 @@ def _start(database_url: str, job: Job, threads: int | None) -> None:
     _WORKER.update(engine=make_engine(database_url), job=job)
 
 
-def _score(span: tuple[int, int]) -> tuple[tuple[int, int, int], dict[str, float]]:
+Spent = tuple[dict[str, float], dict[str, float]]
+
+
+def _score(span: tuple[int, int]) -> tuple[tuple[int, int, int], Spent]:
     engine: Engine = _WORKER["engine"]
     clock = Clock()
     counts = score_range(engine, _WORKER["job"], span[0], span[1], clock)
-    return counts, clock.stages
+    return counts, (clock.stages, clock.cpu)
 
 
 def score_in_workers(
@@ -45,18 +48,19 @@ def score_in_workers(
     ranges: list[tuple[int, int]],
     workers: int,
     threads: int | None,
-    stages: dict[str, float],
+    clock: Clock,
 ) -> Iterator[tuple[int, int, int]]:
-    """(employees, scored, flagged) of each range as it is done; stage seconds into `stages`.
+    """(employees, scored, flagged) of each range as it is done; stage seconds into `clock`.
 
-    Stage seconds add up over processes: they are work, not elapsed time.
+    Stage seconds (wall and CPU) add up over processes: they are work, not elapsed time.
     """
     context = multiprocessing.get_context("spawn")
     initargs = (database_url, job, threads)
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start, initargs=initargs
     ) as pool:
-        for counts, spent in pool.map(_score, ranges):
-            for stage, seconds in spent.items():
-                stages[stage] = stages.get(stage, 0.0) + seconds
+        for counts, (wall, cpu) in pool.map(_score, ranges):
+            for into, spent in ((clock.stages, wall), (clock.cpu, cpu)):
+                for stage, seconds in spent.items():
+                    into[stage] = into.get(stage, 0.0) + seconds
             yield counts
