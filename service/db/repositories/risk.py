@@ -467,21 +467,24 @@ def get_risk_score(session: Session, employee_id: int, period: str) -> RiskScore
 #: Above this many people named, a write (a bulk import) forgets every stored score.
 FORGET_ALL_ABOVE = 2_000
 #: Columns of a stored score the risk read answers from.
+_SCORES = RiskScore.__table__
+#: Table columns, not ORM attributes: a Core statement skips the ORM's result set-up, which
+#: cost as much as the lookup itself on the risk read's hot path.
 _STORED = (
-    RiskScore.status,
-    RiskScore.probability,
-    RiskScore.flagged,
-    RiskScore.threshold,
-    RiskScore.drivers,
-    RiskScore.model_version,
-    RiskScore.fallback,
+    _SCORES.c.status,
+    _SCORES.c.probability,
+    _SCORES.c.flagged,
+    _SCORES.c.threshold,
+    _SCORES.c.drivers,
+    _SCORES.c.model_version,
+    _SCORES.c.fallback,
 )
 
 
 _STORED_QUERY = select(*_STORED).where(
-    RiskScore.employee_id == bindparam("employee_id"),
-    RiskScore.period == bindparam("period"),
-    RiskScore.outdated.is_(False),
+    _SCORES.c.employee_id == bindparam("employee_id"),
+    _SCORES.c.period == bindparam("period"),
+    _SCORES.c.outdated.is_(False),
 )
 
 
