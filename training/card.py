@@ -37,7 +37,7 @@ def model_card(
     importance: pd.DataFrame,
     decision: list[str],
 ) -> str:
-    """Render the card; `context` has window, split, snapshot_id, rows and params."""
+    """Render the card; `context` has window, split, snapshot, rows and employees (sample)."""
     metric_lines = [
         f"| {label} | {metrics[key]:.4f} |" for key, label in _METRICS if key in metrics
     ]
@@ -56,7 +56,8 @@ def model_card(
             f"**Data.** Window {context['window'][0]} to {context['window'][1]}; trees on "
             f"{', '.join(context['split'].train)}, calibration on {context['split'].calibration},"
             f" held-out evaluation on {context['split'].test}; snapshot `{context['snapshot']}`;"
-            f" {context['rows']} labelled rows.",
+            f" {context['rows']} labelled rows of {context['employees']}. The held-out rows"
+            " are these employees' held-out period; the champion was scored on the same rows.",
             "",
             "## Held-out metrics",
             "| metric | value |",

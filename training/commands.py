@@ -15,6 +15,8 @@ from training.pipeline import STEPS
 from training.pipeline import TrainSummary
 from training.pipeline import run
 from training.register import gates_from
+from training.sampling import compare_from
+from training.sampling import plan_from
 from training.score import DEFAULT_SCORE_CHUNK
 
 Echo = Callable[[str], None]
@@ -31,6 +33,7 @@ def summary_table(summary: TrainSummary) -> str:
     metrics = summary.metrics
     lines = [f"Held-out period {summary.split.test} ({int(metrics['test_rows'])} rows, "
              f"poor rate {metrics['base_rate']:.3f}); snapshot {summary.snapshot}",
+             f"Trained on {summary.employees}",
              f"{'':34s} {'ROC AUC':>8s} {'Brier':>8s}"]  # fmt: skip
     for label, auc, brier in _ROWS:
         if auc in metrics:
@@ -76,6 +79,8 @@ def train(
             on_step=on_step,
             on_rows=rows.update,
             gates=gates_from(config),
+            compare=compare_from(config),
+            sample=plan_from(config),
         )
         steps.update(steps.total - steps.n)
     finally:

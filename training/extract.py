@@ -1,8 +1,10 @@
 """Read stored history from the database in employee-id chunks and turn it into model rows.
 
 Each chunk of employees is read with a handful of set-based queries, turned into a `Panel`
-and reduced to feature rows, so memory holds one chunk of raw history at a time. Truth
-(the generator's `truth_risk` table) is read only by `read_truth`, which evaluation calls.
+and reduced to feature rows, so memory holds one chunk of raw history at a time. Only the
+employees of the training sample (`training.sampling`) are read: everyone up to
+RISK_TRAIN_MAX_EMPLOYEES, a deterministic hash sample of that many above it. Truth (the
+generator's `truth_risk` table) is read only by `read_truth`, which evaluation calls.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,13 +22,15 @@ from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import cast
+from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.orm import Session
 
 from service.db.models import Employee
 from service.db.models import Evaluation
-from service.db.repositories import risk as repo
+from service.db.models import Period
+from service.db.repositories.risk_batch import range_histories
 from service.domain.periods import parse_period
 from service.features import Panel
 from service.features import PeriodAxis
@@ -36,6 +39,11 @@ from service.features import build_panel
 from service.features import feature_frame
 from service.features import labelled_rows
 from service.features import sufficient
+from training.sampling import EVERYONE
+from training.sampling import IN_LIST_IDS
+from training.sampling import EmployeeSample
+from training.sampling import SamplePlan
+from training.sampling import draw_sample
 
 DEFAULT_CHUNK = 50_000
 AGE_BANDS = ((0, 30, "<30"), (30, 40, "30-39"), (40, 50, "40-49"), (50, 200, "50+"))
@@ -50,6 +58,7 @@ class Extract:
     axis: PeriodAxis
     rows: pd.DataFrame
     latest: pd.DataFrame
+    sample: EmployeeSample
 
     @property
     def window(self) -> tuple[str, str]:
@@ -58,9 +67,14 @@ class Extract:
 
 
 def read_axis(engine: Engine) -> PeriodAxis:
-    """Span every period that has an evaluation (of the dominant period kind)."""
+    """Span every period that has an evaluation (of the dominant period kind).
+
+    One index probe per known period, not a scan of every evaluation (45 million rows at
+    national size).
+    """
+    evaluated = exists().where(Evaluation.period == Period.code)
     with engine.connect() as connection:
-        periods = connection.execute(select(Evaluation.period).distinct()).scalars().all()
+        periods = connection.execute(select(Period.code).where(evaluated)).scalars().all()
     return axis_of(pd.DataFrame({"period": periods}))
 
 
@@ -78,15 +92,13 @@ def read_panel(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) ->
 
     Reads what the serving paths read (`repositories.risk.histories`: evaluations and
     realisations of the axis' periods, attendance and completed programmes from a year
-    before it, every assessment), as plain column arrays without DataFrames.
+    before it, every assessment), as plain column arrays without DataFrames, through
+    statements driven by the id range (`risk_batch.range_histories`), so a range costs the
+    same in a national database as in a small one.
     """
     since = date(axis.first // axis.per_year - 1, 1, 1)
-
-    def who(column: Any) -> Any:
-        return column.between(first_id, last_id)
-
     with Session(engine) as session:
-        columns = repo.histories(session, who, axis.codes(), since)
+        columns = range_histories(session, first_id, last_id, axis.codes(), since)
     return build_panel(axis, **columns)
 
 
@@ -129,12 +141,19 @@ def _with_groups(rows: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
 
 
 def extract(
-    engine: Engine, chunk_size: int = DEFAULT_CHUNK, progress: Progress | None = None
+    engine: Engine,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+    plan: SamplePlan = EVERYONE,
 ) -> Extract:
-    """Build labelled rows (all periods) and the latest period's rows, chunk by chunk."""
+    """Build labelled rows (all periods) and the latest period's rows of the sampled employees.
+
+    `plan` bounds the employees read (`training.sampling`); the default reads everyone.
+    """
     axis = read_axis(engine)
+    sample = draw_sample(engine, plan)
     labelled, latest = [], []
-    for first_id, last_id in employee_chunks(engine, chunk_size):
+    for first_id, last_id in sample.ranges(chunk_size):
         panel = read_panel(engine, first_id, last_id, axis)
         groups = read_groups(engine, first_id, last_id)
         labelled.append(_with_groups(labelled_rows(panel), groups))
@@ -143,7 +162,7 @@ def extract(
             progress(len(panel.employee_ids))
     rows = pd.concat(labelled, ignore_index=True) if labelled else pd.DataFrame()
     now = pd.concat(latest, ignore_index=True) if latest else pd.DataFrame()
-    return Extract(axis, rows, now[sufficient(now)] if len(now) else now)
+    return Extract(axis, rows, now[sufficient(now)] if len(now) else now, sample)
 
 
 def snapshot_id(rows: pd.DataFrame) -> str:
@@ -163,7 +182,13 @@ def read_truth(engine: Engine, period: str, employee_ids: np.ndarray) -> np.ndar
     except NoSuchTableError:
         return None
     statement = select(truth.c.employee_id, truth.c.p_poor_next).where(truth.c.period == period)
+    wanted = [int(i) for i in np.unique(employee_ids)]
+    found_rows: dict[int, float] = {}
     with engine.connect() as connection:
-        found = pd.Series(dict(connection.execute(statement).tuples().all()), dtype=np.float64)
+        for start in range(0, len(wanted), IN_LIST_IDS):
+            ids = wanted[start : start + IN_LIST_IDS]
+            chosen = statement.where(truth.c.employee_id.in_(ids))
+            found_rows.update(connection.execute(chosen).tuples().all())
+    found = pd.Series(found_rows, dtype=np.float64)
     values = found.reindex(employee_ids).to_numpy(dtype=np.float64)
     return None if np.isnan(values).any() else values

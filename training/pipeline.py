@@ -44,6 +44,8 @@ from training.register import log_candidate
 from training.register import promote
 from training.register import register
 from training.register import version_tags
+from training.sampling import SamplePlan
+from training.sampling import compare_for
 from training.train import DEFAULT_PARAMS
 from training.train import PeriodSplit
 from training.train import build_pipeline
@@ -69,6 +71,7 @@ class TrainSummary:
     split: PeriodSplit
     snapshot: str
     exported: Path | None = None
+    employees: str = ""
     drift: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -101,20 +104,25 @@ def run(
     shuffle_labels: bool = False,
     threads: int | None = None,
     gates: Gates = DEFAULT_GATES,
-    compare: bool = True,
+    compare: bool | None = None,
+    sample: SamplePlan = SamplePlan(),  # noqa: B008 (frozen, so one shared default is safe)
 ) -> TrainSummary:
     """Run the whole pipeline once and return its summary.
 
     `shuffle_labels` permutes the training labels within each period (a deliberately bad
     candidate, used to show that the gates refuse it); held-out labels stay true. `threads`
-    caps OpenMP threads of the trees (1 avoids spin-waiting on a busy machine). `compare`
+    caps OpenMP threads of the trees (1 avoids spin-waiting on a busy machine). `sample`
+    bounds the employees read and trained on (`training.sampling`; default: at most
+    100,000, a deterministic hash sample above that); the held-out rows, on which the
+    champion is scored too, are the sampled employees' latest labelled period. `compare`
     also fits the model without the continuous-performance signals and logs the difference
-    (`training/compare.py`; it doubles the tree fitting time).
+    (`training/compare.py`; it doubles the tree fitting time): None decides by size (on up
+    to 30,000 sampled employees).
     """
     with threadpool_limits(limits=threads, user_api="openmp"):
         return _run(
             database_url, tracking_uri, models_dir, params, chunk_size, on_step, on_rows,
-            shuffle_labels, gates, compare,
+            shuffle_labels, gates, compare, sample,
         )  # fmt: skip
 
 
@@ -128,13 +136,14 @@ def _run(
     on_rows: Callable[[int], None] | None,
     shuffle_labels: bool,
     gates: Gates,
-    compare: bool,
+    compare: bool | None,
+    sample: SamplePlan,
 ) -> TrainSummary:
     settings = {**DEFAULT_PARAMS, **(params or {})}
     engine = make_engine(database_url)
     try:
         on_step("extract")
-        data = extract(engine, chunk_size, on_rows)
+        data = extract(engine, chunk_size, on_rows, sample)
         split = split_periods(data.rows)
         test = data.rows[data.rows["period"] == split.test].reset_index(drop=True)
         truth = read_truth(engine, split.test, test["employee_id"].to_numpy())
@@ -146,6 +155,7 @@ def _run(
     rule_table, logreg = fit_baselines(fitting, split)
     on_step("evaluate")
     report = evaluate(model, rule_table, logreg, test, truth)
+    compare = compare_for(compare, data.sample)
     compared = compare_signals(settings, fitting, test, split, report.metrics) if compare else None
     training_rows = data.rows[data.rows["period"] != split.test]
     drift = drift_table(training_rows, data.latest) if len(data.latest) else pd.DataFrame()
@@ -162,7 +172,7 @@ def _run(
             mlflow.log_text(compared[1].to_csv(index=False), "tables/signals_comparison.csv")
             summary.metrics.update(compared[0])
         _log_drift(drift)
-        mlflow.log_param("shuffled_labels", shuffle_labels)
+        mlflow.log_params({"shuffled_labels": shuffle_labels, "compare_signals": compare})
         on_step("export")
         summary.exported = export_champion(MlflowClient(tracking_uri), RISK_MODEL_NAME, models_dir)
     return summary
@@ -191,6 +201,7 @@ def _log_and_promote(
             "split.train": ",".join(split.train),
             "split.calibration": split.calibration,
             "split.test": split.test,
+            **data.sample.params(),
         }
     )
     mlflow.log_metrics(report.metrics)
@@ -206,7 +217,13 @@ def _log_and_promote(
     if decision.promote:
         promote(client, RISK_MODEL_NAME, version, champion.champion_version)
     _log_decision(client, version, decision)
-    context = {"window": data.window, "split": split, "snapshot": snapshot, "rows": len(data.rows)}
+    context = {
+        "window": data.window,
+        "split": split,
+        "snapshot": snapshot,
+        "rows": len(data.rows),
+        "employees": data.sample.describe(),
+    }
     card = model_card(
         RISK_MODEL_NAME,
         version,
@@ -218,8 +235,9 @@ def _log_and_promote(
     )
     mlflow.log_text(card, "model_card.md")
     return TrainSummary(
-        run_id, version, decision.promote, decision.reasons, report.metrics, split, snapshot
-    )
+        run_id, version, decision.promote, decision.reasons, report.metrics, split, snapshot,
+        employees=context["employees"],
+    )  # fmt: skip
 
 
 def _log_tables(report: Report) -> None:
