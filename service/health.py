@@ -36,7 +36,10 @@ def database_status() -> dict[str, Any]:
 
 def model_status() -> dict[str, Any]:
     """Report each served model (the risk model and the recommender: name, alias, version,
-    source, fallback); serving adds a provider in app.extensions["models"]."""
+    source, fallback, loading); serving adds a provider in app.extensions["models"].
+
+    It never waits for a worker's first model load (started at boot, in the background): a
+    model still loading is reported as `loading`, with its version once known."""
     provider = current_app.extensions.get("models")
     if provider is None:
         return {"ok": True, "models": {}}
@@ -45,7 +48,11 @@ def model_status() -> dict[str, Any]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, Any], int]:
-    """Ready when the database is reachable and migrated; models may be in fallback."""
+    """Ready when the database is reachable and migrated; models may be in fallback or loading.
+
+    Requests do not need the model to be loaded to be answered: a risk read that a stored
+    score answers needs only its version, and one computed live waits for the first load.
+    """
     database = database_status()
     models = model_status()
     ready = database["ok"]

@@ -16,7 +16,6 @@ from typing import Any
 from flask import Flask
 from flask import current_app
 from sqlalchemy.orm import Session
-from threadpoolctl import threadpool_limits
 
 from service.db.models import Employee
 from service.db.repositories import risk as repo
@@ -50,19 +49,6 @@ DEFAULT_REFRESH_SECONDS = 30.0
 PERIOD_TTL_SECONDS = 60.0
 
 
-def one_openmp_thread() -> None:
-    """Limit the trees' OpenMP to one thread in this process.
-
-    A request predicts a few dozen rows, where threads only add start-up cost, and on a busy
-    machine their spin-waiting makes one prediction take 50 times longer; parallelism comes
-    from the worker processes. The tree code is imported first: a limit set before OpenMP is
-    loaded does not apply.
-    """
-    import sklearn.ensemble._hist_gradient_boosting.predictor  # noqa: F401
-
-    threadpool_limits(limits=1, user_api="openmp")
-
-
 class ModelProvider:
     """Serves the risk model (and its fallback) to request handlers and batch jobs."""
 
@@ -73,7 +59,6 @@ class ModelProvider:
         alias: str = "champion",
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
     ) -> None:
-        one_openmp_thread()
         self.risk = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, alias, refresh_seconds)
         self.recommender = ModelSource(
             RECOMMENDER_MODEL_NAME, tracking_uri, models_dir, alias, refresh_seconds
@@ -82,8 +67,17 @@ class ModelProvider:
         self._period: tuple[float, str | None] = (float("-inf"), None)
         self._rules: RuleTable | None = None
 
+    def start(self) -> None:
+        """Begin loading both models in the background (gunicorn workers, at boot).
+
+        OpenMP is limited to one thread by the loader, once the trees are loaded
+        (`serving.loader.one_openmp_thread`), instead of importing them here.
+        """
+        self.risk.start()
+        self.recommender.start()
+
     def status(self) -> dict[str, Any]:
-        """Readiness of every served model (fallback counts as ready)."""
+        """Readiness of every served model (fallback counts as ready; loading too)."""
         sources = (self.risk, self.recommender)
         return {"ok": True, "models": {source.name: source.status() for source in sources}}
 
@@ -138,12 +132,14 @@ class ModelProvider:
         From the stored batch score when it still answers (`serving.stored`: one indexed
         lookup), else computed live from the employee's history.
         """
-        model = self.risk.current()  # once per answer: it counts the answer for /metrics
+        served = self.risk.announced()  # while the first load runs: the version it loads
         period = self.latest_period(session)
         if period is not None:
-            stored = stored_answer(session, employee.id, period, model)
+            stored = stored_answer(session, employee.id, period, served)
             if stored is not None:
+                self.risk.count(served)  # once per answer, for /metrics
                 return stored
+        model = self.risk.current()  # waits for a first load under way; counts the answer
         return self._assess(session, employee, model, period)[0]
 
     def assess(

@@ -10,6 +10,14 @@ and the model being served stays in place: no swap.
 The service talks to an MLflow tracking server with bounded waits (`SERVING_HTTP_LIMITS`):
 MLflow's own defaults retry a refused connection for about four minutes, longer than a web
 worker may take to answer.
+
+Start-up cost: for a SQLite tracking store the alias is read without MLflow
+(`serving.alias_probe`), and when it names the version exported to KINERJA_MODELS_DIR with
+the same sha256 the exported file is loaded (source `registry`: the registry chose it and its
+checksum vouches for the bytes), so a web worker imports MLflow only to download a version
+it has no copy of. Gunicorn workers start the first load in the background at boot
+(`ModelSource.start`); until it ends `/readyz` says `loading` instead of waiting, and a risk
+read that a stored score answers needs only the version (`ModelSource.announced`).
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ from sqlalchemy.engine import make_url
 
 from service.ops.metrics import record_model_answer
 from service.ops.metrics import record_model_load_failure
+from service.serving.alias_probe import AliasTarget
+from service.serving.alias_probe import AliasUnknown
+from service.serving.alias_probe import read_alias
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +110,8 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_verified(path: Path, expected_sha256: str, trusted: Sequence[str] = TRUSTED_TYPES) -> Any:
-    """Load a skops model file after checking its checksum and its types against `trusted`."""
-    import skops.io
-
+def verify_checksum(path: Path, expected_sha256: str) -> None:
+    """Raise ModelLoadError unless `path` exists and its sha256 is `expected_sha256`."""
     if not path.is_file():
         raise ModelLoadError(f"model file {path} does not exist", "missing")
     actual = sha256_of(path)
@@ -111,11 +120,42 @@ def load_verified(path: Path, expected_sha256: str, trusted: Sequence[str] = TRU
             f"checksum mismatch for {path}: expected {expected_sha256}, found {actual}",
             "checksum",
         )
+
+
+def load_trusted(path: Path, trusted: Sequence[str] = TRUSTED_TYPES) -> Any:
+    """Load a skops model file whose types are all in `trusted` (checksum checked already).
+
+    skops (which imports every scikit-learn estimator) is imported here, on the first load.
+    """
+    import skops.io
+
     untrusted = set(skops.io.get_untrusted_types(file=path)) - set(trusted)
     if untrusted:
         message = f"{path} holds types outside the allow-list: {sorted(untrusted)}"
         raise ModelLoadError(message, "untrusted_types")
-    return skops.io.load(path, trusted=list(trusted))
+    pipeline = skops.io.load(path, trusted=list(trusted))
+    one_openmp_thread()
+    return pipeline
+
+
+def one_openmp_thread() -> None:
+    """Limit the trees' OpenMP to one thread in the thread that loads a model.
+
+    A request predicts a few dozen rows, where threads only add start-up cost, and on a busy
+    machine their spin-waiting makes one prediction take 50 times longer; parallelism comes
+    from the worker processes. The limit is set once the model is loaded: one set before
+    OpenMP is loaded does not apply, and OpenMP limits hold for the calling thread only
+    (gunicorn workers also get OMP_NUM_THREADS=1, which holds for every thread).
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="openmp")
+
+
+def load_verified(path: Path, expected_sha256: str, trusted: Sequence[str] = TRUSTED_TYPES) -> Any:
+    """Load a skops model file after checking its checksum and its types against `trusted`."""
+    verify_checksum(path, expected_sha256)
+    return load_trusted(path, trusted)
 
 
 def export_dir(models_dir: str | Path, name: str) -> Path:
@@ -230,6 +270,14 @@ def load_version(client: Any, version: Any, trusted: Sequence[str] = TRUSTED_TYP
     return LoadedModel(version.name, str(version.version), pipeline, expected, "registry", table)
 
 
+def registered_version(client: Any, name: str, version: str) -> Any:
+    """One registered version (its tags carry the checksum); RegistryUnreachable if down."""
+    try:
+        return client.get_model_version(name, version)
+    except Exception as exc:  # noqa: BLE001 - any backend failure means "unreachable"
+        raise RegistryUnreachable(f"cannot read {name} v{version}: {exc}") from exc
+
+
 class ModelSource:
     """Serve one registered model's alias: load once, re-check the alias at most every N s.
 
@@ -239,6 +287,10 @@ class ModelSource:
     (only the very first load makes them wait), so a slow tracking server delays one request
     per interval, not all of them. A version that fails verification is refused once and
     remembered, so it is neither swapped in nor downloaded again while the alias points at it.
+
+    `start()` makes the first load in a background thread (gunicorn workers, at boot): while
+    it runs, `status()` reports `loading` without waiting, and `announced()` gives the version
+    being loaded as soon as its file matched its checksum, for answers that only cite it.
     """
 
     def __init__(
@@ -257,6 +309,7 @@ class ModelSource:
         self.alias = alias
         self.refresh_seconds = refresh_seconds
         self._model: LoadedModel | None = None
+        self._announced: LoadedModel | None = None
         self._cache: dict[str, LoadedModel] = {}
         self._refused: dict[str, str] = {}
         self._client: Any = None
@@ -265,6 +318,18 @@ class ModelSource:
         self._error: str | None = None
         self._lock = threading.Lock()
 
+    def start(self) -> threading.Thread | None:
+        """Make the first load in a background thread; requests that need it wait for it.
+
+        The lock is taken here, before the thread runs, so no request can start the same
+        load in its own thread meanwhile. None when a load is under way already.
+        """
+        if not self._lock.acquire(blocking=False):
+            return None
+        thread = threading.Thread(target=self._check, name=f"load {self.name}", daemon=True)
+        thread.start()
+        return thread
+
     def current(self) -> LoadedModel | None:
         """Return the model to answer with now (None: the rule-based fallback).
 
@@ -272,20 +337,48 @@ class ModelSource:
         the served version and the fallback answers are counted for /metrics.
         """
         model = self._fresh()
-        record_model_answer(self.name, model.version if model else None, model is None)
+        self.count(model)
         return model
 
-    def _fresh(self) -> LoadedModel | None:
-        """Return the served model, re-checking the alias first when a check is due."""
-        if self._due() and self._lock.acquire(blocking=self._checked_wall is None):
-            try:
-                if self._due():
-                    self._refresh()
-                    self._checked_at = time.monotonic()
-                    self._checked_wall = time.time()
-            finally:
-                self._lock.release()
+    def announced(self) -> LoadedModel | None:
+        """The model answers cite now, without waiting for a first load under way.
+
+        During that load: the version being loaded once its file matched its checksum (its
+        `pipeline` is None until loaded: only for answers that cite the version, such as a
+        stored score of that version), else None. Nothing is counted: call `count()` for an
+        answer given with it, or `current()` to predict.
+        """
+        model = self._fresh(wait=False)
+        return self._announced if self.loading else model
+
+    def count(self, model: LoadedModel | None) -> None:
+        """Count one answer given with `model` (None: the rule) for /metrics."""
+        record_model_answer(self.name, model.version if model else None, model is None)
+
+    @property
+    def loading(self) -> bool:
+        """Whether the first load is under way (in another thread)."""
+        return self._checked_wall is None and self._lock.locked()
+
+    def _fresh(self, wait: bool = True) -> LoadedModel | None:
+        """Return the served model, re-checking the alias first when a check is due.
+
+        Only the first load makes a caller wait, and only when `wait` is true.
+        """
+        if self._due() and self._lock.acquire(blocking=wait and self._checked_wall is None):
+            self._check()
         return self._model
+
+    def _check(self) -> None:
+        """Re-check the alias unless another thread just did; called holding the lock."""
+        try:
+            if self._due():
+                self._refresh()
+                self._checked_at = time.monotonic()
+                self._checked_wall = time.time()
+        finally:
+            self._announced = None
+            self._lock.release()
 
     def _due(self) -> bool:
         return time.monotonic() - self._checked_at >= self.refresh_seconds
@@ -300,24 +393,74 @@ class ModelSource:
         except ModelLoadError as exc:  # the model in place keeps answering: no swap
             self._error = str(exc)
 
-    def _from_registry(self) -> LoadedModel | None:
+    def _mlflow(self) -> Any:
         if self._client is None:
             self._client = registry_client(self.tracking_uri)
-        version = champion_version(self._client, self.name, self.alias)
-        if version is None:
+        return self._client
+
+    def _from_registry(self) -> LoadedModel | None:
+        target, registered = self._alias_target()
+        if target is None:
             return None
-        key = str(version.version)
+        key = target.version
         if key in self._refused:
             raise ModelLoadError(self._refused[key])
         if key not in self._cache:
             try:
-                loaded = load_version(self._client, version, self.trusted)
+                loaded = self._load(target, registered)
             except ModelLoadError as exc:
                 self._refuse(key, exc)
                 raise
             self._cache = {key: loaded, **self._latest_cache()}
-            log.info("loaded %s version %s", self.name, key)
+            log.info("loaded %s version %s (%s)", self.name, key, loaded.source)
         return self._cache[key]
+
+    def _alias_target(self) -> tuple[AliasTarget | None, Any]:
+        """The version the alias names, and MLflow's record of it when MLflow was asked."""
+        try:
+            return read_alias(self.tracking_uri, self.name, self.alias, SHA256_TAG), None
+        except FileNotFoundError as exc:
+            raise RegistryUnreachable(str(exc)) from exc
+        except AliasUnknown:
+            pass
+        version = champion_version(self._mlflow(), self.name, self.alias)
+        if version is None:
+            return None, None
+        return AliasTarget(str(version.version), version.tags.get(SHA256_TAG) or None), version
+
+    def _load(self, target: AliasTarget, registered: Any) -> LoadedModel:
+        """The exported copy when it is this version with the same checksum, else MLflow's."""
+        exported = self._exported_copy_of(target)
+        if exported is not None:
+            return exported
+        client = self._mlflow()
+        if registered is None:
+            registered = registered_version(client, self.name, target.version)
+        return load_version(client, registered, self.trusted)
+
+    def _exported_copy_of(self, target: AliasTarget) -> LoadedModel | None:
+        """Load the exported copy when the registry's version and checksum name its bytes.
+
+        None when it is another version, or missing or altered (MLflow's copy is then read).
+        """
+        metadata = read_export_metadata(self.models_dir, self.name)
+        if not target.sha256 or not metadata or str(metadata.get("version")) != target.version:
+            return None
+        path = export_dir(self.models_dir, self.name) / MODEL_FILE
+        try:
+            verify_checksum(path, target.sha256)
+        except ModelLoadError as exc:
+            log.warning("exported %s is not version %s: %s", self.name, target.version, exc)
+            return None
+        table = metadata.get("rule_table") or {}
+        self._announce(LoadedModel(self.name, target.version, None, target.sha256, "registry"))
+        pipeline = load_trusted(path, self.trusted)
+        return LoadedModel(self.name, target.version, pipeline, target.sha256, "registry", table)
+
+    def _announce(self, model: LoadedModel) -> None:
+        """Name the version of a first load before its (slower) loading, for `announced()`."""
+        if self._checked_wall is None:
+            self._announced = model
 
     def _latest_cache(self) -> dict[str, LoadedModel]:
         """Keep only the model being replaced, so a swap back is instant."""
@@ -343,15 +486,21 @@ class ModelSource:
         record_model_load_failure(self.name, exc.reason)
 
     def status(self) -> dict[str, Any]:
-        """Name, version, source, fallback flag and the last alias check, for /readyz."""
-        model = self._fresh()
+        """Name, version, source, fallback flag and the last alias check, for /readyz.
+
+        Never waits for a first load under way in another thread: it then says `loading`,
+        with the version being loaded when known, and `fallback` false (answers wait for it).
+        """
+        model = self.announced()
+        loading = self.loading
         checked = self._checked_wall
         return {
             "name": self.name,
             "alias": self.alias,
             "version": model.version if model else None,
             "source": model.source if model else None,
-            "fallback": model is None,
+            "fallback": model is None and not loading,
+            "loading": loading,
             "error": self._error,
             "refresh_seconds": self.refresh_seconds,
             "checked_at": None if checked is None else _iso(checked),

@@ -1,16 +1,20 @@
-"""What `kinerja serve` sets up in each gunicorn worker once its app is built."""
+"""What `kinerja serve` sets up in the arbiter before forking and in each worker after."""
 
 from __future__ import annotations
 
 import gc
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from flask import Flask
 from sqlalchemy import text
 
 from service.db import get_database
+from service.db.migrate import head_revision
 from service.server import SWITCH_INTERVAL_S
+from service.server import KinerjaServer
 from service.server import worker_ready
 
 
@@ -26,4 +30,34 @@ def test_a_worker_freezes_startup_objects_and_checkpoints_in_the_background(app:
             assert connection.scalar(text("SELECT count(*) FROM employees")) >= 0
     finally:
         sys.setswitchinterval(switch)
+        gc.unfreeze()
+
+
+def test_a_worker_starts_loading_its_models_and_readyz_does_not_wait(app: Flask) -> None:
+    switch = sys.getswitchinterval()
+    try:
+        worker_ready(SimpleNamespace(wsgi=app))
+        models = app.extensions["models"]
+        for source in (models.risk, models.recommender):
+            assert source._checked_wall is not None or source.loading  # started, not waited for
+        body = app.test_client().get("/readyz").get_json()
+        for status in body["models"]["models"].values():
+            assert status["loading"] or status["checked_at"] is not None
+    finally:
+        sys.setswitchinterval(switch)
+        gc.unfreeze()
+
+
+def test_the_arbiter_builds_the_app_once_and_freezes_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KINERJA_ENV", "test")
+    monkeypatch.setenv("KINERJA_HOME", str(tmp_path))
+    head_revision.cache_clear()
+    try:
+        app = KinerjaServer({"bind": "127.0.0.1:0"}).load()
+        assert isinstance(app, Flask) and "models" in app.extensions
+        assert gc.get_freeze_count() > 0
+        assert head_revision.cache_info().currsize == 1  # read once, before the fork
+    finally:
         gc.unfreeze()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,53 @@ def test_types_outside_the_allow_list_are_refused(tmp_path: Path) -> None:
     skops.io.dump(Untrusted(), path)
     with pytest.raises(ModelLoadError, match="outside the allow-list"):
         load_verified(path, sha256_of(path))
+
+
+def test_a_sqlite_store_whose_champion_is_exported_is_served_without_importing_mlflow(
+    risk_sample: Sample,
+) -> None:
+    code = (
+        "import sys; from service.serving.loader import ModelSource; "
+        f"m = ModelSource({NAME!r}, sys.argv[1], sys.argv[2]).current(); "
+        "print(m.version, m.source, m.pipeline is not None, 'mlflow' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, risk_sample.tracking_uri, risk_sample.models_dir],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == [str(risk_sample.version), "registry", "True", "False"]
+
+
+def test_an_altered_export_of_the_champion_is_not_used_and_mlflow_copy_is(
+    sample_copy: Sample,
+) -> None:
+    model_file = Path(sample_copy.models_dir) / NAME / MODEL_FILE
+    model_file.write_bytes(model_file.read_bytes() + b"\0")
+    served = source(sample_copy)
+    model = served.current()
+    assert model is not None and (model.version, model.source) == (sample_copy.version, "registry")
+    assert model.sha256 != sha256_of(model_file) and 0.0 < model.threshold < 1.0
+    assert served.status()["error"] is None
+
+
+def test_a_first_load_in_the_background_is_reported_and_not_waited_for(
+    risk_sample: Sample,
+) -> None:
+    served = source(risk_sample, refresh_seconds=3600.0)
+    loader = served.start()
+    assert loader is not None
+    during = served.status()  # answers while the loader thread holds the lock
+    assert during["loading"] or during["checked_at"] is not None
+    assert during["fallback"] is False
+    announced = served.announced()
+    assert announced is None or announced.version == risk_sample.version
+    loader.join(timeout=120)
+    after = served.status()
+    assert (after["loading"], after["version"], after["source"]) == (
+        False,
+        risk_sample.version,
+        "registry",
+    )
+    assert served.start() is None or served.current() is not None  # loaded once, not again
