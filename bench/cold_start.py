@@ -4,9 +4,13 @@ Three measurements, each in fresh processes (the files are in the page cache aft
 run, so this is a process cold start, not a disk cold start):
 
 - `import service` and `create_app()` in a new interpreter, timed apart (median of `--runs`);
-- `kinerja serve` (production settings, `--workers` workers) on a trained sample: seconds
-  from the spawn to the first 200 of /readyz, then to the first real API answer (a token and
-  GET /api/v1/employees/{id}/risk, whose model the worker loads on that first call);
+- `kinerja serve` (production settings, `--workers` workers) on a trained and batch-scored
+  sample (as `kinerja demo` and every promoting retrain leave it): seconds from the spawn to
+  the first 200 of /readyz, then to the first real API answer (a token and GET
+  /api/v1/employees/{id}/risk, answered from its stored score), then to a first risk answer
+  computed live (a supervisor reads a report whose stored score was removed: it needs the
+  model's trees); and the CPU seconds the server's processes (arbiter and workers) had used
+  by then, the figure to compare on a shared machine;
 - `python -X importtime`: the heavy packages imported by `import service; create_app()`,
   each with the module of ours that imported it, so a slow start points at a line to change.
 
@@ -30,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loopback  # noqa: E402
+import psutil  # noqa: E402
 import serving  # noqa: E402
 
 TARGET_S = 2.0
@@ -148,19 +153,42 @@ def _ours(entries: list[tuple[int, int, int, str]], parents: list[int | None], i
     return "(a call at start-up)"
 
 
+SERVE_FIGURES = (
+    "readyz_s", "first_answer_s", "first_risk_read_s", "first_live_answer_s",
+    "readyz_cpu_s", "first_answer_cpu_s", "first_live_answer_cpu_s",
+)  # fmt: skip
+
+
 def measure_serve(sample: Path, workers: int, runs: int, work: Path) -> dict[str, Any]:
-    """Spawn `kinerja serve` `runs` times; seconds to /readyz and to the first risk answer."""
-    employee = serving.add_logins(sample)[0]
-    samples = [_serve_once(sample, workers, employee, work, run) for run in range(runs)]
+    """Spawn `kinerja serve` `runs` times; seconds (and server CPU seconds) to /readyz, to the
+    first risk answer (a stored score) and to a first live one."""
+    reports = serving.add_logins(sample)
+    serving.rescore(sample, "all")
+    serving.forget_scores(sample, [reports[1]])
+    samples = [_serve_once(sample, workers, reports, work, run) for run in range(runs)]
     return {
         key: round(statistics.median(sample[key] for sample in samples), 3)
-        for key in ("readyz_s", "first_answer_s", "first_risk_read_s")
+        for key in SERVE_FIGURES
     } | {"runs": samples}
 
 
+def server_cpu_seconds(process: subprocess.Popen) -> list[float]:
+    """User + system CPU seconds of the server (first) and of each live child (its workers)."""
+    root = psutil.Process(process.pid)
+    seconds = []
+    for member in [root, *root.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds.append(round(times.user + times.system, 3))
+    return seconds
+
+
 def _serve_once(
-    sample: Path, workers: int, employee: int, work: Path, run: int
-) -> dict[str, float]:
+    sample: Path, workers: int, reports: list[int], work: Path, run: int
+) -> dict[str, Any]:
+    employee, live = reports[0], reports[1]
     port = loopback.free_port()
     base = f"http://127.0.0.1:{port}"
     env = serving.kinerja_environment(sample, work)
@@ -168,17 +196,32 @@ def _serve_once(
     began = time.perf_counter()
     with loopback.running(command, env, work / f"cold-{run}.log") as process:
         ready = loopback.wait_until_answers(f"{base}/readyz", process)
+        ready_cpu = server_cpu_seconds(process)
+        loading = serving.get_json(f"{base}/readyz", "")["models"]["models"]
         bearer = serving.token(base, "bench-employee")
         asked = time.perf_counter()
         answer = serving.get_json(f"{base}/api/v1/employees/{employee}/risk", bearer)
         answered = time.perf_counter()
-    if answer.get("employee_id") != employee:
-        raise RuntimeError(f"unexpected risk answer: {answer}")
+        answered_cpu = server_cpu_seconds(process)
+        boss = serving.token(base, "bench-supervisor")
+        computed = serving.get_json(f"{base}/api/v1/employees/{live}/risk", boss)
+        computed_at = time.perf_counter()
+        computed_cpu = server_cpu_seconds(process)
+    for body, wanted in ((answer, employee), (computed, live)):
+        if body.get("employee_id") != wanted or body.get("model", {}).get("fallback"):
+            raise RuntimeError(f"unexpected risk answer: {body}")
     return {
         "readyz_s": round(ready, 3),
         "first_answer_s": round(answered - began, 3),
         "first_risk_read_s": round(answered - asked, 3),
-        "fallback": bool(answer.get("model", {}).get("fallback")),
+        "first_live_answer_s": round(computed_at - began, 3),
+        "readyz_cpu_s": round(sum(ready_cpu), 3),
+        "first_answer_cpu_s": round(sum(answered_cpu), 3),
+        "first_live_answer_cpu_s": round(sum(computed_cpu), 3),
+        "cpu_by_process": {"readyz": ready_cpu, "first_answer": answered_cpu},
+        "loading_at_readyz": sorted(
+            name for name, model in loading.items() if model.get("loading")
+        ),
     }
 
 
@@ -198,9 +241,15 @@ def print_figures(results: dict[str, Any]) -> None:
     imported, served = results["import"], results["serve"]
     print(
         f"import service {imported['import_s']:.2f} s + create_app {imported['create_app_s']:.2f}"
-        f" s; kinerja serve: /readyz after {served['readyz_s']:.2f} s, first risk answer after "
-        f"{served['first_answer_s']:.2f} s (that read {served['first_risk_read_s']:.2f} s); "
-        f"target < {TARGET_S:.0f} s"
+        f" s ({imported['cpu_s']:.2f} CPU s); kinerja serve: /readyz after "
+        f"{served['readyz_s']:.2f} s, first risk answer after {served['first_answer_s']:.2f} s "
+        f"(that read {served['first_risk_read_s']:.2f} s), first live risk answer after "
+        f"{served['first_live_answer_s']:.2f} s; target < {TARGET_S:.0f} s"
+    )
+    print(
+        f"  server CPU seconds (arbiter + {results['workers']} workers) by /readyz "
+        f"{served['readyz_cpu_s']:.2f}, by the first answer {served['first_answer_cpu_s']:.2f},"
+        f" by the first live answer {served['first_live_answer_cpu_s']:.2f}"
     )
     for item in results["importtime"]["heavy"]:
         print(f"  {item['package']:18} {item['seconds']:6.2f} s  via {item['via']}")
