@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from service.db.base import Base
+from service.db.period_codes import PeriodCodeRule
 from service.domain.entities import ActivityStatus
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import CompetencyGroup
@@ -374,11 +375,7 @@ class Evaluation(Base):
 
     __table_args__ = (
         UniqueConstraint("employee_id", "period"),
-        # PostgreSQL's form; SQLite's is the same rule in GLOB patterns (migration 0010).
-        CheckConstraint(
-            r"period ~ '^(199[0-9]|20[0-9][0-9]|2100)(-Q[1-4]|-0[1-9]|-1[0-2])?$'",
-            name="period_code",
-        ),
+        CheckConstraint(PeriodCodeRule(), name="period_code"),
     )
     __mapper_args__ = {"version_id_col": version}
 
