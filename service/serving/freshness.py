@@ -176,10 +176,13 @@ def _before_bulk(state: Any) -> None:
     ids = {row.get("employee_id") for row in rows}
     raters = {row.get("rater_id") for row in rows} - {None}
     connection = state.session.connection()
-    if table.name in OWN_TABLES and rows and None not in ids:
-        repo.forget_scores(connection, sorted(ids), sorted(raters))
-    else:
+    if not (table.name in OWN_TABLES and rows and None not in ids):
         repo.forget_all_scores(connection)
+    elif state.is_insert and table.name == "evaluations" and all("period" in r for r in rows):
+        rated = {(r["rater_id"], r["period"]) for r in rows if r.get("rater_id") is not None}
+        repo.forget_scores(connection, alone=sorted(ids), rated=sorted(rated))  # as a flush
+    else:
+        repo.forget_scores(connection, sorted(ids), sorted(raters))
 
 
 #: Source tables whose rows name their employee (`employee_id`).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func
@@ -11,6 +14,8 @@ from sqlalchemy.orm import Session
 from service.db.models import AuditEntry
 from service.db.models import Evaluation
 from service.db.models import IdempotencyRecord
+from service.db.models import RiskScore
+from tests.factories import make_evaluation
 from tests.service.api.world import World
 
 A, S, B = "di_atas_ekspektasi", "sesuai_ekspektasi", "di_bawah_ekspektasi"
@@ -138,3 +143,36 @@ def test_list_paginates(client: FlaskClient, world: World) -> None:
     assert [item["period"] for item in page["items"]] == ["2025-02", "2025-03"]
     too_many = client.get(path.replace("limit=2", "limit=1001"), headers=world.headers("admin"))
     assert too_many.status_code == 422
+
+
+def _fresh_scores(session: Session, world: World, people: list[str]) -> None:
+    """Stored risk scores of 2025-Q4 for `people`, as `kinerja score` leaves them."""
+    now = datetime.now(UTC)
+    session.add_all(
+        RiskScore(
+            employee_id=world.employees[person], period="2025-Q4", status="ok",
+            probability=0.2, threshold=0.5, drivers=[], model_name="kinerja-risk",
+            model_version="1", scored_at=now,
+        )
+        for person in people
+    )  # fmt: skip
+    session.commit()
+
+
+def _fresh(session: Session, world: World) -> set[str]:
+    session.expire_all()
+    fresh = set(session.scalars(select(RiskScore.employee_id).where(~RiskScore.outdated)))
+    return {name for name, id_ in world.employees.items() if id_ in fresh}
+
+
+def test_a_posted_evaluation_outdates_the_stored_scores_it_changes(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """The employee's own score, and those reading the rater's statistics of its period."""
+    rater = world.employees["S"]
+    make_evaluation(session, employee_id=world.employees["T"], rater_id=rater, period="2025-Q3")
+    _fresh_scores(session, world, ["E1", "T", "H"])
+    assert _post(client, world, _body("2026-Q1")).status_code == 201
+    assert _fresh(session, world) == {"T", "H"}  # 2025-Q4 scores never read 2026-Q1
+    assert _post(client, world, _body("2025-Q4")).status_code == 201
+    assert _fresh(session, world) == {"H"}  # T's score read S's statistics of 2025-Q3..Q4
