@@ -224,6 +224,12 @@ def test_serving_bounds_mlflow_waits_and_jobs_keep_the_defaults(
     assert (job["DATABASE_URL"], job["KINERJA_HOME"]) == ("sqlite:///x.db", "/srv")
 
 
+def test_retrain_jobs_get_the_apps_training_settings() -> None:
+    settings = {"RISK_TRAIN_MAX_EMPLOYEES": "5000", "RISK_TRAIN_COMPARE_SIGNALS": "false"}
+    job = job_environment({"DATABASE_URL": "sqlite:///x.db", "KINERJA_HOME": "/srv", **settings})
+    assert {key: job[key] for key in settings} == settings
+
+
 def test_a_slow_alias_check_holds_up_one_request_not_all(
     sample_copy: Sample, hung_server: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
