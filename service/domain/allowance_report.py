@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import Session
 
 from service.auth import policy
@@ -192,6 +190,8 @@ def _csv(rows: list[list[Any]]) -> bytes:
 
 
 def _xlsx(rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook  # here, not at import: a web worker's start does not need it
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("allowance")
     sheet.append(COLUMNS)
@@ -210,4 +210,6 @@ def _cell(value: Any) -> Any:
     """Numbers stay numbers (payroll sums them); text loses characters XLSX cannot hold."""
     if value is None or isinstance(value, int | float):
         return value
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # loaded by `_xlsx` already
+
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))

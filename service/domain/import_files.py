@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any
 
-import openpyxl
-
 from service.domain.errors import Invalid
 
 MAX_ROWS = 1_000_000
@@ -128,6 +126,8 @@ def _xlsx_rows(content: bytes) -> list[list[Any]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # unsupported extensions, styles
+            import openpyxl  # here, not at import (start-up time)
+
             workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
         try:
             sheet = workbook.worksheets[0]

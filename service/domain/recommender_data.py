@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from typing import TYPE_CHECKING
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
@@ -40,6 +40,9 @@ from service.db.models import Position
 from service.db.models import Training
 from service.db.models import TrainingCompetency
 from service.domain.entities import EnrolmentStatus
+
+if TYPE_CHECKING:  # the frame loaders are training's; serving never imports pandas
+    import pandas as pd
 
 EmployeeIds = Sequence[int] | Select[Any]
 
@@ -549,6 +552,8 @@ def _raw_rows(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
 
 
 def _frame(session: Session, query: Select[Any]) -> pd.DataFrame:
+    import pandas as pd  # here, not at import: a web worker's start does not need it
+
     return pd.DataFrame(_rows(session, query), columns=list(query.selected_columns.keys()))
 
 
@@ -576,6 +581,8 @@ def load_assessment_levels(session: Session) -> pd.DataFrame:
         AssessmentLevel.level,
     ).join(AssessmentLevel, AssessmentLevel.assessment_id == CompetencyAssessment.id)
     frame = _frame(session, query)
+    import pandas as pd
+
     frame["assessed_on"] = pd.to_datetime(frame["assessed_on"])
     return frame.astype({"level": "float64"})
 
@@ -598,6 +605,8 @@ def load_completions(session: Session) -> pd.DataFrame:
         .where(Enrolment.status == EnrolmentStatus.COMPLETED)
     )
     frame = _frame(session, query)
+    import pandas as pd
+
     frame["end_date"] = pd.to_datetime(frame["end_date"])
     return frame
 
@@ -630,4 +639,6 @@ def links_frame(catalogue: Catalogue) -> pd.DataFrame:
         for link in p.links
     ]
     columns = ["training_code", "competency_code", "max_level", "jp", "kind", "n_links"]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=columns)

@@ -30,10 +30,9 @@ import heapq
 import io
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
-from openpyxl import Workbook
-from scipy import sparse
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,6 +65,9 @@ from service.domain.recommender_data import history_of
 from service.domain.recommender_data import load_catalogue
 from service.domain.recommender_data import load_unit_profiles
 from service.domain.settings import RuleSettings
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 DEFAULT_SEATS = 30
 MAX_PER_PERSON = 2
@@ -258,6 +260,8 @@ def _arrays(
     ]
     table = np.array(links, dtype=np.float64).reshape(-1, 4)
     link_program = table[:, 0].astype(np.intp)
+    from scipy import sparse  # here, not at import: a web worker's start does not need it
+
     incidence = sparse.csr_matrix(
         (np.ones(len(links)), (np.arange(len(links)), link_program)),
         shape=(len(links), len(programs)),
@@ -479,6 +483,8 @@ def _below_minimum(
 
 def plan_workbook(plan: TrainingPlan) -> bytes:
     """Write the plan as an XLSX workbook: needs, programmes with participants, below 20 JP."""
+    from openpyxl import Workbook  # here, not at import (start-up time)
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Kebutuhan"

@@ -3,9 +3,14 @@
 Training stacks `labelled_rows(panel_from_histories(...))`; batch scoring takes
 `feature_frame(panel, t)`; serving takes `employee_features(...)` for one employee. All three
 run `features_at` on a `Panel`, so the model is served exactly the features it learned from.
+
+The frame builders (`frames`, pandas) are imported on first use, not with the package: a web
+worker's start and a risk read never need pandas.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from service.features.catalogue import FEATURE_BY_NAME
 from service.features.catalogue import FEATURE_NAMES
@@ -14,13 +19,6 @@ from service.features.catalogue import MIN_EVALUATED_PERIODS
 from service.features.catalogue import Feature
 from service.features.compute import features_at
 from service.features.compute import lookback
-from service.features.frames import LABEL
-from service.features.frames import Histories
-from service.features.frames import axis_of
-from service.features.frames import feature_frame
-from service.features.frames import labelled_rows
-from service.features.frames import panel_from_histories
-from service.features.frames import sufficient
 from service.features.panel import Panel
 from service.features.panel import PeriodAxis
 from service.features.panel import build_panel
@@ -50,3 +48,17 @@ __all__ = [
     "serving_axis",
     "sufficient",
 ]
+
+#: Names served from `service.features.frames` on first use (PEP 562), not at import.
+_FRAMES = frozenset(
+    {"LABEL", "Histories", "axis_of", "feature_frame", "labelled_rows", "panel_from_histories"}
+    | {"sufficient"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FRAMES:
+        from service.features import frames
+
+        return getattr(frames, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 
 def per_value(column: Any, function: Callable[[Any], Any], dtype: Any) -> np.ndarray:
@@ -21,6 +20,8 @@ def per_value(column: Any, function: Callable[[Any], Any], dtype: Any) -> np.nda
 
     A missing value (None or NaN) is passed as None.
     """
+    import pandas as pd  # here, not at import: a web worker's start does not need pandas
+
     values = np.asarray(column, dtype=object)
     if not len(values):
         return np.empty(0, dtype=dtype)

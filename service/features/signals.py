@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.features.distinct import per_value
@@ -80,6 +79,8 @@ def _days(values: np.ndarray) -> np.ndarray:
 
 def _fill_peer360(panel: Panel, answers: Columns) -> None:
     """Mean score of the shown (anonymous, large enough) groups' answers per period."""
+    import pandas as pd  # here, not at import: a web worker's start does not need pandas
+
     from service.features.panel import VALUE_COLUMNS
     from service.features.panel import _place
     from service.features.panel import _rows
