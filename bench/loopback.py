@@ -161,6 +161,25 @@ def wait_until_answers(url: str, process: subprocess.Popen, timeout: float = 120
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
+def wait_until_loaded(url: str, timeout: float = 120.0, in_a_row: int = 20) -> float:
+    """Poll `/readyz` until `in_a_row` answers in a row report no model `loading`.
+
+    Workers load their models in the background after boot; a measurement that starts
+    before that would charge the load's CPU to its first requests. Answers come from any
+    worker, so several in a row stand for all of them. Returns the seconds waited.
+    """
+    began, loaded = time.perf_counter(), 0
+    while loaded < in_a_row:
+        if time.perf_counter() - began > timeout:
+            raise RuntimeError(f"{url} still reports a model loading after {timeout:.0f} s")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            models = json.load(response).get("models", {}).get("models", {})
+        busy = any(isinstance(m, dict) and m.get("loading") for m in models.values())
+        loaded = 0 if busy else loaded + 1
+        time.sleep(0.02 if not busy else 0.1)
+    return time.perf_counter() - began
+
+
 def measure_and_print(
     name: str,
     measure: Callable[[Any, Path], dict[str, Any]],

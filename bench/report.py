@@ -220,7 +220,14 @@ def _cold_start(run: dict[str, Any]) -> list[str]:
         return [*lines, f"Not measured: {targets.why_missing(run, 'cold_start')}.", ""]
     imported, serve, profile = doc["import"], doc["serve"], doc["importtime"]
     runs = [
-        (n + 1, r["readyz_s"], r["first_answer_s"], r["first_risk_read_s"], r["fallback"])
+        (
+            n + 1,
+            r["readyz_s"],
+            r["first_answer_s"],
+            r["first_risk_read_s"],
+            r["first_live_answer_s"],
+            ", ".join(r["loading_at_readyz"]) or "-",
+        )
         for n, r in enumerate(serve["runs"])
     ]
     heavy = [(i["package"], fmt(i["seconds"], 2), f"`{i['via']}`") for i in profile["heavy"]]
@@ -232,7 +239,17 @@ def _cold_start(run: dict[str, Any]) -> list[str]:
         f"of CPU (median of {imported['runs']}; `create_app` imports the layers). "
         f"`kinerja serve` with {doc['workers']} workers, seconds from spawn:",
         "",
-        *table(("run", "/readyz 200", "first risk answer", "that risk read", "fallback"), runs),
+        *table(
+            (
+                "run",
+                "/readyz 200",
+                "first risk answer",
+                "that risk read",
+                "first live answer",
+                "loading at /readyz",
+            ),
+            runs,
+        ),
         *_peer_start(run),
         f"`python -X importtime -c 'import service; service.create_app()'`: "
         f"{profile['total_s']:.2f} s of imports. Self time by top-level package: {own}.",

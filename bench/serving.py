@@ -196,6 +196,7 @@ def measure_kinerja(
     base = f"http://127.0.0.1:{port}"
     with loopback.running(command, env, work / "kinerja-serve.log") as process:
         loopback.wait_until_answers(f"{base}/readyz", process)
+        loopback.wait_until_loaded(f"{base}/readyz")
         supervisor, employee, rater = (
             token(base, name) for name in ("bench-supervisor", "bench-employee", "bench-rater")
         )
