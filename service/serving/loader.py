@@ -37,13 +37,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from service.ops.metrics import record_model_answer
 from service.ops.metrics import record_model_load_failure
 from service.serving.alias_probe import AliasTarget
 from service.serving.alias_probe import AliasUnknown
 from service.serving.alias_probe import read_alias
+from service.serving.alias_probe import sqlite_store
 
 log = logging.getLogger(__name__)
 
@@ -221,9 +220,9 @@ def registry_client(tracking_uri: str) -> Any:
     """
     if tracking_uri.startswith(("http://", "https://")):
         bound_http_waits()
-    url = make_url(tracking_uri) if tracking_uri.startswith("sqlite") else None
-    if url is not None and url.database and not Path(url.database).is_file():
-        raise RegistryUnreachable(f"tracking store {url.database} does not exist")
+    store = sqlite_store(tracking_uri)
+    if store is not None and not store.is_file():
+        raise RegistryUnreachable(f"tracking store {store} does not exist")
     from mlflow import MlflowClient
 
     try:

@@ -158,3 +158,29 @@ def test_a_first_load_in_the_background_is_reported_and_not_waited_for(
         "registry",
     )
     assert served.start() is None or served.current() is not None  # loaded once, not again
+
+
+@pytest.mark.parametrize(
+    ("uri", "missing"),
+    [
+        ("sqlite:///{dir}/absent.db", True),
+        ("sqlite:///{dir}/present.db", False),
+        ("sqlite:///:memory:", False),
+        ("sqlite://", False),
+    ],
+)
+def test_the_registry_refuses_a_missing_sqlite_store_and_nothing_else(
+    tmp_path: Path, uri: str, missing: bool
+) -> None:
+    """One reading of a SQLite tracking URI for the client and the alias probe alike."""
+    from service.serving.alias_probe import sqlite_store
+    from service.serving.loader import RegistryUnreachable
+    from service.serving.loader import registry_client
+
+    (tmp_path / "present.db").touch()
+    uri = uri.format(dir=tmp_path)
+    store = sqlite_store(uri)
+    assert (store is not None and not store.is_file()) is missing
+    if missing:
+        with pytest.raises(RegistryUnreachable, match="does not exist"):
+            registry_client(uri)
