@@ -328,9 +328,13 @@ def plan_job(engine: Engine, model: LoadedModel | None, explain: str) -> Job:
 
 
 def read_range(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) -> Columns:
-    """The stored history of employees `first_id..last_id` that the features of `axis` read."""
+    """The stored history of employees `first_id..last_id` that the features of `axis` read.
+
+    Evaluations and realisations come coded (numbers, not text: `range_histories`).
+    """
     with Session(engine) as session:
-        return range_histories(session, first_id, last_id, axis.codes(), history_start(axis))
+        since = history_start(axis)
+        return range_histories(session, first_id, last_id, axis.codes(), since, coded=True)
 
 
 def range_features(columns: Columns, axis: PeriodAxis) -> tuple[np.ndarray, np.ndarray]:

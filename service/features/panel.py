@@ -189,6 +189,21 @@ def _scores(column: np.ndarray, table: dict[str, float]) -> np.ndarray:
     return per_value(column, lambda code: table.get(str(code), np.nan), np.float64)
 
 
+def _periods(axis: PeriodAxis, columns: Columns) -> np.ndarray:
+    """Axis position of each row's period: read as such (`period_index`) or from its code."""
+    if "period_index" in columns:
+        return np.asarray(columns["period_index"], dtype=np.int64)
+    return axis.index_of_codes(columns["period"])
+
+
+def _scored(columns: Columns, name: str, keep: np.ndarray, table: dict[str, float]) -> np.ndarray:
+    """Scores of the kept rows of column `name`: read as numbers (a coded read) or mapped."""
+    column = np.asarray(columns[name])[keep]
+    if "period_index" in columns:
+        return column.astype(np.float64)  # None (unknown) becomes NaN, as `_scores` gives
+    return _scores(column, table)
+
+
 def _place(rows: np.ndarray, cols: np.ndarray, m: int) -> np.ndarray:
     return (rows >= 0) & (cols >= 0) & (cols < m)
 
@@ -212,9 +227,12 @@ def build_panel(
     ----------
     employees : employee_id, hire_date (date or NaT), grade (str or None)
     evaluations : employee_id, period, predikat, work_result_rating, behavior_rating and the
-        seven `behavior_<value>` columns (enum strings, None when missing)
+        seven `behavior_<value>` columns (enum strings, None when missing); or, read coded,
+        `period_index` (the axis position) instead of period and the scores themselves
+        (`PREDIKAT_SCORE`, `RATING_SCORE`; None where unknown)
     achievements : employee_id, period, aspect, value, target_value (one row per realised
-        indicator; kuantitas and biaya targets are yearly and pro-rated per period)
+        indicator; kuantitas and biaya targets are yearly and pro-rated per period); or,
+        read coded, `period_index` and `pro_rated` (1 for kuantitas and biaya) instead
     attendance : employee_id, month ("YYYY-MM"), work_days, present_days, late_days
     assessments : employee_id, assessed_on, level, required_level (one row per competency)
     enrolments : employee_id, end_date, jp (completed programmes only)
@@ -297,14 +315,14 @@ def _fill_evaluations(panel: Panel, evaluations: Columns) -> None:
     if not len(evaluations["employee_id"]):
         return
     rows = _rows(panel.employee_ids, evaluations["employee_id"])
-    cols = panel.axis.index_of_codes(evaluations["period"])
+    cols = _periods(panel.axis, evaluations)
     keep = _place(rows, cols, panel.axis.length)
     r, c = rows[keep], cols[keep]
-    panel.predikat[r, c] = _scores(np.asarray(evaluations["predikat"])[keep], PREDIKAT_SCORE)
-    panel.work[r, c] = _scores(np.asarray(evaluations["work_result_rating"])[keep], RATING_SCORE)
-    panel.behavior[r, c] = _scores(np.asarray(evaluations["behavior_rating"])[keep], RATING_SCORE)
+    panel.predikat[r, c] = _scored(evaluations, "predikat", keep, PREDIKAT_SCORE)
+    panel.work[r, c] = _scored(evaluations, "work_result_rating", keep, RATING_SCORE)
+    panel.behavior[r, c] = _scored(evaluations, "behavior_rating", keep, RATING_SCORE)
     for k, column in enumerate(VALUE_COLUMNS):
-        panel.values[r, c, k] = _scores(np.asarray(evaluations[column])[keep], RATING_SCORE)
+        panel.values[r, c, k] = _scored(evaluations, column, keep, RATING_SCORE)
     if "rater_id" in evaluations:
         raters = np.asarray(evaluations["rater_id"], dtype=object)[keep]
         panel.rater[r, c] = raters.astype(np.float64)  # None becomes NaN
@@ -326,9 +344,12 @@ def _fill_rater_stats(panel: Panel, stats: Columns) -> None:
 
 def _fill_achievements(panel: Panel, achievements: Columns) -> None:
     rows = _rows(panel.employee_ids, achievements["employee_id"])
-    cols = panel.axis.index_of_codes(achievements["period"])
+    cols = _periods(panel.axis, achievements)
     value = np.asarray(achievements["value"], dtype=np.float64)
-    pro_rated = per_value(achievements["aspect"], lambda a: str(a) in PRO_RATED_ASPECTS, bool)
+    if "pro_rated" in achievements:
+        pro_rated = np.asarray(achievements["pro_rated"], dtype=np.int64) == 1
+    else:
+        pro_rated = per_value(achievements["aspect"], lambda a: str(a) in PRO_RATED_ASPECTS, bool)
     target = np.asarray(achievements["target_value"], dtype=np.float64)
     target = target * np.where(pro_rated, 1.0 / panel.axis.per_year, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -7,13 +7,19 @@ from their typical value; neither may change a feature value or a contribution.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import make_engine
 from service.db.models import Employee
+from service.db.models import Evaluation
 from service.db.repositories import risk as repo
+from service.db.repositories.risk_batch import _RATER_STATS_COLUMNS
+from service.db.repositories.risk_batch import range_histories
 from service.features import build_panel
 from service.features import features_at
 from service.features import history_start
@@ -90,3 +96,47 @@ def test_explained_contributions_equal_substituting_every_feature(
     full = model.pipeline.predict_proba(every.reshape(-1, width))[:, 1].reshape(n, width + 1)
     np.testing.assert_array_equal(probability, full[:, 0])
     np.testing.assert_array_equal(contribution, full[:, :1] - full[:, 1:])
+
+
+def test_coded_range_reads_build_the_same_panel_as_text_reads(database_url: str) -> None:
+    """Evaluations and realisations read as numbers place every value as their text does."""
+    engine = make_engine(database_url)
+    run_seed(engine, SyntheticConfig(employees=120, seed=5))
+    axis = read_axis(engine)
+    axis = serving_axis(axis.code(axis.length - 1))
+    with Session(engine) as session:
+        read = partial(range_histories, session, 11, 90, axis.codes(), history_start(axis))
+        text, coded = read(), read(coded=True)
+    engine.dispose()
+    assert "period_index" in coded["evaluations"] and "pro_rated" in coded["achievements"]
+    assert len(coded["achievements"]["employee_id"]) == len(text["achievements"]["employee_id"])
+    from_text, from_codes = build_panel(axis, **text), build_panel(axis, **coded)
+    for name, value in vars(from_text).items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(getattr(from_codes, name), value, err_msg=name)
+    assert (~np.isnan(from_codes.predikat)).any() and (~np.isnan(from_codes.output)).any()
+
+
+def test_range_rater_statistics_equal_the_set_statement(database_url: str) -> None:
+    """Raters of a range who also rate people outside it: their sums over everyone, bit for bit."""
+    engine = make_engine(database_url)
+    run_seed(engine, SyntheticConfig(employees=150, seed=11))
+    axis = read_axis(engine)
+    axis = serving_axis(axis.code(axis.length - 1))
+    codes, since = axis.codes(), history_start(axis)
+    with Session(engine) as session:
+        batch = range_histories(session, 40, 70, codes, since)["rater_stats"]
+        found = repo.histories(session, lambda c: c.between(40, 70), codes, since)["rater_stats"]
+        rated = session.scalars(
+            select(Evaluation.employee_id).where(
+                Evaluation.rater_id.in_([int(r) for r in batch["rater_id"]]),
+                Evaluation.period.in_(codes),
+            )
+        ).all()
+    engine.dispose()
+    assert min(rated) < 40 or max(rated) > 70  # the sums reach beyond the range
+
+    def rows(columns: dict[str, np.ndarray]) -> list[tuple[object, ...]]:
+        return sorted(zip(*(columns[name].tolist() for name in _RATER_STATS_COLUMNS), strict=True))
+
+    assert rows(batch) == rows(found) and len(rows(batch)) > 0
