@@ -31,8 +31,15 @@ from service.domain.errors import Invalid
 HEADER = "Idempotency-Key"
 
 
-def create(produce: Callable[[Session, Actor], BaseModel], status: int = 201) -> Response:
-    """Run a create use case once per key and answer with its serialized result."""
+def create(
+    produce: Callable[[Session, Actor], BaseModel], status: int = 201
+) -> Response | tuple[BaseModel, int, dict[str, str]]:
+    """Run a create use case once per key and answer with its serialized result.
+
+    Without a key the model itself is returned for spectree to serialize: given the declared
+    response model, spectree dumps it as is, where a serialized body is parsed back and
+    validated (and a second Response built), a twentieth of an evaluation POST's CPU.
+    """
     session, actor = get_session(), current_actor()
     key = request.headers.get(HEADER)
     fingerprint = _fingerprint() if key is not None else ""
@@ -55,7 +62,7 @@ def create(produce: Callable[[Session, Actor], BaseModel], status: int = 201) ->
             raise
         return _replay(stored, fingerprint)
     if body is None:  # serialized after the commit: the write lock is held no longer
-        body = result.model_dump_json()
+        return result, status, {"ETag": tag} if tag else {}
     return raw_json(body, status, [("ETag", tag)] if tag else [])
 
 

@@ -14,8 +14,8 @@ from pydantic import StringConstraints
 from pydantic import create_model
 
 from service.domain.errors import Invalid
+from service.domain.evaluation_input import cached_period
 from service.domain.evaluation_input import text_problem
-from service.domain.periods import parse_period
 
 MAX_ID = 2**31 - 1
 MAX_LIMIT = 1000
@@ -52,7 +52,7 @@ Grade = Annotated[str, Strict(), Field(pattern=r"^(?:(?:I|II|III)/[a-d]|IV/[a-e]
 
 def _period(value: str) -> str:
     try:
-        parse_period(value)
+        cached_period(value)
     except Invalid as exc:
         raise ValueError(exc.errors[0].message) from None
     return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Annotated
 
 from pydantic import Field
@@ -34,6 +35,9 @@ from service.domain.entities import RhkKind
 from service.domain.entities import SkpApproach
 from service.domain.entities import SkpModel
 from service.domain.entities import SkpStatus
+
+if TYPE_CHECKING:
+    from service.domain.evaluations import NewEvaluation
 
 Year = Annotated[int, Strict(), Field(ge=1990, le=2100)]
 Sha256 = Annotated[str, Strict(), Field(pattern=r"^[0-9a-f]{64}$")]
@@ -257,7 +261,7 @@ FeedbackList = listing(FeedbackOut)
 SelfAssessmentList = listing(SelfAssessmentOut)
 
 
-def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
+def evaluation_out(evaluation: Evaluation | NewEvaluation) -> EvaluationOut:
     """Serialize an evaluation; the seven value columns become `behavior_ratings`."""
     ratings = {
         value: getattr(evaluation, column)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import Integer
-from sqlalchemy import String
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import exists
@@ -38,19 +37,6 @@ _EVALUATION_AND_EMPLOYEE = (
     select(Evaluation, Employee)
     .join(Employee, Employee.id == Evaluation.employee_id)
     .where(Evaluation.id == bindparam("evaluation_id", type_=Integer()))
-)
-
-
-def evaluation_exists(session: Session, employee_id: int, period: str) -> bool:
-    """Whether the employee has an evaluation for `period` (checked on every write)."""
-    params = {"employee_id": employee_id, "period": period}
-    return session.execute(_EVALUATION_EXISTS, params).first() is not None
-
-
-# Built once: constructing a statement costs more than running it on this hot path.
-_EVALUATION_EXISTS = select(Evaluation.id).where(
-    Evaluation.employee_id == bindparam("employee_id", type_=Integer()),
-    Evaluation.period == bindparam("period", type_=String()),
 )
 
 

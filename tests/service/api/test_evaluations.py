@@ -176,3 +176,21 @@ def test_a_posted_evaluation_outdates_the_stored_scores_it_changes(
     assert _fresh(session, world) == {"T", "H"}  # 2025-Q4 scores never read 2026-Q1
     assert _post(client, world, _body("2025-Q4")).status_code == 201
     assert _fresh(session, world) == {"H"}  # T's score read S's statistics of 2025-Q3..Q4
+
+
+def test_a_refused_duplicate_writes_nothing(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """The 409 comes from the INSERT itself: its transaction, with the scores it outdated
+    before it, is rolled back; one evaluation and one creation audit row stay."""
+    assert _post(client, world, _body("2025-Q4")).status_code == 201
+    _fresh_scores(session, world, ["E1", "H"])
+    second = _post(client, world, _body("2025-Q4", work=A))
+    assert second.status_code == 409
+    assert "2025-Q4" in second.json["detail"]
+    assert _fresh(session, world) == {"E1", "H"}
+    assert session.scalar(select(func.count()).select_from(Evaluation)) == 1
+    created = select(func.count()).where(
+        AuditEntry.action == "create", AuditEntry.resource == "evaluation"
+    )
+    assert session.scalar(created) == 1
