@@ -5,6 +5,9 @@ are audited. GET /teams/me?limit=&offset=: one page of the caller's direct repor
 risk first, each with coaching suggestions that cite the person's own evidence; `total`
 counts the whole team. The team is ranked from fresh batch scores (`kinerja score`) or in
 one live batch (`service.serving.team`); only the page's members are audited.
+
+A single read reads the change counter first (`allow(fresh=True)`): its token, the access
+decision and the stored answer are reused from this worker's memo at that generation.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from service.api.schemas.risk import RiskOut
 from service.api.schemas.risk import TeamMemberOut
 from service.api.schemas.risk import TeamOut
 from service.auth.decorators import allow
+from service.auth.decorators import request_memo
 from service.auth.policy import PEOPLE
 from service.domain.risk import TEAM_ROLES
 from service.domain.risk import employee_risk
@@ -32,11 +36,11 @@ TAGS = ["risk"]
 
 
 @bp.get(f"/employees/{EMPLOYEE_ID}/risk")
-@allow(*PEOPLE)
+@allow(*PEOPLE, fresh=True)
 @spec.validate(resp=responses(HTTP_200=RiskOut), tags=TAGS)
 def get_risk(employee_id: int) -> Any:
     """Probability of a poor next-period predikat, the flag and the drivers behind it."""
-    return RiskOut.model_validate(run(employee_risk, employee_id, provider()))
+    return RiskOut.model_validate(run(employee_risk, employee_id, provider(), request_memo()))
 
 
 @bp.get("/teams/me")

@@ -4,6 +4,10 @@ Every `/api/v1` view carries exactly one of them, and records its rule on the vi
 `__access__`, so a test can walk `app.url_map` and fail on a route nobody wrote a rule for.
 Object-level checks (whose employee, which unit) are made by `service.auth.policy` inside the
 use cases, where the object is known.
+
+A view marked `fresh=True` reads the change counter (migration 0011) before anything else:
+its cached token must have been checked at that generation, and its use case may reuse
+decisions and answers this worker kept at it (`request_memo`, `service.auth.memo`).
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from flask import g
 from flask import request
 
 from service.auth import policy
+from service.auth.memo import Memo
+from service.auth.memo import MemoAt
 from service.auth.tokens import TokenCache
 from service.auth.tokens import Unauthorized
 from service.auth.tokens import authenticate
+from service.db import get_database as database
 from service.db import get_session
+from service.db.repositories.access import change_generation
 from service.domain.audit import Actor
 from service.domain.entities import Role
 
@@ -29,6 +37,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 ALL_ROLES = frozenset(Role)
 TOKEN_CACHE = "token_cache"
+MEMO = "access_memo"
 
 
 def bearer_token() -> str:
@@ -46,21 +55,36 @@ def token_cache() -> TokenCache | None:
     return cache
 
 
+def request_memo() -> MemoAt:
+    """This worker's memo at the generation this request read (views marked `fresh`)."""
+    memo: Memo | None = current_app.extensions.get(MEMO)
+    if memo is None:
+        memo = current_app.extensions.setdefault(MEMO, Memo())
+    generation: int = g.generation
+    return memo.at(generation)
+
+
 def current_actor() -> Actor:
     """Return the authenticated caller of this request (set by `allow`)."""
     actor: Actor = g.actor
     return actor
 
 
-def allow(*roles: Role) -> Callable[[F], F]:
-    """Require a valid bearer token whose user has one of `roles` (all roles if none)."""
+def allow(*roles: Role, fresh: bool = False) -> Callable[[F], F]:
+    """Require a valid bearer token whose user has one of `roles` (all roles if none).
+
+    `fresh`: read the change counter first and trust only what was checked at it (the
+    token, and whatever the use case keeps in `request_memo()`).
+    """
     allowed = frozenset(roles) or ALL_ROLES
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             token = bearer_token()
-            actor = authenticate(get_session(), token, g.get("request_id"), token_cache())
+            generation = g.generation = change_generation(database().engine) if fresh else None
+            session = get_session()
+            actor = authenticate(session, token, g.get("request_id"), token_cache(), generation)
             policy.require_role(actor, allowed)
             g.actor = actor
             return view(*args, **kwargs)

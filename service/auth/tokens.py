@@ -10,6 +10,9 @@ Each worker may keep the tokens it validated in a `TokenCache` for a few seconds
 every request under load. The trade-off: a token revoked through another worker, or whose
 user was deactivated, still works in this worker for at most that many seconds; the worker
 that revokes a token forgets it at once, and a cached token never outlives its expiry.
+Routes that read the change counter first (`allow(..., fresh=True)`, migration 0011) trust a
+cached token only when it was checked at the counter's current generation: revoking a token
+or changing its user moves the counter, so there the refusal is immediate in every worker.
 """
 
 from __future__ import annotations
@@ -79,20 +82,26 @@ class TokenCache:
     def __init__(self, seconds: float, max_entries: int = CACHE_MAX_ENTRIES) -> None:
         self.seconds = seconds
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, TokenOwner]] = {}
+        self._entries: dict[str, tuple[float, TokenOwner, int | None]] = {}
 
-    def get(self, token_hash: str) -> TokenOwner | None:
-        """Return the cached owner of a token, or None when unknown or stale."""
+    def get(self, token_hash: str, generation: int | None = None) -> TokenOwner | None:
+        """Return the cached owner of a token, or None when unknown or stale.
+
+        With `generation` (the change counter, just read), also None when the token was
+        checked at another generation.
+        """
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
-        if entry[0] <= time.monotonic():
+        if entry[0] <= time.monotonic() or (generation is not None and entry[2] != generation):
             self._entries.pop(token_hash, None)
             return None
         return entry[1]
 
-    def put(self, token_hash: str, owner: TokenOwner, now: datetime) -> None:
-        """Remember a token just found live in the database."""
+    def put(
+        self, token_hash: str, owner: TokenOwner, now: datetime, generation: int | None = None
+    ) -> None:
+        """Remember a token just found live in the database (at `generation`, if read)."""
         if self.seconds <= 0:
             return
         if len(self._entries) >= self.max_entries:
@@ -101,7 +110,7 @@ class TokenCache:
         if expires.tzinfo is None:  # SQLite hands back naive UTC
             expires = expires.replace(tzinfo=UTC)
         left = min(self.seconds, (expires - now).total_seconds())
-        self._entries[token_hash] = (time.monotonic() + left, owner)
+        self._entries[token_hash] = (time.monotonic() + left, owner, generation)
 
     def forget(self, token_hash: str) -> None:
         self._entries.pop(token_hash, None)
@@ -149,17 +158,22 @@ def authenticate(
     token: str,
     request_id: str | None = None,
     cache: TokenCache | None = None,
+    generation: int | None = None,
 ) -> Actor:
-    """Return the caller of a live token; Unauthorized when unknown, expired or revoked."""
+    """Return the caller of a live token; Unauthorized when unknown, expired or revoked.
+
+    `generation`: the change counter as this request read it; a cached token checked at
+    another generation is checked again.
+    """
     token_hash = hash_token(token)
-    owner = cache.get(token_hash) if cache is not None else None
+    owner = cache.get(token_hash, generation) if cache is not None else None
     if owner is None:
         now = datetime.now(UTC)
         owner = repo.token_owner(session, token_hash, now)
         if owner is None:
             raise Unauthorized("the bearer token is unknown, expired or revoked")
         if cache is not None:
-            cache.put(token_hash, owner, now)
+            cache.put(token_hash, owner, now, generation)
     return Actor(
         user_id=owner.user_id,
         username=owner.username,

@@ -632,6 +632,17 @@ class RiskScore(Base):
     )
 
 
+class ChangeCounter(Base):
+    """One row whose `generation` database triggers bump on every change to the tables an
+    access decision or a stored risk answer reads (migration 0011): per-worker caches of
+    them check it with one cheap read per request (`service.auth.memo`)."""
+
+    __tablename__ = "change_counters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
 class ModelJob(Base):
     """A retraining request, run outside the web workers (`kinerja train --job-id N`)."""
 

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from service.auth import policy
-from service.db.models import Employee
+from service.auth.memo import MemoAt
 from service.db.models import ModelJob
 from service.db.repositories import Page
 from service.db.repositories import risk as repo
@@ -29,6 +29,7 @@ from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.retrain_params import checked_params
+from service.serving.history import Person
 from service.serving.team import rank_key
 
 RESOURCE = "risk"
@@ -60,19 +61,29 @@ class RiskModels(Protocol):
     it is handed the employee's card row (`policy.visible_employee_card`), not the ORM object.
     """
 
-    def risk_for(self, session: Session, employee: Employee) -> dict[str, Any]: ...
+    def risk_for(
+        self, session: Session, employee: Person, memo: MemoAt | None = None
+    ) -> dict[str, Any]: ...
 
     def rank(self, session: Session, supervisor_id: int) -> TeamRanking: ...
 
 
 def employee_risk(
-    session: Session, actor: Actor, employee_id: int, models: RiskModels
+    session: Session,
+    actor: Actor,
+    employee_id: int,
+    models: RiskModels,
+    memo: MemoAt | None = None,
 ) -> dict[str, Any]:
-    """The risk answer of a visible employee (self, supervisors above, hr, admin)."""
+    """The risk answer of a visible employee (self, supervisors above, hr, admin).
+
+    `memo`: this worker's access decisions and stored answers at the change generation the
+    request read (`service.auth.memo`); the audit row is queued on every read all the same.
+    """
     policy.require_role(actor, policy.PERSONAL_DATA_ROLES)
-    card = policy.visible_employee_card(session, actor, employee_id)
+    card = policy.visible_employee_card(session, actor, employee_id, memo)
     record_read(session, actor, RESOURCE, card.id)
-    return models.risk_for(session, card)  # type: ignore[arg-type]  # reads the card's columns
+    return models.risk_for(session, card, memo)
 
 
 def _item_key(item: dict[str, Any]) -> tuple[int, float, str]:

@@ -17,6 +17,7 @@ from flask import Flask
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from service.auth.memo import MemoAt
 from service.db.models import Employee
 from service.db.repositories import risk as repo
 from service.domain.ranking import GainModel
@@ -27,6 +28,7 @@ from service.serving.fallback import RuleTable
 from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
 from service.serving.freshness import watch_writes
+from service.serving.history import Person
 from service.serving.history import employee_row
 from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
@@ -126,16 +128,19 @@ class ModelProvider:
         table = self.rule_table(session) if model is None else {}
         return live_ranking(session, supervisor_id, period, model, table)
 
-    def risk_for(self, session: Session, employee: Employee) -> dict[str, Any]:
+    def risk_for(
+        self, session: Session, employee: Person, memo: MemoAt | None = None
+    ) -> dict[str, Any]:
         """The API.md risk answer for `employee` as of the latest period.
 
         From the stored batch score when it still answers (`serving.stored`: one indexed
-        lookup), else computed live from the employee's history.
+        lookup, or none when `memo` kept it at this generation), else computed live from the
+        employee's history. The answer is shared with the memo: read it, never change it.
         """
         served = self.risk.announced()  # while the first load runs: the version it loads
         period = self.latest_period(session)
         if period is not None:
-            stored = stored_answer(session, employee.id, period, served)
+            stored = stored_answer(session, employee.id, period, served, memo)
             if stored is not None:
                 self.risk.count(served)  # once per answer, for /metrics
                 return stored
@@ -149,7 +154,7 @@ class ModelProvider:
         return self._assess(session, employee, self.risk.current(), self.latest_period(session))
 
     def _assess(
-        self, session: Session, employee: Employee, model: LoadedModel | None, period: str | None
+        self, session: Session, employee: Person, model: LoadedModel | None, period: str | None
     ) -> tuple[dict[str, Any], dict[str, float]]:
         if period is None:
             return insufficient_answer(employee.id, None, model_block(model, model is None)), {}

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Protocol
+
 import numpy as np
 from sqlalchemy.orm import Session
 
-from service.db.models import Employee
 from service.db.repositories import risk as repo
 from service.features import employee_features
 from service.features import history_start
 from service.features import serving_axis
 
 
-def employee_row(session: Session, employee: Employee, period: str) -> np.ndarray:
+class Person(Protocol):
+    """What a live answer reads of the employee: an `Employee`, or its card row."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def hire_date(self) -> date | None: ...
+
+    @property
+    def grade(self) -> str | None: ...
+
+
+def employee_row(session: Session, employee: Person, period: str) -> np.ndarray:
     """Return the (1, features) row of `employee` as of the end of `period`."""
     axis = serving_axis(period)
     since = history_start(axis)

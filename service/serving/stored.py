@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.auth.memo import MemoAt
 from service.db.repositories import risk as repo
 from service.serving.loader import LoadedModel
 from service.serving.predictor import insufficient_answer
@@ -46,10 +47,25 @@ def answer_from_row(
 
 
 def stored_answer(
-    session: Session, employee_id: int, period: str, model: LoadedModel | None
+    session: Session,
+    employee_id: int,
+    period: str,
+    model: LoadedModel | None,
+    memo: MemoAt | None = None,
 ) -> dict[str, Any] | None:
-    """The stored answer of `employee_id` for `period` by `model`, or None (answer live)."""
+    """The stored answer of `employee_id` for `period` by `model`, or None (answer live).
+
+    With `memo`, an answer this worker read at the same change generation is reused:
+    `risk_scores` changes move the generation (migration 0011), so it is what the lookup
+    would return.
+    """
     if model is None:
         return None
-    row = repo.stored_score(session, employee_id, period)
-    return None if row is None else answer_from_row(row, employee_id, period, model)
+    key = ("stored risk", employee_id, period, model.version)
+    answer: dict[str, Any] | None = memo.get(key) if memo is not None else None
+    if answer is None:
+        row = repo.stored_score(session, employee_id, period)
+        answer = None if row is None else answer_from_row(row, employee_id, period, model)
+        if answer is not None and memo is not None:
+            memo.put(key, answer)
+    return answer

@@ -8,16 +8,19 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime
+from sqlalchemy import Engine
 from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from service.db.models import ApiToken
 from service.db.models import AuditEntry
+from service.db.models import ChangeCounter
 from service.db.models import Employee
 from service.db.models import IdempotencyRecord
 from service.db.models import LoginAttempt
@@ -85,6 +88,33 @@ def _token_query() -> Select[Any]:
             User.is_active.is_(True),
         )
     )
+
+
+_GENERATION = f"SELECT generation FROM {ChangeCounter.__tablename__} WHERE id = 1"
+
+
+def change_generation(engine: Engine) -> int:
+    """Return the change counter (migration 0011): it moves on every committed change to the
+    tables access decisions and stored risk answers read (one primary-key read).
+
+    On a pooled DBAPI connection of its own, not the request's session: a request whose
+    answers all come from a worker's memo then never opens a session transaction, which
+    cost about three times the read itself (checkout, begin, result set-up, commit).
+    """
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(_GENERATION)
+        row = cursor.fetchone()
+        cursor.close()
+    except dbapi_error as error:  # as SQLAlchemy raises it, so a lost database answers 503
+        raise DBAPIError.instance(_GENERATION, None, error, dbapi_error) from error
+    finally:
+        connection.close()  # back to the pool, which rolls it back
+    if row is None:
+        raise LookupError("change_counters has no row 1: run `kinerja init-db` (migration 0011)")
+    return int(row[0])
 
 
 def revoke_token(session: Session, token_hash: str, now: datetime) -> int:
