@@ -23,12 +23,17 @@ import urllib.request
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 WRK_TIMEOUT_S = 30.0
+CONNECT_CHECK_S = 0.5  # wrk has connected, and the workers accepted, by then
+THREADS = 2  # per gunicorn worker, as service.server.THREADS_PER_WORKER
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -84,24 +89,39 @@ def environment(**overrides: str) -> dict[str, str]:
     return env
 
 
-def gunicorn_command(app: str, port: int, workers: int, chdir: Path) -> list[str]:
-    """Gunicorn as `kinerja serve` runs it (gthread, 2 threads per worker) for another app."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        "2",  # service.server.THREADS_PER_WORKER
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--chdir",
-        str(chdir),
-        app,
-    ]
+def gunicorn_command(
+    app: str, port: int, workers: int, chdir: Path, worker_connections: int | None = None
+) -> list[str]:
+    """Gunicorn as `kinerja serve` runs it (gthread, 2 threads per worker) for another app.
+
+    `worker_connections` as `kinerja serve --worker-connections` passes it (None: gunicorn's
+    default); see `balanced_connections`.
+    """
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", str(workers),
+        "--worker-class", "gthread", "--threads", str(THREADS),
+        "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir),
+    ]  # fmt: skip
+    if worker_connections:
+        command += ["--worker-connections", str(worker_connections)]
+    return [*command, app]
+
+
+def balanced_connections(connections: int, workers: int) -> int:
+    """Gunicorn's `worker_connections` that spreads wrk's keep-alive connections over the
+    workers: each worker's share (connections / workers, rounded up) + its threads.
+
+    A gthread worker accepts while it holds fewer than `worker_connections` connections
+    (gunicorn/workers/gthread.py, `ThreadWorker.run`), 1,000 by default: whichever worker
+    wakes first may take most of wrk's connections, all opened at once and kept for the run
+    (measured: 13/3 and 16/0), and serve them alone while the other idles. The cap cannot
+    be the share alone: a worker also closes a response's connection once
+    `worker_connections - threads` others wait idle in its keep-alive poller (`handle_request`),
+    and at 8 it closed 6.5 % of them, so wrk reconnected all the time. Share + threads
+    closes none and leaves at worst 10/6 of 16, both above the threads (both workers busy);
+    in the runs measured it was 8/8.
+    """
+    return -(-connections // workers) + THREADS
 
 
 @contextmanager
@@ -143,6 +163,58 @@ def _reap_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def process_cpu_seconds(pgid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each live process of group `pgid`, by pid.
+
+    Read from /proc (Linux; empty elsewhere): on a shared machine the servers' CPU time per
+    request is a steadier figure than their requests per second.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def held_connections(pgid: int, port: int, workers: int) -> list[int]:
+    """How many established connections to `port` each process of group `pgid` holds: the
+    `workers` largest counts, most first (wrk's 16 over 2 workers: [8, 8] when even)."""
+    sockets = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()  # sl, local, remote, state, ..., inode (the tenth)
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+            sockets.add(f"socket:[{fields[9]}]")
+    counts = []
+    for pid in process_cpu_seconds(pgid):
+        try:
+            links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+        except OSError:
+            continue  # ended, or a descriptor closed while we looked
+        counts.append(len(links & sockets))
+    return sorted(counts, reverse=True)[:workers]
+
+
+def cpu_figures(
+    before: dict[int, float], after: dict[int, float], requests: int, workers: int
+) -> dict[str, Any]:
+    """The server's CPU during a run: milliseconds per request (every process of its group),
+    the CPU seconds of its `workers` busiest processes (its workers: an arbiter or a
+    launcher hardly runs), and their balance, the least of them over the most (1.0: even).
+    """
+    spent = {pid: used - before.get(pid, 0.0) for pid, used in after.items()}
+    busiest = sorted(spent.values(), reverse=True)[:workers]
+    return {
+        "server_cpu_ms": round(sum(spent.values()) * 1000 / requests, 3) if requests else None,
+        "worker_cpu_s": [round(seconds, 2) for seconds in busiest],
+        "worker_balance": round(busiest[-1] / busiest[0], 2) if busiest and busiest[0] else None,
+    }
 
 
 def wait_until_answers(url: str, process: subprocess.Popen, timeout: float = 120.0) -> float:
@@ -226,8 +298,16 @@ def run_wrk(
     script: Path | None = None,
     script_args: list[str] | None = None,
     headers: dict[str, str] | None = None,
+    server: tuple[int, int] | None = None,
+    spread: Spread | None = None,
 ) -> dict[str, Any]:
-    """Load `url` with wrk (2 threads) and return `wrk_figures` of its report."""
+    """Load `url` with wrk (2 threads) and return `wrk_figures` of its report.
+
+    With `server` (the process group serving `url`, its number of workers), also the
+    server's `cpu_figures` and the connections each worker holds half-way through the run
+    (`held_connections`): whether the load really fell on every worker. With `spread` as
+    well, wrk is stopped and started again while its connections are not spread (`Spread`).
+    """
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--latency"]
     command += ["--timeout", f"{WRK_TIMEOUT_S:g}s"]  # slow answers are measured, not dropped
     for name, value in (headers or {}).items():
@@ -237,7 +317,82 @@ def run_wrk(
     command.append(url)
     if script_args:
         command += ["--", *script_args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
-    return wrk_figures(done.stdout)
+    if server is None:
+        return wrk_figures(_wrk_output(_start_wrk(command), seconds))
+    pgid, workers = server
+    held = partial(held_connections, pgid, urlsplit(url).port or 80, workers)
+    wrk, before, rejected = _spread_start(command, pgid, held, spread)
+    time.sleep(max(0.0, seconds / 2 - wrk.elapsed()))
+    half_way = held()
+    figures = wrk_figures(_wrk_output(wrk.process, seconds))
+    figures |= cpu_figures(before, process_cpu_seconds(pgid), figures["requests"], workers)
+    return {**figures, "worker_connections_held": half_way, "rejected_spreads": rejected}
+
+
+@dataclass(frozen=True)
+class Spread:
+    """When to start wrk again: its connections, read `CONNECT_CHECK_S` after it starts, fail
+    `accept` (the connections each worker holds, most first); `restarts` times at most.
+
+    For a server with no cap on a worker's connections (uvicorn: an asyncio worker accepts
+    every connection waiting when it wakes), whose spread is otherwise left to chance.
+    """
+
+    accept: Callable[[list[int]], bool]
+    restarts: int
+
+
+@dataclass(frozen=True)
+class _Started:
+    process: subprocess.Popen[str]
+    began: float
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.began
+
+
+def _spread_start(
+    command: list[str], pgid: int, held: Callable[[], list[int]], spread: Spread | None
+) -> tuple[_Started, dict[int, float], list[list[int]]]:
+    """wrk started (again, while `spread` rejects its connections' spread), the server's
+    CPU just before its last start, and the spreads rejected."""
+    rejected: list[list[int]] = []
+    while True:
+        before = process_cpu_seconds(pgid)
+        wrk = _Started(_start_wrk(command), time.monotonic())
+        if spread is None or len(rejected) >= spread.restarts:
+            return wrk, before, rejected
+        time.sleep(CONNECT_CHECK_S)
+        if spread.accept(holding := held()):
+            return wrk, before, rejected
+        wrk.process.kill()
+        wrk.process.communicate()
+        rejected.append(holding)
+        wait_until_idle(pgid)  # the requests it had are finished before the next count
+
+
+def wait_until_idle(pgid: int, timeout: float = 5.0) -> None:
+    """Wait until the processes of group `pgid` use less than a tenth of a core."""
+    deadline, used = time.monotonic() + timeout, sum(process_cpu_seconds(pgid).values())
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        used, before = sum(process_cpu_seconds(pgid).values()), used
+        if used - before < 0.01:
+            return
+
+
+def _start_wrk(command: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wrk_output(wrk: subprocess.Popen[str], seconds: float) -> str:
+    """Wait for wrk (stopping it if that fails) and return its report."""
+    try:
+        out, err = wrk.communicate(timeout=seconds + 60)
+    except BaseException:
+        wrk.kill()
+        wrk.communicate()
+        raise
+    if wrk.returncode != 0:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}): {err.strip()}")
+    return out

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ MODEL_NAME = "kinerja-risk"
 ALIAS = "champion"
 MODEL_URI = f"models:/{MODEL_NAME}@{ALIAS}"
 EXAMPLE_FILE = "serving_input_example.json"
+WARM_UP_SECONDS = 2.0  # as bench/serving.py gives every server
+SPREAD_RESTARTS = 40  # one start in six or seven was spread
 
 
 def one_row_body(tracking_uri: str) -> bytes:
@@ -91,7 +94,16 @@ def score_once(url: str, body: bytes) -> Any:
 def measure_peer(
     tracking_uri: str, workdir: Path, connections: int, seconds: float, workers: int
 ) -> dict[str, Any]:
-    """Serve the champion with MLflow, check one answer, load it with wrk; return the figures."""
+    """Serve the champion with MLflow, check one answer, load it with wrk; return the figures.
+
+    After a warm-up, as every contender of bench/serving.py gets; with the server's CPU per
+    request and its workers' balance (`loopback.run_wrk`). wrk is started again (half a
+    second each time, `SPREAD_RESTARTS` times at most) until its connections are spread
+    over the workers (`evenly_held`): uvicorn has no setting like gunicorn's
+    `worker_connections`, and an asyncio worker accepts every connection waiting when it
+    wakes, so in most starts one worker took all 16 and the other idled. The rejected
+    spreads are kept (`rejected_spreads`).
+    """
     body = one_row_body(tracking_uri)
     script = workdir / "mlflow_peer.lua"
     script.write_text(post_script(body))
@@ -104,7 +116,16 @@ def measure_peer(
         url = f"http://127.0.0.1:{port}/invocations"
         answer = score_once(url, body)
         ready = time.perf_counter() - began
-        figures = loopback.run_wrk(url, connections, seconds, script=script)
+        loopback.run_wrk(url, connections, WARM_UP_SECONDS, script=script)
+        accept = partial(evenly_held, connections=connections, workers=workers)
+        figures = loopback.run_wrk(
+            url,
+            connections,
+            seconds,
+            script=script,
+            server=(process.pid, workers),
+            spread=loopback.Spread(accept, SPREAD_RESTARTS),
+        )
     return {
         **figures,
         "first_answer_s": round(ready, 2),
@@ -112,6 +133,11 @@ def measure_peer(
         "workers": workers,
         "body_bytes": len(body),
     }
+
+
+def evenly_held(held: list[int], connections: int, workers: int) -> bool:
+    """Whether every worker holds at least half its share of the connections."""
+    return len(held) == workers and min(held) * 2 * workers >= connections
 
 
 def main() -> None:

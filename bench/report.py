@@ -160,8 +160,9 @@ def _serving(run: dict[str, Any]) -> list[str]:
     if "mlflow_peer" in doc:
         rows.append(("`mlflow models serve`, one row per POST /invocations", doc["mlflow_peer"]))
     body = [
-        (name, fmt(f["rps"]), fmt(f["p50_ms"], 2), fmt(f["p99_ms"], 2), f["requests"],
-         f["non_2xx"] + f["socket_errors"])
+        (name, fmt(f["rps"]), fmt(f["p50_ms"], 2), fmt(f["p99_ms"], 2),
+         fmt(f.get("server_cpu_ms"), 3), "/".join(map(str, f.get("worker_connections_held", []))),
+         f["requests"], f["non_2xx"] + f["socket_errors"])
         for name, f in rows
     ]  # fmt: skip
     write = kinerja["evaluation_write"]
@@ -170,11 +171,25 @@ def _serving(run: dict[str, Any]) -> list[str]:
         *lines,
         f"wrk, 2 threads, {settings['connections']} connections, {settings['seconds']:g} s "
         f"each after a warm-up; every server with {settings['workers']} workers on loopback "
-        f"(gunicorn gthread with 2 threads, as `kinerja serve`; uvicorn for MLflow). The "
+        f"(gunicorn gthread with 2 threads, as `kinerja serve`, and worker_connections "
+        f"{settings.get('worker_connections') or 'gunicorn default'}; uvicorn for MLflow, "
+        f"measured again until its connections are spread). The "
         f"supervisor's reads rotate over {settings['risk_reports']} reports; the risk answers "
         f"came from model {answer.get('model')} (status {answer.get('status')}).",
         "",
-        *table(("endpoint", "req/s", "p50 ms", "p99 ms", "requests", "errors"), body),
+        *table(
+            (
+                "endpoint",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "server CPU ms",
+                "conns/worker",
+                "requests",
+                "errors",
+            ),
+            body,
+        ),  # fmt: skip
         f"Evaluations stored during the write run: {write['stored']:,} "
         f"({write['stored_per_s']:,.0f}/s), counted in the database afterwards.",
         "",

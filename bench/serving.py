@@ -14,10 +14,17 @@ in turn, each on loopback with the same number of workers, and loaded by wrk:
   gunicorn with kinerja's worker class and threads: GET and POST of a small JSON document;
 - `mlflow models serve` with the same champion, one row per POST (bench/mlflow_peer.py).
 
-Every server gets a short warm-up (each worker loads its model) before it is measured.
+Every server gets a short warm-up (each worker loads its model) before it is measured, and
+a gunicorn worker holds at most its share of wrk's connections plus its threads (gunicorn's
+`worker_connections`, `loopback.balanced_connections`), so that both workers serve in every
+run: left to gunicorn's default, one worker took all 16 in some runs and the figures of the
+same code varied twofold. Uvicorn, under the peer, has no such cap: its wrk is started again
+until they are spread (bench/mlflow_peer.py). Each row says how many connections each
+worker held half-way through.
 
     python bench/serving.py [--employees 2000] [--seconds 10] [--connections 16] [--workers 2]
-                            [--sample DIR] [--no-peer] [--kinerja-only] [--drivers all|flagged]
+                            [--worker-connections N] [--sample DIR] [--no-peer]
+                            [--kinerja-only] [--drivers all|flagged]
 
 Prints a table (with the server's CPU milliseconds per request, every process of its group:
 the figure to compare on a shared machine), then one JSON line (the last line of the output).
@@ -41,7 +48,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loopback  # noqa: E402
 import mlflow_peer  # noqa: E402
-from api import group_cpu_seconds  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 PASSWORD = "bench-serving-password-1"
@@ -173,12 +179,23 @@ def kinerja_environment(sample: Path, home: Path) -> dict[str, str]:
     )
 
 
-def serve_command(port: int, workers: int) -> list[str]:
-    """`kinerja serve` on loopback with `workers` gunicorn workers."""
-    return [
+def serve_command(port: int, workers: int, worker_connections: int | None = None) -> list[str]:
+    """`kinerja serve` on loopback with `workers` gunicorn workers (and `worker_connections`)."""
+    command = [
         str(loopback.VENV_BIN / "kinerja"), "serve", "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers),
     ]  # fmt: skip
+    if worker_connections:
+        command += ["--worker-connections", str(worker_connections)]
+    return command
+
+
+def worker_connections(args: argparse.Namespace) -> int | None:
+    """Every gunicorn contender's `worker_connections`: `--worker-connections`, or by default
+    wrk's connections spread evenly over the workers (0: gunicorn's default, 1,000)."""
+    if args.worker_connections is None:
+        return loopback.balanced_connections(args.connections, args.workers)
+    return args.worker_connections or None
 
 
 def _bench_nip(number: int) -> str:
@@ -192,7 +209,7 @@ def measure_kinerja(
     """Serve the sample with `kinerja serve`; measure risk reads and evaluation writes."""
     port = loopback.free_port()
     env = kinerja_environment(sample, work)
-    command = serve_command(port, args.workers)
+    command = serve_command(port, args.workers, worker_connections(args))
     base = f"http://127.0.0.1:{port}"
     with loopback.running(command, env, work / "kinerja-serve.log") as process:
         loopback.wait_until_answers(f"{base}/readyz", process)
@@ -233,7 +250,7 @@ def measure_kinerja(
 def measure_ceiling(app: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Serve bench/<app> under gunicorn like kinerja; measure a JSON GET and a JSON POST."""
     port = loopback.free_port()
-    command = loopback.gunicorn_command(app, port, args.workers, BENCH)
+    command = loopback.gunicorn_command(app, port, args.workers, BENCH, worker_connections(args))
     path = "/json" if app.startswith("plain_flask") else "/"
     url = f"http://127.0.0.1:{port}{path}"
     name = app.split(":")[0]
@@ -256,33 +273,25 @@ def _wrk(
     seconds: float | None = None,
     server: int | None = None,
 ) -> dict[str, Any]:
-    """wrk's figures; with `server` (a process group), also its CPU milliseconds per request.
+    """wrk's figures; with `server` (a process group), also its CPU (`loopback.cpu_figures`).
 
     The machine may be shared, so wall-clock rates are noisy; the server's CPU time per
-    request (every process of its group: arbiter, workers and their threads) is not.
+    request (every process of its group: arbiter, workers and their threads) is not, and
+    the workers' CPU shows whether wrk's connections kept both of them busy.
     """
     path = None
     if script is not None:
         path = script[0]
         path.write_text(script[1])
-    cpu_before = group_cpu_seconds(server) if server is not None else 0.0
-    figures = loopback.run_wrk(
+    return loopback.run_wrk(
         url,
         args.connections,
         seconds or args.seconds,
         script=path,
         script_args=script[2] if script else None,
         headers=headers,
+        server=(server, args.workers) if server is not None else None,
     )
-    if server is not None:
-        figures["server_cpu_ms"] = _cpu_ms_per_request(server, cpu_before, figures["requests"])
-    return figures
-
-
-def _cpu_ms_per_request(server: int, cpu_before: float, requests: int) -> float | None:
-    if not requests:
-        return None
-    return round((group_cpu_seconds(server) - cpu_before) * 1000 / requests, 3)
 
 
 def token(base: str, username: str) -> str:
@@ -353,6 +362,7 @@ def measure_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "connections": args.connections,
         "seconds": args.seconds,
         "workers": args.workers,
+        "worker_connections": worker_connections(args),
         "employees": args.employees if args.sample is None else None,
         "risk_reports": len(team["reports"]),
         "drivers": args.drivers,
@@ -361,7 +371,9 @@ def measure_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    """One line per measured endpoint: requests/s, p50, p99, server CPU ms, non-2xx."""
+    """One line per measured endpoint: requests/s, p50, p99, server CPU ms, non-2xx, the
+    connections each worker held half-way, and the workers' balance (the least busy
+    worker's CPU over the busiest one's)."""
     rows = [
         ("kinerja risk read (supervisor, audited)", results["kinerja"]["risk_read"]),
         ("kinerja risk read (own)", results["kinerja"]["risk_read_self"]),
@@ -377,12 +389,16 @@ def print_table(results: dict[str, Any]) -> None:
         ]
     if "mlflow_peer" in results:
         rows.append(("mlflow models serve, one row", results["mlflow_peer"]))
-    print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'non-2xx':>8}")
+    print(
+        f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'non-2xx':>8} "
+        f"{'conns':>6} {'balance':>7}"
+    )
     for name, figures in rows:
+        held = "/".join(map(str, figures.get("worker_connections_held", [])))
         print(
             f"{name:42} {figures['rps'] or 0:9.0f} {figures['p50_ms'] or 0:8.2f} "
             f"{figures['p99_ms'] or 0:8.2f} {figures.get('server_cpu_ms') or 0:7.3f} "
-            f"{figures['non_2xx']:8d}"
+            f"{figures['non_2xx']:8d} {held:>6} {figures.get('worker_balance') or 0:7.2f}"
         )
     write = results["kinerja"]["evaluation_write"]
     print(f"evaluations stored: {write['stored']} ({write['stored_per_s']}/s)")
@@ -396,6 +412,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        help="gunicorn's worker_connections for every gunicorn contender (default: "
+        "connections / workers, rounded up, which spreads wrk's connections evenly; "
+        "0: gunicorn's default of 1,000, where one worker may take most of them)",
+    )
     parser.add_argument("--no-peer", dest="peer", action="store_false")
     parser.add_argument(
         "--kinerja-only",

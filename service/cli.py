@@ -98,9 +98,18 @@ def create_user_command(username: str, password: str, role: str, employee_id: in
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=None, help="default: one per core, min 2"
 )
+@click.option(
+    "--worker-connections",
+    type=click.IntRange(1),
+    default=None,
+    help="connections a worker holds at most (default 1,000); behind a proxy: its keep-alive "
+    "pool / workers + 2 threads, so each worker gets its share (service/server.py)",
+)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn")
 @reports_errors
-def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
+def serve(
+    host: str, port: int, workers: int | None, worker_connections: int | None, dev: bool
+) -> None:
     """Serve the API and pages (gunicorn pre-fork workers; --dev for Flask's server)."""
     from service import create_app
 
@@ -110,7 +119,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         return
     from service.server import serve as run_server
 
-    run_server(host, port, workers)
+    run_server(host, port, workers, worker_connections=worker_connections)
 
 
 # Commands added by later work register below this line.

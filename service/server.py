@@ -28,6 +28,16 @@ for the per-request cost on 2 cores:
 - The served models start loading in a background thread of each worker as soon as it is
   up (`ModelProvider.start`): the worker answers meanwhile (`/readyz` says `loading`), and the
   first risk read that a stored score answers does not wait for the trees.
+- `worker_connections` (gunicorn's, default 1,000) only when asked for (`kinerja serve
+  --worker-connections N`): a gthread worker accepts while it holds fewer connections than
+  that, so with the default whichever worker wakes first may take most of a burst of
+  persistent connections (a proxy's upstream keep-alive pool, a load generator) and serve
+  them alone while the other idles (measured with 16: 13/3 and 16/0). N = the pool's share
+  per worker + the threads (`spread_connections`) keeps every worker busy. Not lower: a
+  worker closes a response's connection once N - threads others wait idle in its poller,
+  so the client reconnects (at the share alone, 6.5 % of responses), and beyond N a client
+  waits in the backlog, also while an idle keep-alive connection holds a place (up to 2 s).
+  The default stays: many independent clients spread by themselves.
 """
 
 from __future__ import annotations
@@ -39,12 +49,19 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from service.config import ConfigError
 from service.ops.metrics import prepare_multiprocess_dir
 from service.ops.metrics import worker_exited
 
 THREADS_PER_WORKER = 2
 SWITCH_INTERVAL_S = 0.001
 PRELOAD_APP = True
+
+
+def spread_connections(clients: int, workers: int, threads: int = THREADS_PER_WORKER) -> int:
+    """The `worker_connections` that spreads `clients` persistent connections over the
+    workers with none closed by gunicorn: each worker's share, rounded up, + its threads."""
+    return -(-clients // workers) + threads
 
 
 def default_workers() -> int:
@@ -88,9 +105,18 @@ def worker_ready(worker: Any) -> None:
 
 
 def serve(
-    host: str, port: int, workers: int | None = None, threads: int = THREADS_PER_WORKER
+    host: str,
+    port: int,
+    workers: int | None = None,
+    threads: int = THREADS_PER_WORKER,
+    worker_connections: int | None = None,
 ) -> None:
-    """Run the pre-fork server until interrupted."""
+    """Run the pre-fork server until interrupted (`worker_connections` None: gunicorn's)."""
+    if worker_connections is not None and worker_connections <= threads:
+        raise ConfigError(
+            f"--worker-connections {worker_connections} leaves no keep-alive: it must exceed "
+            f"the {threads} threads per worker (see `spread_connections`)"
+        )
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     prepare_multiprocess_dir()  # before forking: workers share Prometheus values through files
     options = {
@@ -105,4 +131,6 @@ def serve(
         "post_worker_init": worker_ready,
         "child_exit": worker_exited,
     }
+    if worker_connections is not None:
+        options["worker_connections"] = worker_connections
     KinerjaServer(options).run()

@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import loopback  # noqa: E402
 import machine  # noqa: E402
+import mlflow_peer  # noqa: E402
 import report  # noqa: E402
 import run as bench_run  # noqa: E402
 import targets  # noqa: E402
@@ -74,6 +75,46 @@ def test_wrk_against_the_wsgi_ceiling(tmp_path: Path) -> None:
         assert 0 < figures["p50_ms"] <= figures["p99_ms"]
         assert figures["non_2xx"] == 0 and figures["socket_errors"] == 0
         assert figures["duration_s"] == pytest.approx(1.0, abs=0.5)
+
+
+@needs_wrk
+def test_capped_gunicorn_workers_share_wrks_connections_evenly(tmp_path: Path) -> None:
+    connections, workers = 8, 2
+    cap = loopback.balanced_connections(connections, workers)
+    port = loopback.free_port()
+    command = loopback.gunicorn_command("wsgi_ceiling:app", port, workers, ROOT / "bench", cap)
+    url = f"http://127.0.0.1:{port}/"
+    with loopback.running(command, loopback.environment(), tmp_path / "g.log") as process:
+        loopback.wait_until_answers(url, process, timeout=60)
+        figures = loopback.run_wrk(url, connections, seconds=2, server=(process.pid, workers))
+        never = loopback.Spread(lambda held: False, restarts=2)  # started 3 times in all
+        again = loopback.run_wrk(url, connections, 1, server=(process.pid, workers), spread=never)
+    assert cap == 4 + 2  # the share of 8 over 2 workers + the 2 threads of each
+    held = figures["worker_connections_held"]
+    assert sum(held) == connections and max(held) <= cap  # none closed, none over the cap
+    assert len(figures["worker_cpu_s"]) == workers and figures["server_cpu_ms"] > 0
+    assert 0 < figures["worker_balance"] <= 1
+    assert figures["rejected_spreads"] == []
+    assert len(again["rejected_spreads"]) == 2 and sum(again["rejected_spreads"][0]) == 8
+    assert again["requests"] > 0 and again["duration_s"] == pytest.approx(1.0, abs=0.5)
+
+
+def test_cpu_figures_per_request_and_balance() -> None:
+    before = {10: 1.0, 11: 0.5, 12: 2.0}  # arbiter, two workers
+    after = {10: 1.01, 11: 2.5, 12: 3.0, 13: 0.49}  # 13: a worker that started meanwhile
+    figures = loopback.cpu_figures(before, after, requests=1000, workers=2)
+    assert figures["server_cpu_ms"] == pytest.approx(3.5)
+    assert figures["worker_cpu_s"] == [2.0, 1.0]
+    assert figures["worker_balance"] == 0.5
+    assert loopback.cpu_figures({}, {}, requests=0, workers=2)["server_cpu_ms"] is None
+
+
+def test_the_peer_accepts_a_spread_with_half_a_share_on_each_worker() -> None:
+    assert mlflow_peer.evenly_held([8, 8], 16, 2) and mlflow_peer.evenly_held([12, 4], 16, 2)
+    assert not mlflow_peer.evenly_held([16, 0], 16, 2) and not mlflow_peer.evenly_held(
+        [13, 3], 16, 2
+    )
+    assert not mlflow_peer.evenly_held([16], 16, 2)
 
 
 def test_find_and_scoped_read_figures_of_any_shape() -> None:
@@ -152,6 +193,16 @@ def test_serving_targets_are_judged_at_their_limits() -> None:
     missed = targets.serving_verdicts(_run({"serving": (_serving_doc(999.0, 25.1, 999.0), None)}))
     assert [v.met for v in missed] == [False, False, False, False]
     assert "999 vs 2,000 req/s = 0.50x" in missed[0].figure
+    assert "CPU" not in missed[0].figure  # older results carry no server CPU
+
+
+def test_serving_ratios_show_the_servers_cpu_per_request_beside_requests_per_second() -> None:
+    doc = _serving_doc(1000.0, 25.0, 1000.0)
+    doc["kinerja"]["risk_read"]["server_cpu_ms"] = 1.5
+    doc["mlflow_peer"]["server_cpu_ms"] = 13.5
+    peer = targets.serving_verdicts(_run({"serving": (doc, None)}))[1]
+    assert peer.figure.endswith("server CPU per request 1.50 vs 13.50 ms = 9.00x")
+    assert peer.met  # still judged on requests/s: 1,000 vs 50
 
 
 def test_report_shows_machine_verdicts_and_unmeasured_reasons(tmp_path: Path) -> None:
