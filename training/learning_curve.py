@@ -3,17 +3,24 @@
 Every size is fitted on a nested hash sample of employees (`training.sampling`: the first n
 in sample order) and scored on the same held-out rows: the latest labelled period of
 employees that no size trains on, as a national model meets most of the people it scores.
+
+`compare_settings` fits several tree settings at one size instead. Differences between
+settings are a few thousandths of ROC AUC, below the noise of 20,000 held-out rows, so it
+also scores the "spare" rows (held-out plus pool employees beyond the size, which that fit
+never saw) and gives each setting's paired bootstrap difference to the first one.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
 
 from service.features import LABEL
 from training.compare import held_out_metrics
@@ -23,6 +30,7 @@ from training.train import build_pipeline
 from training.train import fit_pipeline
 
 EXPERIMENT = "kinerja-risk-learning-curve"
+BOOTSTRAP_ROUNDS = 100
 
 
 def held_out_employees(
@@ -75,6 +83,57 @@ def learning_curve(
              **metrics, "held_out_rows": len(test), "oracle_roc_auc": oracle}
         )  # fmt: skip
     return pd.DataFrame(records)
+
+
+def compare_settings(
+    rows: pd.DataFrame,
+    split: PeriodSplit,
+    size: int,
+    holdout: int,
+    candidates: Mapping[str, dict[str, Any]],
+    *,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Fit each named tree setting on the same `size` training employees; score them alike.
+
+    Returns
+    -------
+    DataFrame, one row per candidate: name, iterations (boosting rounds kept by early
+    stopping), fit_cpu_seconds, roc_auc and ece on the held-out rows, spare_rows,
+    spare_roc_auc, spare_ece, and spare_delta / spare_delta_se: the paired bootstrap mean and
+    standard error of its spare ROC AUC minus the first candidate's.
+    """
+    held, pool = held_out_employees(rows, holdout, seed)
+    latest = rows["period"] == split.test
+    test = rows[latest & rows["employee_id"].isin(held)]
+    spare = rows[latest & rows["employee_id"].isin(np.r_[held, pool[size:]])]
+    chosen = rows[rows["employee_id"].isin(pool[:size]) & ~latest]
+    y, y_spare = (frame[LABEL].to_numpy().astype(int) for frame in (test, spare))
+    draws = np.random.default_rng(seed).integers(0, len(spare), (BOOTSTRAP_ROUNDS, len(spare)))
+    records, first = [], None
+    for name, params in candidates.items():
+        began = time.process_time()
+        model = fit_pipeline(build_pipeline(params), chosen, split)
+        seconds = time.process_time() - began
+        held_metrics = held_out_metrics(y, model.predict_proba(test)[:, 1])
+        probability = model.predict_proba(spare)[:, 1]
+        spare_metrics = held_out_metrics(y_spare, probability)
+        boot = _bootstrap_auc(y_spare, probability, draws)
+        first = boot if first is None else first
+        records.append(
+            {"name": name, "iterations": model.named_steps["model"].estimator_.n_iter_,
+             "fit_cpu_seconds": seconds, "roc_auc": held_metrics["roc_auc"],
+             "ece": held_metrics["ece"], "spare_rows": len(spare),
+             "spare_roc_auc": spare_metrics["roc_auc"], "spare_ece": spare_metrics["ece"],
+             "spare_delta": float(np.mean(boot - first)),
+             "spare_delta_se": float(np.std(boot - first, ddof=1))}
+        )  # fmt: skip
+    return pd.DataFrame(records)
+
+
+def _bootstrap_auc(y: np.ndarray, probability: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """ROC AUC on each resample of rows (same `draws` for every model, hence paired)."""
+    return np.array([roc_auc_score(y[i], probability[i]) for i in draws])
 
 
 def log_curve(table: pd.DataFrame, tracking_uri: str, params: dict[str, Any]) -> str:

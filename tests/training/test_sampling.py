@@ -15,6 +15,7 @@ from service.config import ConfigError
 from service.db import make_engine
 from training.extract import Extract
 from training.extract import extract
+from training.learning_curve import compare_settings
 from training.learning_curve import learning_curve
 from training.pipeline import run
 from training.sample import SAMPLE_GATES
@@ -165,3 +166,17 @@ def test_a_sampled_retrain_logs_its_sample_and_gates_on_the_champions_rows(
     card = client.download_artifacts(summary.run_id, "model_card.md")
     text = Path(card).read_text()
     assert f"hash sample of {params['sample.employees']} of 600 employees in blocks of 20" in text
+
+
+def test_settings_are_compared_on_the_same_rows_with_a_paired_difference(
+    risk_sample: Sample,
+) -> None:
+    data = _extract(risk_sample)
+    split = split_periods(data.rows)
+    candidates = {"default": {}, "stumps": {"max_leaf_nodes": 2, "max_iter": 5}}
+    table = compare_settings(data.rows, split, 300, holdout=150, candidates=candidates)
+    assert table["name"].tolist() == ["default", "stumps"]
+    assert table.loc[0, "spare_delta"] == 0 and table.loc[0, "spare_delta_se"] == 0
+    assert table.loc[1, "iterations"] <= 5 and table.loc[1, "spare_delta_se"] > 0
+    # the spare rows are the held-out employees plus the pool beyond the 300 fitted
+    assert table["spare_rows"].iloc[0] > 150 + 100 and table["roc_auc"].between(0.5, 1).all()
