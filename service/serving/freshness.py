@@ -16,8 +16,8 @@ competency standard, a programme's JP) outdates them all. The rows stay: the
 reminders and the team page's order read them as the record of the batch run. Bulk
 statements run through a session (`session.execute(insert(table), rows)`) outdate the scores
 of the employees their rows name, or all when they name none; writers that bypass the
-session (driver-level COPY or multi-row INSERT in `insert_evaluations`) call `forget_scores`
-themselves.
+session (driver-level COPY or multi-row INSERT in `insert_evaluations`, the single INSERT of
+`record_evaluation` on the session's connection) call `forget_scores` themselves.
 """
 
 from __future__ import annotations
