@@ -7,7 +7,8 @@ counts the whole team. The team is ranked from fresh batch scores (`kinerja scor
 one live batch (`service.serving.team`); only the page's members are audited.
 
 A single read reads the change counter first (`allow(fresh=True)`): its token, the access
-decision and the stored answer are reused from this worker's memo at that generation.
+decision and the stored answer are reused from this worker's memo at that generation, and
+its audit row is committed on its own as the answer is made (no session transaction).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ TAGS = ["risk"]
 @spec.validate(resp=responses(HTTP_200=RiskOut), tags=TAGS)
 def get_risk(employee_id: int) -> Any:
     """Probability of a poor next-period predikat, the flag and the drivers behind it."""
-    return RiskOut.model_validate(run(employee_risk, employee_id, provider(), request_memo()))
+    answer = run(employee_risk, employee_id, provider(), request_memo(), audit_now=True)
+    return RiskOut.model_validate(answer)
 
 
 @bp.get("/teams/me")

@@ -6,7 +6,9 @@ of a write is inserted in the use case's transaction, so it commits or rolls bac
 write it records. The row of a read is queued on the session (`insert_on_commit`) and inserted
 as the request commits, after the data was read and before it is answered: a read that fails
 leaves no row, an answered read always has one, and a read-only request holds SQLite's write
-lock for that one INSERT only. The database refuses to change or delete audit rows (0002).
+lock for that one INSERT only. A read-only use case whose answer is complete may instead
+commit its row at once on its own (`record_read_now`, the API's risk read): no session
+transaction is opened for it. The database refuses to change or delete audit rows (0002).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.db import insert_on_commit
 from service.db.models import AuditEntry
+from service.db.repositories.access import insert_audit_now
 from service.domain.entities import Role
 
 _TABLE = AuditEntry.__table__
@@ -87,6 +90,19 @@ def record_read(session: Session, actor: Actor, resource: str, employee_id: int)
     if not actor.is_self(employee_id):
         row = _row(actor, AuditAction.READ, resource, employee_id, None)
         insert_on_commit(session, _TABLE, [row])
+
+
+def record_read_now(session: Session, actor: Actor, resource: str, employee_id: int) -> None:
+    """Audit a read of another person's data now, committed before this returns.
+
+    For a read-only use case whose answer is complete (the risk read): the row is written
+    in a transaction of its own, without opening the session's, so it is durable before
+    the answer leaves as with `record_read`; a failure after it (serializing the answer)
+    would leave a row for a read that was made but not sent. One's own read leaves none.
+    """
+    if not actor.is_self(employee_id):
+        row = _row(actor, AuditAction.READ, resource, employee_id, None)
+        insert_audit_now(session.get_bind(), row)
 
 
 def record_reads(

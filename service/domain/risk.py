@@ -22,6 +22,7 @@ from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
+from service.domain.audit import record_read_now
 from service.domain.audit import record_reads
 from service.domain.coaching import coaching_for
 from service.domain.entities import Role
@@ -74,16 +75,22 @@ def employee_risk(
     employee_id: int,
     models: RiskModels,
     memo: MemoAt | None = None,
+    audit_now: bool = False,
 ) -> dict[str, Any]:
     """The risk answer of a visible employee (self, supervisors above, hr, admin).
 
     `memo`: this worker's access decisions and stored answers at the change generation the
-    request read (`service.auth.memo`); the audit row is queued on every read all the same.
+    request read (`service.auth.memo`). Every read of someone else's risk is audited
+    (UU 27/2022): with `audit_now` (the API's read, which has nothing else to commit) the row
+    is committed once the answer is made, without a session transaction; otherwise it is
+    queued for the caller's commit (a page that shows the risk among other things).
     """
     policy.require_role(actor, policy.PERSONAL_DATA_ROLES)
     card = policy.visible_employee_card(session, actor, employee_id, memo)
-    record_read(session, actor, RESOURCE, card.id)
-    return models.risk_for(session, card, memo)
+    answer = models.risk_for(session, card, memo)
+    audit = record_read_now if audit_now else record_read
+    audit(session, actor, RESOURCE, card.id)
+    return answer
 
 
 def _item_key(item: dict[str, Any]) -> tuple[int, float, str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime
+from sqlalchemy import Dialect
 from sqlalchemy import Engine
 from sqlalchemy import Select
 from sqlalchemy import String
@@ -115,6 +117,62 @@ def change_generation(engine: Engine) -> int:
     if row is None:
         raise LookupError("change_counters has no row 1: run `kinerja init-db` (migration 0011)")
     return int(row[0])
+
+
+_AUDIT = AuditEntry.__table__
+_AUDIT_COLUMNS = ("at", "actor_user_id", "actor_username", "action", "resource", "resource_id",
+                  "employee_id", "request_id")  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def _audit_insert(dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    """The audit INSERT as `dialect` runs it: SQL, parameter order (positional styles) and
+    the columns' bind processors (SQLite stores datetimes as SQLAlchemy formats them)."""
+    compiled = _AUDIT.insert().compile(dialect=dialect, column_keys=list(_AUDIT_COLUMNS))
+    processors = {}
+    for name in _AUDIT_COLUMNS:
+        processor = _AUDIT.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return str(compiled), order, processors
+
+
+def insert_audit_now(engine: Engine, row: dict[str, Any]) -> None:
+    """Insert one audit row in a transaction of its own, committed when this returns.
+
+    On a pooled DBAPI connection (on SQLite in autocommit mode, so the write lock is held for
+    the statement only), the same SQL and stored values as SQLAlchemy's INSERT: a read that
+    needs no session transaction (the risk read from a worker's memo) then never opens one,
+    which cost more than the INSERT itself.
+    """
+    sql, order, processors = _audit_insert(engine.dialect)
+    values = {name: processors[name](v) if name in processors else v for name, v in row.items()}
+    params: Any = tuple(values[name] for name in order) if order is not None else values
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    connection = engine.raw_connection()
+    try:
+        _execute_committed(connection, sql, params)
+    except dbapi_error as error:  # as SQLAlchemy raises it, so a lost database answers 503
+        raise DBAPIError.instance(sql, params, error, dbapi_error) from error
+    finally:
+        connection.close()
+
+
+def _execute_committed(connection: Any, sql: str, params: Any) -> None:
+    raw = connection.driver_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        level = raw.isolation_level
+        raw.isolation_level = None  # autocommit: the statement takes and frees the lock
+        try:
+            raw.cursor().execute(sql, params)
+        finally:
+            raw.isolation_level = level
+        return
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    cursor.close()
+    connection.commit()
 
 
 def revoke_token(session: Session, token_hash: str, now: datetime) -> int:

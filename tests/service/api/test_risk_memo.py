@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,25 @@ def test_every_read_of_someone_else_is_audited_memo_or_not(
         assert _read(client, stored, "employee")[0] == 200  # one's own: no row
     count = select(func.count()).select_from(AuditEntry).where(AuditEntry.resource == "risk")
     assert session.scalar(count) == 3
+
+
+def test_the_audit_row_is_stored_as_the_orm_stores_it(
+    client: FlaskClient, stored: World, session: Session
+) -> None:
+    response = client.get(
+        f"/api/v1/employees/{stored.employees['E1']}/risk", headers=stored.headers("supervisor")
+    )
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.resource == "risk")).one()
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - at).total_seconds()) < 60
+    assert (entry.action, entry.employee_id, entry.actor_username, entry.request_id) == (
+        "read",
+        stored.employees["E1"],
+        "user-supervisor",
+        response.headers["X-Request-ID"],
+    )
+    since = datetime.now(UTC) - timedelta(minutes=1)  # compared as the audit listing does
+    assert session.scalar(select(func.count()).where(AuditEntry.at >= since)) == 1
 
 
 @pytest.mark.parametrize(
