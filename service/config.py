@@ -25,7 +25,7 @@ ENV_KEYS: dict[str, str] = {
     "RISK_MODEL_REFRESH_SECONDS": "seconds between checks of the champion alias (default 30)",
     "RISK_GATE_MAX_ECE": "risk promotion gate: largest calibration error (default 0.05)",
     "RISK_GATE_MAX_TPR_GAP": "risk promotion gate: largest TPR gap by gender/age (0.10)",
-    "RISK_TRAIN_MAX_EMPLOYEES": "risk retrain: employees sampled at most (100000; 'all')",
+    "RISK_TRAIN_MAX_EMPLOYEES": "risk retrain: employees sampled at most (200000; 'all')",
     "RISK_TRAIN_SAMPLE_SEED": "risk retrain: seed of the employee sample's hash (default 0)",
     "RISK_TRAIN_COMPARE_SIGNALS": "risk retrain: also fit without the signals (auto/true/false)",
     "KINERJA_FEEDBACK_MIN_GROUP_ANSWERS": "360 feedback: answers a peer/subordinate group needs",

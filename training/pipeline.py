@@ -113,7 +113,7 @@ def run(
     candidate, used to show that the gates refuse it); held-out labels stay true. `threads`
     caps OpenMP threads of the trees (1 avoids spin-waiting on a busy machine). `sample`
     bounds the employees read and trained on (`training.sampling`; default: at most
-    100,000, a deterministic hash sample above that); the held-out rows, on which the
+    200,000, a deterministic hash sample above that); the held-out rows, on which the
     champion is scored too, are the sampled employees' latest labelled period. `compare`
     also fits the model without the continuous-performance signals and logs the difference
     (`training/compare.py`; it doubles the tree fitting time): None decides by size (on up

@@ -64,8 +64,8 @@ def test_a_sample_is_read_as_ranges_holding_only_sampled_ids() -> None:
 @pytest.mark.parametrize(
     ("config", "plan"),
     [
-        ({}, SamplePlan(100_000, 0, 1_000)),
-        ({"RISK_TRAIN_MAX_EMPLOYEES": "", "RISK_TRAIN_SAMPLE_SEED": ""}, SamplePlan(100_000, 0)),
+        ({}, SamplePlan(200_000, 0, 1_000)),
+        ({"RISK_TRAIN_MAX_EMPLOYEES": "", "RISK_TRAIN_SAMPLE_SEED": ""}, SamplePlan(200_000, 0)),
         (
             {"RISK_TRAIN_MAX_EMPLOYEES": "30000", "RISK_TRAIN_SAMPLE_SEED": "7"},
             SamplePlan(30_000, 7),
