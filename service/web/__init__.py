@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from service.auth.tokens import Unauthorized
 from service.domain.errors import DomainError
 from service.web import i18n
+from service.web.sessions import PageSessionInterface
 
 bp = Blueprint(
     "web",
@@ -145,6 +146,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(secure),
     )
+    app.session_interface = PageSessionInterface()
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     csrf.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import flask
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -205,3 +206,23 @@ def test_pages_forbid_framing_and_foreign_scripts(client: FlaskClient, world: Wo
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert headers["Cache-Control"] == "no-store"
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_api_neither_reads_nor_renews_the_pages_cookie_session(
+    client: FlaskClient, world: World
+) -> None:
+    """A signed-in browser's cookie is no credential for the API, and the API never sets one."""
+    sign_in(client, "employee")
+    assert client.get_cookie("kinerja_session") is not None
+    answer = client.get(f"/api/v1/employees/{world.employees['E1']}")
+    assert answer.status_code == 401
+    assert answer.content_type == "application/problem+json"
+    assert "Set-Cookie" not in answer.headers
+    page = client.get(f"/employees/{world.employees['E1']}")
+    assert page.status_code == 200  # the pages still read the same cookie
+    cookie = {"Cookie": f"kinerja_session={client.get_cookie('kinerja_session').value}"}
+    app = client.application
+    for path, opened in (("/api/v1/units", False), ("/team", True)):
+        with app.test_request_context(path, headers=cookie):
+            assert app.session_interface.is_null_session(flask.session) is not opened
+            assert (SEEN_KEY in flask.session) is opened
