@@ -42,13 +42,15 @@ def insert_evaluation_table(session: Session, table: pa.Table) -> None:
     connection = session.connection()
     raters = pc.unique(table.column("rater_id").drop_null()).to_pylist()
     employees = pc.unique(table.column("employee_id")).to_pylist()
-    forget_scores(connection, sorted(employees), sorted(raters))  # stored risk goes stale
     if connection.dialect.name == "postgresql":
         _copy(connection, table)
     elif connection.dialect.name == "sqlite":
         _insert_sqlite(connection, table)
     else:
         connection.execute(insert(Evaluation.__table__), table.to_pylist())
+    # Stored risk goes stale. Last, just before the commit: on PostgreSQL marking them locks
+    # the change counter (migration 0011) until the commit, and other writers wait for it.
+    forget_scores(connection, sorted(employees), sorted(raters))
 
 
 def _copy(connection: Connection, table: pa.Table) -> None:
