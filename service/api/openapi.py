@@ -47,7 +47,33 @@ def before_view(
         raise Invalid(errors=[_field_error(item) for item in error.errors()])
 
 
-spec = SpecTree(
+class LazySpecTree(SpecTree):
+    """spectree that builds each model's JSON schema when the document is first asked for.
+
+    spectree builds a model's schema at every decoration that names it: about 840 builds of
+    about 100 models, 0.6 s of CPU in every start of the service, for a document that is
+    rarely read. Here a decoration only notes the model under its key (the last note of a
+    key wins, in the key's first place, as spectree's own dict does) and the schemas are
+    built once, in that order, before the document is generated.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pending: dict[str, tuple[Any, Any]] = {}
+        super().__init__(*args, **kwargs)
+
+    def _add_model(self, model: Any, mode: Any = "validation") -> str:
+        key: str = self.naming_strategy(model)
+        self._pending[key] = (model, mode)
+        return key
+
+    def _generate_spec(self) -> dict[str, Any]:
+        pending, self._pending = self._pending, {}
+        for model, mode in pending.values():
+            super()._add_model(model, mode)
+        return super()._generate_spec()
+
+
+spec = LazySpecTree(
     "flask",
     mode="strict",
     title="Kinerja API",
