@@ -240,6 +240,7 @@ def _cold_start(run: dict[str, Any]) -> list[str]:
             r["readyz_s"],
             r["first_answer_s"],
             r["first_risk_read_s"],
+            r.get("first_answer_with_login_s", "-"),
             r["first_live_answer_s"],
             ", ".join(r["loading_at_readyz"]) or "-",
         )
@@ -258,8 +259,9 @@ def _cold_start(run: dict[str, Any]) -> list[str]:
             (
                 "run",
                 "/readyz 200",
-                "first risk answer",
+                "first risk answer (token held across the restart)",
                 "that risk read",
+                "first answer after a fresh login",
                 "first live answer",
                 "loading at /readyz",
             ),
