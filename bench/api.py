@@ -28,6 +28,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import loopback  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password-1234"
 READ_P99_TARGET_MS = 25.0
@@ -154,16 +158,7 @@ def group_cpu_seconds(pgid: int) -> float:
     The machine is shared, so wall-clock rates are noisy; the servers' CPU time per request is
     not. Read from /proc (Linux); 0.0 elsewhere.
     """
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # the process ended while we looked
-        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
+    return sum(loopback.process_cpu_seconds(pgid).values())
 
 
 def _measure(
