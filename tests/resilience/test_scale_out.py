@@ -10,6 +10,7 @@ without a restart: every worker re-checks the alias every RISK_MODEL_REFRESH_SEC
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,15 +107,25 @@ def _token(instance: Served, username: str) -> dict[str, str]:
 def _served(instance: Served, employee_id: int, headers: dict[str, str]) -> set[tuple]:
     """(version, fallback) of the registry view and of a risk answer, over a few requests.
 
-    Several requests, so that both gunicorn workers of the instance are asked.
+    Several requests, so that both gunicorn workers of the instance are asked. A worker still
+    making its first load serves no version yet without falling back (its answers wait for
+    the load; the API's `served` block does not carry /readyz's `loading`): such samples
+    are asked again, up to a limit.
     """
     seen = set()
-    for _ in range(6):
+    asked = 0
+    for _ in range(60):
+        if asked == 6:
+            break
         models = call("GET", f"{instance.url}/api/v1/models", headers=headers)
         assert models.status == 200, models.body
+        served = models.body["served"]
+        if served["version"] is None and not served["fallback"]:
+            time.sleep(0.5)
+            continue
+        asked += 1
         risk = call("GET", f"{instance.url}/api/v1/employees/{employee_id}/risk", headers=headers)
         assert risk.status == 200, risk.body
-        served = models.body["served"]
         seen.add(("models", served["version"], served["fallback"]))
         seen.add(("risk", risk.body["model"]["version"], risk.body["model"]["fallback"]))
     return seen
