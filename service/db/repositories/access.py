@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -103,17 +104,7 @@ def change_generation(engine: Engine) -> int:
     answers all come from a worker's memo then never opens a session transaction, which
     cost about three times the read itself (checkout, begin, result set-up, commit).
     """
-    dbapi_error = engine.dialect.loaded_dbapi.Error
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(_GENERATION)
-        row = cursor.fetchone()
-        cursor.close()
-    except dbapi_error as error:  # as SQLAlchemy raises it, so a lost database answers 503
-        raise DBAPIError.instance(_GENERATION, None, error, dbapi_error) from error
-    finally:
-        connection.close()  # back to the pool, which rolls it back
+    row = _on_raw_connection(engine, _GENERATION, None, _fetch_one)
     if row is None:
         raise LookupError("change_counters has no row 1: run `kinerja init-db` (migration 0011)")
     return int(row[0])
@@ -149,14 +140,34 @@ def insert_audit_now(engine: Engine, row: dict[str, Any]) -> None:
     sql, order, processors = _audit_insert(engine.dialect)
     values = {name: processors[name](v) if name in processors else v for name, v in row.items()}
     params: Any = tuple(values[name] for name in order) if order is not None else values
+    _on_raw_connection(engine, sql, params, _execute_committed)
+
+
+def _on_raw_connection(
+    engine: Engine, sql: str, params: Any, work: Callable[[Any, str, Any], Any]
+) -> Any:
+    """`work(connection, sql, params)` on a pooled DBAPI connection, returned to the pool
+    (which rolls it back) afterwards; driver errors raised as SQLAlchemy raises them, so a
+    lost database answers 503 as it does through a session."""
     dbapi_error = engine.dialect.loaded_dbapi.Error
     connection = engine.raw_connection()
     try:
-        _execute_committed(connection, sql, params)
-    except dbapi_error as error:  # as SQLAlchemy raises it, so a lost database answers 503
+        return work(connection, sql, params)
+    except dbapi_error as error:
         raise DBAPIError.instance(sql, params, error, dbapi_error) from error
     finally:
         connection.close()
+
+
+def _fetch_one(connection: Any, sql: str, params: Any) -> Any:
+    cursor = connection.cursor()
+    if params is None:
+        cursor.execute(sql)
+    else:
+        cursor.execute(sql, params)
+    row = cursor.fetchone()
+    cursor.close()
+    return row
 
 
 def _execute_committed(connection: Any, sql: str, params: Any) -> None:
