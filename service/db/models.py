@@ -26,6 +26,7 @@ from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import Time
@@ -625,6 +626,12 @@ class RiskScore(Base):
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: The inputs changed after scoring: the read answers live; the row stays as the record.
     outdated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The feature row scored (float64 little-endian, `FEATURE_NAMES` order): while the row
+    #: is not outdated its inputs are unchanged, so the next `kinerja score` reuses it
+    #: instead of reading the history again (migration 0012).
+    features: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Which ordered feature list (and feature code) `features` follows (`training.score`).
+    feature_set: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("employee_id", "period"),
