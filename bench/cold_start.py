@@ -196,8 +196,9 @@ def _tokens_before_the_restarts(sample: Path, workers: int, work: Path) -> dict[
     base = f"http://127.0.0.1:{port}"
     env = serving.kinerja_environment(sample, work)
     command = serving.serve_command(port, workers)
-    with loopback.running(command, env, work / "cold-tokens.log") as process:
-        loopback.wait_until_answers(f"{base}/readyz", process)
+    log = work / "cold-tokens.log"
+    with loopback.running(command, env, log) as process:
+        loopback.wait_until_answers(f"{base}/readyz", process, log=log)
         return {name: serving.token(base, f"bench-{name}") for name in ("employee", "supervisor")}
 
 
@@ -211,8 +212,9 @@ def _serve_once(
     command = serving.serve_command(port, workers)
     risk = f"{base}/api/v1/employees/{employee}/risk"
     began = time.perf_counter()
-    with loopback.running(command, env, work / f"cold-{run}.log") as process:
-        ready = loopback.wait_until_answers(f"{base}/readyz", process)
+    log = work / f"cold-{run}.log"
+    with loopback.running(command, env, log) as process:
+        ready = loopback.wait_until_answers(f"{base}/readyz", process, log=log)
         ready_cpu = server_cpu_seconds(process)
         loading = serving.get_json(f"{base}/readyz", "")["models"]["models"]
         asked = time.perf_counter()

@@ -217,12 +217,20 @@ def cpu_figures(
     }
 
 
-def wait_until_answers(url: str, process: subprocess.Popen, timeout: float = 120.0) -> float:
-    """Poll `url` until it answers 200; return the seconds waited. Fails if the server exits."""
+def wait_until_answers(
+    url: str, process: subprocess.Popen, timeout: float = 120.0, log: Path | None = None
+) -> float:
+    """Poll `url` until it answers 200; return the seconds waited. Fails if the server exits.
+
+    `log`, the server's output, is quoted (its last lines) in the error, so a start that
+    hangs or fails says why in the benchmark's report.
+    """
     began = time.perf_counter()
     while time.perf_counter() - began < timeout:
         if process.poll() is not None:
-            raise RuntimeError(f"the server for {url} exited with code {process.returncode}")
+            raise RuntimeError(
+                f"the server for {url} exited with code {process.returncode}{_tail(log)}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -230,7 +238,15 @@ def wait_until_answers(url: str, process: subprocess.Popen, timeout: float = 120
         except OSError:  # refused, reset, or an HTTP error status
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s{_tail(log)}")
+
+
+def _tail(log: Path | None, lines: int = 15) -> str:
+    """The last lines of a server's output, for an error message ('' without one)."""
+    if log is None or not log.exists():
+        return ""
+    text = log.read_text(errors="replace").splitlines()[-lines:]
+    return "; its output ended with:\n" + "\n".join(text)
 
 
 def wait_until_loaded(url: str, timeout: float = 120.0, in_a_row: int = 20) -> float:

@@ -111,8 +111,9 @@ def measure_peer(
     env = loopback.environment(MLFLOW_TRACKING_URI=tracking_uri, OMP_NUM_THREADS="1")
     command = serve_command(port, workers)
     began = time.perf_counter()
-    with loopback.running(command, env, workdir / "mlflow_peer.log") as process:
-        loopback.wait_until_answers(f"http://127.0.0.1:{port}/ping", process, timeout=300)
+    log = workdir / "mlflow_peer.log"
+    with loopback.running(command, env, log) as process:
+        loopback.wait_until_answers(f"http://127.0.0.1:{port}/ping", process, timeout=300, log=log)
         url = f"http://127.0.0.1:{port}/invocations"
         answer = score_once(url, body)
         ready = time.perf_counter() - began

@@ -211,8 +211,9 @@ def measure_kinerja(
     env = kinerja_environment(sample, work)
     command = serve_command(port, args.workers, worker_connections(args))
     base = f"http://127.0.0.1:{port}"
-    with loopback.running(command, env, work / "kinerja-serve.log") as process:
-        loopback.wait_until_answers(f"{base}/readyz", process)
+    log = work / "kinerja-serve.log"
+    with loopback.running(command, env, log) as process:
+        loopback.wait_until_answers(f"{base}/readyz", process, log=log)
         loopback.wait_until_loaded(f"{base}/readyz")
         supervisor, employee, rater = (
             token(base, name) for name in ("bench-supervisor", "bench-employee", "bench-rater")
@@ -254,8 +255,9 @@ def measure_ceiling(app: str, args: argparse.Namespace, work: Path) -> dict[str,
     path = "/json" if app.startswith("plain_flask") else "/"
     url = f"http://127.0.0.1:{port}{path}"
     name = app.split(":")[0]
-    with loopback.running(command, loopback.environment(), work / f"{name}.log") as process:
-        loopback.wait_until_answers(url, process)
+    log = work / f"{name}.log"
+    with loopback.running(command, loopback.environment(), log) as process:
+        loopback.wait_until_answers(url, process, log=log)
         _wrk(args, url, seconds=WARM_UP_SECONDS)
         post = (work / "post.lua", JSON_POST_SCRIPT, [])
         server = process.pid
