@@ -41,11 +41,24 @@ def ensure_environment() -> None:
     STAMP.touch()
 
 
+def compile_bytecode() -> None:
+    """Compile our own modules to bytecode, as pip does for an installed wheel.
+
+    An editable install leaves that to the first import, which skips writing it where
+    PYTHONDONTWRITEBYTECODE is set: each start of the server would then compile our modules
+    again (0.3-0.4 s of CPU). Up-to-date files are skipped, so this is cheap after the first.
+    """
+    python = str(BIN / "python")
+    command = [python, "-m", "compileall", "-q", "service", "training"]
+    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"demo", "test"}:
         print(__doc__)
         return 2
     ensure_environment()
+    compile_bytecode()
     os.chdir(ROOT)
     if argv[0] == "demo":
         return subprocess.call([str(BIN / "kinerja"), "demo", *argv[1:]])
