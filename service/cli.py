@@ -283,12 +283,16 @@ def train(job_id: int | None, chunk_size: int) -> None:
     "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
     help="processes scoring chunks in parallel (one chunk in memory each)",
 )  # fmt: skip
+@click.option(
+    "--full", is_flag=True,
+    help="read every history again (default: reuse the stored feature rows still current)",
+)  # fmt: skip
 @reports_errors
-def score(chunk_size: int, drivers: str, workers: int) -> None:
+def score(chunk_size: int, drivers: str, workers: int, full: bool) -> None:
     """Score every employee's risk for the latest period into the risk_scores table."""
     from training import commands
 
-    commands.score(cli_config(), chunk_size, drivers, click.echo, workers=workers)
+    commands.score(cli_config(), chunk_size, drivers, click.echo, workers=workers, full=full)
 
 
 @main.command("retrain-schedule")

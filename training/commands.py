@@ -132,7 +132,13 @@ def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_siz
 
 
 def score(
-    config: dict[str, Any], chunk_size: int, explain: str, echo: Echo, *, workers: int = 1
+    config: dict[str, Any],
+    chunk_size: int,
+    explain: str,
+    echo: Echo,
+    *,
+    workers: int = 1,
+    full: bool = False,
 ) -> None:
     """Score everyone for the latest period with a progress bar; print what was written."""
     from training.score import score_all
@@ -146,12 +152,18 @@ def score(
             explain=explain,
             on_rows=bar.update,
             workers=workers,
+            full=full,
         )
     source = "rule-based fallback" if summary.fallback else f"version {summary.model_version}"
     echo(
         f"Scored {summary.employees} employees for {summary.period} with kinerja-risk {source}: "
         f"{summary.scored} with a probability, {summary.flagged} flagged, "
         f"{summary.seconds:.1f} s"
+    )
+    echo(
+        f"  {summary.recomputed} recomputed from their history, {summary.reused} from stored "
+        f"features, {summary.untouched} left as stored"
+        + (f"; {summary.stale} changed while scored, stored outdated" if summary.stale else "")
     )
 
 

@@ -1,15 +1,25 @@
 """Batch scoring: every employee's risk for the latest period into `risk_scores`, in chunks.
 
-Per chunk of employee ids: one statement per source (`repositories.risk_batch`: the rows
-every serving path reads, from statements planned by the id range so a chunk costs the same
-however large the agency, as plain column arrays), one `Panel`, `features_at` for the latest
-period, one `predict_proba` on the bare calibrated estimator, drivers for the
-flagged rows only (`--drivers all` explains everyone: about 50 times the prediction cost)
-in one prediction call per block of rows (a row left unexplained stores JSON `null` drivers, so
-the risk read knows to explain it live rather than serve an empty list), and one bulk write
-(`COPY` on PostgreSQL, `executemany` on SQLite) after deleting the chunk's old scores of the
-period by id range.
-Memory holds one chunk of history at a time; `ScoreSummary` reports the time of each stage.
+Per chunk of employee ids: first the period's stored rows of the range (one statement,
+`training.score_stored`). A row that is not outdated has unchanged inputs
+(`service.serving.freshness` marks it outdated in the same transaction as any write to what
+its features read), so by default a run is incremental: such a row, with a feature row of
+the current feature set, is left as it is when it already holds this run's answer (same
+model version, explained alike) and is answered again from its stored feature row otherwise
+(after a promotion: no history read). Only the other employees (no row, outdated, no or
+another feature set; all with `full`) have their history read: one statement per source
+(`repositories.risk_batch`, planned by the id range so a chunk costs the same however large
+the agency, as plain column arrays) over as few id ranges as pays, one `Panel`,
+`features_at` for the latest period. Then one `predict_proba` on the bare calibrated
+estimator, drivers for the flagged rows only (`--drivers all` explains everyone: about 50
+times the prediction cost) in one prediction call per block of rows (a row left unexplained
+stores JSON `null` drivers, so the risk read knows to explain it live rather than serve an
+empty list), and one bulk write (`COPY` on PostgreSQL, `executemany` on SQLite) of the
+answered rows with their feature rows, after deleting the rows they replace. A row whose
+inputs changed while the run scored it is written outdated (`training.score_stored` says
+which change stays unseen). The answers are those of a full run, to the bit.
+Memory holds one chunk of history at a time; `ScoreSummary` reports the time of each stage
+and how many rows were recomputed, reused and left untouched.
 """
 
 from __future__ import annotations
@@ -17,8 +27,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +40,6 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 from sqlalchemy import Engine
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
@@ -56,22 +68,36 @@ from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers
 from training.extract import employee_chunks
 from training.extract import read_axis
+from training.score_stored import Answering
+from training.score_stored import Stored
+from training.score_stored import delete_rows
+from training.score_stored import feature_set_id
+from training.score_stored import read_spans
+from training.score_stored import read_stored
+from training.score_stored import to_bytes
 
 #: Employees per chunk: large enough that per-statement costs vanish, small enough that a
 #: chunk's raw history (about 100 rows per employee) stays within a few hundred MB.
 DEFAULT_SCORE_CHUNK = 25_000
 #: Flagged rows explained per prediction call (each becomes 1 + features rows).
 EXPLAIN_BLOCK = 2_000
-STAGES = ("read", "features", "predict", "explain", "write")
+STAGES = ("stored", "read", "features", "predict", "explain", "write")
 _COLUMNS = (
     "employee_id", "period", "status", "probability", "flagged", "threshold", "drivers",
-    "model_name", "model_version", "fallback", "scored_at",
+    "model_name", "model_version", "fallback", "features", "feature_set", "outdated",
+    "scored_at",
 )  # fmt: skip
 
 
 @dataclass
 class ScoreSummary:
-    """What one scoring run wrote, and the seconds spent in each stage (`STAGES`)."""
+    """What one scoring run stored, and the seconds spent in each stage (`STAGES`).
+
+    `scored` and `flagged` count every employee's stored answer, untouched ones included;
+    `reused` were answered from their stored feature row, `recomputed` from their history,
+    `untouched` already held this run's answer; `stale` were written outdated (their inputs
+    changed while the run was scoring them).
+    """
 
     period: str
     employees: int
@@ -79,6 +105,10 @@ class ScoreSummary:
     flagged: int
     model_version: str | None
     fallback: bool
+    reused: int = 0
+    recomputed: int = 0
+    untouched: int = 0
+    stale: int = 0
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     stage_cpu: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
@@ -140,6 +170,8 @@ def score_matrix(
     Rows not explained (unflagged, with `explain="flagged"`) get None, not an empty list.
     """
     clock = clock or Clock()
+    if not len(X):  # every row of the chunk was left as stored
+        return np.empty(0), np.zeros(0, dtype=bool), []
     estimator = model.pipeline.named_steps["model"]
     probability = clock("predict", estimator.predict_proba, X)[:, 1]
     flagged = probability >= model.threshold
@@ -191,8 +223,11 @@ def _drivers_json(drivers: list[dict[str, Any]] | None) -> str:
     return json.dumps(drivers, ensure_ascii=False) if drivers else "[]"
 
 
-def _records(scored: Scored, period: str, now: datetime) -> list[tuple[Any, ...]]:
-    """`_COLUMNS` tuples of every answer (probability and threshold only where status ok)."""
+def _records(
+    scored: Scored, X: np.ndarray, period: str, feature_set: str, now: datetime
+) -> list[tuple[Any, ...]]:
+    """`_COLUMNS` tuples of every answer (probability and threshold only where status ok),
+    each with its feature row `X[i]` as stored bytes."""
     ok = scored.status == "ok"
     threshold = scored.threshold
     return [
@@ -207,40 +242,53 @@ def _records(scored: Scored, period: str, now: datetime) -> list[tuple[Any, ...]
             RISK_MODEL_NAME,
             scored.model_version,
             scored.fallback,
+            to_bytes(x),
+            feature_set,
+            False,
             now,
         )  # fmt: skip
-        for e, s, p, f, d, k in zip(
+        for e, s, p, f, d, k, x in zip(
             scored.employee_ids.tolist(),
             scored.status.tolist(),
             scored.probability.tolist(),
             scored.flagged.tolist(),
             scored.drivers,
             ok.tolist(),
+            X,
             strict=True,
         )  # fmt: skip
     ]
 
 
 def write_scores(
-    connection: Connection, period: str, first_id: int, last_id: int, rows: list[tuple[Any, ...]]
-) -> None:
-    """Replace the period's scores of employees `first_id..last_id` with `rows` (`_COLUMNS`).
+    connection: Connection,
+    period: str,
+    first_id: int,
+    last_id: int,
+    rows: list[tuple[Any, ...]],
+    only: Sequence[int] | None = None,
+    fresh: Collection[int] = (),
+) -> int:
+    """Replace the period's scores of employees `first_id..last_id` (or of `only`) with `rows`.
 
+    A row of `fresh` employees (not outdated when the range was read) that is outdated by
+    now had its inputs changed meanwhile: its new row is written outdated. Returns how many.
     PostgreSQL gets one COPY; SQLite one executemany of plain tuples (drivers already JSON
     text, the time in SQLAlchemy's own storage format), so no per-row object is built.
     """
-    table = RiskScore.__table__
-    chunk = table.c.employee_id.between(first_id, last_id)
-    connection.execute(delete(table).where(table.c.period == period, chunk))
+    changed = delete_rows(connection, period, first_id, last_id, only) & set(fresh)
+    if changed:
+        rows = [(*row[:-2], True, row[-1]) if row[0] in changed else row for row in rows]
     if not rows:
-        return
+        return len(changed)
+    table = RiskScore.__table__
     driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
         statement = f"COPY risk_scores ({', '.join(_COLUMNS)}) FROM STDIN"
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
-        return
+        return len(changed)
     stamp = table.c.scored_at.type.bind_processor(connection.dialect)
     when = stamp(rows[0][-1]) if stamp else rows[0][-1]
     marks = ", ".join("?" * len(_COLUMNS))
@@ -249,6 +297,7 @@ def write_scores(
         f"INSERT INTO risk_scores ({', '.join(_COLUMNS)}) VALUES ({marks})",
         [(*row[:-1], when) for row in rows],
     )
+    return len(changed)
 
 
 def _rule_table(engine: Engine, period: str) -> dict[str, float]:
@@ -270,11 +319,14 @@ def score_all(
     on_rows: Callable[[int], None] | None = None,
     threads: int | None = None,
     workers: int = 1,
+    full: bool = False,
 ) -> ScoreSummary:
     """Score every employee for the latest evaluated period; replace that period's scores.
 
-    `threads` caps the trees' OpenMP threads (None: all cores); `workers` > 1 scores the
-    chunks in that many processes (`training.score_workers`), one chunk in memory each.
+    Incremental unless `full`: stored rows that are not outdated are answered from their
+    feature rows or left as they are (`training.score_stored`). `threads` caps the trees'
+    OpenMP threads (None: all cores); `workers` > 1 scores the chunks in that many
+    processes (`training.score_workers`), one chunk in memory each.
     """
     began = time.perf_counter()
     model = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, refresh_seconds=0).current()
@@ -282,26 +334,23 @@ def score_all(
 
     engine = make_engine(database_url)
     try:
-        job = plan_job(engine, model, explain)
+        job = plan_job(engine, model, explain, full)
         summary = ScoreSummary(
             job.period, 0, 0, 0, model.version if model else None, model is None
         )
         ranges = list(employee_chunks(engine, chunk_size))
         with threadpool_limits(limits=threads, user_api="openmp"):
+            clock = Clock(summary.stages, summary.stage_cpu)
             if workers > 1:
                 from training.score_workers import score_in_workers
 
-                clock = Clock(summary.stages, summary.stage_cpu)
                 counts = score_in_workers(database_url, job, ranges, workers, threads, clock)
             else:
-                clock = Clock(summary.stages, summary.stage_cpu)
                 counts = (score_range(engine, job, first, last, clock) for first, last in ranges)
-            for employees, scored, flagged in counts:
-                summary.employees += employees
-                summary.scored += scored
-                summary.flagged += flagged
+            for done in counts:
+                done.add_to(summary)
                 if on_rows is not None:
-                    on_rows(employees)
+                    on_rows(done.employees)
     finally:
         engine.dispose()
     summary.seconds = time.perf_counter() - began
@@ -317,14 +366,21 @@ class Job:
     model: LoadedModel | None
     table: dict[str, float]
     explain: str
+    full: bool = False
+    feature_set: str = ""
+
+    @property
+    def answering(self) -> Answering:
+        version = self.model.version if self.model else None
+        return Answering(self.period, self.feature_set, version, self.explain)
 
 
-def plan_job(engine: Engine, model: LoadedModel | None, explain: str) -> Job:
+def plan_job(engine: Engine, model: LoadedModel | None, explain: str, full: bool = False) -> Job:
     """The latest evaluated period and everything a chunk of it is scored with."""
     axis = read_axis(engine)
     period = axis.code(axis.length - 1)
     table = _rule_table(engine, period) if model is None else {}
-    return Job(period, serving_axis(period), model, table, explain)
+    return Job(period, serving_axis(period), model, table, explain, full, feature_set_id())
 
 
 def read_range(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) -> Columns:
@@ -343,19 +399,89 @@ def range_features(columns: Columns, axis: PeriodAxis) -> tuple[np.ndarray, np.n
     return panel.employee_ids, features_at(panel, axis.length - 1)
 
 
-def score_range(
-    engine: Engine, job: Job, first_id: int, last_id: int, clock: Clock
-) -> tuple[int, int, int]:
-    """Read, score and store employees `first_id..last_id`: (employees, scored, flagged)."""
-    axis = job.axis
-    columns = clock("read", read_range, engine, first_id, last_id, axis)
-    ids, X = clock("features", range_features, columns, axis)
-    del columns
+def read_features(
+    engine: Engine, job: Job, ids: np.ndarray, needed: np.ndarray, clock: Clock
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and feature rows from the history of the `needed` employees of `ids` (sorted),
+    read in as few id ranges as pays (`read_spans`); may hold a few more employees."""
+    found, rows = [np.empty(0, dtype=np.int64)], [np.empty((0, len(FEATURE_NAMES)))]
+    for first, last in read_spans(ids, needed):
+        columns = clock("read", read_range, engine, first, last, job.axis)
+        some, X = clock("features", range_features, columns, job.axis)
+        found.append(np.asarray(some, dtype=np.int64))
+        rows.append(X)
+    return np.concatenate(found), np.concatenate(rows)
+
+
+@dataclass
+class Counts:
+    """What one chunk stored (see `ScoreSummary`)."""
+
+    employees: int = 0
+    scored: int = 0
+    flagged: int = 0
+    reused: int = 0
+    recomputed: int = 0
+    untouched: int = 0
+    stale: int = 0
+
+    def add_to(self, summary: ScoreSummary) -> None:
+        for name in (counted.name for counted in fields(self)):
+            setattr(summary, name, getattr(summary, name) + getattr(self, name))
+
+
+def chunk_matrix(
+    engine: Engine, job: Job, stored: Stored, clock: Clock
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids, feature rows and whether reused, of the employees this run answers.
+
+    Untouched rows (`stored.same`) are left out; rows with a stored feature row are
+    answered from it; the others (all with `job.full`) from their history read again.
+    """
+    keep = stored.same & (not job.full)
+    reuse = stored.usable & ~keep & (not job.full)
+    again = ~keep & ~reuse
+    ids, X = stored.employee_ids, stored.vectors.copy()
+    if again.any():
+        found, rows = read_features(engine, job, ids, again, clock)
+        at = np.minimum(np.searchsorted(found, ids), max(len(found) - 1, 0))
+        read = again & (found[at] == ids) if len(found) else np.zeros_like(again)
+        X[read] = rows[at[read]]
+        keep |= again & ~read  # deleted since the range was read: nothing to answer
+    return ids[~keep], X[~keep], reuse[~keep]
+
+
+def score_range(engine: Engine, job: Job, first_id: int, last_id: int, clock: Clock) -> Counts:
+    """Read, score and store employees `first_id..last_id` (see `training.score_stored`)."""
+    with engine.connect() as connection:
+        stored = clock("stored", read_stored, connection, job.answering, first_id, last_id)
+    return finish_range(engine, job, first_id, last_id, stored, clock)
+
+
+def finish_range(
+    engine: Engine, job: Job, first_id: int, last_id: int, stored: Stored, clock: Clock
+) -> Counts:
+    """Answer and store the employees of a range whose stored rows `stored` holds."""
+    ids, X, reused = chunk_matrix(engine, job, stored, clock)
     scored = score_chunk(ids, X, job.period, job.model, job.table, job.explain, clock)
-    rows = _records(scored, job.period, datetime.now(UTC))
+    rows = _records(scored, X, job.period, job.feature_set, datetime.now(UTC))
+    every = len(ids) == len(stored.employee_ids)
+    only = None if every else [*ids.tolist(), *stored.orphans]
+    fresh = set(stored.employee_ids[stored.fresh].tolist())
     with engine.begin() as connection:
-        clock("write", write_scores, connection, job.period, first_id, last_id, rows)
-    return len(rows), int((scored.status == "ok").sum()), int(scored.flagged.sum())
+        stale = clock(
+            "write", write_scores, connection, job.period, first_id, last_id, rows, only, fresh
+        )
+    left = np.isin(stored.employee_ids, ids, invert=True)
+    return Counts(
+        employees=len(stored.employee_ids),
+        scored=int((scored.status == "ok").sum() + (stored.ok & left).sum()),
+        flagged=int(scored.flagged.sum() + (stored.flagged & left).sum()),
+        reused=int(reused.sum()),
+        recomputed=int((~reused).sum()),
+        untouched=int(left.sum()),
+        stale=stale,
+    )
 
 
 __all__ = ["FEATURE_NAMES", "ScoreSummary", "score_all", "score_matrix", "write_scores"]

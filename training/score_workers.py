@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from service.db import make_engine
 from training.score import Clock
+from training.score import Counts
 from training.score import Job
 from training.score import score_range
 
@@ -35,7 +36,7 @@ def _start(database_url: str, job: Job, threads: int | None) -> None:
 Spent = tuple[dict[str, float], dict[str, float]]
 
 
-def _score(span: tuple[int, int]) -> tuple[tuple[int, int, int], Spent]:
+def _score(span: tuple[int, int]) -> tuple[Counts, Spent]:
     engine: Engine = _WORKER["engine"]
     clock = Clock()
     counts = score_range(engine, _WORKER["job"], span[0], span[1], clock)
@@ -49,8 +50,8 @@ def score_in_workers(
     workers: int,
     threads: int | None,
     clock: Clock,
-) -> Iterator[tuple[int, int, int]]:
-    """(employees, scored, flagged) of each range as it is done; stage seconds into `clock`.
+) -> Iterator[Counts]:
+    """What each range stored, as it is done; stage seconds into `clock`.
 
     Stage seconds (wall and CPU) add up over processes: they are work, not elapsed time.
     """

@@ -1,18 +1,40 @@
-"""Batch scoring into risk_scores: everyone scored once, drivers for the flagged, fallback."""
+"""Batch scoring into risk_scores: everyone scored once, drivers for the flagged, fallback;
+an incremental run (stored feature rows reused) stores what a full one stores, to the bit."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
+from service.cli import main
 from service.db import make_database
+from service.db import make_engine
 from service.db.models import Employee
+from service.db.models import Evaluation
 from service.db.models import RiskScore
+from service.domain.entities import Rating
+from service.features import serving_axis
+from service.serving.loader import ModelSource
+from service.serving.predictor import RISK_MODEL_NAME
+from training.extract import read_axis
 from training.sample import Sample
+from training.score import Clock
+from training.score import finish_range
+from training.score import plan_job
+from training.score import range_features
+from training.score import read_range
 from training.score import score_all
+from training.score_stored import feature_set_id
+from training.score_stored import read_stored
+from training.synthetic.config import SyntheticConfig
+from training.synthetic.seed import run_seed
 
 
 def _scores(sample: Sample) -> list[RiskScore]:
@@ -79,10 +101,11 @@ def test_small_chunks_write_the_same_scores_as_one_chunk(sample_copy: Sample) ->
     args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
     score_all(*args, chunk_size=100_000)
     whole = {r.employee_id: (r.status, r.probability, r.flagged) for r in _scores(sample_copy)}
-    summary = score_all(*args, chunk_size=97)
+    summary = score_all(*args, chunk_size=97, full=True)
     parts = {r.employee_id: (r.status, r.probability, r.flagged) for r in _scores(sample_copy)}
     assert parts == whole and summary.employees == len(whole)
-    assert set(summary.stages) == {"read", "features", "predict", "explain", "write"}
+    assert summary.recomputed == len(whole) and summary.reused == summary.untouched == 0
+    assert set(summary.stages) == {"stored", "read", "features", "predict", "explain", "write"}
     assert all(seconds >= 0 for seconds in summary.stages.values())
 
 
@@ -93,10 +116,186 @@ def test_worker_processes_write_the_same_scores(sample_copy: Sample) -> None:
         r.employee_id: (r.status, r.probability, r.flagged, r.drivers)
         for r in _scores(sample_copy)
     }
-    summary = score_all(*args, chunk_size=150, workers=2, threads=1)
+    summary = score_all(*args, chunk_size=150, workers=2, threads=1, full=True)
     parts = {
         r.employee_id: (r.status, r.probability, r.flagged, r.drivers)
         for r in _scores(sample_copy)
     }
     assert parts == whole and summary.employees == len(whole)
     assert summary.flagged == sum(flagged for _, _, flagged, _ in whole.values())
+
+
+def _stored_rows(sample: Sample) -> dict[int, tuple[object, ...]]:
+    """Every stored answer with its feature row, by employee (not when it was scored)."""
+    columns = [c for c in RiskScore.__table__.c if c.name not in ("id", "scored_at")]
+    database = make_database(sample.database_url)
+    with database.engine.connect() as connection:
+        rows = connection.execute(select(*columns)).all()
+    database.engine.dispose()
+    return {row.employee_id: tuple(row) for row in rows}
+
+
+def _promote_another_version(sample: Sample) -> None:
+    """What the stored rows look like after a promotion: by a version no longer served."""
+    database = make_database(sample.database_url)
+    with database.engine.begin() as connection:
+        connection.execute(update(RiskScore).values(model_version="0"))
+    database.engine.dispose()
+
+
+def _change_inputs(sample: Sample, employees: int) -> set[int]:
+    """Rate the first `employees` evaluated employees of the scored period worse, through the
+    ORM (their rows and their raters' teams go outdated); the people changed."""
+    database = make_database(sample.database_url)
+    with database.sessions() as session:
+        period = session.scalar(select(func.max(RiskScore.period)))
+        changed = session.scalars(
+            select(Evaluation)
+            .where(Evaluation.period == period, Evaluation.predikat != "kurang")
+            .order_by(Evaluation.id)
+            .limit(employees)
+        ).all()
+        for evaluation in changed:
+            evaluation.work_result_rating = Rating.DI_BAWAH_EKSPEKTASI
+            evaluation.predikat = "kurang"
+        session.commit()
+        people = {evaluation.employee_id for evaluation in changed}
+    database.engine.dispose()
+    return people
+
+
+def test_incremental_scoring_stores_what_full_scoring_stores(sample_copy: Sample) -> None:
+    """After a promotion (another version stored), changed inputs, rows of an old feature
+    set, rows without features and missing rows: same answers, probabilities to the bit."""
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    first = score_all(*args, chunk_size=150)
+    assert first.recomputed == first.employees and first.reused == first.untouched == 0
+    before = _stored_rows(sample_copy)
+    _promote_another_version(sample_copy)
+    changed = _change_inputs(sample_copy, 5)
+    database = make_database(sample_copy.database_url)
+    with database.engine.begin() as connection:
+        ids = sorted(before)
+        stored = RiskScore.__table__
+        connection.execute(update(stored).where(stored.c.employee_id.in_(ids[:7])).values(
+            features=None))  # fmt: skip
+        connection.execute(update(stored).where(stored.c.employee_id.in_(ids[7:11])).values(
+            feature_set="0123456789abcdef"))  # fmt: skip
+        connection.execute(delete(stored).where(stored.c.employee_id.in_(ids[-3:])))
+        outdated = set(connection.scalars(select(stored.c.employee_id).where(stored.c.outdated)))
+    database.engine.dispose()
+    assert changed <= outdated and changed
+    again = outdated | set(ids[:11]) | set(ids[-3:])
+
+    incremental = score_all(*args, chunk_size=150)
+    found = _stored_rows(sample_copy)
+    assert incremental.recomputed == len(again)
+    assert incremental.reused == len(before) - incremental.recomputed
+    assert incremental.untouched == 0 and incremental.stale == 0
+    full = score_all(*args, chunk_size=150, full=True)
+    assert _stored_rows(sample_copy) == found
+    assert (full.scored, full.flagged) == (incremental.scored, incremental.flagged)
+    assert any(found[e] != before[e] for e in changed)  # the changed inputs were read
+
+    last = score_all(*args, chunk_size=150)
+    assert last.untouched == last.employees and last.reused == last.recomputed == 0
+    assert (last.scored, last.flagged) == (full.scored, full.flagged)
+    assert _stored_rows(sample_copy) == found
+
+
+def test_stored_features_are_the_computed_rows_bit_for_bit(sample_copy: Sample) -> None:
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    score_all(*args)
+    engine = make_engine(sample_copy.database_url)
+    axis = serving_axis(read_axis(engine).code(read_axis(engine).length - 1))
+    ids, X = range_features(read_range(engine, 1, 10**9, axis), axis)
+    with engine.connect() as connection:
+        stored = dict(connection.execute(select(RiskScore.employee_id, RiskScore.features)).all())
+        sets = set(connection.execute(select(RiskScore.feature_set)).scalars())
+    engine.dispose()
+    assert sets == {feature_set_id()}
+    for employee_id, row in zip(ids.tolist(), X, strict=True):
+        assert stored[employee_id] == row.astype("<f8").tobytes()
+
+
+def test_a_change_while_scoring_stores_the_new_row_outdated(sample_copy: Sample) -> None:
+    """A row fresh when its range was read and outdated by the write: written outdated."""
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    score_all(*args)
+    _promote_another_version(sample_copy)  # every row is answered again, from its features
+    model = ModelSource(RISK_MODEL_NAME, sample_copy.tracking_uri, sample_copy.models_dir)
+    engine = make_engine(sample_copy.database_url)
+    job = plan_job(engine, model.current(), "flagged")
+    with engine.connect() as connection:
+        stored = read_stored(connection, job.answering, 1, 10**9)
+    assert stored.usable.all() and not stored.same.any()
+    changed = _change_inputs(sample_copy, 1)  # commits between the read and the write
+    counts = finish_range(engine, job, 1, 10**9, stored, Clock())
+    with engine.connect() as connection:
+        outdated = set(
+            connection.execute(select(RiskScore.employee_id).where(RiskScore.outdated)).scalars()
+        )
+    engine.dispose()
+    assert changed <= outdated and counts.stale == len(outdated) > 0
+    assert counts.reused == counts.employees
+
+    summary = score_all(*args)  # the next run reads their history again
+    assert summary.recomputed == len(outdated) and summary.stale == 0
+
+
+def test_drivers_of_another_explain_mode_are_answered_again(sample_copy: Sample) -> None:
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    score_all(*args, explain="all")
+    summary = score_all(*args)  # unflagged rows lose their drivers (JSON null)
+    assert 0 < summary.reused < summary.employees
+    assert summary.reused + summary.untouched == summary.employees
+    found = _stored_rows(sample_copy)
+    score_all(*args, full=True)
+    assert _stored_rows(sample_copy) == found
+
+
+def test_rule_fallback_answers_are_answered_again_from_stored_features(
+    sample_copy: Sample, tmp_path: Path
+) -> None:
+    args = (sample_copy.database_url, f"sqlite:///{tmp_path / 'none.db'}", tmp_path / "none")
+    score_all(*args)
+    summary = score_all(*args)  # its table follows the evaluations: never left as stored
+    assert summary.reused == summary.employees and summary.untouched == 0
+    found = _stored_rows(sample_copy)
+    score_all(*args, full=True)
+    assert _stored_rows(sample_copy) == found
+
+
+def test_cli_scores_incrementally_unless_full(sample_copy: Sample) -> None:
+    env = {"KINERJA_ENV": "test", **sample_copy.config()}
+    runner = CliRunner()
+    assert runner.invoke(main, ["score"], env=env).exit_code == 0
+    again = runner.invoke(main, ["score"], env=env)
+    assert again.exit_code == 0, again.output
+    employees = len(_stored_rows(sample_copy))
+    assert f"0 recomputed from their history, 0 from stored features, {employees} left" in (
+        again.output
+    )
+    full = runner.invoke(main, ["score", "--full"], env=env)
+    assert f"{employees} recomputed from their history, 0 from stored" in full.output
+
+
+def test_incremental_scoring_on_each_backend(database_url: str, risk_sample: Sample) -> None:
+    """COPY of the feature bytes, DELETE ... RETURNING and the drivers test of the stored
+    rows on PostgreSQL as on SQLite: a promotion and one changed employee, then a full run."""
+    engine = make_engine(database_url)
+    run_seed(engine, SyntheticConfig(employees=150, seed=11))
+    engine.dispose()
+    sample = replace(risk_sample, database_url=database_url)
+    args = (database_url, risk_sample.tracking_uri, risk_sample.models_dir)
+    first = score_all(*args, chunk_size=60)
+    assert first.recomputed == first.employees == 150
+    _promote_another_version(sample)
+    changed = _change_inputs(sample, 1)
+    incremental = score_all(*args, chunk_size=60)
+    found = _stored_rows(sample)
+    assert 0 < incremental.recomputed < incremental.employees
+    assert incremental.reused + incremental.recomputed == incremental.employees
+    assert score_all(*args, chunk_size=60, full=True).recomputed == 150
+    assert _stored_rows(sample) == found and changed
+    assert score_all(*args, chunk_size=60).untouched == 150
