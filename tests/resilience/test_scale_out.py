@@ -108,9 +108,8 @@ def _served(instance: Served, employee_id: int, headers: dict[str, str]) -> set[
     """(version, fallback) of the registry view and of a risk answer, over a few requests.
 
     Several requests, so that both gunicorn workers of the instance are asked. A worker still
-    making its first load serves no version yet without falling back (its answers wait for
-    the load; the API's `served` block does not carry /readyz's `loading`): such samples
-    are asked again, up to a limit.
+    making its first load says `loading` (its answers wait for the load): such samples are
+    asked again, up to a limit.
     """
     seen = set()
     asked = 0
@@ -120,7 +119,7 @@ def _served(instance: Served, employee_id: int, headers: dict[str, str]) -> set[
         models = call("GET", f"{instance.url}/api/v1/models", headers=headers)
         assert models.status == 200, models.body
         served = models.body["served"]
-        if served["version"] is None and not served["fallback"]:
+        if served["loading"]:
             time.sleep(0.5)
             continue
         asked += 1

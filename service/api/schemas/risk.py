@@ -78,6 +78,9 @@ class ServedOut(Out):
     version: str | None
     source: str | None
     fallback: bool
+    loading: bool = Field(
+        description="this worker's first load of the model is under way: answers wait for it"
+    )
     error: str | None
 
 

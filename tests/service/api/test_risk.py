@@ -176,6 +176,7 @@ def test_models_lists_the_champion_for_the_data_team(
     assert {"roc_auc", "ece", "fairness_max_tpr_gap"} <= set(champion[0]["metrics"])
     assert champion[0]["drift"], "drift (PSI per feature) is shown"
     assert body["served"]["version"] == risk_sample.version
+    assert body["served"]["loading"] is False, "the first request waited for the load"
     assert client.get("/api/v1/models", headers=world.headers("employee")).status_code == 403
 
 
