@@ -35,4 +35,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, use_env: bool = True)
     api.init_app(app)
     web.init_app(app)
     ops.init_app(app)  # last: it covers the blueprints registered above
+    app.wsgi_app = api.fast_risk.wrap(app)  # type: ignore[method-assign]
     return app

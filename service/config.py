@@ -22,6 +22,7 @@ ENV_KEYS: dict[str, str] = {
     "KINERJA_SECRET_KEY": "signing key for sessions and tokens; required outside demo/test",
     "KINERJA_ENV": "production (default), demo or test",
     "KINERJA_LOG_LEVEL": "log level (default INFO)",
+    "KINERJA_RISK_FAST_PATH": "risk read: answer memo hits in front of Flask (default true)",
     "RISK_MODEL_REFRESH_SECONDS": "seconds between checks of the champion alias (default 30)",
     "RISK_GATE_MAX_ECE": "risk promotion gate: largest calibration error (default 0.05)",
     "RISK_GATE_MAX_TPR_GAP": "risk promotion gate: largest TPR gap by gender/age (0.10)",
@@ -62,6 +63,7 @@ def defaults() -> dict[str, Any]:
         "MLFLOW_TRACKING_URI": None,
         "KINERJA_SECRET_KEY": None,
         "MODEL_ALIAS": "champion",
+        "KINERJA_RISK_FAST_PATH": True,
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         "JSON_SORT_KEYS": False,
     }

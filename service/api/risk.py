@@ -9,6 +9,8 @@ one live batch (`service.serving.team`); only the page's members are audited.
 A single read reads the change counter first (`allow(fresh=True)`): its token, the access
 decision and the stored answer are reused from this worker's memo at that generation, and
 its audit row is committed on its own as the answer is made (no session transaction).
+When all of that is in the memo, `service.api.fast_risk` answers in front of Flask with the
+same functions, and the same bytes.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from __future__ import annotations
 from typing import Any
 
 from service.api import bp
+from service.api.fast_risk import RISK_OUT
+from service.api.fast_risk import risk_out
 from service.api.http import EMPLOYEE_ID
 from service.api.http import listing
 from service.api.http import run
 from service.api.openapi import responses
 from service.api.openapi import spec
 from service.api.schemas.common import PageQuery
-from service.api.schemas.risk import RiskOut
 from service.api.schemas.risk import TeamMemberOut
 from service.api.schemas.risk import TeamOut
 from service.auth.decorators import allow
@@ -38,11 +41,11 @@ TAGS = ["risk"]
 
 @bp.get(f"/employees/{EMPLOYEE_ID}/risk")
 @allow(*PEOPLE, fresh=True)
-@spec.validate(resp=responses(HTTP_200=RiskOut), tags=TAGS)
+@spec.validate(resp=responses(HTTP_200=RISK_OUT), tags=TAGS)
 def get_risk(employee_id: int) -> Any:
     """Probability of a poor next-period predikat, the flag and the drivers behind it."""
     answer = run(employee_risk, employee_id, provider(), request_memo(), audit_now=True)
-    return RiskOut.model_validate(answer)
+    return risk_out(answer)
 
 
 @bp.get("/teams/me")

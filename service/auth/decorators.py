@@ -17,9 +17,11 @@ from functools import wraps
 from typing import Any
 from typing import TypeVar
 
+from flask import Flask
 from flask import current_app
 from flask import g
 from flask import request
+from sqlalchemy.orm import Session
 
 from service.auth import policy
 from service.auth.memo import Memo
@@ -42,26 +44,55 @@ MEMO = "access_memo"
 
 def bearer_token() -> str:
     """Return the bearer token of the request; Unauthorized when there is none."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return bearer_token_in(request.headers.get("Authorization", ""))
+
+
+def bearer_token_in(authorization: str) -> str:
+    """The token of an `Authorization` header's value; Unauthorized when it holds none."""
+    scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 200:
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
     return token
 
 
-def token_cache() -> TokenCache | None:
-    """Return this app's cache of validated tokens (see `service.auth.tokens`), if any."""
-    cache: TokenCache | None = current_app.extensions.get(TOKEN_CACHE)
+def token_cache(app: Flask | None = None) -> TokenCache | None:
+    """Return the cache of validated tokens (see `service.auth.tokens`) of `app` (default:
+    the current app), if any."""
+    found = current_app if app is None else app
+    cache: TokenCache | None = found.extensions.get(TOKEN_CACHE)
     return cache
+
+
+def worker_memo(app: Flask) -> Memo:
+    """This worker's memo of `app` (`service.auth.memo`), made on first use."""
+    memo: Memo | None = app.extensions.get(MEMO)
+    if memo is None:
+        memo = app.extensions.setdefault(MEMO, Memo())
+    return memo
 
 
 def request_memo() -> MemoAt:
     """This worker's memo at the generation this request read (views marked `fresh`)."""
-    memo: Memo | None = current_app.extensions.get(MEMO)
-    if memo is None:
-        memo = current_app.extensions.setdefault(MEMO, Memo())
     generation: int = g.generation
-    return memo.at(generation)
+    return worker_memo(current_app).at(generation)
+
+
+def authorized_actor(
+    session: Session,
+    token: str,
+    allowed: frozenset[Role],
+    request_id: str | None,
+    cache: TokenCache | None,
+    generation: int | None,
+) -> Actor:
+    """The caller of `token` if its role is one of `allowed` (401 and 403 otherwise).
+
+    What `allow` decides, shared with the risk read's fast path (`service.api.fast_risk`).
+    """
+    actor = authenticate(session, token, request_id, cache, generation)
+    policy.require_role(actor, allowed)
+    return actor
 
 
 def current_actor() -> Actor:
@@ -83,10 +114,9 @@ def allow(*roles: Role, fresh: bool = False) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             token = bearer_token()
             generation = g.generation = change_generation(database().engine) if fresh else None
-            session = get_session()
-            actor = authenticate(session, token, g.get("request_id"), token_cache(), generation)
-            policy.require_role(actor, allowed)
-            g.actor = actor
+            g.actor = authorized_actor(
+                get_session(), token, allowed, g.get("request_id"), token_cache(), generation
+            )
             return view(*args, **kwargs)
 
         wrapper.__access__ = allowed  # type: ignore[attr-defined]

@@ -85,12 +85,33 @@ def employee_risk(
     is committed once the answer is made, without a session transaction; otherwise it is
     queued for the caller's commit (a page that shows the risk among other things).
     """
+    answer = visible_risk(session, actor, employee_id, models, memo)
+    audit_risk_read(session, actor, employee_id, now=audit_now)
+    return answer
+
+
+def visible_risk(
+    session: Session,
+    actor: Actor,
+    employee_id: int,
+    models: RiskModels,
+    memo: MemoAt | None = None,
+) -> dict[str, Any]:
+    """`employee_risk` before its audit: every access decision, then the answer.
+
+    Apart for the API's fast path (`service.api.fast_risk`), which makes the body before it
+    audits so that any failure before the row hands the request, untouched, to Flask.
+    """
     policy.require_role(actor, policy.PERSONAL_DATA_ROLES)
     card = policy.visible_employee_card(session, actor, employee_id, memo)
-    answer = models.risk_for(session, card, memo)
-    audit = record_read_now if audit_now else record_read
-    audit(session, actor, RESOURCE, card.id)
-    return answer
+    return models.risk_for(session, card, memo)
+
+
+def audit_risk_read(session: Session, actor: Actor, employee_id: int, now: bool) -> None:
+    """Audit a risk read of `employee_id` (none for one's own): committed `now`, or queued
+    for the session's commit."""
+    audit = record_read_now if now else record_read
+    audit(session, actor, RESOURCE, employee_id)
 
 
 def _item_key(item: dict[str, Any]) -> tuple[int, float, str]:

@@ -207,21 +207,36 @@ def _configured_home() -> Path:
 
 def count_in_flight(_sender: Flask, **_extra: object) -> None:
     """Count the request as in flight (connected to `request_started`)."""
-    metrics().in_flight.inc()
+    enter_flight()
     g.counted_in_flight = True
 
 
 def observe_request(_sender: Flask, response: Response, **_extra: object) -> None:
     """Record the request's duration once its response is final (`request_finished`)."""
     endpoint = request.url_rule.rule if request.url_rule is not None else UNMATCHED
-    labels = (request.method, endpoint, str(response.status_code))
-    metrics().request_seconds.labels(*labels).observe(elapsed_ms() / 1000)
+    observe(request.method, endpoint, response.status_code, elapsed_ms())
 
 
 def uncount_in_flight(_exc: BaseException | None = None) -> None:
     """Take the request out of the in-flight gauge, however it ended."""
     if g.pop("counted_in_flight", False):
-        metrics().in_flight.dec()
+        leave_flight()
+
+
+def enter_flight() -> None:
+    """One more request in flight (Flask's hooks and the risk read's fast path)."""
+    metrics().in_flight.inc()
+
+
+def leave_flight() -> None:
+    """One request fewer in flight."""
+    metrics().in_flight.dec()
+
+
+def observe(method: str, endpoint: str, status: int, duration_ms: float) -> None:
+    """Record one answered request under its route template (Flask's hooks, fast path)."""
+    labels = (method, endpoint, str(status))
+    metrics().request_seconds.labels(*labels).observe(duration_ms / 1000)
 
 
 def metrics_view() -> Response:

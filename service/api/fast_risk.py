@@ -1,0 +1,206 @@
+"""The risk read's fast path: a memo hit answered in front of Flask, byte for byte the same.
+
+`GET /api/v1/employees/{id}/risk` is the service's hot read, and once this worker's memo
+(`service.auth.memo`) holds the caller's token, the access decision and the stored answer at
+the current change generation, the answer costs one primary-key read of the counter and the
+audit INSERT. Flask's request cycle around it (request and app contexts, routing, hooks,
+signals, spectree, the response object) cost more than that answer itself.
+
+`wrap(app)` puts `FastRisk` in front of `app.wsgi_app` (the last line of `create_app`). For a
+plain `GET` of that path (no query string, no body) it makes the route's own decisions with
+the route's own functions, in the route's order, on a session that may not touch the
+database (`MemoOnlySession`):
+
+- the request id (`request_id_from`), the in-flight gauge, the clock;
+- the bearer token (`bearer_token_in`), the counter (`change_generation`), the caller and
+  the role rule of the view (`authorized_actor`, with the view's own `__access__`);
+- the visibility and the stored answer (`visible_risk`, this worker's memo at the counter);
+- the body, as spectree writes the view's `RiskOut` (`risk_out`, spectree's `dump_json`);
+- the audit row, committed on its own (`audit_risk_read(now=True)`);
+- the headers the API adds (`Cache-Control: no-store`, `X-Request-ID`), the request's
+  histogram sample and its JSON log line (`observe`, `write_request_line`).
+
+Whenever one of these would need anything else (no or a malformed token, a token or a
+decision or an answer not in the memo at this generation, a live answer, a 401/403/404, the
+database unreachable, any error) nothing has been written yet and the request goes on to
+Flask untouched, which answers it the usual way (reading the counter again). The body is made
+before the audit row, so a failure never leaves a row for an answer Flask then makes again;
+the model answer counter may then count that answer twice (a serialization failure only).
+
+`KINERJA_RISK_FAST_PATH=false` leaves `app.wsgi_app` alone, to compare
+(`tests/service/api/test_fast_risk.py` checks that both give the same answers, audit rows,
+log lines and metrics).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from service.api.openapi import spec
+from service.api.schemas.risk import RiskOut
+from service.auth.decorators import authorized_actor
+from service.auth.decorators import bearer_token_in
+from service.auth.decorators import token_cache
+from service.auth.decorators import worker_memo
+from service.db.repositories.access import change_generation
+from service.domain.risk import audit_risk_read
+from service.domain.risk import visible_risk
+from service.ops.logging import write_request_line
+from service.ops.metrics import enter_flight
+from service.ops.metrics import leave_flight
+from service.ops.metrics import observe
+from service.ops.request_id import HEADER
+from service.ops.request_id import request_id_from
+
+SETTING = "KINERJA_RISK_FAST_PATH"
+#: The route's response model (`service.api.risk.get_risk`).
+RISK_OUT = RiskOut
+ENDPOINT = "api.get_risk"
+#: Paths worth asking the router about; the router (the app's own url_map) decides.
+_CANDIDATE = re.compile(r"/api/v1/employees/[0-9]+/risk")
+MAX_ROUTES = 10_000
+_OFF = {"false", "0", "no", "off"}
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class NeedsDatabase(Exception):
+    """The fast path would have to query the database: Flask answers instead."""
+
+
+class MemoOnlySession(Session):
+    """A session whose every query raises `NeedsDatabase` (`get_bind()` still works).
+
+    The use cases ask the memo first and the session only on a miss, so handing them this
+    session runs the route's own code and stops it at its first miss, before it wrote
+    anything. `_connection_for_bind` is where every statement and `connection()` gets its
+    connection (SQLAlchemy 2.0).
+    """
+
+    def _connection_for_bind(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise NeedsDatabase
+
+
+def risk_out(answer: dict[str, Any]) -> RiskOut:
+    """The route's response model of an answer, which spectree writes with `dump_json`.
+
+    Here, not in `service.api.risk`, so that the route imports the fast path (which
+    `create_app` finds as `api.fast_risk`) and not the other way round.
+    """
+    return RISK_OUT.model_validate(answer)
+
+
+def enabled(app: Flask) -> bool:
+    """Whether `app` answers memo hits of the risk read in front of Flask: unless the setting
+    is false (`false`, `0`, `no`, `off`, any case), it does."""
+    return str(app.config.get(SETTING, True)).strip().lower() not in _OFF
+
+
+def wrap(app: Flask) -> WsgiApp:
+    """`app.wsgi_app`, with the fast path in front of it when enabled and the route exists."""
+    if not enabled(app) or ENDPOINT not in app.view_functions:
+        return app.wsgi_app
+    return FastRisk(app, app.wsgi_app)
+
+
+class FastRisk:
+    """WSGI middleware: answer a memo hit of the risk read, hand anything else to `wsgi_app`."""
+
+    def __init__(self, app: Flask, wsgi_app: WsgiApp) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.allowed = app.view_functions[ENDPOINT].__access__
+        self.router = app.url_map.bind("")
+        self.routes: dict[str, tuple[str, int] | None] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        target = self.target(environ)
+        reply = None if target is None else self.answer(environ, *target)
+        if reply is None:
+            return self.wsgi_app(environ, start_response)
+        body, headers = reply
+        start_response("200 OK", headers)
+        return [body]
+
+    def target(self, environ: dict[str, Any]) -> tuple[str, int] | None:
+        """The route template and employee id of a plain GET of the risk read, else None."""
+        path = environ.get("PATH_INFO", "")
+        plain = (
+            environ.get("REQUEST_METHOD") == "GET"
+            and not environ.get("QUERY_STRING")
+            and environ.get("CONTENT_LENGTH", "0") in ("", "0")
+            and "HTTP_TRANSFER_ENCODING" not in environ
+        )
+        if not plain or _CANDIDATE.fullmatch(path) is None:
+            return None
+        if path not in self.routes:
+            if len(self.routes) >= MAX_ROUTES:
+                self.routes = {}  # a burst of distinct paths: start over, never grow
+            self.routes[path] = self.route(path)
+        return self.routes[path]
+
+    def route(self, path: str) -> tuple[str, int] | None:
+        """What the app's router makes of `path`: the risk read's template and id, or None.
+
+        Kept per path (`routes`): matching costs a tenth of a fast answer, and the rules do
+        not change once the app is made.
+        """
+        try:
+            rule, values = self.router.match(path, "GET", return_rule=True)
+        except Exception:  # noqa: BLE001 (a 404 or a redirect: Flask says so)
+            return None
+        if rule.endpoint != ENDPOINT:
+            return None
+        return rule.rule, values["employee_id"]
+
+    def answer(
+        self, environ: dict[str, Any], endpoint: str, employee_id: int
+    ) -> tuple[bytes, list[tuple[str, str]]] | None:
+        """The body and headers of the read when it is a memo hit, else None (nothing done)."""
+        started = time.perf_counter()
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        enter_flight()
+        try:
+            body = self.answered_body(environ, employee_id, request_id)
+        except Exception:  # noqa: BLE001 (whatever it is, Flask answers it the usual way)
+            log.debug("risk read handed to Flask", exc_info=True)
+            return None
+        finally:
+            leave_flight()
+        duration_ms = (time.perf_counter() - started) * 1000
+        observe("GET", endpoint, 200, duration_ms)
+        write_request_line(request_id, "GET", environ["PATH_INFO"], 200, duration_ms)
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            (HEADER, request_id),
+        ]
+        return body, headers
+
+    def answered_body(self, environ: dict[str, Any], employee_id: int, request_id: str) -> bytes:
+        """The route's decisions, answer, body and audit row; raises where Flask must answer."""
+        token = bearer_token_in(environ.get("HTTP_AUTHORIZATION", ""))
+        engine = self.app.extensions["db"].engine
+        generation = change_generation(engine)
+        models = self.app.extensions.get("models")
+        if models is None:
+            raise NeedsDatabase  # no provider yet: Flask's `provider()` makes it
+        session = MemoOnlySession(bind=engine)
+        cache = token_cache(self.app)
+        actor = authorized_actor(session, token, self.allowed, request_id, cache, generation)
+        memo = worker_memo(self.app).at(generation)
+        answer = visible_risk(session, actor, employee_id, models, memo)
+        body: bytes = spec.model_adapter.dump_json(risk_out(answer))
+        audit_risk_read(session, actor, employee_id, now=True)
+        return body
