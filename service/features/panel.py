@@ -233,7 +233,8 @@ def build_panel(
     achievements : employee_id, period, aspect, value, target_value (one row per realised
         indicator; kuantitas and biaya targets are yearly and pro-rated per period); or,
         read coded, `period_index` and `pro_rated` (1 for kuantitas and biaya) instead
-    attendance : employee_id, month ("YYYY-MM"), work_days, present_days, late_days
+    attendance : employee_id, month ("YYYY-MM"), work_days, present_days, late_days; or,
+        read coded, `month_ordinal` (year * 12 + month - 1) instead of month
     assessments : employee_id, assessed_on, level, required_level (one row per competency)
     enrolments : employee_id, end_date, jp (completed programmes only)
     rater_stats : rater_id, period, ratings, work_sum, behavior_sum, poor_sum and (optional)
@@ -385,7 +386,11 @@ def _mean_at(shape: tuple[int, int], at: tuple[np.ndarray, ...], values: np.ndar
 
 def _fill_attendance(panel: Panel, attendance: Columns) -> None:
     rows = _rows(panel.employee_ids, attendance["employee_id"])
-    cols = panel.axis.index_of_months(month_ordinals(np.asarray(attendance["month"])))
+    if "month_ordinal" in attendance:  # read coded
+        months = np.asarray(attendance["month_ordinal"], dtype=np.int64)
+    else:
+        months = month_ordinals(np.asarray(attendance["month"]))
+    cols = panel.axis.index_of_months(months)
     keep = _place(rows, cols, panel.axis.length)
     for name in ("work_days", "present_days", "late_days"):
         values = np.asarray(attendance[name], dtype=np.float64)[keep]

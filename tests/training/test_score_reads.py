@@ -7,8 +7,6 @@ from their typical value; neither may change a feature value or a contribution.
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -128,25 +126,6 @@ def test_a_model_other_than_boosted_trees_is_explained_through_its_predictions()
     pipeline.fit(X, y, model__calibration_mask=calibrate)
     assert _TreeSums.of(pipeline) is None
     _assert_explained_as_substituted(pipeline, X[:30], tolerance=1e-12)
-
-
-def test_coded_range_reads_build_the_same_panel_as_text_reads(database_url: str) -> None:
-    """Evaluations and realisations read as numbers place every value as their text does."""
-    engine = make_engine(database_url)
-    run_seed(engine, SyntheticConfig(employees=120, seed=5))
-    axis = read_axis(engine)
-    axis = serving_axis(axis.code(axis.length - 1))
-    with Session(engine) as session:
-        read = partial(range_histories, session, 11, 90, axis.codes(), history_start(axis))
-        text, coded = read(), read(coded=True)
-    engine.dispose()
-    assert "period_index" in coded["evaluations"] and "pro_rated" in coded["achievements"]
-    assert len(coded["achievements"]["employee_id"]) == len(text["achievements"]["employee_id"])
-    from_text, from_codes = build_panel(axis, **text), build_panel(axis, **coded)
-    for name, value in vars(from_text).items():
-        if isinstance(value, np.ndarray):
-            np.testing.assert_array_equal(getattr(from_codes, name), value, err_msg=name)
-    assert (~np.isnan(from_codes.predikat)).any() and (~np.isnan(from_codes.output)).any()
 
 
 def test_range_rater_statistics_equal_the_set_statement(database_url: str) -> None:

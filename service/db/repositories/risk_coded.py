@@ -1,0 +1,285 @@
+"""Batch history read as packed numbers, for `risk_batch.range_histories(coded=True)`.
+
+The driver (sqlite3, psycopg) builds one Python object per value of every row, and at some
+hundred rows per employee that costs as much CPU as the database's own work; a text value
+(a period code, an enum) costs a new string each. So the coded reads ask for numbers the panel
+takes as they are, and pack the small ones into one integer per row:
+
+- evaluations: employee and period position in one key, the ten scores in another (three bits
+  each: score minus the scale's lowest, 7 for unknown);
+- realisations: employee, period position and the pro-rated flag in one key;
+- attendance: employee and month ordinal in one key;
+- assessments: employee and the day (counted from 1970) in one key;
+- 360 answers: employee and period position in one key, round and group in another, the
+  seven ratings as digits (unpacked to the text `fill_signals` reads, shared strings).
+
+Unpacking is a few numpy operations on whole columns and gives the numbers the text rows map
+to, so `build_panel` makes the same panel of them, to the bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Integer
+from sqlalchemy import Select
+from sqlalchemy import bindparam
+from sqlalchemy import case
+from sqlalchemy import cast
+from sqlalchemy import column
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from service.db.models import BEHAVIOR_COLUMNS
+from service.db.models import AttendanceMonth
+from service.db.models import FeedbackAnswer
+from service.db.models import FeedbackRater
+from service.db.models import FeedbackRound
+from service.db.repositories import risk as repo
+from service.db.repositories.risk import Columns
+from service.db.repositories.risk import Who
+from service.domain.entities import IndicatorAspect
+from service.domain.feedback360_terms import RaterGroup
+from service.features.scales import PREDIKAT_SCORE
+from service.features.scales import RATING_SCORE
+
+EVALUATIONS_FROM = """
+FROM evaluations e
+WHERE e.employee_id BETWEEN :first AND :last AND e.period || '' IN :periods
+"""
+PRO_RATED = (IndicatorAspect.KUANTITAS.value, IndicatorAspect.BIAYA.value)
+ACHIEVEMENTS_FROM = """
+FROM skps s CROSS JOIN rhks h CROSS JOIN indicators i CROSS JOIN realisations r
+WHERE s.employee_id BETWEEN :first AND :last
+  AND h.skp_id = s.id AND i.rhk_id = h.id AND r.indicator_id = i.id
+  AND i.target_value > 0 AND r.value IS NOT NULL AND r.period IN :periods
+"""
+#: Evaluation column -> its score table, in packing order (three bits each from the lowest).
+_SCORED: dict[str, Mapping[str, float]] = {"predikat": PREDIKAT_SCORE} | {
+    name: RATING_SCORE for name in repo._EVALUATION_COLUMNS[4:]
+}
+_DIGIT_BITS = 3
+_UNKNOWN_DIGIT = (1 << _DIGIT_BITS) - 1
+#: Month ordinals (year * 12 + month - 1) below this fit the attendance key (year < 10922).
+_MONTH_SPAN = 1 << 17
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A statement whose rows come packed, and how to unpack its columns."""
+
+    statement: Select[Any]
+    unpack: Callable[[Columns], Columns]
+
+
+def text_select(sql: str, names: Sequence[str], **values: Any) -> Select[Any]:
+    """`sql` with its parameters bound (lists expanded), as a select of the columns `names`."""
+    parameters = [
+        bindparam(name, value, expanding=isinstance(value, list)) for name, value in values.items()
+    ]
+    typed = text(sql).bindparams(*parameters).columns(*(column(name) for name in names))
+    return select(typed.subquery("batch"))
+
+
+def _case(expression: str, table: Mapping[str, float], otherwise: str = "NULL") -> str:
+    """SQL `CASE` giving each stored value of `table` its (whole-number) score.
+
+    The keys are our own enum values (checked to be plain words), so they are written as
+    literals and the statement stays one cached text per look-back.
+    """
+    arms = []
+    for code, score in table.items():
+        if not code.replace("_", "").replace("-", "").isalnum() or score != int(score):
+            raise ValueError(f"cannot write {code!r} -> {score!r} as a SQL literal")
+        arms.append(f"WHEN '{code}' THEN {int(score)}")
+    return f"CASE {expression} {' '.join(arms)} ELSE {otherwise} END"
+
+
+def _period_index(expression: str, periods: Sequence[str]) -> str:
+    """SQL giving each period code its position in `periods` (-1 for any other).
+
+    The statements read only rows of `periods`, so a key never holds -1.
+    """
+    return _case(expression, {code: i for i, code in enumerate(periods)}, "-1")
+
+
+def _digit(expression: str, table: Mapping[str, float]) -> str:
+    """SQL giving a stored value its score minus the lowest of `table` (7 if unknown)."""
+    low = min(table.values())
+    if max(table.values()) - low >= _UNKNOWN_DIGIT:
+        raise ValueError(f"scores {sorted(table.values())} do not fit {_DIGIT_BITS} bits")
+    shifted = {code: score - low for code, score in table.items()}
+    return _case(expression, shifted, str(_UNKNOWN_DIGIT))
+
+
+def _split_key(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(key // width, key % width) of non-negative integer keys, as int64."""
+    key = np.asarray(key, dtype=np.int64)
+    return key // width, key % width
+
+
+def evaluations(within: Mapping[str, Any]) -> Packed:
+    """Evaluations of `periods`: `row_key` (employee * periods + position), rater, scores.
+
+    `within` binds the statement's parameters: the ids `first`..`last`, the `periods`.
+    """
+    periods = within["periods"]
+    width = len(periods)
+    scores = " + ".join(
+        f"{_digit(f'e.{name}', table)} * {1 << (_DIGIT_BITS * k)}"
+        for k, (name, table) in enumerate(_SCORED.items())
+    )
+    key = f"e.employee_id * {width} + {_period_index('e.period', periods)}"
+    sql = f"SELECT {key} AS row_key, e.rater_id AS rater_id, {scores} AS scores{EVALUATIONS_FROM}"
+
+    def unpack(columns: Columns) -> Columns:
+        employee_id, period_index = _split_key(columns["row_key"], width)
+        found: dict[str, np.ndarray] = {
+            "employee_id": employee_id,
+            "period_index": period_index,
+            "rater_id": columns["rater_id"],
+        }
+        packed = np.asarray(columns["scores"], dtype=np.int64)
+        for k, (name, table) in enumerate(_SCORED.items()):
+            digit = (packed >> (_DIGIT_BITS * k)) & _UNKNOWN_DIGIT
+            score = (digit + min(table.values())).astype(np.float64)
+            found[name] = np.where(digit == _UNKNOWN_DIGIT, np.nan, score)
+        return found
+
+    return Packed(text_select(sql, ("row_key", "rater_id", "scores"), **within), unpack)
+
+
+def achievements(within: Mapping[str, Any]) -> Packed:
+    """Realisations of `periods`: `row_key` ((employee * periods + position) * 2 + pro-rated
+    flag), value, target (`within` as for `evaluations`)."""
+    periods = within["periods"]
+    width = len(periods)
+    pro_rated = ", ".join(f"'{aspect}'" for aspect in PRO_RATED)
+    key = (
+        f"(s.employee_id * {width} + {_period_index('r.period', periods)}) * 2"
+        f" + CASE WHEN i.aspect IN ({pro_rated}) THEN 1 ELSE 0 END"
+    )
+    sql = f"SELECT {key} AS row_key, r.value, i.target_value{ACHIEVEMENTS_FROM}"
+
+    def unpack(columns: Columns) -> Columns:
+        rest, flag = _split_key(columns["row_key"], 2)
+        employee_id, period_index = _split_key(rest, width)
+        return {
+            "employee_id": employee_id,
+            "period_index": period_index,
+            "pro_rated": flag,
+            "value": columns["value"],
+            "target_value": columns["target_value"],
+        }
+
+    return Packed(text_select(sql, ("row_key", "value", "target_value"), **within), unpack)
+
+
+def attendance(who: Who, since: date) -> Packed:
+    """Monthly attendance from `since` on: `row_key` (employee * 2**17 + month ordinal), days."""
+    month = AttendanceMonth.month
+    year_part, month_part = (cast(func.substr(month, *at), Integer) for at in ((1, 4), (6, 2)))
+    key = AttendanceMonth.employee_id * _MONTH_SPAN + year_part * 12 + month_part - 1
+    counts = ("work_days", "present_days", "late_days")
+    statement = repo.attendance_statement(who, since).with_only_columns(
+        key.label("row_key"), *(getattr(AttendanceMonth, name) for name in counts)
+    )
+
+    def unpack(columns: Columns) -> Columns:
+        employee_id, month_ordinal = _split_key(columns["row_key"], _MONTH_SPAN)
+        days = {name: columns[name] for name in counts}
+        return {"employee_id": employee_id, "month_ordinal": month_ordinal, **days}
+
+    return Packed(statement, unpack)
+
+
+#: The anonymous 360 groups the statement reads, in their code order.
+_GROUPS = (RaterGroup.PEER.value, RaterGroup.SUBORDINATE.value)
+
+
+def feedback360(who: Who, periods: Sequence[str]) -> Packed:
+    """Peer and subordinate 360 answers of `periods`, as `repo.feedback360_statement` reads
+    them: `row_key` (employee * periods + position), `round_key` (round * 2 + group), the
+    seven ratings as digits. Unpacked to the text columns `fill_signals` reads, each value one
+    shared string (the driver made a new one per value)."""
+    width = len(periods)
+    period = case({code: i for i, code in enumerate(periods)}, value=FeedbackRound.period)
+    group = case({name: i for i, name in enumerate(_GROUPS)}, value=FeedbackRater.rater_group)
+    low = min(RATING_SCORE.values())
+    digits = {code: int(score - low) for code, score in RATING_SCORE.items()}
+    ratings = [getattr(FeedbackAnswer, name) for name in BEHAVIOR_COLUMNS.values()]
+    scores = sum(
+        case(digits, value=rating, else_=_UNKNOWN_DIGIT) * (1 << (_DIGIT_BITS * k))
+        for k, rating in enumerate(ratings)
+    )
+    statement = repo.feedback360_statement(who, periods).with_only_columns(
+        (FeedbackRound.employee_id * width + period).label("row_key"),
+        (FeedbackRound.id * len(_GROUPS) + group).label("round_key"),
+        scores.label("scores"),
+    )
+    names = np.full(_UNKNOWN_DIGIT + 1, None, dtype=object)
+    for code, digit in digits.items():
+        names[digit] = code
+
+    def unpack(columns: Columns) -> Columns:
+        employee_id, period_index = _split_key(columns["row_key"], width)
+        round_id, group_index = _split_key(columns["round_key"], len(_GROUPS))
+        packed = np.asarray(columns["scores"], dtype=np.int64)
+        found = {
+            "employee_id": employee_id,
+            "period": np.asarray(periods, dtype=object)[period_index],
+            "round_id": round_id,
+            "rater_group": np.asarray(_GROUPS, dtype=object)[group_index],
+        }
+        for k, name in enumerate(BEHAVIOR_COLUMNS.values()):
+            found[name] = names[(packed >> (_DIGIT_BITS * k)) & _UNKNOWN_DIGIT]
+        return found
+
+    return Packed(statement, unpack)
+
+
+class _EpochDay(FunctionElement[int]):
+    """Days from 1970-01-01 to a date column (as numpy counts `datetime64[D]`)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_EpochDay, "sqlite")
+def _epoch_day_sqlite(element: _EpochDay, compiler: Any, **kw: Any) -> str:
+    # julianday of a stored 'YYYY-MM-DD' is n + 0.5 exactly: the difference is whole
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+@compiles(_EpochDay, "postgresql")
+def _epoch_day_postgresql(element: _EpochDay, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
+
+
+#: Days from 1970 below this fit the assessment key (dates before the year 4840).
+_DAY_SPAN = 1 << 20
+
+
+def assessments(who: Who) -> Packed:
+    """`repo.assessments_statement`'s rows with `row_key` (employee * 2**20 + day from 1970)
+    instead of employee and date; unpacked to the date as `datetime64[D]`."""
+    statement = repo.assessments_statement(who)
+    employee_id, assessed_on, *levels = statement.selected_columns
+    key = employee_id * _DAY_SPAN + _EpochDay(assessed_on)
+    statement = statement.with_only_columns(key.label("row_key"), *levels)
+
+    def unpack(columns: Columns) -> Columns:
+        employee_id, day = _split_key(columns["row_key"], _DAY_SPAN)
+        rest = {name: columns[name] for name in ("level", "required_level")}
+        return {"employee_id": employee_id, "assessed_on": day.astype("datetime64[D]"), **rest}
+
+    return Packed(statement, unpack)

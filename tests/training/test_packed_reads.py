@@ -1,0 +1,86 @@
+"""The batch scorer's packed reads (`repositories.risk_coded`) give the text reads' panel.
+
+Rows are packed into integers on the database and unpacked with numpy; values that the
+packing must carry through (unknown ratings, no rater, two assessments on one day) are
+written into a seeded database first, and every panel array and the feature matrix must be
+the same to the bit as those of the text rows.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from service.db import make_engine
+from service.db.models import AssessmentLevel
+from service.db.models import CompetencyAssessment
+from service.db.models import Evaluation
+from service.db.repositories.risk_batch import range_histories
+from service.features import build_panel
+from service.features import features_at
+from service.features import history_start
+from service.features import serving_axis
+from training.extract import read_axis
+from training.synthetic.config import SyntheticConfig
+from training.synthetic.seed import run_seed
+
+
+def _write_edge_cases(engine: object) -> None:
+    """Unknown value ratings and raters, and a second assessment on the day of another."""
+    with engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(
+            update(Evaluation)
+            .where(Evaluation.employee_id.in_([12, 13, 40]))
+            .values(behavior_loyal=None, behavior_adaptif=None, rater_id=None)
+        )
+        first = connection.execute(
+            select(CompetencyAssessment).where(CompetencyAssessment.employee_id == 20).limit(1)
+        ).one()
+        again = connection.execute(
+            insert(CompetencyAssessment)
+            .values(employee_id=20, assessed_on=first.assessed_on, method=first.method)
+            .returning(CompetencyAssessment.id)
+        ).scalar_one()
+        levels = connection.execute(
+            select(AssessmentLevel.competency_code, AssessmentLevel.level).where(
+                AssessmentLevel.assessment_id == first.id
+            )
+        ).all()
+        connection.execute(
+            insert(AssessmentLevel),
+            [
+                {"assessment_id": again, "competency_code": code, "level": max(1.0, level - 0.25)}
+                for code, level in levels
+            ],
+        )
+
+
+def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url: str) -> None:
+    engine = make_engine(database_url)
+    run_seed(engine, SyntheticConfig(employees=120, seed=5))
+    _write_edge_cases(engine)
+    axis = read_axis(engine)
+    axis = serving_axis(axis.code(axis.length - 1))
+    with Session(engine) as session:
+        read = partial(range_histories, session, 11, 90, axis.codes(), history_start(axis))
+        text, packed = read(), read(coded=True)
+    engine.dispose()
+    assert "period_index" in packed["evaluations"] and "pro_rated" in packed["achievements"]
+    assert "month_ordinal" in packed["attendance"] and "month" in text["attendance"]
+    assert len(packed["achievements"]["employee_id"]) == len(text["achievements"]["employee_id"])
+    from_text, from_packed = build_panel(axis, **text), build_panel(axis, **packed)
+    for name, value in vars(from_text).items():
+        if isinstance(value, np.ndarray):
+            assert getattr(from_packed, name).dtype == value.dtype, name
+            assert getattr(from_packed, name).tobytes() == value.tobytes(), name
+    X_text = features_at(from_text, axis.length - 1)
+    assert features_at(from_packed, axis.length - 1).tobytes() == X_text.tobytes()
+    row = np.searchsorted(from_text.employee_ids, 12)
+    assert np.isnan(from_packed.values[row]).any() and np.isnan(from_packed.rater[row]).all()
+    assert (~np.isnan(from_packed.peer360)).any() and (from_packed.work_days > 0).any()
+    assert (~np.isnan(from_packed.jpm)).any() and (~np.isnan(from_packed.output)).any()
