@@ -24,8 +24,14 @@ Whenever one of these would need anything else (no or a malformed token, a token
 decision or an answer not in the memo at this generation, a live answer, a 401/403/404, the
 database unreachable, any error) nothing has been written yet and the request goes on to
 Flask untouched, which answers it the usual way (reading the counter again). The body is made
-before the audit row, so a failure never leaves a row for an answer Flask then makes again;
-the model answer counter may then count that answer twice (a serialization failure only).
+before the audit row, so a failure never leaves a row for an answer Flask then makes again
+(only the model answer counter may count such an answer twice: a body that fails to
+serialize, or an audit INSERT that fails once and succeeds when Flask tries again).
+
+The headers are written here as the API's hooks write them (`Cache-Control: no-store` from
+`service.api`, `X-Request-ID` from `service.ops.request_id`; the pages' cookie session is
+not opened for `/api/`): the test compares every header of both paths, so a hook added to
+the API without its counterpart here fails it.
 
 `KINERJA_RISK_FAST_PATH=false` leaves `app.wsgi_app` alone, to compare
 (`tests/service/api/test_fast_risk.py` checks that both give the same answers, audit rows,

@@ -198,6 +198,8 @@ def twins(
     capsys: pytest.CaptureFixture[str],
 ) -> Twins:
     assert isinstance(app.wsgi_app, FastRisk) and not isinstance(flask_only.wsgi_app, FastRisk)
+    for served in (app, flask_only):  # a slow first load must not outlast a cached token
+        served.extensions["token_cache"].seconds = 3600
     return Twins(app, flask_only, stored, session, capsys)
 
 
