@@ -17,9 +17,16 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db import make_engine
+from service.db.models import ActivityLog
 from service.db.models import AssessmentLevel
+from service.db.models import AttendanceMonth
 from service.db.models import CompetencyAssessment
+from service.db.models import Employee
+from service.db.models import Enrolment
 from service.db.models import Evaluation
+from service.db.models import FeedbackRound
+from service.db.models import PerformanceDialogue
+from service.db.models import Skp
 from service.db.repositories.risk_batch import range_histories
 from service.features import build_panel
 from service.features import features_at
@@ -29,21 +36,37 @@ from training.extract import read_axis
 from training.synthetic.config import SyntheticConfig
 from training.synthetic.seed import run_seed
 
+#: An employee id whose keys overflow a 32-bit integer (PostgreSQL's `integer`).
+LARGE_ID = 2_000_000_000
+_OWNED = (
+    Evaluation, AttendanceMonth, CompetencyAssessment, Skp, FeedbackRound, ActivityLog,
+    PerformanceDialogue, Enrolment,
+)  # fmt: skip
+
 
 def _write_edge_cases(engine: object) -> None:
-    """Unknown value ratings and raters, and a second assessment on the day of another."""
+    """Unknown value ratings and raters, a second assessment on the day of another, and the
+    history of employee 20 moved to an id near the largest a key must carry."""
     with engine.begin() as connection:  # type: ignore[attr-defined]
+        employee = connection.execute(select(Employee.__table__).where(Employee.id == 20))
+        copy = dict(employee.mappings().one()) | {"id": LARGE_ID, "nip": "9" * 18}
+        connection.execute(insert(Employee.__table__).values(copy))
+        for table in _OWNED:
+            moved = update(table).where(table.employee_id == 20).values(employee_id=LARGE_ID)
+            connection.execute(moved)
         connection.execute(
             update(Evaluation)
             .where(Evaluation.employee_id.in_([12, 13, 40]))
             .values(behavior_loyal=None, behavior_adaptif=None, rater_id=None)
         )
         first = connection.execute(
-            select(CompetencyAssessment).where(CompetencyAssessment.employee_id == 20).limit(1)
+            select(CompetencyAssessment)
+            .where(CompetencyAssessment.employee_id == LARGE_ID)
+            .limit(1)
         ).one()
         again = connection.execute(
             insert(CompetencyAssessment)
-            .values(employee_id=20, assessed_on=first.assessed_on, method=first.method)
+            .values(employee_id=LARGE_ID, assessed_on=first.assessed_on, method=first.method)
             .returning(CompetencyAssessment.id)
         ).scalar_one()
         levels = connection.execute(
@@ -67,7 +90,8 @@ def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url
     axis = read_axis(engine)
     axis = serving_axis(axis.code(axis.length - 1))
     with Session(engine) as session:
-        read = partial(range_histories, session, 11, 90, axis.codes(), history_start(axis))
+        since = history_start(axis)
+        read = partial(range_histories, session, 11, LARGE_ID, axis.codes(), since)
         text, packed = read(), read(coded=True)
     engine.dispose()
     assert "period_index" in packed["evaluations"] and "pro_rated" in packed["achievements"]
@@ -82,5 +106,8 @@ def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url
     assert features_at(from_packed, axis.length - 1).tobytes() == X_text.tobytes()
     row = np.searchsorted(from_text.employee_ids, 12)
     assert np.isnan(from_packed.values[row]).any() and np.isnan(from_packed.rater[row]).all()
+    large = from_packed.employee_ids[-1]
+    assert large == LARGE_ID and (from_packed.work_days[-1] > 0).any()
+    assert (~np.isnan(from_packed.predikat[-1])).any() and (~np.isnan(from_packed.jpm[-1])).any()
     assert (~np.isnan(from_packed.peer360)).any() and (from_packed.work_days > 0).any()
     assert (~np.isnan(from_packed.jpm)).any() and (~np.isnan(from_packed.output)).any()

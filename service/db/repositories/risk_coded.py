@@ -27,6 +27,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from sqlalchemy import BigInteger
 from sqlalchemy import Integer
 from sqlalchemy import Select
 from sqlalchemy import bindparam
@@ -57,11 +58,13 @@ FROM evaluations e
 WHERE e.employee_id BETWEEN :first AND :last AND e.period || '' IN :periods
 """
 PRO_RATED = (IndicatorAspect.KUANTITAS.value, IndicatorAspect.BIAYA.value)
+#: Realisations of an indicator are found by one range of the (indicator, period) index
+#: (`r.period || ''`) instead of one probe per period code: the same rows in the same order.
 ACHIEVEMENTS_FROM = """
 FROM skps s CROSS JOIN rhks h CROSS JOIN indicators i CROSS JOIN realisations r
 WHERE s.employee_id BETWEEN :first AND :last
   AND h.skp_id = s.id AND i.rhk_id = h.id AND r.indicator_id = i.id
-  AND i.target_value > 0 AND r.value IS NOT NULL AND r.period IN :periods
+  AND i.target_value > 0 AND r.value IS NOT NULL AND r.period || '' IN :periods
 """
 #: Evaluation column -> its score table, in packing order (three bits each from the lowest).
 _SCORED: dict[str, Mapping[str, float]] = {"predikat": PREDIKAT_SCORE} | {
@@ -121,6 +124,11 @@ def _digit(expression: str, table: Mapping[str, float]) -> str:
     return _case(expression, shifted, str(_UNKNOWN_DIGIT))
 
 
+def _wide(column: Any) -> Any:
+    """`column` as a 64-bit integer: a key multiplies it past PostgreSQL's 32-bit `integer`."""
+    return cast(column, BigInteger)
+
+
 def _split_key(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """(key // width, key % width) of non-negative integer keys, as int64."""
     key = np.asarray(key, dtype=np.int64)
@@ -138,7 +146,7 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
         f"{_digit(f'e.{name}', table)} * {1 << (_DIGIT_BITS * k)}"
         for k, (name, table) in enumerate(_SCORED.items())
     )
-    key = f"e.employee_id * {width} + {_period_index('e.period', periods)}"
+    key = f"CAST(e.employee_id AS BIGINT) * {width} + {_period_index('e.period', periods)}"
     sql = f"SELECT {key} AS row_key, e.rater_id AS rater_id, {scores} AS scores{EVALUATIONS_FROM}"
 
     def unpack(columns: Columns) -> Columns:
@@ -165,7 +173,7 @@ def achievements(within: Mapping[str, Any]) -> Packed:
     width = len(periods)
     pro_rated = ", ".join(f"'{aspect}'" for aspect in PRO_RATED)
     key = (
-        f"(s.employee_id * {width} + {_period_index('r.period', periods)}) * 2"
+        f"(CAST(s.employee_id AS BIGINT) * {width} + {_period_index('r.period', periods)}) * 2"
         f" + CASE WHEN i.aspect IN ({pro_rated}) THEN 1 ELSE 0 END"
     )
     sql = f"SELECT {key} AS row_key, r.value, i.target_value{ACHIEVEMENTS_FROM}"
@@ -188,7 +196,7 @@ def attendance(who: Who, since: date) -> Packed:
     """Monthly attendance from `since` on: `row_key` (employee * 2**17 + month ordinal), days."""
     month = AttendanceMonth.month
     year_part, month_part = (cast(func.substr(month, *at), Integer) for at in ((1, 4), (6, 2)))
-    key = AttendanceMonth.employee_id * _MONTH_SPAN + year_part * 12 + month_part - 1
+    key = _wide(AttendanceMonth.employee_id) * _MONTH_SPAN + year_part * 12 + month_part - 1
     counts = ("work_days", "present_days", "late_days")
     statement = repo.attendance_statement(who, since).with_only_columns(
         key.label("row_key"), *(getattr(AttendanceMonth, name) for name in counts)
@@ -222,8 +230,8 @@ def feedback360(who: Who, periods: Sequence[str]) -> Packed:
         for k, rating in enumerate(ratings)
     )
     statement = repo.feedback360_statement(who, periods).with_only_columns(
-        (FeedbackRound.employee_id * width + period).label("row_key"),
-        (FeedbackRound.id * len(_GROUPS) + group).label("round_key"),
+        (_wide(FeedbackRound.employee_id) * width + period).label("row_key"),
+        (_wide(FeedbackRound.id) * len(_GROUPS) + group).label("round_key"),
         scores.label("scores"),
     )
     names = np.full(_UNKNOWN_DIGIT + 1, None, dtype=object)
@@ -274,7 +282,7 @@ def assessments(who: Who) -> Packed:
     instead of employee and date; unpacked to the date as `datetime64[D]`."""
     statement = repo.assessments_statement(who)
     employee_id, assessed_on, *levels = statement.selected_columns
-    key = employee_id * _DAY_SPAN + _EpochDay(assessed_on)
+    key = _wide(employee_id) * _DAY_SPAN + _EpochDay(assessed_on)
     statement = statement.with_only_columns(key.label("row_key"), *levels)
 
     def unpack(columns: Columns) -> Columns:
