@@ -8,9 +8,12 @@ the same to the bit as those of the text rows.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
+from typing import Any
 
 import numpy as np
+from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
@@ -45,8 +48,9 @@ _OWNED = (
 
 
 def _write_edge_cases(engine: object) -> None:
-    """Unknown value ratings and raters, a second assessment on the day of another, and the
-    history of employee 20 moved to an id near the largest a key must carry."""
+    """Unknown value ratings and raters, the history of employee 20 moved to an id near the
+    largest a key must carry, a second assessment on the day of another, and employee 31's
+    only assessment made before 1970."""
     with engine.begin() as connection:  # type: ignore[attr-defined]
         employee = connection.execute(select(Employee.__table__).where(Employee.id == 20))
         copy = dict(employee.mappings().one()) | {"id": LARGE_ID, "nip": "9" * 18}
@@ -59,28 +63,43 @@ def _write_edge_cases(engine: object) -> None:
             .where(Evaluation.employee_id.in_([12, 13, 40]))
             .values(behavior_loyal=None, behavior_adaptif=None, rater_id=None)
         )
-        first = connection.execute(
-            select(CompetencyAssessment)
-            .where(CompetencyAssessment.employee_id == LARGE_ID)
-            .limit(1)
-        ).one()
-        again = connection.execute(
-            insert(CompetencyAssessment)
-            .values(employee_id=LARGE_ID, assessed_on=first.assessed_on, method=first.method)
-            .returning(CompetencyAssessment.id)
-        ).scalar_one()
-        levels = connection.execute(
-            select(AssessmentLevel.competency_code, AssessmentLevel.level).where(
-                AssessmentLevel.assessment_id == first.id
-            )
-        ).all()
+        again = _first_assessment(connection, LARGE_ID)
+        _assess_again(connection, again.id, LARGE_ID, again.assessed_on)
+        owned = select(CompetencyAssessment.id).where(CompetencyAssessment.employee_id == 31)
+        originals = connection.execute(owned).scalars().all()
+        _assess_again(connection, min(originals), 31, date(1969, 12, 30))
         connection.execute(
-            insert(AssessmentLevel),
-            [
-                {"assessment_id": again, "competency_code": code, "level": max(1.0, level - 0.25)}
-                for code, level in levels
-            ],
+            delete(AssessmentLevel).where(AssessmentLevel.assessment_id.in_(originals))
         )
+        connection.execute(
+            delete(CompetencyAssessment).where(CompetencyAssessment.id.in_(originals))
+        )
+
+
+def _first_assessment(connection: Any, employee_id: int) -> Any:
+    query = select(CompetencyAssessment).where(CompetencyAssessment.employee_id == employee_id)
+    return connection.execute(query.order_by(CompetencyAssessment.id).limit(1)).one()
+
+
+def _assess_again(connection: Any, source: int, employee_id: int, on: date) -> None:
+    """Assess `employee_id` on `on` a quarter level below assessment `source`."""
+    again = connection.execute(
+        insert(CompetencyAssessment)
+        .values(employee_id=employee_id, assessed_on=on, method="tes")
+        .returning(CompetencyAssessment.id)
+    ).scalar_one()
+    levels = connection.execute(
+        select(AssessmentLevel.competency_code, AssessmentLevel.level).where(
+            AssessmentLevel.assessment_id == source
+        )
+    ).all()
+    connection.execute(
+        insert(AssessmentLevel),
+        [
+            {"assessment_id": again, "competency_code": code, "level": max(1.0, level - 0.25)}
+            for code, level in levels
+        ],
+    )
 
 
 def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url: str) -> None:
@@ -109,5 +128,7 @@ def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url
     large = from_packed.employee_ids[-1]
     assert large == LARGE_ID and (from_packed.work_days[-1] > 0).any()
     assert (~np.isnan(from_packed.predikat[-1])).any() and (~np.isnan(from_packed.jpm[-1])).any()
+    early = np.searchsorted(from_packed.employee_ids, 31)
+    assert (~np.isnan(from_packed.jpm[early])).all()  # from 1969 on
     assert (~np.isnan(from_packed.peer360)).any() and (from_packed.work_days > 0).any()
     assert (~np.isnan(from_packed.jpm)).any() and (~np.isnan(from_packed.output)).any()

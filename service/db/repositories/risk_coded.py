@@ -273,20 +273,23 @@ def _epoch_day_postgresql(element: _EpochDay, compiler: Any, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
 
 
-#: Days from 1970 below this fit the assessment key (dates before the year 4840).
+#: The assessment key holds the day from 1970 plus `_DAY_OFFSET`, below `_DAY_SPAN`: any date
+#: from the year 535 to 3405.
 _DAY_SPAN = 1 << 20
+_DAY_OFFSET = 1 << 19
 
 
 def assessments(who: Who) -> Packed:
-    """`repo.assessments_statement`'s rows with `row_key` (employee * 2**20 + day from 1970)
-    instead of employee and date; unpacked to the date as `datetime64[D]`."""
+    """`repo.assessments_statement`'s rows with `row_key` (employee * 2**20 + 2**19 + day from
+    1970) instead of employee and date; unpacked to the date as `datetime64[D]`."""
     statement = repo.assessments_statement(who)
     employee_id, assessed_on, *levels = statement.selected_columns
-    key = _wide(employee_id) * _DAY_SPAN + _EpochDay(assessed_on)
+    key = _wide(employee_id) * _DAY_SPAN + _DAY_OFFSET + _EpochDay(assessed_on)
     statement = statement.with_only_columns(key.label("row_key"), *levels)
 
     def unpack(columns: Columns) -> Columns:
         employee_id, day = _split_key(columns["row_key"], _DAY_SPAN)
+        day -= _DAY_OFFSET
         rest = {name: columns[name] for name in ("level", "required_level")}
         return {"employee_id": employee_id, "assessed_on": day.astype("datetime64[D]"), **rest}
 
