@@ -200,12 +200,49 @@ def _import(run: dict[str, Any]) -> list[str]:
     return ["## Bulk import", "", *_output_block(run, "import")]
 
 
+#: The incremental runs `score.py` makes after its full one (JSON key, label).
+RESCORES = (
+    ("after_promotion", "re-score after a promotion (features reused)"),
+    ("after_changes", "re-score after {changed} of the employees changed"),
+)
+
+
+def _rescoring(run: dict[str, Any]) -> list[str]:
+    """The full and the incremental scorings at the largest size, side by side."""
+    measured = targets.sized(run, "score_")
+    if not measured:
+        return []
+    size, doc = measured[-1]
+    changed = f"{doc.get('changed_fraction', 0.01):.0%}"
+    runs = [("full (every history read)", doc)]
+    runs += [(label.format(changed=changed), doc[key]) for key, label in RESCORES if key in doc]
+    if len(runs) == 1:
+        return []
+    rows = [
+        (
+            label,
+            fmt(figures.get("rows_per_s")),
+            fmt(figures.get("stage_cpu_us_per_row")),
+            fmt(figures.get("national_seconds")),
+            f"{figures.get('recomputed', 0):,} / {figures.get('reused', 0):,} / "
+            f"{figures.get('untouched', 0):,}",
+        )
+        for label, figures in runs
+    ]
+    header = (
+        f"run at {size:,}", "rows/s", "stage CPU us/row", "national s",
+        "recomputed / reused / untouched",
+    )  # fmt: skip
+    return table(header, rows)
+
+
 def _scoring(run: dict[str, Any]) -> list[str]:
     curve = targets.score_curve(run)
     lines = ["## Batch scoring", ""]
     if curve:
         rows = [(f"{n:,}", fmt(rate), fmt(peak)) for n, rate, peak in curve]
         lines += table(("employees", "rows/s", "peak RSS MiB"), rows)
+    lines += _rescoring(run)
     for name in (n for n in run["sections"] if n.startswith("score_")):
         lines += _output_block(run, name)
     return lines

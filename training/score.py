@@ -403,14 +403,35 @@ def read_features(
     engine: Engine, job: Job, ids: np.ndarray, needed: np.ndarray, clock: Clock
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ids and feature rows from the history of the `needed` employees of `ids` (sorted),
-    read in as few id ranges as pays (`read_spans`); may hold a few more employees."""
-    found, rows = [np.empty(0, dtype=np.int64)], [np.empty((0, len(FEATURE_NAMES)))]
-    for first, last in read_spans(ids, needed):
-        columns = clock("read", read_range, engine, first, last, job.axis)
-        some, X = clock("features", range_features, columns, job.axis)
-        found.append(np.asarray(some, dtype=np.int64))
-        rows.append(X)
-    return np.concatenate(found), np.concatenate(rows)
+    read over as few id ranges as pays (`read_spans`; may hold a few more employees), in
+    one panel."""
+    parts = [
+        clock("read", read_range, engine, first, last, job.axis)
+        for first, last in read_spans(ids, needed)
+    ]
+    if not parts:
+        return np.empty(0, dtype=np.int64), np.empty((0, len(FEATURE_NAMES)))
+    columns = parts[0] if len(parts) == 1 else clock("features", join_reads, parts)
+    found, X = clock("features", range_features, columns, job.axis)
+    return np.asarray(found, dtype=np.int64), X
+
+
+def join_reads(parts: list[dict[str, Columns]]) -> dict[str, Columns]:
+    """The reads of disjoint id ranges as one read of all their employees.
+
+    Every source names its employee, except the raters' statistics: those cover everyone
+    a rater rated, whichever range read them, so a rater read by two ranges is kept once.
+    """
+    joined = {
+        source: {name: np.concatenate([part[source][name] for part in parts]) for name in first}
+        for source, first in parts[0].items()
+    }
+    stats = joined["rater_stats"]
+    period = stats["period"] if "period" in stats else stats["period_index"]
+    keys = zip(stats["rater_id"].tolist(), period.tolist(), strict=True)
+    once = sorted({key: i for i, key in reversed(list(enumerate(keys)))}.values())
+    joined["rater_stats"] = {name: values[once] for name, values in stats.items()}
+    return joined
 
 
 @dataclass

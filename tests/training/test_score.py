@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete
@@ -32,6 +33,7 @@ from training.score import range_features
 from training.score import read_range
 from training.score import score_all
 from training.score_stored import feature_set_id
+from training.score_stored import read_spans
 from training.score_stored import read_stored
 from training.synthetic.config import SyntheticConfig
 from training.synthetic.seed import run_seed
@@ -299,3 +301,14 @@ def test_incremental_scoring_on_each_backend(database_url: str, risk_sample: Sam
     assert score_all(*args, chunk_size=60, full=True).recomputed == 150
     assert _stored_rows(sample) == found and changed
     assert score_all(*args, chunk_size=60).untouched == 150
+
+
+def test_history_reads_cover_the_needed_employees_in_few_ranges() -> None:
+    ids = np.arange(1, 1001) * 3  # ids need not be consecutive
+    needed = np.zeros(len(ids), dtype=bool)
+    needed[[3, 4, 5, 20, 100, 500]] = True
+    spans = list(read_spans(ids, needed, gap=20))
+    assert spans == [(12, 63), (303, 303), (1503, 1503)]  # 15 apart: one read
+    needed[::10] = True  # ranges would cost more than one read of everyone
+    assert list(read_spans(ids, needed, gap=20)) == [(3, 2973)]
+    assert list(read_spans(ids, np.zeros(len(ids), dtype=bool))) == []
