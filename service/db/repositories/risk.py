@@ -351,7 +351,14 @@ def _columns(session: Session, statement: Select[Any]) -> Columns:
     and it is the shape the single-employee path gives the feature code. No result type
     processing is skipped by that: `as_text` leaves integers, floats and text only.
     """
-    result = session.connection().execute(as_text(statement))
+    return _rows_as_columns(session, as_text(statement))
+
+
+def _rows_as_columns(
+    session: Session, statement: Select[Any], parameters: dict[str, Any] | None = None
+) -> Columns:
+    """`_columns` of a statement already selecting text (`as_text`), run with `parameters`."""
+    result = session.connection().execute(statement, parameters)
     names = list(result.keys())
     with result:
         rows = result.cursor.fetchall()
