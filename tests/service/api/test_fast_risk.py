@@ -22,11 +22,15 @@ import pytest
 from flask import Flask
 from flask import request_started
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service import create_app
 from service.api.fast_risk import FastRisk
+from service.api.fast_risk import MemoOnlySession
+from service.api.fast_risk import NeedsDatabase
+from service.db import make_engine
 from service.db.models import ApiToken
 from service.db.models import AuditEntry
 from service.db.models import Employee
@@ -250,3 +254,20 @@ def test_a_new_supervisor_and_a_revoked_token_count_at_the_next_read(
     session.execute(update(ApiToken).values(revoked_at=datetime.now(UTC)))
     session.commit()
     assert client.get(t, headers=supervisor).status_code == 401
+
+
+def test_the_memo_only_session_refuses_every_query(database_url: str) -> None:
+    """The fast path stops at the first query through `_connection_for_bind`, a private
+    SQLAlchemy hook: if an upgrade renamed it, this fails instead of the fast path quietly
+    querying the database."""
+    engine = make_engine(database_url)
+    try:
+        session = MemoOnlySession(bind=engine)
+        with pytest.raises(NeedsDatabase):
+            session.execute(text("SELECT 1"))
+        with pytest.raises(NeedsDatabase):
+            session.connection()
+        with pytest.raises(NeedsDatabase):
+            session.get(Employee, 1)
+    finally:
+        engine.dispose()
