@@ -67,8 +67,6 @@ from service.ops.request_id import HEADER
 from service.ops.request_id import request_id_from
 
 SETTING = "KINERJA_RISK_FAST_PATH"
-#: The route's response model (`service.api.risk.get_risk`).
-RISK_OUT = RiskOut
 ENDPOINT = "api.get_risk"
 #: Paths worth asking the router about; the router (the app's own url_map) decides.
 _CANDIDATE = re.compile(r"/api/v1/employees/[0-9]+/risk")
@@ -103,7 +101,7 @@ def risk_out(answer: dict[str, Any]) -> RiskOut:
     Here, not in `service.api.risk`, so that the route imports the fast path (which
     `create_app` finds as `api.fast_risk`) and not the other way round.
     """
-    return RISK_OUT.model_validate(answer)
+    return RiskOut.model_validate(answer)
 
 
 def enabled(app: Flask) -> bool:

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from service.api import bp
-from service.api.fast_risk import RISK_OUT
 from service.api.fast_risk import risk_out
 from service.api.http import EMPLOYEE_ID
 from service.api.http import listing
@@ -26,6 +25,7 @@ from service.api.http import run
 from service.api.openapi import responses
 from service.api.openapi import spec
 from service.api.schemas.common import PageQuery
+from service.api.schemas.risk import RiskOut
 from service.api.schemas.risk import TeamMemberOut
 from service.api.schemas.risk import TeamOut
 from service.auth.decorators import allow
@@ -41,7 +41,7 @@ TAGS = ["risk"]
 
 @bp.get(f"/employees/{EMPLOYEE_ID}/risk")
 @allow(*PEOPLE, fresh=True)
-@spec.validate(resp=responses(HTTP_200=RISK_OUT), tags=TAGS)
+@spec.validate(resp=responses(HTTP_200=RiskOut), tags=TAGS)
 def get_risk(employee_id: int) -> Any:
     """Probability of a poor next-period predikat, the flag and the drivers behind it."""
     answer = run(employee_risk, employee_id, provider(), request_memo(), audit_now=True)
