@@ -39,8 +39,8 @@ from training.compare import held_out_metrics
 from training.sampling import rank_by_key
 from training.train import PeriodSplit
 from training.train import build_pipeline
-from training.train import constant_if_unknown
 from training.train import fit_pipeline
+from training.train import fitting_rows
 
 EXPERIMENT = "kinerja-risk-learning-curve"
 BOOTSTRAP_ROUNDS = 100
@@ -209,9 +209,7 @@ def compare_features(
     metrics of `compare_settings`.
     """
     paired = PairedRows.of(rows, split, size, holdout, seed)
-    periods = paired.chosen["period"].isin([*split.train, split.calibration])
-    used = constant_if_unknown(paired.chosen[periods])
-    mask = (used["period"] == split.calibration).to_numpy()
+    used, mask = fitting_rows(paired.chosen, split)
     labels = used[LABEL].to_numpy()
     records, first = [], None
     for name, extra in candidates.items():

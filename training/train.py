@@ -71,9 +71,15 @@ def build_pipeline(params: dict[str, Any] | None = None) -> Pipeline:
 
 def fit_pipeline(pipeline: Pipeline, rows: pd.DataFrame, split: PeriodSplit) -> Pipeline:
     """Fit on the train and calibration periods of `rows` (the test period is never used)."""
-    used = constant_if_unknown(rows[rows["period"].isin([*split.train, split.calibration])])
-    mask = (used["period"] == split.calibration).to_numpy()
+    used, mask = fitting_rows(rows, split)
     return pipeline.fit(used, used[LABEL].to_numpy(), model__calibration_mask=mask)
+
+
+def fitting_rows(rows: pd.DataFrame, split: PeriodSplit) -> tuple[pd.DataFrame, np.ndarray]:
+    """The train and calibration periods of `rows` (`constant_if_unknown`), and which of
+    them are the calibration period's (the trees never see those)."""
+    used = constant_if_unknown(rows[rows["period"].isin([*split.train, split.calibration])])
+    return used, (used["period"] == split.calibration).to_numpy()
 
 
 def constant_if_unknown(rows: pd.DataFrame) -> pd.DataFrame:
