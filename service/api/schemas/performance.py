@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Annotated
+from typing import Any
 
 from pydantic import Field
 from pydantic import Strict
@@ -37,6 +38,8 @@ from service.domain.entities import SkpModel
 from service.domain.entities import SkpStatus
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     from service.domain.evaluations import NewEvaluation
 
 Year = Annotated[int, Strict(), Field(ge=1990, le=2100)]
@@ -261,8 +264,9 @@ FeedbackList = listing(FeedbackOut)
 SelfAssessmentList = listing(SelfAssessmentOut)
 
 
-def evaluation_out(evaluation: Evaluation | NewEvaluation) -> EvaluationOut:
-    """Serialize an evaluation; the seven value columns become `behavior_ratings`."""
+def evaluation_out(evaluation: Evaluation | NewEvaluation | Row[Any]) -> EvaluationOut:
+    """Serialize an evaluation (or its stored row); the seven value columns become
+    `behavior_ratings`."""
     ratings = {
         value: getattr(evaluation, column)
         for value, column in BEHAVIOR_COLUMNS.items()

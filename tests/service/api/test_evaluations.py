@@ -134,6 +134,34 @@ def test_reading_someone_elses_evaluations_is_audited_once(
     assert reads[0].request_id
 
 
+def test_one_evaluation_reads_as_posted_and_audits_other_readers(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """GET /evaluations/{id}: the POST's body and ETag, one read row per reader of someone
+    else's (none for the employee's own), 404 alike for an unknown id and an unseen one."""
+    ratings = {"akuntabel": A, "adaptif": B}
+    created = _post(client, world, _body(behavior_ratings=ratings, feedback="lanjutkan"))
+    path = f"/api/v1/evaluations/{created.json['id']}"
+    for role in ("supervisor", "hr", "employee", "admin"):
+        read = client.get(path, headers=world.headers(role))
+        assert read.status_code == 200, role
+        assert read.json == created.json
+        assert read.headers["ETag"] == '"1"'
+    reads = session.scalars(select(AuditEntry).where(AuditEntry.action == "read")).all()
+    assert sorted((r.actor_username, r.employee_id, r.resource) for r in reads) == [
+        (f"user-{role}", world.employees["E1"], "evaluation")
+        for role in ("admin", "hr", "supervisor")
+    ]
+    other = make_evaluation(session, employee_id=world.employees["O"], period="2025-Q1")
+    unseen = client.get(f"/api/v1/evaluations/{other.id}", headers=world.headers("supervisor"))
+    unknown = client.get("/api/v1/evaluations/999999", headers=world.headers("supervisor"))
+    assert (unseen.status_code, unknown.status_code) == (404, 404)
+    assert unseen.json["detail"] == f"no evaluation {other.id} visible to you"
+    assert client.get(path, headers=world.headers("data")).status_code == 403
+    session.expire_all()
+    assert session.scalar(select(func.count()).where(AuditEntry.action == "read")) == 3
+
+
 def test_list_paginates(client: FlaskClient, world: World) -> None:
     for period in ("2025-01", "2025-02", "2025-03"):
         assert _post(client, world, _body(period=period)).status_code == 201
