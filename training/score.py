@@ -8,8 +8,9 @@ the current feature set, is left as it is when it already holds this run's answe
 model version, explained alike) and is answered again from its stored feature row otherwise
 (after a promotion: no history read). Only the other employees (no row, outdated, no or
 another feature set; all with `full`) have their history read: one statement per source
-(`repositories.risk_batch`, planned by the id range so a chunk costs the same however large
-the agency, as plain column arrays) over as few id ranges as pays, one `Panel`,
+(`repositories.risk_batch`, planned by the ids so a chunk costs the same however large
+the agency, as plain column arrays) over one id range when they are most of it, else by
+lists of their ids (a scattered employee costs what it costs in a range), one `Panel`,
 `features_at` for the latest period. Then one `predict_proba` on the bare calibrated
 estimator, drivers for the flagged rows only (`--drivers all` explains everyone: about 50
 times the prediction cost) in one prediction call per block of rows (a row left unexplained
@@ -49,6 +50,7 @@ from service.db import session_scope
 from service.db.models import RiskScore
 from service.db.repositories import risk as repo
 from service.db.repositories.risk_batch import Columns
+from service.db.repositories.risk_batch import listed_histories
 from service.db.repositories.risk_batch import range_histories
 from service.features import FEATURE_NAMES
 from service.features import build_panel
@@ -72,7 +74,7 @@ from training.score_stored import Answering
 from training.score_stored import Stored
 from training.score_stored import delete_rows
 from training.score_stored import feature_set_id
-from training.score_stored import read_spans
+from training.score_stored import read_sets
 from training.score_stored import read_stored
 from training.score_stored import to_bytes
 
@@ -393,6 +395,13 @@ def read_range(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) ->
         return range_histories(session, first_id, last_id, axis.codes(), since, coded=True)
 
 
+def read_listed(engine: Engine, employee_ids: list[int], axis: PeriodAxis) -> Columns:
+    """`read_range` of the employees `employee_ids` only (`listed_histories`)."""
+    with Session(engine) as session:
+        since = history_start(axis)
+        return listed_histories(session, employee_ids, axis.codes(), since, coded=True)
+
+
 def range_features(columns: Columns, axis: PeriodAxis) -> tuple[np.ndarray, np.ndarray]:
     """Employee ids (sorted) and their feature rows as of the end of `axis`."""
     panel = build_panel(axis, **columns)
@@ -403,11 +412,13 @@ def read_features(
     engine: Engine, job: Job, ids: np.ndarray, needed: np.ndarray, clock: Clock
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ids and feature rows from the history of the `needed` employees of `ids` (sorted),
-    read over as few id ranges as pays (`read_spans`; may hold a few more employees), in
-    one panel."""
+    read by one id range when they are most of it (it may hold a few more employees) or by
+    lists of their ids (`read_sets`), in one panel."""
     parts = [
-        clock("read", read_range, engine, first, last, job.axis)
-        for first, last in read_spans(ids, needed)
+        clock("read", read_listed, engine, read, job.axis)
+        if isinstance(read, list)
+        else clock("read", read_range, engine, *read, job.axis)
+        for read in read_sets(ids, needed)
     ]
     if not parts:
         return np.empty(0, dtype=np.int64), np.empty((0, len(FEATURE_NAMES)))
@@ -475,7 +486,9 @@ def chunk_matrix(
 def score_range(engine: Engine, job: Job, first_id: int, last_id: int, clock: Clock) -> Counts:
     """Read, score and store employees `first_id..last_id` (see `training.score_stored`)."""
     with engine.connect() as connection:
-        stored = clock("stored", read_stored, connection, job.answering, first_id, last_id)
+        stored = clock(
+            "stored", read_stored, connection, job.answering, first_id, last_id, not job.full
+        )
     return finish_range(engine, job, first_id, last_id, stored, clock)
 
 

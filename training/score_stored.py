@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection
@@ -37,27 +38,48 @@ from service.features import FEATURE_NAMES
 
 #: Feature rows are stored as these bytes, bit for bit.
 VECTOR_DTYPE = np.dtype("<f8")
-#: Unneeded employees between two that must be read again, up to which one read covers both:
-#: a range read costs about 6 ms of CPU whatever its size (ten statements), an employee
-#: about 0.3 ms more (SQLite, 100,000 employees; 250 scattered in 25,000: 1.6 s of CPU
-#: read one by one, 1.3 s at 20, 1.6 s at 40, 2.3 s at 80).
-MERGE_GAP = 20
-#: Ids per `IN` list of a delete.
+#: Employees per `IN` list of a history read: scattered employees (an incremental run after
+#: a few changes) are read by lists of ids, each costing what it costs in a range read, not
+#: a set of statements each (about 3 ms of CPU; an employee costs 0.3 ms in a range, about
+#: 1 ms scattered, mostly its rater's team in the raters' statistics).
+LIST_BATCH = 1_000
+#: Ids per `IN` list of a delete or of a read of stored feature rows.
 DELETE_BATCH = 5_000
 
+#: A stored row's state as bits of one integer beside its employee id (`_STATE`).
+_OUTDATED, _FEATURES, _OK, _FLAGGED, _UNEXPLAINED, _VERSION = (1 << k for k in range(6))
+_STATE_BITS = 6
 _EMPLOYEES = text("SELECT id FROM employees WHERE id BETWEEN :first AND :last ORDER BY id")
-_STORED = text(
-    """
-    SELECT employee_id, outdated, model_version, fallback, status, flagged,
-           CASE WHEN drivers IS NULL OR CAST(drivers AS TEXT) = 'null' THEN 1 ELSE 0 END,
-           CASE WHEN feature_set = :feature_set THEN features END
+#: `period || ''` keeps the statements on the (employee_id, period) index: the period index
+#: would visit every stored row of the period (the whole country) for each range.
+_STATE = text(
+    f"""
+    SELECT CAST(employee_id AS BIGINT) * {1 << _STATE_BITS}
+           + CASE WHEN outdated THEN {_OUTDATED} ELSE 0 END
+           + CASE WHEN feature_set = :feature_set AND features IS NOT NULL
+                  THEN {_FEATURES} ELSE 0 END
+           + CASE WHEN status = 'ok' THEN {_OK} ELSE 0 END
+           + CASE WHEN flagged THEN {_FLAGGED} ELSE 0 END
+           + CASE WHEN drivers IS NULL OR CAST(drivers AS TEXT) = 'null'
+                  THEN {_UNEXPLAINED} ELSE 0 END
+           + CASE WHEN model_version = :version AND NOT fallback THEN {_VERSION} ELSE 0 END
     FROM risk_scores
-    WHERE period = :period AND employee_id BETWEEN :first AND :last
+    WHERE period || '' = :period AND employee_id BETWEEN :first AND :last
     """
 )
+_FEATURES_RANGE = text(
+    "SELECT employee_id, features FROM risk_scores WHERE period || '' = :period "
+    "AND employee_id BETWEEN :first AND :last AND feature_set = :feature_set "
+    "AND features IS NOT NULL ORDER BY employee_id"
+)
+_FEATURES_SOME = text(
+    "SELECT employee_id, features FROM risk_scores WHERE period || '' = :period "
+    "AND employee_id IN :ids AND feature_set = :feature_set AND features IS NOT NULL "
+    "ORDER BY employee_id"
+).bindparams(bindparam("ids", expanding=True))
 _DELETE_RANGE = text(
-    "DELETE FROM risk_scores WHERE period = :period AND employee_id BETWEEN :first AND :last "
-    "RETURNING employee_id, outdated"
+    "DELETE FROM risk_scores WHERE period || '' = :period "
+    "AND employee_id BETWEEN :first AND :last RETURNING employee_id, outdated"
 )
 _DELETE_SOME = text(
     "DELETE FROM risk_scores WHERE period = :period AND employee_id IN :ids "
@@ -91,12 +113,13 @@ class Stored:
     employee_ids: np.ndarray
     #: A row not outdated is stored.
     fresh: np.ndarray
-    #: ... with a feature row of the current feature set (`vectors` holds it, else NaN).
+    #: ... with a feature row of the current feature set.
     usable: np.ndarray
     #: ... which is also the answer this run would give (same model version, explained alike).
     same: np.ndarray
     ok: np.ndarray
     flagged: np.ndarray
+    #: The feature rows of the usable rows that do not stand (NaN elsewhere).
     vectors: np.ndarray
     #: Stored rows of ids that are no employee of the range (deleted employees).
     orphans: list[int]
@@ -112,38 +135,51 @@ class Answering:
     explain: str
 
 
-def _columns(rows: list[tuple[object, ...]], width: int) -> list[tuple[object, ...]]:
-    return list(zip(*rows, strict=True)) if rows else [()] * width
-
-
-def _standing(answering: Answering, columns: list[tuple[object, ...]]) -> np.ndarray:
-    """Which stored answers stand as this run's: by this model version (never the rule
-    fallback: its table follows everyone's evaluations), whose drivers this run would also
-    leave out (unflagged rows, `--drivers flagged`) or give."""
-    _, _, versions, fallback, status, flagged, unexplained, _ = columns
+def _standing(answering: Answering, state: np.ndarray) -> np.ndarray:
+    """Which stored answers (`_STATE` bits) stand as this run's: by this model version (never
+    the rule fallback: its table follows everyone's evaluations), whose drivers this run
+    would also leave out (unflagged rows, `--drivers flagged`) or give."""
     if answering.model_version is None:
-        return np.zeros(len(versions), dtype=bool)
-    same = np.array(versions, dtype=object) == answering.model_version
-    same &= ~np.array(fallback, dtype=bool)
-    quiet = (np.array(status, dtype=object) == "ok") & ~np.array(flagged, dtype=bool)
-    left_out = np.array(unexplained, dtype=bool) == (answering.explain == "flagged")
-    return same & (~quiet | left_out)
+        return np.zeros(len(state), dtype=bool)
+    quiet = (state & (_OK | _FLAGGED)) == _OK
+    left_out = ((state & _UNEXPLAINED) != 0) == (answering.explain == "flagged")
+    return ((state & _VERSION) != 0) & (~quiet | left_out)
 
 
-def read_stored(connection: Connection, answering: Answering, first: int, last: int) -> Stored:
-    """The employees of `first..last` and the stored rows of `answering.period` they have."""
+def _fetch_all(connection: Connection, statement: Any, parameters: dict[str, Any]) -> list[Any]:
+    """The driver's own rows of `statement` (no result processing: integers and bytes)."""
+    result = connection.execute(statement, parameters)
+    with result:
+        return list(result.cursor.fetchall())
+
+
+def read_stored(
+    connection: Connection,
+    answering: Answering,
+    first: int,
+    last: int,
+    vectors: bool = True,
+) -> Stored:
+    """The employees of `first..last` and the stored rows of `answering.period` they have.
+
+    The rows' state comes as one integer each; feature rows are fetched only for the rows
+    answered again from them (fresh, usable, not standing; none unless `vectors`): a row
+    left as stored costs no blob.
+    """
     span = {"first": first, "last": last}
-    ids = np.asarray(connection.execute(_EMPLOYEES, span).scalars().all(), dtype=np.int64)
-    parameters = span | {"period": answering.period, "feature_set": answering.feature_set}
-    columns = _columns(connection.execute(_STORED, parameters).all(), 8)
-    employee = np.array(columns[0], dtype=np.int64)
+    ids = _integers(_fetch_all(connection, _EMPLOYEES, span))
+    parameters = span | {
+        "period": answering.period,
+        "feature_set": answering.feature_set,
+        "version": answering.model_version,
+    }
+    packed = _integers(_fetch_all(connection, _STATE, parameters))
+    employee, state = packed >> _STATE_BITS, packed & ((1 << _STATE_BITS) - 1)
     at = np.minimum(np.searchsorted(ids, employee), max(len(ids) - 1, 0))
     known = ids[at] == employee if len(ids) else np.zeros(len(employee), dtype=bool)
-    fresh = ~np.array(columns[1], dtype=bool)
-    vectors = columns[7]
-    usable = fresh & np.array([vector is not None for vector in vectors], dtype=bool)
-    found = [vectors[i] for i in np.flatnonzero(usable & known).tolist()]
-    n, width = len(ids), len(FEATURE_NAMES)
+    fresh = (state & _OUTDATED) == 0
+    usable = fresh & ((state & _FEATURES) != 0)
+    n = len(ids)
 
     def aligned(values: np.ndarray) -> np.ndarray:
         out = np.zeros(n, dtype=bool)
@@ -151,36 +187,73 @@ def read_stored(connection: Connection, answering: Answering, first: int, last: 
         return out
 
     stored = Stored(
-        ids, aligned(fresh), aligned(usable), aligned(usable & _standing(answering, columns)),
-        aligned(np.array(columns[4], dtype=object) == "ok"),
-        aligned(np.array(columns[5], dtype=bool)),
-        np.full((n, width), np.nan), employee[~known].tolist(),
+        ids, aligned(fresh), aligned(usable), aligned(usable & _standing(answering, state)),
+        aligned((state & _OK) != 0), aligned((state & _FLAGGED) != 0),
+        np.full((n, len(FEATURE_NAMES)), np.nan), employee[~known].tolist(),
     )  # fmt: skip
-    if found:
-        rows = np.frombuffer(b"".join(found), dtype=VECTOR_DTYPE).reshape(-1, width)
-        stored.vectors[at[usable & known]] = rows
+    if vectors:
+        _fill_vectors(connection, parameters, stored)
     return stored
 
 
-def read_spans(
-    ids: np.ndarray, needed: np.ndarray, gap: int = MERGE_GAP
-) -> Iterator[tuple[int, int]]:
-    """Inclusive id ranges covering every `needed` employee of `ids` (sorted), in order.
+def _integers(rows: list[Any]) -> np.ndarray:
+    """The first column of single-integer rows as int64."""
+    return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
-    Needed employees at most `gap` positions apart share one range: reading a few extra
-    employees costs less than another set of statements. When the ranges would cost more
-    than reading everyone (a range about `gap` employees), one range covers them all.
+
+def _fill_vectors(connection: Connection, parameters: dict[str, Any], stored: Stored) -> None:
+    """Fetch the feature rows of the usable rows that do not stand into `stored.vectors`.
+
+    One range read when they are most of the range (after a promotion), else id lists. A
+    row gone or changed since its state was read is no longer usable: its history is read.
     """
+    wanted = stored.usable & ~stored.same
+    ids = stored.employee_ids[wanted]
+    if not len(ids):
+        return
+    if 2 * len(ids) >= len(stored.employee_ids):
+        rows = _fetch_all(connection, _FEATURES_RANGE, parameters)
+    else:
+        some = {k: parameters[k] for k in ("period", "feature_set")}
+        rows = [
+            row
+            for start in range(0, len(ids), DELETE_BATCH)
+            for row in _fetch_all(
+                connection,
+                _FEATURES_SOME,
+                some | {"ids": ids[start : start + DELETE_BATCH].tolist()},
+            )
+        ]
+    found = _integers(rows)
+    at = np.searchsorted(stored.employee_ids, found)
+    inside = at < len(stored.employee_ids)
+    inside[inside] = stored.employee_ids[at[inside]] == found[inside]
+    take = inside.copy()
+    take[inside] = wanted[at[inside]]
+    width = len(FEATURE_NAMES)
+    if take.any():
+        blobs = b"".join(row[1] for row, chosen in zip(rows, take.tolist(), strict=True) if chosen)
+        stored.vectors[at[take]] = np.frombuffer(blobs, dtype=VECTOR_DTYPE).reshape(-1, width)
+    missing = wanted.copy()
+    missing[at[take]] = False
+    stored.usable &= ~missing
+
+
+def read_sets(
+    ids: np.ndarray, needed: np.ndarray, batch: int = LIST_BATCH
+) -> Iterator[tuple[int, int] | list[int]]:
+    """What to read to cover every `needed` employee of `ids` (sorted): one inclusive id
+    range when they are at least half of the ids between the first and last of them (the
+    few others cost less than a list), else lists of at most `batch` ids, in order."""
     positions = np.flatnonzero(needed)
     if not len(positions):
         return
-    breaks = np.flatnonzero(np.diff(positions) > gap + 1)
-    starts = np.concatenate(([positions[0]], positions[breaks + 1]))
-    ends = np.concatenate((positions[breaks], [positions[-1]]))
-    if len(starts) * gap + int((ends - starts + 1).sum()) >= positions[-1] - positions[0] + 1:
-        starts, ends = starts[:1], ends[-1:]
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        yield int(ids[start]), int(ids[end])
+    if 2 * len(positions) >= positions[-1] - positions[0] + 1:
+        yield int(ids[positions[0]]), int(ids[positions[-1]])
+        return
+    chosen = ids[positions]
+    for start in range(0, len(chosen), batch):
+        yield chosen[start : start + batch].tolist()
 
 
 def delete_rows(

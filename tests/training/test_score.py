@@ -20,6 +20,7 @@ from service.db import make_engine
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import RiskScore
+from service.db.repositories.risk import forget_scores
 from service.domain.entities import Rating
 from service.features import serving_axis
 from service.serving.loader import ModelSource
@@ -33,7 +34,7 @@ from training.score import range_features
 from training.score import read_range
 from training.score import score_all
 from training.score_stored import feature_set_id
-from training.score_stored import read_spans
+from training.score_stored import read_sets
 from training.score_stored import read_stored
 from training.synthetic.config import SyntheticConfig
 from training.synthetic.seed import run_seed
@@ -284,7 +285,8 @@ def test_cli_scores_incrementally_unless_full(sample_copy: Sample) -> None:
 
 def test_incremental_scoring_on_each_backend(database_url: str, risk_sample: Sample) -> None:
     """COPY of the feature bytes, DELETE ... RETURNING and the drivers test of the stored
-    rows on PostgreSQL as on SQLite: a promotion and one changed employee, then a full run."""
+    rows on PostgreSQL as on SQLite: a promotion, one changed employee and a few scattered
+    ones (their histories read by id lists), then a full run."""
     engine = make_engine(database_url)
     run_seed(engine, SyntheticConfig(employees=150, seed=11))
     engine.dispose()
@@ -294,6 +296,17 @@ def test_incremental_scoring_on_each_backend(database_url: str, risk_sample: Sam
     assert first.recomputed == first.employees == 150
     _promote_another_version(sample)
     changed = _change_inputs(sample, 1)
+    scattered = [5, 40, 77, 121, 140]
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        forget_scores(connection, alone=scattered)
+        outdated = connection.execute(
+            select(RiskScore.employee_id).where(RiskScore.outdated)
+        ).scalars()
+        ids = np.arange(1, 151)
+        reads = list(read_sets(ids, np.isin(ids, list(outdated))))
+    engine.dispose()
+    assert any(isinstance(read, list) for read in reads)  # scattered: read by id lists
     incremental = score_all(*args, chunk_size=60)
     found = _stored_rows(sample)
     assert 0 < incremental.recomputed < incremental.employees
@@ -303,12 +316,11 @@ def test_incremental_scoring_on_each_backend(database_url: str, risk_sample: Sam
     assert score_all(*args, chunk_size=60).untouched == 150
 
 
-def test_history_reads_cover_the_needed_employees_in_few_ranges() -> None:
+def test_history_reads_cover_the_needed_employees_by_a_range_or_id_lists() -> None:
     ids = np.arange(1, 1001) * 3  # ids need not be consecutive
     needed = np.zeros(len(ids), dtype=bool)
     needed[[3, 4, 5, 20, 100, 500]] = True
-    spans = list(read_spans(ids, needed, gap=20))
-    assert spans == [(12, 63), (303, 303), (1503, 1503)]  # 15 apart: one read
-    needed[::10] = True  # ranges would cost more than one read of everyone
-    assert list(read_spans(ids, needed, gap=20)) == [(3, 2973)]
-    assert list(read_spans(ids, np.zeros(len(ids), dtype=bool))) == []
+    assert list(read_sets(ids, needed, batch=4)) == [[12, 15, 18, 63], [303, 1503]]
+    needed[::2] = True  # half of the span: one range read of it
+    assert list(read_sets(ids, needed)) == [(3, 2997)]
+    assert list(read_sets(ids, np.zeros(len(ids), dtype=bool))) == []

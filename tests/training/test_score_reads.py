@@ -19,6 +19,7 @@ from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.repositories import risk as repo
 from service.db.repositories.risk_batch import _RATER_STATS_COLUMNS
+from service.db.repositories.risk_batch import listed_histories
 from service.db.repositories.risk_batch import range_histories
 from service.features import FEATURE_NAMES
 from service.features import build_panel
@@ -58,6 +59,26 @@ def test_range_reads_give_the_features_of_the_set_reads(database_url: str) -> No
     np.testing.assert_array_equal(ids, panel.employee_ids)
     np.testing.assert_array_equal(batch, features_at(panel, axis.length - 1))
     assert (~np.isnan(batch)).sum() > batch.size / 2  # the sources were read, not empty
+
+
+@pytest.mark.parametrize("coded", [True, False])
+def test_listed_reads_give_the_features_of_the_range_reads(database_url: str, coded: bool) -> None:
+    """Scattered employees read by an id list: their rows of a range read, bit for bit."""
+    engine = make_engine(database_url)
+    run_seed(engine, SyntheticConfig(employees=150, seed=11))
+    axis = read_axis(engine)
+    axis = serving_axis(axis.code(axis.length - 1))
+    codes, since = axis.codes(), history_start(axis)
+    chosen = [3, 17, 18, 64, 99, 150, 10**6]  # one id is nobody
+    with Session(engine) as session:
+        ranged = range_histories(session, 1, 150, codes, since, coded=coded)
+        listed = listed_histories(session, chosen, codes, since, coded=coded)
+    engine.dispose()
+    ids, X = range_features(ranged, axis)
+    found, rows = range_features(listed, axis)
+    np.testing.assert_array_equal(found, chosen[:-1])
+    np.testing.assert_array_equal(rows, X[np.searchsorted(ids, found)])
+    assert len(listed["rater_stats"]["rater_id"]) > 0
 
 
 def test_batch_features_equal_the_single_request_features(risk_sample: Sample) -> None:

@@ -36,10 +36,10 @@ from service.domain.entities import POOR_PREDIKAT
 from service.domain.entities import Rating
 
 _EVALUATIONS = "SELECT " + ", ".join(f"e.{name}" for name in repo._EVALUATION_COLUMNS)
-_EVALUATIONS += risk_coded.EVALUATIONS_FROM
+_EVALUATIONS += risk_coded.EVALUATIONS_FROM  # a template: `{who}` selects the employees
 _ACHIEVEMENT_COLUMNS = ("employee_id", "period", "aspect", "value", "target_value")
 _ACHIEVEMENTS = "SELECT s.employee_id, r.period, i.aspect, r.value, i.target_value"
-_ACHIEVEMENTS += risk_coded.ACHIEVEMENTS_FROM
+_ACHIEVEMENTS += risk_coded.ACHIEVEMENTS_FROM  # as `_EVALUATIONS`
 
 #: What each rater of the range's evaluations gave everyone they rated, per period, and the
 #: output of those people (see `repositories.risk.rater_stats_statement`, same columns).
@@ -59,7 +59,7 @@ _RATER_STATS_COLUMNS = (
 _RATER_STATS = """
 WITH raters AS (
   SELECT DISTINCT rater_id FROM evaluations
-  WHERE employee_id BETWEEN :first AND :last AND rater_id IS NOT NULL
+  WHERE employee_id {who} AND rater_id IS NOT NULL
 ), rated AS (
   SELECT e.rater_id, e.period, e.employee_id, e.work_result_rating, e.behavior_rating,
          e.predikat
@@ -117,10 +117,35 @@ def range_histories(
     instead of `month`); `build_panel` makes the same panel of them as of the text rows,
     without mapping text.
     """
-    span = {"first": first_id, "last": last_id}
+    statements = _statements(tuple(periods), since, coded, listed=False)
+    return _read(session, statements, {"first": first_id, "last": last_id})
+
+
+def listed_histories(
+    session: Session,
+    employee_ids: Sequence[int],
+    periods: Sequence[str],
+    since: date,
+    *,
+    coded: bool = False,
+) -> dict[str, Columns]:
+    """`range_histories` of the employees `employee_ids` only (an `IN` list of them).
+
+    The same statements with `IN :ids` where those have `BETWEEN :first AND :last`, driven
+    by the same indexes, so employees scattered over the table cost what they cost in a
+    range read (a range costs about ten statements whatever its size). The list is rendered
+    into each statement: callers bound its length (`LIST_BATCH`).
+    """
+    statements = _statements(tuple(periods), since, coded, listed=True)
+    return _read(session, statements, {"ids": [int(i) for i in employee_ids]})
+
+
+def _read(
+    session: Session, statements: Statements, parameters: dict[str, Any]
+) -> dict[str, Columns]:
     return {
-        name: unpack(repo._rows_as_columns(session, statement, span))
-        for name, (statement, unpack) in _statements(tuple(periods), since, coded).items()
+        name: unpack(repo._rows_as_columns(session, statement, parameters))
+        for name, (statement, unpack) in statements.items()
     }
 
 
@@ -133,20 +158,23 @@ Statements = dict[str, tuple[Any, Callable[[Columns], Columns]]]
 
 
 @lru_cache(maxsize=16)
-def _statements(periods: tuple[str, ...], since: date, coded: bool) -> Statements:
-    """The statements `range_histories` runs, built once per look-back and kind of read.
+def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool) -> Statements:
+    """The statements `range_histories` (`listed_histories` if `listed`) runs, built once
+    per look-back and kind of read.
 
-    The ids are bound when each statement runs (`:first`, `:last`), so a run that reads many
-    small ranges (an incremental `kinerja score`: employees whose scores were outdated)
-    builds and type-converts each statement once, not once per range: building them was
-    more than half the CPU of reading one employee.
+    The ids are bound when each statement runs (`:first`, `:last`, or the list `:ids`), so a
+    run that reads many small sets (an incremental `kinerja score`: employees whose scores
+    were outdated) builds and type-converts each statement once, not once per set: building
+    them was more than half the CPU of reading one employee.
     """
     first, last = bindparam("first", type_=Integer), bindparam("last", type_=Integer)
+    ids = bindparam("ids", type_=Integer, expanding=True)
 
     def who(column: Any) -> Any:
-        return column.between(first, last)
+        return column.in_(ids) if listed else column.between(first, last)
 
-    within = {"first": None, "last": None, "periods": list(periods)}
+    bound: dict[str, Any] = {"ids": []} if listed else {"first": None, "last": None}
+    within = bound | {"periods": list(periods)}
     employees = select(Employee.id.label("employee_id"), Employee.hire_date, Employee.grade)
     found: Statements = {"employees": (employees.where(who(Employee.id)), _same)}
     if coded:
@@ -160,8 +188,8 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool) -> Statement
         found |= {name: (way.statement, way.unpack) for name, way in packed.items()}
     else:
         found |= {
-            "evaluations": (text_select(_EVALUATIONS, repo._EVALUATION_COLUMNS, **within), _same),
-            "achievements": (text_select(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, **within), _same),
+            "evaluations": (_text(_EVALUATIONS, repo._EVALUATION_COLUMNS, within), _same),
+            "achievements": (_text(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, within), _same),
             "attendance": (repo.attendance_statement(who, since), _same),
             "feedback360": (repo.feedback360_statement(who, periods), _same),
             "assessments": (repo.assessments_statement(who), _same),
@@ -175,10 +203,16 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool) -> Statement
     return {name: (repo.as_text(statement), unpack) for name, (statement, unpack) in found.items()}
 
 
+def _text(template: str, names: Sequence[str], within: dict[str, Any]) -> Any:
+    """The text statement `template` selecting the employees `within` binds."""
+    sql = template.format(who=risk_coded.employees_sql(within))
+    return text_select(sql, names, **within)
+
+
 def _rater_stats(within: dict[str, Any]) -> Any:
     """`_RATER_STATS` of the range and periods `within`."""
     return text_select(
-        _RATER_STATS,
+        _RATER_STATS.format(who=risk_coded.employees_sql(within)),
         _RATER_STATS_COLUMNS,
         **within,
         above=Rating.DI_ATAS_EKSPEKTASI.value,

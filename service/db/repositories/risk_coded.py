@@ -53,16 +53,20 @@ from service.domain.feedback360_terms import RaterGroup
 from service.features.scales import PREDIKAT_SCORE
 from service.features.scales import RATING_SCORE
 
+#: How the text statements select their employees: an id range, or a list of ids (`:ids`).
+IN_RANGE = "BETWEEN :first AND :last"
+IN_LIST = "IN :ids"
+#: Templates of the text statements' FROM clauses (`{who}`: `IN_RANGE` or `IN_LIST`).
 EVALUATIONS_FROM = """
 FROM evaluations e
-WHERE e.employee_id BETWEEN :first AND :last AND e.period || '' IN :periods
+WHERE e.employee_id {who} AND e.period || '' IN :periods
 """
 PRO_RATED = (IndicatorAspect.KUANTITAS.value, IndicatorAspect.BIAYA.value)
 #: Realisations of an indicator are found by one range of the (indicator, period) index
 #: (`r.period || ''`) instead of one probe per period code: the same rows in the same order.
 ACHIEVEMENTS_FROM = """
 FROM skps s CROSS JOIN rhks h CROSS JOIN indicators i CROSS JOIN realisations r
-WHERE s.employee_id BETWEEN :first AND :last
+WHERE s.employee_id {who}
   AND h.skp_id = s.id AND i.rhk_id = h.id AND r.indicator_id = i.id
   AND i.target_value > 0 AND r.value IS NOT NULL AND r.period || '' IN :periods
 """
@@ -91,6 +95,12 @@ def text_select(sql: str, names: Sequence[str], **values: Any) -> Select[Any]:
     ]
     typed = text(sql).bindparams(*parameters).columns(*(column(name) for name in names))
     return select(typed.subquery("batch"))
+
+
+def employees_sql(within: Mapping[str, Any]) -> str:
+    """How a text statement bound with `within` selects employees: by the list `ids` when
+    `within` binds one, else by the range `first`..`last`."""
+    return IN_LIST if "ids" in within else IN_RANGE
 
 
 def _case(expression: str, table: Mapping[str, float], otherwise: str = "NULL") -> str:
@@ -138,7 +148,8 @@ def _split_key(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
 def evaluations(within: Mapping[str, Any]) -> Packed:
     """Evaluations of `periods`: `row_key` (employee * periods + position), rater, scores.
 
-    `within` binds the statement's parameters: the ids `first`..`last`, the `periods`.
+    `within` binds the statement's parameters: the ids `first`..`last` (or the list `ids`),
+    the `periods`.
     """
     periods = within["periods"]
     width = len(periods)
@@ -147,7 +158,8 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
         for k, (name, table) in enumerate(_SCORED.items())
     )
     key = f"CAST(e.employee_id AS BIGINT) * {width} + {_period_index('e.period', periods)}"
-    sql = f"SELECT {key} AS row_key, e.rater_id AS rater_id, {scores} AS scores{EVALUATIONS_FROM}"
+    found = EVALUATIONS_FROM.format(who=employees_sql(within))
+    sql = f"SELECT {key} AS row_key, e.rater_id AS rater_id, {scores} AS scores{found}"
 
     def unpack(columns: Columns) -> Columns:
         employee_id, period_index = _split_key(columns["row_key"], width)
@@ -176,7 +188,8 @@ def achievements(within: Mapping[str, Any]) -> Packed:
         f"(CAST(s.employee_id AS BIGINT) * {width} + {_period_index('r.period', periods)}) * 2"
         f" + CASE WHEN i.aspect IN ({pro_rated}) THEN 1 ELSE 0 END"
     )
-    sql = f"SELECT {key} AS row_key, r.value, i.target_value{ACHIEVEMENTS_FROM}"
+    found = ACHIEVEMENTS_FROM.format(who=employees_sql(within))
+    sql = f"SELECT {key} AS row_key, r.value, i.target_value{found}"
 
     def unpack(columns: Columns) -> Columns:
         rest, flag = _split_key(columns["row_key"], 2)
