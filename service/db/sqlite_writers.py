@@ -13,6 +13,10 @@ The lock only orders our own writers; SQLite's locking still guarantees correctn
 statement the check below does not recognise as a write, or a process that does not use this
 module (the sqlite3 shell), merely falls back to the busy handler. Waiting is bounded by the
 busy timeout, after which the statement fails as on a locked database.
+
+A connection kept for lone writes (the audit row of a read, `service.db.repositories.access`)
+runs them with `write_alone`: the queue around one statement on a plain cursor, without the
+per-statement check of the queued cursor.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from typing import Any
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 _FIRST_WAIT_S = 0.0001
 _LONGEST_WAIT_S = 0.001
+_PID = [os.getpid()]  # this process's id, kept current across forks (no syscall per lock)
+os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
 class WriterLock:
@@ -69,7 +75,7 @@ class WriterLock:
         self._threads.release()
 
     def _descriptor(self) -> int:
-        pid = os.getpid()
+        pid = _PID[0]
         if self._file is None or self._file[0] != pid:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._file = (pid, fd)
@@ -97,6 +103,7 @@ def connection_factory(lock: WriterLock) -> type[sqlite3.Connection]:
 
     class QueuedConnection(sqlite3.Connection):
         holds_lock = False
+        _plain: sqlite3.Cursor | None = None
 
         def cursor(self, factory: Any = QueuedCursor) -> Any:  # type: ignore[override]
             return super().cursor(factory)
@@ -115,6 +122,24 @@ def connection_factory(lock: WriterLock) -> type[sqlite3.Connection]:
             if sql.lstrip()[:7].upper().startswith(_WRITES):
                 lock.acquire()
                 self.holds_lock = True
+
+        def write_alone(self, sql: str, parameters: Any) -> None:
+            """Run one write statement as a transaction of its own, queued for it alone.
+
+            For a connection in autocommit mode (`isolation_level` None) that is in no
+            transaction: the statement commits as it returns (durable as the database's
+            `synchronous` says), and the queue is held around it only, on a plain cursor
+            kept for it (a lone write needs no check of what the statement is).
+            """
+            if self.isolation_level is not None or self.in_transaction or self.holds_lock:
+                raise sqlite3.ProgrammingError("write_alone needs an autocommit connection")
+            if self._plain is None:
+                self._plain = sqlite3.Cursor(self)
+            lock.acquire()
+            try:
+                self._plain.execute(sql, parameters)
+            finally:
+                lock.release()
 
         def after_statement(self) -> None:
             if self.holds_lock and not self.in_transaction:  # autocommit, or it failed

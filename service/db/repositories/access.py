@@ -30,6 +30,9 @@ from service.db.models import LoginAttempt
 from service.db.models import User
 from service.db.repositories import Page
 from service.db.repositories import paginate
+from service.db.thread_connections import Kept
+from service.db.thread_connections import discard_kept_connection
+from service.db.thread_connections import kept_connection
 from service.domain.entities import Role
 
 
@@ -100,11 +103,12 @@ def change_generation(engine: Engine) -> int:
     """Return the change counter (migration 0011): it moves on every committed change to the
     tables access decisions and stored risk answers read (one primary-key read).
 
-    On a pooled DBAPI connection of its own, not the request's session: a request whose
-    answers all come from a worker's memo then never opens a session transaction, which
-    cost about three times the read itself (checkout, begin, result set-up, commit).
+    Not on the request's session: a request whose answers all come from a worker's memo then
+    never opens a session transaction, which cost about three times the read itself
+    (checkout, begin, result set-up, commit). On SQLite on this thread's own connection
+    (`service.db.thread_connections`), elsewhere on a pooled DBAPI connection.
     """
-    row = _on_raw_connection(engine, _GENERATION, None, _fetch_one)
+    row = _on_own_connection(engine, _GENERATION, None, _fetch_one)
     if row is None:
         raise LookupError("change_counters has no row 1: run `kinerja init-db` (migration 0011)")
     return int(row[0])
@@ -132,15 +136,31 @@ def _audit_insert(dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[s
 def insert_audit_now(engine: Engine, row: dict[str, Any]) -> None:
     """Insert one audit row in a transaction of its own, committed when this returns.
 
-    On a pooled DBAPI connection (on SQLite in autocommit mode, so the write lock is held for
-    the statement only), the same SQL and stored values as SQLAlchemy's INSERT: a read that
+    The same SQL and stored values as SQLAlchemy's INSERT, outside any session: a read that
     needs no session transaction (the risk read from a worker's memo) then never opens one,
-    which cost more than the INSERT itself.
+    which cost more than the INSERT itself. On SQLite on this thread's own connection in
+    autocommit mode, in the writer queue for the statement only (`write_alone`); elsewhere on
+    a pooled DBAPI connection, committed before it goes back.
     """
     sql, order, processors = _audit_insert(engine.dialect)
     values = {name: processors[name](v) if name in processors else v for name, v in row.items()}
     params: Any = tuple(values[name] for name in order) if order is not None else values
-    _on_raw_connection(engine, sql, params, _execute_committed)
+    _on_own_connection(engine, sql, params, _execute_committed)
+
+
+def _on_own_connection(
+    engine: Engine, sql: str, params: Any, work: Callable[[Any, str, Any], Any]
+) -> Any:
+    """`work(connection, sql, params)` on this thread's own SQLite connection (closed after
+    an error, so the next statement opens a new one), else on a pooled one."""
+    kept = kept_connection(engine)
+    if kept is None:
+        return _on_raw_connection(engine, sql, params, work)
+    try:
+        return work(kept, sql, params)
+    except sqlite3.Error as error:
+        discard_kept_connection(engine)
+        raise DBAPIError.instance(sql, params, error, sqlite3.Error) from error
 
 
 def _on_raw_connection(
@@ -160,6 +180,9 @@ def _on_raw_connection(
 
 
 def _fetch_one(connection: Any, sql: str, params: Any) -> Any:
+    if isinstance(connection, Kept):  # fetch them all: the statement, and its read, end
+        rows = connection.cursor.execute(sql, params or ()).fetchall()
+        return rows[0] if rows else None
     cursor = connection.cursor()
     if params is None:
         cursor.execute(sql)
@@ -171,14 +194,8 @@ def _fetch_one(connection: Any, sql: str, params: Any) -> Any:
 
 
 def _execute_committed(connection: Any, sql: str, params: Any) -> None:
-    raw = connection.driver_connection
-    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
-        level = raw.isolation_level
-        raw.isolation_level = None  # autocommit: the statement takes and frees the lock
-        try:
-            raw.cursor().execute(sql, params)
-        finally:
-            raw.isolation_level = level
+    if isinstance(connection, Kept):
+        connection.connection.write_alone(sql, params)  # type: ignore[attr-defined]
         return
     cursor = connection.cursor()
     cursor.execute(sql, params)

@@ -1,0 +1,149 @@
+"""Each thread's own SQLite connection for lone statements: autocommit, queued, replaced."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from service.db import make_database
+from service.db import make_engine
+from service.db.models import AuditEntry
+from service.db.repositories.access import change_generation
+from service.db.repositories.access import insert_audit_now
+from service.db.thread_connections import kept_connection
+
+
+def _row(employee_id: int) -> dict[str, object]:
+    return {
+        "at": datetime(2026, 12, 6, 8, 30, 1, 250000, tzinfo=UTC),
+        "actor_user_id": 7,
+        "actor_username": "atasan",
+        "action": "read",
+        "resource": "risk",
+        "resource_id": None,
+        "employee_id": employee_id,
+        "request_id": "req-1",
+    }
+
+
+def _in_thread(work):  # type: ignore[no-untyped-def]
+    result: list[object] = []
+    thread = threading.Thread(target=lambda: result.append(work()))
+    thread.start()
+    thread.join(timeout=10)
+    return result[0]
+
+
+def test_one_connection_per_thread_in_autocommit(database_url: str) -> None:
+    engine = make_engine(database_url)
+    kept = kept_connection(engine)
+    if not database_url.startswith("sqlite"):
+        assert kept is None  # PostgreSQL: the pool, as before
+        return
+    assert kept is not None and kept is kept_connection(engine)
+    assert kept.connection.isolation_level is None
+    other = _in_thread(lambda: kept_connection(engine))
+    assert other is not None and other.connection is not kept.connection
+    assert kept_connection(make_engine("sqlite://")) is None  # in memory: the pool
+    engine.dispose()
+
+
+def test_an_audit_row_is_committed_when_insert_returns(database_url: str) -> None:
+    """Every call leaves one row, stored as SQLAlchemy's INSERT stores it, seen at once by
+    another connection; nothing stays open on this thread's connection."""
+    database = make_database(database_url)
+    engine = database.engine
+    generation = change_generation(engine)
+    insert_audit_now(engine, _row(41))
+    _in_thread(lambda: insert_audit_now(engine, _row(42)))
+    insert_audit_now(engine, _row(43))
+    with database.sessions() as session:
+        session.execute(AuditEntry.__table__.insert(), _row(44))
+        session.commit()
+    reader = make_engine(database_url)
+    with reader.connect() as connection:
+        rows = connection.execute(
+            text("SELECT employee_id, at, actor_username FROM audit_log ORDER BY id")
+        ).all()
+    assert [row[0] for row in rows] == [41, 42, 43, 44]
+    assert len({str(row[1]) for row in rows}) == 1  # the same stored form as a session's
+    assert change_generation(engine) == generation  # audit rows are no access change
+    kept = kept_connection(engine)
+    assert kept is None or not kept.connection.in_transaction
+    reader.dispose()
+    engine.dispose()
+
+
+def test_the_audit_row_waits_in_the_writer_queue(tmp_path: Path, sqlite_template: Path) -> None:
+    path = tmp_path / "queued.db"
+    path.write_bytes(sqlite_template.read_bytes())
+    engine = make_engine(f"sqlite:///{path}")
+    holder = engine.connect()
+    holder.execute(text("INSERT INTO audit_log (at, action, resource) "
+                        "VALUES ('2026-01-01', 'read', 'held')"))  # fmt: skip
+    done: list[str] = []
+    thread = threading.Thread(
+        target=lambda: (insert_audit_now(engine, _row(5)), done.append("in"))
+    )
+    thread.start()
+    time.sleep(0.3)
+    assert done == []  # queued behind the open write transaction, not failed
+    holder.commit()
+    thread.join(timeout=5)
+    assert done == ["in"]
+    insert_audit_now(engine, _row(6))  # the queue was freed
+    count = holder.execute(text("SELECT count(*) FROM audit_log")).scalar()
+    assert count == 3
+    holder.close()
+    engine.dispose()
+
+
+def test_a_new_connection_after_dispose_and_after_an_error(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    path = tmp_path / "errors.db"
+    path.write_bytes(sqlite_template.read_bytes())
+    engine = make_engine(f"sqlite:///{path}")
+    first = kept_connection(engine)
+    assert first is not None
+    engine.dispose()
+    second = kept_connection(engine)
+    assert second is not None and second.connection is not first.connection
+    bad = dict(_row(1), at="not a datetime")  # the bind processor refuses it
+    with pytest.raises(TypeError):
+        insert_audit_now(engine, bad)
+    assert kept_connection(engine) is second  # nothing reached the database
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_log RENAME TO audit_log_away"))
+    with pytest.raises(DBAPIError):
+        insert_audit_now(engine, _row(2))
+    with pytest.raises(sqlite3.ProgrammingError):  # closed after the error
+        second.connection.execute("SELECT 1")
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_log_away RENAME TO audit_log"))
+    insert_audit_now(engine, _row(3))
+    third = kept_connection(engine)
+    assert third is not None and third.connection is not second.connection
+    engine.dispose()
+
+
+def test_write_alone_refuses_a_connection_in_a_transaction(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'alone.db'}")
+    kept = kept_connection(engine)
+    assert kept is not None
+    kept.connection.execute("CREATE TABLE t (x)")
+    kept.connection.execute("BEGIN")
+    with pytest.raises(sqlite3.ProgrammingError, match="autocommit"):
+        kept.connection.write_alone("INSERT INTO t VALUES (?)", (1,))  # type: ignore[attr-defined]
+    kept.connection.execute("ROLLBACK")
+    kept.connection.write_alone("INSERT INTO t VALUES (?)", (2,))  # type: ignore[attr-defined]
+    assert kept.cursor.execute("SELECT x FROM t").fetchall() == [(2,)]
+    engine.dispose()
