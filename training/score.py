@@ -77,6 +77,7 @@ from training.score_stored import feature_set_id
 from training.score_stored import read_sets
 from training.score_stored import read_stored
 from training.score_stored import to_bytes
+from training.score_stored import upsert_rows
 
 #: Employees per chunk: large enough that per-statement costs vanish, small enough that a
 #: chunk's raw history (about 100 rows per employee) stays within a few hundred MB.
@@ -275,30 +276,26 @@ def write_scores(
 
     A row of `fresh` employees (not outdated when the range was read) that is outdated by
     now had its inputs changed meanwhile: its new row is written outdated. Returns how many.
-    PostgreSQL gets one COPY; SQLite one executemany of plain tuples (drivers already JSON
-    text, the time in SQLAlchemy's own storage format), so no per-row object is built.
+    PostgreSQL: the rows are deleted (`RETURNING outdated`) and copied in (one COPY);
+    SQLite: one executemany of an upsert of plain tuples (drivers already JSON text, the
+    time in SQLAlchemy's own storage format; `score_stored.upsert_rows`), so no per-row
+    object is built.
     """
+    if connection.dialect.name != "postgresql":
+        stamp = RiskScore.__table__.c.scored_at.type.bind_processor(connection.dialect)
+        if rows:
+            when = stamp(rows[0][-1]) if stamp else rows[0][-1]
+            rows = [(*row[:-1], when) for row in rows]
+        return upsert_rows(connection, _COLUMNS, rows, (period, first_id, last_id), only, fresh)
     changed = delete_rows(connection, period, first_id, last_id, only) & set(fresh)
     if changed:
         rows = [(*row[:-2], True, row[-1]) if row[0] in changed else row for row in rows]
-    if not rows:
-        return len(changed)
-    table = RiskScore.__table__
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
+    if rows:
+        driver = connection.connection.driver_connection
         statement = f"COPY risk_scores ({', '.join(_COLUMNS)}) FROM STDIN"
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
-        return len(changed)
-    stamp = table.c.scored_at.type.bind_processor(connection.dialect)
-    when = stamp(rows[0][-1]) if stamp else rows[0][-1]
-    marks = ", ".join("?" * len(_COLUMNS))
-    cursor = driver.cursor()
-    cursor.executemany(
-        f"INSERT INTO risk_scores ({', '.join(_COLUMNS)}) VALUES ({marks})",
-        [(*row[:-1], when) for row in rows],
-    )
     return len(changed)
 
 

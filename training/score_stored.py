@@ -22,6 +22,7 @@ finds nothing to mark. A full scoring (`--full`) had that window for every row.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,6 +82,13 @@ _DELETE_RANGE = text(
     "DELETE FROM risk_scores WHERE period || '' = :period "
     "AND employee_id BETWEEN :first AND :last RETURNING employee_id, outdated"
 )
+_PRESENT_RANGE = text(
+    "SELECT employee_id, outdated FROM risk_scores WHERE period || '' = :period "
+    "AND employee_id BETWEEN :first AND :last"
+)
+_PRESENT_SOME = text(
+    "SELECT employee_id, outdated FROM risk_scores WHERE period = :period AND employee_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
 _DELETE_SOME = text(
     "DELETE FROM risk_scores WHERE period = :period AND employee_id IN :ids "
     "RETURNING employee_id, outdated"
@@ -270,3 +278,58 @@ def delete_rows(
         found = connection.execute(_DELETE_SOME, {"period": period, "ids": part})
         outdated.update(int(employee) for employee, was in found if was)
     return outdated
+
+
+def upsert_rows(
+    connection: Connection,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    span: tuple[str, int, int],
+    only: Sequence[int] | None,
+    fresh: Collection[int],
+) -> int:
+    """SQLite: write `rows` (`columns`, the last two `outdated` and `scored_at`) over the
+    stored rows of the period `span[0]` and employees `span[1]..span[2]` (or `only`); the
+    number written outdated.
+
+    One executemany of an upsert: an existing row is updated in place (about 6 us a row,
+    its trigger included, against 25 for a delete and an insert), a missing one inserted.
+    A row of a `fresh` employee (not outdated when read) that is outdated by now stays
+    outdated, as the delete-and-insert write marks it. Then the other stored rows of the
+    range (or of `only`: deleted employees) are deleted.
+    """
+    period, first, last = span
+    fresh = set(fresh)
+    if rows:
+        names = ", ".join(columns)
+        marks = ", ".join("?" * len(columns))
+        kept = ("employee_id", "period", "outdated")
+        sets = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in kept)
+        cursor = connection.connection.driver_connection.cursor()
+        cursor.executemany(
+            f"INSERT INTO risk_scores ({names}) VALUES ({marks}) ON CONFLICT "
+            f"(employee_id, period) DO UPDATE SET {sets}, "
+            "outdated = risk_scores.outdated AND ?",
+            [(*row, row[0] in fresh) for row in rows],
+        )
+    if only is None:
+        found = _fetch_all(
+            connection, _PRESENT_RANGE, {"period": period, "first": first, "last": last}
+        )
+    else:
+        found = [
+            row
+            for start in range(0, len(only), DELETE_BATCH)
+            for row in _fetch_all(
+                connection,
+                _PRESENT_SOME,
+                {"period": period, "ids": list(only[start : start + DELETE_BATCH])},
+            )
+        ]
+    written = {row[0] for row in rows}
+    gone = [int(employee) for employee, _ in found if employee not in written]
+    for start in range(0, len(gone), DELETE_BATCH):
+        connection.execute(
+            _DELETE_SOME, {"period": period, "ids": gone[start : start + DELETE_BATCH]}
+        )
+    return sum(1 for employee, outdated in found if outdated and employee in written)
