@@ -204,6 +204,20 @@ def read_stored(
     return stored
 
 
+def _fetch_listed(
+    connection: Connection, statement: Any, parameters: dict[str, Any], ids: list[int]
+) -> list[Any]:
+    """`_fetch_all` of `statement` for the `ids`, bound as `:ids` in lists of at most
+    `DELETE_BATCH`."""
+    return [
+        row
+        for start in range(0, len(ids), DELETE_BATCH)
+        for row in _fetch_all(
+            connection, statement, parameters | {"ids": ids[start : start + DELETE_BATCH]}
+        )
+    ]
+
+
 def _integers(rows: list[Any]) -> np.ndarray:
     """The first column of single-integer rows as int64."""
     return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
@@ -223,15 +237,7 @@ def _fill_vectors(connection: Connection, parameters: dict[str, Any], stored: St
         rows = _fetch_all(connection, _FEATURES_RANGE, parameters)
     else:
         some = {k: parameters[k] for k in ("period", "feature_set")}
-        rows = [
-            row
-            for start in range(0, len(ids), DELETE_BATCH)
-            for row in _fetch_all(
-                connection,
-                _FEATURES_SOME,
-                some | {"ids": ids[start : start + DELETE_BATCH].tolist()},
-            )
-        ]
+        rows = _fetch_listed(connection, _FEATURES_SOME, some, ids.tolist())
     found = _integers(rows)
     at = np.searchsorted(stored.employee_ids, found)
     inside = at < len(stored.employee_ids)
@@ -317,15 +323,7 @@ def upsert_rows(
             connection, _PRESENT_RANGE, {"period": period, "first": first, "last": last}
         )
     else:
-        found = [
-            row
-            for start in range(0, len(only), DELETE_BATCH)
-            for row in _fetch_all(
-                connection,
-                _PRESENT_SOME,
-                {"period": period, "ids": list(only[start : start + DELETE_BATCH])},
-            )
-        ]
+        found = _fetch_listed(connection, _PRESENT_SOME, {"period": period}, list(only))
     written = {row[0] for row in rows}
     gone = [int(employee) for employee, _ in found if employee not in written]
     for start in range(0, len(gone), DELETE_BATCH):
