@@ -43,6 +43,7 @@ _CACHE_KIB_PER_ROW = 1  # a written row with its index entries takes about 0.4 K
 _CACHE_MAX_KIB = 1 << 19
 _AHEAD = 2  # statements bound and queued for the writer thread
 _COPY_ROWS = 10_000  # rows rendered per block of the COPY stream (about 2 MB)
+_VARIES = object()  # the `constant` of a column whose cells differ
 # NULL is written as an empty unquoted field and every text is quoted, which is what COPY's
 # CSV format reads as NULL and as text (an empty text would be "").
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="needed")
@@ -99,14 +100,18 @@ def _insert_sqlite(connection: Connection, table: pa.Table) -> None:
     written, so no page is spilled to the WAL before the commit and written again. The
     statements run on `_Writer`'s thread while this one makes the next ones' parameters.
     """
-    varying, fixed = _split_constant(table)
+    cells = {name: _Cells(table.column(name).combine_chunks()) for name in table.column_names}
+    fixed = {name: cell.constant for name, cell in cells.items() if cell.constant is not _VARIES}
+    if table.num_rows == 1:
+        fixed = {}
+    varying = [name for name in cells if name not in fixed]
     batch = max(1, _SQLITE_MAX_PARAMETERS // len(varying))
     names = ", ".join([*varying, *fixed])
     rows_from = f"SELECT *{', ?' * len(fixed)} FROM (VALUES"
     head = f"INSERT INTO evaluations ({names}) {rows_from}"
     marks = f"({', '.join('?' * len(varying))})"
     full = f"{head} {', '.join([marks] * batch)})"
-    columns = [_Cells(table.column(name).combine_chunks()) for name in varying]
+    columns = [cells[name] for name in varying]
     constants = tuple(fixed.values())  # the SELECT's ? come first
     with (
         _page_cache(connection, table.num_rows * _CACHE_KIB_PER_ROW),
@@ -165,18 +170,6 @@ class _Writer:
                     self._error = failure
 
 
-def _split_constant(table: pa.Table) -> tuple[list[str], dict[str, Any]]:
-    """The names of the columns that vary, and the value of each column that does not."""
-    varying: list[str] = []
-    fixed: dict[str, Any] = {}
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if table.num_rows > 1 and pc.count_distinct(column, mode="all").as_py() == 1:
-            fixed[name] = column[0].as_py()
-        else:
-            varying.append(name)
-    return varying, fixed
-
-
 @contextmanager
 def _page_cache(connection: Connection, kibibytes: int) -> Iterator[None]:
     """Raise SQLite's page cache of this connection to `kibibytes` (if larger) for a while."""
@@ -194,7 +187,8 @@ def _page_cache(connection: Connection, kibibytes: int) -> Iterator[None]:
 
 
 class _Cells:
-    """A column's cells as Python values, made a block of rows at a time.
+    """A column's cells as Python values, made a block of rows at a time, and its
+    `constant`: the one value of every cell (`_VARIES` when they differ).
 
     Text of few distinct values gives shared str objects: SQLite binds one str object per
     parameter either way, but 100k copies of "2025-Q1" cost a tenth more to insert than one
@@ -205,13 +199,19 @@ class _Cells:
     def __init__(self, column: pa.Array) -> None:
         self._objects: np.ndarray[Any, Any] | None = None
         self._at: np.ndarray[Any, Any]
+        self.constant: Any = None if column.null_count == len(column) else _VARIES
         if pa.types.is_integer(column.type) and not column.null_count:
             self._at = column.to_numpy()
+            bounds = pc.min_max(column).as_py()
+            if bounds["min"] == bounds["max"]:
+                self.constant = bounds["min"]
             return
         if pa.types.is_string(column.type):
             encoded = pc.dictionary_encode(column)
             if len(encoded.dictionary) <= _SHARED_DISTINCT:
                 values = [*encoded.dictionary.to_pylist(), None]  # last: a null's position
+                if len(values) == 2 and not column.null_count:
+                    self.constant = values[0]
                 self._objects = np.array(values, dtype=object)
                 self._at = pc.fill_null(encoded.indices, len(values) - 1).to_numpy()
                 return
