@@ -6,12 +6,12 @@ one CSV stream through COPY, rendered by Arrow's C++ writer, so no Python object
 cell; SQLite, which has no COPY, gets multi-row INSERTs bound from Python lists, the cheapest
 way through the sqlite3 module (fewer calls into the driver than `executemany`).
 
-On SQLite the statements are executed by a second thread while this one binds the next
-ones: the sqlite3 module lets go of the GIL while SQLite steps a statement, which is about
-two thirds of the write, so the two overlap on two cores. Both threads use the one
-connection in turn (never at once) and the one transaction: every row is validated before
-the first is written, and a failed statement ends the write with its error, for the caller
-to roll back.
+On SQLite a second thread makes the parameters of the next statements while this one
+executes the current one: the sqlite3 module lets go of the GIL while SQLite steps a
+statement, about two thirds of the write, so the two overlap on two cores. Only this
+thread touches the connection (and SQLite's page cache is allocated in it), every row was
+validated before the first is written, and a failed statement raises here as it always
+did, for the caller to roll back.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
+from contextlib import suppress
 from typing import Any
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +45,7 @@ _CACHE_MAX_KIB = 1 << 19
 _AHEAD = 2  # statements bound and queued for the writer thread
 _COPY_ROWS = 10_000  # rows rendered per block of the COPY stream (about 2 MB)
 _VARIES = object()  # the `constant` of a column whose cells differ
+_T = TypeVar("_T")
 # NULL is written as an empty unquoted field and every text is quoted, which is what COPY's
 # CSV format reads as NULL and as text (an empty text would be "").
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="needed")
@@ -97,77 +99,82 @@ def _insert_sqlite(connection: Connection, table: pa.Table) -> None:
     A column that holds one value in the whole table (the period, the kind, the rater of an
     import without `rater_nip`) is bound once per statement, not once per row. The page
     cache is made large enough for the new rows and their index entries while they are
-    written, so no page is spilled to the WAL before the commit and written again. The
-    statements run on `_Writer`'s thread while this one makes the next ones' parameters.
+    written, so no page is spilled to the WAL before the commit and written again.
     """
     cells = {name: _Cells(table.column(name).combine_chunks()) for name in table.column_names}
     fixed = {name: cell.constant for name, cell in cells.items() if cell.constant is not _VARIES}
     if table.num_rows == 1:
         fixed = {}
-    varying = [name for name in cells if name not in fixed]
-    batch = max(1, _SQLITE_MAX_PARAMETERS // len(varying))
-    names = ", ".join([*varying, *fixed])
-    rows_from = f"SELECT *{', ?' * len(fixed)} FROM (VALUES"
-    head = f"INSERT INTO evaluations ({names}) {rows_from}"
-    marks = f"({', '.join('?' * len(varying))})"
-    full = f"{head} {', '.join([marks] * batch)})"
-    columns = [cells[name] for name in varying]
-    constants = tuple(fixed.values())  # the SELECT's ? come first
+    varying = [cells[name] for name in cells if name not in fixed]
+    names = ", ".join([name for name in cells if name not in fixed] + list(fixed))
+    statements = _statements(names, varying, tuple(fixed.values()), table.num_rows)
     with (
         _page_cache(connection, table.num_rows * _CACHE_KIB_PER_ROW),
-        _Writer(connection) as writer,
+        _ahead(statements) as made,
     ):
-        for start in range(0, table.num_rows, batch):
-            count = min(batch, table.num_rows - start)
-            block = np.empty((count, len(columns)), dtype=object)
-            for at, column in enumerate(columns):
-                block[:, at] = column.cells(start, start + count)
-            statement = full if count == batch else f"{head} {', '.join([marks] * count)})"
-            writer.execute(statement, (*constants, *block.ravel().tolist()))
+        for statement, parameters in made:
+            connection.exec_driver_sql(statement, parameters)
 
 
-class _Writer:
-    """Execute statements on `connection` in a thread of its own, in the order given.
+def _statements(
+    names: str, columns: list[_Cells], constants: tuple[Any, ...], rows: int
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The INSERTs of `rows` rows and their parameters: `constants` (bound once, the
+    SELECT's ? come first), then the cells of `columns` row by row."""
+    batch = max(1, _SQLITE_MAX_PARAMETERS // len(columns))
+    rows_from = f"SELECT *{', ?' * len(constants)} FROM (VALUES"
+    head = f"INSERT INTO evaluations ({names}) {rows_from}"
+    marks = f"({', '.join('?' * len(columns))})"
+    full = f"{head} {', '.join([marks] * batch)})"
+    for start in range(0, rows, batch):
+        count = min(batch, rows - start)
+        block = np.empty((count, len(columns)), dtype=object)
+        for at, column in enumerate(columns):
+            block[:, at] = column.cells(start, start + count)
+        statement = full if count == batch else f"{head} {', '.join([marks] * count)})"
+        yield statement, (*constants, *block.ravel().tolist())
 
-    `execute` queues a statement (waiting while `_AHEAD` are queued) and raises the error of
-    an earlier one; leaving the block waits for the queue to empty and raises the first
-    error, after which nothing more was executed. The connection is left to the thread
-    from entry to exit.
+
+@contextmanager
+def _ahead(items: Iterator[_T]) -> Iterator[Iterator[_T]]:
+    """Iterate `items` on a thread of its own, at most `_AHEAD` items ahead of the caller.
+
+    The items come in their order, and an error raised making one is raised to the caller
+    in its place. Leaving the block early (the caller failed) stops the thread.
     """
+    made: queue.Queue[tuple[bool, Any]] = queue.Queue(_AHEAD)
+    stop = threading.Event()
 
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-        self._queue: queue.Queue[tuple[str, tuple[Any, ...]] | None] = queue.Queue(_AHEAD)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="kinerja-import-writer")
+    def make() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                made.put((True, item))
+        except BaseException as error:  # raised to the caller
+            made.put((False, error))
+        else:
+            made.put((False, None))
 
-    def __enter__(self) -> _Writer:
-        self._thread.start()
-        return self
+    def taken() -> Iterator[_T]:
+        while True:
+            more, item = made.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
 
-    def execute(self, statement: str, parameters: tuple[Any, ...]) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put((statement, parameters))
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None and error is None:
-            raise self._error
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is None:  # after a failure, only drain the queue
-                try:
-                    self._connection.exec_driver_sql(*item)
-                except BaseException as failure:  # handed to the other thread
-                    self._error = failure
+    thread = threading.Thread(target=make, name="kinerja-import-parameters", daemon=True)
+    thread.start()
+    try:
+        yield taken()
+    finally:
+        stop.set()
+        while thread.is_alive():  # free a put waiting on a full queue
+            with suppress(queue.Empty):
+                made.get_nowait()
+            thread.join(0.001)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The import's bulk writer: many statements (SQLite) or COPY blocks (PostgreSQL), one transaction.
 
-On SQLite the INSERTs run on a second thread while the next ones are bound; on PostgreSQL
+On SQLite a second thread makes the next INSERTs' parameters while one runs; on PostgreSQL
 the COPY stream is sent a block at a time. Files here are long enough for several
 statements and blocks, with a short last one. A write that fails part way must leave
 nothing behind once the caller rolls back, and raise the database's error as SQLAlchemy
@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import random
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -50,6 +52,7 @@ COPY_ROWS = 400  # PostgreSQL: 4 blocks
 RATINGS = [rating.value for rating in Rating]
 VALUES = [value.value for value in BerakhlakValue]
 STORED = ", ".join((*WRITE_COLUMNS, "version"))
+MAKER = "kinerja-import-parameters"  # the thread that makes the SQLite statements' parameters
 
 
 @pytest.fixture
@@ -128,16 +131,17 @@ def test_many_statements_store_what_the_row_by_row_writer_stores(
     assert len({row[1] for row in fast}) == 3  # raters: none (empty), two named
 
 
-@pytest.mark.parametrize("repeated", [1, PEOPLE - 3], ids=["first-statement", "last-statement"])
+@pytest.mark.parametrize("at", [5, PEOPLE], ids=["in-the-first-statement", "in-the-last"])
 def test_a_write_failing_part_way_leaves_nothing_after_the_rollback(
-    session: Session, crowd: dict[str, Any], repeated: int
+    session: Session, crowd: dict[str, Any], at: int
 ) -> None:
     table = _fast_table(session, _content(crowd), crowd["rater"])
-    # The row `repeated` again at the end: the unique (employee, period) refuses it there,
-    # after the statements (blocks) before it have written their rows.
-    table = pa.concat_tables([table, table.slice(repeated, 1)])
+    # Row 1 again at `at`: the unique (employee, period) refuses it there, with statements
+    # (blocks) still to come, or after those before it have written their rows.
+    table = pa.concat_tables([table.slice(0, at), table.slice(1, 1), table.slice(at)])
     with pytest.raises(IntegrityError):
         insert_evaluation_table(session, table)
+    assert not [thread for thread in threading.enumerate() if thread.name == MAKER]
     session.rollback()
     assert _count(session) == 0
     # The connection and (on SQLite) the writer queue are free: the clean rows import.
@@ -159,3 +163,25 @@ def test_a_failed_write_is_undone_with_what_the_transaction_wrote_before(
         insert_evaluation_table(session, table)  # its first 10 rows are stored already
     session.rollback()
     assert _count(session) == 0
+
+
+def _three_then_fail() -> Iterator[int]:
+    yield from range(3)
+    raise ValueError("cell 3 cannot be made")
+
+
+def test_an_error_making_parameters_reaches_the_caller_after_the_items_before() -> None:
+    taken = []
+    with (
+        pytest.raises(ValueError, match="cell 3"),
+        imports_bulk._ahead(_three_then_fail()) as made,
+    ):
+        taken.extend(made)
+    assert taken == [0, 1, 2]
+    assert not [thread for thread in threading.enumerate() if thread.name == MAKER]
+
+
+def test_a_caller_that_stops_early_stops_the_thread() -> None:
+    with imports_bulk._ahead(iter(range(1000))) as made:
+        assert next(made) == 0
+    assert not [thread for thread in threading.enumerate() if thread.name == MAKER]
