@@ -17,14 +17,14 @@ did, for the caller to roll back.
 from __future__ import annotations
 
 import io
-import queue
 import sqlite3
-import threading
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
-from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -45,7 +45,7 @@ _CACHE_MAX_KIB = 1 << 19
 _AHEAD = 2  # statements bound and queued for the writer thread
 _COPY_ROWS = 10_000  # rows rendered per block of the COPY stream (about 2 MB)
 _VARIES = object()  # the `constant` of a column whose cells differ
-_T = TypeVar("_T")
+_MAKER = "kinerja-import-parameters"  # the thread that makes the SQLite statements' parameters
 # NULL is written as an empty unquoted field and every text is quoted, which is what COPY's
 # CSV format reads as NULL and as text (an empty text would be "").
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="needed")
@@ -99,82 +99,64 @@ def _insert_sqlite(connection: Connection, table: pa.Table) -> None:
     A column that holds one value in the whole table (the period, the kind, the rater of an
     import without `rater_nip`) is bound once per statement, not once per row. The page
     cache is made large enough for the new rows and their index entries while they are
-    written, so no page is spilled to the WAL before the commit and written again.
+    written, so no page is spilled to the WAL before the commit and written again. A thread
+    makes the parameters of the next `_AHEAD` statements while this one executes one.
     """
     cells = {name: _Cells(table.column(name).combine_chunks()) for name in table.column_names}
     fixed = {name: cell.constant for name, cell in cells.items() if cell.constant is not _VARIES}
     if table.num_rows == 1:
         fixed = {}
-    varying = [cells[name] for name in cells if name not in fixed]
-    names = ", ".join([name for name in cells if name not in fixed] + list(fixed))
-    statements = _statements(names, varying, tuple(fixed.values()), table.num_rows)
+    varying = [name for name in cells if name not in fixed]
+    statements = _Statements(
+        ", ".join([*varying, *fixed]),
+        [cells[name] for name in varying],
+        tuple(fixed.values()),
+        table.num_rows,
+    )
+    made: deque[Future[tuple[str, tuple[Any, ...]]]] = deque()
     with (
         _page_cache(connection, table.num_rows * _CACHE_KIB_PER_ROW),
-        _ahead(statements) as made,
+        ThreadPoolExecutor(1, thread_name_prefix=_MAKER) as maker,
     ):
-        for statement, parameters in made:
-            connection.exec_driver_sql(statement, parameters)
+        for start in statements.starts:
+            made.append(maker.submit(statements.make, start))
+            if len(made) > _AHEAD:
+                connection.exec_driver_sql(*made.popleft().result())
+        while made:
+            connection.exec_driver_sql(*made.popleft().result())
 
 
-def _statements(
-    names: str, columns: list[_Cells], constants: tuple[Any, ...], rows: int
-) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """The INSERTs of `rows` rows and their parameters: `constants` (bound once, the
-    SELECT's ? come first), then the cells of `columns` row by row."""
-    batch = max(1, _SQLITE_MAX_PARAMETERS // len(columns))
-    rows_from = f"SELECT *{', ?' * len(constants)} FROM (VALUES"
-    head = f"INSERT INTO evaluations ({names}) {rows_from}"
-    marks = f"({', '.join('?' * len(columns))})"
-    full = f"{head} {', '.join([marks] * batch)})"
-    for start in range(0, rows, batch):
-        count = min(batch, rows - start)
-        block = np.empty((count, len(columns)), dtype=object)
-        for at, column in enumerate(columns):
+@dataclass(frozen=True)
+class _Statements:
+    """The INSERTs of `rows` rows: `columns` (named first in `names`) bound row by row, then
+    `constants`, bound once per statement (the SELECT's ? come first)."""
+
+    names: str
+    columns: list[_Cells]
+    constants: tuple[Any, ...]
+    rows: int
+
+    @property
+    def starts(self) -> range:
+        """The first row of each statement."""
+        return range(0, self.rows, self._batch)
+
+    @property
+    def _batch(self) -> int:
+        return max(1, _SQLITE_MAX_PARAMETERS // len(self.columns))
+
+    def make(self, start: int) -> tuple[str, tuple[Any, ...]]:
+        """The statement whose first row is `start`, and its parameters."""
+        count = min(self._batch, self.rows - start)
+        block = np.empty((count, len(self.columns)), dtype=object)
+        for at, column in enumerate(self.columns):
             block[:, at] = column.cells(start, start + count)
-        statement = full if count == batch else f"{head} {', '.join([marks] * count)})"
-        yield statement, (*constants, *block.ravel().tolist())
-
-
-@contextmanager
-def _ahead(items: Iterator[_T]) -> Iterator[Iterator[_T]]:
-    """Iterate `items` on a thread of its own, at most `_AHEAD` items ahead of the caller.
-
-    The items come in their order, and an error raised making one is raised to the caller
-    in its place. Leaving the block early (the caller failed) stops the thread.
-    """
-    made: queue.Queue[tuple[bool, Any]] = queue.Queue(_AHEAD)
-    stop = threading.Event()
-
-    def make() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                made.put((True, item))
-        except BaseException as error:  # raised to the caller
-            made.put((False, error))
-        else:
-            made.put((False, None))
-
-    def taken() -> Iterator[_T]:
-        while True:
-            more, item = made.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
-            yield item
-
-    thread = threading.Thread(target=make, name="kinerja-import-parameters", daemon=True)
-    thread.start()
-    try:
-        yield taken()
-    finally:
-        stop.set()
-        while thread.is_alive():  # free a put waiting on a full queue
-            with suppress(queue.Empty):
-                made.get_nowait()
-            thread.join(0.001)
+        marks = f"({', '.join('?' * len(self.columns))})"
+        rows_from = f"SELECT *{', ?' * len(self.constants)} FROM (VALUES"
+        statement = (
+            f"INSERT INTO evaluations ({self.names}) {rows_from} {', '.join([marks] * count)})"
+        )
+        return statement, (*self.constants, *block.ravel().tolist())
 
 
 @contextmanager

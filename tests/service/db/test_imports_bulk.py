@@ -13,7 +13,6 @@ import csv
 import io
 import random
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -141,7 +140,7 @@ def test_a_write_failing_part_way_leaves_nothing_after_the_rollback(
     table = pa.concat_tables([table.slice(0, at), table.slice(1, 1), table.slice(at)])
     with pytest.raises(IntegrityError):
         insert_evaluation_table(session, table)
-    assert not [thread for thread in threading.enumerate() if thread.name == MAKER]
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith(MAKER)]
     session.rollback()
     assert _count(session) == 0
     # The connection and (on SQLite) the writer queue are free: the clean rows import.
@@ -163,25 +162,3 @@ def test_a_failed_write_is_undone_with_what_the_transaction_wrote_before(
         insert_evaluation_table(session, table)  # its first 10 rows are stored already
     session.rollback()
     assert _count(session) == 0
-
-
-def _three_then_fail() -> Iterator[int]:
-    yield from range(3)
-    raise ValueError("cell 3 cannot be made")
-
-
-def test_an_error_making_parameters_reaches_the_caller_after_the_items_before() -> None:
-    taken = []
-    with (
-        pytest.raises(ValueError, match="cell 3"),
-        imports_bulk._ahead(_three_then_fail()) as made,
-    ):
-        taken.extend(made)
-    assert taken == [0, 1, 2]
-    assert not [thread for thread in threading.enumerate() if thread.name == MAKER]
-
-
-def test_a_caller_that_stops_early_stops_the_thread() -> None:
-    with imports_bulk._ahead(iter(range(1000))) as made:
-        assert next(made) == 0
-    assert not [thread for thread in threading.enumerate() if thread.name == MAKER]
