@@ -11,7 +11,9 @@ employee, then measures, per backend:
   imported, and an import of the first 100 rows is run and rolled back, before the clock
   starts, as in a running service. The target is at least 100,000 rows/s wall.
 * again: the same import on the emptied table (the first one also grew the database file
-  and, on SQLite, the WAL).
+  and, on SQLite, the WAL). Both print the system CPU and the page faults of this process:
+  the first large import in a process touches memory it never used, and a page fault costs
+  several microseconds on a virtual machine, which is most of what the first run pays more.
 * the split: the same steps timed one by one on a third run (the table emptied before).
 * the floor: a bare write of the same, already validated rows (COPY of the rendered CSV on
   PostgreSQL, one `executemany` on SQLite) + commit, with nothing parsed or checked: what
@@ -33,6 +35,7 @@ import json
 import os
 import pstats
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -106,7 +109,7 @@ def main() -> None:
     for backend in args.backends.split(","):
         with database_for(backend, args.admin_url) as database:
             build_employees(database, nips)
-            seconds, cpu, served = timed_import(database, content, args.profile)
+            seconds, cpu, served, system = timed_import(database, content, args.profile)
             stored = count_evaluations(database)
             empty_evaluations(database)
             again = timed_import(database, content, False)
@@ -123,6 +126,10 @@ def main() -> None:
         print(
             f"  again, on the emptied table (file and WAL grown already): {again[0]:.2f} s wall "
             f"({again[1]:.2f} s CPU here) = {stored / again[0]:,.0f} rows/s"
+        )
+        print(
+            f"  system CPU here / page faults: first {system[0]:.2f} s / {system[1]:,}, "
+            f"again {again[3][0]:.2f} s / {again[3][1]:,}"
         )
         print("  split (wall / CPU here): " + ", ".join(
             f"{step} {wall:.3f}/{used:.3f}" for step, (wall, used) in split.items()
@@ -145,6 +152,10 @@ def main() -> None:
             },
             "again_seconds": round(again[0], 3),
             "again_cpu_seconds": round(again[1], 3),
+            "system_seconds": round(system[0], 3),
+            "page_faults": system[1],
+            "again_system_seconds": round(again[3][0], 3),
+            "again_page_faults": again[3][1],
             "floor_seconds": round(floor[0], 3),
             "floor_cpu_seconds": round(floor[1], 3),
             "server_cpu_seconds": None if served is None else round(served, 3),
@@ -230,9 +241,10 @@ def build_employees(database: Database, nips: list[str]) -> None:
 
 def timed_import(
     database: Database, content: bytes, profile: bool
-) -> tuple[float, float, float | None]:
-    """Run import_evaluations and commit; return wall, this process's CPU seconds and the
-    PostgreSQL backend's CPU seconds (None on SQLite, which runs in this process)."""
+) -> tuple[float, float, float | None, tuple[float, int]]:
+    """Run import_evaluations and commit; return wall, this process's CPU seconds, the
+    PostgreSQL backend's CPU seconds (None on SQLite, which runs in this process), and this
+    process's system CPU seconds and minor page faults."""
     profiler = cProfile.Profile() if profile else None
     with database.sessions() as session:  # warm up, as a serving process is: 100 rows, undone
         import_evaluations(session, b"\n".join(content.split(b"\n", WARM_UP + 1)[:-1]), "w.csv")
@@ -240,6 +252,7 @@ def timed_import(
     with database.sessions() as session:
         backend = server_pid(session.connection())
         started, cpu, served = time.perf_counter(), time.process_time(), server_cpu(backend)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         if profiler:
             profiler.enable()
         import_evaluations(session, content, "bench.csv")
@@ -248,11 +261,13 @@ def timed_import(
             profiler.disable()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         served = None if backend is None else server_cpu(backend) - served
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        system = (after.ru_stime - usage.ru_stime, after.ru_minflt - usage.ru_minflt)
     if profiler:
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
             25
         )
-    return seconds, cpu, served
+    return seconds, cpu, served, system
 
 
 def server_pid(connection: Any) -> int | None:
