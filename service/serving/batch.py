@@ -11,8 +11,10 @@ substituted rows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -133,25 +135,71 @@ class _TreeSums:
     """The calibrated probability of a gradient-boosted pipeline, summed tree by tree.
 
     scikit-learn's `HistGradientBoostingClassifier` adds each tree's leaf value to the
-    baseline in tree order; a row that differs from another in one feature reaches the same
-    leaf of every tree that never splits on that feature. So a substituted row takes the
-    original row's leaf values there, goes through the other trees only (about a fifth),
-    and the same additions in the same order give the same probability to the bit (the
-    test against substituting through `predict_proba` holds it to that).
+    baseline in tree order. A row that differs from another in one feature j only reaches
+    another leaf of a tree if the path to its leaf splits on j and the other value goes
+    the other way at such a split (`x <= threshold`, NaN the split's missing side). Which
+    substitutions leave the path to each leaf is known once per model and reference row
+    (`_leaving`), and a row's leaf in each tree is known from its leaf value (leaves of
+    equal value are taken together: any of them leaving counts). So a substituted row
+    takes the original row's leaf values in every tree whose path it does not leave, goes
+    through the others only, and a row that reaches the same leaf everywhere keeps the
+    original probability; the same additions in the same order give the same probability
+    to the bit (the test against substituting through `predict_proba` holds it to that).
     """
 
     def __init__(self, model: Any, estimator: Any) -> None:
-        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
-
         self.model, self.estimator = model, estimator
         self.trees = [iteration[0] for iteration in estimator._predictors]
         self.bitsets = estimator._bin_mapper.make_known_categories_bitsets()
-        self.threads = _openmp_effective_n_threads()
-        uses = np.zeros((estimator.n_features_in_, len(self.trees)), dtype=bool)
+        width = estimator.n_features_in_
+        uses = np.zeros((width, len(self.trees)), dtype=bool)
+        #: Per tree: its distinct leaf values (sorted), and per value the splits on the
+        #: paths to its leaves as (feature, threshold, missing goes left, path goes left).
+        self.values: list[np.ndarray] = []
+        self.paths: list[list[list[tuple[int, float, bool, bool]]]] = []
         for t, tree in enumerate(self.trees):
-            splits = tree.nodes[tree.nodes["is_leaf"] == 0]
-            uses[splits["feature_idx"], t] = True
+            nodes = tree.nodes
+            leaf = nodes["is_leaf"].astype(bool)
+            inner = np.flatnonzero(~leaf)
+            uses[nodes["feature_idx"][inner], t] = True
+            parent = np.full(len(nodes), -1)
+            parent[nodes["left"][inner]] = inner
+            parent[nodes["right"][inner]] = inner
+            left = np.zeros(len(nodes), dtype=bool)
+            left[nodes["left"][inner]] = True
+            feature, threshold = nodes["feature_idx"].tolist(), nodes["num_threshold"].tolist()
+            missing = nodes["missing_go_to_left"].astype(bool).tolist()
+            leaves = np.flatnonzero(leaf)
+            values, group = np.unique(nodes["value"][leaves], return_inverse=True)
+            paths: list[list[tuple[int, float, bool, bool]]] = [[] for _ in values]
+            up, side = parent.tolist(), left.tolist()
+            for node, g in zip(leaves.tolist(), group.tolist(), strict=True):
+                while up[node] >= 0:
+                    split = up[node]
+                    paths[g].append((feature[split], threshold[split], missing[split], side[node]))
+                    node = split
+            self.values.append(values)
+            self.paths.append(paths)
         self.uses = [np.flatnonzero(row) for row in uses]
+        self._leaving_for: tuple[bytes, list[np.ndarray]] | None = None
+
+    def _leaving(self, reference: np.ndarray) -> list[np.ndarray]:
+        """Per feature j: (trees splitting on j, leaf values) whether `reference[j]` leaves
+        the path to a leaf of that value in that tree."""
+        key = reference.tobytes()
+        if self._leaving_for is None or self._leaving_for[0] != key:
+            widest = max(len(values) for values in self.values)
+            tables = [np.zeros((len(trees), widest), dtype=bool) for trees in self.uses]
+            slot = [{t: k for k, t in enumerate(trees.tolist())} for trees in self.uses]
+            goes = [float(value) for value in reference]
+            for t, paths in enumerate(self.paths):
+                for g, path in enumerate(paths):
+                    for j, threshold, missing, went_left in path:
+                        r = goes[j]
+                        if (missing if math.isnan(r) else r <= threshold) != went_left:
+                            tables[j][slot[j][t], g] = True
+            self._leaving_for = (key, tables)
+        return self._leaving_for[1]
 
     @classmethod
     def of(cls, pipeline: Any) -> _TreeSums | None:
@@ -167,40 +215,74 @@ class _TreeSums:
             return None
         if estimator.is_categorical_ is not None and estimator.is_categorical_.any():
             return None
-        return cls(model, estimator)
+        found = _SUMS.get(estimator)
+        if found is None or found.model is not model:
+            found = _SUMS[estimator] = cls(model, estimator)
+        return found
 
-    def _leaves(self, X: np.ndarray, trees: np.ndarray) -> np.ndarray:
-        """(rows, trees) leaf values of the rows of `X` in the trees `trees`."""
+    def _leaves(self, X: np.ndarray, threads: int) -> np.ndarray:
+        """(rows, trees) leaf values of the rows of `X` in every tree (column-major: each
+        tree's values are contiguous)."""
         known, index = self.bitsets
-        out = np.empty((len(X), len(self.trees)))
-        for t in trees.tolist():
-            out[:, t] = self.trees[t].predict(X, known, index, self.threads)
-        return out
+        out = np.empty((len(self.trees), len(X)))
+        for t, tree in enumerate(self.trees):
+            out[t] = tree.predict(X, known, index, threads)
+        return out.T
 
     def _probability(self, leaves: np.ndarray) -> np.ndarray:
-        """The calibrated probability from per-tree leaf values, added as scikit-learn does."""
-        raw = np.zeros((len(leaves), 1), order="F")
-        raw += self.estimator._baseline_prediction
-        for t in range(leaves.shape[1]):
-            raw[:, 0] += leaves[:, t]
-        return self.model._calibrate(raw.ravel())
+        """The calibrated probability from per-tree leaf values, added as scikit-learn does
+        (from the baseline, tree by tree in order)."""
+        columns = np.asfortranarray(leaves)
+        raw = np.zeros(len(leaves))
+        raw += self.estimator._baseline_prediction.ravel()[0]
+        for t in range(columns.shape[1]):
+            raw += columns[:, t]
+        return self.model._calibrate(raw)
 
     def substituted(
         self, X: np.ndarray, rows: np.ndarray, columns: np.ndarray, reference: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Probability of each row of `X`, and of row `rows[k]` with column `columns[k]` set
         to its reference value, for every k."""
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+        threads = _openmp_effective_n_threads()
         X = self.estimator._preprocess_X(np.asarray(X, dtype=np.float64), reset=False)
-        base = self._leaves(X, np.arange(len(self.trees)))
-        substituted = np.empty(len(rows))
+        base = self._leaves(X, threads)
+        probability = self._probability(base)
+        substituted = probability[rows]
+        known, index = self.bitsets
+        leaving = self._leaving(np.asarray(reference, dtype=np.float64))
+        by_tree = base.T  # (trees, rows), contiguous
+        position = np.empty(by_tree.shape, dtype=np.intp)  # each row's leaf value, by tree
+        for t, values in enumerate(self.values):
+            position[t] = np.searchsorted(values, by_tree[t])
         for j in np.unique(columns).tolist():
+            trees = self.uses[j]
+            if not len(trees):
+                continue  # never split on: every substituted row keeps its leaves
             at = np.flatnonzero(columns == j)
-            changed = np.ascontiguousarray(X[rows[at]])
+            reached = position[np.ix_(trees, rows[at])]
+            crossed = leaving[j][np.arange(len(trees))[:, None], reached]
+            moved = crossed.any(axis=0)
+            if not moved.any():
+                continue
+            at, crossed = at[moved], crossed[:, moved]
+            changed = X[rows[at]]
             changed[:, j] = reference[j]
-            leaves = base[rows[at]]
-            leaves[:, self.uses[j]] = self._leaves(changed, self.uses[j])[:, self.uses[j]]
+            leaves = by_tree[:, rows[at]].T  # column-major, as `_probability` adds them
+            for k in np.flatnonzero(crossed.any(axis=1)).tolist():
+                t, going = int(trees[k]), np.flatnonzero(crossed[k])
+                if 2 * len(going) >= len(at):  # most rows: no copy of the few others
+                    leaves[:, t] = self.trees[t].predict(changed, known, index, threads)
+                else:
+                    leaves[going, t] = self.trees[t].predict(changed[going], known, index, threads)
             substituted[at] = self._probability(leaves)
-        return self._probability(base), substituted
+        return probability, substituted
+
+
+#: The tree sums of each boosted model explained (built once: its thresholds per feature).
+_SUMS: WeakKeyDictionary[Any, _TreeSums] = WeakKeyDictionary()
 
 
 def answers(
