@@ -15,7 +15,9 @@ database (`MemoOnlySession`):
 - the bearer token (`bearer_token_in`), the counter (`change_generation`), the caller and
   the role rule of the view (`authorized_actor`, with the view's own `__access__`);
 - the visibility and the stored answer (`visible_risk`, this worker's memo at the counter);
-- the body, as spectree writes the view's `RiskOut` (`risk_out`, spectree's `dump_json`);
+- the body, as spectree writes the view's `RiskOut` (`risk_out`, spectree's `dump_json`),
+  once per answer the memo shares (kept in the memo with the answer it was made of: an
+  answer is never changed, and a new generation or model version makes a new one);
 - the audit row, committed on its own (`audit_risk_read(now=True)`);
 - the headers the API adds (`Cache-Control: no-store`, `X-Request-ID`), the request's
   histogram sample and its JSON log line (`observe`, `write_request_line`).
@@ -42,12 +44,14 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.api.openapi import spec
@@ -56,6 +60,7 @@ from service.auth.decorators import authorized_actor
 from service.auth.decorators import bearer_token_in
 from service.auth.decorators import token_cache
 from service.auth.decorators import worker_memo
+from service.auth.memo import MemoAt
 from service.db.repositories.access import change_generation
 from service.domain.risk import audit_risk_read
 from service.domain.risk import visible_risk
@@ -71,6 +76,7 @@ ENDPOINT = "api.get_risk"
 #: Paths worth asking the router about; the router (the app's own url_map) decides.
 _CANDIDATE = re.compile(r"/api/v1/employees/[0-9]+/risk")
 MAX_ROUTES = 10_000
+_BODY = "fast risk body"  # memo key: (_BODY, id(answer)) -> (answer, body)
 _OFF = {"false", "0", "no", "off"}
 log = logging.getLogger(__name__)
 
@@ -126,6 +132,7 @@ class FastRisk:
         self.allowed = app.view_functions[ENDPOINT].__access__
         self.router = app.url_map.bind("")
         self.routes: dict[str, tuple[str, int] | None] = {}
+        self.sessions = threading.local()  # each thread's MemoOnlySession, reused
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         target = self.target(environ)
@@ -177,6 +184,7 @@ class FastRisk:
         try:
             body = self.answered_body(environ, employee_id, request_id)
         except Exception:  # noqa: BLE001 (whatever it is, Flask answers it the usual way)
+            self.sessions.session = None  # a session a query stopped in is not reused
             log.debug("risk read handed to Flask", exc_info=True)
             return None
         finally:
@@ -200,11 +208,36 @@ class FastRisk:
         models = self.app.extensions.get("models")
         if models is None:
             raise NeedsDatabase  # no provider yet: Flask's `provider()` makes it
-        session = MemoOnlySession(bind=engine)
+        session = self.memo_session(engine)
         cache = token_cache(self.app)
         actor = authorized_actor(session, token, self.allowed, request_id, cache, generation)
         memo = worker_memo(self.app).at(generation)
         answer = visible_risk(session, actor, employee_id, models, memo)
-        body: bytes = spec.model_adapter.dump_json(risk_out(answer))
+        body = body_of(answer, memo)
         audit_risk_read(session, actor, employee_id, now=True)
         return body
+
+    def memo_session(self, engine: Engine) -> MemoOnlySession:
+        """This thread's `MemoOnlySession`: made once (a session costs more than the memo's
+        answer), again after a read that raised (`answer`)."""
+        session: MemoOnlySession | None = getattr(self.sessions, "session", None)
+        if session is None:
+            session = self.sessions.session = MemoOnlySession(bind=engine)
+        return session
+
+
+def body_of(answer: dict[str, Any], memo: MemoAt) -> bytes:
+    """The body spectree writes for `answer`, made once per answer the memo shares.
+
+    Kept in the memo next to the answer it was made of, and used only for that very object
+    (answers are shared read-only, `ModelProvider.risk_for`): a new generation, a new model
+    version or an answer made anew is a new object, so it gets a body of its own.
+    """
+    key = (_BODY, id(answer))
+    kept = memo.get(key)
+    if kept is not None and kept[0] is answer:
+        made: bytes = kept[1]
+        return made
+    body: bytes = spec.model_adapter.dump_json(risk_out(answer))
+    memo.put(key, (answer, body))
+    return body

@@ -271,3 +271,21 @@ def test_the_memo_only_session_refuses_every_query(database_url: str) -> None:
             session.get(Employee, 1)
     finally:
         engine.dispose()
+
+
+def test_a_kept_body_is_never_served_for_a_changed_score(twins: Twins, session: Session) -> None:
+    """The body made once per shared answer: reads at one generation give the same bytes as
+    Flask; a changed score is a new answer with a body of its own, at once."""
+    path = f"/api/v1/employees/{twins.world.employees['E1']}/risk"
+    headers = twins.world.headers("supervisor")
+    fast = [twins.read(twins.fast, path, headers, f"kept-{n}").body for n in range(3)]
+    flask = twins.read(twins.flask, path, headers, "kept-flask").body
+    assert fast == [flask] * 3
+    assert json.loads(flask)["probability"] == STORED_PROBABILITY
+    session.execute(update(RiskScore).values(probability=0.0123))
+    session.commit()
+    for n in range(3):  # the first fills the memo anew (Flask), the others are memo hits
+        changed = twins.read(twins.fast, path, headers, f"changed-{n}")
+        assert json.loads(changed.body)["probability"] == 0.0123
+        assert len(changed.audit) == 1
+    assert changed.body == twins.read(twins.flask, path, headers, "changed-flask").body
