@@ -70,6 +70,7 @@ from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers
 from training.extract import employee_chunks
 from training.extract import read_axis
+from training.score_stored import VECTOR_DTYPE
 from training.score_stored import Answering
 from training.score_stored import Stored
 from training.score_stored import delete_rows
@@ -230,9 +231,11 @@ def _records(
     scored: Scored, X: np.ndarray, period: str, feature_set: str, now: datetime
 ) -> list[tuple[Any, ...]]:
     """`_COLUMNS` tuples of every answer (probability and threshold only where status ok),
-    each with its feature row `X[i]` as stored bytes."""
+    each with its feature row `X[i]` as stored bytes (cut from one buffer of all)."""
     ok = scored.status == "ok"
     threshold = scored.threshold
+    buffer, size = to_bytes(X), X.shape[1] * VECTOR_DTYPE.itemsize
+    vectors = [buffer[start : start + size] for start in range(0, len(buffer), size)]
     return [
         (
             int(e),
@@ -245,7 +248,7 @@ def _records(
             RISK_MODEL_NAME,
             scored.model_version,
             scored.fallback,
-            to_bytes(x),
+            x,
             feature_set,
             False,
             now,
@@ -257,7 +260,7 @@ def _records(
             scored.flagged.tolist(),
             scored.drivers,
             ok.tolist(),
-            X,
+            vectors,
             strict=True,
         )  # fmt: skip
     ]

@@ -110,7 +110,8 @@ def feature_set_id() -> str:
 
 
 def to_bytes(row: np.ndarray) -> bytes:
-    """A feature row as stored: float64 little-endian, bit-exact."""
+    """A feature row (or rows, one after another) as stored: float64 little-endian,
+    bit-exact."""
     return np.ascontiguousarray(row, dtype=VECTOR_DTYPE).tobytes()
 
 
