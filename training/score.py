@@ -1,6 +1,7 @@
 """Batch scoring: every employee's risk for the latest period into `risk_scores`, in chunks.
 
-Per chunk of employee ids: first the period's stored rows of the range (one statement,
+Per chunk of employee ids: first the state of the period's stored rows of the range (one
+integer per row; feature rows only of the rows answered again from them,
 `training.score_stored`). A row that is not outdated has unchanged inputs
 (`service.serving.freshness` marks it outdated in the same transaction as any write to what
 its features read), so by default a run is incremental: such a row, with a feature row of
@@ -13,12 +14,13 @@ the agency, as plain column arrays) over one id range when they are most of it, 
 lists of their ids (a scattered employee costs what it costs in a range), one `Panel`,
 `features_at` for the latest period. Then one `predict_proba` on the bare calibrated
 estimator, drivers for the flagged rows only (`--drivers all` explains everyone: about 50
-times the prediction cost) in one prediction call per block of rows (a row left unexplained
-stores JSON `null` drivers, so the risk read knows to explain it live rather than serve an
-empty list), and one bulk write (`COPY` on PostgreSQL, `executemany` on SQLite) of the
-answered rows with their feature rows, after deleting the rows they replace. A row whose
-inputs changed while the run scored it is written outdated (`training.score_stored` says
-which change stays unseen). The answers are those of a full run, to the bit.
+times the prediction cost) per block of rows (`serving.batch.explain_rows`; a row left
+unexplained stores JSON `null` drivers, so the risk read knows to explain it live rather
+than serve an empty list), and one bulk write of the answered rows with their feature rows
+(PostgreSQL: `COPY` after deleting the rows they replace; SQLite: one `executemany` of an
+upsert). A row whose inputs changed while the run scored it is written outdated
+(`training.score_stored` says which change stays unseen). The answers are those of a full
+run, to the bit.
 Memory holds one chunk of history at a time; `ScoreSummary` reports the time of each stage
 and how many rows were recomputed, reused and left untouched.
 """

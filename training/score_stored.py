@@ -11,9 +11,11 @@ read of the history would give. Each employee of a range is then one of:
 - recomputed: no row, an outdated one, or one without a feature row of the current
   feature set (`feature_set`): the history is read again.
 
-The write deletes the rows it replaces with `RETURNING outdated`: a row that was fresh when
-the range was read and is outdated by then had its inputs changed meanwhile, so the new row
-is written outdated too (the risk read answers it live; the next run recomputes it).
+The write replaces the rows in one transaction: a row that was fresh when the range was
+read and is outdated by then had its inputs changed meanwhile, so the new row is written
+outdated too (the risk read answers it live; the next run recomputes it). PostgreSQL deletes
+them with `RETURNING outdated` and copies the new rows in; SQLite updates each in place by an
+upsert that keeps such a row outdated (`upsert_rows`).
 Not detectable: a change committed between the history read and the write to an employee
 whose row was already outdated (or absent) when the range was read; its `forget_scores`
 finds nothing to mark. A full scoring (`--full`) had that window for every row.
