@@ -99,7 +99,9 @@ def test_capped_gunicorn_workers_share_wrks_connections_evenly(tmp_path: Path) -
     # reopening right after a restart may be missing from the count (seen once: [4, 2])
     assert len(again["rejected_spreads"]) == 2
     assert all(0 < sum(spread) <= connections for spread in again["rejected_spreads"])
-    assert again["requests"] > 0 and again["duration_s"] == pytest.approx(1.0, abs=0.5)
+    # the figures are the last start's (1 s asked), not the three starts' (3 s or more); on a
+    # loaded machine wrk's own second stretches (2.1 s seen at a load average of 8)
+    assert again["requests"] > 0 and 0.9 <= again["duration_s"] < 3.0
 
 
 def test_cpu_figures_per_request_and_balance() -> None:
