@@ -155,9 +155,10 @@ def get_database() -> Database:
 
 def get_session() -> Session:
     """Return this request's session, opening it on first use."""
-    if "db_session" not in g:
-        g.db_session = get_database().sessions()
-    return g.db_session
+    session: Session | None = g.get("db_session")  # one lookup of `g` (three per request)
+    if session is None:
+        session = g.db_session = get_database().sessions()
+    return session
 
 
 def close_session(_exc: BaseException | None = None) -> None:

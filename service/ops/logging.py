@@ -91,6 +91,8 @@ _request_log = logging.getLogger(REQUEST_LOGGER)
 
 def log_request(_sender: Flask, response: Response, **_extra: object) -> None:
     """Write the request's line once its response is final (connected to `request_finished`)."""
+    if not _request_log.isEnabledFor(logging.INFO):
+        return  # before reading the request: most of a skipped line's cost (WARNING level)
     write_request_line(
         g.get("request_id"), request.method, request.path, response.status_code, elapsed_ms()
     )

@@ -73,6 +73,9 @@ class Metrics:
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"metrics": None, "served": {}}
+#: The request histogram's children by (method, endpoint, status) (`observe`).
+_children: dict[tuple[str, str, int], Any] = {}
+MAX_KEPT_CHILDREN = 4096
 
 
 def _create() -> Metrics:
@@ -234,9 +237,19 @@ def leave_flight() -> None:
 
 
 def observe(method: str, endpoint: str, status: int, duration_ms: float) -> None:
-    """Record one answered request under its route template (Flask's hooks, fast path)."""
-    labels = (method, endpoint, str(status))
-    metrics().request_seconds.labels(*labels).observe(duration_ms / 1000)
+    """Record one answered request under its route template (Flask's hooks, fast path).
+
+    The histogram's child of each (method, endpoint, status) is kept in a dict: `labels()`
+    (argument checks, the labels made strings, a lock) returns the same child every time.
+    """
+    key = (method, endpoint, status)
+    child = _children.get(key)
+    if child is None:
+        child = metrics().request_seconds.labels(method, endpoint, str(status))
+        if len(_children) >= MAX_KEPT_CHILDREN:
+            _children.clear()  # routes x methods x statuses are few; never grow past this
+        _children[key] = child
+    child.observe(duration_ms / 1000)
 
 
 def metrics_view() -> Response:
