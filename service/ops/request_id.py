@@ -8,9 +8,9 @@ by a fresh uuid4. The id is in `g.request_id` from the very start of the request
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 
 from flask import Flask
 from flask import Response
@@ -19,19 +19,33 @@ from flask import request
 from flask import request_started
 
 HEADER = "X-Request-ID"
+_ENVIRON_KEY = "HTTP_X_REQUEST_ID"  # where WSGI puts HEADER (what request.headers reads)
 _SANE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: uuid.UUID(version=4): the version nibble 4 and the RFC 4122 variant bits 10.
+_CLEAR_VERSION_AND_VARIANT = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_4_VARIANT_RFC = (4 << 76) | (0x8000 << 48)
 
 
 def request_id_from(given: str | None) -> str:
     """Keep a sane incoming id, otherwise make a new one (uuid4, hex)."""
     if given and _SANE.match(given):
         return given
-    return uuid.uuid4().hex
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """A random uuid4's 32 hex digits, as `uuid.uuid4().hex` writes them.
+
+    The same 16 random bytes with the same version and variant bits, without a `UUID`
+    object (whose checks made it a fifth of a request's own hooks' cost).
+    """
+    value = int.from_bytes(os.urandom(16), "big")
+    return f"{(value & _CLEAR_VERSION_AND_VARIANT) | _VERSION_4_VARIANT_RFC:032x}"
 
 
 def start_request(_sender: Flask, **_extra: object) -> None:
     """Name the request and start its clock (connected to `request_started`)."""
-    g.request_id = request_id_from(request.headers.get(HEADER))
+    g.request_id = request_id_from(request.environ.get(_ENVIRON_KEY))
     g.request_started_at = time.perf_counter()
 
 
