@@ -29,7 +29,6 @@ from service.auth.memo import MemoAt
 from service.auth.tokens import TokenCache
 from service.auth.tokens import Unauthorized
 from service.auth.tokens import authenticate
-from service.db import get_database as database
 from service.db import get_session
 from service.db.repositories.access import change_generation
 from service.domain.audit import Actor
@@ -112,10 +111,21 @@ def allow(*roles: Role, fresh: bool = False) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = bearer_token()
-            generation = g.generation = change_generation(database().engine) if fresh else None
-            g.actor = authorized_actor(
-                get_session(), token, allowed, g.get("request_id"), token_cache(), generation
+            # The objects behind Flask's proxies, looked up once for the request's reads.
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            found = g._get_current_object()  # type: ignore[attr-defined]
+            token = bearer_token_in(request.environ.get("HTTP_AUTHORIZATION", ""))
+            generation = None
+            if fresh:
+                generation = change_generation(app.extensions["db"].engine)
+            found.generation = generation
+            found.actor = authorized_actor(
+                get_session(),
+                token,
+                allowed,
+                found.get("request_id"),
+                app.extensions.get(TOKEN_CACHE),
+                generation,
             )
             return view(*args, **kwargs)
 
