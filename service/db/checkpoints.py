@@ -13,6 +13,14 @@ wait for it. Committed transactions are in the log either way: moving the checkp
 when pages reach the database file, not what a commit guarantees (see `service.db`).
 Only `kinerja serve` starts it (after fork, in each worker); the CLI and the tests keep
 SQLite's default.
+
+A PASSIVE checkpoint cannot copy frames newer than the oldest reader's snapshot, and the log
+only starts again from its beginning when a writer finds it copied completely. Under a
+steady stream of audited reads (a write each, readers always in flight) that never happens:
+the log grew 17 MB/s, without bound. So once the log file passes `wal_limit` bytes, the
+thread takes the writer queue (our writers then wait there, not in SQLite's sleeping busy
+handler) and runs a TRUNCATE checkpoint, which waits up to `TRUNCATE_WAIT_MS` for the
+readers still on the log and then empties it.
 """
 
 from __future__ import annotations
@@ -26,7 +34,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy import event
 
+from service.db.sqlite_writers import WriterLock
+from service.db.sqlite_writers import lock_path
+
 INTERVAL_S = 1.0
+#: The log's size beyond which it is emptied (SQLite's own threshold is 1,000 pages, 4 MB).
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
+#: How long a TRUNCATE checkpoint waits for readers (ours take about a millisecond).
+TRUNCATE_WAIT_MS = 500
 _LOG = logging.getLogger(__name__)
 
 
@@ -36,7 +51,9 @@ def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def start_checkpointer(engine: Engine, interval: float = INTERVAL_S) -> threading.Thread | None:
+def start_checkpointer(
+    engine: Engine, interval: float = INTERVAL_S, wal_limit: int = WAL_LIMIT_BYTES
+) -> threading.Thread | None:
     """Checkpoint `engine`'s SQLite file from a background thread; None for other databases."""
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if not path or path == ":memory:":
@@ -44,14 +61,15 @@ def start_checkpointer(engine: Engine, interval: float = INTERVAL_S) -> threadin
     event.listen(engine, "connect", _no_autocheckpoint)
     engine.dispose()  # connections opened before (none, normally) keep the default
     thread = threading.Thread(
-        target=_run, args=(path, interval), name="kinerja-wal-checkpoint", daemon=True
+        target=_run, args=(path, interval, wal_limit), name="kinerja-wal-checkpoint", daemon=True
     )
     thread.start()
     return thread
 
 
-def _run(path: str, interval: float) -> None:
+def _run(path: str, interval: float, wal_limit: int) -> None:
     connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    writers = WriterLock(lock_path(path), TRUNCATE_WAIT_MS / 1000)
     last_stamp = -1
     stop = threading.Event()
     while not stop.wait(interval):
@@ -62,7 +80,35 @@ def _run(path: str, interval: float) -> None:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as error:  # another worker checkpoints now: next time
             _LOG.debug("WAL checkpoint skipped: %s", error)
+        if _wal_size(path) > wal_limit:
+            _truncate(connection, writers)
         last_stamp = _wal_stamp(path)
+
+
+def _truncate(connection: sqlite3.Connection, writers: WriterLock) -> None:
+    """Empty the log, holding the writer queue; given up (next time) if either waits long."""
+    try:
+        writers.acquire()
+    except sqlite3.OperationalError as error:
+        _LOG.debug("WAL truncation skipped: %s", error)
+        return
+    try:
+        connection.execute(f"PRAGMA busy_timeout={TRUNCATE_WAIT_MS}")
+        busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            _LOG.debug("WAL truncation waited too long for readers: next time")
+    except sqlite3.Error as error:
+        _LOG.debug("WAL truncation skipped: %s", error)
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
+        writers.release()
+
+
+def _wal_size(path: str) -> int:
+    try:
+        return os.stat(f"{path}-wal").st_size
+    except OSError:
+        return 0
 
 
 def _wal_stamp(path: str) -> int:

@@ -36,6 +36,11 @@ _PID = [os.getpid()]  # this process's id, kept current across forks (no syscall
 os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
+def lock_path(database: str) -> str:
+    """The file whose `flock` orders the writers of the SQLite file `database`."""
+    return f"{database}.writers"
+
+
 class WriterLock:
     """Mutual exclusion of write transactions across threads and processes on one file."""
 

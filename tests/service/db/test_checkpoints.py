@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -51,3 +52,51 @@ def test_the_background_thread_checkpoints(tmp_path: Path) -> None:
 
 def test_other_databases_get_no_thread() -> None:
     assert start_checkpointer(make_database("sqlite://").engine) is None
+
+
+def _wal_under_steady_reads(tmp_path: Path, wal_limit: int) -> int:
+    """The log's size after 2,000 commits of 3,000 bytes and up to 2 s more, while two
+    readers always hold a snapshot."""
+    path = tmp_path / "steady.db"
+    database = make_database(f"sqlite:///{path}")
+    with database.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    start_checkpointer(database.engine, interval=0.02, wal_limit=wal_limit)
+    stop = threading.Event()
+
+    def read(offset: float) -> None:
+        time.sleep(offset)
+        with database.engine.connect() as connection:
+            while not stop.is_set():
+                connection.execute(text("SELECT count(*) FROM notes")).scalar()
+                time.sleep(0.004)  # the snapshot stays open (a read transaction)
+                connection.rollback()
+
+    readers = [threading.Thread(target=read, args=(offset,)) for offset in (0, 0.002)]
+    for reader in readers:
+        reader.start()
+    try:
+        with database.engine.connect() as connection:
+            for _ in range(2000):
+                connection.execute(text("INSERT INTO notes (body) VALUES (:b)"), {"b": "x" * 3000})
+                connection.commit()
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and os.stat(f"{path}-wal").st_size > wal_limit:
+            time.sleep(0.02)
+        size = os.stat(f"{path}-wal").st_size
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    with database.engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM notes")) == 2000
+    return size
+
+
+def test_steady_reads_starve_passive_checkpoints_and_the_limit_empties_the_log(
+    tmp_path: Path,
+) -> None:
+    limit = 256 * PAGE
+    # without a limit the log holds every row: it never started again from its beginning
+    assert _wal_under_steady_reads(tmp_path / "a", wal_limit=1 << 40) > 2000 * 3000
+    assert _wal_under_steady_reads(tmp_path / "b", wal_limit=limit) <= limit
