@@ -34,6 +34,7 @@ from sqlalchemy.orm import sessionmaker
 
 from service.db.sqlite_writers import WriterLock
 from service.db.sqlite_writers import connection_factory
+from service.db.sqlite_writers import lock_path
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Seconds a PostgreSQL connection attempt may take, so a lost database answers 503 quickly.
@@ -75,7 +76,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args: dict[str, Any] = {"timeout": timeout}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            lock = WriterLock(f"{parsed.database}.writers", timeout)
+            lock = WriterLock(lock_path(parsed.database), timeout)
             connect_args["factory"] = connection_factory(lock)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
