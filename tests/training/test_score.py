@@ -25,10 +25,12 @@ from service.domain.entities import Rating
 from service.features import serving_axis
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
+from training.extract import employee_chunks
 from training.extract import read_axis
 from training.sample import Sample
 from training.score import Clock
 from training.score import finish_range
+from training.score import id_ranges
 from training.score import plan_job
 from training.score import range_features
 from training.score import read_range
@@ -281,6 +283,19 @@ def test_cli_scores_incrementally_unless_full(sample_copy: Sample) -> None:
     )
     full = runner.invoke(main, ["score", "--full"], env=env)
     assert f"{employees} recomputed from their history, 0 from stored" in full.output
+
+
+def test_id_ranges_are_the_employee_chunks(database_url: str) -> None:
+    """The parent's ranges (ids held as one int64 array) are `employee_chunks`' ranges."""
+    engine = make_engine(database_url)
+    try:
+        assert id_ranges(engine, 10) == []
+        run_seed(engine, SyntheticConfig(employees=150, seed=11))
+        assert len(id_ranges(engine, 60)) == 3
+        for size in (1, 7, 60, 149, 150, 10_000):
+            assert id_ranges(engine, size) == list(employee_chunks(engine, size))
+    finally:
+        engine.dispose()
 
 
 def test_incremental_scoring_on_each_backend(database_url: str, risk_sample: Sample) -> None:
