@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,13 +77,20 @@ def read_axis(engine: Engine) -> PeriodAxis:
     return axis_of(pd.DataFrame({"period": periods}))
 
 
-def employee_chunks(engine: Engine, chunk_size: int = DEFAULT_CHUNK) -> Iterator[tuple[int, int]]:
-    """Yield inclusive (first_id, last_id) ranges of about `chunk_size` active employees."""
+def employee_chunks(engine: Engine, chunk_size: int = DEFAULT_CHUNK) -> list[tuple[int, int]]:
+    """Inclusive (first_id, last_id) ranges of `chunk_size` employees each (the last fewer).
+
+    The ids are read into one int64 array: 8 bytes an employee rather than a row and a
+    Python int (about 170 bytes, close to 1 GB of `kinerja score`'s parent at 5.6 million).
+    """
     with engine.connect() as connection:
-        ids = connection.execute(select(Employee.id).order_by(Employee.id)).scalars().all()
-    for start in range(0, len(ids), chunk_size):
-        part = ids[start : start + chunk_size]
-        yield part[0], part[-1]
+        result = connection.execute(select(Employee.id).order_by(Employee.id))
+        with result:
+            ids = np.fromiter((row[0] for row in result.cursor), dtype=np.int64)
+    return [
+        (int(ids[start]), int(ids[min(start + chunk_size, len(ids)) - 1]))
+        for start in range(0, len(ids), chunk_size)
+    ]
 
 
 def read_panel(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) -> Panel:

@@ -43,14 +43,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 from sqlalchemy import Engine
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from service.db import make_database
 from service.db import make_engine
 from service.db import session_scope
-from service.db.models import Employee
 from service.db.models import RiskScore
 from service.db.repositories import risk as repo
 from service.db.repositories.risk_batch import Columns
@@ -72,6 +70,7 @@ from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers
+from training.extract import employee_chunks
 from training.extract import read_axis
 from training.score_stored import VECTOR_DTYPE
 from training.score_stored import Answering
@@ -305,21 +304,6 @@ def write_scores(
     return len(changed)
 
 
-def id_ranges(engine: Engine, chunk_size: int) -> list[tuple[int, int]]:
-    """Inclusive (first_id, last_id) ranges of `chunk_size` employees each (the last fewer),
-    as `training.extract.employee_chunks` gives them, from the ids as one int64 array: 8
-    bytes an employee rather than a row and a Python int (about 170 bytes, close to 1 GB
-    of the parent's peak at 5.6 million employees)."""
-    with engine.connect() as connection:
-        result = connection.execute(select(Employee.id).order_by(Employee.id))
-        with result:
-            ids = np.fromiter((row[0] for row in result.cursor), dtype=np.int64)
-    return [
-        (int(ids[start]), int(ids[min(start + chunk_size, len(ids)) - 1]))
-        for start in range(0, len(ids), chunk_size)
-    ]
-
-
 def _rule_table(engine: Engine, period: str) -> dict[str, float]:
     previous = serving_axis(period).code(serving_axis(period).length - 2)
     database = make_database(str(engine.url.render_as_string(hide_password=False)))
@@ -358,7 +342,7 @@ def score_all(
         summary = ScoreSummary(
             job.period, 0, 0, 0, model.version if model else None, model is None
         )
-        ranges = id_ranges(engine, chunk_size)
+        ranges = employee_chunks(engine, chunk_size)
         with threadpool_limits(limits=threads, user_api="openmp"):
             clock = Clock(summary.stages, summary.stage_cpu)
             if workers > 1:

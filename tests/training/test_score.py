@@ -30,7 +30,6 @@ from training.extract import read_axis
 from training.sample import Sample
 from training.score import Clock
 from training.score import finish_range
-from training.score import id_ranges
 from training.score import plan_job
 from training.score import range_features
 from training.score import read_range
@@ -285,15 +284,20 @@ def test_cli_scores_incrementally_unless_full(sample_copy: Sample) -> None:
     assert f"{employees} recomputed from their history, 0 from stored" in full.output
 
 
-def test_id_ranges_are_the_employee_chunks(database_url: str) -> None:
-    """The parent's ranges (ids held as one int64 array) are `employee_chunks`' ranges."""
+def test_employee_chunks_cover_the_ids_in_order(database_url: str) -> None:
+    """The ranges (ids held as one int64 array) are those of the sorted id list."""
     engine = make_engine(database_url)
     try:
-        assert id_ranges(engine, 10) == []
+        assert employee_chunks(engine, 10) == []
         run_seed(engine, SyntheticConfig(employees=150, seed=11))
-        assert len(id_ranges(engine, 60)) == 3
+        assert len(employee_chunks(engine, 60)) == 3
+        with engine.connect() as connection:
+            ids = connection.execute(select(Employee.id).order_by(Employee.id)).scalars().all()
         for size in (1, 7, 60, 149, 150, 10_000):
-            assert id_ranges(engine, size) == list(employee_chunks(engine, size))
+            expected = [
+                (ids[start], ids[start : start + size][-1]) for start in range(0, len(ids), size)
+            ]
+            assert employee_chunks(engine, size) == expected
     finally:
         engine.dispose()
 
