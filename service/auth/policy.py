@@ -160,12 +160,12 @@ def visible_employee_card(
 
 
 def owned_record(
-    session: Session, actor: Actor, record: R | None, label: str, employee: Employee | None = None
+    session: Session, actor: Actor, record: R | None, label: str, employee: Placed | None = None
 ) -> R:
     """Return a record filed under an employee (`record.employee_id`) the actor may see.
 
     404 naming `label` when the record does not exist or its employee is not visible. Pass
-    the record's `employee` when the query that found the record loaded it too.
+    where the record's `employee` sits when the query that found the record read it too.
     """
     if record is not None:
         if employee is None:

@@ -29,7 +29,6 @@ from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
 from service.domain.errors import Conflict
-from service.domain.errors import NotFound
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import evaluation_columns
 from service.domain.evaluation_input import parse_evaluation
@@ -136,9 +135,8 @@ def read_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Row[A
     audit row as `_visible`, for a tenth less of the read's CPU.
     """
     found = repo.evaluation_row(session, evaluation_id)
-    if found is None or not policy.can_see(session, actor, found[1]):
-        raise NotFound(f"no evaluation {evaluation_id} visible to you")  # as `owned_record`
-    evaluation = found[0]
+    row, place = found if found is not None else (None, None)
+    evaluation = policy.owned_record(session, actor, row, f"evaluation {evaluation_id}", place)
     record_read(session, actor, RESOURCE, evaluation.employee_id)
     return evaluation
 
