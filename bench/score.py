@@ -1,16 +1,23 @@
-"""Benchmark batch scoring (rows/s, peak memory) and the single-employee risk read.
+"""Benchmark batch scoring (CPU, wall, peak memory by process) and the single-employee risk read.
 
 Seeds N employees (default 100,000) into a temporary SQLite database and trains a champion,
 or takes an installation as it is (`--sample DIR`: kinerja.db, mlflow.db, models/), then runs
-`training.score.score_all` in a child process of its own (every employee of the latest
-period into risk_scores, in chunks) so its peak RSS is the scoring's alone, and times in
-process `ModelProvider.risk_for` for a sample of employees (the serving path of
-GET /employees/{id}/risk without HTTP): from the stored scores, then with them deleted
-(live). Prints rows/s, CPU-seconds, the time per stage, and the extrapolation to 5.6 million
-employees (scoring is linear in employees: fixed-size chunks; memory is bounded by the
-chunk), then one JSON line. Scoring runs in `--workers` processes (default 2, the target's
-cores); CPU-seconds include the workers', stage times (wall and CPU) add up over them, and
-peak memory is the parent's plus N times the largest worker's.
+`training.score.score_all` in a child process of its own (`score_child.py`: every employee
+of the latest period into risk_scores, in chunks) so its memory and CPU are the scoring's
+alone, and times in process `ModelProvider.risk_for` for a sample of employees (the serving
+path of GET /employees/{id}/risk without HTTP): from the stored scores, then with them
+deleted (live). Scoring runs in `--workers` processes (default 2, the target's cores);
+stage times (wall and CPU) add up over them.
+
+Each case runs twice on the same database, from the same state: over the first half of the
+id ranges, then over all of them, with at least two chunks per worker (`chunk_size_for`) so
+that both runs start every worker. The extrapolation to 5.6 million employees
+(`extrapolate`) is fixed cost + cost per employee: per employee the stages' CPU and the
+parent's listing of the ids; fixed the rest of the CPU (start-up: spawning the workers,
+imports, loading the model in each process), which the two runs show does not grow with
+the employees scored. Peak memory is each process's own (VmHWM), added up: the parent
+(model, id listing), each worker (model, one chunk), the resource tracker; the id listing
+is what grows with the employees. Prints the figures per case, then one JSON line.
 
 The first scoring reads every history (`--full`). Two incremental runs follow (the default
 of `kinerja score`, which reuses stored feature rows that are not outdated): a re-score
@@ -29,11 +36,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,27 +51,10 @@ NATIONAL = 5_600_000
 TARGET_SECONDS = 60.0
 TARGET_GIB = 4.0
 
-CHILD = """
-import json, resource, sys
-from training.score import score_all
-d, chunk, threads, drivers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-workers, full = int(sys.argv[5]), sys.argv[6] == "full"
-def used():
-    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF,
-               resource.RUSAGE_CHILDREN)))
-cpu = used()
-summary = score_all(f"sqlite:///{d}/kinerja.db", f"sqlite:///{d}/mlflow.db", f"{d}/models",
-                    chunk_size=chunk, explain=drivers, threads=threads, workers=workers,
-                    full=full)
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker
-print(json.dumps({"employees": summary.employees, "flagged": summary.flagged,
-                  "seconds": summary.seconds, "cpu_seconds": used() - cpu,
-                  "stages": summary.stages, "stage_cpu": summary.stage_cpu,
-                  "recomputed": summary.recomputed, "reused": summary.reused,
-                  "untouched": summary.untouched, "stale": summary.stale,
-                  "peak_rss_mib": (own + workers * children if workers > 1 else own) / 1024}))
-"""
+CHILD = Path(__file__).resolve().parent / "score_child.py"
+#: The smaller run of each case scores this share of the id ranges (never fewer than `workers`).
+SMALLER_SHARE = 0.5
+MIB = 1024 * 1024
 
 
 def _seed_and_train(directory: Path, employees: int) -> None:
@@ -72,14 +65,50 @@ def _seed_and_train(directory: Path, employees: int) -> None:
     subprocess.run([sys.executable, "-c", code, str(directory), str(employees)], check=True)
 
 
-def _score(directory: Path, args: argparse.Namespace, full: bool = False) -> dict[str, Any]:
-    """Run the batch scoring in a child process; its summary and peak RSS."""
+def _score(directory: Path, args: argparse.Namespace, full: bool, share: float) -> dict[str, Any]:
+    """One scoring run over the first `share` of the id ranges, in a process of its own."""
     command = [
-        sys.executable, "-c", CHILD, str(directory), str(args.chunk_size), str(args.threads),
-        args.drivers, str(args.workers), "full" if full else "incremental",
+        sys.executable, str(CHILD), str(directory), str(args.chunk_size), str(args.threads),
+        args.drivers, str(args.workers), "full" if full else "incremental", str(share),
     ]  # fmt: skip
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _two_sizes(
+    directory: Path, args: argparse.Namespace, prepare: Callable[[], object], full: bool = False
+) -> dict[str, Any]:
+    """A case run on the first share of the ranges, then on all of them, from the same state."""
+    prepare()
+    smaller = _score(directory, args, full, SMALLER_SHARE)
+    prepare()
+    return {**_score(directory, args, full, 1.0), "smaller": smaller}
+
+
+def _listing(directory: Path, chunk_size: int) -> tuple[int, int]:
+    """(employees, peak bytes the parent allocates listing their ids: `employee_chunks`)."""
+    from sqlalchemy import func
+    from sqlalchemy import select
+
+    from service.db import make_engine
+    from service.db.models import Employee
+    from training.extract import employee_chunks
+
+    engine = make_engine(f"sqlite:///{directory / 'kinerja.db'}")
+    with engine.connect() as connection:
+        employees = connection.execute(select(func.count(Employee.id))).scalar_one()
+    tracemalloc.start()
+    employee_chunks(engine, chunk_size)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    engine.dispose()
+    return employees, peak
+
+
+def chunk_size_for(employees: int, chunk_size: int, workers: int) -> int:
+    """The chunk size that gives at least two chunks per worker, so that both runs of a case
+    (the first half of the ranges and all of them) start every worker."""
+    return max(1, min(chunk_size, math.ceil(employees / (2 * workers))))
 
 
 def _percentiles(timings: list[float]) -> dict[str, float]:
@@ -164,20 +193,128 @@ def _change(directory: Path, fraction: float) -> int:
     return len(chosen)
 
 
-def _figures(scored: dict[str, Any]) -> dict[str, Any]:
-    """A scoring run's summary with its rates and its extrapolation to national size."""
-    rate = scored["employees"] / scored["seconds"]
-    cpu_rate = scored["employees"] / max(scored["cpu_seconds"], 1e-9)
-    per_row = sum(scored["stage_cpu"].values()) / scored["employees"]
+def peak_mib(run: dict[str, Any]) -> float:
+    """A run's peak memory: the parent's, each worker's and the other children's, added up
+    (an upper bound: they need not peak at the same moment)."""
+    return run["parent_peak_mib"] + sum(run["worker_peaks_mib"]) + sum(run["other_peaks_mib"])
+
+
+def fixed_cpu(run: dict[str, Any], workers: int) -> tuple[float, float]:
+    """(parent, workers) CPU-seconds of a run that do not grow with its employees.
+
+    What is left of each process's CPU without the stages (timed inside whichever process
+    scores) and the listing of the ids: start-up (spawning the workers, imports, the model
+    loaded in each process), handing out ranges.
+    """
+    stages = sum(run["stage_cpu"].values())
+    parent = run["parent_cpu_seconds"] - run["listing_cpu_seconds"]
+    if workers == 1:  # scored in the parent itself
+        return parent - stages, run["workers_cpu_seconds"]
+    return parent, run["workers_cpu_seconds"] - stages
+
+
+def extrapolate(run: dict[str, Any], listing_bytes: int, workers: int) -> dict[str, Any]:
+    """A case's CPU, wall time and memory at national size: fixed cost + cost per employee.
+
+    Per employee: the stages' CPU (scoring) and the parent's listing of the ids, each
+    measured per employee at this size. Fixed: the rest (`fixed_cpu`), measured in the run
+    on all the id ranges and in the one on the first share of them (`smaller`: same
+    database, every worker started in both); the larger of the two is taken, and the two
+    show that it does not grow with the employees scored. National wall on `workers`
+    unshared cores: the parent's CPU (its start-up comes before the workers'; it waits while
+    they score), then the workers' shared between the cores. Memory: the peaks by process
+    at this size (a worker holds the model and one chunk whatever the number of employees)
+    + the parent's id listing (`listing_bytes`: its peak allocation over every employee)
+    grown to national size.
+    """
+    employees = run["employees"]
+    stage = sum(run["stage_cpu"].values()) / employees
+    listing = run["listing_cpu_seconds"] / employees
+    parents, children = zip(*(fixed_cpu(r, workers) for r in (run["smaller"], run)), strict=True)
+    parent = max(parents) + listing * NATIONAL
+    scoring = max(children) + stage * NATIONAL
+    listing_mib = listing_bytes / employees * (NATIONAL - employees) / MIB
     return {
-        **scored,
-        "rows_per_s": round(rate, 1),
-        "rows_per_cpu_s": round(cpu_rate, 1),
-        "national_seconds": round(NATIONAL / rate, 1),
-        "national_cpu_seconds": round(NATIONAL / cpu_rate, 1),
+        "parent_fixed_cpu_seconds": [round(p, 2) for p in parents],
+        "workers_fixed_cpu_seconds": [round(c, 2) for c in children],
+        "listing_us_per_employee": round(listing * 1e6, 2),
+        "listing_bytes_per_employee": round(listing_bytes / employees, 1),
+        "national_parent_cpu_seconds": round(parent, 1),
+        "national_scoring_cpu_seconds": round(scoring, 1),
+        "national_cpu_seconds": round(parent + scoring, 1),
+        "national_seconds": round(parent + scoring / workers, 1),
+        "national_listing_mib": round(listing_mib, 1),
+        "national_peak_mib": round(peak_mib(run) + listing_mib, 1),
+    }
+
+
+def _figures(run: dict[str, Any], listing_bytes: int, workers: int) -> dict[str, Any]:
+    """A case's summary with its rates at this size and its extrapolation to national size."""
+    per_row = sum(run["stage_cpu"].values()) / run["employees"]
+    return {
+        **run,
+        "peak_rss_mib": round(peak_mib(run), 1),
+        "rows_per_s": round(run["employees"] / run["seconds"], 1),
+        "rows_per_cpu_s": round(run["employees"] / max(run["cpu_seconds"], 1e-9), 1),
         "stage_cpu_us_per_row": round(per_row * 1e6, 1),
         "national_stage_cpu_seconds": round(per_row * NATIONAL, 1),
+        **extrapolate(run, listing_bytes, workers),
     }
+
+
+def _mib(values: list[float]) -> str:
+    return " + ".join(f"{v:,.0f}" for v in values) or "none"
+
+
+def _print_memory(run: dict[str, Any]) -> None:
+    smaller = run["smaller"]
+    print(
+        f"  peak RSS by process at {smaller['employees']:,} / {run['employees']:,} employees "
+        f"scored: parent (model, id listing) {smaller['parent_peak_mib']:,.0f} / "
+        f"{run['parent_peak_mib']:,.0f} MiB, workers (model, one chunk each) "
+        f"{_mib(smaller['worker_peaks_mib'])} / {_mib(run['worker_peaks_mib'])} MiB, other "
+        f"children {_mib(smaller['other_peaks_mib'])} / {_mib(run['other_peaks_mib'])} MiB"
+    )
+    print(
+        f"  memory at {NATIONAL:,}: fixed {run['peak_rss_mib']:,.0f} MiB (the peaks above at "
+        f"{run['employees']:,}, added up) + the id listing "
+        f"{run['listing_bytes_per_employee']:.1f} bytes x {NATIONAL - run['employees']:,} more "
+        f"employees = {run['national_listing_mib']:,.0f} MiB -> "
+        f"{run['national_peak_mib'] / 1024:,.2f} GiB (target < {TARGET_GIB:.0f} GiB)"
+    )
+
+
+def _print_time(run: dict[str, Any], workers: int) -> None:
+    smaller = run["smaller"]
+    sizes = f"{smaller['employees']:,} / {run['employees']:,} employees scored"
+    print(
+        f"  CPU at {sizes} (the first half of the ranges / all; "
+        f"{len(smaller['worker_peaks_mib'])} / {len(run['worker_peaks_mib'])} workers started; "
+        f"load {smaller['load']:.1f} / {run['load']:.1f}): parent "
+        f"{smaller['parent_cpu_seconds']:.2f} / {run['parent_cpu_seconds']:.2f} s, workers "
+        f"{smaller['workers_cpu_seconds']:.2f} / {run['workers_cpu_seconds']:.2f} s, of which "
+        f"per employee (stages, listing every id) "
+        f"{sum(smaller['stage_cpu'].values()) + smaller['listing_cpu_seconds']:.2f} / "
+        f"{sum(run['stage_cpu'].values()) + run['listing_cpu_seconds']:.2f} s; fixed (start-up) "
+        f"parent {_seconds(run['parent_fixed_cpu_seconds'])} s, workers "
+        f"{_seconds(run['workers_fixed_cpu_seconds'])} s"
+    )
+    parent, workers_fixed = (
+        max(run[k]) for k in ("parent_fixed_cpu_seconds", "workers_fixed_cpu_seconds")
+    )
+    print(
+        f"  time at {NATIONAL:,}: parent {parent:.2f} + {run['listing_us_per_employee']:.2f} us "
+        f"x {NATIONAL:,} = {run['national_parent_cpu_seconds']:,.1f} CPU-s; scoring: workers' "
+        f"start-up {workers_fixed:.2f} + {run['stage_cpu_us_per_row']:.1f} us x {NATIONAL:,} = "
+        f"{run['national_scoring_cpu_seconds']:,.1f} CPU-s; together "
+        f"{run['national_cpu_seconds']:,.1f} CPU-s, on {workers} unshared cores "
+        f"{run['national_parent_cpu_seconds']:,.1f} + {run['national_scoring_cpu_seconds']:,.1f}"
+        f" / {workers} = {run['national_seconds']:,.1f} s (target < {TARGET_SECONDS:.0f} s)"
+    )
+
+
+def _seconds(values: list[float]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
 
 
 def _print_run(label: str, run: dict[str, Any], args: argparse.Namespace) -> None:
@@ -185,7 +322,7 @@ def _print_run(label: str, run: dict[str, Any], args: argparse.Namespace) -> Non
         f"{label}: {run['employees']:,} employees in {run['seconds']:.1f} s = "
         f"{run['rows_per_s']:,.0f} rows/s ({run['rows_per_cpu_s']:,.0f} per CPU-second; "
         f"{run['flagged']:,} flagged, drivers for {args.drivers}); peak RSS "
-        f"{run['peak_rss_mib']:.0f} MiB, chunks of {args.chunk_size:,}"
+        f"{run['peak_rss_mib']:,.0f} MiB, chunks of {args.chunk_size:,}"
     )
     print(
         f"  rows: {run['recomputed']:,} recomputed from their history, {run['reused']:,} from "
@@ -194,46 +331,58 @@ def _print_run(label: str, run: dict[str, Any], args: argparse.Namespace) -> Non
     stages = ", ".join(
         f"{k} {v:.1f} s ({run['stage_cpu'][k]:.1f} CPU)" for k, v in run["stages"].items()
     )
-    print(f"  stages (summed over workers): {stages}")
     print(
-        f"  extrapolated to {NATIONAL:,}: {run['national_seconds']:,.0f} s "
-        f"({run['national_cpu_seconds']:,.0f} CPU-seconds; target < {TARGET_SECONDS:.0f} s); "
-        f"the stages alone {run['stage_cpu_us_per_row']:.0f} us of CPU per employee -> "
-        f"{run['national_stage_cpu_seconds']:,.0f} CPU-seconds (without start-up: the model "
-        "load and the worker processes, paid once per run)"
+        f"  stages (summed over workers): {stages}; {run['stage_cpu_us_per_row']:.0f} us of "
+        "CPU per employee"
     )
+    _print_time(run, args.workers)
+    _print_memory(run)
 
 
 def report(
-    runs: dict[str, dict[str, Any]], reads: dict[str, Any], args: argparse.Namespace
+    runs: dict[str, dict[str, Any]],
+    reads: dict[str, Any],
+    listing_bytes: int,
+    args: argparse.Namespace,
 ) -> None:
-    first = _figures(runs["full"])
-    _print_run("score (full: every history read)", first, args)
-    print("  memory is bounded by the chunk size, not by the number of employees")
-    later = {name: _figures(runs[name]) for name in ("after_promotion", "after_changes")}
-    _print_run("re-score after a promotion (incremental)", later["after_promotion"], args)
+    figures = {name: _figures(run, listing_bytes, args.workers) for name, run in runs.items()}
     changed = f"{args.changed:.0%} of the employees changed"
-    _print_run(f"re-score after {changed} (incremental)", later["after_changes"], args)
-    for name, figures in reads.items():
+    labels = {
+        "full": "score (full: every history read)",
+        "after_promotion": "re-score after a promotion (incremental)",
+        "after_changes": f"re-score after {changed} (incremental)",
+    }
+    for name, label in labels.items():
+        _print_run(label, figures[name], args)
+    for name, read in reads.items():
         print(
-            f"risk read in process ({name}): p50 {figures['p50_ms']:.2f} ms, "
-            f"p99 {figures['p99_ms']:.2f} ms, {figures['cpu_ms']:.2f} ms CPU each"
+            f"risk read in process ({name}): p50 {read['p50_ms']:.2f} ms, "
+            f"p99 {read['p99_ms']:.2f} ms, {read['cpu_ms']:.2f} ms CPU each"
         )
     print(
         json.dumps(
             {
                 "benchmark": "score",
-                **first,
+                **figures["full"],
                 "chunk_size": args.chunk_size,
                 "drivers": args.drivers,
                 "threads": args.threads,
                 "workers": args.workers,
                 "changed_fraction": args.changed,
-                **later,
+                "after_promotion": figures["after_promotion"],
+                "after_changes": figures["after_changes"],
                 "reads": reads,
             }
         )
     )
+
+
+def _measure(directory: Path, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The three cases, each at two sizes (`_two_sizes`)."""
+    runs = {"full": _two_sizes(directory, args, lambda: None, full=True)}
+    runs["after_promotion"] = _two_sizes(directory, args, lambda: _promote(directory))
+    runs["after_changes"] = _two_sizes(directory, args, lambda: _change(directory, args.changed))
+    return runs
 
 
 def main() -> None:
@@ -246,7 +395,10 @@ def main() -> None:
         help="seed and train into CACHE/<employees> once, and reuse it on later runs",
     )
     parser.add_argument("--reads", type=int, default=500)
-    parser.add_argument("--chunk-size", type=int, default=25_000)
+    parser.add_argument(
+        "--chunk-size", type=int, default=25_000,
+        help="employees per chunk, lowered to give at least two chunks per worker",
+    )  # fmt: skip
     parser.add_argument(
         "--threads", type=int, help="OpenMP threads of the trees per process (2 / workers)"
     )
@@ -256,7 +408,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--changed", type=float, default=0.01,
-        help="fraction of employees whose scores go outdated before the last run",
+        help="fraction of employees whose scores go outdated before the last runs",
     )  # fmt: skip
     args = parser.parse_args()
     if args.threads is None:
@@ -268,13 +420,11 @@ def main() -> None:
         if args.sample is None:
             _seed_and_train(directory, args.employees)  # returns at once when already built
         _migrate(directory)
-        runs = {"full": _score(directory, args, full=True)}
-        _promote(directory)
-        runs["after_promotion"] = _score(directory, args)
-        _change(directory, args.changed)
-        runs["after_changes"] = _score(directory, args)
+        employees, listing_bytes = _listing(directory, args.chunk_size)
+        args.chunk_size = chunk_size_for(employees, args.chunk_size, args.workers)
+        runs = _measure(directory, args)
         reads = _reads(directory, args.reads) if args.reads else {}
-    report(runs, reads, args)
+    report(runs, reads, listing_bytes, args)
 
 
 if __name__ == "__main__":
