@@ -200,13 +200,6 @@ def _import(run: dict[str, Any]) -> list[str]:
     return ["## Bulk import", "", *_output_block(run, "import")]
 
 
-#: The incremental runs `score.py` makes after its full one (JSON key, label).
-RESCORES = (
-    ("after_promotion", "re-score after a promotion (features reused)"),
-    ("after_changes", "re-score after {changed} of the employees changed"),
-)
-
-
 def _rescoring(run: dict[str, Any]) -> list[str]:
     """The full and the incremental scorings at the largest size, side by side."""
     measured = targets.sized(run, "score_")
@@ -214,8 +207,11 @@ def _rescoring(run: dict[str, Any]) -> list[str]:
         return []
     size, doc = measured[-1]
     changed = f"{doc.get('changed_fraction', 0.01):.0%}"
-    runs = [("full (every history read)", doc)]
-    runs += [(label.format(changed=changed), doc[key]) for key, label in RESCORES if key in doc]
+    runs = [
+        (label.format(changed=changed), doc if key is None else doc[key])
+        for key, label in targets.SCORE_CASES
+        if key is None or key in doc
+    ]
     if len(runs) == 1:
         return []
     rows = [
