@@ -152,15 +152,6 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by the live processes of process group `pgid`.
-
-    The machine is shared, so wall-clock rates are noisy; the servers' CPU time per request is
-    not. Read from /proc (Linux); 0.0 elsewhere.
-    """
-    return sum(loopback.process_cpu_seconds(pgid).values())
-
-
 def _measure(
     args: argparse.Namespace, ids: dict[str, Any], home: Path, pgids: tuple[int, int]
 ) -> dict[str, Any]:
@@ -219,6 +210,12 @@ def _report(results: dict[str, Any]) -> None:
         f"{'server CPU ms per write':46} {write['cpu_ms_per_request']:12.2f}"
         f" {plain_write['cpu_ms_per_request']:12.2f}"
     )
+    for name, figures in (("read", read), ("write", write)):
+        print(
+            f"server {name}: of its CPU, system {figures.get('system_ms_per_request', 'n/a')} ms"
+            f" and {figures.get('minor_faults_per_request', 'n/a')} minor page faults a request;"
+            f" the hypervisor took {figures['steal_seconds']} s of CPU from this machine"
+        )
     print(f"{'non-2xx answers (read / write)':46} {read['errors']:>6} / {write['errors']:<5}")
     print(f"write answers by status: {write.get('statuses', {})}")
     for sample in write.get("non_2xx_samples", []):
@@ -281,15 +278,19 @@ def _wrk(
     command.append(url)
     if script_args:
         command += ["--", *script_args]
-    cpu_before = group_cpu_seconds(pgid) if pgid else 0.0
+    before = loopback.group_usage(pgid) if pgid else {}
+    steal_before = loopback.machine_steal_seconds()
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     figures = _parse(output, args.seconds)
+    figures["steal_seconds"] = round(loopback.machine_steal_seconds() - steal_before, 2)
     requests = re.search(r"(\d+) requests in", output)
+    figures["cpu_ms_per_request"] = float("nan")
     if pgid and requests and int(requests.group(1)):
-        cpu = group_cpu_seconds(pgid) - cpu_before
-        figures["cpu_ms_per_request"] = round(cpu * 1000 / int(requests.group(1)), 3)
-    else:
-        figures["cpu_ms_per_request"] = float("nan")
+        n = int(requests.group(1))
+        used = {k: v - before[k] for k, v in loopback.group_usage(pgid).items()}
+        figures["cpu_ms_per_request"] = round((used["user"] + used["system"]) * 1000 / n, 3)
+        figures["system_ms_per_request"] = round(used["system"] * 1000 / n, 3)
+        figures["minor_faults_per_request"] = round(used["minor_faults"] / n, 2)
     return figures
 
 

@@ -184,6 +184,36 @@ def process_cpu_seconds(pgid: int) -> dict[int, float]:
     return used
 
 
+def group_usage(pgid: int) -> dict[str, float]:
+    """User and system CPU seconds and minor page faults of the live processes of `pgid`.
+
+    The split says why a run's CPU per request differs from another's: a server that pays
+    more system time and faults per request is fighting for memory (after a large training
+    run freed gigabytes, say), one that pays more user time is doing more work.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    usage = {"user": 0.0, "system": 0.0, "minor_faults": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            usage["minor_faults"] += int(fields[7])
+            usage["user"] += int(fields[11]) / tick
+            usage["system"] += int(fields[12]) / tick
+    return usage
+
+
+def machine_steal_seconds() -> float:
+    """CPU seconds the hypervisor gave to other guests, summed over this machine's cores."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def held_connections(pgid: int, port: int, workers: int) -> list[int]:
     """How many established connections to `port` each process of group `pgid` holds: the
     `workers` largest counts, most first (wrk's 16 over 2 workers: [8, 8] when even).
