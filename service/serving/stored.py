@@ -2,12 +2,14 @@
 
 `kinerja score` writes every employee's answer for the latest period into `risk_scores`; a
 row is served as the answer when it is for the period answered now and the model version
-served now, and holds its drivers (batch scoring explains only the flagged by default and
-stores JSON null for the others; rows written before that marker hold an empty list for
-them, so run `kinerja score` once after upgrading). Rows whose inputs changed since are
-marked outdated by the write that changed them (`serving.freshness`) and are not read
-here, so a row that answers is right. Under the rule-based fallback the live path
-answers: its rate table may differ from the one the batch used.
+served now. Batch scoring explains only the flagged by default and stores JSON null as the
+drivers of the others: those are explained here from the row's stored feature row (one
+prediction call on the row and its substitutions, no read of the history). Rows written
+before that marker hold an empty list for them, so run `kinerja score` once after
+upgrading. Rows whose inputs changed since are marked outdated by the write that changed
+them (`serving.freshness`) and are not read here, so a row that answers is right. Under the
+rule-based fallback the live path answers: its rate table may differ from the one the batch
+used.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from service.auth.memo import MemoAt
 from service.db.repositories import risk as repo
+from service.features.stored_rows import stored_row
 from service.serving.loader import LoadedModel
 from service.serving.predictor import insufficient_answer
 from service.serving.predictor import model_block
+from service.serving.predictor import risk_answer
 
 
 def answer_from_row(
@@ -33,7 +37,7 @@ def answer_from_row(
     if row.status == "insufficient_data":
         return insufficient_answer(employee_id, period, block)
     if row.drivers is None or row.probability is None or row.threshold is None:
-        return None  # not explained by the batch run: answer live
+        return _explained(row, employee_id, period, model)
     return {
         "employee_id": employee_id,
         "as_of_period": period,
@@ -44,6 +48,14 @@ def answer_from_row(
         "drivers": list(row.drivers),
         "model": block,
     }
+
+
+def _explained(row: Any, employee_id: int, period: str, model: LoadedModel) -> dict | None:
+    """The answer to a row the batch left unexplained, from its stored feature row: what the
+    live path answers (the same row, the same `risk_answer`) without reading the history
+    again. None when the row holds no feature row of the current feature set."""
+    features = stored_row(row.features, row.feature_set)
+    return None if features is None else risk_answer(employee_id, period, features, model)
 
 
 def stored_answer(

@@ -485,6 +485,8 @@ _STORED = (
     _SCORES.c.drivers,
     _SCORES.c.model_version,
     _SCORES.c.fallback,
+    _SCORES.c.features,
+    _SCORES.c.feature_set,
 )
 
 

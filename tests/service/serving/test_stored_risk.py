@@ -84,7 +84,7 @@ def test_stored_answers_equal_live_answers(
     assert {("ok", True, True), ("ok", False, True)} <= statuses
 
 
-def test_rows_without_drivers_are_answered_live(
+def test_rows_without_drivers_are_explained_from_their_stored_features(
     session: Session, served: ModelProvider, sample_copy: Sample
 ) -> None:
     _score(sample_copy, explain="flagged")
@@ -92,11 +92,33 @@ def test_rows_without_drivers_are_answered_live(
         select(RiskScore.employee_id).where(RiskScore.status == "ok", RiskScore.flagged.is_(False))
     ).all()
     assert unflagged
+    explained = 0
     for employee_id in unflagged[:20]:
-        assert _stored(session, served, employee_id) is None
-        answer = served.risk_for(session, session.get(Employee, employee_id))
-        assert answer == _live(session, served, employee_id)
+        stored = _stored(session, served, employee_id)
+        assert stored == _live(session, served, employee_id)
+        explained += bool(stored["drivers"])
+    assert explained  # the answers carry drivers, computed from the stored rows
     flagged = session.scalar(select(RiskScore.employee_id).where(RiskScore.flagged.is_(True)))
+    assert _stored(session, served, flagged) == _live(session, served, flagged)
+
+
+@pytest.mark.parametrize(
+    "change", [{"features": None}, {"feature_set": "0000000000000000"}], ids=["none", "old set"]
+)
+def test_unexplained_rows_without_a_current_feature_row_are_answered_live(
+    session: Session, served: ModelProvider, sample_copy: Sample, change: dict
+) -> None:
+    _score(sample_copy, explain="flagged")
+    session.execute(update(RiskScore).values(**change))
+    session.commit()
+    unflagged = session.scalar(
+        select(RiskScore.employee_id).where(RiskScore.status == "ok", RiskScore.flagged.is_(False))
+    )
+    flagged = session.scalar(select(RiskScore.employee_id).where(RiskScore.flagged.is_(True)))
+    assert _stored(session, served, unflagged) is None
+    assert served.risk_for(session, session.get(Employee, unflagged)) == _live(
+        session, served, unflagged
+    )
     assert _stored(session, served, flagged) == _live(session, served, flagged)
 
 
