@@ -6,8 +6,9 @@ feature values for coaching) for that page only. Two sources give the order:
 - **stored**: the `risk_scores` rows `kinerja score` wrote, used when they are fresh: every
   member has a row for the period answered now, written by what is served now (the same
   model version, or the rule-based fallback when no model is served). The database then
-  counts the team and returns the page in order: no member's history is read but the
-  page's.
+  counts the team and returns the page in order. The page's members are answered from
+  their stored feature rows (`page_rows`); only a member changed since the batch run has
+  their history read.
 - **live**: otherwise, everyone's history is read set-based and scored in one prediction
   call (`serving.batch`); the same rows then answer the page without a second read. This
   costs a read of the whole team's history: about 2 s per thousand members on a busy
@@ -28,10 +29,14 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Literal
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from service.db.repositories import risk as repo
+from service.features import FEATURE_NAMES
+from service.features.stored_rows import stored_row
 from service.serving.batch import Assessed
+from service.serving.batch import FeatureRows
 from service.serving.batch import answers
 from service.serving.batch import probabilities
 from service.serving.batch import read_rows
@@ -85,10 +90,29 @@ def stored_ranking(
     def assess(ids: list[int]) -> list[Assessed]:
         if not ids:
             return []
-        rows = read_rows(session, repo.ids_filter(ids), period)
+        rows = page_rows(session, ids, period)
         return answers(rows.take(ids), model, table() if model is None else {})
 
     return Ranking(members, "stored", page, assess)
+
+
+def page_rows(session: Session, ids: list[int], period: str) -> FeatureRows:
+    """The feature rows of a page's members: from their stored scores where a fresh one holds
+    a feature row of the current feature set (what a read of the history gives now), read
+    from the history for the others (changed since the batch run, or never scored)."""
+    kept: dict[int, np.ndarray] = {}
+    for row in repo.stored_feature_rows(session, ids, period):
+        vector = stored_row(row.features, row.feature_set)
+        if vector is not None:
+            kept[row.employee_id] = vector
+    missing = sorted(set(ids) - kept.keys())
+    read = read_rows(session, repo.ids_filter(missing), period) if missing else None
+    found = np.fromiter(kept, dtype=np.int64, count=len(kept))
+    X = np.array(list(kept.values())).reshape(len(kept), len(FEATURE_NAMES))
+    if read is not None:
+        found, X = np.concatenate([found, read.employee_ids]), np.vstack([X, read.X])
+    order = np.argsort(found, kind="stable")
+    return FeatureRows(period, found[order], X[order])
 
 
 def live_ranking(

@@ -497,6 +497,17 @@ _STORED_QUERY = select(*_STORED).where(
 )
 
 
+def stored_feature_rows(session: Session, employee_ids: list[int], period: str) -> list[Any]:
+    """(employee_id, features, feature_set) of the period's rows of `employee_ids` that are
+    not outdated: their feature rows are what a read of the history would give now."""
+    query = select(_SCORES.c.employee_id, _SCORES.c.features, _SCORES.c.feature_set).where(
+        _SCORES.c.employee_id.in_(sorted(set(employee_ids))),
+        _SCORES.c.period == period,
+        _SCORES.c.outdated.is_(False),
+    )
+    return list(session.execute(query))
+
+
 def stored_score(session: Session, employee_id: int, period: str) -> Row[Any] | None:
     """The stored answer columns (`_STORED`) of one employee and period, or None.
 

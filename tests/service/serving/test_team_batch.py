@@ -178,3 +178,37 @@ def test_without_a_model_the_team_gets_the_rules_answers(
     score_all(sample_copy.database_url, f"sqlite:///{tmp_path / 'none.db'}", tmp_path / "none")
     assert _ranked_from(session, boss, rule) == "stored"
     assert team_risk(session, boss, rule, limit=EVERYONE).items == items
+
+
+def _features_of(session: Session, employee_id: int) -> bytes:
+    return session.scalar(select(RiskScore.features).where(RiskScore.employee_id == employee_id))
+
+
+def test_the_page_reads_fresh_stored_feature_rows_and_the_history_of_outdated_ones(
+    session: Session, boss: Actor, served: ModelProvider, sample_copy: Sample
+) -> None:
+    live = team_risk(session, boss, served, limit=EVERYONE).items
+    session.rollback()
+    score_all(sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    ok = [item for item in live if item["risk"]["status"] == "ok"]
+    model, fresh, outdated = (item["employee_id"] for item in (ok[0], ok[-1], ok[-2]))
+    # Two members' stored rows now hold the first member's feature row; one is outdated.
+    copied = _features_of(session, model)
+    session.execute(
+        update(RiskScore).where(RiskScore.employee_id == fresh).values(features=copied)
+    )
+    session.execute(
+        update(RiskScore)
+        .where(RiskScore.employee_id == outdated)
+        .values(features=copied, outdated=True)
+    )
+    shown = {
+        item["employee_id"]: item["risk"]
+        for item in team_risk(session, boss, served, limit=EVERYONE).items
+    }
+    assert shown[fresh]["probability"] == ok[0]["risk"]["probability"]  # the stored row
+    assert shown[outdated] == ok[-2]["risk"]  # its history, read again
+    unchanged = {item["employee_id"]: item["risk"] for item in live}
+    assert {k: v for k, v in shown.items() if k != fresh} == {
+        k: v for k, v in unchanged.items() if k != fresh
+    }
