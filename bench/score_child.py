@@ -25,9 +25,9 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-import training.score
+from service.db import make_engine
+from training.extract import employee_chunks
 from training.score import score_all
 
 SAMPLE_SECONDS = 0.1
@@ -83,32 +83,32 @@ def _cpu(who: int) -> float:
     return used.ru_utime + used.ru_stime
 
 
-def _share_of_ranges(share: float, workers: int, listed: dict[str, float]) -> Any:
-    """`employee_chunks` cut to its first `share` of ranges (never fewer than `workers`)."""
-    every = training.score.employee_chunks
-
-    def chunks(engine: Any, size: int) -> list[tuple[int, int]]:
-        began = time.process_time()
-        ranges = every(engine, size)
-        listed["cpu_seconds"] = time.process_time() - began
-        return ranges[: max(workers, round(len(ranges) * share))]
-
-    return chunks
+def _first_share(
+    database_url: str, size: int, share: float, workers: int
+) -> tuple[list[tuple[int, int]], float]:
+    """The first `share` of the id ranges `kinerja score` lists in chunks of `size` (never
+    fewer than `workers`), and the CPU-seconds of listing them (every employee's id)."""
+    engine = make_engine(database_url)
+    began = time.process_time()
+    ranges = employee_chunks(engine, size)
+    listing = time.process_time() - began
+    engine.dispose()
+    return ranges[: max(workers, round(len(ranges) * share))], listing
 
 
 def main() -> None:
     directory, chunk, threads, drivers, workers, mode, share = sys.argv[1:8]
     processes = int(workers)
-    listed: dict[str, float] = {}
-    training.score.employee_chunks = _share_of_ranges(float(share), processes, listed)
     peaks: dict[int, tuple[str, float]] = {}
     spent = {"watch": 0.0}
     threading.Thread(target=_watch, args=(peaks, spent), daemon=True).start()
     parent, children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
+    database_url = f"sqlite:///{directory}/kinerja.db"
+    ranges, listing = _first_share(database_url, int(chunk), float(share), processes)
     summary = score_all(
-        f"sqlite:///{directory}/kinerja.db", f"sqlite:///{directory}/mlflow.db",
-        f"{directory}/models", chunk_size=int(chunk), explain=drivers, threads=int(threads),
-        workers=processes, full=mode == "full",
+        database_url, f"sqlite:///{directory}/mlflow.db", f"{directory}/models",
+        explain=drivers, threads=int(threads), workers=processes, full=mode == "full",
+        ranges=ranges,
     )  # fmt: skip
     parent, children = (
         _cpu(resource.RUSAGE_SELF) - parent - spent["watch"],
@@ -117,7 +117,7 @@ def main() -> None:
     print(json.dumps({
         "employees": summary.employees, "flagged": summary.flagged, "seconds": summary.seconds,
         "cpu_seconds": parent + children, "parent_cpu_seconds": parent,
-        "workers_cpu_seconds": children, "listing_cpu_seconds": listed["cpu_seconds"],
+        "workers_cpu_seconds": children, "listing_cpu_seconds": listing,
         "stages": summary.stages, "stage_cpu": summary.stage_cpu,
         "recomputed": summary.recomputed, "reused": summary.reused,
         "untouched": summary.untouched, "stale": summary.stale,

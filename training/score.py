@@ -12,10 +12,11 @@ another feature set; all with `full`) have their history read: one statement per
 (`repositories.risk_batch`, planned by the ids so a chunk costs the same however large
 the agency, as plain column arrays) over one id range when they are most of it, else by
 lists of their ids (a scattered employee costs what it costs in a range), one `Panel`,
-`features_at` for the latest period. Then one `predict_proba` on the bare calibrated
-estimator, drivers for the flagged rows only (`--drivers all` explains everyone: about 50
-times the prediction cost) per block of rows (`serving.batch.explain_rows`; a row left
-unexplained stores JSON `null` drivers, so the risk read knows to explain it live rather
+`features_at` for the latest period. Then one prediction of every row
+(`serving.batch.predict_rows`, which keeps each row's leaf value in every tree), drivers for
+the flagged rows only (`--drivers all` explains everyone: several times the prediction
+cost), explained from those leaf values per block of rows (`serving.batch.explain_rows`; a
+row left unexplained stores JSON `null` drivers, so the risk read knows to explain it live rather
 than serve an empty list), and one bulk write of the answered rows with their feature rows
 (PostgreSQL: `COPY` after deleting the rows they replace; SQLite: one `executemany` of an
 upsert). A row whose inputs changed while the run scored it is written outdated
@@ -62,7 +63,9 @@ from service.features import serving_axis
 from service.features.catalogue import FEATURE_INDEX
 from service.features.catalogue import MIN_EVALUATED_PERIODS
 from service.features.panel import PeriodAxis
+from service.serving.batch import Predicted
 from service.serving.batch import explain_rows
+from service.serving.batch import predict_rows
 from service.serving.fallback import PRIOR_TABLE
 from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
@@ -156,14 +159,20 @@ class Clock:
             self.cpu[stage] = self.cpu.get(stage, 0.0) + time.process_time() - used
 
 
-def contributions(pipeline: Any, X: np.ndarray) -> np.ndarray:
-    """(rows, features) drop in probability when each feature takes its typical value.
+def contributions(
+    pipeline: Any, X: np.ndarray, chosen: np.ndarray, predicted: Predicted | None = None
+) -> np.ndarray:
+    """(chosen rows, features) drop in probability when each feature takes its typical value.
 
-    The same substitution as the single-employee answer, in blocks of `EXPLAIN_BLOCK` rows
-    (one prediction call each) so memory stays bounded.
+    The same substitution as the single-employee answer, for the rows `chosen` of `X`, in
+    blocks of `EXPLAIN_BLOCK` rows so memory stays bounded; `predicted` (`predict_rows` of
+    `X`) spares predicting the rows again.
     """
-    blocks = range(0, len(X), EXPLAIN_BLOCK)
-    parts = [explain_rows(pipeline, X[i : i + EXPLAIN_BLOCK])[1] for i in blocks]
+    parts = []
+    for start in range(0, len(chosen), EXPLAIN_BLOCK):
+        block = chosen[start : start + EXPLAIN_BLOCK]
+        known = None if predicted is None else predicted.take(block)
+        parts.append(explain_rows(pipeline, X[block], known)[1])
     return np.concatenate(parts) if parts else np.empty((0, X.shape[1]))
 
 
@@ -172,18 +181,19 @@ def score_matrix(
 ) -> tuple[np.ndarray, np.ndarray, list[list[dict[str, Any]] | None]]:
     """Probability, flag and drivers for each row of the feature matrix `X`.
 
-    Predicts on the calibrated estimator itself (`X` is already in `FEATURE_NAMES` order).
-    Rows not explained (unflagged, with `explain="flagged"`) get None, not an empty list.
+    One prediction of every row (`predict_rows`: boosted trees keep each row's leaf values,
+    which the explanation of the flagged rows starts from). Rows not explained (unflagged,
+    with `explain="flagged"`) get None, not an empty list.
     """
     clock = clock or Clock()
     if not len(X):  # every row of the chunk was left as stored
         return np.empty(0), np.zeros(0, dtype=bool), []
-    estimator = model.pipeline.named_steps["model"]
-    probability = clock("predict", estimator.predict_proba, X)[:, 1]
+    predicted = clock("predict", predict_rows, model.pipeline, X)
+    probability = predicted.probability
     flagged = probability >= model.threshold
     chosen = np.flatnonzero(flagged if explain == "flagged" else np.ones(len(X), bool))
     drivers: list[list[dict[str, Any]] | None] = [None] * len(X)
-    effect = clock("explain", contributions, model.pipeline, X[chosen])
+    effect = clock("explain", contributions, model.pipeline, X, chosen, predicted)
     for row, i in enumerate(chosen.tolist()):
         drivers[i] = top_drivers(X[i], effect[row])
     return probability, flagged, drivers
@@ -324,13 +334,16 @@ def score_all(
     threads: int | None = None,
     workers: int = 1,
     full: bool = False,
+    ranges: Sequence[tuple[int, int]] | None = None,
 ) -> ScoreSummary:
     """Score every employee for the latest evaluated period; replace that period's scores.
 
     Incremental unless `full`: stored rows that are not outdated are answered from their
     feature rows or left as they are (`training.score_stored`). `threads` caps the trees'
     OpenMP threads (None: all cores); `workers` > 1 scores the chunks in that many
-    processes (`training.score_workers`), one chunk in memory each.
+    processes (`training.score_workers`), one chunk in memory each. `ranges` scores only
+    those inclusive id ranges, each as one chunk (None: every employee, listed in chunks of
+    `chunk_size`); the stored rows of other employees stay as they are.
     """
     began = time.perf_counter()
     model = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, refresh_seconds=0).current()
@@ -342,13 +355,14 @@ def score_all(
         summary = ScoreSummary(
             job.period, 0, 0, 0, model.version if model else None, model is None
         )
-        ranges = employee_chunks(engine, chunk_size)
+        if ranges is None:
+            ranges = employee_chunks(engine, chunk_size)
         with threadpool_limits(limits=threads, user_api="openmp"):
             clock = Clock(summary.stages, summary.stage_cpu)
             if workers > 1:
                 from training.score_workers import score_in_workers
 
-                counts = score_in_workers(database_url, job, ranges, workers, threads, clock)
+                counts = score_in_workers(database_url, job, list(ranges), workers, threads, clock)
             else:
                 counts = (score_range(engine, job, first, last, clock) for first, last in ranges)
             for done in counts:

@@ -104,7 +104,38 @@ def probabilities(
     return result
 
 
-def explain_rows(pipeline: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Predicted:
+    """The probability of each row, and what explaining the rows can reuse of it.
+
+    For gradient-boosted trees (`_TreeSums`), `X` is the rows as the trees read them and
+    `leaves` (trees, rows) each row's leaf value in each tree: explaining a row starts from
+    them instead of predicting it again. Otherwise `X` is the rows and `leaves` None.
+    """
+
+    probability: np.ndarray
+    X: np.ndarray
+    leaves: np.ndarray | None = None
+
+    def take(self, positions: np.ndarray) -> Predicted:
+        """The prediction of the rows at `positions`, in that order."""
+        leaves = None if self.leaves is None else np.take(self.leaves, positions, axis=1)
+        return Predicted(self.probability[positions], self.X[positions], leaves)
+
+
+def predict_rows(pipeline: Any, X: np.ndarray) -> Predicted:
+    """The calibrated probability of each row of `X` (`FEATURE_NAMES` order), as
+    `pipeline.predict_proba` gives it to the bit, with its trees' leaf values when the model
+    is one boosted classifier (`_TreeSums`)."""
+    trees = _TreeSums.of(pipeline)
+    if trees is None:
+        return Predicted(pipeline.predict_proba(X)[:, 1], X)
+    return trees.predict(X)
+
+
+def explain_rows(
+    pipeline: Any, X: np.ndarray, predicted: Predicted | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Probability (n,) and per-feature contributions (n, features) of each row of `X`.
 
     As `predictor.explain` does for one row: each feature in turn takes its typical
@@ -113,14 +144,17 @@ def explain_rows(pipeline: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     without a prediction (often a third of the cells: grades, counts, ratings). Gradient
     boosted trees are predicted tree by tree (`_TreeSums`): a substituted row only goes
     through the trees that split on its substituted feature; otherwise every substituted
-    row of every employee goes through the model in one call.
+    row of every employee goes through the model in one call. `predicted` is
+    `predict_rows(pipeline, X)` when the caller has it already.
     """
     n, width = X.shape
     reference = pipeline.named_steps["features"].reference_values_
     rows, columns = np.nonzero(X != reference)  # NaN differs from everything
     trees = _TreeSums.of(pipeline)
     if trees is not None:
-        base, substituted = trees.substituted(X, rows, columns, reference)
+        predicted = predicted if predicted is not None else trees.predict(X)
+        base = predicted.probability
+        substituted = trees.substituted(predicted, rows, columns, reference)
     else:
         batch = np.concatenate([X, X[rows]])
         batch[n + np.arange(len(rows)), columns] = reference[columns]
@@ -144,7 +178,8 @@ class _TreeSums:
     takes the original row's leaf values in every tree whose path it does not leave, goes
     through the others only, and a row that reaches the same leaf everywhere keeps the
     original probability; the same additions in the same order give the same probability
-    to the bit (the test against substituting through `predict_proba` holds it to that).
+    to the bit (the tests against `predict_proba` and against substituting through it hold
+    it to that).
     """
 
     def __init__(self, model: Any, estimator: Any) -> None:
@@ -220,48 +255,54 @@ class _TreeSums:
             found = _SUMS[estimator] = cls(model, estimator)
         return found
 
-    def _leaves(self, X: np.ndarray, threads: int) -> np.ndarray:
-        """(rows, trees) leaf values of the rows of `X` in every tree (column-major: each
-        tree's values are contiguous)."""
-        known, index = self.bitsets
-        out = np.empty((len(self.trees), len(X)))
-        for t, tree in enumerate(self.trees):
-            out[t] = tree.predict(X, known, index, threads)
-        return out.T
-
-    def _probability(self, leaves: np.ndarray) -> np.ndarray:
-        """The calibrated probability from per-tree leaf values, added as scikit-learn does
-        (from the baseline, tree by tree in order)."""
-        columns = np.asfortranarray(leaves)
-        raw = np.zeros(len(leaves))
-        raw += self.estimator._baseline_prediction.ravel()[0]
-        for t in range(columns.shape[1]):
-            raw += columns[:, t]
-        return self.model._calibrate(raw)
-
-    def substituted(
-        self, X: np.ndarray, rows: np.ndarray, columns: np.ndarray, reference: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Probability of each row of `X`, and of row `rows[k]` with column `columns[k]` set
-        to its reference value, for every k."""
+    def predict(self, X: np.ndarray) -> Predicted:
+        """Each row's leaf value in every tree, and its probability from them."""
         from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
         threads = _openmp_effective_n_threads()
         X = self.estimator._preprocess_X(np.asarray(X, dtype=np.float64), reset=False)
-        base = self._leaves(X, threads)
-        probability = self._probability(base)
-        substituted = probability[rows]
+        known, index = self.bitsets
+        leaves = np.empty((len(self.trees), len(X)))
+        for t, tree in enumerate(self.trees):
+            leaves[t] = tree.predict(X, known, index, threads)
+        return Predicted(self._probability(leaves), X, leaves)
+
+    def _probability(self, leaves: np.ndarray) -> np.ndarray:
+        """The calibrated probability from (trees, rows) leaf values, added as scikit-learn
+        does (from the baseline, tree by tree in order)."""
+        raw = np.zeros(leaves.shape[1])
+        raw += self.estimator._baseline_prediction.ravel()[0]
+        for values in leaves:
+            raw += values
+        return self.model._calibrate(raw)
+
+    def substituted(
+        self, predicted: Predicted, rows: np.ndarray, columns: np.ndarray, reference: np.ndarray
+    ) -> np.ndarray:
+        """Probability of row `rows[k]` of `predicted` with column `columns[k]` set to its
+        reference value, for every k."""
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+        threads = _openmp_effective_n_threads()
+        X, by_tree = predicted.X, predicted.leaves
+        assert by_tree is not None
+        substituted = predicted.probability[rows]
         known, index = self.bitsets
         leaving = self._leaving(np.asarray(reference, dtype=np.float64))
-        by_tree = base.T  # (trees, rows), contiguous
         position = np.empty(by_tree.shape, dtype=np.intp)  # each row's leaf value, by tree
         for t, values in enumerate(self.values):
             position[t] = np.searchsorted(values, by_tree[t])
-        for j in np.unique(columns).tolist():
-            trees = self.uses[j]
-            if not len(trees):
-                continue  # never split on: every substituted row keeps its leaves
-            at = np.flatnonzero(columns == j)
+        order = np.argsort(columns, kind="stable")
+        bounds = np.searchsorted(columns[order], np.arange(X.shape[1] + 1))
+        # Row-major leaf values after the baseline: a substituted row's values are one
+        # contiguous copy, added up in tree order by one accumulate along the row.
+        summed = np.empty((len(X), len(self.trees) + 1))
+        summed[:, 0] = self.estimator._baseline_prediction.ravel()[0]
+        summed[:, 1:] = by_tree.T
+        for j, trees in enumerate(self.uses):
+            at = order[bounds[j] : bounds[j + 1]]
+            if not len(trees) or not len(at):
+                continue  # never split on (every substituted row keeps its leaves), or none
             reached = position[np.ix_(trees, rows[at])]
             crossed = leaving[j][np.arange(len(trees))[:, None], reached]
             moved = crossed.any(axis=0)
@@ -270,15 +311,18 @@ class _TreeSums:
             at, crossed = at[moved], crossed[:, moved]
             changed = X[rows[at]]
             changed[:, j] = reference[j]
-            leaves = by_tree[:, rows[at]].T  # column-major, as `_probability` adds them
+            leaves = summed[rows[at]]
             for k in np.flatnonzero(crossed.any(axis=1)).tolist():
                 t, going = int(trees[k]), np.flatnonzero(crossed[k])
                 if 2 * len(going) >= len(at):  # most rows: no copy of the few others
-                    leaves[:, t] = self.trees[t].predict(changed, known, index, threads)
+                    leaves[:, t + 1] = self.trees[t].predict(changed, known, index, threads)
                 else:
-                    leaves[going, t] = self.trees[t].predict(changed[going], known, index, threads)
-            substituted[at] = self._probability(leaves)
-        return probability, substituted
+                    leaves[going, t + 1] = self.trees[t].predict(
+                        changed[going], known, index, threads
+                    )
+            np.add.accumulate(leaves, axis=1, out=leaves)  # r[t] = r[t - 1] + leaf[t]
+            substituted[at] = self.model._calibrate(leaves[:, -1])
+        return substituted
 
 
 #: The tree sums of each boosted model explained (built once: its thresholds per feature).

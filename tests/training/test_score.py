@@ -129,6 +129,26 @@ def test_worker_processes_write_the_same_scores(sample_copy: Sample) -> None:
     assert summary.flagged == sum(flagged for _, _, flagged, _ in whole.values())
 
 
+def test_given_ranges_score_only_their_employees(sample_copy: Sample) -> None:
+    """`ranges` scores those id ranges, each as one chunk, and leaves the other rows as
+    stored (what `bench/score_child.py` runs on the first share of the ranges)."""
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    score_all(*args)
+    everyone = _stored_rows(sample_copy)
+    _promote_another_version(sample_copy)
+    ids = sorted(everyone)
+    ranges = [(ids[0], ids[99]), (ids[200], ids[249])]
+    summary = score_all(*args, ranges=ranges, workers=2, threads=1)
+    assert summary.employees == summary.reused == 150
+    found = _stored_rows(sample_copy)
+    inside = set(ids[:100]) | set(ids[200:250])
+    at = [c.name for c in RiskScore.__table__.c if c.name not in ("id", "scored_at")].index(
+        "model_version"
+    )
+    assert {e for e, row in found.items() if row[at] != "0"} == inside
+    assert all(found[e] == everyone[e] for e in inside)  # the same answers, to the bit
+
+
 def _stored_rows(sample: Sample) -> dict[int, tuple[object, ...]]:
     """Every stored answer with its feature row, by employee (not when it was scored)."""
     columns = [c for c in RiskScore.__table__.c if c.name not in ("id", "scored_at")]

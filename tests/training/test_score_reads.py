@@ -30,7 +30,9 @@ from service.features.estimators import FeatureMatrix
 from service.features.estimators import PeriodCalibratedClassifier
 from service.serving.batch import _TreeSums
 from service.serving.batch import explain_rows
+from service.serving.batch import predict_rows
 from service.serving.history import employee_row
+from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
 from training.extract import read_axis
@@ -97,23 +99,45 @@ def test_batch_features_equal_the_single_request_features(risk_sample: Sample) -
     engine.dispose()
 
 
+def _served_rows(sample: Sample) -> tuple[LoadedModel, np.ndarray]:
+    """The sample's served model and the feature rows of all its employees."""
+    model = ModelSource(
+        RISK_MODEL_NAME, sample.tracking_uri, sample.models_dir, refresh_seconds=0
+    ).current()
+    assert model is not None
+    engine = make_engine(sample.database_url)
+    axis = read_axis(engine)
+    axis = serving_axis(axis.code(axis.length - 1))
+    _, X = range_features(read_range(engine, 1, 10**9, axis), axis)
+    engine.dispose()
+    return model, X
+
+
 @pytest.mark.parametrize("rows", [1, 40])
 def test_explained_contributions_equal_substituting_every_feature(
     risk_sample: Sample, rows: int
 ) -> None:
     """Skipping the features that already have their typical value changes no contribution."""
-    model = ModelSource(
-        RISK_MODEL_NAME, risk_sample.tracking_uri, risk_sample.models_dir, refresh_seconds=0
-    ).current()
-    assert model is not None
-    engine = make_engine(risk_sample.database_url)
-    axis = read_axis(engine)
-    axis = serving_axis(axis.code(axis.length - 1))
-    _, X = range_features(read_range(engine, 1, 10**9, axis), axis)
-    engine.dispose()
+    model, X = _served_rows(risk_sample)
     X = X[:rows]
     _assert_explained_as_substituted(model.pipeline, X)
     assert _TreeSums.of(model.pipeline) is not None  # the trees were summed one by one
+
+
+def test_the_prediction_pass_is_predict_proba_and_explains_as_a_fresh_one(
+    risk_sample: Sample,
+) -> None:
+    """`predict_rows` gives `predict_proba` to the bit, and explaining some of its rows from
+    its leaf values gives what explaining them afresh gives, to the bit."""
+    model, X = _served_rows(risk_sample)
+    predicted = predict_rows(model.pipeline, X)
+    assert predicted.leaves is not None  # kept for the explanation
+    assert np.array_equal(predicted.probability, model.pipeline.predict_proba(X)[:, 1])
+    chosen = np.flatnonzero(predicted.probability >= np.median(predicted.probability))[::3]
+    reused = explain_rows(model.pipeline, X[chosen], predicted.take(chosen))
+    fresh = explain_rows(model.pipeline, X[chosen])
+    assert np.array_equal(reused[0], fresh[0]) and np.array_equal(reused[1], fresh[1])
+    assert np.array_equal(reused[0], predicted.probability[chosen])
 
 
 def _assert_explained_as_substituted(
