@@ -77,6 +77,7 @@ from service.domain.import_arrow import read_arrow  # noqa: E402
 from service.domain.import_columns import candidates  # noqa: E402
 from service.domain.import_columns import fast_table  # noqa: E402
 from service.domain.import_lookup import Known  # noqa: E402
+from service.domain.import_lookup import everyone_ahead  # noqa: E402
 from service.domain.imports import import_evaluations  # noqa: E402
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -313,9 +314,14 @@ def timed_steps(
         steps[name] = (time.perf_counter() - started, time.process_time() - cpu)
         return result
 
+    def parse(session: Any) -> tuple[Any, Any, Any]:
+        with everyone_ahead(session, content, "bench.csv") as everyone:
+            file = read_arrow(content, "bench.csv")
+            return file, candidates(file), everyone
+
     with database.sessions() as session:
-        file = step("parse", read_arrow, content, "bench.csv")
-        found = step("lookup", lambda: Known.load(session, *candidates(file)))
+        file, found, everyone = step("parse", parse, session)  # while the employees are read
+        found = step("lookup", lambda: Known.load(session, *found, everyone.result()))
         table, periods = step("validate", fast_table, file, found, rater, None)
         step(
             "write",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection
+from collections.abc import Iterator
 from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -19,16 +23,22 @@ from sqlalchemy import any_
 from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.repositories.organisation import unit_subtree_ids
+from service.domain.import_files import is_csv
 
 _LOOKUP_CHUNK = 5000
 # Read every employee when the file names at least 1/_SCAN_SHARE of the ids ever issued.
 _SCAN_SHARE = 2
 _SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)  # JSON functions built in
+_READER = "kinerja-import-lookup"  # the thread that reads every employee ahead
+
+# NIPs, employee ids and unit ids, one employee per position.
+People = tuple[Sequence[str], Sequence[int], Sequence[int]]
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ class Known:
     `people` holds three columns: NIPs, employee ids and unit ids, one employee per position.
     """
 
-    people: tuple[Sequence[str], Sequence[int], Sequence[int]]
+    people: People
     evaluated: set[tuple[int, str]]
 
     @cached_property
@@ -57,18 +67,27 @@ class Known:
         return pa.array(nips, pa.string()), pa.array(ids, pa.int64()), pa.array(units, pa.int64())
 
     @classmethod
-    def load(cls, session: Session, nips: Collection[str], periods: Collection[str]) -> Known:
+    def load(
+        cls,
+        session: Session,
+        nips: Collection[str],
+        periods: Collection[str],
+        everyone: People | None = None,
+    ) -> Known:
         """Look up the file's NIPs and their evaluations for the file's periods, at once.
 
         The driver's plain tuples, fetched at once on the session's connection: Row objects,
         or fetching row by row, would cost more than the query for a file of 100k NIPs.
         The evaluations are joined only when the periods have any (a new period has none).
+        `everyone`, every employee read already (`everyone_ahead`), replaces the NIP look-up.
         """
         connection = session.connection()
-        found: list[tuple[Any, ...]] = []
         periods = list(periods)
-        on = and_(Evaluation.employee_id == Employee.id, Evaluation.period.in_(periods))
         joined = _any_evaluated(session, periods)
+        if everyone is not None:
+            return cls(everyone, _evaluated(connection, periods) if joined else set())
+        found: list[tuple[Any, ...]] = []
+        on = and_(Evaluation.employee_id == Employee.id, Evaluation.period.in_(periods))
         for query in _queries(session, list(nips)):
             if joined:
                 query = query.add_columns(Evaluation.period).outerjoin(Evaluation, on)
@@ -80,6 +99,48 @@ class Known:
             found = list({row[0]: row for row in found}.values())
         nips_found, ids, units = (list(map(itemgetter(at), found)) for at in range(3))
         return cls((nips_found, ids, units), evaluated)
+
+
+@contextmanager
+def everyone_ahead(
+    session: Session, content: bytes, filename: str
+) -> Iterator[Future[People | None]]:
+    """Read every employee on a second thread while this one parses the file, on PostgreSQL,
+    when the CSV has lines enough to name half of the ids issued (`Known.load` would then
+    read them all anyway); the future's result is None otherwise.
+
+    The server scans and sends the rows, and the driver makes them, while Arrow parses the
+    CSV without holding the GIL: the look-up no longer waits for the parse. The caller must
+    not use the session until the block is left (which waits for the thread).
+    """
+    connection = session.connection()
+    with ThreadPoolExecutor(1, thread_name_prefix=_READER) as reader:
+        if connection.dialect.name == "postgresql":
+            yield reader.submit(_everyone, connection, content, filename)
+        else:
+            done: Future[People | None] = Future()
+            done.set_result(None)
+            yield done
+
+
+def _everyone(connection: Connection, content: bytes, filename: str) -> People | None:
+    """Every employee, when the CSV has lines enough to name half of the ids; else None."""
+    if not is_csv(content, filename):
+        return None
+    highest = connection.execute(select(func.max(Employee.id))).scalar() or 0
+    if (content.count(b"\n") + 1) * _SCAN_SHARE < highest:
+        return None
+    result = connection.execute(select(Employee.nip, Employee.id, Employee.unit_id))
+    found = result.cursor.fetchall()
+    result.close()
+    nips, ids, units = (list(map(itemgetter(at), found)) for at in range(3))
+    return nips, ids, units
+
+
+def _evaluated(connection: Connection, periods: list[str]) -> set[tuple[int, str]]:
+    """Every (employee id, period) stored for these periods."""
+    query = select(Evaluation.employee_id, Evaluation.period).where(Evaluation.period.in_(periods))
+    return set(connection.execute(query).tuples())
 
 
 def units_below(session: Session, root_id: int | None) -> set[int]:

@@ -43,6 +43,7 @@ from service.domain.import_columns import candidates as column_candidates
 from service.domain.import_columns import fast_table
 from service.domain.import_files import read_table
 from service.domain.import_lookup import Known
+from service.domain.import_lookup import everyone_ahead
 from service.domain.import_rows import RowChecker
 from service.domain.import_rows import candidates
 from service.domain.import_rules import FORMULA_SIGNS
@@ -107,10 +108,14 @@ def _fast(
     units: Collection[int] | None,
 ) -> tuple[pa.Table, dict[str, Period]] | None:
     """The rows of a clean CSV to write, checked column by column; None when in doubt."""
-    file = read_arrow(content, filename)
-    if file is None:
+    with everyone_ahead(session, content, filename) as everyone:
+        file = read_arrow(content, filename)
+        found = None if file is None else column_candidates(file)
+    people = everyone.result()  # what the reader raised, if anything, is raised here
+    if file is None or found is None:
         return None
-    return fast_table(file, Known.load(session, *column_candidates(file)), rater_id, units)
+    known = Known.load(session, *found, people)
+    return fast_table(file, known, rater_id, units)
 
 
 def _row_by_row(

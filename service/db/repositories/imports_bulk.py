@@ -16,11 +16,13 @@ did, for the caller to roll back.
 On PostgreSQL the backend's CPU is the floor: one transaction is one backend process on
 one core, and 100k rows cost it about 1 s (2026-12-06, Intel Xeon; perf): the foreign keys'
 per-row checks (a query each, run at the end of the COPY) 38 %, the four indexes 26 %, the
-CHECK constraints 12 %, parsing the CSV 13 %. Binary COPY cost the server more, and so did
-COPY into a temporary table and INSERT ... SELECT. Skipping the per-row checks
-(`session_replication_role = replica`, then one `FOR KEY SHARE` of the referenced
-employees) took a third off, but needs a superuser or a grant and skips any other
-trigger on the table, so it is not done.
+CHECK constraints 12 %, parsing the CSV 13 %. Binary COPY cost the server more (again on the
+AMD EPYC: 1.40 s of backend CPU for the same 100k rows against 1.21 s as CSV, medians of 9
+runs on a loaded machine: a receive call and a length read per field cost more than
+splitting the line), and so did COPY into a temporary table and INSERT ... SELECT.
+Skipping the per-row checks (`session_replication_role = replica`, then one `FOR KEY
+SHARE` of the referenced employees) took a third off, but needs a superuser or a grant
+and skips any other trigger on the table, so it is not done.
 
 Measured again on 2026-12-06 (AMD EPYC, 2 cores, PostgreSQL 15; backend CPU of this COPY
 of 100k rows without a rater, median of 4-6 runs, other helpers loading the machine):
@@ -67,6 +69,7 @@ _CACHE_KIB_PER_ROW = 1  # a written row with its index entries takes about 0.4 K
 _CACHE_MAX_KIB = 1 << 19
 _AHEAD = 2  # statements bound and queued for the writer thread
 _COPY_ROWS = 10_000  # rows rendered per block of the COPY stream (about 2 MB)
+_FIRST_COPY_ROWS = 1000  # the first block: the server waits for it
 _VARIES = object()  # the `constant` of a column whose cells differ
 _MAKER = "kinerja-import-parameters"  # the thread that makes the SQLite statements' parameters
 # NULL is written as an empty unquoted field and every text is quoted, which is what COPY's
@@ -106,14 +109,23 @@ def _copy(connection: Connection, table: pa.Table) -> None:
     dbapi_error = connection.dialect.loaded_dbapi.Error
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for batch in table.to_batches(max_chunksize=_COPY_ROWS):
+            for start, stop in _blocks(table.num_rows):
                 buffer = io.BytesIO()
-                pcsv.write_csv(batch, buffer, _CSV)
+                pcsv.write_csv(table.slice(start, stop - start), buffer, _CSV)
                 copy.write(buffer.getbuffer())
     except dbapi_error as error:
         raise DBAPIError.instance(
             statement, None, error, dbapi_error, dialect=connection.dialect
         ) from error
+
+
+def _blocks(rows: int) -> Iterator[tuple[int, int]]:
+    """The (start, stop) of each block of the COPY stream: a small first one, so the server
+    starts while the next is rendered, then `_COPY_ROWS` at a time."""
+    stop = min(rows, _FIRST_COPY_ROWS)
+    yield 0, stop
+    for start in range(stop, rows, _COPY_ROWS):
+        yield start, min(rows, start + _COPY_ROWS)
 
 
 def _insert_sqlite(connection: Connection, table: pa.Table) -> None:

@@ -15,8 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.models import Employee
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import Rating
 from service.domain.import_arrow import read_arrow
@@ -25,6 +28,7 @@ from service.domain.import_columns import fast_table
 from service.domain.import_files import csv_records
 from service.domain.import_files import read_table
 from service.domain.import_lookup import Known
+from service.domain.import_lookup import everyone_ahead
 from service.domain.import_rows import RowChecker
 from service.domain.import_rows import candidates
 from service.domain.import_rules import read_header
@@ -100,12 +104,15 @@ BREAKS: list[Callable[[list[list[str]], list[str]], None]] = [
     lambda rows, nips: rows[1].__setitem__(_at(rows, "period"), "2025-Q5"),
     lambda rows, nips: rows[1].__setitem__(_at(rows, "work_result_rating"), "bagus"),
     lambda rows, nips: rows.append(list(rows[1])),  # duplicate row
-    lambda rows, nips: (
-        rows[1].__setitem__(_at(rows, "nip"), nips[0])
-        or rows[1].__setitem__(_at(rows, "period"), "2025-Q2")
-    ),  # already evaluated
+    lambda rows, nips: _already_evaluated(rows, nips),
     lambda rows, nips: rows[1].append("extra"),  # wider than the header
 ]
+
+
+def _already_evaluated(rows: list[list[str]], nips: list[str]) -> None:
+    """Make the first row name the employee evaluated for 2025-Q2 (`staff`) for that period."""
+    rows[1][_at(rows, "nip")] = nips[0]
+    rows[1][_at(rows, "period")] = "2025-Q2"
 
 
 def _at(rows: list[list[str]], name: str) -> int:
@@ -155,6 +162,43 @@ def test_fast_path_agrees_with_the_row_by_row_check(
         values, periods = fast
         assert values == checker.values
         assert set(periods) == set(checker.periods)
+
+
+def _written(fast: Any) -> Any:
+    """The rows and period codes `fast_table` answered, as plain values (None stays None)."""
+    if fast is None:
+        return None
+    table, periods = fast
+    return list(zip(*(c.to_pylist() for c in table.columns), strict=True)), sorted(periods)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_employees_read_ahead_check_a_file_as_the_look_up_by_nip(
+    session: Session, staff: dict[str, Any], seed: int
+) -> None:
+    """On PostgreSQL a file with lines enough to name half of the ids is parsed while every
+    employee is read on a second thread; the fast path then takes or leaves the same files
+    and builds the same rows (stored evaluations included) as with the look-up by NIP."""
+    rng = random.Random(seed)
+    rows = _file(rng, staff["nips"])
+    if seed % 2:
+        (_already_evaluated if seed % 4 == 1 else rng.choice(BREAKS))(rows, staff["nips"])
+    content = _encode(rows)
+    with everyone_ahead(session, content, "file.csv") as everyone:
+        file = read_arrow(content, "file.csv")
+    highest = session.scalar(select(func.max(Employee.id))) or 0
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    read = postgresql and (content.count(b"\n") + 1) * 2 >= highest
+    assert (everyone.result() is not None) == read
+    if file is None:
+        return
+    found = column_candidates(file)
+    ahead = Known.load(session, *found, everyone.result())
+    by_nip = Known.load(session, *found)
+    units = staff["home_units"]
+    assert _written(fast_table(file, ahead, staff["rater"], units)) == _written(
+        fast_table(file, by_nip, staff["rater"], units)
+    )
 
 
 def test_a_clean_file_takes_the_fast_path_and_is_stored(
