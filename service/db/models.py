@@ -521,8 +521,9 @@ class AuditEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        Index("ix_audit_log_employee_at", "employee_id", "at"),
-        Index("ix_audit_log_actor_at", "actor_user_id", "at"),
+        # In `list_audit`'s order (newest id first), small entries (migration 0013).
+        Index("ix_audit_log_employee_id", "employee_id", "id"),
+        Index("ix_audit_log_actor_id", "actor_user_id", "id"),
     )
 
 
