@@ -120,17 +120,30 @@ _AUDIT_COLUMNS = ("at", "actor_user_id", "actor_username", "action", "resource",
 
 
 @lru_cache(maxsize=4)
-def _audit_insert(dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-    """The audit INSERT as `dialect` runs it: SQL, parameter order (positional styles) and
-    the columns' bind processors (SQLite stores datetimes as SQLAlchemy formats them)."""
+def _audit_insert(dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+    """The audit INSERT as `dialect` runs it, and what makes a row its parameters: each
+    column's bind processor (SQLite stores datetimes as SQLAlchemy formats them), in the
+    statement's order for positional styles, by name otherwise. Made once per dialect, so
+    a row costs one pass over its columns (a dict and a tuple cost half the INSERT's Python).
+    """
     compiled = _AUDIT.insert().compile(dialect=dialect, column_keys=list(_AUDIT_COLUMNS))
-    processors = {}
-    for name in _AUDIT_COLUMNS:
-        processor = _AUDIT.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors[name] = processor
-    order = tuple(compiled.positiontup or ()) if compiled.positional else None
-    return str(compiled), order, processors
+    names = tuple(compiled.positiontup or ()) if compiled.positional else _AUDIT_COLUMNS
+    columns = tuple(
+        (name, _AUDIT.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+    )
+    if compiled.positional:
+
+        def bind(row: dict[str, Any]) -> Any:
+            return tuple(
+                [row[n] if convert is None else convert(row[n]) for n, convert in columns]
+            )
+
+    else:
+
+        def bind(row: dict[str, Any]) -> Any:
+            return {n: row[n] if convert is None else convert(row[n]) for n, convert in columns}
+
+    return str(compiled), bind
 
 
 def insert_audit_now(engine: Engine, row: dict[str, Any]) -> None:
@@ -142,10 +155,8 @@ def insert_audit_now(engine: Engine, row: dict[str, Any]) -> None:
     autocommit mode, in the writer queue for the statement only (`write_alone`); elsewhere on
     a pooled DBAPI connection, committed before it goes back.
     """
-    sql, order, processors = _audit_insert(engine.dialect)
-    values = {name: processors[name](v) if name in processors else v for name, v in row.items()}
-    params: Any = tuple(values[name] for name in order) if order is not None else values
-    _on_own_connection(engine, sql, params, _execute_committed)
+    sql, bind = _audit_insert(engine.dialect)
+    _on_own_connection(engine, sql, bind(row), _execute_committed)
 
 
 def _on_own_connection(
