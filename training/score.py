@@ -29,6 +29,7 @@ and how many rows were recomputed, reused and left untouched.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from collections.abc import Collection
@@ -38,6 +39,7 @@ from dataclasses import field
 from dataclasses import fields
 from datetime import UTC
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +73,10 @@ from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
 from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
+from service.serving.predictor import MAX_DRIVERS
+from service.serving.predictor import MIN_CONTRIBUTION
 from service.serving.predictor import RISK_MODEL_NAME
-from service.serving.predictor import top_drivers
+from service.serving.predictor import driver
 from training.extract import employee_chunks
 from training.extract import read_axis
 from training.score_stored import VECTOR_DTYPE
@@ -194,9 +198,26 @@ def score_matrix(
     chosen = np.flatnonzero(flagged if explain == "flagged" else np.ones(len(X), bool))
     drivers: list[list[dict[str, Any]] | None] = [None] * len(X)
     effect = clock("explain", contributions, model.pipeline, X, chosen, predicted)
-    for row, i in enumerate(chosen.tolist()):
-        drivers[i] = top_drivers(X[i], effect[row])
+    found = clock("explain", top_drivers_of, X[chosen], effect)
+    for i, reasons in zip(chosen.tolist(), found, strict=True):
+        drivers[i] = reasons
     return probability, flagged, drivers
+
+
+def top_drivers_of(X: np.ndarray, contribution: np.ndarray) -> list[list[dict[str, Any]]]:
+    """`predictor.top_drivers` of each row of `X` and its contributions: the rows' features
+    ordered by one stable sort of all of them (the same order as one row at a time)."""
+    order = np.argsort(-contribution, axis=1, kind="stable")[:, :MAX_DRIVERS]
+    return [
+        [
+            driver(FEATURE_NAMES[i], values[i], effect[i])
+            for i in chosen
+            if effect[i] >= MIN_CONTRIBUTION
+        ]
+        for values, effect, chosen in zip(
+            X.tolist(), contribution.tolist(), order.tolist(), strict=True
+        )
+    ]
 
 
 def score_chunk(
@@ -240,42 +261,36 @@ def _drivers_json(drivers: list[dict[str, Any]] | None) -> str:
 
 
 def _records(
-    scored: Scored, X: np.ndarray, period: str, feature_set: str, now: datetime
+    scored: Scored, X: np.ndarray, period: str, feature_set: str, now: Any
 ) -> list[tuple[Any, ...]]:
     """`_COLUMNS` tuples of every answer (probability and threshold only where status ok),
-    each with its feature row `X[i]` as stored bytes (cut from one buffer of all)."""
-    ok = scored.status == "ok"
-    threshold = scored.threshold
+    each with its feature row `X[i]` as stored bytes (cut from one buffer of all), built
+    column by column and zipped (the same values in every row are repeated, not copied)."""
+    n = len(scored.employee_ids)
+    ok = (scored.status == "ok").tolist()
     buffer, size = to_bytes(X), X.shape[1] * VECTOR_DTYPE.itemsize
     vectors = [buffer[start : start + size] for start in range(0, len(buffer), size)]
-    return [
-        (
-            int(e),
-            period,
-            s,
-            float(p) if k else None,
-            bool(f),
-            threshold if k else None,
-            _drivers_json(d),
-            RISK_MODEL_NAME,
-            scored.model_version,
-            scored.fallback,
-            x,
-            feature_set,
-            False,
-            now,
-        )  # fmt: skip
-        for e, s, p, f, d, k, x in zip(
-            scored.employee_ids.tolist(),
-            scored.status.tolist(),
-            scored.probability.tolist(),
-            scored.flagged.tolist(),
-            scored.drivers,
-            ok.tolist(),
-            vectors,
-            strict=True,
-        )  # fmt: skip
-    ]
+    probability = [p if k else None for p, k in zip(scored.probability.tolist(), ok, strict=True)]
+    threshold = [scored.threshold if k else None for k in ok]
+    same = (RISK_MODEL_NAME, scored.model_version, scored.fallback)
+    return list(
+        zip(
+            scored.employee_ids.tolist(), repeat(period, n), scored.status.tolist(),
+            probability, scored.flagged.tolist(), threshold,
+            [_drivers_json(d) for d in scored.drivers], *(repeat(v, n) for v in same),
+            vectors, repeat(feature_set, n), repeat(False, n), repeat(now, n), strict=True,
+        )
+    )  # fmt: skip
+
+
+def scored_at(dialect: Any, now: datetime) -> Any:
+    """`now` as the write passes it: SQLite takes text, made once here as the driver's own
+    adapter would make it for every row; PostgreSQL's COPY takes the datetime."""
+    if dialect.name == "postgresql":
+        return now
+    stamp = RiskScore.__table__.c.scored_at.type.bind_processor(dialect)
+    adapt = sqlite3.adapters.get((datetime, sqlite3.PrepareProtocol))
+    return stamp(now) if stamp else adapt(now) if adapt else now
 
 
 def write_scores(
@@ -286,22 +301,20 @@ def write_scores(
     rows: list[tuple[Any, ...]],
     only: Sequence[int] | None = None,
     fresh: Collection[int] = (),
+    present: Collection[int] = (),
 ) -> int:
     """Replace the period's scores of employees `first_id..last_id` (or of `only`) with `rows`.
 
     A row of `fresh` employees (not outdated when the range was read) that is outdated by
     now had its inputs changed meanwhile: its new row is written outdated. Returns how many.
     PostgreSQL: the rows are deleted (`RETURNING outdated`) and copied in (one COPY);
-    SQLite: one executemany of an upsert of plain tuples (drivers already JSON text, the
-    time in SQLAlchemy's own storage format; `score_stored.upsert_rows`), so no per-row
-    object is built.
+    SQLite: plain tuples (drivers already JSON text, the time as text: `scored_at`), updated
+    in place for the `present` employees (stored when read), else upserted
+    (`score_stored.upsert_rows`), so no per-row object is built.
     """
     if connection.dialect.name != "postgresql":
-        stamp = RiskScore.__table__.c.scored_at.type.bind_processor(connection.dialect)
-        if rows:
-            when = stamp(rows[0][-1]) if stamp else rows[0][-1]
-            rows = [(*row[:-1], when) for row in rows]
-        return upsert_rows(connection, _COLUMNS, rows, (period, first_id, last_id), only, fresh)
+        span = (period, first_id, last_id)
+        return upsert_rows(connection, _COLUMNS, rows, span, only, fresh, present)
     changed = delete_rows(connection, period, first_id, last_id, only) & set(fresh)
     if changed:
         rows = [(*row[:-2], True, row[-1]) if row[0] in changed else row for row in rows]
@@ -514,14 +527,15 @@ def finish_range(
     """Answer and store the employees of a range whose stored rows `stored` holds."""
     ids, X, reused = chunk_matrix(engine, job, stored, clock)
     scored = score_chunk(ids, X, job.period, job.model, job.table, job.explain, clock)
-    rows = _records(scored, X, job.period, job.feature_set, datetime.now(UTC))
+    now = scored_at(engine.dialect, datetime.now(UTC))
+    rows = clock("write", _records, scored, X, job.period, job.feature_set, now)
     every = len(ids) == len(stored.employee_ids)
     only = None if every else [*ids.tolist(), *stored.orphans]
     fresh = set(stored.employee_ids[stored.fresh].tolist())
+    present = set(stored.employee_ids[stored.present].tolist())
+    span = (job.period, first_id, last_id)
     with engine.begin() as connection:
-        stale = clock(
-            "write", write_scores, connection, job.period, first_id, last_id, rows, only, fresh
-        )
+        stale = clock("write", write_scores, connection, *span, rows, only, fresh, present)
     left = np.isin(stored.employee_ids, ids, invert=True)
     return Counts(
         employees=len(stored.employee_ids),

@@ -22,9 +22,11 @@ from service.db.models import Evaluation
 from service.db.models import RiskScore
 from service.db.repositories.risk import forget_scores
 from service.domain.entities import Rating
+from service.features import FEATURE_NAMES
 from service.features import serving_axis
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
+from service.serving.predictor import top_drivers
 from training.extract import employee_chunks
 from training.extract import read_axis
 from training.sample import Sample
@@ -34,6 +36,7 @@ from training.score import plan_job
 from training.score import range_features
 from training.score import read_range
 from training.score import score_all
+from training.score import top_drivers_of
 from training.score_stored import feature_set_id
 from training.score_stored import read_sets
 from training.score_stored import read_stored
@@ -265,6 +268,41 @@ def test_a_change_while_scoring_stores_the_new_row_outdated(sample_copy: Sample)
 
     summary = score_all(*args)  # the next run reads their history again
     assert summary.recomputed == len(outdated) and summary.stale == 0
+
+
+def test_a_row_deleted_before_the_write_is_written_again(sample_copy: Sample) -> None:
+    """Rows stored when read are updated in place; one deleted meanwhile is inserted (the
+    update finds fewer rows than it was given) and every row ends as a fresh run's."""
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    score_all(*args)
+    before = _stored_rows(sample_copy)
+    _promote_another_version(sample_copy)
+    model = ModelSource(RISK_MODEL_NAME, sample_copy.tracking_uri, sample_copy.models_dir)
+    engine = make_engine(sample_copy.database_url)
+    job = plan_job(engine, model.current(), "flagged")
+    with engine.connect() as connection:
+        stored = read_stored(connection, job.answering, 1, 10**9)
+    assert stored.present.all()
+    gone = sorted(before)[5]
+    with engine.begin() as connection:
+        connection.execute(delete(RiskScore).where(RiskScore.employee_id == gone))
+    counts = finish_range(engine, job, 1, 10**9, stored, Clock())
+    engine.dispose()
+    assert counts.reused == counts.employees and counts.stale == 0
+    assert _stored_rows(sample_copy) == before
+
+
+def test_top_drivers_of_rows_are_those_of_each_row() -> None:
+    """The drivers of many rows at once: `top_drivers` of each, ties and NaN values alike."""
+    rng = np.random.default_rng(3)
+    width = len(FEATURE_NAMES)
+    X = rng.normal(size=(200, width)).round(2)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    contribution = rng.choice([0.0, 0.0005, 0.001, 0.02, 0.02, -0.01], size=(200, width))
+    contribution[:5] = 0.0  # no driver at all
+    found = top_drivers_of(X, contribution)
+    assert found == [top_drivers(x, c) for x, c in zip(X, contribution, strict=True)]
+    assert any(len(drivers) == 5 for drivers in found) and [] in found
 
 
 def test_drivers_of_another_explain_mode_are_answered_again(sample_copy: Sample) -> None:
