@@ -314,14 +314,17 @@ def timed_steps(
         steps[name] = (time.perf_counter() - started, time.process_time() - cpu)
         return result
 
-    def parse(session: Any) -> tuple[Any, Any, Any]:
+    def parse(session: Any) -> tuple[Any, Any]:
         with everyone_ahead(session, content, "bench.csv") as everyone:
-            file = read_arrow(content, "bench.csv")
-            return file, candidates(file), everyone
+            return read_arrow(content, "bench.csv"), everyone
+
+    def lookup(session: Any, file: Any, everyone: Any) -> Any:
+        people = everyone.result()
+        return Known.load(session, *candidates(file, people is not None), people)
 
     with database.sessions() as session:
-        file, found, everyone = step("parse", parse, session)  # while the employees are read
-        found = step("lookup", lambda: Known.load(session, *found, everyone.result()))
+        file, everyone = step("parse", parse, session)  # while the employees are read
+        found = step("lookup", lookup, session, file, everyone)
         table, periods = step("validate", fast_table, file, found, rater, None)
         step(
             "write",

@@ -51,8 +51,11 @@ class Doubt(Exception):
     """A cell the fast path does not vouch for: leave the file to the row-by-row check."""
 
 
-def candidates(file: ArrowFile) -> tuple[list[str], list[str]]:
-    """The distinct NIP-shaped cells (`nip`, `rater_nip`) and period cells to look up."""
+def candidates(file: ArrowFile, everyone: bool = False) -> tuple[list[str], list[str]]:
+    """The distinct NIP-shaped cells (`nip`, `rater_nip`) and period cells to look up; no
+    NIPs when `everyone` (every employee) was read already: they would go unused."""
+    if everyone:
+        return [], pc.unique(file.columns["period"]).to_pylist()
     cells = [file.columns[name] for name in ("nip", "rater_nip") if name in file.columns]
     nips = pc.unique(pa.concat_arrays(cells) if len(cells) > 1 else cells[0])
     nips = nips.filter(pc.match_substring_regex(nips, _NIP))

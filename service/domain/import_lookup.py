@@ -11,11 +11,14 @@ from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pcsv
 from sqlalchemy import Select
 from sqlalchemy import Text
 from sqlalchemy import and_
@@ -36,6 +39,10 @@ _LOOKUP_CHUNK = 5000
 _SCAN_SHARE = 2
 _SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)  # JSON functions built in
 _READER = "kinerja-import-lookup"  # the thread that reads every employee ahead
+_EVERYONE_READ = pcsv.ReadOptions(column_names=["nip", "id", "unit_id"], use_threads=False)
+_EVERYONE = pcsv.ConvertOptions(
+    column_types={"nip": pa.string(), "id": pa.int64(), "unit_id": pa.int64()}
+)
 
 # NIPs, employee ids and unit ids, one employee per position.
 People = tuple[Sequence[str], Sequence[int], Sequence[int]]
@@ -45,25 +52,38 @@ People = tuple[Sequence[str], Sequence[int], Sequence[int]]
 class Known:
     """The employees a file names (or every employee) and their stored (id, period) pairs.
 
-    `people` holds three columns: NIPs, employee ids and unit ids, one employee per position.
+    `people` holds three columns: NIPs, employee ids and unit ids, one employee per position,
+    as lists; `columns` the same as Arrow arrays (`arrays`). Either may be None, not both.
     """
 
-    people: People
+    people: People | None
     evaluated: set[tuple[int, str]]
+    columns: tuple[pa.Array, pa.Array, pa.Array] | None = field(default=None, compare=False)
+
+    @cached_property
+    def listed(self) -> People:
+        """`people`, made from `columns` when only they were read."""
+        if self.people is not None:
+            return self.people
+        assert self.columns is not None
+        nips, ids, units = (column.to_pylist() for column in self.columns)
+        return nips, ids, units
 
     @cached_property
     def employee_ids(self) -> dict[str, int]:
         """NIP -> employee id."""
-        return dict(zip(self.people[0], self.people[1], strict=True))
+        return dict(zip(self.listed[0], self.listed[1], strict=True))
 
     @cached_property
     def unit_of(self) -> dict[int, int]:
         """Employee id -> unit id."""
-        return dict(zip(self.people[1], self.people[2], strict=True))
+        return dict(zip(self.listed[1], self.listed[2], strict=True))
 
     def arrays(self) -> tuple[pa.Array, pa.Array, pa.Array]:
         """The NIPs, employee ids and unit ids as Arrow columns (the column-wise check)."""
-        nips, ids, units = self.people
+        if self.columns is not None:
+            return self.columns
+        nips, ids, units = self.listed
         return pa.array(nips, pa.string()), pa.array(ids, pa.int64()), pa.array(units, pa.int64())
 
     @classmethod
@@ -72,7 +92,7 @@ class Known:
         session: Session,
         nips: Collection[str],
         periods: Collection[str],
-        everyone: People | None = None,
+        everyone: Known | None = None,
     ) -> Known:
         """Look up the file's NIPs and their evaluations for the file's periods, at once.
 
@@ -85,7 +105,9 @@ class Known:
         periods = list(periods)
         joined = _any_evaluated(session, periods)
         if everyone is not None:
-            return cls(everyone, _evaluated(connection, periods) if joined else set())
+            return replace(
+                everyone, evaluated=_evaluated(connection, periods) if joined else set()
+            )
         found: list[tuple[Any, ...]] = []
         on = and_(Evaluation.employee_id == Employee.id, Evaluation.period.in_(periods))
         for query in _queries(session, list(nips)):
@@ -104,7 +126,7 @@ class Known:
 @contextmanager
 def everyone_ahead(
     session: Session, content: bytes, filename: str
-) -> Iterator[Future[People | None]]:
+) -> Iterator[Future[Known | None]]:
     """Read every employee on a second thread while this one parses the file, on PostgreSQL,
     when the CSV has lines enough to name half of the ids issued (`Known.load` would then
     read them all anyway); the future's result is None otherwise.
@@ -118,29 +140,41 @@ def everyone_ahead(
         if connection.dialect.name == "postgresql":
             yield reader.submit(_everyone, connection, content, filename)
         else:
-            done: Future[People | None] = Future()
+            done: Future[Known | None] = Future()
             done.set_result(None)
             yield done
 
 
-def _everyone(connection: Connection, content: bytes, filename: str) -> People | None:
-    """Every employee, when the CSV has lines enough to name half of the ids; else None."""
+def _everyone(connection: Connection, content: bytes, filename: str) -> Known | None:
+    """Every employee as Arrow columns (nothing evaluated), when the CSV has lines enough to
+    name half of the ids; else None.
+
+    The server writes them as one CSV text (`nip,id,unit_id` lines: a NIP is 18 digits) and
+    Arrow reads it: rows made by the driver, then Python lists, then Arrow arrays would hold
+    the GIL about 50 ms per 100k employees, while the parse of the file waits for it.
+    """
     if not is_csv(content, filename):
         return None
     highest = connection.execute(select(func.max(Employee.id))).scalar() or 0
     if (content.count(b"\n") + 1) * _SCAN_SHARE < highest:
         return None
-    result = connection.execute(select(Employee.nip, Employee.id, Employee.unit_id))
-    found = result.cursor.fetchall()
-    result.close()
-    nips, ids, units = (list(map(itemgetter(at), found)) for at in range(3))
-    return nips, ids, units
+    line = func.concat_ws(",", Employee.nip, Employee.id, Employee.unit_id)
+    text = connection.execute(select(func.string_agg(line, "\n"))).scalar()
+    if text is None:  # nobody yet
+        return Known(([], [], []), set())
+    table = pcsv.read_csv(pa.py_buffer(text.encode()), _EVERYONE_READ, convert_options=_EVERYONE)
+    nips, ids, units = (table.column(at).combine_chunks() for at in range(3))
+    return Known(None, set(), (nips, ids, units))
 
 
 def _evaluated(connection: Connection, periods: list[str]) -> set[tuple[int, str]]:
-    """Every (employee id, period) stored for these periods."""
+    """Every (employee id, period) stored for these periods (the driver's tuples, as in
+    `Known.load`: Row objects would cost more than the query)."""
     query = select(Evaluation.employee_id, Evaluation.period).where(Evaluation.period.in_(periods))
-    return set(connection.execute(query).tuples())
+    result = connection.execute(query)
+    found = result.cursor.fetchall()
+    result.close()
+    return set(map(tuple, found))
 
 
 def units_below(session: Session, root_id: int | None) -> set[int]:

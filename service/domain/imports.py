@@ -110,11 +110,10 @@ def _fast(
     """The rows of a clean CSV to write, checked column by column; None when in doubt."""
     with everyone_ahead(session, content, filename) as everyone:
         file = read_arrow(content, filename)
-        found = None if file is None else column_candidates(file)
     people = everyone.result()  # what the reader raised, if anything, is raised here
-    if file is None or found is None:
+    if file is None:
         return None
-    known = Known.load(session, *found, people)
+    known = Known.load(session, *column_candidates(file, people is not None), people)
     return fast_table(file, known, rater_id, units)
 
 

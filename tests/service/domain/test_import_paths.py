@@ -199,6 +199,8 @@ def test_employees_read_ahead_check_a_file_as_the_look_up_by_nip(
     assert _written(fast_table(file, ahead, staff["rater"], units)) == _written(
         fast_table(file, by_nip, staff["rater"], units)
     )
+    assert by_nip.employee_ids.items() <= ahead.employee_ids.items()
+    assert by_nip.unit_of.items() <= ahead.unit_of.items()
 
 
 def test_a_clean_file_takes_the_fast_path_and_is_stored(
