@@ -136,13 +136,13 @@ def everyone_ahead(
     not use the session until the block is left (which waits for the thread).
     """
     connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        done: Future[Known | None] = Future()
+        done.set_result(None)
+        yield done
+        return
     with ThreadPoolExecutor(1, thread_name_prefix=_READER) as reader:
-        if connection.dialect.name == "postgresql":
-            yield reader.submit(_everyone, connection, content, filename)
-        else:
-            done: Future[Known | None] = Future()
-            done.set_result(None)
-            yield done
+        yield reader.submit(_everyone, connection, content, filename)
 
 
 def _everyone(connection: Connection, content: bytes, filename: str) -> Known | None:
