@@ -65,6 +65,9 @@ from service.features import serving_axis
 from service.features.catalogue import FEATURE_INDEX
 from service.features.catalogue import MIN_EVALUATED_PERIODS
 from service.features.panel import PeriodAxis
+from service.features.stored_rows import VECTOR_DTYPE
+from service.features.stored_rows import feature_set_id
+from service.features.stored_rows import to_bytes
 from service.serving.batch import Predicted
 from service.serving.batch import explain_rows
 from service.serving.batch import predict_rows
@@ -79,14 +82,11 @@ from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import driver
 from training.extract import employee_chunks
 from training.extract import read_axis
-from training.score_stored import VECTOR_DTYPE
 from training.score_stored import Answering
 from training.score_stored import Stored
 from training.score_stored import delete_rows
-from training.score_stored import feature_set_id
 from training.score_stored import read_sets
 from training.score_stored import read_stored
-from training.score_stored import to_bytes
 from training.score_stored import upsert_rows
 
 #: Employees per chunk: large enough that per-statement costs vanish, small enough that a

@@ -23,13 +23,11 @@ finds nothing to mark. A full scoring (`--full`) had that window for every row.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,11 +35,9 @@ from sqlalchemy import Connection
 from sqlalchemy import bindparam
 from sqlalchemy import text
 
-import service.features
 from service.features import FEATURE_NAMES
+from service.features.stored_rows import VECTOR_DTYPE
 
-#: Feature rows are stored as these bytes, bit for bit.
-VECTOR_DTYPE = np.dtype("<f8")
 #: Employees per `IN` list of a history read: scattered employees (an incremental run after
 #: a few changes) are read by lists of ids, each costing what it costs in a range read, not
 #: a set of statements each (about 3 ms of CPU; an employee costs 0.3 ms in a range, about
@@ -96,26 +92,6 @@ _DELETE_SOME = text(
     "DELETE FROM risk_scores WHERE period = :period AND employee_id IN :ids "
     "RETURNING employee_id, outdated"
 ).bindparams(bindparam("ids", expanding=True))
-
-
-def feature_set_id() -> str:
-    """A short id of the ordered feature list and of the code that computes it.
-
-    Stored with each feature row: a renamed, added or reordered feature, or any edit of
-    `service.features` (a definition may change without a new name), makes the stored rows
-    unusable, so they are computed again rather than served stale.
-    """
-    digest = hashlib.sha256("\n".join(FEATURE_NAMES).encode())
-    package = Path(service.features.__file__).parent
-    for source in sorted(package.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def to_bytes(row: np.ndarray) -> bytes:
-    """A feature row (or rows, one after another) as stored: float64 little-endian,
-    bit-exact."""
-    return np.ascontiguousarray(row, dtype=VECTOR_DTYPE).tobytes()
 
 
 @dataclass

@@ -24,6 +24,7 @@ from service.db.repositories.risk import forget_scores
 from service.domain.entities import Rating
 from service.features import FEATURE_NAMES
 from service.features import serving_axis
+from service.features.stored_rows import feature_set_id
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers
@@ -37,7 +38,6 @@ from training.score import range_features
 from training.score import read_range
 from training.score import score_all
 from training.score import top_drivers_of
-from training.score_stored import feature_set_id
 from training.score_stored import read_sets
 from training.score_stored import read_stored
 from training.synthetic.config import SyntheticConfig
