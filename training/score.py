@@ -76,10 +76,8 @@ from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
 from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
-from service.serving.predictor import MAX_DRIVERS
-from service.serving.predictor import MIN_CONTRIBUTION
 from service.serving.predictor import RISK_MODEL_NAME
-from service.serving.predictor import driver
+from service.serving.predictor import top_drivers_of
 from training.extract import employee_chunks
 from training.extract import read_axis
 from training.score_stored import Answering
@@ -205,22 +203,6 @@ def score_matrix(
     for i, reasons in zip(chosen.tolist(), found, strict=True):
         drivers[i] = reasons
     return probability, flagged, drivers
-
-
-def top_drivers_of(X: np.ndarray, contribution: np.ndarray) -> list[list[dict[str, Any]]]:
-    """`predictor.top_drivers` of each row of `X` and its contributions: the rows' features
-    ordered by one stable sort of all of them (the same order as one row at a time)."""
-    order = np.argsort(-contribution, axis=1, kind="stable")[:, :MAX_DRIVERS]
-    return [
-        [
-            driver(FEATURE_NAMES[i], values[i], effect[i])
-            for i in chosen
-            if effect[i] >= MIN_CONTRIBUTION
-        ]
-        for values, effect, chosen in zip(
-            X.tolist(), contribution.tolist(), order.tolist(), strict=True
-        )
-    ]
 
 
 def score_chunk(

@@ -54,11 +54,22 @@ def explain(pipeline: Any, row: np.ndarray) -> tuple[float, list[dict[str, Any]]
 
 def top_drivers(values: np.ndarray, contribution: np.ndarray) -> list[dict[str, Any]]:
     """The up to `MAX_DRIVERS` features with the largest positive contribution."""
-    order = np.argsort(-contribution, kind="stable")[:MAX_DRIVERS]
+    return top_drivers_of(values.reshape(1, -1), np.reshape(contribution, (1, -1)))[0]
+
+
+def top_drivers_of(X: np.ndarray, contribution: np.ndarray) -> list[list[dict[str, Any]]]:
+    """`top_drivers` of each row of `X` and its contributions: the rows' features ordered by
+    one stable sort of all of them (batch scoring explains thousands of rows at once)."""
+    order = np.argsort(-contribution, axis=1, kind="stable")[:, :MAX_DRIVERS]
     return [
-        driver(FEATURE_NAMES[i], values[i], contribution[i])
-        for i in order
-        if contribution[i] >= MIN_CONTRIBUTION
+        [
+            driver(FEATURE_NAMES[i], values[i], effect[i])
+            for i in chosen
+            if effect[i] >= MIN_CONTRIBUTION
+        ]
+        for values, effect, chosen in zip(
+            X.tolist(), contribution.tolist(), order.tolist(), strict=True
+        )
     ]
 
 

@@ -26,8 +26,11 @@ from service.features import FEATURE_NAMES
 from service.features import serving_axis
 from service.features.stored_rows import feature_set_id
 from service.serving.loader import ModelSource
+from service.serving.predictor import MAX_DRIVERS
+from service.serving.predictor import MIN_CONTRIBUTION
 from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers
+from service.serving.predictor import top_drivers_of
 from training.extract import employee_chunks
 from training.extract import read_axis
 from training.sample import Sample
@@ -37,7 +40,6 @@ from training.score import plan_job
 from training.score import range_features
 from training.score import read_range
 from training.score import score_all
-from training.score import top_drivers_of
 from training.score_stored import read_sets
 from training.score_stored import read_stored
 from training.synthetic.config import SyntheticConfig
@@ -301,7 +303,16 @@ def test_top_drivers_of_rows_are_those_of_each_row() -> None:
     contribution = rng.choice([0.0, 0.0005, 0.001, 0.02, 0.02, -0.01], size=(200, width))
     contribution[:5] = 0.0  # no driver at all
     found = top_drivers_of(X, contribution)
-    assert found == [top_drivers(x, c) for x, c in zip(X, contribution, strict=True)]
+    for x, c, drivers in zip(X, contribution, found, strict=True):
+        # Largest contribution first, ties in feature order, at most 5, none below 0.001.
+        ranked = sorted(range(width), key=lambda i, c=c: (-c[i], i))[:MAX_DRIVERS]
+        expected = [i for i in ranked if c[i] >= MIN_CONTRIBUTION]
+        assert [d["feature"] for d in drivers] == [FEATURE_NAMES[i] for i in expected]
+        assert [d["contribution"] for d in drivers] == [round(c[i], 4) for i in expected]
+        assert [d["value"] for d in drivers] == [
+            None if np.isnan(x[i]) else round(x[i], 4) for i in expected
+        ]
+        assert top_drivers(x, c) == drivers  # one row alone: the same
     assert any(len(drivers) == 5 for drivers in found) and [] in found
 
 
