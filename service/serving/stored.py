@@ -53,9 +53,13 @@ def answer_from_row(
 def _explained(row: Any, employee_id: int, period: str, model: LoadedModel) -> dict | None:
     """The answer to a row the batch left unexplained, from its stored feature row: what the
     live path answers (the same row, the same `risk_answer`) without reading the history
-    again. None when the row holds no feature row of the current feature set."""
+    again. None when the row holds no feature row of the current feature set, or while
+    `model` is only announced (its first load under way: no pipeline to explain with yet;
+    the live path waits for it)."""
     features = stored_row(row.features, row.feature_set)
-    return None if features is None else risk_answer(employee_id, period, features, model)
+    if features is None or model.pipeline is None:
+        return None
+    return risk_answer(employee_id, period, features, model)
 
 
 def stored_answer(

@@ -9,6 +9,7 @@ stored scores it changes, so the next read is computed live from the new data.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -120,6 +121,24 @@ def test_unexplained_rows_without_a_current_feature_row_are_answered_live(
         session, served, unflagged
     )
     assert _stored(session, served, flagged) == _live(session, served, flagged)
+
+
+def test_an_announced_model_leaves_unexplained_rows_to_the_live_path(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    """While a worker's first load runs, `announced()` names the version without a pipeline:
+    a flagged row still answers from its stored drivers, an unexplained one waits (None)."""
+    _score(sample_copy, explain="flagged")
+    period = served.latest_period(session)
+    loaded = served.risk.current()
+    assert loaded is not None and period is not None
+    announced = replace(loaded, pipeline=None)
+    unflagged = session.scalar(
+        select(RiskScore.employee_id).where(RiskScore.status == "ok", RiskScore.flagged.is_(False))
+    )
+    flagged = session.scalar(select(RiskScore.employee_id).where(RiskScore.flagged.is_(True)))
+    assert stored_answer(session, unflagged, period, announced) is None
+    assert stored_answer(session, flagged, period, announced) == _live(session, served, flagged)
 
 
 def test_another_model_version_is_answered_live(
