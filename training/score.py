@@ -286,20 +286,18 @@ def write_scores(
     rows: list[tuple[Any, ...]],
     only: Sequence[int] | None = None,
     fresh: Collection[int] = (),
-    present: Collection[int] = (),
 ) -> int:
     """Replace the period's scores of employees `first_id..last_id` (or of `only`) with `rows`.
 
     A row of `fresh` employees (not outdated when the range was read) that is outdated by
     now had its inputs changed meanwhile: its new row is written outdated. Returns how many.
     PostgreSQL: the rows are deleted (`RETURNING outdated`) and copied in (one COPY);
-    SQLite: plain tuples (drivers already JSON text, the time as text: `scored_at`), updated
-    in place for the `present` employees (stored when read), else upserted
+    SQLite: plain tuples (drivers already JSON text, the time as text: `scored_at`), upserted
     (`score_stored.upsert_rows`), so no per-row object is built.
     """
     if connection.dialect.name != "postgresql":
         span = (period, first_id, last_id)
-        return upsert_rows(connection, _COLUMNS, rows, span, only, fresh, present)
+        return upsert_rows(connection, _COLUMNS, rows, span, only, fresh)
     changed = delete_rows(connection, period, first_id, last_id, only) & set(fresh)
     if changed:
         rows = [(*row[:-2], True, row[-1]) if row[0] in changed else row for row in rows]
@@ -517,10 +515,9 @@ def finish_range(
     every = len(ids) == len(stored.employee_ids)
     only = None if every else [*ids.tolist(), *stored.orphans]
     fresh = set(stored.employee_ids[stored.fresh].tolist())
-    present = set(stored.employee_ids[stored.present].tolist())
     span = (job.period, first_id, last_id)
     with engine.begin() as connection:
-        stale = clock("write", write_scores, connection, *span, rows, only, fresh, present)
+        stale = clock("write", write_scores, connection, *span, rows, only, fresh)
     left = np.isin(stored.employee_ids, ids, invert=True)
     return Counts(
         employees=len(stored.employee_ids),

@@ -27,7 +27,6 @@ from collections.abc import Collection
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -99,8 +98,6 @@ class Stored:
     """The period's stored rows of one id range, aligned on the range's employees (sorted)."""
 
     employee_ids: np.ndarray
-    #: A row is stored (outdated or not): the write updates it in place.
-    present: np.ndarray
     #: A row not outdated is stored.
     fresh: np.ndarray
     #: ... with a feature row of the current feature set.
@@ -177,7 +174,7 @@ def read_stored(
         return out
 
     stored = Stored(
-        ids, aligned(np.ones(len(state), dtype=bool)), aligned(fresh), aligned(usable),
+        ids, aligned(fresh), aligned(usable),
         aligned(usable & _standing(answering, state)),
         aligned((state & _OK) != 0), aligned((state & _FLAGGED) != 0),
         np.full((n, len(FEATURE_NAMES)), np.nan), employee[~known].tolist(),
@@ -276,49 +273,28 @@ def upsert_rows(
     span: tuple[str, int, int],
     only: Sequence[int] | None,
     fresh: Collection[int],
-    present: Collection[int] = (),
 ) -> int:
     """SQLite: write `rows` (`columns`, the last two `outdated` and `scored_at`) over the
     stored rows of the period `span[0]` and employees `span[1]..span[2]` (or `only`); the
     number written outdated.
 
-    A row of a `present` employee (stored when the range was read: every row after a
-    promotion) is updated in place by an UPDATE of its key (about 5 us a row, the trigger
-    included; 0.6 us less than an upsert, which first builds the row to insert); the
-    others by an upsert, which inserts a missing row (and updates one stored meanwhile).
-    Both in one executemany each. Should a present row be gone by then (fewer rows
-    updated than given), those rows go through the upsert too. A row of a `fresh`
-    employee (not outdated when read) that is outdated by now stays outdated, as the
-    delete-and-insert write marks it. Then the other stored rows of the range (or of
-    `only`: deleted employees) are deleted.
+    One executemany of an upsert: it updates a stored row in place and inserts a missing
+    one (also one deleted since the range was read). A row of a `fresh` employee (not
+    outdated when read) that is outdated by now stays outdated, as the delete-and-insert
+    write marks it. Then the other stored rows of the range (or of `only`: deleted
+    employees) are deleted.
     """
     period, first, last = span
-    fresh, present = set(fresh), set(present)
-    cursor = connection.connection.driver_connection.cursor()
+    fresh = set(fresh)
     kept = ("employee_id", "period", "outdated")
-    written = [name for name in columns if name not in kept]
-    values = itemgetter(*(columns.index(name) for name in written))
-    updates = [row for row in rows if row[0] in present]
-    if updates:
-        sets = ", ".join(f"{name} = ?" for name in written)
-        cursor.executemany(
-            f"UPDATE risk_scores SET {sets}, outdated = outdated AND ? "
-            "WHERE employee_id = ? AND period = ?",
-            [(*values(row), row[0] in fresh, row[0], period) for row in updates],
-        )
-    inserts = rows if updates and cursor.rowcount < len(updates) else [
-        row for row in rows if row[0] not in present
-    ]  # fmt: skip
-    if inserts:
-        names = ", ".join(columns)
-        marks = ", ".join("?" * len(columns))
-        sets = ", ".join(f"{name} = excluded.{name}" for name in written)
-        cursor.executemany(
-            f"INSERT INTO risk_scores ({names}) VALUES ({marks}) ON CONFLICT "
-            f"(employee_id, period) DO UPDATE SET {sets}, "
-            "outdated = risk_scores.outdated AND ?",
-            [(*row, row[0] in fresh) for row in inserts],
-        )
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    sets = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in kept)
+    connection.connection.driver_connection.cursor().executemany(
+        f"INSERT INTO risk_scores ({names}) VALUES ({marks}) ON CONFLICT "
+        f"(employee_id, period) DO UPDATE SET {sets}, outdated = risk_scores.outdated AND ?",
+        [(*row, row[0] in fresh) for row in rows],
+    )
     if only is None:
         found = _fetch_all(
             connection, _PRESENT_RANGE, {"period": period, "first": first, "last": last}

@@ -273,8 +273,8 @@ def test_a_change_while_scoring_stores_the_new_row_outdated(sample_copy: Sample)
 
 
 def test_a_row_deleted_before_the_write_is_written_again(sample_copy: Sample) -> None:
-    """Rows stored when read are updated in place; one deleted meanwhile is inserted (the
-    update finds fewer rows than it was given) and every row ends as a fresh run's."""
+    """Rows stored when read are updated in place; one deleted meanwhile is inserted again,
+    and every row ends as a fresh run's."""
     args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
     score_all(*args)
     before = _stored_rows(sample_copy)
@@ -284,7 +284,7 @@ def test_a_row_deleted_before_the_write_is_written_again(sample_copy: Sample) ->
     job = plan_job(engine, model.current(), "flagged")
     with engine.connect() as connection:
         stored = read_stored(connection, job.answering, 1, 10**9)
-    assert stored.present.all()
+    assert stored.usable.all()
     gone = sorted(before)[5]
     with engine.begin() as connection:
         connection.execute(delete(RiskScore).where(RiskScore.employee_id == gone))
