@@ -29,7 +29,6 @@ and how many rows were recomputed, reused and left untouched.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from collections.abc import Collection
@@ -269,13 +268,12 @@ def _records(
 
 
 def scored_at(dialect: Any, now: datetime) -> Any:
-    """`now` as the write passes it: SQLite takes text, made once here as the driver's own
-    adapter would make it for every row; PostgreSQL's COPY takes the datetime."""
+    """`now` as the write passes it: on SQLite the text SQLAlchemy's DateTime stores, made
+    once here instead of once a row; PostgreSQL's COPY takes the datetime."""
     if dialect.name == "postgresql":
         return now
     stamp = RiskScore.__table__.c.scored_at.type.bind_processor(dialect)
-    adapt = sqlite3.adapters.get((datetime, sqlite3.PrepareProtocol))
-    return stamp(now) if stamp else adapt(now) if adapt else now
+    return stamp(now) if stamp is not None else now
 
 
 def write_scores(
