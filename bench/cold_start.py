@@ -68,8 +68,11 @@ _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$")
 
 
 def app_environment(home: Path) -> dict[str, str]:
-    """Enough configuration for create_app without touching a real installation."""
-    return loopback.environment(KINERJA_ENV="test", KINERJA_HOME=str(home))
+    """Enough configuration for create_app without touching a real installation (not even
+    the checkout's ./models, the default model store, where a demo exports its champions)."""
+    return loopback.environment(
+        KINERJA_ENV="test", KINERJA_HOME=str(home), KINERJA_MODELS_DIR=str(home / "models")
+    )
 
 
 def measure_import(runs: int, home: Path) -> dict[str, Any]:
