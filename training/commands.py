@@ -18,6 +18,7 @@ from training.register import gates_from
 from training.sampling import compare_from
 from training.sampling import plan_from
 from training.score import DEFAULT_SCORE_CHUNK
+from training.train import DEFAULT_PARAMS
 
 Echo = Callable[[str], None]
 _ROWS = (
@@ -120,7 +121,10 @@ def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_siz
 
     with database.sessions() as session:
         job = repo.get_job(session, job_id)
-        params = dict(job.params or {}) if job is not None else {}
+        stored = dict(job.params or {}) if job is not None else {}
+    # A job's params also say what queued it (the scheduler's trigger and cron); only the
+    # tree settings reach the pipeline.
+    params = {name: value for name, value in stored.items() if name in DEFAULT_PARAMS}
 
     def train_then_score() -> TrainSummary:
         summary = train(config, chunk_size=chunk_size, echo=echo, quiet=True, params=params)
