@@ -11,6 +11,7 @@ from pydantic import Strict
 
 from service.api.schemas.common import MAX_ID
 from service.api.schemas.common import Model
+from service.api.schemas.common import Moment
 from service.api.schemas.common import Out
 from service.api.schemas.common import PageQuery
 from service.api.schemas.common import PeriodCode
@@ -47,7 +48,7 @@ class AuditQuery(PageQuery):
 
 class AuditOut(Out):
     id: int
-    at: datetime
+    at: Moment
     actor_user_id: int | None
     actor_username: str | None
     action: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
 from typing import Annotated
 from typing import Any
 
@@ -68,6 +70,17 @@ MonthCode = Annotated[
     str, Strict(), Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), AfterValidator(_period)
 ]
 Number = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive timestamps; they are stored in UTC, so say so (RFC 3339)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+#: A stored timestamp in an answer, always with its offset.
+Moment = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class Model(BaseModel):

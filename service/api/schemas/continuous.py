@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from datetime import date
-from datetime import datetime
 from typing import Annotated
 from typing import Any
 
-from pydantic import AfterValidator
 from pydantic import Field
 from pydantic import Strict
 
 from service.api.schemas.common import Id
 from service.api.schemas.common import LongText
 from service.api.schemas.common import Model
+from service.api.schemas.common import Moment
 from service.api.schemas.common import Out
 from service.api.schemas.common import PageQuery
 from service.api.schemas.common import listing
@@ -29,15 +27,6 @@ from service.domain.entities import NotificationKind
 ActivityText = text(2000)
 CoachingCode = Annotated[str, Strict(), Field(pattern=r"^[a-z0-9_]{1,40}$")]
 
-
-def _as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive timestamps; they are stored in UTC, so say so (RFC 3339)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-Moment = Annotated[datetime, AfterValidator(_as_utc)]
 
 # --- activity log ----------------------------------------------------------------------------
 

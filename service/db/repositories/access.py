@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -265,14 +266,30 @@ def list_audit(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Page[AuditEntry]:
-    """List audit rows, newest first, filtered by employee, actor and time range."""
+    """List audit rows, newest first, filtered by employee, actor and time range.
+
+    `since` and `until` are instants (without an offset: UTC). Rows store UTC, and SQLite
+    compares the stored text, which ignores a bound's offset: bounds are compared in UTC.
+    """
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if employee_id is not None:
         query = query.where(AuditEntry.employee_id == employee_id)
     if actor_user_id is not None:
         query = query.where(AuditEntry.actor_user_id == actor_user_id)
     if since is not None:
-        query = query.where(AuditEntry.at >= since)
+        query = query.where(AuditEntry.at >= _utc(since))
     if until is not None:
-        query = query.where(AuditEntry.at < until)
+        query = query.where(AuditEntry.at < _utc(until))
     return paginate(session, query, limit, offset)
+
+
+def _utc(moment: datetime) -> datetime:
+    """`moment` in UTC (naive: taken as UTC); clamped to the calendar's ends where its UTC
+    time falls outside them (0001-01-01 at +05:00)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        end = datetime.min if moment.year == datetime.min.year else datetime.max
+        return end.replace(tzinfo=UTC)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
 from flask.testing import FlaskClient
 
 from tests.service.api.world import World
@@ -33,3 +38,34 @@ def test_writes_and_reads_leave_rows_that_filter(client: FlaskClient, world: Wor
     future = client.get("/api/v1/audit?since=2999-01-01T00:00:00", headers=admin).json
     assert future["total"] == 0
     assert client.get("/api/v1/audit", headers=world.headers("hr")).status_code == 403
+
+
+def test_time_filters_compare_instants_whatever_the_offset(
+    client: FlaskClient, world: World
+) -> None:
+    """`since`/`until` name instants: the same moment written in UTC, in WIB (+07:00), in
+    another offset or without one (read as UTC) filters the same rows on every backend."""
+    target = world.employees["E1"]
+    read = client.get(f"/api/v1/employees/{target}/evaluations", headers=world.headers("hr"))
+    assert read.status_code == 200
+    admin = world.headers("admin")
+    now = datetime.now(UTC)
+    wib, west = timezone(timedelta(hours=7)), timezone(timedelta(hours=-7))
+
+    def total(**query: str) -> int:
+        response = client.get("/api/v1/audit", query_string=query, headers=admin)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.json["total"]
+
+    before, after = now - timedelta(minutes=10), now + timedelta(minutes=10)
+    for zone in (UTC, wib, west):
+        assert total(since=before.astimezone(zone).isoformat()) == 1, zone
+        assert total(since=after.astimezone(zone).isoformat()) == 0, zone
+        assert total(until=before.astimezone(zone).isoformat()) == 0, zone
+        assert total(until=after.astimezone(zone).isoformat()) == 1, zone
+    assert total(since=before.replace(tzinfo=None).isoformat()) == 1
+    assert total(until=before.replace(tzinfo=None).isoformat()) == 0
+    # Bounds at the ends of the calendar are no error (their UTC instant is out of range).
+    assert total(since="0001-01-01T00:00:00+05:00", until="9999-12-31T23:59:59-05:00") == 1
+    row = client.get("/api/v1/audit", headers=admin).json["items"][0]
+    assert datetime.fromisoformat(row["at"]).utcoffset() == timedelta(0)
