@@ -43,6 +43,7 @@ from service.web import bp
 from service.web.continuous_forms import activity_changes
 from service.web.continuous_forms import activity_fields
 from service.web.continuous_forms import messages
+from service.web.forms import query_offset
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -124,7 +125,7 @@ def acknowledge(activity_id: int) -> Response | tuple[str, int]:
 def team_activities() -> str:
     """The entries of everyone below the caller that are waiting for acknowledgement."""
     session = get_session()
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    offset = query_offset()
     page = list_team_activities(session, actor(), ActivityStatus.SUBMITTED, PAGE_SIZE, offset)
     names = {e.employee_id: _name(session, e.employee_id) for e in page.items}
     session.commit()
@@ -150,7 +151,7 @@ def render_log(
     """Render the log page (404 for an employee the caller may not see)."""
     session, caller = get_session(), actor()
     person = read_employee(session, caller, employee_id)
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    offset = query_offset()
     page = list_activities(session, caller, employee_id, PAGE_SIZE, offset)
     own = caller.is_self(employee_id)
     context = {

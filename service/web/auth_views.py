@@ -20,6 +20,7 @@ from service.domain.audit import Actor
 from service.domain.entities import Role
 from service.domain.organisation import list_units
 from service.web import bp
+from service.web.forms import query_offset
 from service.web.i18n import LANGUAGE_COOKIE
 from service.web.i18n import LANGUAGES
 from service.web.session import actor
@@ -104,7 +105,7 @@ def home() -> Any:
     target = home_of(caller)
     if target is not None:
         return redirect(target)
-    limit, offset = current_app.config["WEB_PAGE_SIZE"], _offset()
+    limit, offset = current_app.config["WEB_PAGE_SIZE"], query_offset()
     page = list_units(get_session(), caller, limit, offset) if caller.role in UNIT_ROLES else None
     return render_template(
         "web/home.html",
@@ -135,7 +136,3 @@ def _login_again(message: str, status: int, username: str = "", target: str | No
 
 def _expired() -> bool:
     return bool(g.get("session_expired") or request.args.get("expired"))
-
-
-def _offset() -> int:
-    return max(0, request.args.get("offset", 0, type=int) or 0)

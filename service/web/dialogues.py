@@ -36,6 +36,7 @@ from service.web import bp
 from service.web.continuous_forms import ACTION_ROWS
 from service.web.continuous_forms import dialogue_fields
 from service.web.continuous_forms import messages
+from service.web.forms import query_offset
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -75,7 +76,7 @@ def render_dialogues(
     """Render the page (404 for an employee the caller may not see)."""
     session, caller = get_session(), actor()
     person = read_employee(session, caller, employee_id)
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    offset = query_offset()
     can_record = policy.may_supervise(session, caller, person)
     context = {
         "person": person,

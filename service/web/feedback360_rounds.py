@@ -143,7 +143,7 @@ def _round_raw(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def _number(value: str) -> int | str:
-    return int(value) if value.isdigit() and len(value) <= 10 else value
+    return int(value) if value.isdecimal() and len(value) <= 10 else value
 
 
 def _errors(exc: Invalid | Conflict, form: MultiDict[str, str]) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -23,6 +24,9 @@ from service.domain.errors import Invalid
 from service.domain.periods import period_of
 
 TEXT_MAX_CHARS = 5000
+#: The largest offset a list page asks the database for: no list is longer, and a larger
+#: number fits no database integer (SQLite raises OverflowError on it).
+MAX_OFFSET = 2**31 - 1
 #: What to tell the user about a refused field, in their language.
 FIELD_HELP: Mapping[str, Any] = {
     "period": _l("Give a period such as 2025, 2025-Q1 or 2025-03."),
@@ -87,3 +91,9 @@ def period_choices(today: date) -> list[str]:
     quarter = period_of(today, PeriodKind.QUARTER)
     year = period_of(today, PeriodKind.YEAR)
     return [quarter.code, quarter.previous().code, year.code, year.previous().code]
+
+
+def query_offset(name: str = "offset") -> int:
+    """The first row a list page shows, from `?name=`: 0 when absent or bad, at most
+    MAX_OFFSET (beyond the end, the page is empty)."""
+    return min(max(0, request.values.get(name, 0, type=int) or 0), MAX_OFFSET)

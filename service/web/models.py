@@ -23,9 +23,11 @@ from werkzeug.wrappers import Response
 
 from service.api.schemas.risk import job_out
 from service.db import get_session
+from service.domain.errors import NotFound
 from service.domain.risk import MODEL_ROLES
 from service.domain.risk import read_job
 from service.domain.risk import request_retrain
+from service.routing import MAX_ID
 from service.routing import id_segment
 from service.serving import provider
 from service.serving.reports import registered_versions
@@ -58,6 +60,8 @@ def models() -> str:
     for version in versions:
         version["created"] = datetime.fromtimestamp(version["created_at"] / 1000, UTC)
     job_id = request.args.get("job", type=int)
+    if job_id is not None and job_id > MAX_ID:  # no job has it; the database cannot hold it
+        raise NotFound(f"no model job {job_id}")
     job = read_job(get_session(), actor(), job_id) if job_id else None
     shown = shown_version(versions, request.args.get("version", ""))
     return render_template(

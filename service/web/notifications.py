@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import g
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -20,6 +19,7 @@ from service.domain.notifications import mark_read
 from service.domain.notifications import unread_count
 from service.routing import id_segment
 from service.web import bp
+from service.web.forms import query_offset
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -48,7 +48,7 @@ def unread_notifications() -> int:
 @login_required()
 def notifications() -> str:
     """List the caller's notifications, unread first."""
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    offset = query_offset()
     page = list_my_notifications(get_session(), actor(), PAGE_SIZE, offset)
     return render_template("web/notifications.html", page=page, offset=offset, page_size=PAGE_SIZE)
 

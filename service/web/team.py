@@ -41,6 +41,7 @@ from service.web.forms import evaluation_body
 from service.web.forms import feedback_fields
 from service.web.forms import field_messages
 from service.web.forms import period_choices
+from service.web.forms import query_offset
 from service.web.i18n import label
 from service.web.session import actor
 from service.web.session import login_required
@@ -113,13 +114,8 @@ def submit_feedback() -> Response | tuple[str, int]:
 
 def back_to_team(employee_id: int | None) -> Response:
     """Go back to the page of the team the form was sent from, at the member's card."""
-    target = url_for("web.team", offset=page_offset() or None, _anchor=f"member-{employee_id}")
+    target = url_for("web.team", offset=query_offset() or None, _anchor=f"member-{employee_id}")
     return redirect(target, code=303)
-
-
-def page_offset() -> int:
-    """The first member shown: `offset` of the query or of the form (0 when absent or bad)."""
-    return max(0, request.values.get("offset", 0, type=int) or 0)
 
 
 def chosen(employee_id: int | None) -> int:
@@ -145,7 +141,7 @@ def render_team(
 ) -> tuple[str, int]:
     """Render the team page with `member` chosen in the forms (and a refused form's state)."""
     session, caller = get_session(), actor()
-    size, offset = current_app.config["WEB_PAGE_SIZE"], page_offset()
+    size, offset = current_app.config["WEB_PAGE_SIZE"], query_offset()
     members = team_risk(session, caller, provider(), size, offset)
     session.commit()
     page = render_template(

@@ -45,6 +45,7 @@ from service.web import bp
 from service.web.charts import BarChart
 from service.web.charts import Item
 from service.web.charts import hbar_chart
+from service.web.forms import query_offset
 from service.web.i18n import localized
 from service.web.session import actor
 from service.web.session import login_required
@@ -79,8 +80,8 @@ def training_needs(unit_id: int) -> str:
         "plan_args": plan_arguments(period),
         "heat": heat_levels(plan),
         "gap_chart": gap_chart(plan),
-        "programs_offset": _offset("programs_offset"),
-        "below_offset": _offset("below_offset"),
+        "programs_offset": query_offset("programs_offset"),
+        "below_offset": query_offset("below_offset"),
         "page_size": current_app.config["WEB_PAGE_SIZE"],
         "employee_href": url_for("web.employee", employee_id=0).removesuffix("0"),
         "distribution": distribution(session, caller, unit_id, period),
@@ -157,10 +158,6 @@ def training_plan(
         model=model,
         export=export,
     )
-
-
-def _offset(name: str) -> int:
-    return max(0, request.args.get(name, 0, type=int) or 0)
 
 
 def distribution(session: Session, caller: Actor, unit_id: int, period: str) -> GradeReport | None:
