@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.auth.passwords import check_password_rules
 from service.auth.passwords import hash_password
 from service.db.models import Employee
+from service.db.models import Unit
 from service.db.models import User
 from service.db.repositories import Page
 from service.db.repositories import access as repo
@@ -20,7 +21,7 @@ from service.domain.errors import Conflict
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{3,80}$")
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{3,80}")  # fullmatch: `$` allows a final "\n"
 
 
 def parse_role(value: str) -> Role:
@@ -40,12 +41,14 @@ def create_user(
     unit_id: int | None = None,
 ) -> User:
     """Validate and add a user; the caller commits. Nothing is written when a rule fails."""
-    if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
+    if not isinstance(username, str) or not USERNAME_PATTERN.fullmatch(username):
         raise Invalid.field("username", "use 3-80 letters, digits, '.', '_' or '-'")
     check_password_rules(password, username)
     parsed_role = parse_role(role)
     if employee_id is not None and session.get(Employee, employee_id) is None:
         raise Invalid.field("employee_id", f"no employee with id {employee_id}")
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise Invalid.field("unit_id", f"no unit with id {unit_id}")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"username {username!r} is already taken")
     if employee_id is not None:

@@ -39,3 +39,30 @@ def test_one_login_or_404(client: FlaskClient, world: World) -> None:
     }
     assert client.get("/api/v1/users/999999", headers=admin).status_code == 404
     assert client.get("/api/v1/users", headers=world.headers("hr")).status_code == 403
+
+
+def test_a_new_login_names_only_what_exists_and_a_plain_username(
+    shared_client: FlaskClient, shared_world: World
+) -> None:
+    """A username with a line end (`$` matches before one) and an HR unit that does not exist
+    are bad input (422 naming the field), not a stored user or a database conflict."""
+    admin = shared_world.headers("admin")
+    password = "a fine long passphrase"
+    bodies = {
+        "username": {"username": "newline\n", "password": password, "role": "employee"},
+        "unit_id": {
+            "username": "hr-nowhere",
+            "password": password,
+            "role": "hr",
+            "unit_id": 2_000_000_000,
+        },
+    }
+    for field, body in bodies.items():
+        response = shared_client.post("/api/v1/users", json=body, headers=admin)
+        assert response.status_code == 422, response.get_data(as_text=True)
+        assert response.mimetype == "application/problem+json"
+        assert [e["field"] for e in response.json["errors"]] == [field]
+    names = {
+        u["username"] for u in shared_client.get("/api/v1/users", headers=admin).json["items"]
+    }
+    assert names.isdisjoint({"newline\n", "hr-nowhere"})
