@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import re
 import shutil
 from pathlib import Path
 
@@ -99,3 +100,21 @@ def test_every_page_declares_who_may_open_it(app: Flask) -> None:
         and not hasattr(app.view_functions[rule.endpoint], "__access__")
     ]
     assert undeclared == []
+
+
+def test_switch_on_a_refused_form_goes_to_a_page_that_opens(
+    client: FlaskClient, world: World
+) -> None:
+    """A refused form is shown at the address it was posted to, which answers no GET."""
+    sign_in(client, "supervisor")
+    token = csrf_token(client, "/team")
+    refused = client.post("/team/evaluation", data={"employee_id": "", "csrf_token": token})
+    assert refused.status_code == 422
+    form = (
+        refused.get_data(as_text=True).split('class="language-switch"', 1)[1].split("</form>")[0]
+    )
+    back_to = re.search(r'name="next" value="([^"]*)"', form)
+    data = {"lang": "en", "csrf_token": token, **({"next": back_to.group(1)} if back_to else {})}
+    answer = client.post("/language", data=data, follow_redirects=True)
+    assert answer.status_code == 200
+    assert '<html lang="en">' in answer.get_data(as_text=True)
