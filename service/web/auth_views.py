@@ -117,8 +117,10 @@ def home() -> Any:
 
 
 def home_of(caller: Actor) -> str | None:
-    """Return the home page of `caller`'s role (None for admin, who gets the overview)."""
-    if caller.role is Role.SUPERVISOR:
+    """Return the home page of `caller`'s role (None for admin, who gets the overview, and for
+    a login that lacks what its role's page needs: a team needs an employee, as does one's
+    own page; hr's page needs a unit)."""
+    if caller.role is Role.SUPERVISOR and caller.employee_id is not None:
         return url_for("web.team")
     if caller.role is Role.EMPLOYEE and caller.employee_id is not None:
         return url_for("web.employee", employee_id=caller.employee_id)

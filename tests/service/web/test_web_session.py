@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 
 from service import create_app
 from service.db.models import ApiToken
+from service.domain.entities import Role
+from service.domain.users import create_user
 from service.web.session import SEEN_KEY
 from service.web.session import safe_next
+from tests.service.api.world import PASSWORD
 from tests.service.api.world import World
 from tests.service.web.conftest import csrf_token
 from tests.service.web.conftest import post_form
@@ -47,6 +50,19 @@ def test_sign_in_sends_each_role_to_its_home(client: FlaskClient, world: World, 
         assert "<h1>" in home.get_data(as_text=True)
     else:
         assert (home.status_code, home.headers["Location"]) == (302, expected)
+
+
+@pytest.mark.parametrize("role", ["supervisor", "employee", "hr"])
+def test_a_login_without_an_employee_gets_a_home_page_that_opens(
+    client: FlaskClient, world: World, session: Session, role: str
+) -> None:
+    """A supervisor's home is the team page, which refuses a login without an employee."""
+    create_user(session, f"lone-{role}", PASSWORD, Role(role))
+    session.commit()
+    token = csrf_token(client)
+    data = {"username": f"lone-{role}", "password": PASSWORD, "csrf_token": token}
+    client.post("/login", data=data)
+    assert client.get("/", follow_redirects=True).status_code == 200
 
 
 def test_session_cookie_is_http_only_and_same_site(client: FlaskClient, world: World) -> None:
