@@ -290,8 +290,9 @@ def employee_history(
         return column == employee_id
 
     evaluated = _rows(session, evaluations_statement(who).where(Evaluation.period.in_(periods)))
-    raters = [row["rater_id"] for row in sorted(evaluated, key=lambda r: r["period"])]
-    latest = [raters[-1]] if raters and raters[-1] is not None else []
+    # The last known rater, as the panel reads it (a period without one is skipped).
+    by_period = sorted(evaluated, key=lambda r: r["period"])
+    latest = [row["rater_id"] for row in by_period if row["rater_id"] is not None][-1:]
     achievements = achievements_statement(who).where(Realisation.period.in_(periods))
     return {
         "evaluations": evaluated,

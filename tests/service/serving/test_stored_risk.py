@@ -300,3 +300,25 @@ def test_an_unrelated_write_keeps_the_stored_scores(
     employee.name = f"{employee.name} (renamed)"
     session.commit()
     assert _stored_ids(session) == before
+
+
+def test_a_live_answer_reads_the_last_known_rater_as_the_batch_does(
+    session: Session, served: ModelProvider, sample_copy: Sample
+) -> None:
+    """An evaluation without a rater (an import by a user with no employee record) leaves
+    the rater statistics to the last period that has one: the panel reads the last known
+    rater, so the live path must give it that rater's statistics, as `kinerja score` does."""
+    period = repo.latest_period(session)
+    evaluation = session.scalars(
+        select(Evaluation)
+        .where(Evaluation.period == period, Evaluation.rater_id.is_not(None))
+        .order_by(Evaluation.employee_id)
+        .limit(1)
+    ).one()
+    employee_id = evaluation.employee_id
+    evaluation.rater_id = None
+    session.commit()
+    _score(sample_copy)
+    stored = _stored(session, served, employee_id)
+    assert stored is not None
+    assert _live(session, served, employee_id) == stored
