@@ -16,11 +16,13 @@ from sqlalchemy import Table
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from service.db.models import AttendanceDay
 from service.db.models import AttendanceMonth
 from service.db.models import Employee
+from service.db.repositories.risk import forget_scores
 
 CHUNK = 1000
 
@@ -36,12 +38,21 @@ def employees_by_nip(session: Session, nips: Sequence[str]) -> dict[str, Employe
 
 def upsert_days(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert `{employee_id, day, check_in, check_out}` rows, replacing the same days."""
-    _upsert(session, AttendanceDay.__table__, rows, ("employee_id", "day"))  # type: ignore[arg-type]
+    _upsert(session.connection(), AttendanceDay.__table__, rows, ("employee_id", "day"))  # type: ignore[arg-type]
 
 
 def upsert_months(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert `{employee_id, month, work_days, present_days, late_days}`, replacing a month."""
-    _upsert(session, AttendanceMonth.__table__, rows, ("employee_id", "month"))  # type: ignore[arg-type]
+    """Insert `{employee_id, month, work_days, present_days, late_days}`, replacing a month.
+
+    Written on the session's connection, so `serving.freshness`'s watch (which a command-line
+    process need not have loaded) does not see it: the stored risk scores of these employees
+    are outdated here, in the same transaction (attendance reaches no rater's statistics).
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    _upsert(connection, AttendanceMonth.__table__, rows, ("employee_id", "month"))  # type: ignore[arg-type]
+    forget_scores(connection, alone=sorted({row["employee_id"] for row in rows}))
 
 
 def check_ins(
@@ -56,15 +67,15 @@ def check_ins(
 
 
 def _upsert(
-    session: Session, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
+    connection: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
 ) -> None:
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = insert(table)
     changed = {name: statement.excluded[name] for name in rows[0] if name not in keys}
-    session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed), rows)
+    upsert = statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
+    connection.execute(upsert, rows)
 
 
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:

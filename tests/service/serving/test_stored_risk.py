@@ -8,9 +8,13 @@ stored scores it changes, so the next read is computed live from the new data.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func
@@ -20,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from service.db import make_database
 from service.db.models import ActivityLog
+from service.db.models import AttendanceMonth
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import Realisation
@@ -57,6 +62,12 @@ def _score(sample: Sample, explain: str = "all") -> None:
 
 def _live(session: Session, served: ModelProvider, employee_id: int) -> dict:
     return served.assess(session, session.get(Employee, employee_id))[0]
+
+
+def _read(session: Session, served: ModelProvider, employee_id: int) -> dict:
+    """The risk read as the API makes it: the stored row when it answers, else live."""
+    session.expire_all()
+    return served.risk_for(session, session.get(Employee, employee_id))
 
 
 def _stored(session: Session, served: ModelProvider, employee_id: int) -> dict | None:
@@ -300,6 +311,61 @@ def test_an_unrelated_write_keeps_the_stored_scores(
     employee.name = f"{employee.name} (renamed)"
     session.commit()
     assert _stored_ids(session) == before
+
+
+def _kinerja(sample: Sample, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the `kinerja` command line in its own process, as an operator does (nothing the
+    test process imported is loaded there)."""
+    env = {**os.environ, "DATABASE_URL": sample.database_url}
+    command = [sys.executable, "-c", "from service.cli import main; main()", *args]
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_the_command_line_attendance_import_forgets_the_scores_it_changes(
+    session: Session, served: ModelProvider, sample_copy: Sample, tmp_path: Path
+) -> None:
+    """`kinerja import --kind attendance` rebuilds monthly summaries: the employees' stored
+    scores must be outdated in the same transaction, as the API's import does."""
+    period = repo.latest_period(session)
+    assert period is not None
+    month = session.scalar(
+        select(AttendanceMonth.month)
+        .where(AttendanceMonth.month <= f"{period[:4]}-12")
+        .order_by(AttendanceMonth.month.desc())
+        .limit(1)
+    )
+    assert month is not None
+    employee = session.scalars(
+        select(Employee)
+        .join(AttendanceMonth, AttendanceMonth.employee_id == Employee.id)
+        .where(AttendanceMonth.month == month, AttendanceMonth.present_days > 5)
+        .order_by(Employee.id)
+        .limit(1)
+    ).one()
+    employee_id, nip = employee.id, employee.nip
+    session.rollback()
+    _score(sample_copy)
+    before = _stored(session, served, employee_id)
+    assert before is not None and before == _live(session, served, employee_id)
+    session.rollback()
+    # Absent every day of one week of that month: the month is summarised again from its days.
+    days = [f"{month}-{day:02d}" for day in range(2, 9)]
+    path = tmp_path / "presensi.csv"
+    path.write_text(
+        "nip,date,check_in,check_out\n" + "".join(f"{nip},{day},,\n" for day in days),
+        encoding="utf-8",
+    )
+    done = _kinerja(sample_copy, "import", "--kind", "attendance", str(path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    live = _live(session, served, employee_id)
+    assert live["probability"] != before["probability"]  # the import changed the features
+    assert _read(session, served, employee_id) == live
+    outdated = session.scalar(
+        select(RiskScore.outdated).where(
+            RiskScore.employee_id == employee_id, RiskScore.period == period
+        )
+    )
+    assert outdated is True
 
 
 def test_a_live_answer_reads_the_last_known_rater_as_the_batch_does(
