@@ -299,9 +299,9 @@ def _add_rhk(
     parent_id = item.get("parent_rhk_id")
     field = f"rhks[{ordinal - 1}].parent_rhk_id"
     if parent_id is not None and (
-        repo.get_rhk(session, parent_id) is None or parent_id in removed
+        parent_id in removed or not _superior_rhk(session, skp, parent_id)
     ):
-        raise Invalid.field(field, f"no RHK {parent_id}")
+        raise Invalid.field(field, f"no RHK {parent_id} of your rater or a superior")
     if rhk is not None and parent_id == rhk.id:
         raise Invalid.field(field, "an RHK cannot support itself")
     if rhk is None:
@@ -322,6 +322,17 @@ def _add_rhk(
         indicators.append(indicator)
     session.flush()
     return RhkDetail(rhk, indicators)
+
+
+def _superior_rhk(session: Session, skp: Skp, rhk_id: int) -> bool:
+    """Whether RHK `rhk_id` is one the plan may support (*RHK atasan yang diintervensi*):
+    an RHK of the plan's rater or of someone above its employee in the supervisor chain.
+    Anyone else's is refused as if it did not exist (it is not the caller's to see, and a
+    link would stop its owner from deleting it)."""
+    owner = repo.rhk_owner(session, rhk_id)
+    if owner is None or owner == skp.employee_id:
+        return False
+    return owner == skp.rater_id or org_repo.is_subordinate(session, skp.employee_id, owner)
 
 
 def _add_evidence(

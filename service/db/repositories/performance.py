@@ -130,6 +130,12 @@ def get_rhk(session: Session, rhk_id: int) -> Rhk | None:
     return session.get(Rhk, rhk_id)
 
 
+def rhk_owner(session: Session, rhk_id: int) -> int | None:
+    """The employee whose SKP holds RHK `rhk_id`, or None when there is no such RHK."""
+    query = select(Skp.employee_id).join(Rhk, Rhk.skp_id == Skp.id).where(Rhk.id == rhk_id)
+    return session.scalar(query)
+
+
 def delete_indicators(session: Session, rhk_ids: list[int]) -> None:
     session.execute(delete(Indicator).where(Indicator.rhk_id.in_(rhk_ids)))
 

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Indicator
 from service.db.models import Rhk
+from service.domain.entities import RhkKind
 from tests.service.api.world import World
+from tests.service.api.world import add_skp
 
 
 def _indicator(description: str, target: int) -> dict[str, Any]:
@@ -120,3 +122,38 @@ def test_an_rhk_another_plan_supports_cannot_be_dropped(client: FlaskClient, wor
     )
     assert kept.status_code == 200
     assert [r["id"] for r in kept.json["rhks"]] == [supported]
+
+
+def test_an_rhk_supports_only_an_rhk_of_the_rater_or_a_superior(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """An RHK's parent is the superior's RHK it intervenes in. Anyone else's RHK (another
+    unit's, a subordinate's) is refused as unknown (422): the caller cannot see it, and the
+    link would stop its owner from dropping it (409). H is above E1 (E1 -> S -> H)."""
+    rhks = {}
+    for person in ("O", "E2", "H"):
+        plan = add_skp(session, world, person, 2026, None)
+        rhk = Rhk(skp_id=plan, kind=RhkKind.UTAMA, description="RHK", ordinal=1)
+        session.add(rhk)
+        session.flush()
+        rhks[person] = rhk.id
+    session.commit()
+    path = f"/api/v1/employees/{world.employees['E1']}/skps"
+    employee = world.headers("employee")
+
+    def post(person: str):  # type: ignore[no-untyped-def]
+        body = {
+            "year": 2026,
+            "rhks": [_rhk("Ikut", _indicator("x", 1), parent_rhk_id=rhks[person])],
+        }
+        return client.post(path, json=body, headers=employee)
+
+    for person in ("O", "E2"):
+        refused = post(person)
+        assert refused.status_code == 422, (person, refused.get_data(as_text=True))
+        assert refused.json["errors"][0]["field"] == "rhks[0].parent_rhk_id"
+    linked = select(func.count()).select_from(Rhk).where(Rhk.parent_rhk_id.is_not(None))
+    assert session.scalar(linked) == 0
+    supported = post("H")
+    assert supported.status_code == 201, supported.get_data(as_text=True)
+    assert supported.json["rhks"][0]["parent_rhk_id"] == rhks["H"]
