@@ -103,7 +103,8 @@ def login_required(*roles: Role) -> Callable[[F], F]:
             actor = current_web_actor()
             if actor is None:
                 expired = 1 if g.get("session_expired") else None
-                target = safe_next(request.full_path)
+                # A form's address answers no GET: after signing in, go home instead.
+                target = safe_next(request.full_path) if request.method == "GET" else None
                 return redirect(url_for("web.login", next=target, expired=expired))
             policy.require_role(actor, allowed)
             g.actor = actor

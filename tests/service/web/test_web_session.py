@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from typing import Any
 
@@ -170,6 +172,24 @@ def test_idle_session_ends_and_its_token_is_revoked(
     assert 'role="status"' in login_page
     revoked = session.scalars(select(ApiToken.revoked_at)).all()
     assert revoked and all(at is not None for at in revoked[-1:])
+
+
+def test_a_form_sent_after_the_session_ended_signs_in_again_to_a_page_that_opens(
+    client: FlaskClient, app: Flask, world: World
+) -> None:
+    """The form's address takes only POST: signing in again must not lead back to it."""
+    sign_in(client, "supervisor")
+    token = csrf_token(client, "/team")
+    with client.session_transaction() as cookie_session:
+        cookie_session[SEEN_KEY] = int(time.time()) - app.config["WEB_IDLE_TIMEOUT_SECONDS"] - 5
+    answer = client.post("/team/feedback", data={"csrf_token": token, "body": "Bagus"})
+    assert answer.status_code == 302
+    login_page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    login_form = login_page.split('action="/login"', 1)[1].split("</form>", 1)[0]
+    back_to = re.search(r'name="next" value="([^"]*)"', login_form)
+    data = {"username": "user-supervisor", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    data.update({"next": html.unescape(back_to.group(1))} if back_to else {})
+    assert client.post("/login", data=data, follow_redirects=True).status_code == 200
 
 
 def test_active_session_stays_signed_in(client: FlaskClient, app: Flask, world: World) -> None:
