@@ -260,6 +260,13 @@ def _check_plan_refs(
         raise Invalid.field("rater_id", "is required when the employee has no supervisor")
     if rater_id == employee.id or org_repo.get_employee(session, rater_id) is None:
         raise Invalid.field("rater_id", f"no other employee {rater_id} to act as rater")
+    # The rater (pejabat penilai) is a superior; the plan's employee cannot pick a peer or
+    # anyone else, who would then see their records and rate them. Only someone without a
+    # supervisor (the top of the chain) names a rater outside it.
+    if employee.supervisor_id is not None and not org_repo.is_subordinate(
+        session, employee.id, rater_id
+    ):
+        raise Invalid.field("rater_id", f"employee {rater_id} is not above you in the chain")
 
 
 def _rewrite_rhks(session: Session, skp: Skp, items: list[Mapping[str, Any]]) -> None:

@@ -95,3 +95,28 @@ def test_feedback_and_self_assessment(client: FlaskClient, world: World) -> None
     assert client.post(path, json=own, headers=world.headers("employee")).status_code == 201
     assert client.post(path, json=own, headers=world.headers("employee")).status_code == 409
     assert client.get(path, headers=world.headers("supervisor")).json["total"] == 1
+
+
+def test_the_rater_is_a_superior_not_anyone_the_employee_picks(
+    client: FlaskClient, world: World
+) -> None:
+    """An appointed rater sees and rates the employee, so the employee cannot appoint a peer
+    or someone in another unit (422); the direct or a higher superior is fine (E1 -> S -> H).
+    """
+    path = f"/api/v1/employees/{world.employees['E1']}/skps"
+    employee = world.headers("employee")
+    for outsider in ("T", "O", "E2"):
+        body = SKP | {"rater_id": world.employees[outsider]}
+        refused = client.post(path, json=body, headers=employee)
+        assert refused.status_code == 422, (outsider, refused.get_data(as_text=True))
+        assert refused.json["errors"][0]["field"] == "rater_id"
+    created = client.post(path, json=SKP | {"rater_id": world.employees["H"]}, headers=employee)
+    assert created.status_code == 201
+    plan = f"/api/v1/skps/{created.json['id']}"
+    moved = client.patch(
+        plan, json={"rater_id": world.employees["T"]}, headers=employee | {"If-Match": "*"}
+    )
+    assert moved.status_code == 422
+    assert client.get(plan, headers=employee).json["rater_id"] == world.employees["H"]
+    direct = {"rater_id": world.employees["S"]}
+    assert client.patch(plan, json=direct, headers=employee | {"If-Match": "*"}).status_code == 200

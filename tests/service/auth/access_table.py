@@ -158,7 +158,9 @@ def _self_assessment(*_: Any) -> dict[str, Any]:
 
 def _skp(world: World, role: str, relation: str) -> dict[str, Any]:
     indicator = {"aspect": "kuantitas", "description": "laporan", "target_value": 12}
-    rater = "T" if world.target(role, relation) == world.employees["O"] else "O"
+    # A superior of the plan's employee (H heads the chain of S, E1, E2) or, for someone
+    # without a supervisor, anyone else.
+    rater = "O" if world.target(role, relation) == world.employees["H"] else "H"
     return {
         "year": 2030 + next(_unique) % 50,
         "rater_id": world.employees[rater],
