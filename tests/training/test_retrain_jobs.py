@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 
 from service.config import load_config
+from service.db import Database
 from service.db import make_database
+from service.db import session_scope
 from service.db.models import ModelJob
+from service.db.repositories import risk as repo
 from training.commands import train_job
+from training.jobs import run_job
 from training.sample import SAMPLE_GATES
 from training.sample import Sample
 from training.schedule import Scheduler
@@ -43,3 +51,43 @@ def test_a_scheduled_job_trains_and_succeeds(sample_copy: Sample) -> None:
         assert job.status == "succeeded", job.message
         assert job.result["version"] == "2"
     database.engine.dispose()
+
+
+def _queued(app: Flask) -> tuple[Database, int]:
+    database: Database = app.extensions["db"]
+    with session_scope(database) as session:
+        return database, repo.add_job(session, None, {}).id
+
+
+def _stopped(_signal: int) -> object:
+    def train() -> object:
+        os.kill(os.getpid(), _signal)
+        time.sleep(5)  # the signal arrives before this ends
+        raise AssertionError("not stopped")
+
+    return train
+
+
+def test_an_interrupted_job_is_failed_not_left_running(app: Flask) -> None:
+    database, job_id = _queued(app)
+
+    def train() -> object:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_job(database, job_id, train)
+    with database.sessions() as session:
+        job = session.get(ModelJob, job_id)
+        assert (job.status, job.message) == ("failed", "interrupted (KeyboardInterrupt)")
+        assert job.finished_at is not None
+
+
+def test_a_job_stopped_with_sigterm_is_failed_and_the_handler_restored(app: Flask) -> None:
+    database, job_id = _queued(app)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit):
+        run_job(database, job_id, _stopped(signal.SIGTERM))
+    assert signal.getsignal(signal.SIGTERM) is before
+    with database.sessions() as session:
+        job = session.get(ModelJob, job_id)
+        assert job.status == "failed" and "SIGTERM" in job.message
