@@ -35,6 +35,7 @@ from service.domain.entities import ActivityStatus
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
 from service.domain.errors import PreconditionFailed
+from service.domain.errors import PreconditionRequired
 from service.domain.organisation import read_employee
 from service.domain.plans import list_skps
 from service.domain.risk import TEAM_ROLES
@@ -51,9 +52,9 @@ EMPLOYEE_ID = id_segment("employee_id")
 ACTIVITY_ID = id_segment("activity_id")
 PAGE_SIZE = 50
 SECTION_SIZE = 5
-Refused = Invalid | Conflict | PreconditionFailed
+Refused = Invalid | Conflict | PreconditionFailed | PreconditionRequired
 #: The same as a tuple: Python 3.11 cannot catch a union type (`except` raises TypeError).
-REFUSED = (Invalid, Conflict, PreconditionFailed)
+REFUSED = (Invalid, Conflict, PreconditionFailed, PreconditionRequired)
 
 
 @bp.app_template_global()
@@ -137,9 +138,21 @@ def team_activities() -> str:
 def refused(employee_id: int, form: str, exc: Refused) -> tuple[str, int]:
     """Show the log again with the refused form, its values and what was wrong."""
     get_session().rollback()
-    errors = messages(exc) if isinstance(exc, Invalid) else {"form": exc.detail}
-    failed = {"form": form, "errors": errors}
+    failed = {"form": form, "errors": _refusal(exc)}
     return render_log(employee_id, failed, request.form, exc.status)
+
+
+def _refusal(exc: Refused) -> dict[str, str]:
+    """What the form shows: the fields' messages, or one for the whole form. The API's words
+    for a stale or missing version (ETag, If-Match) mean nothing on a page."""
+    if isinstance(exc, Invalid):
+        return messages(exc)
+    if isinstance(exc, PreconditionFailed):
+        return {"form": _("Someone else changed this record. Reload and retry.")}
+    if isinstance(exc, PreconditionRequired):
+        detail = _("The form has expired or was not sent by this site. Reload the page and retry.")
+        return {"form": detail}
+    return {"form": exc.detail}
 
 
 def render_log(

@@ -1,0 +1,64 @@
+"""The activity log's forms when the entry changed under them: said in the user's language."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from service.db.models import ActivityLog
+from tests.service.api.world import World
+from tests.service.continuous.continuous_objects import continuous_objects
+from tests.service.web.conftest import post_form
+from tests.service.web.conftest import sign_in
+
+STALE_ID = "Data ini sudah diubah orang lain. Muat ulang lalu coba lagi."
+EXPIRED_ID = "Formulir sudah kedaluwarsa atau tidak dikirim dari situs ini."
+
+
+@pytest.fixture
+def objects(world: World, session: Session) -> dict[str, dict[int, int]]:
+    found = continuous_objects(session, world)
+    session.commit()
+    return found
+
+
+def _signed_in(app: Flask, role: str) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, role)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "kind", "version", "status", "text"),
+    [
+        ("supervisor", "acknowledge", "activity_ack", "7", 412, STALE_ID),
+        ("supervisor", "acknowledge", "activity_ack", "", 428, EXPIRED_ID),
+        ("employee", "edit", "activity", "7", 412, STALE_ID),
+        ("employee", "edit", "activity", "", 428, EXPIRED_ID),
+    ],
+)
+def test_a_form_on_a_changed_entry_says_so_and_changes_nothing(
+    app: Flask,
+    world: World,
+    session: Session,
+    objects: dict[str, dict[int, int]],
+    role: str,
+    action: str,
+    kind: str,
+    version: str,
+    status: int,
+    text: str,
+) -> None:
+    entry_id = objects[kind][world.employees["E1"]]
+    form = {"version": version, "activity_date": "2025-03-04", "description": "Diubah"}
+    answer = post_form(_signed_in(app, role), f"/activities/{entry_id}/{action}", form)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == status
+    assert text in body
+    assert "If-Match" not in body and "GET it again" not in body
+    entry = session.get(ActivityLog, entry_id)
+    session.refresh(entry)
+    assert (entry.version, entry.description) != (2, "Diubah")
+    assert entry.version == 1
