@@ -169,6 +169,8 @@ def record_realisation(
     if skp.status is not SkpStatus.DITETAPKAN:
         raise Conflict(f"SKP {skp_id} is {skp.status.value}; realisations need it approved")
     period = parse_period(data["period"])
+    if period.year != skp.year:
+        raise Invalid.field("period", f"{period.code} is outside the plan's year {skp.year}")
     indicator = repo.indicator_of_skp(session, skp_id, data["indicator_id"])
     if indicator is None:
         raise Invalid.field("indicator_id", f"no indicator {data['indicator_id']} in SKP {skp_id}")

@@ -52,6 +52,12 @@ def test_plan_is_drafted_submitted_approved_and_realised(
     approved = client.post(f"{base}/approve", headers=supervisor | {"If-Match": '"2"'})
     assert approved.json["status"] == "ditetapkan"
     assert approved.headers["ETag"] == '"3"'
+    for outside in ("2026-01", "2024-Q4", "2030"):  # not of the plan's year, 2025
+        wrong = client.post(
+            f"{base}/realisations", json=realisation | {"period": outside}, headers=employee
+        )
+        assert wrong.status_code == 422, outside
+        assert wrong.json["errors"][0]["field"] == "period"
     recorded = client.post(f"{base}/realisations", json=realisation, headers=employee)
     assert recorded.status_code == 201
     assert recorded.json["evidence"][0]["uri"].endswith("laporan-maret.pdf")

@@ -170,7 +170,8 @@ def _skp(world: World, role: str, relation: str) -> dict[str, Any]:
 
 def _realisation(world: World, role: str, relation: str) -> dict[str, Any]:
     indicator = world.objects["indicator"][world.target(role, relation)]
-    return {"indicator_id": indicator, "period": _period(), "value": 3}
+    month = next(_unique) % 12 + 1  # the approved plans are of 2023, a month a call
+    return {"indicator_id": indicator, "period": f"2023-{month:02d}", "value": 3}
 
 
 def _employee(world: World, role: str, relation: str) -> dict[str, Any]:
