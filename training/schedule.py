@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 
+from croniter import CroniterBadDateError
 from croniter import croniter
 
 from service.db import Database
@@ -28,9 +29,13 @@ RunJob = Callable[[int], None]
 
 def next_time(cron: str, after: datetime) -> datetime:
     """The first time strictly after `after` that matches `cron` (5 fields, UTC)."""
-    if not croniter.is_valid(cron):
+    fields = len(cron.split())
+    if not croniter.is_valid(cron) or (fields != 5 and not cron.strip().startswith("@")):
         raise ValueError(f"not a cron expression (5 fields, e.g. {DEFAULT_CRON!r}): {cron!r}")
-    return croniter(cron, after).get_next(datetime)
+    try:
+        return croniter(cron, after).get_next(datetime)
+    except CroniterBadDateError:
+        raise ValueError(f"cron expression {cron!r} never matches a date") from None
 
 
 @dataclass

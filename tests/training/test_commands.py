@@ -67,12 +67,24 @@ def test_train_with_an_unknown_job_fails_cleanly(sample_copy: Sample) -> None:
     assert "job 999 is not queued" in result.output
 
 
-def test_retrain_schedule_refuses_a_bad_cron(sample_copy: Sample) -> None:
+@pytest.mark.parametrize(
+    ("cron", "message"),
+    [
+        ("sometimes", "not a cron expression"),
+        ("0 2 * * 1 5", "not a cron expression (5 fields"),
+        ("0 2 30 2 *", "never matches a date"),
+    ],
+)
+def test_retrain_schedule_refuses_a_bad_cron(sample_copy: Sample, cron: str, message: str) -> None:
     result = CliRunner().invoke(
-        main, ["retrain-schedule", "--cron", "sometimes", "--rounds", "1"], env=_env(sample_copy)
+        main, ["retrain-schedule", "--cron", cron, "--rounds", "1"], env=_env(sample_copy)
     )
     assert result.exit_code == 2
-    assert "not a cron expression" in result.output
+    assert message in result.output
+    database = make_database(sample_copy.database_url)
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ModelJob)) == 0
+    database.engine.dispose()
 
 
 @pytest.mark.slow

@@ -61,3 +61,20 @@ def test_a_job_is_queued_at_the_cron_time_and_run(app: Flask, session: Session) 
     assert jobs[1].params == {"trigger": "schedule", "cron": "0 2 * * 1"}
     assert {job.status for job in jobs} == {"succeeded"}
     assert scheduler.tick(T0 + timedelta(minutes=3)) == []
+
+
+@pytest.mark.parametrize("cron", ["0 2 * * 1 5", "* * * * * *", "0 2 * * 1 * 2026"])
+def test_a_cron_with_a_seconds_or_year_field_is_refused(cron: str) -> None:
+    # croniter reads a 6th field as seconds: "0 2 * * 1 5" would run at 02:00:05
+    with pytest.raises(ValueError, match="5 fields"):
+        next_time(cron, T0)
+
+
+def test_a_cron_nickname_is_accepted() -> None:
+    assert next_time("@daily", T0) == datetime(2026, 1, 6, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("cron", ["0 2 30 2 *", "0 2 31 4 *"])
+def test_a_cron_that_never_matches_is_refused_clearly(cron: str) -> None:
+    with pytest.raises(ValueError, match="never matches a date"):
+        next_time(cron, T0)
