@@ -109,30 +109,40 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_checksum(path: Path, expected_sha256: str) -> None:
-    """Raise ModelLoadError unless `path` exists and its sha256 is `expected_sha256`."""
-    if not path.is_file():
-        raise ModelLoadError(f"model file {path} does not exist", "missing")
-    actual = sha256_of(path)
+def verified_bytes(path: Path, expected_sha256: str) -> bytes:
+    """The content of `path`, read once, when its sha256 is `expected_sha256`.
+
+    Raises ModelLoadError when the file is missing or its content has another checksum.
+    What is loaded is these bytes, not the file read again: `kinerja train` may replace an
+    exported file between the check and the load, and the version served must hold the
+    bytes its checksum names.
+    """
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise ModelLoadError(f"model file {path} does not exist", "missing") from exc
+    actual = hashlib.sha256(data).hexdigest()
     if actual != expected_sha256:
         raise ModelLoadError(
             f"checksum mismatch for {path}: expected {expected_sha256}, found {actual}",
             "checksum",
         )
+    return data
 
 
-def load_trusted(path: Path, trusted: Sequence[str] = TRUSTED_TYPES) -> Any:
-    """Load a skops model file whose types are all in `trusted` (checksum checked already).
+def load_trusted(data: bytes, name: Path, trusted: Sequence[str] = TRUSTED_TYPES) -> Any:
+    """Load the skops model `data` (read from `name`; checksum checked already) when its
+    types are all in `trusted`.
 
     skops (which imports every scikit-learn estimator) is imported here, on the first load.
     """
     import skops.io
 
-    untrusted = set(skops.io.get_untrusted_types(file=path)) - set(trusted)
+    untrusted = set(skops.io.get_untrusted_types(data=data)) - set(trusted)
     if untrusted:
-        message = f"{path} holds types outside the allow-list: {sorted(untrusted)}"
+        message = f"{name} holds types outside the allow-list: {sorted(untrusted)}"
         raise ModelLoadError(message, "untrusted_types")
-    pipeline = skops.io.load(path, trusted=list(trusted))
+    pipeline = skops.io.loads(data, trusted=list(trusted))
     one_openmp_thread()
     return pipeline
 
@@ -153,8 +163,7 @@ def one_openmp_thread() -> None:
 
 def load_verified(path: Path, expected_sha256: str, trusted: Sequence[str] = TRUSTED_TYPES) -> Any:
     """Load a skops model file after checking its checksum and its types against `trusted`."""
-    verify_checksum(path, expected_sha256)
-    return load_trusted(path, trusted)
+    return load_trusted(verified_bytes(path, expected_sha256), path, trusted)
 
 
 def export_dir(models_dir: str | Path, name: str) -> Path:
@@ -447,13 +456,13 @@ class ModelSource:
             return None
         path = export_dir(self.models_dir, self.name) / MODEL_FILE
         try:
-            verify_checksum(path, target.sha256)
+            data = verified_bytes(path, target.sha256)
         except ModelLoadError as exc:
             log.warning("exported %s is not version %s: %s", self.name, target.version, exc)
             return None
         table = metadata.get("rule_table") or {}
         self._announce(LoadedModel(self.name, target.version, None, target.sha256, "registry"))
-        pipeline = load_trusted(path, self.trusted)
+        pipeline = load_trusted(data, path, self.trusted)
         return LoadedModel(self.name, target.version, pipeline, target.sha256, "registry", table)
 
     def _announce(self, model: LoadedModel) -> None:

@@ -184,3 +184,27 @@ def test_the_registry_refuses_a_missing_sqlite_store_and_nothing_else(
     if missing:
         with pytest.raises(RegistryUnreachable, match="does not exist"):
             registry_client(uri)
+
+
+@pytest.mark.parametrize("registry", ["reachable", "unreachable"])
+def test_the_bytes_loaded_are_the_bytes_whose_checksum_was_checked(
+    sample_copy: Sample, monkeypatch: pytest.MonkeyPatch, registry: str
+) -> None:
+    """`kinerja train` may write a new export while a worker loads the old one: the file is
+    replaced after its checksum matched and before skops reads it. The version served must
+    hold the bytes its checksum names, never the file found at load time."""
+    model_file = Path(sample_copy.models_dir) / NAME / MODEL_FILE
+    decoy = skops.io.dumps({"not": "the champion"})
+    real = skops.io.get_untrusted_types
+
+    def replaced_meanwhile(**kwargs: object) -> list[str]:
+        model_file.write_bytes(decoy)  # the concurrent export, between check and load
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(skops.io, "get_untrusted_types", replaced_meanwhile)
+    uri = sample_copy.tracking_uri
+    if registry == "unreachable":
+        uri = uri.replace("mlflow.db", "absent.db")  # the export is read on its own
+    model = ModelSource(NAME, uri, sample_copy.models_dir, refresh_seconds=0.0).current()
+    assert model is not None and model.version == sample_copy.version
+    assert 0.0 < model.threshold < 1.0  # the champion's pipeline, not the decoy
