@@ -34,6 +34,7 @@ from service.serving.loader import RULE_TABLE_TAG
 from service.serving.loader import SHA256_TAG
 from service.serving.loader import TRUSTED_TYPES
 from service.serving.loader import ModelLoadError
+from service.serving.loader import RegistryUnreachable
 from service.serving.loader import champion_version
 from service.serving.loader import load_version
 from service.serving.loader import sha256_of
@@ -144,30 +145,49 @@ def champion_score(client: MlflowClient, name: str, test: pd.DataFrame) -> Decis
     current = champion_version(client, name, CHAMPION)
     if current is None:
         return Decision(promote=True)
+    y = test[LABEL].to_numpy()
+    if not 0 < y.sum() < len(y):
+        reason = f"held-out rows hold one class only: no roc_auc for champion v{current.version}"
+        return Decision(True, [reason], None, str(current.version))
     try:
         model = load_version(client, current)
         probability = model.pipeline.predict_proba(test)[:, 1]
-    except (ModelLoadError, ValueError) as exc:
+    except (ModelLoadError, RegistryUnreachable, ValueError) as exc:
+        # The candidate was just logged to the same tracking store, so a champion that
+        # cannot be downloaded has lost its artefacts; it must not block every retrain.
         reason = f"champion v{current.version} cannot score the held-out rows ({exc})"
         return Decision(True, [reason], None, str(current.version))
-    auc = float(roc_auc_score(test[LABEL].to_numpy(), probability))
+    auc = float(roc_auc_score(y, probability))
     return Decision(True, [], auc, str(current.version))
 
 
 def decide(
     metrics: dict[str, float], champion: Decision, gates: Gates = DEFAULT_GATES
 ) -> Decision:
-    """Apply the three gates; `champion` carries the champion's AUC on the same rows."""
+    """Apply the three gates; `champion` carries the champion's AUC on the same rows.
+
+    A gated metric that is missing or not finite (a held-out period of one class has no
+    roc_auc) fails its gate: a candidate that cannot be measured is not promoted.
+    """
     reasons, ok = list(champion.reasons), True
-    if champion.champion_roc_auc is not None:
-        better = metrics["roc_auc"] >= champion.champion_roc_auc
+    auc = metrics.get("roc_auc", float("nan"))
+    if "roc_auc" not in metrics or not np.isfinite(auc):
+        ok = False
+        shown = f"{auc:.4f}" if "roc_auc" in metrics else "missing"
+        reasons.append(f"roc_auc {shown}: the candidate cannot be ranked on the held-out rows")
+    elif champion.champion_roc_auc is not None:
+        better = auc >= champion.champion_roc_auc
         ok &= better
         verb = "at least as good as" if better else "worse than"
         reasons.append(
-            f"roc_auc {metrics['roc_auc']:.4f} {verb} champion v{champion.champion_version} "
+            f"roc_auc {auc:.4f} {verb} champion v{champion.champion_version} "
             f"({champion.champion_roc_auc:.4f}) on the same held-out rows"
         )
     for metric, limit in (("ece", gates.max_ece), ("fairness_max_tpr_gap", gates.max_tpr_gap)):
+        if metric not in metrics:
+            ok = False
+            reasons.append(f"{metric} missing: gate <= {limit} not met")
+            continue
         value = metrics[metric]
         passed = bool(np.isfinite(value) and value <= limit)
         ok &= passed
