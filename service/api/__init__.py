@@ -14,6 +14,7 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.api import errors
@@ -22,6 +23,7 @@ from service.auth.passwords import use_fast_hashing
 from service.auth.tokens import TokenCache
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 errors.register(bp)
 
 #: Settings of the API and their defaults (override them in the mapping given to create_app).
@@ -47,6 +49,20 @@ def start_request() -> None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge(f"the body is over the limit of {limit} bytes")
+    if request.is_json and request.method in _BODY_METHODS:
+        _parse_json()
+
+
+def _parse_json() -> None:
+    """Parse the JSON body once, here (Flask keeps it for spectree and the views).
+
+    Deep nesting makes Python's parser raise RecursionError, which `get_json(silent=True)`
+    does not catch (it catches ValueError): without this, a 500 on every JSON route.
+    """
+    try:
+        request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("the JSON body is nested too deeply") from None
 
 
 @bp.after_request

@@ -73,6 +73,29 @@ def test_malformed_json_is_400_and_wrong_media_type_415(
     _assert_problem(plain, 415)
 
 
+@pytest.mark.parametrize("shape", ["array", "object"])
+def test_json_nested_too_deeply_is_400(
+    shared_client: FlaskClient, shared_world: World, shape: str
+) -> None:
+    """Python's parser gives up on deep nesting with RecursionError, not ValueError, which
+    Flask's `silent` parsing let through as a 500, on every JSON route, the public token
+    route included."""
+    depth = 100_000
+    nested = "[" * depth + "]" * depth
+    body = nested if shape == "array" else '{"period": ' + nested + "}"
+    supervisor = shared_world.headers("supervisor")
+    path = f"/api/v1/employees/{shared_world.employees['E1']}/evaluations"
+    for url, headers in (
+        ("/api/v1/auth/token", {}),
+        (path, supervisor),
+        (path, supervisor | {"Idempotency-Key": f"deep-{shape}"}),
+    ):
+        response = shared_client.post(
+            url, data=body, content_type="application/json", headers=headers
+        )
+        assert "nested" in _assert_problem(response, 400)["detail"], url
+
+
 @pytest.mark.parametrize(
     ("nip", "message"),
     [
