@@ -69,13 +69,18 @@ def rater_of(session: Session, round_id: int, employee_id: int) -> FeedbackRater
 
 
 def mark_answered(session: Session, rater_id: int, at: datetime) -> bool:
-    """Set `answered_at` unless it is set already; False when another request won."""
+    """Set `answered_at` unless it is set already; False when another request won.
+
+    On the session's connection: no feature reads `answered_at`, and through the session
+    `serving.freshness` would outdate every stored risk score for this statement (the answer
+    itself, added through the session, outdates the rated employee's).
+    """
     statement = (
         update(FeedbackRater)
         .where(FeedbackRater.id == rater_id, FeedbackRater.answered_at.is_(None))
         .values(answered_at=at)
     )
-    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+    return session.connection().execute(statement).rowcount == 1
 
 
 def pending_requests(

@@ -558,6 +558,12 @@ OWNERS: dict[str, Callable[[list[int]], Select[Any]]] = {
 }
 
 
+#: Kinds of `OWNERS` whose records feed the raters' output statistics (the realisations of
+#: an SKP's indicators); the others (assessments, dialogues, 360 rounds) change their
+#: owner's own features only.
+RATER_INPUTS = frozenset({"skp", "rhk", "indicator"})
+
+
 def forget_scores(
     connection: Any,
     employee_ids: Sequence[int] = (),
@@ -573,7 +579,8 @@ def forget_scores(
     So the scores marked are, in every scored period Q:
 
     - those of `alone` (people whose change reaches no rater's statistics) and of the people
-      named (`employee_ids`, or records of a kind in `OWNERS`: `linked` maps kind -> ids);
+      named (`employee_ids`, or records of a kind in `OWNERS`: `linked` maps kind -> ids;
+      the owners of a kind outside `RATER_INPUTS` count as `alone`);
     - those of everyone a rater rated within the look-back of Q, for the raters of the
       people named (their records feed those raters' output statistics), for `rater_ids`
       (statistics changed in some period), and for each (rater, period) of `rated` whose
@@ -591,11 +598,12 @@ def forget_scores(
     periods = connection.execute(_SCORED_PERIODS).scalars().all()
     if not periods:
         return
-    named = set(employee_ids)
+    named, own = set(employee_ids), set(alone)
     for kind, ids in (linked or {}).items():
         if ids:
-            named.update(connection.execute(OWNERS[kind](sorted(set(ids)))).scalars())
-    own = named | set(alone)
+            owners = connection.execute(OWNERS[kind](sorted(set(ids)))).scalars()
+            (named if kind in RATER_INPUTS else own).update(owners)
+    own |= named
     if own:
         connection.execute(_OUTDATE_PEOPLE, {"people": sorted(own)})
     everywhere = set(rater_ids)
