@@ -16,6 +16,7 @@ from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import g
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -26,7 +27,10 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
 
+from service.api.errors import handle_http_exception
 from service.auth.tokens import Unauthorized
 from service.domain.errors import DomainError
 from service.web import i18n
@@ -101,7 +105,36 @@ def csrf_error(exc: CSRFError) -> tuple[str, int]:
 def http_error(exc: HTTPException) -> tuple[str, int]:
     """Show werkzeug's errors of the pages (404, 405, 413, ...) as the HTML error page."""
     status = exc.code or 500
-    return error_page(status, _title(status), exc.description or "")
+    return error_page(status, _title(status), _http_detail(exc))
+
+
+@bp.app_errorhandler(NotFound)
+@bp.app_errorhandler(MethodNotAllowed)
+def unrouted(exc: HTTPException) -> Response:
+    """An address with no route, or a method its route does not take, belongs to no
+    blueprint: the API answers its own paths with problem+json, the pages the others.
+
+    (Flask prefers these handlers, registered by status, to every handler by class, so the
+    API's own 404 and 405 come here too and go back to its handler.)
+    """
+    answer = handle_http_exception(exc)
+    if answer is not exc:
+        return answer  # type: ignore[return-value]
+    return finish_request(make_response(http_error(exc)))
+
+
+def _http_detail(exc: HTTPException) -> str:
+    """The page's own description of the error, or ours in place of werkzeug's English."""
+    if exc.description != type(exc).description:
+        return exc.description or ""
+    if exc.code == 404:
+        return _("There is no page at this address.")
+    if exc.code == 405:
+        return _("This address opens no page: it only receives a form. Go back to the page.")
+    if exc.code == 413:
+        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+        return _("The file or form is too large: at most %(mib)s MiB.", mib=i18n.number(limit, 1))
+    return exc.description or ""
 
 
 @bp.errorhandler(StaleDataError)
