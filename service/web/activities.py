@@ -138,7 +138,8 @@ def team_activities() -> str:
 def refused(employee_id: int, form: str, exc: Refused) -> tuple[str, int]:
     """Show the log again with the refused form, its values and what was wrong."""
     get_session().rollback()
-    failed = {"form": form, "errors": _refusal(exc)}
+    # An acknowledged entry has no form left on the page: say it above the log instead.
+    failed = {"form": "log" if isinstance(exc, Conflict) else form, "errors": _refusal(exc)}
     return render_log(employee_id, failed, request.form, exc.status)
 
 
@@ -152,7 +153,7 @@ def _refusal(exc: Refused) -> dict[str, str]:
     if isinstance(exc, PreconditionRequired):
         detail = _("The form has expired or was not sent by this site. Reload the page and retry.")
         return {"form": detail}
-    return {"form": exc.detail}
+    return {"form": _("This activity was already acknowledged and can no longer change.")}
 
 
 def render_log(

@@ -128,9 +128,20 @@ def chosen(employee_id: int | None) -> int:
 def refused(employee_id: int | None, form: str, exc: Invalid | Conflict) -> tuple[str, int]:
     """Show the team page again with the refused form, its values and what was wrong."""
     get_session().rollback()
-    errors = field_messages(exc) if isinstance(exc, Invalid) else {"form": exc.detail}
+    errors = field_messages(exc) if isinstance(exc, Invalid) else {"form": _conflict(form)}
     failed = {"form": form, "errors": errors}
     return render_team(employee_id, failed=failed, submitted=request.form, status=exc.status)
+
+
+def _conflict(form: str) -> str:
+    """The refusal of a form by a Conflict, in the user's language (the evaluation's only one:
+    the period is already evaluated; the feedback note has none)."""
+    if form == "evaluation":
+        return _(
+            "This employee already has an evaluation for the period %(period)s.",
+            period=request.form.get("period", "").strip(),
+        )
+    return _("The change conflicts with stored data.")
 
 
 def render_team(

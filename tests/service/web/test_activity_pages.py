@@ -14,6 +14,7 @@ from tests.service.web.conftest import post_form
 from tests.service.web.conftest import sign_in
 
 STALE_ID = "Data ini sudah diubah orang lain. Muat ulang lalu coba lagi."
+ACKNOWLEDGED_ID = "Kegiatan ini sudah diketahui atasan dan tidak dapat diubah lagi."
 EXPIRED_ID = "Formulir sudah kedaluwarsa atau tidak dikirim dari situs ini."
 
 
@@ -62,3 +63,20 @@ def test_a_form_on_a_changed_entry_says_so_and_changes_nothing(
     session.refresh(entry)
     assert (entry.version, entry.description) != (2, "Diubah")
     assert entry.version == 1
+
+
+@pytest.mark.parametrize(("role", "action"), [("supervisor", "acknowledge"), ("employee", "edit")])
+def test_a_form_on_an_acknowledged_entry_says_so_in_the_users_language(
+    app: Flask, world: World, objects: dict[str, dict[int, int]], role: str, action: str
+) -> None:
+    entry_id = objects["activity_ack"][world.employees["E1"]]
+    assert (
+        post_form(
+            _signed_in(app, "supervisor"), f"/activities/{entry_id}/acknowledge", {"version": "1"}
+        ).status_code
+        == 303
+    )
+    form = {"version": "2", "activity_date": "2025-03-04", "description": "Diubah"}
+    answer = post_form(_signed_in(app, role), f"/activities/{entry_id}/{action}", form)
+    assert answer.status_code == 409
+    assert ACKNOWLEDGED_ID in answer.get_data(as_text=True)

@@ -129,7 +129,8 @@ def test_second_evaluation_of_a_period_is_a_conflict(
     assert _evaluate(supervisor, world.employees["E1"], **fields).status_code == 303
     again = _evaluate(supervisor, world.employees["E1"], **fields)
     assert again.status_code == 409
-    assert 'role="alert"' in again.get_data(as_text=True)
+    body = again.get_data(as_text=True)
+    assert 'role="alert">Pegawai ini sudah memiliki penilaian untuk periode 2025.</p>' in body
 
 
 @pytest.mark.parametrize(("person", "status"), [("T", 404), ("O", 404), ("E2", 403)])
