@@ -135,14 +135,20 @@ def load_trusted(data: bytes, name: Path, trusted: Sequence[str] = TRUSTED_TYPES
     types are all in `trusted`.
 
     skops (which imports every scikit-learn estimator) is imported here, on the first load.
+    Content skops cannot read (another skops version's format, a file cut short before it
+    was hashed) is a ModelLoadError too, so the version is refused like an altered one.
     """
     import skops.io
 
-    untrusted = set(skops.io.get_untrusted_types(data=data)) - set(trusted)
+    try:
+        untrusted = set(skops.io.get_untrusted_types(data=data)) - set(trusted)
+        if not untrusted:
+            pipeline = skops.io.loads(data, trusted=list(trusted))
+    except Exception as exc:  # noqa: BLE001 - whatever skops raises on content it cannot read
+        raise ModelLoadError(f"{name} cannot be read by skops: {exc!r}") from exc
     if untrusted:
         message = f"{name} holds types outside the allow-list: {sorted(untrusted)}"
         raise ModelLoadError(message, "untrusted_types")
-    pipeline = skops.io.loads(data, trusted=list(trusted))
     one_openmp_thread()
     return pipeline
 

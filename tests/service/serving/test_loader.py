@@ -208,3 +208,26 @@ def test_the_bytes_loaded_are_the_bytes_whose_checksum_was_checked(
     model = ModelSource(NAME, uri, sample_copy.models_dir, refresh_seconds=0.0).current()
     assert model is not None and model.version == sample_copy.version
     assert 0.0 < model.threshold < 1.0  # the champion's pipeline, not the decoy
+
+
+def test_a_new_champion_that_skops_cannot_read_is_refused_and_the_old_one_stays(
+    sample_copy: Sample, tmp_path: Path
+) -> None:
+    """A registered file whose checksum matches but which skops cannot read (written by
+    another skops version, or truncated before it was hashed) is refused like an altered
+    one: the model in place keeps answering and /readyz says why, instead of every request
+    retrying the load and failing."""
+    served = source(sample_copy)
+    first = served.current()
+    assert first is not None
+    artefacts = tmp_path / "unreadable"
+    artefacts.mkdir()
+    (artefacts / MODEL_FILE).write_bytes(b"not a skops file")
+    client = MlflowClient(sample_copy.tracking_uri, sample_copy.tracking_uri)
+    tags = {"sha256": sha256_of(artefacts / MODEL_FILE)}
+    version = client.create_model_version(NAME, str(artefacts), tags=tags)
+    client.set_registered_model_alias(NAME, "champion", version.version)
+    assert served.current() is first
+    assert served.current() is first  # refused once, not loaded again
+    error = served.status()["error"]
+    assert error is not None and "cannot be read" in error
