@@ -12,7 +12,7 @@ from service.api.openapi import spec
 from service.api.schemas.access import ExportQuery
 from service.auth.decorators import allow
 from service.domain.entities import Role
-from service.domain.transfers import export_file
+from service.domain.evaluations import export_unit_evaluations
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -26,7 +26,7 @@ MEDIA_TYPES = {
 def export_unit(unit_id: int, query: ExportQuery) -> Response:
     """Download the unit's (and its subunits') evaluations; the file imports back as is."""
     fmt = query.format.value
-    content = run(export_file, unit_id, query.period, fmt)
+    content = run(export_unit_evaluations, unit_id, query.period, fmt)
     filename = f"evaluations-unit{unit_id}-{query.period}.{fmt}"
     response = Response(content, mimetype=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Insert
 from sqlalchemy import Row
 from sqlalchemy import insert
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
@@ -28,11 +29,16 @@ from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
+from service.domain.audit import record_reads
 from service.domain.errors import Conflict
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import evaluation_columns
 from service.domain.evaluation_input import parse_evaluation
+from service.domain.exports import ExportFormat
+from service.domain.exports import unit_subtree
 from service.domain.organisation import check_version
+from service.domain.periods import parse_period
+from service.domain.transfers import export_file
 
 RESOURCE = "evaluation"
 _TABLE = Evaluation.__table__
@@ -153,6 +159,19 @@ def list_evaluations(
     policy.visible_employee(session, actor, employee_id)
     record_read(session, actor, RESOURCE, employee_id)
     return repo.list_evaluations(session, employee_id, limit, offset, period)
+
+
+def export_unit_evaluations(
+    session: Session, actor: Actor, unit_id: int, period: str, fmt: ExportFormat
+) -> bytes:
+    """Export a visible unit's evaluations of a period (`transfers.export_file`, which
+    audits the export of the unit) and audit a read of each exported employee's evaluation,
+    so the log of each of them shows it."""
+    content = export_file(session, actor, unit_id, period, fmt)
+    units = select(unit_subtree(unit_id).c.id)
+    exported = repo.evaluated_in_units(session, units, parse_period(period).code)
+    record_reads(session, actor, RESOURCE, exported)
+    return content
 
 
 def _visible(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:

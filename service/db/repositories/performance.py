@@ -89,6 +89,17 @@ def list_evaluations(
     return paginate(session, query.order_by(Evaluation.period, Evaluation.id), limit, offset)
 
 
+def evaluated_in_units(session: Session, unit_ids: Any, period: str) -> list[int]:
+    """The employees of `unit_ids` (ids or a select of them) evaluated for `period`: whom an
+    export of those units lists."""
+    query = (
+        select(Evaluation.employee_id)
+        .join(Employee, Employee.id == Evaluation.employee_id)
+        .where(Evaluation.period == period, Employee.unit_id.in_(unit_ids))
+    )
+    return list(session.scalars(query))
+
+
 def predikat_counts(session: Session, unit_id: int, period: str) -> dict[Predikat, int]:
     """Count the predikat of the evaluations of a unit's employees in one period."""
     query = (

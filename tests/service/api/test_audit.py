@@ -8,7 +8,9 @@ from datetime import timedelta
 from datetime import timezone
 
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
+from tests.factories import make_evaluation
 from tests.service.api.world import World
 
 
@@ -69,3 +71,32 @@ def test_time_filters_compare_instants_whatever_the_offset(
     assert total(since="0001-01-01T00:00:00+05:00", until="9999-12-31T23:59:59-05:00") == 1
     row = client.get("/api/v1/audit", headers=admin).json["items"][0]
     assert datetime.fromisoformat(row["at"]).utcoffset() == timedelta(0)
+
+
+def test_an_export_audits_a_read_of_each_exported_employee(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """An export is a read of everyone's evaluations in it: `GET /audit?employee_id=` must
+    find it for each of them (not only a row naming the unit), and none for the exporter's
+    own evaluation or for someone whose evaluations were not in the file."""
+    for person in ("H", "E1", "T"):
+        make_evaluation(session, employee_id=world.employees[person], period="2025")
+    make_evaluation(session, employee_id=world.employees["E2"], period="2024")
+    make_evaluation(session, employee_id=world.employees["O"], period="2025")
+    session.commit()
+    exported = client.get(
+        f"/api/v1/units/{world.units['A']}/evaluations/export?period=2025&format=csv",
+        headers=world.headers("hr"),
+    )
+    assert exported.status_code == 200
+    admin = world.headers("admin")
+
+    def reads(person: str) -> list[tuple[str, str, str]]:
+        query = {"employee_id": world.employees[person]}
+        rows = client.get("/api/v1/audit", query_string=query, headers=admin).json["items"]
+        return [(r["actor_username"], r["action"], r["resource"]) for r in rows]
+
+    for person in ("E1", "T"):
+        assert reads(person) == [("user-hr", "read", "evaluation")], person
+    for person in ("H", "E2", "O"):
+        assert reads(person) == [], person
