@@ -31,6 +31,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func
@@ -51,6 +52,7 @@ from service.domain.development import JpStatus
 from service.domain.development import jp_status
 from service.domain.entities import EnrolmentStatus
 from service.domain.errors import Invalid
+from service.domain.exports import neutralise_formula
 from service.domain.ranking import NODES
 from service.domain.ranking import WEIGHTS
 from service.domain.ranking import GainModel
@@ -481,6 +483,11 @@ def _below_minimum(
 # --- XLSX export -----------------------------------------------------------------------------
 
 
+def _append(sheet: Any, row: list[Any]) -> None:
+    """Add a row whose text (names, titles) a spreadsheet will not run as a formula."""
+    sheet.append([neutralise_formula(value) for value in row])
+
+
 def plan_workbook(plan: TrainingPlan) -> bytes:
     """Write the plan as an XLSX workbook: needs, programmes with participants, below 20 JP."""
     from openpyxl import Workbook  # here, not at import (start-up time)
@@ -490,7 +497,8 @@ def plan_workbook(plan: TrainingPlan) -> bytes:
     sheet.title = "Kebutuhan"
     sheet.append(["kompetensi", "nama", "pegawai", "di_bawah_standar", "rata_gap", "total_gap"])
     for need in plan.needs:
-        sheet.append(
+        _append(
+            sheet,
             [
                 need.competency,
                 need.name,
@@ -498,13 +506,14 @@ def plan_workbook(plan: TrainingPlan) -> bytes:
                 need.below_standard,
                 need.mean_gap,
                 need.total_gap,
-            ]
+            ],
         )
     sheet = book.create_sheet("Program")
     sheet.append(["kode_pelatihan", "judul", "jp", "employee_id", "nama", "perkiraan_penutupan"])
     for program in plan.programs:
         for person in program.participants:
-            sheet.append(
+            _append(
+                sheet,
                 [
                     program.training_code,
                     program.title,
@@ -512,19 +521,20 @@ def plan_workbook(plan: TrainingPlan) -> bytes:
                     person.employee_id,
                     person.name,
                     person.expected_closure,
-                ]
+                ],
             )
     sheet = book.create_sheet("Di bawah minimum JP")
     sheet.append(["employee_id", "nama", "jp_selesai", "jp_wajib", "jp_kurang"])
     for person in plan.below_minimum:
-        sheet.append(
+        _append(
+            sheet,
             [
                 person.employee_id,
                 person.name,
                 person.jp_completed,
                 person.required,
                 person.remaining,
-            ]
+            ],
         )
     buffer = io.BytesIO()
     book.save(buffer)

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.models import Employee
 from service.db.models import ModelJob
 from service.domain.allowance_report import COLUMNS
 from service.domain.audit import Actor
@@ -202,6 +203,27 @@ def test_training_plan_downloads_as_a_workbook(
     assert book.worksheets[0].max_row == 1 + len(plan.needs)
     participants = sum(len(p.participants) for p in plan.programs)
     assert book.worksheets[1].max_row == 1 + participants
+
+
+def test_training_plan_workbook_runs_no_name_as_a_formula(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    add_gaps(session, world)
+    for person in ("E1", "E2", "S", "T"):
+        session.get(Employee, world.employees[person]).name = '=HYPERLINK("http://x.test","a")'
+    session.commit()
+    sign_in(client, "hr")
+    answer = client.get(f"/units/{world.units['A1']}/training-needs.xlsx?period=2025")
+    book = load_workbook(io.BytesIO(answer.data))
+    names = [
+        cell
+        for sheet in book.worksheets[1:]
+        for row in sheet.iter_rows(min_row=2)
+        for cell in row
+        if isinstance(cell.value, str) and "HYPERLINK" in cell.value
+    ]
+    assert names, "the participants and the people below 20 JP are listed"
+    assert {(cell.data_type, cell.value[0]) for cell in names} == {("s", "'")}
 
 
 def test_plan_follows_the_budget_and_seats_asked_for(
