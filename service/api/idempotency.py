@@ -101,6 +101,7 @@ def _fingerprint() -> str:
     elif "file" in request.files:
         upload = request.files["file"]
         digest.update((upload.filename or "").encode("utf-8", "surrogatepass") + b"\0")
+        upload.stream.seek(0)  # the view may have read the file already: hash all of it
         digest.update(upload.stream.read())
         upload.stream.seek(0)
     else:

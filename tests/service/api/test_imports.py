@@ -37,6 +37,24 @@ def test_import_writes_every_row(client: FlaskClient, world: World, session: Ses
     assert _count(session) == 2
 
 
+def test_the_same_key_with_another_file_is_422_and_imports_nothing(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """The key's fingerprint is the file's bytes: another file under the same name is another
+    body (422), not a replay of the first answer that silently skips the second file."""
+    first = f"{world.nips['E1']},2025-Q1,sesuai_ekspektasi,di_atas_ekspektasi\n"
+    other = f"{world.nips['E2']},2025-Q2,di_bawah_ekspektasi,sesuai_ekspektasi\n"
+    key = {"Idempotency-Key": "file-2"}
+    assert _upload(client, world, HEADER + first, **key).status_code == 201
+    reused = _upload(client, world, HEADER + other, **key)
+    assert reused.status_code == 422, reused.get_data(as_text=True)
+    assert reused.json["errors"][0]["field"] == "Idempotency-Key"
+    assert _count(session) == 1
+    assert _upload(client, world, HEADER + other, **{"Idempotency-Key": "file-3"}).json == {
+        "count": 1
+    }
+
+
 def test_a_bad_row_writes_nothing_and_is_named(
     client: FlaskClient, world: World, session: Session
 ) -> None:
