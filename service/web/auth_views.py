@@ -60,6 +60,8 @@ def login_submit() -> Any:
     target = safe_next(request.form.get("next"))
     if not username or not password:
         return _login_again(_("Enter your username and password."), 422, username, target)
+    if "\x00" in username:  # no user has one, and PostgreSQL cannot even compare it
+        return _login_again(_("Wrong username or password."), 401, "", target)
     try:
         sign_in(username, password)
     except TooManyRequests as exc:
