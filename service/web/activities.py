@@ -41,6 +41,7 @@ from service.domain.plans import list_skps
 from service.domain.risk import TEAM_ROLES
 from service.routing import id_segment
 from service.web import bp
+from service.web.continuous_forms import acknowledgement_comment
 from service.web.continuous_forms import activity_changes
 from service.web.continuous_forms import activity_fields
 from service.web.continuous_forms import messages
@@ -108,8 +109,8 @@ def edit_activity(activity_id: int) -> Response | tuple[str, int]:
 def acknowledge(activity_id: int) -> Response | tuple[str, int]:
     """Acknowledge an entry of someone below the caller, with an optional comment."""
     session, caller = get_session(), actor()
-    comment = request.form.get("comment", "").strip()[:5000] or None
     try:
+        comment = acknowledgement_comment(request.form)
         entry = acknowledge_activity(session, caller, activity_id, _version(), comment)
     except REFUSED as exc:
         employee_id = read_activity(session, caller, activity_id).employee_id

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from service.api.schemas.continuous import AcknowledgeIn
 from service.api.schemas.continuous import ActivityIn
 from service.api.schemas.continuous import ActivityPatch
 from service.api.schemas.continuous import DialogueIn
@@ -40,6 +41,7 @@ HELP: Mapping[str, Any] = {
     "coaching_action": _l("Choose a suggestion of the coaching catalogue, or none."),
     "actions": _l("Write each agreed action in 1 to 2,000 characters; a due day is optional."),
     "reviews": _l("Say for each earlier action whether it was done."),
+    "comment": _l("Write a comment of at most 5,000 characters, or none."),
 }
 
 
@@ -67,6 +69,12 @@ def activity_fields(form: MultiDict[str, str]) -> dict[str, Any]:
     """The new-entry form as the keyword arguments of `record_activity`."""
     raw = {k: v for k, v in _activity_raw(form).items() if v is not None}
     return checked(ActivityIn, raw).model_dump()
+
+
+def acknowledgement_comment(form: MultiDict[str, str]) -> str | None:
+    """The acknowledge form's optional comment, checked by the API's `AcknowledgeIn`."""
+    raw = {"comment": _optional(form, "comment")}
+    return checked(AcknowledgeIn, raw).comment
 
 
 def activity_changes(form: MultiDict[str, str]) -> dict[str, Any]:

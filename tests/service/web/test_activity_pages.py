@@ -15,6 +15,7 @@ from tests.service.web.conftest import sign_in
 
 STALE_ID = "Data ini sudah diubah orang lain. Muat ulang lalu coba lagi."
 ACKNOWLEDGED_ID = "Kegiatan ini sudah diketahui atasan dan tidak dapat diubah lagi."
+COMMENT_HELP_ID = "Tulis komentar paling banyak 5.000 karakter, atau kosongkan."
 EXPIRED_ID = "Formulir sudah kedaluwarsa atau tidak dikirim dari situs ini."
 
 
@@ -63,6 +64,25 @@ def test_a_form_on_a_changed_entry_says_so_and_changes_nothing(
     session.refresh(entry)
     assert (entry.version, entry.description) != (2, "Diubah")
     assert entry.version == 1
+
+
+@pytest.mark.parametrize("comment", ["a\x00b", "x" * 5001])
+def test_a_bad_acknowledgement_comment_is_refused_and_acknowledges_nothing(
+    app: Flask,
+    world: World,
+    session: Session,
+    objects: dict[str, dict[int, int]],
+    comment: str,
+) -> None:
+    """The API's schema refuses it; a NUL would even fail PostgreSQL's INSERT (a 500)."""
+    entry_id = objects["activity_ack"][world.employees["E1"]]
+    form = {"version": "1", "comment": comment}
+    answer = post_form(_signed_in(app, "supervisor"), f"/activities/{entry_id}/acknowledge", form)
+    assert answer.status_code == 422
+    assert COMMENT_HELP_ID in answer.get_data(as_text=True)
+    entry = session.get(ActivityLog, entry_id)
+    session.refresh(entry)
+    assert (entry.version, entry.supervisor_comment) == (1, None)
 
 
 @pytest.mark.parametrize(("role", "action"), [("supervisor", "acknowledge"), ("employee", "edit")])
