@@ -18,6 +18,25 @@ from service.features.catalogue import FEATURE_NAMES
 
 #: Feature rows are stored as these bytes, bit for bit.
 VECTOR_DTYPE = np.dtype("<f8")
+#: The repository modules whose statements read (and, coded, decode) the history the
+#: features are computed from: an edit of them changes feature rows as much as an edit of
+#: `service.features` does.
+HISTORY_READERS = ("risk.py", "risk_batch.py", "risk_coded.py")
+
+
+def feature_sources(root: Path = Path(__file__).parent.parent) -> list[Path]:
+    """The files whose code computes a feature row, under the `service` package `root`:
+    every module of `service.features` and the history readers (`HISTORY_READERS`)."""
+    readers = root / "db" / "repositories"
+    return sorted((root / "features").glob("*.py")) + [readers / n for n in HISTORY_READERS]
+
+
+def feature_set_digest(sources: list[Path]) -> str:
+    """The id `feature_set_id` gives for the ordered feature list and these files."""
+    digest = hashlib.sha256("\n".join(FEATURE_NAMES).encode())
+    for source in sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @cache
@@ -25,15 +44,13 @@ def feature_set_id() -> str:
     """A short id of the ordered feature list and of the code that computes it.
 
     Stored with each feature row: a renamed, added or reordered feature, or any edit of
-    `service.features` (a definition may change without a new name), makes the stored rows
-    unusable, so they are computed again rather than served stale. Cached: the code does
-    not change under a running process, and the risk read asks on every unexplained row.
+    `service.features` or of the statements that read the history for it (a definition or
+    a read may change without a new name), makes the stored rows unusable, so they are
+    computed again rather than served stale (`kinerja score` would otherwise reuse them for
+    as long as their inputs do not change). Cached: the code does not change under a
+    running process, and the risk read asks on every unexplained row.
     """
-    digest = hashlib.sha256("\n".join(FEATURE_NAMES).encode())
-    package = Path(__file__).parent
-    for source in sorted(package.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()[:16]
+    return feature_set_digest(feature_sources())
 
 
 def to_bytes(row: np.ndarray) -> bytes:

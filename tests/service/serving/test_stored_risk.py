@@ -316,7 +316,8 @@ def test_an_unrelated_write_keeps_the_stored_scores(
 def _kinerja(sample: Sample, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the `kinerja` command line in its own process, as an operator does (nothing the
     test process imported is loaded there)."""
-    env = {**os.environ, "DATABASE_URL": sample.database_url}
+    checkout = str(Path(__file__).resolve().parents[3])  # this checkout's `service` first
+    env = {**os.environ, "DATABASE_URL": sample.database_url, "PYTHONPATH": checkout}
     command = [sys.executable, "-c", "from service.cli import main; main()", *args]
     return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
 
