@@ -79,10 +79,15 @@ def finish_request(response: Response) -> Response:
     return response
 
 
-def error_page(status: int, title: str, detail: str) -> tuple[str, int]:
-    """Render the HTML error page with `status`."""
+def error_page(
+    status: int, title: str, detail: str, explanation: str | None = None
+) -> tuple[str, int]:
+    """Render the HTML error page with `status` (`explanation` above a technical `detail`)."""
     _rollback()
-    return render_template("web/error.html", status=status, title=title, detail=detail), status
+    page = render_template(
+        "web/error.html", status=status, title=title, detail=detail, explanation=explanation
+    )
+    return page, status
 
 
 @bp.errorhandler(DomainError)
@@ -91,7 +96,7 @@ def domain_error(exc: DomainError) -> Response | tuple[str, int]:
     if isinstance(exc, Unauthorized):
         _rollback()
         return redirect(url_for("web.login"))
-    return error_page(exc.status, _title(exc.status), exc.detail)
+    return error_page(exc.status, _title(exc.status), exc.detail, _explanation(exc.status))
 
 
 @bp.errorhandler(CSRFError)
@@ -160,6 +165,18 @@ def _title(status: int) -> str:
         503: _("Temporarily unavailable"),
     }
     return titles.get(status, _("Error"))
+
+
+def _explanation(status: int) -> str | None:
+    """What a refusal of the use cases means, in the user's language; their own detail is
+    English, written for the API."""
+    explanations = {
+        403: _("You may not open this page or make this change."),
+        404: _("This record does not exist or is not visible to you."),
+        409: _("This conflicts with what is already stored. Reload the page to see it."),
+        422: _("Part of what was sent is not valid."),
+    }
+    return explanations.get(status)
 
 
 def _rollback() -> None:

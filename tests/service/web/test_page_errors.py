@@ -63,3 +63,20 @@ def test_the_api_still_answers_problem_json(client: FlaskClient, world: World) -
         (client.delete("/api/v1/units"), 405),
     ):
         assert (answer.status_code, answer.mimetype) == (status, "application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status", "explanation"),
+    [
+        ("supervisor", "/employees/{O}", 404, "Data ini tidak ada atau tidak dapat Anda lihat."),
+        ("supervisor", "/units/{A}/training-needs", 403, "Anda tidak berwenang membuka"),
+    ],
+)
+def test_a_refusal_of_the_domain_is_explained_in_the_users_language(
+    client: FlaskClient, world: World, role: str, path: str, status: int, explanation: str
+) -> None:
+    """The domain's own detail (English, for the API) stays, below the explanation."""
+    sign_in(client, role)
+    answer = client.get(path.format(**world.employees, **world.units))
+    assert answer.status_code == status
+    assert explanation in answer.get_data(as_text=True)
