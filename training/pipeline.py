@@ -8,8 +8,11 @@ the promotion decision.
 
 from __future__ import annotations
 
+import fcntl
 import tempfile
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -88,6 +91,25 @@ def experiment_id(tracking_uri: str, name: str = EXPERIMENT) -> str:
     return client.create_experiment(name, artifact_location=location)
 
 
+@contextmanager
+def promotion_lock(models_dir: str | Path, name: str) -> Iterator[None]:
+    """Hold `name`'s promotion lock: one run at a time compares, promotes and exports.
+
+    Two retrains at once (a requested job while the scheduled one runs) would otherwise
+    both be compared with the same champion and both set `previous` to it. The lock is a
+    file lock beside the export, so it holds for every process of this host that exports
+    to the same KINERJA_MODELS_DIR; training itself still runs in parallel.
+    """
+    directory = Path(models_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / f".{name}.promote.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _noop(_step: str) -> None:
     return None
 
@@ -161,7 +183,10 @@ def _run(
     drift = drift_table(training_rows, data.latest) if len(data.latest) else pd.DataFrame()
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    with mlflow.start_run(experiment_id=experiment_id(tracking_uri)) as active:
+    with (
+        mlflow.start_run(experiment_id=experiment_id(tracking_uri)) as active,
+        promotion_lock(models_dir, RISK_MODEL_NAME),
+    ):
         summary = _log_and_promote(
             active.info.run_id, data, split, settings, model, rule_table, report, test, gates,
             on_step,

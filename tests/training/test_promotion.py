@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,9 @@ from mlflow import MlflowClient
 
 from service.db import make_engine
 from service.features import LABEL
+from service.serving.loader import METADATA_FILE
 from training.extract import extract
+from training.pipeline import TrainSummary
 from training.pipeline import run
 from training.register import Decision
 from training.register import Gates
@@ -64,3 +68,32 @@ def test_a_champion_whose_artefacts_are_gone_is_replaced(
     assert any(f"champion v{gone.version} cannot score" in r for r in summary.reasons)
     assert str(client.get_model_version_by_alias(NAME, "champion").version) == summary.version
     assert str(client.get_model_version_by_alias(NAME, "previous").version) == str(gone.version)
+
+
+def test_two_retrains_at_once_promote_one_after_the_other(sample_copy: Sample) -> None:
+    """Both candidates finish training together; the second to promote must be compared
+    with the champion the first one set and keep it as `previous` (not v1)."""
+    stores = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    both_trained = threading.Barrier(2, timeout=120)
+    summaries: list[TrainSummary] = []
+
+    def on_step(step: str) -> None:
+        if step == "evaluate":
+            both_trained.wait()
+
+    def retrain() -> None:
+        options = {"threads": 1, "gates": SAMPLE_GATES, "compare": False, "on_step": on_step}
+        summaries.append(run(*stores, **options))
+
+    threads = [threading.Thread(target=retrain) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert len(summaries) == 2 and all(s.promoted for s in summaries)
+    client = MlflowClient(sample_copy.tracking_uri, sample_copy.tracking_uri)
+    champion = str(client.get_model_version_by_alias(NAME, "champion").version)
+    previous = str(client.get_model_version_by_alias(NAME, "previous").version)
+    assert {champion, previous} == {s.version for s in summaries}
+    exported = json.loads((Path(sample_copy.models_dir) / NAME / METADATA_FILE).read_text())
+    assert exported["version"] == champion
