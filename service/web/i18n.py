@@ -33,6 +33,7 @@ from service.domain.entities import OrganisationGrade
 from service.domain.entities import Predikat
 from service.domain.entities import Rating
 from service.domain.entities import Role
+from service.domain.entities import SkpStatus
 
 log = logging.getLogger(__name__)
 LANGUAGES: dict[str, str] = {"id": "Bahasa Indonesia", "en": "English"}
@@ -76,6 +77,12 @@ JOB_LABELS: Mapping[str, Any] = {
     "succeeded": _l("succeeded"),
     "failed": _l("failed"),
 }
+SKP_STATUS_LABELS: Mapping[SkpStatus, Any] = {
+    SkpStatus.DRAFT: _l("draft"),
+    SkpStatus.DIAJUKAN: _l("submitted"),
+    SkpStatus.DITETAPKAN: _l("approved"),
+    SkpStatus.DIBATALKAN: _l("cancelled"),
+}
 ROLE_LABELS: Mapping[Role, Any] = {
     Role.ADMIN: _l("administrator"),
     Role.HR: _l("HR development"),
@@ -91,6 +98,7 @@ _LABEL_TABLES = (
     VALUE_LABELS,
     JPM_LABELS,
     ROLE_LABELS,
+    SKP_STATUS_LABELS,
 )
 
 
@@ -124,7 +132,8 @@ def localized(item: Any, key: str) -> Any:
 
 
 def label(value: Any) -> str:
-    """Return the translated label of a predikat, grade, rating, value, JPM category or role."""
+    """Return the translated label of a predikat, grade, rating, value, JPM category, role or
+    SKP status."""
     for labels in _LABEL_TABLES:
         if value in labels:
             return str(labels[value])

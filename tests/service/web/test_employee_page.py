@@ -17,6 +17,7 @@ from service.db.models import Employee
 from service.db.models import Indicator
 from service.db.models import Realisation
 from service.db.models import Rhk
+from service.db.models import Skp
 from service.db.models import Training
 from service.domain.audit import Actor
 from service.domain.development import jp_status
@@ -25,6 +26,7 @@ from service.domain.entities import EnrolmentStatus
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import RhkKind
 from service.domain.entities import Role
+from service.domain.entities import SkpStatus
 from service.domain.evaluation_input import ensure_period
 from service.domain.periods import parse_period
 from service.domain.recommendations import recommend_trainings
@@ -267,3 +269,18 @@ def test_jp_progress_of_a_pppk_shows_the_yearly_maximum(
     assert "0 JP tahun ini, dari 0 program." in body
     assert "Pegawai PPPK dapat diberi paling banyak 24 JP setahun." in body
     assert "<progress" not in body.split('id="jp-title"')[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", "SKP 2025, status: approved."), ("id", "SKP 2025, status: ditetapkan.")],
+)
+def test_plan_status_is_in_the_users_language(
+    client: FlaskClient, world: World, session: Session, language: str, shown: str
+) -> None:
+    skp_id = add_skp(session, world, "E1", 2025, "S")
+    session.get(Skp, skp_id).status = SkpStatus.DITETAPKAN
+    session.commit()
+    sign_in(client, "employee")
+    client.set_cookie("kinerja_lang", language)
+    assert shown in client.get(f"/employees/{world.employees['E1']}").get_data(as_text=True)
