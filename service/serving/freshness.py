@@ -17,7 +17,9 @@ reminders and the team page's order read them as the record of the batch run. Bu
 statements run through a session (`session.execute(insert(table), rows)`) outdate the scores
 of the employees their rows name, or all when they name none; writers that bypass the
 session (driver-level COPY or multi-row INSERT in `insert_evaluations`, the single INSERT of
-`record_evaluation` on the session's connection) call `forget_scores` themselves.
+`record_evaluation` on the session's connection) call `forget_scores` themselves, and so do
+session statements marked with the execution option `repositories.risk.FORGOTTEN` (the
+draft plan's indicator and RHK deletes, which this watch could only attribute to everyone).
 """
 
 from __future__ import annotations
@@ -168,6 +170,8 @@ def _statement_rows(parameters: Any) -> list[dict[str, Any]]:
 def _before_bulk(state: Any) -> None:
     """A Core INSERT, UPDATE or DELETE on a source table run through a session."""
     if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(repo.FORGOTTEN):  # the caller outdated them itself
         return
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) not in SOURCE_TABLES:

@@ -27,6 +27,8 @@ from service.db.models import Skp
 from service.db.models import UnitGrade
 from service.db.repositories import Page
 from service.db.repositories import paginate
+from service.db.repositories.risk import FORGOTTEN
+from service.db.repositories.risk import forget_scores
 from service.domain.entities import Predikat
 
 
@@ -148,11 +150,21 @@ def rhk_owner(session: Session, rhk_id: int) -> int | None:
 
 
 def delete_indicators(session: Session, rhk_ids: list[int]) -> None:
-    session.execute(delete(Indicator).where(Indicator.rhk_id.in_(rhk_ids)))
+    _forget_plan_scores(session, rhk_ids)
+    statement = delete(Indicator).where(Indicator.rhk_id.in_(rhk_ids))
+    session.execute(statement, execution_options={FORGOTTEN: True})
 
 
 def delete_rhks(session: Session, rhk_ids: list[int]) -> None:
-    session.execute(delete(Rhk).where(Rhk.id.in_(rhk_ids)))
+    _forget_plan_scores(session, rhk_ids)
+    session.execute(delete(Rhk).where(Rhk.id.in_(rhk_ids)), execution_options={FORGOTTEN: True})
+
+
+def _forget_plan_scores(session: Session, rhk_ids: list[int]) -> None:
+    """Outdate the stored risk scores these RHKs' rows may change (their plan's employee and
+    whoever that employee's raters rate), before the rows and so their owner are gone."""
+    if rhk_ids:
+        forget_scores(session.connection(), linked={"rhk": rhk_ids})
 
 
 def rhk_references(session: Session, rhk_ids: list[int]) -> list[tuple[str, int]]:

@@ -472,6 +472,10 @@ def get_risk_score(session: Session, employee_id: int, period: str) -> RiskScore
     return session.scalar(query)
 
 
+#: Execution option of a statement run through a session whose caller has outdated the
+#: scores it changes itself (`forget_scores`, more narrowly than `serving.freshness`'s watch
+#: can for a statement it cannot attribute): the watch leaves it alone.
+FORGOTTEN = "kinerja_scores_forgotten"
 #: Above this many people named, a write (a bulk import) forgets every stored score.
 FORGET_ALL_ABOVE = 2_000
 #: Columns of a stored score the risk read answers from.

@@ -82,3 +82,30 @@ def test_a_competency_assessment_outdates_the_assessed_employee_only(
     )
     assert response.status_code == 201, response.json
     assert _outdated(session, team) == {"E1"}
+
+
+def test_a_plan_edit_outdates_its_employee_and_the_raters_team_only(
+    client: FlaskClient, session: Session, team: Team
+) -> None:
+    """Rewriting a draft SKP's RHK list deletes its indicators and dropped RHKs: the plan's
+    employee (and, conservatively, whoever their raters rate) is outdated, not everyone."""
+    indicator = {"aspect": "kuantitas", "description": "Berkas", "target_value": 12}
+    rhks = [
+        {"kind": "utama", "description": f"Layanan {n}", "indicators": [indicator]}
+        for n in ("mutasi", "pensiun")
+    ]
+    created = client.post(
+        f"/api/v1/employees/{team.id('E1')}/skps",
+        json={"year": 2026, "rhks": rhks},
+        headers=team.headers("E1"),
+    )
+    assert created.status_code == 201, created.json
+    _store_scores(session, team)
+    kept = {**rhks[0], "id": created.json["rhks"][0]["id"]}
+    edited = client.patch(
+        f"/api/v1/skps/{created.json['id']}",
+        json={"rhks": [kept]},
+        headers=team.headers("E1") | {"If-Match": created.headers["ETag"]},
+    )
+    assert edited.status_code == 200, edited.json
+    assert _outdated(session, team) == {"E1", "P1"}
