@@ -19,6 +19,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from service.api.schemas.risk import job_out
@@ -87,10 +88,15 @@ def shown_version(versions: list[dict[str, Any]], asked: str) -> dict[str, Any] 
 
 def auc_chart(metrics: dict[str, float]) -> BarChart | None:
     """ROC AUC of the model, its baselines and the oracle, as horizontal bars on 0..1."""
+    names = {
+        "roc_auc": _("model"),
+        "baseline_rule_roc_auc": _("rule baseline"),
+        "baseline_logreg_roc_auc": _("logistic regression baseline"),
+        "oracle_roc_auc": _("oracle"),
+    }
     items = [
-        Item(label=name, value=metrics[key], title=f"{key} = {metrics[key]:.3f}", css=css)
+        Item(label=names[key], value=metrics[key], title=f"{key} = {metrics[key]:.3f}", css=css)
         for key, css in AUC_ROWS
-        for name in [key.removesuffix("_roc_auc").replace("_", " ")]
         if key in metrics
     ]
     return hbar_chart(items, x_max=1.0, left=150) if items else None

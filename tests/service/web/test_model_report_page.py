@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,17 @@ def test_model_page_shows_the_fairness_table_and_the_card(
     card = body.split('<div class="model-card" lang="en">')[1].split("</div>")[0]
     assert f"<h3>Model card: kinerja-risk version {risk_sample.version}</h3>" in card
     assert "<h4>Held-out metrics</h4>" in card and "<table>" in card
+
+
+def test_auc_chart_names_the_model_and_its_baselines_in_the_users_language(
+    data_team: FlaskClient, risk_sample: Sample
+) -> None:
+    body = data_team.get("/models").get_data(as_text=True)
+    chart = body.split('id="auc-title"')[1].split("</svg>")[0]
+    labels = re.findall(r'text-anchor="end" class="tick">([^<]+)</text>', chart)
+    assert labels[0] == "model"
+    assert "baseline aturan" in labels
+    assert not {"roc auc", "baseline rule"} & set(labels)
 
 
 def test_unknown_version_shows_the_champion(data_team: FlaskClient, risk_sample: Sample) -> None:
