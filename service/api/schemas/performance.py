@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
@@ -14,6 +13,7 @@ from pydantic import field_validator
 from service.api.schemas.common import Id
 from service.api.schemas.common import LongText
 from service.api.schemas.common import Model
+from service.api.schemas.common import Moment
 from service.api.schemas.common import Number
 from service.api.schemas.common import Out
 from service.api.schemas.common import PageQuery
@@ -156,7 +156,7 @@ class SkpOut(Out):
     approach: SkpApproach
     rater_id: int | None
     status: SkpStatus
-    approved_at: datetime | None
+    approved_at: Moment | None
     rhks: list[RhkOut]
     version: int
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from datetime import timedelta
+
 from flask.testing import FlaskClient
 
 from tests.service.api.world import World
@@ -51,6 +54,11 @@ def test_plan_is_drafted_submitted_approved_and_realised(
     assert client.post(f"{base}/approve", headers=employee).status_code == 403
     approved = client.post(f"{base}/approve", headers=supervisor | {"If-Match": '"2"'})
     assert approved.json["status"] == "ditetapkan"
+    # The moment of approval says it is UTC in the answer and in a later GET (SQLite hands
+    # stored times back without an offset).
+    read_back = client.get(base, headers=employee).json["approved_at"]
+    assert read_back == approved.json["approved_at"].replace("+00:00", "Z")
+    assert datetime.fromisoformat(read_back).utcoffset() == timedelta(0)
     assert approved.headers["ETag"] == '"3"'
     for outside in ("2026-01", "2024-Q4", "2030"):  # not of the plan's year, 2025
         wrong = client.post(
