@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from datetime import datetime
 
 from pydantic import Field
 
 from service.api.schemas.common import Id
 from service.api.schemas.common import LongText
 from service.api.schemas.common import Model
+from service.api.schemas.common import Moment
 from service.api.schemas.common import Out
 from service.api.schemas.common import PeriodCode
 from service.api.schemas.common import listing
@@ -53,8 +53,8 @@ class FeedbackRoundOut(Out):
     period: str
     status: RoundStatus
     closes_on: date | None
-    created_at: datetime | None
-    closed_at: datetime | None
+    created_at: Moment | None
+    closed_at: Moment | None
     groups: list[GroupCountOut]
 
 
@@ -79,7 +79,7 @@ class FeedbackAnswerOut(Out):
     id: int
     round_id: int
     group: RaterGroup
-    answered_at: datetime | None
+    answered_at: Moment | None
 
 
 class ValueSummaryOut(Out):
