@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,8 @@ from mlflow import MlflowClient
 from service.db import make_engine
 from service.features import LABEL
 from service.serving.loader import METADATA_FILE
+from tests.training.at_once import two_at_once
 from training.extract import extract
-from training.pipeline import TrainSummary
 from training.pipeline import run
 from training.register import Decision
 from training.register import Gates
@@ -74,22 +73,8 @@ def test_two_retrains_at_once_promote_one_after_the_other(sample_copy: Sample) -
     """Both candidates finish training together; the second to promote must be compared
     with the champion the first one set and keep it as `previous` (not v1)."""
     stores = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
-    both_trained = threading.Barrier(2, timeout=120)
-    summaries: list[TrainSummary] = []
-
-    def on_step(step: str) -> None:
-        if step == "evaluate":
-            both_trained.wait()
-
-    def retrain() -> None:
-        options = {"threads": 1, "gates": SAMPLE_GATES, "compare": False, "on_step": on_step}
-        summaries.append(run(*stores, **options))
-
-    threads = [threading.Thread(target=retrain) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    options = {"threads": 1, "gates": SAMPLE_GATES, "compare": False}
+    summaries = two_at_once(lambda on_step: run(*stores, **options, on_step=on_step), "evaluate")
     assert len(summaries) == 2 and all(s.promoted for s in summaries)
     client = MlflowClient(sample_copy.tracking_uri, sample_copy.tracking_uri)
     champion = str(client.get_model_version_by_alias(NAME, "champion").version)

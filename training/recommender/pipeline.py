@@ -26,6 +26,7 @@ from service.domain.program_outcomes import measure_outcomes
 from service.domain.ranking import GainModel
 from training.config import RECOMMENDER_MODEL_NAME
 from training.pipeline import experiment_id
+from training.pipeline import promotion_lock
 from training.recommender.extract import HOLDOUT_SHARE
 from training.recommender.extract import History
 from training.recommender.extract import Truth
@@ -109,9 +110,11 @@ def run_recommender_training(
     with mlflow.start_run(experiment_id=experiment_id(tracking_uri, EXPERIMENT)) as active:
         _log_run(settings, history, cutoff, holdout_share, report, effects)
         on_step("register")
-        version, decision = _register(active.info.run_id, model, report, history)
-        on_step("export")
-        exported = export_champion(MlflowClient(tracking_uri), RECOMMENDER_MODEL_NAME, models_dir)
+        with promotion_lock(models_dir, RECOMMENDER_MODEL_NAME):
+            version, decision = _register(active.info.run_id, model, report, history)
+            on_step("export")
+            client = MlflowClient(tracking_uri)
+            exported = export_champion(client, RECOMMENDER_MODEL_NAME, models_dir)
     return RecommenderSummary(
         active.info.run_id,
         version,

@@ -29,6 +29,7 @@ from service.domain.ranking import GainModel
 from service.serving.loader import MODEL_FILE
 from service.serving.loader import SHA256_TAG
 from service.serving.loader import ModelLoadError
+from service.serving.loader import RegistryUnreachable
 from service.serving.loader import champion_version
 from service.serving.loader import load_version
 from service.serving.loader import sha256_of
@@ -88,7 +89,8 @@ def champion_check(
         return Decision(promote=True)
     try:
         value = score(load_version(client, current).pipeline)
-    except (ModelLoadError, AttributeError, ValueError) as exc:
+    except (ModelLoadError, RegistryUnreachable, AttributeError, ValueError) as exc:
+        # Its artefacts are gone (the candidate was just logged to the same store).
         reason = f"champion v{current.version} cannot be scored on the held-out data ({exc})"
         return Decision(True, [reason], None, str(current.version))
     return Decision(True, [], value, str(current.version))
