@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from threadpoolctl import threadpool_limits
 
 from service.db import make_engine
+from service.domain.errors import DomainError
 from training.card import model_card
 from training.compare import compare_signals
 from training.config import RISK_MODEL_NAME
@@ -76,6 +77,13 @@ class TrainSummary:
     exported: Path | None = None
     employees: str = ""
     drift: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+class NotEnoughData(DomainError):
+    """The database holds too little history to train on (the CLI prints it, no traceback)."""
+
+    status = 409
+    title = "Not enough data to train"
 
 
 def experiment_id(tracking_uri: str, name: str = EXPERIMENT) -> str:
@@ -165,8 +173,11 @@ def _run(
     engine = make_engine(database_url)
     try:
         on_step("extract")
-        data = extract(engine, chunk_size, on_rows, sample)
-        split = split_periods(data.rows)
+        try:
+            data = extract(engine, chunk_size, on_rows, sample)
+            split = split_periods(data.rows)
+        except ValueError as exc:  # no evaluations, or too few labelled periods
+            raise NotEnoughData(f"cannot train kinerja-risk: {exc}") from exc
         test = data.rows[data.rows["period"] == split.test].reset_index(drop=True)
         truth = read_truth(engine, split.test, test["employee_id"].to_numpy())
     finally:

@@ -50,7 +50,7 @@ class PeriodSplit:
 
 def split_periods(rows: pd.DataFrame) -> PeriodSplit:
     """Hold out the latest labelled period, calibrate on the one before, train on the rest."""
-    periods = sorted(pd.unique(rows["period"]))
+    periods = sorted(pd.unique(rows["period"])) if "period" in rows else []
     if len(periods) < 3:
         raise ValueError(
             f"need at least 3 labelled periods (train, calibration, test); got {periods}. "

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from mlflow import MlflowClient
@@ -22,6 +24,7 @@ from service.serving.jobs import reap
 from service.serving.jobs import spawn_train
 from training.sample import SAMPLE_GATES
 from training.sample import Sample
+from training.train import split_periods
 
 
 def _env(sample: Sample) -> dict[str, str]:
@@ -136,3 +139,27 @@ def test_train_refuses_a_gate_that_is_not_a_fraction(sample_copy: Sample) -> Non
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ModelJob)) == 0
     database.engine.dispose()
+
+
+def test_train_on_a_database_without_history_says_so(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    shutil.copyfile(sqlite_template, tmp_path / "kinerja.db")
+    env = {
+        "KINERJA_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'kinerja.db'}",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "KINERJA_MODELS_DIR": str(tmp_path / "models"),
+    }
+    result = CliRunner().invoke(main, ["train"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "Error: cannot train kinerja-risk: no evaluations" in result.output
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "models").exists()
+
+
+def test_too_few_labelled_periods_are_named() -> None:
+    rows = pd.DataFrame({"period": ["2025-Q1", "2025-Q2", "2025-Q1"]})
+    with pytest.raises(ValueError, match=r"need at least 3 labelled periods .*'2025-Q2'"):
+        split_periods(rows)
+    with pytest.raises(ValueError, match="need at least 3 labelled periods"):
+        split_periods(pd.DataFrame())
