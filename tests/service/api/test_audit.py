@@ -8,10 +8,21 @@ from datetime import timedelta
 from datetime import timezone
 
 from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.models import AuditEntry
+from service.db.models import Employee
+from service.domain.evaluation_input import evaluation_values
+from service.domain.evaluation_input import insert_evaluations
+from service.domain.evaluation_input import parse_evaluation
 from tests.factories import make_evaluation
+from tests.factories import make_nip
 from tests.service.api.world import World
+
+S = "sesuai_ekspektasi"
 
 
 def test_writes_and_reads_leave_rows_that_filter(client: FlaskClient, world: World) -> None:
@@ -100,3 +111,32 @@ def test_an_export_audits_a_read_of_each_exported_employee(
         assert reads(person) == [("user-hr", "read", "evaluation")], person
     for person in ("H", "E2", "O"):
         assert reads(person) == [], person
+
+
+def test_an_export_of_a_large_unit_audits_each_employee(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """More exported employees than one INSERT may carry parameters for (65,535 on
+    PostgreSQL: 8,192 audit rows) still give one row each, not an error."""
+    size = 8_300
+    people = [
+        {
+            "nip": make_nip(700_000 + number),
+            "name": f"Pegawai {number}",
+            "unit_id": world.units["A1"],
+            "position_id": world.position_id,
+        }
+        for number in range(size)
+    ]
+    session.execute(insert(Employee), people)
+    ids = session.scalars(select(Employee.id).where(Employee.unit_id == world.units["A1"])).all()
+    inp = parse_evaluation({"period": "2025", "work_result_rating": S, "behavior_rating": S})
+    insert_evaluations(session, [(i, None, *evaluation_values(inp)) for i in ids])
+    session.commit()
+    exported = client.get(
+        f"/api/v1/units/{world.units['A']}/evaluations/export?period=2025&format=csv",
+        headers=world.headers("hr"),
+    )
+    assert exported.status_code == 200, exported.get_data(as_text=True)[:300]
+    audited = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "read")
+    assert session.scalar(audited) == len(ids)  # unit A1, below hr's unit A: not hr's own
