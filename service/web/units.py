@@ -29,6 +29,7 @@ from service.domain.entities import PeriodKind
 from service.domain.entities import Predikat
 from service.domain.entities import Role
 from service.domain.errors import NotFound
+from service.domain.evaluations import export_unit_evaluations
 from service.domain.periods import parse_period
 from service.domain.periods import period_of
 from service.domain.training_plan import DEFAULT_SEATS
@@ -36,7 +37,6 @@ from service.domain.training_plan import Need
 from service.domain.training_plan import TrainingPlan
 from service.domain.training_plan import plan_workbook
 from service.domain.training_plan import unit_training_plan
-from service.domain.transfers import export_file
 from service.domain.unit_grades import GradeReport
 from service.domain.unit_grades import unit_grade_report
 from service.routing import id_segment
@@ -171,10 +171,11 @@ def distribution(session: Session, caller: Actor, unit_id: int, period: str) -> 
 @bp.get(f"/units/{UNIT_ID}/evaluations.xlsx")
 @login_required(*MANAGERS)
 def export_evaluations(unit_id: int) -> Response:
-    """Download the unit's evaluations of a period (the file the import reads back)."""
+    """Download the unit's evaluations of a period (the file the import reads back), as
+    `GET /units/{id}/evaluations/export` gives it: each exported employee's read audited."""
     session = get_session()
     period = chosen_period()
-    content = export_file(session, actor(), unit_id, period, "xlsx")
+    content = export_unit_evaluations(session, actor(), unit_id, period, "xlsx")
     session.commit()
     return _download(content, f"evaluations-unit{unit_id}-{period}.xlsx")
 

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.models import AuditEntry
 from service.db.models import Employee
 from service.db.models import ModelJob
 from service.domain.allowance_report import COLUMNS
@@ -102,6 +103,22 @@ def test_evaluations_export_is_a_workbook_the_import_reads(
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == list(EXPORT_COLUMNS)
     assert sorted(r[0] for r in rows[1:]) == sorted(world.nips[p] for p in ("S", "E1", "E2", "T"))
+
+
+def test_evaluations_export_audits_a_read_of_each_exported_employee(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """As GET /units/{id}/evaluations/export: each person's log shows the export."""
+    _graded_unit(session, world, OrganisationGrade.BAIK)
+    sign_in(client, "hr")
+    answer = client.get(f"/units/{world.units['A1']}/evaluations.xlsx?period=2025")
+    assert answer.status_code == 200
+    reads = session.scalars(
+        select(AuditEntry.employee_id).where(
+            AuditEntry.action == "read", AuditEntry.resource == "evaluation"
+        )
+    ).all()
+    assert sorted(reads) == sorted(world.employees[p] for p in ("S", "E1", "E2", "T"))
 
 
 def test_export_outside_the_units_is_not_found(client: FlaskClient, world: World) -> None:
