@@ -79,8 +79,11 @@ class TrainSummary:
     drift: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-class NotEnoughData(DomainError):
-    """The database holds too little history to train on (the CLI prints it, no traceback)."""
+class NotEnoughData(DomainError, ValueError):
+    """The database holds too little history to train on (the CLI prints it, no traceback).
+
+    Still a ValueError, as the errors it wraps were, for callers that catch those.
+    """
 
     status = 409
     title = "Not enough data to train"
