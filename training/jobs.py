@@ -4,21 +4,86 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import traceback
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy import update
 
 from service.db import Database
 from service.db import session_scope
+from service.db.models import ModelJob
 from service.db.repositories import risk as repo
 from service.ops.metrics import record_job_outcome
 from training.pipeline import TrainSummary
 
 #: Exit status of a job process stopped by SIGTERM (128 + 15, as a shell reports it).
 STOPPED_BY_SIGTERM = 143
+
+
+def _running_on(pid: int) -> str:
+    return f"running on {socket.gethostname()} (pid {pid})"
+
+
+def claim(database: Database, job_id: int, pid: int) -> bool:
+    """Move queued job `job_id` to running for process `pid` of this host; False if taken.
+
+    The message names the host and pid, so `fail_abandoned` on the same host can tell when
+    the process is gone.
+    """
+    with session_scope(database) as session:
+        if not repo.claim_job(session, job_id, pid):
+            return False
+        running = update(ModelJob).where(ModelJob.id == job_id).values(message=_running_on(pid))
+        session.execute(running)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists here and is not a zombie (ended, not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def fail_abandoned(database: Database) -> list[int]:
+    """Record as failed the running jobs of this host whose process has ended.
+
+    A process killed outright (the kernel's out-of-memory killer, `kill -9`) cannot record
+    its own end; without this its job would stay running forever. Jobs claimed on another
+    host are left alone (their pid means nothing here).
+    """
+    failed = []
+    with session_scope(database) as session:
+        running = select(ModelJob.id, ModelJob.pid, ModelJob.message).where(
+            ModelJob.status == "running"
+        )
+        for job_id, pid, message in session.execute(running).all():
+            if pid is None or message != _running_on(pid) or _alive(pid):
+                continue
+            detail = (
+                f"the job's process (pid {pid} on {socket.gethostname()}) ended without "
+                "recording an outcome: killed (out of memory, kill -9) or crashed"
+            )
+            repo.finish_job(session, job_id, "failed", detail, None)
+            failed.append(job_id)
+    for _ in failed:
+        record_job_outcome("retrain", "failed")
+    return failed
 
 
 def _failure(exc: BaseException) -> str:
@@ -65,9 +130,8 @@ def run_job(database: Database, job_id: int, train: Callable[[], TrainSummary]) 
     A job stopped by Ctrl-C or SIGTERM (`kill <pid>`) is recorded as failed too, never left
     running: SIGTERM is turned into SystemExit while the job runs (in the main thread).
     """
-    with session_scope(database) as session:
-        if not repo.claim_job(session, job_id, os.getpid()):
-            return False
+    if not claim(database, job_id, os.getpid()):
+        return False
     try:
         with _sigterm_exits():
             summary = train()

@@ -21,6 +21,7 @@ from croniter import croniter
 from service.db import Database
 from service.db import session_scope
 from service.db.repositories import risk as repo
+from training.jobs import fail_abandoned
 
 log = logging.getLogger(__name__)
 DEFAULT_CRON = "0 2 * * 1"
@@ -48,7 +49,12 @@ class Scheduler:
     due: datetime | None = None
 
     def tick(self, now: datetime) -> list[int]:
-        """Queue the scheduled job if due, then run every queued job; return the ids run."""
+        """Queue the scheduled job if due, then run every queued job; return the ids run.
+
+        First, running jobs of this host whose process has ended are recorded as failed.
+        """
+        for job_id in fail_abandoned(self.database):
+            log.error("retrain job %s: its process ended without recording an outcome", job_id)
         if self.due is None:
             self.due = next_time(self.cron, now)
         if now >= self.due:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from datetime import UTC
 from datetime import datetime
@@ -19,6 +20,7 @@ from service.db import session_scope
 from service.db.models import ModelJob
 from service.db.repositories import risk as repo
 from training.commands import train_job
+from training.jobs import claim
 from training.jobs import run_job
 from training.sample import SAMPLE_GATES
 from training.sample import Sample
@@ -91,3 +93,31 @@ def test_a_job_stopped_with_sigterm_is_failed_and_the_handler_restored(app: Flas
     with database.sessions() as session:
         job = session.get(ModelJob, job_id)
         assert job.status == "failed" and "SIGTERM" in job.message
+
+
+def test_a_job_whose_process_was_killed_is_failed_by_the_scheduler(app: Flask) -> None:
+    database, job_id = _queued(app)
+    child = subprocess.Popen(["sleep", "60"])  # the job's process, then killed (OOM, kill -9)
+    assert claim(database, job_id, child.pid)
+    scheduler = Scheduler(database, "0 2 * * 1", lambda _job: None)
+    scheduler.tick(T0)
+    with database.sessions() as session:
+        job = session.get(ModelJob, job_id)
+        assert job.status == "running" and str(child.pid) in job.message
+    child.kill()
+    child.wait()
+    scheduler.tick(T0)
+    with database.sessions() as session:
+        job = session.get(ModelJob, job_id)
+        assert job.status == "failed", job.message
+        assert f"pid {child.pid}" in job.message and "ended without" in job.message
+        assert job.finished_at is not None
+
+
+def test_a_running_job_of_another_host_is_left_alone(app: Flask) -> None:
+    database, job_id = _queued(app)
+    with session_scope(database) as session:
+        assert repo.claim_job(session, job_id, pid=2**22 + 1)  # no such pid here
+    Scheduler(database, "0 2 * * 1", lambda _job: None).tick(T0)
+    with database.sessions() as session:
+        assert session.get(ModelJob, job_id).status == "running"
