@@ -94,13 +94,20 @@ def make_database(url: str) -> Database:
     return Database(engine, sessions)
 
 
+#: Rows per INSERT of `insert_on_commit`'s queue: a statement binds at most 65,535
+#: parameters on PostgreSQL (32,766 on SQLite), so a longer queue (the audit rows of a
+#: large unit's export) is written in blocks.
+QUEUE_BLOCK = 1_000
+
+
 def insert_on_commit(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Queue `rows` of `table` to be inserted when `session` commits; a rollback drops them.
 
-    Written last, in one statement per table: on SQLite, a session that has written nothing
-    else inserts them in autocommit mode, so the database's single write lock is held for one
-    statement and never while the request's thread waits for the GIL. Only sessions made by
-    `make_database` (every request's and every CLI's) run the queue.
+    Written last, in one statement per table (per `QUEUE_BLOCK` rows): on SQLite, a session
+    that has written nothing else inserts up to a block in autocommit mode, so the
+    database's single write lock is held for one statement and never while the request's
+    thread waits for the GIL; more rows go in the session's transaction. Only sessions made
+    by `make_database` (every request's and every CLI's) run the queue.
     """
     if rows:
         if not session.in_transaction():
@@ -114,8 +121,13 @@ def _insert_queued(session: Session) -> None:
         return
     connection = session.connection()
     for table, rows in queued.items():
-        statement = insert(table).values(rows) if len(rows) > 1 else _insert_one(table)
-        _execute_alone(connection, statement, rows[0] if len(rows) == 1 else None)
+        if len(rows) == 1:
+            _execute_alone(connection, _insert_one(table), rows[0])
+        elif len(rows) <= QUEUE_BLOCK:
+            _execute_alone(connection, insert(table).values(rows), None)
+        else:  # several statements: in the session's transaction, all or none
+            for start in range(0, len(rows), QUEUE_BLOCK):
+                connection.execute(insert(table).values(rows[start : start + QUEUE_BLOCK]))
 
 
 @cache

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.db import QUEUE_BLOCK
+from service.db import insert_on_commit
 from service.db.models import AuditEntry
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
@@ -52,4 +58,31 @@ def test_a_failed_commit_writes_no_read(session: Session) -> None:
         session.execute(AuditEntry.__table__.insert(), {"id": None, "action": None})
     session.rollback()
     session.commit()
+    assert _rows(session) == []
+
+
+def test_reads_of_a_whole_large_unit_are_written(session: Session) -> None:
+    """More rows than one statement may bind (PostgreSQL: 65,535 parameters, 8,191 audit
+    rows; SQLite: 32,766) are still written, all on the commit."""
+    people = list(range(2, 10_002))
+    record_reads(session, HR, "evaluation", people)
+    record_read(session, HR, "risk", 2)
+    session.commit()
+    found = _rows(session)
+    assert len(found) == len(people) + 1
+    assert sorted(employee for _, employee in found) == sorted([*people, 2])
+
+
+def test_a_long_queue_that_fails_in_its_last_block_writes_nothing(session: Session) -> None:
+    """The blocks of a long queue commit together: a refused row in the last leaves none."""
+    rows = [
+        {"at": datetime.now(UTC), "actor_user_id": 7, "actor_username": "hr", "action": "read",
+         "resource": "evaluation", "resource_id": None, "employee_id": person, "request_id": "r"}
+        for person in range(2, 2 + 2 * QUEUE_BLOCK + 10)
+    ]  # fmt: skip
+    rows[-1]["action"] = None  # NOT NULL
+    insert_on_commit(session, AuditEntry.__table__, rows)
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
     assert _rows(session) == []
