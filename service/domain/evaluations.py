@@ -29,6 +29,7 @@ from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
+from service.domain.audit import record_reads
 from service.domain.errors import Conflict
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import evaluation_columns
@@ -168,11 +169,8 @@ def export_unit_evaluations(
     so the log of each of them shows it."""
     content = export_file(session, actor, unit_id, period, fmt)
     units = select(unit_subtree(unit_id).c.id)
-    for employee_id in repo.evaluated_in_units(session, units, parse_period(period).code):
-        # One INSERT each, not `record_reads`: its single multi-row INSERT exceeds the
-        # drivers' parameter limits for a large unit (8,192 rows on PostgreSQL).
-        if not actor.is_self(employee_id):
-            record(session, actor, AuditAction.READ, RESOURCE, employee_id=employee_id)
+    exported = repo.evaluated_in_units(session, units, parse_period(period).code)
+    record_reads(session, actor, RESOURCE, exported)
     return content
 
 
