@@ -119,4 +119,5 @@ def grade_out(report: GradeReport) -> UnitGradeOut:
         size=report.size,
         counts=report.counts,
         warnings=[warning.__dict__ for warning in report.warnings],
+        withheld=report.withheld,
     )

@@ -46,6 +46,9 @@ PEOPLE: tuple[Role, ...] = (Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE)
 R = TypeVar("R")
 PERSONAL_DATA_ROLES = frozenset({Role.ADMIN, Role.HR, Role.SUPERVISOR, Role.EMPLOYEE})
 MANAGER_ROLES = frozenset({Role.ADMIN, Role.HR})
+#: Fewest people an aggregate shown to a role without personal data (the data team) may
+#: describe: a unit of one person would give that person's predikat away in its counts.
+SMALL_GROUP = 5
 _CHAIN_ROLES = frozenset({Role.SUPERVISOR, Role.HR})
 
 
@@ -119,6 +122,12 @@ def may_manage(session: Session, actor: Actor, employee: Employee) -> bool:
     if actor.role is Role.ADMIN:
         return True
     return actor.role is Role.HR and unit_in_scope(session, actor, employee.unit_id)
+
+
+def shows_group(actor: Actor, size: int) -> bool:
+    """Whether `actor` may see an aggregate of `size` people: roles that see personal data
+    anyway, any size; the data team, groups of at least `SMALL_GROUP` (none is empty)."""
+    return actor.role in PERSONAL_DATA_ROLES or size == 0 or size >= SMALL_GROUP
 
 
 def unit_in_scope(session: Session, actor: Actor, unit_id: int) -> bool:

@@ -27,15 +27,17 @@ from service.domain.settings import RuleSettings
 
 @dataclass(frozen=True)
 class GradeReport:
-    """A unit's grade, the predikat counts of its employees and the broken clauses."""
+    """A unit's grade, the predikat counts of its employees and the broken clauses.
+
+    `withheld`: the counts and warnings are left out because the caller sees aggregates of
+    larger groups only (`policy.shows_group`); `size` is still the number evaluated.
+    """
 
     grade: UnitGrade
     counts: dict[Predikat, int]
     warnings: list[DistributionWarning]
-
-    @property
-    def size(self) -> int:
-        return sum(self.counts.values())
+    size: int
+    withheld: bool = False
 
 
 def set_unit_grade(
@@ -71,9 +73,13 @@ def unit_grade_report(
     row = repo.get_unit_grade(session, unit_id, parsed.code)
     if row is None:
         raise NotFound(f"unit {unit_id} has no grade for {parsed.code}")
-    return _report(session, row, settings)
+    report = _report(session, row, settings)
+    if not policy.shows_group(actor, report.size):
+        return GradeReport(row, {}, [], report.size, withheld=True)
+    return report
 
 
 def _report(session: Session, row: UnitGrade, settings: RuleSettings) -> GradeReport:
     counts = repo.predikat_counts(session, row.unit_id, row.period)
-    return GradeReport(row, counts, check_distribution(row.grade, counts, settings))
+    warnings = check_distribution(row.grade, counts, settings)
+    return GradeReport(row, counts, warnings, sum(counts.values()))

@@ -255,6 +255,9 @@ class UnitGradeOut(Out):
     size: int
     counts: dict[Predikat, int]
     warnings: list[DistributionWarningOut]
+    #: True when counts and warnings are left out: the data team sees units of at least
+    #: `policy.SMALL_GROUP` evaluated employees only (a smaller unit's counts name people).
+    withheld: bool = False
 
 
 EvaluationList = listing(EvaluationOut)

@@ -8,6 +8,7 @@ import io
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from tests.factories import make_employee
 from tests.factories import make_evaluation
 from tests.service.api.world import World
 
@@ -40,8 +41,34 @@ def test_grade_lists_distribution_warnings(
         path, json={"period": "2025", "grade": "baik"}, headers=world.headers("hr")
     )
     assert again.status_code == 409
+    read = client.get(f"{path}/2025", headers=world.headers("hr"))
+    assert read.json["counts"] == {"baik": 4} and not read.json["withheld"]
+
+
+def test_the_data_team_sees_a_units_counts_from_five_people(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """Four evaluated people are too few for an aggregate without names: the data team gets
+    the size without counts or warnings; a fifth makes them visible."""
+    unit = world.units["A1"]
+    for person in ("S", "E1", "E2", "T"):
+        make_evaluation(session, employee_id=world.employees[person], period="2025")
+    session.commit()
+    path = f"/api/v1/units/{unit}/grades"
+    created = client.post(
+        path, json={"period": "2025", "grade": "baik"}, headers=world.headers("hr")
+    )
+    assert created.status_code == 201 and created.json["counts"] == {"baik": 4}
+    small = client.get(f"{path}/2025", headers=world.headers("data"))
+    assert small.status_code == 200
+    assert small.json["withheld"] and small.json["size"] == 4
+    assert small.json["counts"] == {} and small.json["warnings"] == []
+    fifth = make_employee(session, unit_id=unit, position_id=world.position_id)
+    make_evaluation(session, employee_id=fifth.id, period="2025")
+    session.commit()
     read = client.get(f"{path}/2025", headers=world.headers("data"))
-    assert read.status_code == 200
+    assert read.status_code == 200 and not read.json["withheld"]
+    assert read.json["counts"] == {"baik": 5} and read.json["warnings"]
     assert "name" not in read.get_data(as_text=True)
 
 
