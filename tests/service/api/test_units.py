@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -20,9 +21,9 @@ def test_hr_lists_only_its_subtree(client: FlaskClient, world: World) -> None:
     assert everyone["total"] == 3
 
 
-def test_grade_lists_distribution_warnings(
-    client: FlaskClient, world: World, session: Session
-) -> None:
+def _grade_a1(client: FlaskClient, world: World, session: Session) -> tuple[str, Any]:
+    """Unit A1's four people evaluated Baik in 2025 and its grade set Baik by HR: the
+    grades path and the answer to setting it."""
     for person in ("S", "E1", "E2", "T"):
         make_evaluation(session, employee_id=world.employees[person], period="2025")
     session.commit()
@@ -30,6 +31,13 @@ def test_grade_lists_distribution_warnings(
     created = client.post(
         path, json={"period": "2025", "grade": "baik"}, headers=world.headers("hr")
     )
+    return path, created
+
+
+def test_grade_lists_distribution_warnings(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    path, created = _grade_a1(client, world, session)
     assert created.status_code == 201
     body = created.json
     assert body["counts"] == {"baik": 4}
@@ -50,20 +58,13 @@ def test_the_data_team_sees_a_units_counts_from_five_people(
 ) -> None:
     """Four evaluated people are too few for an aggregate without names: the data team gets
     the size without counts or warnings; a fifth makes them visible."""
-    unit = world.units["A1"]
-    for person in ("S", "E1", "E2", "T"):
-        make_evaluation(session, employee_id=world.employees[person], period="2025")
-    session.commit()
-    path = f"/api/v1/units/{unit}/grades"
-    created = client.post(
-        path, json={"period": "2025", "grade": "baik"}, headers=world.headers("hr")
-    )
+    path, created = _grade_a1(client, world, session)
     assert created.status_code == 201 and created.json["counts"] == {"baik": 4}
     small = client.get(f"{path}/2025", headers=world.headers("data"))
     assert small.status_code == 200
     assert small.json["withheld"] and small.json["size"] == 4
     assert small.json["counts"] == {} and small.json["warnings"] == []
-    fifth = make_employee(session, unit_id=unit, position_id=world.position_id)
+    fifth = make_employee(session, unit_id=world.units["A1"], position_id=world.position_id)
     make_evaluation(session, employee_id=fifth.id, period="2025")
     session.commit()
     read = client.get(f"{path}/2025", headers=world.headers("data"))
