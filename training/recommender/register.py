@@ -113,7 +113,8 @@ def decide(candidate: float, metrics: dict[str, float], champion: Decision) -> D
         reasons.append(f"ndcg_at_5 {mine:.4f} {'>=' if passed else '<'} rule fallback {rule:.4f}")
     else:
         mine, prior = metrics["heldout_gain_mae"], metrics["baseline_prior_heldout_gain_mae"]
-        passed = math.isnan(prior) or mine <= prior
+        # No held-out error at all (NaN) is no evidence: not promoted.
+        passed = not math.isnan(mine) and (math.isnan(prior) or mine <= prior)
         reasons.append(f"heldout_gain_mae {mine:.4f} vs content prior {prior:.4f}")
     ok &= passed
     return Decision(bool(ok), reasons, champion.champion_score, champion.champion_version)

@@ -10,6 +10,8 @@ from mlflow import MlflowClient
 from tests.training.at_once import two_at_once
 from training.config import RECOMMENDER_MODEL_NAME as NAME
 from training.recommender.pipeline import run_recommender_training
+from training.recommender.register import Decision
+from training.recommender.register import decide
 from training.recommender.register import ensure_registered
 from training.sample import Sample
 
@@ -51,3 +53,13 @@ def test_two_retrains_at_once_promote_one_after_the_other(sample_copy: Sample) -
     assert {_alias(client, "champion"), _alias(client, "previous")} == {
         s.version for s in summaries
     }
+
+
+def test_a_candidate_without_a_held_out_error_is_not_promoted() -> None:
+    nan = float("nan")
+    metrics = {"heldout_gain_mae": nan, "baseline_prior_heldout_gain_mae": nan}
+    decision = decide(nan, metrics, Decision(promote=True))
+    assert decision.promote is False
+    assert any("heldout_gain_mae nan" in reason for reason in decision.reasons)
+    measured = {"heldout_gain_mae": 0.2, "baseline_prior_heldout_gain_mae": nan}
+    assert decide(0.5, measured, Decision(promote=True)).promote is True
