@@ -48,7 +48,12 @@ def cli_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def open_database(overrides: dict[str, Any] | None = None) -> Database:
-    """Load the command's configuration and open the database."""
+    """Load the command's configuration and open the database, with the stored risk scores'
+    write watch on as in the service (`serving.freshness`): a command's ORM write to what a
+    feature reads outdates the scores it changes, whether or not the command loads models."""
+    from service.serving.freshness import watch_writes
+
+    watch_writes()
     return make_database(cli_config(overrides)["DATABASE_URL"])
 
 

@@ -389,3 +389,42 @@ def test_a_live_answer_reads_the_last_known_rater_as_the_batch_does(
     stored = _stored(session, served, employee_id)
     assert stored is not None
     assert _live(session, served, employee_id) == stored
+
+
+def test_a_command_lines_orm_write_forgets_the_scores_it_changes(
+    session: Session, sample_copy: Sample, tmp_path: Path
+) -> None:
+    """A `kinerja` command's process loads no model, yet a write through the database it
+    opens (`cli.open_database`) outdates the stored scores it changes, as in the service."""
+    period = repo.latest_period(session)
+    assert period is not None
+    row = session.scalars(
+        select(AttendanceMonth)
+        .where(AttendanceMonth.month <= f"{period[:4]}-12", AttendanceMonth.present_days > 5)
+        .order_by(AttendanceMonth.month.desc(), AttendanceMonth.employee_id)
+        .limit(1)
+    ).one()
+    employee_id, month_id = row.employee_id, row.id
+    session.rollback()
+    _score(sample_copy)
+    code = (
+        "import sys; from service.cli import open_database; "
+        "from service.db.models import AttendanceMonth; "
+        "sessions = open_database().sessions\n"
+        "with sessions() as s:\n"
+        "    row = s.get(AttendanceMonth, int(sys.argv[1]))\n"
+        "    row.present_days = row.late_days = 0\n"
+        "    s.commit()\n"
+    )
+    env = {**os.environ, "DATABASE_URL": sample_copy.database_url}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(month_id)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    outdated = session.scalar(
+        select(RiskScore.outdated).where(
+            RiskScore.employee_id == employee_id, RiskScore.period == period
+        )
+    )
+    assert outdated is True
