@@ -186,7 +186,10 @@ def read_export(
         message = f"no exported model at {directory} (missing {CHECKSUM_FILE})"
         raise ModelLoadError(message, "absent")
     expected = checksum_file.read_text().split()[0]
-    metadata = json.loads((directory / METADATA_FILE).read_text())
+    metadata = read_export_metadata(models_dir, name)
+    if metadata is None or "version" not in metadata or "rule_table" not in metadata:
+        message = f"the exported model at {directory} has no readable {METADATA_FILE}"
+        raise ModelLoadError(message, "unusable")
     pipeline = load_verified(directory / MODEL_FILE, expected, trusted)
     return LoadedModel(
         name, str(metadata["version"]), pipeline, expected, "export", metadata["rule_table"]
@@ -209,12 +212,19 @@ def write_export(
     directory = export_dir(models_dir, name)
     directory.mkdir(parents=True, exist_ok=True)
     checksum = sha256_of(model_file)
-    staged = directory / f".{MODEL_FILE}.tmp"
-    staged.write_bytes(model_file.read_bytes())
-    staged.replace(directory / MODEL_FILE)
-    (directory / METADATA_FILE).write_text(json.dumps({**metadata, "sha256": checksum}, indent=2))
-    (directory / CHECKSUM_FILE).write_text(f"{checksum}  {MODEL_FILE}\n")
+    _replace(directory / MODEL_FILE, model_file.read_bytes())
+    _replace(directory / METADATA_FILE, json.dumps({**metadata, "sha256": checksum}, indent=2))
+    _replace(directory / CHECKSUM_FILE, f"{checksum}  {MODEL_FILE}\n")
     return directory
+
+
+def _replace(path: Path, content: bytes | str) -> None:
+    """Write `path` whole or not at all (a staged file renamed over it): a crash or a reader
+    in between never sees half a model, metadata or checksum file."""
+    staged = path.with_name(f".{path.name}.tmp")
+    data = content.encode() if isinstance(content, str) else content
+    staged.write_bytes(data)
+    staged.replace(path)
 
 
 def bound_http_waits() -> None:

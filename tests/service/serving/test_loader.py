@@ -11,6 +11,7 @@ import skops.io
 from mlflow import MlflowClient
 from sklearn.base import BaseEstimator
 
+from service.serving.loader import METADATA_FILE
 from service.serving.loader import MODEL_FILE
 from service.serving.loader import ModelLoadError
 from service.serving.loader import ModelSource
@@ -74,22 +75,26 @@ def test_an_unreachable_store_falls_back_to_the_exported_copy(
     assert "unreachable" in served.status()["error"]
 
 
-@pytest.mark.parametrize("damage", ["missing", "altered"])
+@pytest.mark.parametrize("damage", ["missing", "altered", "half metadata"])
 def test_no_model_when_store_unreachable_and_export_unusable(
     sample_copy: Sample, tmp_path: Path, damage: str
 ) -> None:
     model_file = Path(sample_copy.models_dir) / NAME / MODEL_FILE
+    metadata = model_file.with_name(METADATA_FILE)
     if damage == "missing":
         model_file.unlink()
-    else:
+    elif damage == "altered":
         model_file.write_bytes(model_file.read_bytes() + b"\0")
+    else:  # a crash in the middle of writing it, before exports were written whole
+        metadata.write_text(metadata.read_text()[:40])
     served = ModelSource(
         NAME, f"sqlite:///{tmp_path / 'none.db'}", sample_copy.models_dir, refresh_seconds=0.0
     )
     assert served.current() is None
     status = served.status()
     assert status["fallback"] is True
-    assert ("does not exist" if damage == "missing" else "checksum mismatch") in status["error"]
+    expected = {"missing": "does not exist", "altered": "checksum mismatch"}
+    assert expected.get(damage, f"no readable {METADATA_FILE}") in status["error"]
 
 
 def test_export_checksum_matches_the_registered_tag(risk_sample: Sample) -> None:
