@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -91,13 +92,19 @@ def test_bad_period_is_refused(client: FlaskClient, world: World) -> None:
     assert answer.status_code == 422
 
 
-def test_evaluations_export_is_a_workbook_the_import_reads(
-    client: FlaskClient, world: World, session: Session
-) -> None:
+def _exported_workbook(client: FlaskClient, world: World, session: Session) -> Any:
+    """HR's download of graded unit A1's 2025 evaluations (the answer, checked 200)."""
     _graded_unit(session, world, OrganisationGrade.BAIK)
     sign_in(client, "hr")
     answer = client.get(f"/units/{world.units['A1']}/evaluations.xlsx?period=2025")
     assert answer.status_code == 200
+    return answer
+
+
+def test_evaluations_export_is_a_workbook_the_import_reads(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    answer = _exported_workbook(client, world, session)
     assert "attachment" in answer.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(answer.data)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -109,10 +116,7 @@ def test_evaluations_export_audits_a_read_of_each_exported_employee(
     client: FlaskClient, world: World, session: Session
 ) -> None:
     """As GET /units/{id}/evaluations/export: each person's log shows the export."""
-    _graded_unit(session, world, OrganisationGrade.BAIK)
-    sign_in(client, "hr")
-    answer = client.get(f"/units/{world.units['A1']}/evaluations.xlsx?period=2025")
-    assert answer.status_code == 200
+    _exported_workbook(client, world, session)
     reads = session.scalars(
         select(AuditEntry.employee_id).where(
             AuditEntry.action == "read", AuditEntry.resource == "evaluation"
