@@ -13,12 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy import update
-
 from service.db import Database
 from service.db import session_scope
-from service.db.models import ModelJob
 from service.db.repositories import risk as repo
 from service.ops.metrics import record_job_outcome
 from training.pipeline import TrainSummary
@@ -38,11 +34,7 @@ def claim(database: Database, job_id: int, pid: int) -> bool:
     the process is gone.
     """
     with session_scope(database) as session:
-        if not repo.claim_job(session, job_id, pid):
-            return False
-        running = update(ModelJob).where(ModelJob.id == job_id).values(message=_running_on(pid))
-        session.execute(running)
-    return True
+        return repo.claim_job(session, job_id, pid, _running_on(pid))
 
 
 def _alive(pid: int) -> bool:
@@ -69,10 +61,7 @@ def fail_abandoned(database: Database) -> list[int]:
     """
     failed = []
     with session_scope(database) as session:
-        running = select(ModelJob.id, ModelJob.pid, ModelJob.message).where(
-            ModelJob.status == "running"
-        )
-        for job_id, pid, message in session.execute(running).all():
+        for job_id, pid, message in repo.running_jobs(session):
             if pid is None or message != _running_on(pid) or _alive(pid):
                 continue
             detail = (

@@ -696,14 +696,22 @@ def recent_jobs(session: Session, limit: int = 10) -> list[ModelJob]:
     return list(session.scalars(select(ModelJob).order_by(ModelJob.id.desc()).limit(limit)))
 
 
-def claim_job(session: Session, job_id: int, pid: int) -> bool:
-    """Move a queued job to running for process `pid`; False if someone else took it."""
+def claim_job(session: Session, job_id: int, pid: int, message: str | None = None) -> bool:
+    """Move a queued job to running for process `pid` (with `message`, when given); False
+    if someone else took it."""
+    values: dict[str, Any] = {"status": "running", "pid": pid, "started_at": datetime.now(UTC)}
+    if message is not None:
+        values["message"] = message
     result = session.execute(
-        update(ModelJob)
-        .where(ModelJob.id == job_id, ModelJob.status == "queued")
-        .values(status="running", pid=pid, started_at=datetime.now(UTC))
+        update(ModelJob).where(ModelJob.id == job_id, ModelJob.status == "queued").values(**values)
     )
     return result.rowcount == 1
+
+
+def running_jobs(session: Session) -> list[Row[Any]]:
+    """(id, pid, message) of every job in the running state."""
+    query = select(ModelJob.id, ModelJob.pid, ModelJob.message)
+    return list(session.execute(query.where(ModelJob.status == "running")).all())
 
 
 def next_queued_job(session: Session) -> int | None:
