@@ -211,8 +211,9 @@ def write_export(
     """Copy `model_file` into `models_dir/<name>/` with its checksum and metadata files."""
     directory = export_dir(models_dir, name)
     directory.mkdir(parents=True, exist_ok=True)
-    checksum = sha256_of(model_file)
-    _replace(directory / MODEL_FILE, model_file.read_bytes())
+    data = model_file.read_bytes()  # once: the bytes copied are the bytes hashed
+    checksum = hashlib.sha256(data).hexdigest()
+    _replace(directory / MODEL_FILE, data)
     _replace(directory / METADATA_FILE, json.dumps({**metadata, "sha256": checksum}, indent=2))
     _replace(directory / CHECKSUM_FILE, f"{checksum}  {MODEL_FILE}\n")
     return directory
