@@ -149,6 +149,8 @@ def test_keyboard_reaches_the_skip_link_first(page: Any, site: Site) -> None:
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.keyboard.press("Enter")
+    # The jump to the fragment lands after the key press returns: wait for it (5 s at most).
+    page.wait_for_url("**#main", timeout=5_000)
     assert page.url.endswith("#main")
 
 
