@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL
 
 from service.db.migrate import current_revision
 from service.db.migrate import head_revision
+from service.db.migrate import known_revisions
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -83,9 +84,11 @@ def restore_database(engine: Engine, source: str | Path, *, force: bool = False)
     backend = _backend(engine)
     _check_input(source, backend)
     if backend == "sqlite":
-        _check_sqlite_backup(source)
+        revision = _check_sqlite_backup(source)
     else:
+        revision = _pg_dump_revision(source)
         _check_pg_tables(engine, source)
+    _check_known_revision(source, revision)
     _check_empty(engine, force)
     if backend == "sqlite":
         _sqlite_restore(source, _sqlite_path(engine, must_exist=False))
@@ -155,17 +158,42 @@ def _sqlite_backup(database: Path, output: Path) -> None:
         source.close()
 
 
-def _check_sqlite_backup(source: Path) -> None:
+def _check_sqlite_backup(source: Path) -> str | None:
+    """Check the SQLite backup is intact and Kinerja's; return its schema revision."""
     backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         _require_intact(backup, source)
         found = backup.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
         ).fetchone()
+        if found is None:
+            raise BackupError(f"{source} has no alembic_version table: not a Kinerja backup")
+        row = backup.execute("SELECT version_num FROM alembic_version").fetchone()
     finally:
         backup.close()
-    if found is None:
-        raise BackupError(f"{source} has no alembic_version table: not a Kinerja backup")
+    return None if row is None else str(row[0])
+
+
+def _pg_dump_revision(dump: Path) -> str | None:
+    """The schema revision in a pg_dump file (its alembic_version rows, read by pg_restore)."""
+    args = ["pg_restore", "--data-only", "--table=alembic_version", "--file=-"]
+    listing = _run(args, None, dump)
+    lines = iter(listing.splitlines())
+    for line in lines:
+        if line.startswith("COPY ") and "alembic_version" in line:
+            row = next(lines, "\\.")
+            return None if row == "\\." else row.strip()
+    return None
+
+
+def _check_known_revision(source: Path, revision: str | None) -> None:
+    """Refuse a backup of a schema newer than this code: nothing could migrate or serve it."""
+    if revision is not None and revision not in known_revisions():
+        raise BackupError(
+            f"{source} is at schema revision {revision}, which this code does not know "
+            f"(its newest is {head_revision()}): the backup was made by a newer Kinerja; "
+            "restore it with that version, nothing was changed"
+        )
 
 
 def _sqlite_restore(source: Path, database: Path) -> None:

@@ -52,6 +52,16 @@ def head_revision() -> str:
     return head
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision of this code's migration scripts (a database at another one was
+    migrated by a newer Kinerja: this code can neither serve nor migrate it)."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    return frozenset(script.revision for script in scripts.walk_revisions())
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -319,3 +319,30 @@ def test_postgresql_restore_refuses_tables_the_backup_lacks(
     assert result.exit_code == 1
     assert "tables the backup lacks (added_later)" in result.stderr
     assert _snapshot(seeded) == before
+
+
+def _set_revision(engine: Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_restore_refuses_a_backup_of_a_newer_schema(
+    seeded: Engine, database_url: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    """A backup made by a newer Kinerja would leave a schema this code cannot migrate nor
+    serve (`init-db` cannot find the revision): it is refused before anything is replaced."""
+    dump = tmp_path / "newer.backup"
+    _set_revision(seeded, "9999")
+    assert invoke(database_url, "backup", "--output", str(dump)).exit_code == 0
+    _set_revision(seeded, head_revision())
+    _change(seeded)
+    before = _snapshot(seeded)
+
+    result = invoke(database_url, "restore", "--input", str(dump), "--force")
+
+    assert result.exit_code == 1, result.output
+    assert "schema revision 9999" in result.stderr and "newer" in result.stderr
+    assert "Traceback" not in result.output
+    assert _snapshot(seeded) == before
+    assert current_revision(seeded) == head_revision()
