@@ -118,9 +118,7 @@ def update_evaluation(
     evaluation = _visible(session, actor, evaluation_id)
     policy.rated_employee(session, actor, evaluation.employee_id, int(evaluation.period[:4]))
     check_version(evaluation.version, expected_version)
-    inp = parse_evaluation(_current_input(evaluation) | dict(changes))
-    for name, value in evaluation_columns(inp).items():
-        setattr(evaluation, name, value)
+    revise(evaluation, changes)
     evaluation.rater_id = actor.employee_id
     session.flush()
     record(
@@ -132,6 +130,15 @@ def update_evaluation(
         resource_id=evaluation.id,
     )
     return evaluation
+
+
+def revise(evaluation: Evaluation, changes: Mapping[str, Any]) -> None:
+    """Merge changed ratings or feedback into a stored evaluation and recompute its predikat,
+    by the same rules as a new one (`parse_evaluation`): the rater's correction and an upheld
+    objection (`objections.decide`) change an evaluation this one way."""
+    inp = parse_evaluation(_current_input(evaluation) | dict(changes))
+    for name, value in evaluation_columns(inp).items():
+        setattr(evaluation, name, value)
 
 
 def read_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Row[Any]:
