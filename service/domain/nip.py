@@ -1,8 +1,16 @@
-"""The NIP (Nomor Induk Pegawai) of a PNS: 18 digits that encode birth date, start and gender.
+"""The NIP (Nomor Induk Pegawai) of a PNS and the NI PPPK: 18 digits that encode birth date,
+start, gender and a sequence number.
 
-Layout: birth date YYYYMMDD (1-8), TMT CPNS year and month YYYYMM (9-14), gender 1 = male,
-2 = female (15), sequence number (16-18). The birth date must be a real date and the start
-month a real month; when the record also gives `birth_date` or `gender`, they must agree.
+PNS and CPNS (Perka BKN 43/2007): birth date YYYYMMDD (1-8), TMT CPNS year and month YYYYMM
+(9-14), gender 1 = male, 2 = female (15), sequence number (16-18).
+
+PPPK (*Nomor Induk PPPK*): the same, except that 13-14 after the year of the first appointment
+as PPPK is a code of the work agreement, not a month (21 and 24, the part-time PPPK, are
+seen). Which codes exist is not confirmed, so any two digits pass for a PPPK.
+
+The birth date must be a real date and, for a PNS/CPNS, the start month a real month; when the
+record also gives `birth_date`, `gender` or `employment_status`, they must agree. Without an
+employment status (the request schema's check) either layout passes.
 """
 
 from __future__ import annotations
@@ -11,23 +19,32 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from service.domain.entities import EmploymentStatus
 from service.domain.entities import Gender
 from service.domain.errors import Invalid
 
 _NIP = re.compile(r"[0-9]{18}")
 _GENDER_DIGIT = {"1": Gender.L, "2": Gender.P}
+_PPPK = frozenset({EmploymentStatus.PPPK, EmploymentStatus.PPPK_PARUH_WAKTU})
 
 
 @dataclass(frozen=True)
 class NipParts:
+    """The parts of a NIP; `start_month` is None for an NI PPPK (13-14 is not a month)."""
+
     birth_date: date
     start_year: int
-    start_month: int
+    start_month: int | None
     gender: Gender
 
 
-def parse_nip(nip: object, *, field: str = "nip") -> NipParts:
-    """Split a NIP into its parts; Invalid names what is wrong and the expected layout."""
+def parse_nip(
+    nip: object, *, field: str = "nip", status: EmploymentStatus | None = None
+) -> NipParts:
+    """Split a NIP into its parts; Invalid names what is wrong and the expected layout.
+
+    `status` picks the layout: a PNS/CPNS NIP or an NI PPPK; None accepts either.
+    """
     if not isinstance(nip, str) or not _NIP.fullmatch(nip):
         raise Invalid.field(field, "must be exactly 18 digits (YYYYMMDD YYYYMM G NNN)")
     try:
@@ -35,10 +52,20 @@ def parse_nip(nip: object, *, field: str = "nip") -> NipParts:
     except ValueError:
         message = f"digits 1-8 must be a birth date YYYYMMDD; got {nip[:8]}"
         raise Invalid.field(field, message) from None
-    start_year, start_month = int(nip[8:12]), int(nip[12:14])
-    if not 1 <= start_month <= 12 or start_year < birth.year:
+    start_year, code = int(nip[8:12]), int(nip[12:14])
+    if start_year < birth.year:
+        raise Invalid.field(field, f"digits 9-12 must be the start year; got {nip[8:12]}")
+    is_month = 1 <= code <= 12
+    if status in _PPPK or (status is None and not is_month):
+        start_month = None
+    elif is_month:
+        start_month = code
+    else:
         raise Invalid.field(
-            field, f"digits 9-14 must be the start year and month; got {nip[8:14]}"
+            field,
+            f"digits 9-14 must be the start year and month (TMT CPNS) of a PNS or CPNS; got "
+            f"{nip[8:14]} (an NI PPPK, with a code instead of a month, needs employment_status "
+            "pppk or pppk_paruh_waktu)",
         )
     gender = _GENDER_DIGIT.get(nip[14])
     if gender is None:
@@ -47,10 +74,13 @@ def parse_nip(nip: object, *, field: str = "nip") -> NipParts:
 
 
 def check_nip(
-    nip: object, birth_date: date | None = None, gender: Gender | None = None
+    nip: object,
+    birth_date: date | None = None,
+    gender: Gender | None = None,
+    status: EmploymentStatus | None = None,
 ) -> NipParts:
-    """Parse a NIP and check it agrees with the birth date and gender given beside it."""
-    parts = parse_nip(nip)
+    """Parse a NIP and check it agrees with the birth date, gender and status given beside it."""
+    parts = parse_nip(nip, status=status)
     if birth_date is not None and birth_date != parts.birth_date:
         raise Invalid.field("nip", f"encodes birth date {parts.birth_date}, not {birth_date}")
     if gender is not None and gender != parts.gender:

@@ -26,6 +26,7 @@ from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
+from service.domain.entities import EmploymentStatus
 from service.domain.entities import PositionKind
 from service.domain.entities import Role
 from service.domain.errors import Conflict
@@ -210,7 +211,7 @@ def position_details(session: Session, positions: list[Position]) -> list[Positi
 
 def create_employee(session: Session, actor: Actor, **fields: Any) -> Employee:
     """Add an employee after checking the NIP and that every referenced row is visible."""
-    check_nip(fields["nip"], fields.get("birth_date"), fields.get("gender"))
+    check_nip(fields["nip"], fields.get("birth_date"), fields.get("gender"), _status(fields))
     _check_references(session, actor, fields)
     if repo.nip_taken(session, fields["nip"]):
         raise Conflict(f"an employee with NIP {fields['nip']} already exists")
@@ -232,8 +233,8 @@ def update_employee(
     employee = policy.managed_employee(session, actor, employee_id)
     check_version(employee.version, expected_version)
     merged = {name: getattr(employee, name) for name in _EMPLOYEE_FIELDS} | dict(changes)
-    if {"nip", "birth_date", "gender"} & set(changes):
-        check_nip(merged["nip"], merged["birth_date"], merged["gender"])
+    if {"nip", "birth_date", "gender", "employment_status"} & set(changes):
+        check_nip(merged["nip"], merged["birth_date"], merged["gender"], _status(merged))
     _check_references(session, actor, dict(changes))
     supervisor_id = changes.get("supervisor_id")
     if supervisor_id is not None and (
@@ -273,6 +274,11 @@ _EMPLOYEE_FIELDS = (
     "employment_status",
     "is_active",
 )
+
+
+def _status(fields: Mapping[str, Any]) -> EmploymentStatus:
+    """The employment status the NIP must fit (the column's default, PNS, when absent)."""
+    return EmploymentStatus(fields.get("employment_status") or EmploymentStatus.PNS)
 
 
 def _check_references(session: Session, actor: Actor, fields: Mapping[str, Any]) -> None:

@@ -52,3 +52,27 @@ def test_lists_follow_the_role(client: FlaskClient, world: World) -> None:
     assert names("hr") == {"H", "S", "E1", "E2", "T"}
     assert len(names("admin")) == 8
     assert client.get("/api/v1/employees", headers=world.headers("data")).status_code == 403
+
+
+def test_a_pppk_is_created_with_the_ni_pppk_bkn_gives(client: FlaskClient, world: World) -> None:
+    """An NI PPPK has a contract code, not a month, in digits 13-14 (24: paruh waktu): it is
+    valid for a PPPK, and still refused for a PNS, also when a PATCH makes one a PNS."""
+    body = {
+        "nip": "199009132025242014",
+        "name": "Ani",
+        "unit_id": world.units["A1"],
+        "position_id": world.position_id,
+        "employment_status": "pppk_paruh_waktu",
+    }
+    hr = world.headers("hr")
+    created = client.post("/api/v1/employees", json=body, headers=hr)
+    assert created.status_code == 201, created.json
+    assert created.json["nip"] == body["nip"]
+    as_pns = client.post("/api/v1/employees", json=body | {"employment_status": "pns"}, headers=hr)
+    assert as_pns.status_code == 422
+    assert as_pns.json["errors"][0]["field"] == "nip"
+    assert "pppk" in as_pns.json["errors"][0]["message"]
+    path = f"/api/v1/employees/{created.json['id']}"
+    to_pns = client.patch(path, json={"employment_status": "pns"}, headers=hr | {"If-Match": "*"})
+    assert to_pns.status_code == 422
+    assert client.get(path, headers=hr).json["employment_status"] == "pppk_paruh_waktu"
