@@ -6,6 +6,7 @@ so tests and tools can build an app from a plain mapping.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,6 +46,8 @@ ENV_KEYS: dict[str, str] = {
 }
 
 DEMO_SECRET_KEY = "kinerja-demo-not-secret"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_BACKENDS = ("sqlite", "postgresql")
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
@@ -100,9 +103,49 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
                 "or run with KINERJA_ENV=demo for a local demo."
             )
         config["KINERJA_SECRET_KEY"] = DEMO_SECRET_KEY
+    _check_database_url(config["DATABASE_URL"])
+    _check_values(config)
     config["SECRET_KEY"] = config["KINERJA_SECRET_KEY"]
     config["TESTING"] = config.get("TESTING", False) or mode == "test"
     return config
+
+
+def _check_database_url(url: Any) -> None:
+    """Refuse a DATABASE_URL that SQLAlchemy cannot parse or that names another database,
+    without echoing the password it may hold."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError, TypeError):
+        raise ConfigError(
+            "DATABASE_URL is not a database URL; give sqlite:////absolute/path/kinerja.db "
+            "or postgresql://user:password@host:5432/database"
+        ) from None
+    if parsed.get_backend_name() not in DATABASE_BACKENDS:
+        raise ConfigError(
+            f"DATABASE_URL must be sqlite:/// or postgresql://; got "
+            f"{parsed.render_as_string(hide_password=True)}"
+        )
+
+
+def _check_values(config: Mapping[str, Any]) -> None:
+    """Refuse the operational settings that would otherwise fail when first used."""
+    level = str(config["KINERJA_LOG_LEVEL"])
+    if level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"KINERJA_LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
+    refresh = config.get("RISK_MODEL_REFRESH_SECONDS")
+    if refresh is not None:
+        try:
+            seconds = float(refresh)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ConfigError(
+                "RISK_MODEL_REFRESH_SECONDS must be a number of seconds, 0 or more; "
+                f"got {refresh!r}"
+            )
 
 
 def load_config(overrides: Mapping[str, Any] | None = None, *, use_env: bool = True) -> dict:

@@ -168,3 +168,37 @@ def test_empty_environment_value_does_not_hide_the_default(
     config = load_config()
 
     assert make_url(config["DATABASE_URL"]).get_backend_name() == "sqlite"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("DATABASE_URL", "kinerja.db", "DATABASE_URL is not a database URL"),
+        ("DATABASE_URL", "mysql://u@h/db", "DATABASE_URL must be sqlite:/// or postgresql://"),
+        ("KINERJA_LOG_LEVEL", "verbose", "KINERJA_LOG_LEVEL='verbose' is not one of"),
+        ("RISK_MODEL_REFRESH_SECONDS", "half a minute", "RISK_MODEL_REFRESH_SECONDS must be"),
+        ("RISK_MODEL_REFRESH_SECONDS", "-5", "RISK_MODEL_REFRESH_SECONDS must be"),
+        ("RISK_MODEL_REFRESH_SECONDS", "nan", "RISK_MODEL_REFRESH_SECONDS must be"),
+    ],
+)
+def test_invalid_values_are_refused_at_load(key: str, value: str, message: str) -> None:
+    """Refused with the fix in the message, not accepted to fail later with a traceback
+    (the URL when the first command opens it, the level and the refresh period when the app
+    is built)."""
+    with pytest.raises(ConfigError, match=message):
+        load_config({"KINERJA_ENV": "demo", key: value})
+
+
+def test_a_refused_database_url_does_not_show_its_password() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config({"KINERJA_ENV": "demo", "DATABASE_URL": "mysql://kinerja:s3cret@db/kinerja"})
+
+    assert "s3cret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("KINERJA_LOG_LEVEL", "warning"), ("RISK_MODEL_REFRESH_SECONDS", "2.5")],
+)
+def test_valid_values_are_kept(key: str, value: str) -> None:
+    assert load_config({"KINERJA_ENV": "demo", key: value})[key] == value
