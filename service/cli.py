@@ -19,6 +19,7 @@ from service.db import Database
 from service.db import make_database
 from service.db import session_scope
 from service.domain.errors import DomainError
+from service.routing import MAX_ID
 
 
 def _fail(message: str) -> None:
@@ -27,7 +28,9 @@ def _fail(message: str) -> None:
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain and configuration errors into one clear line and exit status 1."""
+    """Turn domain and configuration errors, and a database that cannot be reached, into
+    one clear line and exit status 1."""
+    from sqlalchemy.exc import OperationalError
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -37,8 +40,20 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             _fail(str(exc))
         except DomainError as exc:
             _fail(exc.detail)
+        except OperationalError as exc:
+            _fail(_unreachable(exc))
 
     return wrapper
+
+
+def _unreachable(exc: Exception) -> str:
+    """Name the database (password hidden) and the driver's first line of the error."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(cli_config()["DATABASE_URL"]).render_as_string(hide_password=True)
+    original = getattr(exc, "orig", None) or exc
+    reason = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    return f"cannot reach the database at {url}: {reason}"
 
 
 def cli_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -72,6 +87,7 @@ def init_db() -> None:
 
     database = open_database()
     try:
+        _check_known_schema(database)
         upgrade(database.engine)
         status = schema_status(database.engine)
         click.echo(f"Database at revision {status.current} ({database.engine.url})")
@@ -82,11 +98,25 @@ def init_db() -> None:
         database.engine.dispose()
 
 
+def _check_known_schema(database: Database) -> None:
+    """Refuse a database that a newer Kinerja migrated: Alembic cannot find its revision."""
+    from service.db.migrate import current_revision
+    from service.db.migrate import head_revision
+    from service.db.migrate import known_revisions
+
+    current = current_revision(database.engine)
+    if current is not None and current not in known_revisions():
+        _fail(
+            f"the database is at schema revision {current}, which this code does not know "
+            f"(its newest is {head_revision()}): a newer Kinerja migrated it; run that version"
+        )
+
+
 @main.command("create-user")
 @click.option("--username", required=True)
 @click.option("--password", required=True)
 @click.option("--role", required=True, help="admin, hr, supervisor, employee or data")
-@click.option("--employee-id", type=int, default=None)
+@click.option("--employee-id", type=click.IntRange(1, MAX_ID), default=None)
 @reports_errors
 def create_user_command(username: str, password: str, role: str, employee_id: int | None) -> None:
     """Create a login with a role, optionally linked to an employee."""

@@ -156,3 +156,57 @@ def test_create_user_requires_its_options(invoke: Invoke, initialised: Engine) -
     assert result.exit_code == 2
     assert "Missing option '--password'" in result.output
     assert _users(initialised) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://kinerja:s3cret@127.0.0.1:1/kinerja", "port 1 failed: Connection refused"),
+        ("not a url", "DATABASE_URL is not a database URL"),
+    ],
+    ids=["unreachable", "malformed"],
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["init-db"],
+        ["create-user", "--username", "admin.satu", "--password", PASSWORD, "--role", "admin"],
+        ["backup", "--output", "kinerja.backup"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_a_database_that_cannot_be_opened_is_one_line(
+    database_file: Path, url: str, message: str, args: list[str]
+) -> None:
+    """The operator reads what is wrong with DATABASE_URL, not a SQLAlchemy traceback."""
+    result = CliRunner().invoke(main, args, env={"DATABASE_URL": url})
+
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and message in result.output
+    assert "Traceback" not in result.output and "s3cret" not in result.output
+    assert not (database_file.parent.parent / "kinerja.backup").exists()
+
+
+def test_create_user_refuses_an_employee_id_beyond_the_id_column(
+    invoke: Invoke, initialised: Engine
+) -> None:
+    """Beyond 32 bits PostgreSQL raised a DataError traceback; now Click refuses it."""
+    result = invoke(
+        "create-user", "--username", "admin.satu", "--password", PASSWORD, "--role", "admin",
+        "--employee-id", "99999999999",
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "--employee-id" in result.output
+    assert _users(initialised) == []
+
+
+def test_init_db_on_a_newer_schema_says_so(invoke: Invoke, initialised: Engine) -> None:
+    with initialised.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+
+    result = invoke("init-db")
+
+    assert result.exit_code == 1
+    assert "Error: the database is at schema revision 9999" in result.output
+    assert "Traceback" not in result.output
