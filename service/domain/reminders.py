@@ -5,8 +5,9 @@
   of it). Subject `realisation:<quarter>:employee:<id>`.
 - `evaluation_due`, to the direct supervisor: an active report has no evaluation of the last
   ended quarter. Subject `evaluation:<quarter>:employee:<id>`.
-- `feedback_round_waiting`, to the rater: a nominated rater of an open 360 round has not
-  answered. Subject `feedback:<round id>:rater:<rater employee id>`.
+- `feedback_round_waiting`, to the rater: a nominated rater of an open 360 round (not closed
+  by hand, its `closes_on` not passed) has not answered. Subject
+  `feedback:<round id>:rater:<rater employee id>`.
 - `development_jp_low`, to the employee and the direct supervisor: from month `jp_from_month`,
   the JP completed this year are below the minimum (`development.jp_status`, so PPPK, who have
   no minimum, are never reminded). Subject `jp:<year>:employee:<id>`.
@@ -130,7 +131,7 @@ def due_reminders(
     return [
         *realisations_due(session, as_of, settings),
         *evaluations_due(session, as_of),
-        *feedback_waiting(session),
+        *feedback_waiting(session, as_of),
         *development_low(session, as_of, rules, settings),
         *risks_without_dialogue(session),
     ]
@@ -175,8 +176,8 @@ def evaluations_due(session: Session, as_of: date) -> list[Reminder]:
     ]
 
 
-def feedback_waiting(session: Session) -> list[Reminder]:
-    """Nominated raters of open 360 rounds who have not answered."""
+def feedback_waiting(session: Session, as_of: date) -> list[Reminder]:
+    """Nominated raters of 360 rounds still open on `as_of` who have not answered."""
     return [
         _reminder(
             user_id,
@@ -185,7 +186,7 @@ def feedback_waiting(session: Session) -> list[Reminder]:
             name=name,
             period=period,
         )
-        for round_id, period, name, rater_id, user_id in repo.waiting_raters(session)
+        for round_id, period, name, rater_id, user_id in repo.waiting_raters(session, as_of)
     ]
 
 

@@ -87,8 +87,9 @@ def evaluation_gaps(session: Session, period: str, ended_on: date) -> Rows:
     return list(session.execute(query))
 
 
-def waiting_raters(session: Session) -> Rows:
-    """Nominated raters of open 360 rounds who have not answered:
+def waiting_raters(session: Session, as_of: date) -> Rows:
+    """Nominated raters of 360 rounds open on `as_of` (a round past its `closes_on` takes no
+    answers) who have not answered:
     (round_id, period, rated employee name, rater_employee_id, rater_user_id).
 
     The 360 tables come with revision 0007; on a database without them nothing is waiting.
@@ -107,7 +108,11 @@ def waiting_raters(session: Session) -> Rows:
         .join(FeedbackRater, FeedbackRater.round_id == FeedbackRound.id)
         .join(Employee, Employee.id == FeedbackRound.employee_id)
         .join(login, joined)
-        .where(FeedbackRound.status == RoundStatus.OPEN, FeedbackRater.answered_at.is_(None))
+        .where(
+            FeedbackRound.status == RoundStatus.OPEN,
+            or_(FeedbackRound.closes_on.is_(None), FeedbackRound.closes_on >= as_of),
+            FeedbackRater.answered_at.is_(None),
+        )
         .order_by(FeedbackRound.id, FeedbackRater.id)
     )
     return list(session.execute(query))

@@ -212,3 +212,31 @@ def _training_id(session: Session, world: World) -> int:
     found = session.scalar(select(Training.id).where(Training.code == world.training_code))
     assert found is not None
     return found
+
+
+def test_no_360_reminder_once_the_round_has_passed_its_closing_day(
+    session: Session, world: World
+) -> None:
+    """A round past its `closes_on` takes no answers, so its raters are not asked to answer."""
+    if not inspect(session.connection()).has_table("feedback_raters"):
+        pytest.skip("the 360 tables (revision 0007) are not migrated yet")
+    from service.db.models import FeedbackRater
+    from service.db.models import FeedbackRound
+
+    ensure_period(session, parse_period("2026"))
+    rounds = {}
+    for rated, closes_on in (("E2", date(2026, 3, 1)), ("S", date(2026, 3, 2))):
+        rounds[rated] = FeedbackRound(
+            employee_id=world.employees[rated], period="2026", closes_on=closes_on
+        )
+        session.add(rounds[rated])
+        session.flush()
+        rater = FeedbackRater(
+            round_id=rounds[rated].id, rater_employee_id=world.employees["E1"], rater_group="peer"
+        )
+        session.add(rater)
+    session.flush()
+    remind(session, date(2026, 3, 2), RULES, SETTINGS)
+    assert _stored(session, Kind.FEEDBACK_ROUND_WAITING) == {
+        (world.users["employee"], f"feedback:{rounds['S'].id}:rater:{world.employees['E1']}")
+    }
