@@ -8,9 +8,11 @@ PPPK (*Nomor Induk PPPK*): the same, except that 13-14 after the year of the fir
 as PPPK is a code of the work agreement, not a month (21 and 24, the part-time PPPK, are
 seen). Which codes exist is not confirmed, so any two digits pass for a PPPK.
 
-The birth date must be a real date and, for a PNS/CPNS, the start month a real month; when the
-record also gives `birth_date`, `gender` or `employment_status`, they must agree. Without an
-employment status (the request schema's check) either layout passes.
+The birth date must be a real date, not in the future, and, for a PNS/CPNS, the start month a
+real month. The start is at least 18 years after the birth (to the month; the year of an NI
+PPPK) and no later than next year. When the record also gives `birth_date`, `gender` or
+`employment_status`, they must agree. Without an employment status (the request schema's
+check) either layout passes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 
 from service.domain.entities import EmploymentStatus
 from service.domain.entities import Gender
@@ -26,6 +31,10 @@ from service.domain.errors import Invalid
 _NIP = re.compile(r"[0-9]{18}")
 _GENDER_DIGIT = {"1": Gender.L, "2": Gender.P}
 _PPPK = frozenset({EmploymentStatus.PPPK, EmploymentStatus.PPPK_PARUH_WAKTU})
+#: Youngest age at the start of service (UU ASN: applicants are at least 18).
+MINIMUM_AGE = 18
+#: Eastern Indonesia (UTC+9): "the future" starts where the date changes last in Indonesia.
+_WIT = timezone(timedelta(hours=9))
 
 
 @dataclass(frozen=True)
@@ -52,9 +61,12 @@ def parse_nip(
     except ValueError:
         message = f"digits 1-8 must be a birth date YYYYMMDD; got {nip[:8]}"
         raise Invalid.field(field, message) from None
+    today = datetime.now(_WIT).date()
+    if birth > today:
+        raise Invalid.field(field, f"digits 1-8 are a birth date in the future: {birth}")
     start_year, code = int(nip[8:12]), int(nip[12:14])
-    if start_year < birth.year:
-        raise Invalid.field(field, f"digits 9-12 must be the start year; got {nip[8:12]}")
+    if start_year > today.year + 1:
+        raise Invalid.field(field, f"digits 9-12 are a start year in the future: {start_year}")
     is_month = 1 <= code <= 12
     if status in _PPPK or (status is None and not is_month):
         start_month = None
@@ -66,6 +78,13 @@ def parse_nip(
             f"digits 9-14 must be the start year and month (TMT CPNS) of a PNS or CPNS; got "
             f"{nip[8:14]} (an NI PPPK, with a code instead of a month, needs employment_status "
             "pppk or pppk_paruh_waktu)",
+        )
+    if (start_year, start_month or 12) < (birth.year + MINIMUM_AGE, birth.month):
+        start = nip[8:12] if start_month is None else f"{nip[8:12]}-{nip[12:14]}"
+        raise Invalid.field(
+            field,
+            f"digits 9-14 start the service at {start}, less than {MINIMUM_AGE} years after "
+            f"the birth date {birth}",
         )
     gender = _GENDER_DIGIT.get(nip[14])
     if gender is None:

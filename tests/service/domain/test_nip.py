@@ -49,3 +49,25 @@ def test_a_pns_nip_needs_a_start_month(status: EmploymentStatus) -> None:
         check_nip("199009132025242014", status=status)
     message = caught.value.errors[0].message
     assert "start year and month" in message and "pppk" in message
+
+
+@pytest.mark.parametrize(
+    ("nip", "words"),
+    [
+        ("000101010001011001", "18 years"),  # birth in year 1, started the same year
+        ("199001011990011001", "18 years"),  # started as a baby
+        ("199006152008051001", "18 years"),  # one month short of 18
+        ("209001012095011001", "future"),  # born in 2090
+        ("196001012099011001", "future"),  # starts in 2099
+        ("199001012000211001", "18 years"),  # NI PPPK at the age of 10
+    ],
+)
+def test_an_impossible_nip_is_refused(nip: str, words: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        parse_nip(nip)
+    assert caught.value.errors[0].field == "nip"
+    assert words in caught.value.errors[0].message
+
+
+def test_the_earliest_possible_start_is_accepted() -> None:
+    assert parse_nip("199006152008061001").start_month == 6  # 18 in that month
