@@ -3,7 +3,8 @@
 Metric names (Prometheus text format):
 
 - `kinerja_http_request_duration_seconds{method,endpoint,status}`: histogram; `endpoint` is
-  the route template (`/api/v1/employees/<int:employee_id>`), `<unmatched>` for unknown paths
+  the route template (`/api/v1/employees/<int:employee_id>`), `<unmatched>` for unknown paths;
+  `method` is `other` for a method name outside HTTP's
 - `kinerja_http_requests_in_flight`: requests being answered now
 - `kinerja_model_info{name,version}`: 1 for the version a worker last answered with, else 0
 - `kinerja_model_answers_total{name,fallback}`: model answers, `fallback` "true" or "false"
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 TOKEN_SETTING = "KINERJA_METRICS_TOKEN"
 UNMATCHED = "<unmatched>"
+#: The `method` label's values: a request with any other method name counts as OTHER_METHOD.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 
 
 @dataclass(frozen=True)
@@ -241,11 +245,14 @@ def observe(method: str, endpoint: str, status: int, duration_ms: float) -> None
 
     The histogram's child of each (method, endpoint, status) is kept in a dict: `labels()`
     (argument checks, the labels made strings, a lock) returns the same child every time.
+    A method outside HTTP's is labelled `other`: the client chooses it, and each new label
+    value is a series in every worker's file, forever.
     """
     key = (method, endpoint, status)
     child = _children.get(key)
     if child is None:
-        child = metrics().request_seconds.labels(method, endpoint, str(status))
+        label = method if method in HTTP_METHODS else OTHER_METHOD
+        child = metrics().request_seconds.labels(label, endpoint, str(status))
         if len(_children) >= MAX_KEPT_CHILDREN:
             _children.clear()  # routes x methods x statuses are few; never grow past this
         _children[key] = child

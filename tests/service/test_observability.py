@@ -229,6 +229,28 @@ def test_request_histogram_is_labelled_by_route_and_status(
     }  # fmt: skip
 
 
+def test_request_methods_outside_http_are_one_label(client: FlaskClient) -> None:
+    """A client choosing the method name must not choose new series: each made a histogram
+    of its own (unbounded label values, in every worker's file) before."""
+    for number in range(20):
+        assert client.open("/healthz", method=f"PROBE{number}").status_code == 405
+
+    scraped = client.get("/metrics").get_data(as_text=True)
+    methods = {
+        sample.labels["method"]
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == "kinerja_http_request_duration_seconds_count"
+    }
+    assert not any(method.startswith("PROBE") for method in methods)
+    assert (
+        _scraped(
+            scraped, "kinerja_http_request_duration_seconds_count", method="other", status="405"
+        )
+        >= 20
+    )
+
+
 def test_in_flight_gauge_counts_the_running_request(probed: FlaskClient) -> None:
     before = _in_flight()
 
