@@ -8,7 +8,10 @@ action is a what-if on that row, scored by the same model:
   (JPM, largest gap, gaps below standard, balance) are recomputed as `features.panel` defines
   them, and the programme's JP are added to the year's JP;
 - *driver*: one actionable feature (attendance, lateness, work results, behaviour, JP) moved
-  to the typical value the model was trained with (its median), when that lowers the risk.
+  to the typical value the model was trained with (its median), when that lowers the risk
+  and is an improvement: a feature already better than typical (full attendance, no
+  lateness, more JP than most) is never suggested, even where the model's risk happens to
+  dip at the median.
 
 Actions are sorted by the risk they leave, lowest first; only those that lower it are kept.
 History (past predikat, tenure, grade, raters) is not an action. Without a served risk model
@@ -39,16 +42,17 @@ from service.features.panel import BALANCE_CLIP
 from service.serving.history import employee_row
 from service.serving.predictor import has_enough_history
 
-#: Features a person can act on; the rest describe history.
-ACTIONABLE = (
-    "attendance_rate_last",
-    "late_rate_last",
-    "achievement_last",
-    "work_result_last",
-    "behavior_last",
-    "behavior_values_below_last",
-    "jp_last_year",
-)
+#: Features a person can act on, and the direction that improves each (+1: more is better,
+#: -1: less is better); the rest describe history.
+ACTIONABLE = {
+    "attendance_rate_last": 1,
+    "late_rate_last": -1,
+    "achievement_last": 1,
+    "work_result_last": 1,
+    "behavior_last": 1,
+    "behavior_values_below_last": -1,
+    "jp_last_year": 1,
+}
 PROGRAMMES_TRIED = 5
 MAX_ACTIONS = 5
 
@@ -148,12 +152,14 @@ def _programme_rows(
 
 
 def _driver_rows(pipeline: Any, row: np.ndarray) -> list[tuple[str, str, str, str, np.ndarray]]:
+    """What-ifs that move each actionable feature to its typical value, where that improves it."""
     reference = pipeline.named_steps["features"].reference_values_
     found = []
     for feature in FEATURES:
         index = FEATURE_INDEX[feature.name]
         typical = reference[index]
-        if feature.name in ACTIONABLE and np.isfinite(typical) and row[index] != typical:
+        better = ACTIONABLE.get(feature.name, 0)
+        if better and np.isfinite(typical) and (typical - row[index]) * better > 0:
             changed = row.copy()
             changed[index] = typical
             found.append(("driver", feature.name, feature.label, feature.label_en, changed))

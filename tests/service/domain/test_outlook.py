@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,12 +20,24 @@ from service.domain.ranking import RuleGains
 from service.domain.ranking import rank_programs
 from service.domain.recommender_data import load_catalogue
 from service.domain.recommender_data import load_profiles
+from service.features.catalogue import FEATURE_INDEX
 from service.serving import ModelProvider
+from service.serving.history import employee_row
 from tests.factories import make_employee
 from tests.service.serving.samples import shared_sample
 from training.sample import Sample
 
 ADMIN = Actor(None, "admin", Role.ADMIN)
+#: The direction in which each actionable driver improves (+1 more is better, -1 less).
+IMPROVES = {
+    "attendance_rate_last": 1,
+    "late_rate_last": -1,
+    "achievement_last": 1,
+    "work_result_last": 1,
+    "behavior_last": 1,
+    "behavior_values_below_last": -1,
+    "jp_last_year": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +87,34 @@ def test_actions_lower_the_risk_and_come_lowest_risk_first(risk_sample: Sample) 
             assert code in {r.program.code for r in ranked}
         session.rollback()
     database.engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_driver_action_only_ever_improves_its_feature(risk_sample: Sample) -> None:
+    """Full attendance, no lateness or many JP are never 'moved to typical' (worse), even
+    where the trees' risk dips at the median (5 such actions for the first 60 people)."""
+    database = make_database(risk_sample.database_url)
+    provider = ModelProvider(risk_sample.tracking_uri, risk_sample.models_dir)
+    with database.sessions() as session:
+        period = provider.latest_period(session)
+        typical = provider.risk.current().pipeline.named_steps["features"].reference_values_
+        moves = []
+        for employee in session.scalars(select(Employee).order_by(Employee.id).limit(60)):
+            row = np.asarray(employee_row(session, employee, period), dtype=np.float64).ravel()
+            answer = outlook_actions(session, ADMIN, employee.id, provider, gains=RuleGains())
+            moves += [
+                (
+                    action.code,
+                    np.sign(typical[FEATURE_INDEX[action.code]] - row[FEATURE_INDEX[action.code]]),
+                )
+                for action in answer.actions
+                if action.kind == "driver"
+            ]
+        session.rollback()
+    database.engine.dispose()
+
+    assert moves
+    assert [(code, move) for code, move in moves if move != IMPROVES[code]] == []
 
 
 def test_without_a_risk_model_no_action_is_listed(session: Session, tmp_path: Path) -> None:
