@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -35,6 +36,8 @@ from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.errors import PreconditionFailed
 from service.domain.errors import PreconditionRequired
+from service.domain.nip import MINIMUM_AGE
+from service.domain.nip import NipParts
 from service.domain.nip import check_nip
 
 #: If-Match `*`: any stored version (versions start at 1).
@@ -211,7 +214,10 @@ def position_details(session: Session, positions: list[Position]) -> list[Positi
 
 def create_employee(session: Session, actor: Actor, **fields: Any) -> Employee:
     """Add an employee after checking the NIP and that every referenced row is visible."""
-    check_nip(fields["nip"], fields.get("birth_date"), fields.get("gender"), _status(fields))
+    parts = check_nip(
+        fields["nip"], fields.get("birth_date"), fields.get("gender"), _status(fields)
+    )
+    _check_hire_date(fields.get("hire_date"), parts)
     _check_references(session, actor, fields)
     if repo.nip_taken(session, fields["nip"]):
         raise Conflict(f"an employee with NIP {fields['nip']} already exists")
@@ -233,8 +239,9 @@ def update_employee(
     employee = policy.managed_employee(session, actor, employee_id)
     check_version(employee.version, expected_version)
     merged = {name: getattr(employee, name) for name in _EMPLOYEE_FIELDS} | dict(changes)
-    if {"nip", "birth_date", "gender", "employment_status"} & set(changes):
-        check_nip(merged["nip"], merged["birth_date"], merged["gender"], _status(merged))
+    if {"nip", "birth_date", "gender", "employment_status", "hire_date"} & set(changes):
+        parts = check_nip(merged["nip"], merged["birth_date"], merged["gender"], _status(merged))
+        _check_hire_date(merged["hire_date"], parts)
     _check_references(session, actor, dict(changes))
     supervisor_id = changes.get("supervisor_id")
     if supervisor_id is not None and (
@@ -274,6 +281,22 @@ _EMPLOYEE_FIELDS = (
     "employment_status",
     "is_active",
 )
+
+
+def _check_hire_date(hire_date: date | None, nip: NipParts) -> None:
+    """Refuse a hire date before the 18th birthday of the birth date the NIP encodes."""
+    born = nip.birth_date
+    if hire_date is not None and hire_date < _birthday(born, born.year + MINIMUM_AGE):
+        raise Invalid.field(
+            "hire_date", f"{hire_date} is before the {MINIMUM_AGE}th birthday (born {born})"
+        )
+
+
+def _birthday(born: date, year: int) -> date:
+    """The birthday in `year` (28 February for someone born on 29 February)."""
+    if (born.month, born.day) == (2, 29):
+        return date(year, 2, 28)
+    return born.replace(year=year)
 
 
 def _status(fields: Mapping[str, Any]) -> EmploymentStatus:

@@ -76,3 +76,23 @@ def test_a_pppk_is_created_with_the_ni_pppk_bkn_gives(client: FlaskClient, world
     to_pns = client.patch(path, json={"employment_status": "pns"}, headers=hr | {"If-Match": "*"})
     assert to_pns.status_code == 422
     assert client.get(path, headers=hr).json["employment_status"] == "pppk_paruh_waktu"
+
+
+def test_a_hire_date_before_the_18th_birthday_is_422(client: FlaskClient, world: World) -> None:
+    """The NIP gives the birth date: nobody is hired before birth or as a child."""
+    nip = make_nip(900_010)  # born 1960-01-11
+    born = f"{nip[:4]}-{nip[4:6]}-{nip[6:8]}"
+    body = {"nip": nip, "name": "Budi", "unit_id": world.units["A1"]}
+    body |= {"position_id": world.position_id}
+    hr = world.headers("hr")
+    for hired in ("1900-01-01", born):
+        refused = client.post("/api/v1/employees", json=body | {"hire_date": hired}, headers=hr)
+        assert refused.status_code == 422, hired
+        assert refused.json["errors"][0]["field"] == "hire_date"
+    adult = f"{int(nip[:4]) + 18}-{nip[4:6]}-{nip[6:8]}"
+    created = client.post("/api/v1/employees", json=body | {"hire_date": adult}, headers=hr)
+    assert created.status_code == 201, created.json
+    path = f"/api/v1/employees/{created.json['id']}"
+    edit = client.patch(path, json={"hire_date": born}, headers=hr | {"If-Match": "*"})
+    assert edit.status_code == 422
+    assert client.get(path, headers=hr).json["hire_date"] == adult
