@@ -14,6 +14,7 @@ from service.db.models import Employee
 from service.domain.audit import Actor
 from service.domain.entities import Role
 from service.domain.errors import NotFound
+from service.domain.outlook import ACTIONABLE
 from service.domain.outlook import competency_features
 from service.domain.outlook import outlook_actions
 from service.domain.ranking import RuleGains
@@ -28,16 +29,6 @@ from tests.service.serving.samples import shared_sample
 from training.sample import Sample
 
 ADMIN = Actor(None, "admin", Role.ADMIN)
-#: The direction in which each actionable driver improves (+1 more is better, -1 less).
-IMPROVES = {
-    "attendance_rate_last": 1,
-    "late_rate_last": -1,
-    "achievement_last": 1,
-    "work_result_last": 1,
-    "behavior_last": 1,
-    "behavior_values_below_last": -1,
-    "jp_last_year": 1,
-}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +105,7 @@ def test_a_driver_action_only_ever_improves_its_feature(risk_sample: Sample) -> 
     database.engine.dispose()
 
     assert moves
-    assert [(code, move) for code, move in moves if move != IMPROVES[code]] == []
+    assert [(code, move) for code, move in moves if move != ACTIONABLE[code]] == []
 
 
 def test_without_a_risk_model_no_action_is_listed(session: Session, tmp_path: Path) -> None:
