@@ -4,12 +4,16 @@
 (UTC, ISO 8601), `level`, `logger`, `message` and, inside a request, `request_id`; the request
 line adds `method`, `path` (without the query string), `status` and `duration_ms`. Only those
 fields are written: no bodies, no query strings, no names, whatever a caller puts in `extra`.
+Database errors in a message or a traceback lose the row values they quote: SQLAlchemy's
+`[parameters: ...]` line and PostgreSQL's `DETAIL:` line (`Key (nip)=(...)`, `Failing row
+contains (...)`) are replaced by a placeholder (`redact`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC
 from datetime import datetime
@@ -27,6 +31,19 @@ from service.ops.request_id import elapsed_ms
 REQUEST_LOGGER = "kinerja.request"
 #: Fields taken from a record's `extra`, in output order; anything else is dropped.
 REQUEST_FIELDS = ("request_id", "method", "path", "status", "duration_ms")
+#: The parts of a database error that quote row values, each to the end of its line.
+_ROW_VALUES = re.compile(r"\[parameters: [^\n]*|DETAIL: [^\n]*")
+_ROW_VALUE_MARKERS = ("[parameters: ", "DETAIL: ")
+
+
+def redact(text: str) -> str:
+    """Replace the row values a database error quotes (a cheap test first: most lines have
+    none)."""
+    if not any(marker in text for marker in _ROW_VALUE_MARKERS):
+        return text
+    return _ROW_VALUES.sub(
+        lambda found: "[parameters hidden]" if found[0][0] == "[" else "DETAIL: (hidden)", text
+    )
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,7 +54,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for field in REQUEST_FIELDS:
             value = getattr(record, field, None)
@@ -46,7 +63,7 @@ class JsonFormatter(logging.Formatter):
         if "request_id" not in entry and has_request_context():
             entry["request_id"] = g.get("request_id")
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
 
 
