@@ -174,7 +174,11 @@ def program_outcomes(
     from service.domain.recommender_data import load_completions
     from service.domain.recommender_data import load_required_levels
 
-    if session.scalar(select(Training.id).where(Training.code == training_code)) is None:
+    known = "\x00" not in training_code  # no stored code has one; PostgreSQL refuses to compare
+    if (
+        not known
+        or session.scalar(select(Training.id).where(Training.code == training_code)) is None
+    ):
         raise NotFound(f"training {training_code!r} is not in the catalogue")
     links = links_frame(load_catalogue(session))
     episodes = build_episodes(

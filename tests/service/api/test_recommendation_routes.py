@@ -170,3 +170,16 @@ def test_outcomes_of_a_programme_per_competency(
     )
     assert missing.status_code == 404
     assert missing.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("code", ["%00", "A%00B"])
+def test_a_code_no_programme_can_have_is_not_found(
+    shared_client: FlaskClient, assessed: World, code: str
+) -> None:
+    """A NUL byte cannot be stored in a code; PostgreSQL refused the lookup with a 500."""
+    response = shared_client.get(
+        f"/api/v1/trainings/{code}/outcomes", headers=assessed.headers("data")
+    )
+
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
