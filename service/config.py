@@ -31,6 +31,7 @@ ENV_KEYS: dict[str, str] = {
     "RISK_TRAIN_SAMPLE_SEED": "risk retrain: seed of the employee sample's hash (default 0)",
     "RISK_TRAIN_COMPARE_SIGNALS": "risk retrain: also fit without the signals (auto/true/false)",
     "KINERJA_FEEDBACK_MIN_GROUP_ANSWERS": "360 feedback: answers a peer/subordinate group needs",
+    "KINERJA_OBJECTION_WINDOW_DAYS": "objections: days after an evaluation to object (14)",
     "KINERJA_ATTENDANCE_WORK_WEEKDAYS": "attendance: working weekdays (default mon,...,fri)",
     "KINERJA_ATTENDANCE_HOLIDAYS": "attendance: non-working dates, comma-separated ISO dates",
     "KINERJA_ATTENDANCE_START_TIME": "attendance: a check-in after this HH:MM is late (07:30)",

@@ -207,6 +207,42 @@ def rated_employee(session: Session, actor: Actor, employee_id: int, year: int) 
     return employee
 
 
+def may_decide_objection(
+    session: Session,
+    actor: Actor,
+    employee: Employee,
+    rater_id: int | None,
+    rater_superior_id: int | None,
+) -> bool:
+    """Whether `actor` decides an objection (*keberatan*) to an evaluation of `employee`.
+
+    The regulation gives the decision to the rater's superior (atasan pejabat penilai
+    kinerja); when the evaluation names no rater or the rater has none, an admin or hr over
+    the employee's unit decides. Never the employee, nor the rater, themselves.
+    """
+    if actor.is_self(employee.id) or actor.is_self(rater_id):
+        return False
+    if rater_superior_id is not None:
+        return actor.employee_id == rater_superior_id
+    return may_manage(session, actor, employee)
+
+
+def visible_objection(
+    session: Session,
+    actor: Actor,
+    employee: Employee | None,
+    rater_id: int | None,
+    rater_superior_id: int | None,
+) -> bool:
+    """Whether `actor` sees an objection: whoever sees its employee, and whoever decides it
+    (an appointed rater's superior may sit outside the employee's chain)."""
+    if employee is None:
+        return False
+    return can_see(session, actor, employee) or may_decide_objection(
+        session, actor, employee, rater_id, rater_superior_id
+    )
+
+
 def may_supervise(session: Session, actor: Actor, employee: Employee) -> bool:
     """Whether `actor` is above `employee` in the supervisor chain (direct or indirect)."""
     if actor.employee_id is None or actor.is_self(employee.id):

@@ -63,6 +63,7 @@ from service.domain.entities import SkpStatus
 from service.domain.entities import TrainingMode
 from service.domain.feedback360_terms import RaterGroup
 from service.domain.feedback360_terms import RoundStatus
+from service.domain.objection_terms import ObjectionStatus
 
 # Integer on SQLite (so the primary key is the rowid alias), BIGINT on PostgreSQL.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -378,6 +379,35 @@ class Evaluation(Base):
         UniqueConstraint("employee_id", "period"),
         CheckConstraint(PeriodCodeRule(), name="period_code"),
     )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Objection(Base):
+    """An employee's objection (*keberatan*) to an evaluation, decided by the rater's superior.
+
+    One per evaluation. The predikat before and after are kept, so the record shows what the
+    decision changed even after later corrections of the evaluation.
+    """
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(BigId, ForeignKey("evaluations.id"), unique=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ObjectionStatus] = enum_column(
+        ObjectionStatus, default=ObjectionStatus.PENDING, server_default="pending"
+    )
+    predikat_before: Mapped[Predikat] = enum_column(Predikat, check_name="predikat_before")
+    predikat_after: Mapped[Predikat | None] = enum_column(
+        Predikat, check_name="predikat_after", nullable=True
+    )
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    filed_at: Mapped[datetime] = created_at_column()
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -530,6 +530,33 @@ ROUTES.update(
     }
 )
 
+# --- objections (keberatan) to an evaluation --------------------------------------------------
+# test_policy adds a pending objection per person (to its 2018 evaluation, no rater).
+
+_OBJECTION = "/api/v1/objections/<int(max=2147483647):objection_id>"
+ROUTES.update(
+    {
+        ("POST", "/api/v1/evaluations/<int(max=2147483647):evaluation_id>/objections"): (
+            own(201),
+            _by_person("evaluation", "/objections", body=lambda *_: {"reason": "keberatan"}),
+        ),
+        ("GET", "/api/v1/objections"): (
+            _roles(200, ("admin", "hr", "supervisor", "employee")),
+            _plain("/api/v1/objections"),
+        ),
+        ("GET", _OBJECTION): (READ, _object("objection", "/api/v1/objections/{}")),
+        ("PATCH", _OBJECTION): (
+            own(200),
+            _object(
+                "objection",
+                "/api/v1/objections/{}",
+                body={"status": "withdrawn"},
+                headers={"If-Match": "*"},
+            ),
+        ),
+    }
+)
+
 # --- 360 feedback, attendance import, allowance (issue 8, parts 2, 5 and 6) ------------------
 
 _UNKNOWN_ROUND = "/api/v1/feedback-rounds/999999"
