@@ -7,7 +7,8 @@ PostgreSQL uses `pg_dump --format=custom` and `pg_restore --clean --if-exists` f
 in one transaction (`--single-transaction`), without owners or grants of the source server.
 
 Both refuse what would lose data by surprise: a backup does not overwrite an existing file and
-a restore does not overwrite a database holding rows, unless `force` is given. Backups are
+a restore does not overwrite a database holding rows, unless `force` is given. A restore
+leaves the change counter past the replaced database's (`_advance_generation`). Backups are
 written to a temporary file next to the target and renamed when complete. Any refusal or
 failure raises `BackupError` with a message for the operator, and changes nothing.
 """
@@ -35,6 +36,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 KINDS = {"sqlite": "an SQLite backup", "postgresql": "a PostgreSQL dump (pg_dump custom format)"}
 SKIPPED_TABLES = {"alembic_version"}
+COUNTER_TABLE = "change_counters"
 
 
 class BackupError(RuntimeError):
@@ -90,12 +92,14 @@ def restore_database(engine: Engine, source: str | Path, *, force: bool = False)
         _check_pg_tables(engine, source)
     _check_known_revision(source, revision)
     _check_empty(engine, force)
+    replaced = _generation(engine)
     if backend == "sqlite":
         _sqlite_restore(source, _sqlite_path(engine, must_exist=False))
     else:
         args = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-acl"]
         _run([*args, "--single-transaction", "--exit-on-error", "--dbname"], engine, source)
     engine.dispose()  # pooled connections may hold pages or catalogs from before the restore
+    _advance_generation(engine, replaced)
     counts = _row_counts(engine)
     size = f"{sum(counts.values()):,} rows in {len(counts)} tables"
     return Outcome("Restored", str(source), _shown(engine.url), current_revision(engine), size)
@@ -245,6 +249,33 @@ def _check_empty(engine: Engine, force: bool) -> None:
         shown = ", ".join(populated[:5]) + (", ..." if len(populated) > 5 else "")
         raise BackupError(
             f"the database holds data (in {shown}); restore with --force to replace it"
+        )
+
+
+def _generation(engine: Engine) -> int | None:
+    """The change counter of the database about to be replaced (None: it has none)."""
+    with engine.connect() as connection:
+        if COUNTER_TABLE not in inspect(connection).get_table_names():
+            return None
+        return connection.execute(
+            text(f"SELECT generation FROM {COUNTER_TABLE} WHERE id = 1")
+        ).scalar()
+
+
+def _advance_generation(engine: Engine, replaced: int | None) -> None:
+    """Move the restored change counter past the replaced database's: workers keep answers
+    under the generation they read (`service.auth.memo`), and the backup's older one would
+    count up again to a generation some worker still holds answers of the replaced data for."""
+    with engine.begin() as connection:
+        if COUNTER_TABLE not in inspect(connection).get_table_names():
+            return
+        connection.execute(
+            text(
+                f"UPDATE {COUNTER_TABLE} SET generation = "
+                "CASE WHEN generation > :replaced THEN generation ELSE :replaced END + 1 "
+                "WHERE id = 1"
+            ),
+            {"replaced": replaced or 0},
         )
 
 

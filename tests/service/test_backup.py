@@ -78,9 +78,11 @@ def seeded(engine: Engine) -> Engine:
 
 
 def _snapshot(engine: Engine) -> Snapshot:
-    """Every row of every table (the schema's revision table aside), in a stable order."""
+    """Every row of every table, in a stable order; the schema's revision table and the
+    change counter aside (a restore moves the counter on: see the generation test)."""
     with engine.connect() as connection:
-        tables = sorted(set(inspect(connection).get_table_names()) - {"alembic_version"})
+        bookkeeping = {"alembic_version", "change_counters"}
+        tables = sorted(set(inspect(connection).get_table_names()) - bookkeeping)
         return {
             table: sorted(
                 (tuple(row) for row in connection.execute(text(f'SELECT * FROM "{table}"'))),
@@ -121,8 +123,8 @@ def test_restore_drill(seeded: Engine, database_url: str, invoke: Invoke, tmp_pa
     assert restored.exit_code == 0, restored.output
     assert _snapshot(seeded) == saved
     assert current_revision(seeded) == head_revision()
-    total = sum(len(rows) for rows in saved.values())
-    assert f"{total:,} rows in {len(saved)} tables" in restored.output
+    total = sum(len(rows) for rows in saved.values()) + 1  # and the change counter's row
+    assert f"{total:,} rows in {len(saved) + 1} tables" in restored.output
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -346,3 +348,29 @@ def test_restore_refuses_a_backup_of_a_newer_schema(
     assert "Traceback" not in result.output
     assert _snapshot(seeded) == before
     assert current_revision(seeded) == head_revision()
+
+
+def _generation(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(text("SELECT generation FROM change_counters WHERE id = 1")).scalar_one()
+        )
+
+
+def test_restore_moves_the_change_generation_past_the_replaced_one(
+    seeded: Engine, database_url: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    """Workers keep access decisions and stored answers under the change generation they read
+    (`service.auth.memo`). A restored, older generation would count up again to one a worker
+    still holds answers of the replaced data for, and those would be served as current: so
+    the restore leaves the counter past both the backup's and the replaced database's."""
+    dump = tmp_path / "kinerja.backup"
+    assert invoke(database_url, "backup", "--output", str(dump)).exit_code == 0
+    _change(seeded)
+    _change(seeded)
+    replaced = _generation(seeded)
+
+    restored = invoke(database_url, "restore", "--input", str(dump), "--force")
+
+    assert restored.exit_code == 0, restored.output
+    assert _generation(seeded) > replaced
