@@ -351,10 +351,9 @@ def test_restore_refuses_a_backup_of_a_newer_schema(
 
 
 def _generation(engine: Engine) -> int:
+    query = text("SELECT generation FROM change_counters WHERE id = 1")
     with engine.connect() as connection:
-        return int(
-            connection.execute(text("SELECT generation FROM change_counters WHERE id = 1")).scalar_one()
-        )
+        return int(connection.execute(query).scalar_one())
 
 
 def test_restore_moves_the_change_generation_past_the_replaced_one(
