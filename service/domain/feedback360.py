@@ -223,15 +223,14 @@ def answer_round(
 ) -> tuple[FeedbackAnswer, FeedbackRater]:
     """Store a nominated rater's answer, once, while the round is open."""
     rater = _own_nomination(session, actor, round_id)
-    feedback_round = repo.get_round(session, round_id)
-    assert feedback_round is not None  # the nomination references it
-    if effective_status(feedback_round, today or date.today()) is RoundStatus.CLOSED:
-        raise Conflict(f"feedback round {round_id} is closed and takes no more answers")
+    day = today or date.today()
+    _check_open(session, round_id, day)
     missing = [value.value for value in BerakhlakValue if value not in ratings]
     if missing:
         raise Invalid(errors=[FieldError(f"ratings.{v}", "rate every value") for v in missing])
     now = datetime.now(UTC)
-    if rater.answered_at is not None or not repo.mark_answered(session, rater.id, now):
+    if rater.answered_at is not None or not repo.mark_answered(session, rater.id, now, day):
+        _check_open(session, round_id, day)  # a close that came first is named as such
         raise Conflict(f"you already answered feedback round {round_id}; each rater answers once")
     columns = {BEHAVIOR_COLUMNS[value]: ratings[value] for value in BerakhlakValue}
     answer = FeedbackAnswer(rater_id=rater.id, comment=comment or None, **columns)
@@ -292,6 +291,15 @@ def _visible_round(session: Session, actor: Actor, round_id: int) -> FeedbackRou
         if employee is not None and policy.can_see(session, actor, employee):
             return feedback_round
     raise NotFound(f"no feedback round {round_id} visible to you")
+
+
+def _check_open(session: Session, round_id: int, day: date) -> None:
+    """Refuse (409) an answer to a round that is closed; holds the round until the answer
+    commits (`repo.lock_round`), so a close cannot land between the check and the answer."""
+    feedback_round = repo.lock_round(session, round_id)
+    assert feedback_round is not None  # a nomination references it
+    if effective_status(feedback_round, day) is RoundStatus.CLOSED:
+        raise Conflict(f"feedback round {round_id} is closed and takes no more answers")
 
 
 def _own_nomination(session: Session, actor: Actor, round_id: int) -> FeedbackRater:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -33,6 +34,22 @@ GroupCounts = dict[RaterGroup, tuple[int, int]]
 
 def get_round(session: Session, round_id: int) -> FeedbackRound | None:
     return session.get(FeedbackRound, round_id)
+
+
+def lock_round(session: Session, round_id: int) -> FeedbackRound | None:
+    """The round as committed now, share-locked until the transaction ends (PostgreSQL).
+
+    For an answer: a close in progress (its UPDATE holds the row) is waited for and then
+    seen, and a close that starts later waits for the answer to commit, so no answer ever
+    commits after its round's close (readers of the results could take the difference).
+    """
+    query = (
+        select(FeedbackRound)
+        .where(FeedbackRound.id == round_id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalar(query)
 
 
 def round_exists(session: Session, employee_id: int, period: str) -> bool:
@@ -68,16 +85,25 @@ def rater_of(session: Session, round_id: int, employee_id: int) -> FeedbackRater
     return session.scalar(query)
 
 
-def mark_answered(session: Session, rater_id: int, at: datetime) -> bool:
-    """Set `answered_at` unless it is set already; False when another request won.
+def mark_answered(session: Session, rater_id: int, at: datetime, today: date) -> bool:
+    """Set `answered_at` unless it is set already or the round is no longer open on `today`;
+    False when another request won or a close came first.
+
+    The round's state is read again by this write: on SQLite the answer's first read and its
+    write transaction are apart, and a close may commit in between.
 
     On the session's connection: no feature reads `answered_at`, and through the session
     `serving.freshness` would outdate every stored risk score for this statement (the answer
     itself, added through the session, outdates the rated employee's).
     """
+    still_open = exists().where(
+        FeedbackRound.id == FeedbackRater.round_id,
+        FeedbackRound.status == RoundStatus.OPEN,
+        or_(FeedbackRound.closes_on.is_(None), FeedbackRound.closes_on >= today),
+    )
     statement = (
         update(FeedbackRater)
-        .where(FeedbackRater.id == rater_id, FeedbackRater.answered_at.is_(None))
+        .where(FeedbackRater.id == rater_id, FeedbackRater.answered_at.is_(None), still_open)
         .values(answered_at=at)
     )
     return session.connection().execute(statement).rowcount == 1

@@ -9,13 +9,20 @@ and the audit log. Every rating below is chosen so that a leak would be visible.
 from __future__ import annotations
 
 import json
+import threading
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db.models import AuditEntry
+from service.db.models import FeedbackRound
+from service.domain.feedback360_terms import RoundStatus
 from tests.service.feedback360.f360_people import ABOVE
 from tests.service.feedback360.f360_people import BELOW
 from tests.service.feedback360.f360_people import FULL_RATERS
@@ -81,6 +88,37 @@ def test_no_difference_to_take_after_closing(client: FlaskClient, team: Team) ->
     assert peer["shown"] and (peer["nominated"], peer["answered"]) == (4, 3)
     counts = [v["counts"] for v in peer["values"]]
     assert all(c == {ABOVE: 0, MEETS: 3, BELOW: 0} for c in counts)
+
+
+def test_an_answer_racing_the_close_does_not_land_after_it(
+    app: Flask, client: FlaskClient, team: Team
+) -> None:
+    """An answer whose round is being closed by another transaction waits for that close and
+    is then refused: admitted, it would commit after the close, and a reader of the results
+    in between could take "after minus before" (P4's answer)."""
+    raters = FULL_RATERS | {"P4": "peer"}
+    round_id = _round(client, team, raters)
+    for who in ("P1", "P2", "P3"):
+        _answer(client, team, round_id, who, values=ratings(MEETS))
+    late: dict[str, Any] = {}
+    racer = threading.Thread(
+        target=lambda: late.update(r=answer(client, team, round_id, "P4", ratings(BELOW)))
+    )
+    with app.extensions["db"].engine.connect() as closer:
+        closing = closer.begin()  # what close_round writes, not committed yet
+        closer.execute(
+            update(FeedbackRound)
+            .where(FeedbackRound.id == round_id)
+            .values(status=RoundStatus.CLOSED, closed_at=datetime.now(UTC))
+        )
+        racer.start()
+        racer.join(timeout=1.0)  # the old code answered here, before the close committed
+        closing.commit()
+    racer.join(timeout=30)
+    assert not racer.is_alive()
+    assert late["r"].status_code == 409, late["r"].json
+    peer = group(results(client, team, round_id, "supervisor").json, "peer")
+    assert (peer["nominated"], peer["answered"]) == (4, 3)
 
 
 def test_a_group_below_the_threshold_shows_nothing(client: FlaskClient, team: Team) -> None:
