@@ -4,6 +4,7 @@ The start-a-round page offers the people the organisation vouches for (`start_ro
 the employee (self), the direct supervisor, colleagues under the same supervisor (peers) and
 direct reports (subordinates). The offer decides nothing: the page sends the chosen people to
 `start_round`, which checks every nomination exactly as for `POST /employees/{id}/feedback-rounds`.
+Only people the caller may see are offered (their names and NIPs are on the form).
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ def nomination_candidates(
         groups[RaterGroup.SUPERVISOR] = [boss] if boss is not None and boss.is_active else []
         colleagues = _active(session, Employee.supervisor_id == employee.supervisor_id)
         groups[RaterGroup.PEER] = [p for p in colleagues if p.id != employee.id]
-    return NominationCandidates(employee, groups)
+    # A team may span units: hr sees its units only, and `start_round` refuses anyone else.
+    visible = {
+        group: [p for p in people if policy.can_see(session, actor, p)]
+        for group, people in groups.items()
+    }
+    return NominationCandidates(employee, visible)
 
 
 def _active(session: Session, condition: object) -> list[Employee]:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
+from tests.factories import make_employee
 from tests.service.feedback360.f360_people import Team
 from tests.service.feedback360.f360_people import group
 from tests.service.web.conftest import post_form
@@ -83,3 +85,32 @@ def test_the_employee_sees_the_rounds_but_no_start_form(client: FlaskClient, tea
     assert "rater_peer" not in page.get_data(as_text=True)
     refused = post_form(browser, path, _form(team, "2025", self=("E1",)), page=path)
     assert refused.status_code == 403
+
+
+def test_the_form_offers_only_people_the_starter_may_see(
+    client: FlaskClient, team: Team, session: Session
+) -> None:
+    """hr over unit A starts a round on Y (unit A1) whose supervisor X and one colleague sit
+    in unit B: their names and NIPs are not hr's to see, so the form leaves them out (the
+    API would refuse them as raters anyway)."""
+    world, position = team.world, team.world.position_id
+    boss = make_employee(session, unit_id=world.units["B"], position_id=position, name="Bos X")
+    rated = make_employee(
+        session, unit_id=world.units["A1"], position_id=position, supervisor_id=boss.id
+    )
+    hidden = make_employee(
+        session, unit_id=world.units["B"], position_id=position, supervisor_id=boss.id
+    )
+    seen = make_employee(
+        session, unit_id=world.units["A1"], position_id=position, supervisor_id=boss.id
+    )
+    session.commit()
+    browser = client.application.test_client()
+    sign_in(browser, "hr")
+    page = browser.get(f"/employees/{rated.id}/feedback360")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f'value="{seen.id}"' in text and seen.nip in text
+    for person in (boss, hidden):
+        assert f'value="{person.id}"' not in text
+        assert person.nip not in text and person.name not in text
