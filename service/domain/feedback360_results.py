@@ -18,7 +18,8 @@ The rule, in one place (README "360-degree feedback" repeats it for users):
    supervisor chain whom the employee knows anyway): they are shown whenever they answered.
    Raters see in the answer form whether their group is anonymous.
 5. **Comments** follow their group: shown only when the group is shown, without names, and
-   sorted alphabetically (not in the order they came in).
+   sorted alphabetically (not in the order they came in, not even among texts that differ
+   only in case).
 
 What an aggregate cannot hide: when every member of a group gave the same rating, the count
 says so (that is what an aggregate is). And raters who tell a reader their own answers shrink
@@ -170,8 +171,14 @@ def _group_result(
         shown=shown,
         reason=reason,
         values=[_summary(value, rows) for value in BerakhlakValue] if shown else [],
-        comments=sorted((a.comment for a in rows if a.comment), key=str.casefold),
+        comments=sorted((a.comment for a in rows if a.comment), key=_alphabetical),
     )
+
+
+def _alphabetical(comment: str) -> tuple[str, str]:
+    """Sort key of comments: alphabetical, and the text itself where only the case differs
+    (a stable sort on the folded text alone would keep such comments in answer order)."""
+    return comment.casefold(), comment
 
 
 def _hidden_reason(

@@ -66,6 +66,24 @@ def test_the_readers_own_answer_does_not_count() -> None:
     assert outsider.groups[0].shown and not member.groups[0].shown
 
 
+def test_comments_that_differ_only_in_case_do_not_keep_the_answer_order() -> None:
+    """The comment order is the same whichever came in first, also for "Baik" and "baik"."""
+    texts = ["baik", "Baik", "Cukup", "BAIK"]
+    orders = []
+    for order in (texts, texts[::-1], texts[1:] + texts[:1]):
+        answers = [
+            (RaterGroup.PEER, 100 + i, _answer(Rating.SESUAI_EKSPEKTASI, text))
+            for i, text in enumerate(order)
+        ]
+        counts = {RaterGroup.PEER: (4, 4)}
+        result = build_results(
+            _round(), RoundStatus.CLOSED, counts, answers, None, FeedbackSettings(3)
+        )
+        orders.append(result.groups[0].comments)
+    assert orders[0] == orders[1] == orders[2]
+    assert [c.casefold() for c in orders[0]] == ["baik", "baik", "baik", "cukup"]
+
+
 def test_an_open_round_shows_no_values_even_with_answers() -> None:
     answers = _peers(*[Rating.SESUAI_EKSPEKTASI] * 5)
     result = build_results(
