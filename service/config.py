@@ -27,6 +27,7 @@ ENV_KEYS: dict[str, str] = {
     "RISK_MODEL_REFRESH_SECONDS": "seconds between checks of the champion alias (default 30)",
     "RISK_GATE_MAX_ECE": "risk promotion gate: largest calibration error (default 0.05)",
     "RISK_GATE_MAX_TPR_GAP": "risk promotion gate: largest TPR gap by gender/age (0.10)",
+    "RISK_GATE_UNMEASURED_FAIRNESS": "risk promotion: TPR gap not measurable: promote/refuse",
     "RISK_TRAIN_MAX_EMPLOYEES": "risk retrain: employees sampled at most (200000; 'all')",
     "RISK_TRAIN_SAMPLE_SEED": "risk retrain: seed of the employee sample's hash (default 0)",
     "RISK_TRAIN_COMPARE_SIGNALS": "risk retrain: also fit without the signals (auto/true/false)",
@@ -38,6 +39,7 @@ ENV_KEYS: dict[str, str] = {
     "KINERJA_ALLOWANCE_RULES": "allowance: JSON file of per-agency rules (default built in)",
     "KINERJA_REMIND_REALISATION_DAYS": "reminders: realisations due in a quarter's last N days",
     "KINERJA_REMIND_JP_FROM_MONTH": "reminders: month from which JP below the minimum (10)",
+    "KINERJA_IMPORT_MAX_UNPACKED_BYTES": "imports: bytes an XLSX upload may unpack to (256 MiB)",
     "SMTP_HOST": "reminder email: SMTP server (unset: in-app notifications only)",
     "SMTP_PORT": "reminder email: SMTP port (default 587)",
     "SMTP_USER": "reminder email: SMTP login (optional)",
@@ -50,6 +52,12 @@ DEMO_SECRET_KEY = "kinerja-demo-not-secret"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 MAX_BODY_BYTES = 10 * 1024 * 1024
+#: What the parts of an uploaded XLSX may unpack to together, by the zip's central directory
+#: (KINERJA_IMPORT_MAX_UNPACKED_BYTES). An export of 100,000 evaluations unpacks to 101.5 MB
+#: (6 MB zipped), and the largest such export an upload can hold (10 MiB) to about 170 MB;
+#: a zip bomb of 10 MiB could unpack to 10 GB, and openpyxl holds the shared strings in
+#: memory (about 6 bytes of memory per byte of that part). 256 MiB is 2.6x the 100k export.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 
 
 class ConfigError(RuntimeError):
@@ -69,6 +77,7 @@ def defaults() -> dict[str, Any]:
         "MODEL_ALIAS": "champion",
         "KINERJA_RISK_FAST_PATH": True,
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+        "KINERJA_IMPORT_MAX_UNPACKED_BYTES": MAX_UNPACKED_BYTES,
         "JSON_SORT_KEYS": False,
     }
 
@@ -106,6 +115,9 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
         config["KINERJA_SECRET_KEY"] = DEMO_SECRET_KEY
     _check_database_url(config["DATABASE_URL"])
     _check_values(config)
+    config["KINERJA_IMPORT_MAX_UNPACKED_BYTES"] = _byte_count(
+        config, "KINERJA_IMPORT_MAX_UNPACKED_BYTES"
+    )
     config["SECRET_KEY"] = config["KINERJA_SECRET_KEY"]
     config["TESTING"] = config.get("TESTING", False) or mode == "test"
     return config
@@ -147,6 +159,18 @@ def _check_values(config: Mapping[str, Any]) -> None:
                 "RISK_MODEL_REFRESH_SECONDS must be a number of seconds, 0 or more; "
                 f"got {refresh!r}"
             )
+
+
+def _byte_count(config: Mapping[str, Any], key: str) -> int:
+    """A setting that counts bytes, as an int; ConfigError unless a positive whole number."""
+    value = config[key]
+    try:
+        count = int(str(value).strip()) if not isinstance(value, bool) else 0
+    except ValueError:
+        count = 0
+    if count <= 0:
+        raise ConfigError(f"{key} must be a whole number of bytes, 1 or more; got {value!r}")
+    return count
 
 
 def load_config(overrides: Mapping[str, Any] | None = None, *, use_env: bool = True) -> dict:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
+
+from training.evaluate import MIN_GROUP_POSITIVES
 
 _METRICS = (
     ("roc_auc", "ROC AUC (model)"),
@@ -28,6 +31,23 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _value(value: float) -> str:
+    return f"{value:.4f}" if math.isfinite(value) else "not measurable"
+
+
+def _fairness_status(metrics: dict[str, float]) -> str:
+    """The card's verdict line on fairness: measured, or why not."""
+    gap = metrics.get("fairness_max_tpr_gap", math.nan)
+    if math.isfinite(gap):
+        return f"**fairness: measured.** Largest TPR gap {gap:.4f}."
+    return (
+        f"**fairness: unmeasured.** No gender or age band has two groups with at least "
+        f"{MIN_GROUP_POSITIVES} poor outcomes in the held-out rows, so the largest TPR gap "
+        "could not be measured; the rates below are too noisy for a verdict. The promotion "
+        "decision says what the gate did."
+    )
+
+
 def model_card(
     name: str,
     version: str | None,
@@ -39,7 +59,7 @@ def model_card(
 ) -> str:
     """Render the card; `context` has window, split, snapshot, rows and employees (sample)."""
     metric_lines = [
-        f"| {label} | {metrics[key]:.4f} |" for key, label in _METRICS if key in metrics
+        f"| {label} | {_value(metrics[key])} |" for key, label in _METRICS if key in metrics
     ]
     return "\n".join(
         [
@@ -68,6 +88,8 @@ def model_card(
             *[f"- {reason}" for reason in decision],
             "",
             "## True-positive rate by group",
+            _fairness_status(metrics),
+            "",
             _table(fairness, ["attribute", "group", "tpr", "positives", "rows"]),
             "",
             "## Most important features (permutation, drop in ROC AUC)",
@@ -76,7 +98,8 @@ def model_card(
             "## Limits",
             "- Trained on the stored history only; hidden factors (health, family, workload) are "
             "not seen, so a low probability is not a guarantee.",
-            "- Groups with fewer than 20 positives are reported but excluded from the gap gate.",
+            f"- Groups with fewer than {MIN_GROUP_POSITIVES} positives are reported but excluded "
+            "from the gap gate.",
             "- Explanations compare the employee with a typical (median) employee, one feature "
             "at a time; they describe the model, not causes.",
         ]

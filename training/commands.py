@@ -40,9 +40,11 @@ def summary_table(summary: TrainSummary) -> str:
         if auc in metrics:
             brier_text = f"{metrics[brier]:8.4f}" if brier in metrics else f"{'':8s}"
             lines.append(f"{label:34s} {metrics[auc]:8.4f} {brier_text}")
+    gap = metrics["fairness_max_tpr_gap"]
+    gap_text = f"{gap:.4f}" if gap == gap else "not measurable (fairness: unmeasured)"
     lines.append(
         f"ECE {metrics['ece']:.4f}; largest TPR gap by gender/age band "
-        f"{metrics['fairness_max_tpr_gap']:.4f}; flag threshold {metrics['threshold']:.3f} "
+        f"{gap_text}; flag threshold {metrics['threshold']:.3f} "
         "(the gates applied are listed below)"
     )
     verdict = "promoted to champion" if summary.promoted else "NOT promoted"

@@ -87,10 +87,15 @@ def fairness_table(y: np.ndarray, flagged: np.ndarray, groups: pd.DataFrame) -> 
 
 
 def max_tpr_gap(table: pd.DataFrame) -> float:
-    """Largest TPR difference within an attribute, over groups with enough positives."""
+    """Largest TPR difference within an attribute, over groups with enough positives.
+
+    NaN when no attribute has two such groups: the gap cannot be measured, which is not a
+    gap of 0 (a small held-out period must not pass the fairness gate as perfectly fair).
+    """
     stable = table[table["positives"] >= MIN_GROUP_POSITIVES]
-    gaps = stable.groupby("attribute")["tpr"].agg(lambda tpr: tpr.max() - tpr.min())
-    return float(gaps.max()) if len(gaps) else 0.0
+    tpr = stable.groupby("attribute")["tpr"]
+    gaps = (tpr.max() - tpr.min())[tpr.size() >= 2]
+    return float(gaps.max()) if len(gaps) else float("nan")
 
 
 def importance_table(model: Any, rows: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

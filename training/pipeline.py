@@ -250,7 +250,13 @@ def _log_and_promote(
     uri, sha = log_candidate(model)
     champion = champion_score(client, RISK_MODEL_NAME, test)
     decision = decide(report.metrics, champion, gates)
-    mlflow.log_params({"gate.max_ece": gates.max_ece, "gate.max_tpr_gap": gates.max_tpr_gap})
+    mlflow.log_params(
+        {
+            "gate.max_ece": gates.max_ece,
+            "gate.max_tpr_gap": gates.max_tpr_gap,
+            "gate.unmeasured_fairness": gates.unmeasured_fairness,
+        }
+    )
     tags = {**version_tags(sha, rule_table, report.metrics), "promoted": str(decision.promote)}
     version = register(client, RISK_MODEL_NAME, uri, run_id, tags)
     if decision.promote:

@@ -2,8 +2,11 @@
 
 A new version becomes `champion` when it is at least as good as the current champion on the
 same held-out rows, its calibration error is at most 0.05 and its largest true-positive-rate
-gap between groups is at most 0.10; the replaced champion keeps the alias `previous`. The
-champion is then exported with its sha256 to KINERJA_MODELS_DIR for serving without MLflow.
+gap between groups is at most 0.10; the replaced champion keeps the alias `previous`. A gap
+that cannot be measured (no two groups of a gender or age band with enough positives) is NaN,
+never 0: `Gates.unmeasured_fairness` then promotes on the other gates, the version tagged
+`fairness: unmeasured` (the default), or refuses. The champion is then exported with its
+sha256 to KINERJA_MODELS_DIR for serving without MLflow.
 """
 
 from __future__ import annotations
@@ -39,26 +42,34 @@ from service.serving.loader import champion_version
 from service.serving.loader import load_version
 from service.serving.loader import sha256_of
 from service.serving.loader import write_export
+from training.evaluate import MIN_GROUP_POSITIVES
 
 REQUIREMENTS = ("scikit-learn", "skops", "numpy", "pandas", "kinerja")
 CHAMPION = "champion"
 PREVIOUS = "previous"
 MAX_ECE = 0.05
 MAX_TPR_GAP = 0.10
+#: What an unmeasurable TPR gap does to promotion: promote on the other gates (tagging the
+#: version `fairness: unmeasured`), or refuse.
+UNMEASURED_RULES = ("promote", "refuse")
+FAIRNESS_TAG = "fairness"
 
 
 @dataclass(frozen=True)
 class Gates:
-    """Promotion limits: calibration error and the largest true-positive-rate gap."""
+    """Promotion limits: calibration error and the largest true-positive-rate gap, and the
+    rule for a gap that cannot be measured (`promote` or `refuse`)."""
 
     max_ece: float = MAX_ECE
     max_tpr_gap: float = MAX_TPR_GAP
+    unmeasured_fairness: str = UNMEASURED_RULES[0]
 
 
 DEFAULT_GATES = Gates()
 
 #: Settings that override the gates (service.config.ENV_KEYS documents them).
 GATE_SETTINGS = {"RISK_GATE_MAX_ECE": "max_ece", "RISK_GATE_MAX_TPR_GAP": "max_tpr_gap"}
+UNMEASURED_SETTING = "RISK_GATE_UNMEASURED_FAIRNESS"
 
 
 def gates_from(config: Mapping[str, Any]) -> Gates:
@@ -79,6 +90,11 @@ def gates_from(config: Mapping[str, Any]) -> Gates:
         if not 0.0 < value <= 1.0:
             raise ConfigError(f"{key} must be a number between 0 and 1, not {raw!r}")
         chosen[name] = value
+    rule = config.get(UNMEASURED_SETTING)
+    if rule not in (None, ""):
+        if str(rule).strip().lower() not in UNMEASURED_RULES:
+            raise ConfigError(f"{UNMEASURED_SETTING} must be promote or refuse, not {rule!r}")
+        return Gates(**chosen, unmeasured_fairness=str(rule).strip().lower())
     return Gates(**chosen)
 
 
@@ -135,9 +151,12 @@ def register(
 
 
 def version_tags(sha256: str, rule_table: dict[str, float], metrics: dict[str, float]) -> dict:
-    """Tags every version carries: checksum, fallback rule table, headline metrics."""
+    """Tags every version carries: checksum, fallback rule table, headline metrics, and
+    whether its fairness was measured (`fairness: measured` or `unmeasured`)."""
     headline = {k: f"{metrics[k]:.4f}" for k in ("roc_auc", "ece", "fairness_max_tpr_gap")}
-    return {SHA256_TAG: sha256, RULE_TABLE_TAG: json.dumps(rule_table), **headline}
+    measured = bool(np.isfinite(metrics["fairness_max_tpr_gap"]))
+    fairness = {FAIRNESS_TAG: "measured" if measured else "unmeasured"}
+    return {SHA256_TAG: sha256, RULE_TABLE_TAG: json.dumps(rule_table), **headline, **fairness}
 
 
 def champion_score(client: MlflowClient, name: str, test: pd.DataFrame) -> Decision:
@@ -189,10 +208,29 @@ def decide(
             reasons.append(f"{metric} missing: gate <= {limit} not met")
             continue
         value = metrics[metric]
+        if metric == "fairness_max_tpr_gap" and np.isnan(value):
+            refuse = gates.unmeasured_fairness == "refuse"
+            ok &= not refuse
+            reasons.append(_unmeasured_reason(limit, refuse))
+            continue
         passed = bool(np.isfinite(value) and value <= limit)
         ok &= passed
         reasons.append(f"{metric} {value:.4f} {'<=' if passed else '>'} {limit}")
     return Decision(bool(ok), reasons, champion.champion_roc_auc, champion.champion_version)
+
+
+def _unmeasured_reason(limit: float, refuse: bool) -> str:
+    outcome = (
+        "not promoted for that (RISK_GATE_UNMEASURED_FAIRNESS=refuse)"
+        if refuse
+        else "gate <= {limit} not applied, the decision rests on the other gates and the "
+        "version is tagged fairness: unmeasured (RISK_GATE_UNMEASURED_FAIRNESS=promote)"
+    )
+    return (
+        "fairness_max_tpr_gap not measurable: no gender or age band has two groups with at "
+        f"least {MIN_GROUP_POSITIVES} poor outcomes in the held-out rows; "
+        + outcome.format(limit=limit)
+    )
 
 
 def promote(client: MlflowClient, name: str, version: str, previous: str | None) -> None:

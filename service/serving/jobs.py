@@ -21,7 +21,7 @@ _CHILDREN: list[subprocess.Popen[bytes]] = []
 #: Configuration handed to the job process, so it trains on the app's own stores.
 JOB_ENV_KEYS = (
     "DATABASE_URL", "MLFLOW_TRACKING_URI", "KINERJA_MODELS_DIR", "KINERJA_HOME",
-    "RISK_GATE_MAX_ECE", "RISK_GATE_MAX_TPR_GAP",
+    "RISK_GATE_MAX_ECE", "RISK_GATE_MAX_TPR_GAP", "RISK_GATE_UNMEASURED_FAIRNESS",
     "RISK_TRAIN_MAX_EMPLOYEES", "RISK_TRAIN_SAMPLE_SEED", "RISK_TRAIN_COMPARE_SIGNALS",
 )  # fmt: skip
 

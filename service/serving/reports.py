@@ -25,6 +25,8 @@ FAIRNESS_FILE = "tables/fairness.csv"
 RELIABILITY_FILE = "tables/reliability.csv"
 CARD_FILE = "model_card.md"
 GATE_PREFIX = "gate."
+#: The numeric gates a run logs (`gate.unmeasured_fairness` is a rule, not a limit).
+GATE_LIMITS = ("max_ece", "max_tpr_gap")
 #: Reports kept in memory (one per run shown; a run's artefacts are immutable).
 CACHED_REPORTS = 32
 
@@ -72,9 +74,9 @@ def version_report(tracking_uri: str, run_id: str) -> VersionReport:
     try:
         run = client.get_run(run_id).data
         gates = {
-            key.removeprefix(GATE_PREFIX): float(value)
-            for key, value in run.params.items()
-            if key.startswith(GATE_PREFIX)
+            name: float(run.params[GATE_PREFIX + name])
+            for name in GATE_LIMITS
+            if GATE_PREFIX + name in run.params
         }
         with tempfile.TemporaryDirectory() as tmp:
             files = {
