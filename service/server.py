@@ -12,6 +12,9 @@ for the per-request cost on 2 cores:
   that finished its SQLite statement gets the GIL back, and frees the writer queue, sooner.
 - No gunicorn access log: `service.ops.logging` already writes one JSON line per request
   with its request id; a second line per request in another format only costs CPU.
+  Gunicorn's own lines (workers booted, timed out or killed, signals, a port it cannot
+  bind) go to the same JSON lines (`JsonLogger`): its text format wants the process id,
+  which `service.ops.logging` leaves out of records, so each of them was a logging error.
 - The app is built once, in the arbiter, before the workers fork (`preload_app`): the
   imports and `create_app` are paid once instead of once per worker (on 2 cores with 2
   workers that halves the CPU of a start, and the workers share those pages), and the
@@ -48,6 +51,7 @@ import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from service.config import ConfigError
 from service.ops.metrics import prepare_multiprocess_dir
@@ -67,6 +71,17 @@ def spread_connections(clients: int, workers: int, threads: int = THREADS_PER_WO
 def default_workers() -> int:
     """One worker per core, and never fewer than two."""
     return max(2, os.cpu_count() or 2)
+
+
+class JsonLogger(Logger):  # type: ignore[misc]
+    """Gunicorn's logger with its error log handed to the root logger's JSON lines."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        own = self._get_gunicorn_handler(self.error_log)
+        if own is not None:
+            self.error_log.removeHandler(own)
+        self.error_log.propagate = True
 
 
 class KinerjaServer(BaseApplication):  # type: ignore[misc]
@@ -119,6 +134,17 @@ def serve(
         )
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     prepare_multiprocess_dir()  # before forking: workers share Prometheus values through files
+    KinerjaServer(server_options(host, port, workers, threads, worker_connections)).run()
+
+
+def server_options(
+    host: str,
+    port: int,
+    workers: int | None = None,
+    threads: int = THREADS_PER_WORKER,
+    worker_connections: int | None = None,
+) -> dict[str, Any]:
+    """Gunicorn's settings for `serve`."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers or default_workers(),
@@ -127,10 +153,11 @@ def serve(
         "timeout": 60,
         "graceful_timeout": 20,
         "accesslog": None,
+        "logger_class": JsonLogger,
         "preload_app": PRELOAD_APP,
         "post_worker_init": worker_ready,
         "child_exit": worker_exited,
     }
     if worker_connections is not None:
         options["worker_connections"] = worker_connections
-    KinerjaServer(options).run()
+    return options

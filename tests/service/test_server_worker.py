@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,7 +15,9 @@ from sqlalchemy import text
 from service.db import get_database
 from service.db.migrate import head_revision
 from service.server import SWITCH_INTERVAL_S
+from service.ops.logging import configure_logging
 from service.server import KinerjaServer
+from service.server import server_options
 from service.server import worker_ready
 
 
@@ -61,3 +64,24 @@ def test_the_arbiter_builds_the_app_once_and_freezes_it(
         assert head_revision.cache_info().currsize == 1  # read once, before the fork
     finally:
         gc.unfreeze()
+
+
+def test_gunicorns_own_lines_are_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """Worker boots, timeouts, kills and a port that cannot be bound reach the operator as the
+    service's JSON lines; gunicorn's text format wanted the process id that the service's
+    logging leaves out, and each of its lines was a '--- Logging error ---' traceback."""
+    configure_logging("INFO")
+    server = KinerjaServer(server_options("127.0.0.1", 8000, workers=2))
+    logger = server.cfg.logger_class(server.cfg)
+    capsys.readouterr()
+
+    logger.error("Can't connect to %s", "('127.0.0.1', 8000)")
+    logger.info("Booting worker with pid: %s", 4242)
+
+    err = capsys.readouterr().err
+    assert "Logging error" not in err
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert [(line["logger"], line["level"], line["message"]) for line in lines] == [
+        ("gunicorn.error", "ERROR", "Can't connect to ('127.0.0.1', 8000)"),
+        ("gunicorn.error", "INFO", "Booting worker with pid: 4242"),
+    ]
