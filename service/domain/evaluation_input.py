@@ -48,6 +48,7 @@ from service.domain.errors import Invalid
 from service.domain.periods import ACCEPTED_FORMS
 from service.domain.periods import Period
 from service.domain.periods import parse_period
+from service.domain.periods import today_in_indonesia
 from service.domain.predikat import predikat_for
 
 FEEDBACK_MAX_CHARS = 5000
@@ -265,10 +266,16 @@ def cached_period(code: str) -> Period:
 def _period(value: Any, problems: Problems) -> Period | None:
     if isinstance(value, str) and len(value) <= _PERIOD_MAX_CHARS:
         try:
-            return cached_period(value)
+            period = cached_period(value)
         except Invalid as exc:
             problems.extend((error.field, error.message) for error in exc.errors)
             return None
+        if period.starts_on > today_in_indonesia():
+            problems.append(
+                ("period", f"{value} has not started yet (it starts on {period.starts_on})")
+            )
+            return None
+        return period
     if value is None:
         problems.append(("period", f"is required: {ACCEPTED_FORMS}"))
     else:

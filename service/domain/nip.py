@@ -20,21 +20,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from datetime import datetime
-from datetime import timedelta
-from datetime import timezone
 
 from service.domain.entities import EmploymentStatus
 from service.domain.entities import Gender
 from service.domain.errors import Invalid
+from service.domain.periods import today_in_indonesia
 
 _NIP = re.compile(r"[0-9]{18}")
 _GENDER_DIGIT = {"1": Gender.L, "2": Gender.P}
 _PPPK = frozenset({EmploymentStatus.PPPK, EmploymentStatus.PPPK_PARUH_WAKTU})
 #: Youngest age at the start of service (UU ASN: applicants are at least 18).
 MINIMUM_AGE = 18
-#: Eastern Indonesia (UTC+9): "the future" starts where the date changes last in Indonesia.
-_WIT = timezone(timedelta(hours=9))
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ def parse_nip(
     except ValueError:
         message = f"digits 1-8 must be a birth date YYYYMMDD; got {nip[:8]}"
         raise Invalid.field(field, message) from None
-    today = datetime.now(_WIT).date()
+    today = today_in_indonesia()
     if birth > today:
         raise Invalid.field(field, f"digits 1-8 are a birth date in the future: {birth}")
     start_year, code = int(nip[8:12]), int(nip[12:14])

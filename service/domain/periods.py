@@ -11,6 +11,9 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from functools import total_ordering
 
 from service.domain.entities import PeriodKind
@@ -28,6 +31,8 @@ _PATTERNS = {
     PeriodKind.QUARTER: re.compile(r"([0-9]{4})-Q([1-4])"),
     PeriodKind.MONTH: re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])"),
 }
+#: Eastern Indonesia Time (WIT, UTC+9), where Indonesia's date changes first.
+WIT = timezone(timedelta(hours=9))
 _PER_YEAR = {PeriodKind.YEAR: 1, PeriodKind.QUARTER: 4, PeriodKind.MONTH: 12}
 _MONTHS = {PeriodKind.YEAR: 12, PeriodKind.QUARTER: 3, PeriodKind.MONTH: 1}
 
@@ -111,3 +116,9 @@ def quarter_of_month(code: str, *, field: str = "period") -> Period:
     if month.kind is not PeriodKind.MONTH:
         raise Invalid.field(field, f"must be a month such as 2025-03; got {code!r}")
     return period_of(month.starts_on, PeriodKind.QUARTER)
+
+
+def today_in_indonesia() -> date:
+    """Today's date in eastern Indonesia (UTC+9): once it is a period's first day anywhere in
+    Indonesia, the period has started; a date after this one is in the future everywhere."""
+    return datetime.now(WIT).date()

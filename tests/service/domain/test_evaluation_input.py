@@ -27,6 +27,8 @@ from service.domain.evaluation_input import ensure_periods
 from service.domain.evaluation_input import evaluation_columns
 from service.domain.evaluation_input import parse_evaluation
 from service.domain.periods import parse_period
+from service.domain.periods import period_of
+from service.domain.periods import today_in_indonesia
 from tests.factories import make_employee
 
 ABOVE = "di_atas_ekspektasi"
@@ -243,6 +245,20 @@ def test_each_bad_field_is_named_with_a_clear_message(
         parse_evaluation(body(**changes))
 
     assert [error.field for error in caught.value.errors] == [field]
+
+
+def test_a_period_that_has_not_started_cannot_be_evaluated() -> None:
+    """Nobody can be rated for a period before it starts; the current one can (its end is
+    when ratings are usually given, and a rater may finish a few days early)."""
+    today = today_in_indonesia()
+    for kind in PeriodKind:
+        current = period_of(today, kind)
+        assert parse_evaluation(body(period=current.code)).period == current
+        later = current.next().code
+        assert errors_of(body(period=later)) == {
+            "period": f"{later} has not started yet (it starts on {current.next().starts_on})"
+        }
+    assert "period" in errors_of(body(period="2100-12"))
 
 
 @pytest.mark.parametrize("data", [None, [], "period=2025", 42, ("period", "2025")])
