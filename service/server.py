@@ -22,6 +22,10 @@ for the per-request cost on 2 cores:
   Nothing connects to the database or starts a thread before the fork (each worker's
   engine is disposed of after it anyway); the price is that a HUP reloads settings, not
   code: deploy new code with a restart.
+- No gunicorn control socket (gunicorn 25.1+ opens one for `gunicornc` by default, at one
+  path per user: `$XDG_RUNTIME_DIR/gunicorn.ctl` or `~/.gunicorn/gunicorn.ctl`): a second
+  instance on the host took the first one's path over, and whichever stopped first removed
+  the other's socket. Kinerja is run with signals (HUP, TERM), not through that socket.
 - `gc.freeze()` once the app is built, before the fork: the few hundred thousand objects of
   the imports (Flask, SQLAlchemy, pydantic, numpy) move out of the collector's reach, so a
   full collection no longer walks them all in the middle of some request, nor writes to
@@ -154,6 +158,7 @@ def server_options(
         "graceful_timeout": 20,
         "accesslog": None,
         "logger_class": JsonLogger,
+        "control_socket_disable": True,
         "preload_app": PRELOAD_APP,
         "post_worker_init": worker_ready,
         "child_exit": worker_exited,

@@ -382,6 +382,8 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Path]]:
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("XDG_RUNTIME_DIR", None)
+    env["HOME"] = str(tmp_path / "user-home")  # where gunicorn's control socket would go
     port = _free_port()
     kinerja = Path(sys.executable).with_name("kinerja")
     process = subprocess.Popen(
@@ -418,6 +420,9 @@ def test_prefork_workers_share_metrics(server: tuple[str, Path]) -> None:
         assert _scraped(text, count, endpoint="/healthz", status="200") == requests + 1
     workers = _worker_gauge_files(directory)
     assert len(list(directory.glob("histogram_*.db"))) >= 1 and workers
+
+    # No gunicorn control socket at the user's one path, which a second instance took over.
+    assert not (home.parent / "user-home" / ".gunicorn").exists()
 
     victim = next(iter(workers))
     os.kill(victim, signal.SIGKILL)

@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from service.db import get_database
 from service.db.migrate import head_revision
-from service.server import SWITCH_INTERVAL_S
 from service.ops.logging import configure_logging
+from service.server import SWITCH_INTERVAL_S
 from service.server import KinerjaServer
 from service.server import server_options
 from service.server import worker_ready
