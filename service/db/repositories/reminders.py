@@ -1,7 +1,8 @@
 """Who is due which reminder: one set-based query per kind, with the recipient's user id.
 
-Recipients are active logins linked to an active employee; an employee without a login gets
-no in-app reminder (the rows are left out here, not filtered later).
+Recipients are active logins, of a role that sees personal records (not `data`), linked to
+an active employee; an employee without such a login gets no in-app reminder (the rows are
+left out here, not filtered later).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from service.db.models import Skp
 from service.db.models import Training
 from service.db.models import User
 from service.domain.entities import EnrolmentStatus
+from service.domain.entities import Role
 from service.domain.entities import SkpStatus
 from service.domain.feedback360_terms import RoundStatus
 
@@ -41,9 +43,16 @@ Rows = list[Any]
 
 
 def _login_of(column: Any) -> tuple[Any, Any]:
-    """An alias of `users` and the join condition for the active login of `column`."""
+    """An alias of `users` and the join condition for the active login of `column`.
+
+    Not a data-team login: that role sees nobody by name, itself included (`policy.can_see`),
+    so it is told nothing about people either.
+    """
     login = aliased(User)
-    return login, and_(login.employee_id == column, login.is_active.is_(True))
+    condition = and_(
+        login.employee_id == column, login.is_active.is_(True), login.role != Role.DATA
+    )
+    return login, condition
 
 
 def realisation_gaps(session: Session, year: int, periods: Sequence[str]) -> Rows:

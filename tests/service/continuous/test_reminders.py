@@ -240,3 +240,23 @@ def test_no_360_reminder_once_the_round_has_passed_its_closing_day(
     assert _stored(session, Kind.FEEDBACK_ROUND_WAITING) == {
         (world.users["employee"], f"feedback:{rounds['S'].id}:rater:{world.employees['E1']}")
     }
+
+
+def test_a_data_team_login_gets_no_reminder_about_people(session: Session, world: World) -> None:
+    """The data team sees nobody by name: a data login linked to a supervisor (one login per
+    employee) is not told which reports lack an evaluation or JP; their own login would be."""
+    from service.domain.entities import Role
+    from service.domain.users import create_user
+    from tests.factories import make_employee
+
+    boss = make_employee(session, unit_id=world.units["B"], position_id=world.position_id)
+    make_employee(
+        session, unit_id=world.units["B"], position_id=world.position_id, supervisor_id=boss.id
+    )
+    analyst = create_user(session, "analyst-boss", "a long enough password", Role.DATA, boss.id)
+    session.flush()
+    remind(session, date(2026, 10, 5), RULES, SETTINGS)
+    got = session.scalars(
+        select(Notification.subject_key).where(Notification.recipient_user_id == analyst.id)
+    ).all()
+    assert got == []
