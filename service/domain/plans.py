@@ -39,6 +39,7 @@ from service.domain.errors import Invalid
 from service.domain.evaluation_input import ensure_period
 from service.domain.organisation import check_version
 from service.domain.periods import parse_period
+from service.domain.periods import today_in_indonesia
 
 RESOURCE = "skp"
 
@@ -162,15 +163,21 @@ def list_skps(
 def record_realisation(
     session: Session, actor: Actor, skp_id: int, data: Mapping[str, Any]
 ) -> RealisationDetail:
-    """Record what was achieved on an indicator of an approved SKP in one period."""
+    """Record what was achieved (a value or a text) on an indicator of an approved SKP in one
+    period of its year that has started."""
     skp = _visible_skp(session, actor, skp_id)
     if not (actor.is_self(skp.employee_id) or skp.rater_id == actor.employee_id):
         raise Forbidden(f"only the employee or the rater of SKP {skp_id} records realisations")
     if skp.status is not SkpStatus.DITETAPKAN:
         raise Conflict(f"SKP {skp_id} is {skp.status.value}; realisations need it approved")
+    if data.get("value") is None and data.get("text") is None:
+        raise Invalid.field("value", "give a value or a text: what was achieved")
     period = parse_period(data["period"])
     if period.year != skp.year:
         raise Invalid.field("period", f"{period.code} is outside the plan's year {skp.year}")
+    if period.starts_on > today_in_indonesia():
+        message = f"{period.code} has not started yet (it starts on {period.starts_on})"
+        raise Invalid.field("period", message)
     indicator = repo.indicator_of_skp(session, skp_id, data["indicator_id"])
     if indicator is None:
         raise Invalid.field("indicator_id", f"no indicator {data['indicator_id']} in SKP {skp_id}")

@@ -134,3 +134,29 @@ def test_the_rater_is_a_superior_not_anyone_the_employee_picks(
     assert client.get(plan, headers=employee).json["rater_id"] == world.employees["H"]
     direct = {"rater_id": world.employees["S"]}
     assert client.patch(plan, json=direct, headers=employee | {"If-Match": "*"}).status_code == 200
+
+
+def test_a_realisation_needs_a_started_period_and_something_achieved(
+    client: FlaskClient, world: World
+) -> None:
+    """What was achieved is recorded once a period has started, as a value or a text: a
+    realisation of a period still to come, or one that records nothing, is 422 and not stored.
+    """
+    employee, supervisor = world.headers("employee"), world.headers("supervisor")
+    path = f"/api/v1/employees/{world.employees['E1']}/skps"
+    skp = client.post(path, json=SKP | {"year": 2100}, headers=employee).json
+    base = f"/api/v1/skps/{skp['id']}"
+    assert client.post(f"{base}/submit", headers=employee).status_code == 200
+    assert client.post(f"{base}/approve", headers=supervisor).status_code == 200
+    indicator = skp["rhks"][0]["indicators"][0]["id"]
+    for body, field in [
+        ({"period": "2100-03", "value": 3}, "period"),
+        ({"period": "2100", "text": "selesai"}, "period"),
+        ({"period": "2100-03"}, "value"),
+    ]:
+        refused = client.post(
+            f"{base}/realisations", json=body | {"indicator_id": indicator}, headers=employee
+        )
+        assert refused.status_code == 422, body
+        assert field in [error["field"] for error in refused.json["errors"]], body
+    assert client.get(f"{base}/realisations", headers=employee).json["total"] == 0
