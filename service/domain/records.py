@@ -29,6 +29,7 @@ from service.domain.entities import TrainingMode
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
 from service.domain.organisation import check_competency_codes
+from service.domain.periods import today_in_indonesia
 from service.reference import NONKLASIKAL_KINDS
 from service.reference import TRAINING_KINDS
 
@@ -62,6 +63,8 @@ def record_assessment(
 ) -> AssessmentDetail:
     """Store one competency assessment with a level per known competency code."""
     policy.managed_employee(session, actor, employee_id)
+    if assessed_on > today_in_indonesia():  # it would outrank every real later assessment
+        raise Invalid.field("assessed_on", f"{assessed_on} is in the future")
     check_competency_codes(session, list(levels), "levels")
     assessment = CompetencyAssessment(
         employee_id=employee_id, assessed_on=assessed_on, method=method, assessor=assessor
@@ -212,6 +215,11 @@ def enrol(
         raise Invalid.field("training_code", f"no training {training_code!r} in the catalogue")
     if start_date > end_date:
         raise Invalid.field("end_date", f"{end_date} is before start_date {start_date}")
+    if status is EnrolmentStatus.COMPLETED and end_date > today_in_indonesia():
+        # its JP would count towards the year before it is earned
+        raise Invalid.field(
+            "end_date", f"{end_date} is in the future: record it as enrolled until it ends"
+        )
     jp = training.jp if status is EnrolmentStatus.COMPLETED else None
     enrolment = Enrolment(
         employee_id=employee_id,
