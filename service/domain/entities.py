@@ -85,6 +85,10 @@ class EmploymentStatus(StrEnum):
     PPPK_PARUH_WAKTU = "pppk_paruh_waktu"
 
 
+#: Contract civil servants (PPPK, also part-time): their NIP and golongan differ from a PNS's.
+PPPK_STATUSES = frozenset({EmploymentStatus.PPPK, EmploymentStatus.PPPK_PARUH_WAKTU})
+
+
 class SkpModel(StrEnum):
     """SKP model: JPT (senior leaders) or JA/JF (administrators and functional staff)."""
 

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from service.domain.entities import PPPK_STATUSES
 from service.domain.entities import EmploymentStatus
 from service.domain.entities import Gender
 from service.domain.errors import Invalid
@@ -28,7 +29,6 @@ from service.domain.periods import today_in_indonesia
 
 _NIP = re.compile(r"[0-9]{18}")
 _GENDER_DIGIT = {"1": Gender.L, "2": Gender.P}
-_PPPK = frozenset({EmploymentStatus.PPPK, EmploymentStatus.PPPK_PARUH_WAKTU})
 #: Youngest age at the start of service (UU ASN: applicants are at least 18).
 MINIMUM_AGE = 18
 
@@ -64,7 +64,7 @@ def parse_nip(
     if start_year > today.year + 1:
         raise Invalid.field(field, f"digits 9-12 are a start year in the future: {start_year}")
     is_month = 1 <= code <= 12
-    if status in _PPPK or (status is None and not is_month):
+    if status in PPPK_STATUSES or (status is None and not is_month):
         start_month = None
     elif is_month:
         start_month = code

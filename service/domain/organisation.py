@@ -7,6 +7,7 @@ idempotency record, so a retried create finds either everything or nothing).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
+from service.domain.entities import PPPK_STATUSES
 from service.domain.entities import EmploymentStatus
 from service.domain.entities import PositionKind
 from service.domain.entities import Role
@@ -42,6 +44,10 @@ from service.domain.nip import check_nip
 
 #: If-Match `*`: any stored version (versions start at 1).
 ANY_VERSION = 0
+#: Golongan of a PNS or CPNS (I/a to IV/e) and of a PPPK (I to XVII, Perpres 98/2020).
+PNS_GRADE = r"(?:I|II|III)/[a-d]|IV/[a-e]"
+PPPK_GRADE = "|".join("I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII".split())
+_GRADES = {False: re.compile(PNS_GRADE), True: re.compile(PPPK_GRADE)}
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,7 @@ def create_employee(session: Session, actor: Actor, **fields: Any) -> Employee:
         fields["nip"], fields.get("birth_date"), fields.get("gender"), _status(fields)
     )
     _check_hire_date(fields.get("hire_date"), parts)
+    check_grade(fields.get("grade"), _status(fields))
     _check_references(session, actor, fields)
     if repo.nip_taken(session, fields["nip"]):
         raise Conflict(f"an employee with NIP {fields['nip']} already exists")
@@ -242,6 +249,8 @@ def update_employee(
     if {"nip", "birth_date", "gender", "employment_status", "hire_date"} & set(changes):
         parts = check_nip(merged["nip"], merged["birth_date"], merged["gender"], _status(merged))
         _check_hire_date(merged["hire_date"], parts)
+    if {"grade", "employment_status"} & set(changes):
+        check_grade(merged["grade"], _status(merged))
     _check_references(session, actor, dict(changes))
     supervisor_id = changes.get("supervisor_id")
     if supervisor_id is not None and (
@@ -297,6 +306,14 @@ def _birthday(born: date, year: int) -> date:
     if (born.month, born.day) == (2, 29):
         return date(year, 2, 28)
     return born.replace(year=year)
+
+
+def check_grade(grade: str | None, status: EmploymentStatus) -> None:
+    """Refuse a golongan of the other kind: III/c is a PNS/CPNS one, IX a PPPK one."""
+    pppk = status in PPPK_STATUSES
+    if grade is not None and not _GRADES[pppk].fullmatch(grade):
+        expected = "I to XVII" if pppk else "I/a to IV/e, such as III/c"
+        raise Invalid.field("grade", f"a {status.value} has a golongan {expected}; got {grade!r}")
 
 
 def _status(fields: Mapping[str, Any]) -> EmploymentStatus:

@@ -18,6 +18,8 @@ from pydantic import create_model
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import cached_period
 from service.domain.evaluation_input import text_problem
+from service.domain.organisation import PNS_GRADE
+from service.domain.organisation import PPPK_GRADE
 
 MAX_ID = 2**31 - 1
 MAX_LIMIT = 1000
@@ -49,7 +51,8 @@ Level = Annotated[int, Strict(), Field(ge=1, le=5)]
 Name = text(200)
 ShortText = text(40)
 LongText = text(5000)
-Grade = Annotated[str, Strict(), Field(pattern=r"^(?:(?:I|II|III)/[a-d]|IV/[a-e])$")]
+#: A golongan of a PNS/CPNS or a PPPK; `organisation.check_grade` checks it fits the status.
+Grade = Annotated[str, Strict(), Field(pattern=f"^(?:{PNS_GRADE}|{PPPK_GRADE})$")]
 
 
 def _period(value: str) -> str:

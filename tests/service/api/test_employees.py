@@ -96,3 +96,22 @@ def test_a_hire_date_before_the_18th_birthday_is_422(client: FlaskClient, world:
     edit = client.patch(path, json={"hire_date": born}, headers=hr | {"If-Match": "*"})
     assert edit.status_code == 422
     assert client.get(path, headers=hr).json["hire_date"] == adult
+
+
+def test_the_golongan_follows_the_employment_status(client: FlaskClient, world: World) -> None:
+    """A PNS/CPNS has a golongan such as III/c, a PPPK one of I to XVII (Perpres 98/2020)."""
+    body = {"name": "Citra", "unit_id": world.units["A1"], "position_id": world.position_id}
+    hr = world.headers("hr")
+    pppk = body | {"nip": make_nip(900_020), "employment_status": "pppk", "grade": "IX"}
+    created = client.post("/api/v1/employees", json=pppk, headers=hr)
+    assert (created.status_code, created.json.get("grade")) == (201, "IX"), created.json
+    for status, grade in [("pns", "IX"), ("pppk", "III/c"), ("pppk", "XVIII"), ("cpns", "V")]:
+        wrong = body | {"nip": make_nip(900_021), "employment_status": status, "grade": grade}
+        refused = client.post("/api/v1/employees", json=wrong, headers=hr)
+        assert refused.status_code == 422, (status, grade)
+        assert refused.json["errors"][0]["field"] == "grade", (status, grade)
+    path = f"/api/v1/employees/{created.json['id']}"
+    to_pns = client.patch(path, json={"employment_status": "pns"}, headers=hr | {"If-Match": "*"})
+    assert to_pns.status_code == 422
+    both = {"employment_status": "pns", "grade": "III/a"}
+    assert client.patch(path, json=both, headers=hr | {"If-Match": "*"}).status_code == 200
