@@ -6,6 +6,7 @@ Bad arguments get a clear message and a non-zero exit, and write nothing.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -28,9 +29,10 @@ def _fail(message: str) -> None:
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain and configuration errors, and a database that cannot be reached, into
-    one clear line and exit status 1."""
+    """Turn domain and configuration errors, a database that cannot be reached and one
+    without the schema into one clear line and exit status 1."""
     from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import ProgrammingError
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -40,20 +42,33 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             _fail(str(exc))
         except DomainError as exc:
             _fail(exc.detail)
-        except OperationalError as exc:
-            _fail(_unreachable(exc))
+        except (OperationalError, ProgrammingError) as exc:
+            reason = _first_line(exc)
+            if _NO_TABLE.search(reason):
+                _fail(f"the database at {_shown_url()} has no Kinerja schema ({reason}): "
+                      "run `kinerja init-db` first")  # fmt: skip
+            if isinstance(exc, ProgrammingError):
+                raise
+            _fail(f"cannot reach the database at {_shown_url()}: {reason}")
 
     return wrapper
 
 
-def _unreachable(exc: Exception) -> str:
-    """Name the database (password hidden) and the driver's first line of the error."""
+#: A missing table: SQLite's OperationalError, PostgreSQL's UndefinedTable (ProgrammingError).
+_NO_TABLE = re.compile(r"no such table|relation \S+ does not exist")
+
+
+def _first_line(exc: Exception) -> str:
+    """The driver's first line of the error, without the statement or its parameters."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
+
+
+def _shown_url() -> str:
+    """The configured database URL, password hidden."""
     from sqlalchemy.engine import make_url
 
-    url = make_url(cli_config()["DATABASE_URL"]).render_as_string(hide_password=True)
-    original = getattr(exc, "orig", None) or exc
-    reason = (str(original).strip().splitlines() or [type(original).__name__])[0]
-    return f"cannot reach the database at {url}: {reason}"
+    return make_url(cli_config()["DATABASE_URL"]).render_as_string(hide_password=True)
 
 
 def cli_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -166,6 +181,8 @@ def serve(
 @reports_errors
 def import_command(file: str, kind: str) -> None:
     """Import evaluations from a CSV or XLSX file: every row, or none and the list of problems."""
+    from service.domain.audit import Actor
+    from service.domain.entities import Role
     from service.domain.errors import Invalid
     from service.domain.imports import import_evaluations
 
@@ -177,7 +194,11 @@ def import_command(file: str, kind: str) -> None:
             if kind == "attendance":
                 result = _import_attendance(session, content, file)
             else:
-                result = import_evaluations(session, content, file)
+                actor = Actor(user_id=None, username="cli", role=Role.ADMIN)
+                limit = cli_config()["KINERJA_IMPORT_MAX_UNPACKED_BYTES"]
+                result = import_evaluations(
+                    session, content, file, actor=actor, max_unpacked=limit
+                )
     except Invalid as exc:
         for error in exc.errors:
             where = "file" if error.row is None else f"row {error.row}"
@@ -185,7 +206,8 @@ def import_command(file: str, kind: str) -> None:
         _fail(f"{file}: nothing was imported" if exc.errors else exc.detail)
     finally:
         database.engine.dispose()
-    click.echo(f"Imported {result.count} {kind} from {file}")
+    audited = f" (audit: import {result.import_id})" if kind == "evaluations" else ""
+    click.echo(f"Imported {result.count} {kind} from {file}{audited}")
 
 
 def _import_attendance(session: Any, content: bytes, file: str) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service.auth.passwords import verify_password
 from service.cli import main
 from service.db import make_engine
+from service.db.migrate import downgrade
 from service.db.migrate import head_revision
 from service.db.models import Competency
 from service.db.models import Training
@@ -210,3 +211,22 @@ def test_init_db_on_a_newer_schema_says_so(invoke: Invoke, initialised: Engine) 
     assert result.exit_code == 1
     assert "Error: the database is at schema revision 9999" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_database_without_the_schema_asks_for_init_db(database_url: str) -> None:
+    """SQLite says 'no such table' (an OperationalError, which is not a lost database) and
+    PostgreSQL 'relation ... does not exist' (a ProgrammingError, a traceback before)."""
+    engine = make_engine(database_url)
+    try:
+        downgrade(engine, "base")
+    finally:
+        engine.dispose()
+
+    args = ["set-email", "--username", "x", "--email", "x@y.id"]
+    env = {"DATABASE_URL": database_url, "KINERJA_ENV": "demo"}
+    result = CliRunner().invoke(main, args, env=env)
+
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: the database at ")
+    assert "has no Kinerja schema" in result.output and "kinerja init-db" in result.output
