@@ -11,6 +11,11 @@ says, the same setting, since the pool's `connect` listeners set the connection 
 runs them on plain cursors: reads without the writer queue, writes in it
 (`QueuedConnection.write_alone`).
 
+A read-only request may run its lone SELECT there too (`LoneSelect`, the evaluation read): the
+SQL and each column's conversion are made once, so a run skips SQLAlchemy's per-execution work
+(the statement's cache key, its parameters and result set-up) as well as the session's
+transaction and the pool's checkout and return.
+
 Only SQLite database files (whose connections queue their writers, `service.db.sqlite_writers`)
 keep one; PostgreSQL and in-memory SQLite (None here) use the pool as before. A connection is
 taken from the engine's pool and detached from it; when the engine's pool is replaced
@@ -26,8 +31,15 @@ import threading
 import weakref
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
+from sqlalchemy import Dialect
 from sqlalchemy import Engine
+from sqlalchemy import Row
+from sqlalchemy import Select
+from sqlalchemy.engine.result import result_tuple
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 _PID = [os.getpid()]
@@ -96,3 +108,80 @@ def _open(engine: Engine) -> Kept:
         raise TypeError(f"{engine.url!r} does not queue its writers (service.db.make_engine)")
     connection.isolation_level = None
     return Kept(connection, sqlite3.Cursor(connection))
+
+
+class LoneSelect:
+    """A Core select built once, run alone on this thread's own connection when it can be.
+
+    `first(session, params)` answers as `session.connection().execute(statement,
+    params).first()` would: a `Row` with the statement's column names and each value
+    converted by its column's type (enums, datetimes). When the session has no transaction
+    and the engine keeps connections (SQLite files), it runs the SQL compiled once on the
+    thread's connection, in no transaction but its statement's own: for the evaluation
+    read's select of 23 columns, 8-10 us of CPU against 100-120 us through a session (its
+    transaction, the pool's checkout and return, and SQLAlchemy's per-execution work: the
+    statement's cache key alone is 40 us). Otherwise it runs on the session.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._prepared: _Prepared | None = None
+
+    def first(self, session: Session, params: dict[str, Any]) -> Row[Any] | None:
+        """The statement's first row for `params` (by bind parameter name), or None."""
+        engine = session.get_bind()
+        kept = None if session.in_transaction() else kept_connection(engine)
+        if kept is None:
+            return session.connection().execute(self.statement, params).first()
+        prepared = self._prepared
+        if prepared is None or prepared.dialect is not engine.dialect:
+            prepared = self._prepared = _Prepared.of(self.statement, engine.dialect)
+        values = prepared.values(params)
+        try:
+            rows = kept.cursor.execute(prepared.sql, values).fetchall()  # its read ends here
+        except sqlite3.Error as error:
+            discard_kept_connection(engine)
+            raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
+        return prepared.row(rows[0]) if rows else None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A select compiled for one (positional) dialect, with its values' conversions."""
+
+    dialect: Dialect
+    sql: str
+    binds: tuple[tuple[str, Any], ...]  # (name, bind processor or None), in the SQL's order
+    results: tuple[Any, ...]  # each column's result processor or None
+    make_row: Any
+
+    @classmethod
+    def of(cls, statement: Select[Any], dialect: Dialect) -> _Prepared:
+        compiled = statement.compile(dialect=dialect)
+        if not compiled.positional or compiled.post_compile_params:
+            raise TypeError("LoneSelect needs positional binds, each one value (no IN lists)")
+        binds = tuple(
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in compiled.positiontup or ()
+        )
+        columns = list(statement.selected_columns)
+        results = tuple(
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        )
+        make_row = result_tuple(list(statement.selected_columns.keys()))
+        return cls(dialect, str(compiled), binds, results, make_row)
+
+    def values(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            params[name] if convert is None else convert(params[name])
+            for name, convert in self.binds
+        )
+
+    def row(self, values: Any) -> Row[Any]:
+        row: Row[Any] = self.make_row(
+            [
+                v if convert is None else convert(v)
+                for convert, v in zip(self.results, values, strict=True)
+            ]
+        )
+        return row

@@ -10,15 +10,23 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Integer
+from sqlalchemy import bindparam
+from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from service.db import make_database
 from service.db import make_engine
 from service.db.models import AuditEntry
+from service.db.models import Employee
+from service.db.models import Evaluation
 from service.db.repositories.access import change_generation
 from service.db.repositories.access import insert_audit_now
+from service.db.thread_connections import LoneSelect
 from service.db.thread_connections import kept_connection
+from tests.factories import make_employee
+from tests.factories import make_evaluation
 
 
 def _row(employee_id: int) -> dict[str, object]:
@@ -147,3 +155,39 @@ def test_write_alone_refuses_a_connection_in_a_transaction(tmp_path: Path) -> No
     kept.connection.write_alone("INSERT INTO t VALUES (?)", (2,))  # type: ignore[attr-defined]
     assert kept.cursor.execute("SELECT x FROM t").fetchall() == [(2,)]
     engine.dispose()
+
+
+def test_a_lone_select_reads_as_the_session_would(database_url: str) -> None:
+    """`LoneSelect.first`: the same `Row` (names, values, their types) as the statement run on
+    the session; alone on this thread's connection (SQLite files) only while the session has
+    no transaction, so inside one it sees the session's own unwritten rows."""
+    database = make_database(database_url)
+    statement = (
+        select(Evaluation.__table__, Employee.__table__.c.unit_id.label("employee_unit_id"))
+        .join(Employee.__table__, Employee.__table__.c.id == Evaluation.__table__.c.employee_id)
+        .where(Evaluation.__table__.c.id == bindparam("evaluation_id", type_=Integer()))
+    )
+    lone = LoneSelect(statement)
+    with database.sessions() as session:
+        evaluation = make_evaluation(
+            session, period="2025-Q2", behavior_ratings={"akuntabel": "di_atas_ekspektasi"},
+            feedback="lanjutkan", rater_id=make_employee(session).id,
+        )  # fmt: skip
+        session.commit()
+        expected = session.execute(statement, {"evaluation_id": evaluation.id}).one()
+        session.commit()
+        found = lone.first(session, {"evaluation_id": evaluation.id})
+        assert session.in_transaction() is database_url.startswith("postgresql")  # or alone
+        session.commit()
+        assert found is not None and found._fields == expected._fields
+        assert tuple(found) == tuple(expected)
+        assert [type(v) for v in found] == [type(v) for v in expected]
+        assert lone.first(session, {"evaluation_id": evaluation.id + 1000}) is None
+        session.commit()
+        added = make_evaluation(session, period="2025-Q3")  # flushed, not committed
+        inside = lone.first(session, {"evaluation_id": added.id})
+        assert inside is not None and inside.period == "2025-Q3"
+        session.rollback()
+    kept = kept_connection(database.engine)
+    assert kept is None or not kept.connection.in_transaction
+    database.engine.dispose()
