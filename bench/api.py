@@ -419,8 +419,10 @@ def _token(api: str) -> str:
 
 
 def _post_evaluation(api: str, token: str, employee: int) -> int:
+    """The read's evaluation: the first report's (whom the writes skip), of a past period
+    (a period that has not started yet is refused)."""
     body = {
-        "period": "2100-12",
+        "period": "2024-12",
         "work_result_rating": "sesuai_ekspektasi",
         "behavior_rating": "sesuai_ekspektasi",
     }
