@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from typing import TypeVar
 
 from flask import request
 from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -23,6 +25,7 @@ from service.domain.errors import FieldError
 from service.domain.errors import Invalid
 from service.domain.periods import period_of
 
+M = TypeVar("M", bound=BaseModel)
 TEXT_MAX_CHARS = 5000
 #: The largest offset a list page asks the database for: no list is longer, and a larger
 #: number fits no database integer (SQLite raises OverflowError on it).
@@ -66,8 +69,13 @@ def feedback_fields(form: MultiDict[str, str]) -> dict[str, Any]:
         "target": form.get("target", ""),
         "body": form.get("body", "")[: TEXT_MAX_CHARS + 1],
     }
+    return validated(FeedbackIn, raw).model_dump()
+
+
+def validated(model: type[M], raw: Mapping[str, Any]) -> M:
+    """Check a form's fields with an API schema; Invalid names every bad field."""
     try:
-        return FeedbackIn.model_validate(raw).model_dump()
+        return model.model_validate(raw)
     except ValidationError as exc:
         errors = [FieldError(str(e["loc"][0]), e["msg"]) for e in exc.errors() if e["loc"]]
         raise Invalid(errors=errors) from None

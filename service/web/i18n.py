@@ -34,6 +34,7 @@ from service.domain.entities import Predikat
 from service.domain.entities import Rating
 from service.domain.entities import Role
 from service.domain.entities import SkpStatus
+from service.domain.objection_terms import ObjectionStatus
 
 log = logging.getLogger(__name__)
 LANGUAGES: dict[str, str] = {"id": "Bahasa Indonesia", "en": "English"}
@@ -83,6 +84,12 @@ SKP_STATUS_LABELS: Mapping[SkpStatus, Any] = {
     SkpStatus.DITETAPKAN: _l("approved"),
     SkpStatus.DIBATALKAN: _l("cancelled"),
 }
+OBJECTION_LABELS: Mapping[ObjectionStatus, Any] = {
+    ObjectionStatus.PENDING: _l("pending"),
+    ObjectionStatus.UPHELD: _l("upheld"),
+    ObjectionStatus.REJECTED: _l("rejected"),
+    ObjectionStatus.WITHDRAWN: _l("withdrawn"),
+}
 ROLE_LABELS: Mapping[Role, Any] = {
     Role.ADMIN: _l("administrator"),
     Role.HR: _l("HR development"),
@@ -99,6 +106,7 @@ _LABEL_TABLES = (
     JPM_LABELS,
     ROLE_LABELS,
     SKP_STATUS_LABELS,
+    OBJECTION_LABELS,
 )
 
 
@@ -132,8 +140,8 @@ def localized(item: Any, key: str) -> Any:
 
 
 def label(value: Any) -> str:
-    """Return the translated label of a predikat, grade, rating, value, JPM category, role or
-    SKP status."""
+    """Return the translated label of a predikat, grade, rating, value, JPM category, role,
+    SKP status or objection status."""
     for labels in _LABEL_TABLES:
         if value in labels:
             return str(labels[value])

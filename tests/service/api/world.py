@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from service import create_app
 from service.auth.tokens import LoginLimits
 from service.auth.tokens import issue_token
+from service.db.models import Objection
 from service.db.models import Skp
 from service.db.reference_data import load_reference_data
 from service.domain.entities import Role
@@ -39,6 +40,7 @@ from service.domain.entities import SkpModel
 from service.domain.users import create_user
 from tests.conftest import PG_URL
 from tests.factories import make_employee as _make_employee
+from tests.factories import make_evaluation
 from tests.factories import make_position
 from tests.factories import make_unit
 
@@ -127,6 +129,21 @@ def add_skp(session: Session, world: World, person: str, year: int, rater: str |
     session.add(skp)
     session.flush()
     return skp.id
+
+
+def add_objection(session: Session, employee_id: int, period: str = "2018") -> int:
+    """Add a pending objection of the employee to a new evaluation of `period` that names no
+    rater (hr over the unit or the admin decides it); returns the objection's id."""
+    evaluation = make_evaluation(session, employee_id=employee_id, period=period, rater_id=None)
+    objection = Objection(
+        evaluation_id=evaluation.id,
+        employee_id=employee_id,
+        reason="keberatan",
+        predikat_before=evaluation.predikat,
+    )
+    session.add(objection)
+    session.flush()
+    return objection.id
 
 
 def _people(session: Session, world: World) -> None:

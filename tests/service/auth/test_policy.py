@@ -17,7 +17,6 @@ from flask import Flask
 
 from service.db.models import Employee
 from service.db.models import Indicator
-from service.db.models import Objection
 from service.db.models import Rhk
 from service.db.models import Skp
 from service.db.models import UnitGrade
@@ -30,6 +29,7 @@ from tests.factories import make_evaluation
 from tests.service.api.world import RELATION_NAMES
 from tests.service.api.world import ROLES
 from tests.service.api.world import World
+from tests.service.api.world import add_objection
 from tests.service.api.world import add_skp
 from tests.service.api.world import build_world
 from tests.service.api.world import shared_app  # noqa: F401 (fixture)
@@ -71,7 +71,7 @@ def _add_objects(session: Any, world: World) -> None:
             session, employee_id=employee_id, period="2019", rater_id=None
         )
         objects["evaluation"][employee_id] = evaluation.id
-        objects.setdefault("objection", {})[employee_id] = _objection(session, employee_id)
+        objects.setdefault("objection", {})[employee_id] = add_objection(session, employee_id)
         for year, state in ((2021, "draft"), (2022, "submitted"), (2023, "approved")):
             objects[state][employee_id] = add_skp(session, world, person, year, rater)
         _set_status(session, objects, employee_id)
@@ -85,21 +85,6 @@ def _add_objects(session: Any, world: World) -> None:
         employee_id: _unit_name(session, world, employee_id)
         for employee_id in world.employees.values()
     }
-
-
-def _objection(session: Any, employee_id: int) -> int:
-    """A pending objection to another evaluation of the person (2018, no rater: hr over
-    the unit or the admin decides); the POST route objects to the 2019 one."""
-    evaluation = make_evaluation(session, employee_id=employee_id, period="2018", rater_id=None)
-    objection = Objection(
-        evaluation_id=evaluation.id,
-        employee_id=employee_id,
-        reason="keberatan",
-        predikat_before=evaluation.predikat,
-    )
-    session.add(objection)
-    session.flush()
-    return objection.id
 
 
 def _set_status(session: Any, objects: dict[str, dict[int, int]], employee_id: int) -> None:

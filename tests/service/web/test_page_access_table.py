@@ -21,9 +21,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from service.db.repositories import risk as risk_repo
+from tests.factories import make_evaluation
 from tests.service.api.world import RELATION_NAMES
 from tests.service.api.world import ROLES
 from tests.service.api.world import World
+from tests.service.api.world import add_objection
 from tests.service.auth.access_table import LEAD
 from tests.service.auth.access_table import READ
 from tests.service.auth.access_table import Profile
@@ -56,6 +58,7 @@ PEOPLE = ("admin", "hr", "supervisor", "employee")
 EMPLOYEE = "/employees/<int(max=2147483647):employee_id>"
 ACTIVITY = "/activities/<int(max=2147483647):activity_id>"
 ROUND = "/feedback360/rounds/<int(max=2147483647):round_id>"
+EVALUATION = "/evaluations/<int(max=2147483647):evaluation_id>"
 
 
 def _employee(suffix: str = "", form: Callable[[], dict[str, str]] | None = None) -> Page:
@@ -195,6 +198,20 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         only(404, PEOPLE),
         _fixed("/feedback360/rounds/999999/close", {}),
     ),
+    # --- objections (keberatan), as their API rows say ---
+    ("GET", "/objections"): (only(200, PEOPLE), _fixed("/objections")),
+    ("POST", "/objections/<int(max=2147483647):objection_id>"): (
+        own(DONE),
+        _object("objection", "/objections/{}", {"status": "withdrawn", "version": "1"}),
+    ),
+    ("GET", f"{EVALUATION}/objection"): (
+        READ,
+        _object("evaluation", "/evaluations/{}/objection", {}),
+    ),
+    ("POST", f"{EVALUATION}/objection"): (
+        own(DONE),
+        _object("evaluation", "/evaluations/{}/objection", {"reason": "Bukti belum dinilai"}),
+    ),
 }
 #: Pages anyone may open, and files: no login, no table row.
 PUBLIC = {
@@ -211,6 +228,11 @@ def page_world(world: World, session: Session) -> World:
     """The world of the page tests with issue 8's objects and one retrain job to look at."""
     world.objects = continuous_objects(session, world)
     world.objects["job"] = {0: risk_repo.add_job(session, world.users["data"], {}).id}
+    world.objects["objection"] = {e: add_objection(session, e) for e in world.employees.values()}
+    world.objects["evaluation"] = {
+        e: make_evaluation(session, employee_id=e, period="2019", rater_id=None).id
+        for e in world.employees.values()
+    }
     session.commit()
     return world
 
