@@ -117,8 +117,13 @@ def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_siz
 
     A promoted model is scored at once, so the risk reads keep answering from stored rows
     (rows of the replaced version are not served) instead of computing live until the next
-    scheduled `kinerja score`.
+    scheduled `kinerja score`. When that scoring fails, the job fails with a message that
+    says both (promoted to version N; the re-score failed, and why), raised as a
+    ClickException so the command prints it as its last line and exits with status 1.
     """
+    import click
+
+    from training.jobs import PromotedButNotScored
     from training.jobs import run_job
 
     with database.sessions() as session:
@@ -131,10 +136,16 @@ def train_job(config: dict[str, Any], database: Database, job_id: int, chunk_siz
     def train_then_score() -> TrainSummary:
         summary = train(config, chunk_size=chunk_size, echo=echo, quiet=True, params=params)
         if summary.promoted:
-            score(config, DEFAULT_SCORE_CHUNK, "flagged", echo)
+            try:
+                score(config, DEFAULT_SCORE_CHUNK, "flagged", echo)
+            except Exception as exc:  # noqa: BLE001 - the champion moved: say so with it
+                raise PromotedButNotScored(summary, exc) from exc
         return summary
 
-    return run_job(database, job_id, train_then_score)
+    try:
+        return run_job(database, job_id, train_then_score)
+    except PromotedButNotScored as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def score(

@@ -75,6 +75,23 @@ def fail_abandoned(database: Database) -> list[int]:
     return failed
 
 
+class PromotedButNotScored(RuntimeError):
+    """The run promoted a new champion, then scoring everyone with it failed.
+
+    The champion has moved all the same, so the job's record and the command's output say
+    both: the promotion, and the re-score's failure with its reason.
+    """
+
+    def __init__(self, summary: TrainSummary, cause: BaseException) -> None:
+        self.summary = summary
+        self.reason = _failure(cause)
+        super().__init__(
+            f"kinerja-risk version {summary.version} promoted to champion, but the re-score "
+            f"after the promotion failed: {self.reason}. Run `kinerja score` to store the "
+            "new champion's scores."
+        )
+
+
 def _failure(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted (KeyboardInterrupt)"
@@ -117,7 +134,9 @@ def run_job(database: Database, job_id: int, train: Callable[[], TrainSummary]) 
     """Claim job `job_id`, run `train`, store the result; False if the job was not queued.
 
     A job stopped by Ctrl-C or SIGTERM (`kill <pid>`) is recorded as failed too, never left
-    running: SIGTERM is turned into SystemExit while the job runs (in the main thread).
+    running: SIGTERM is turned into SystemExit while the job runs (in the main thread). A
+    job whose `train` raised `PromotedButNotScored` is failed with a message that names the
+    promoted version, and its result is the training's, with `rescore_error`.
     """
     if not claim(database, job_id, os.getpid()):
         return False
@@ -125,8 +144,12 @@ def run_job(database: Database, job_id: int, train: Callable[[], TrainSummary]) 
         with _sigterm_exits():
             summary = train()
     except BaseException as exc:  # any failure or interruption is recorded, then raised
+        message, result = _failure(exc), None
+        if isinstance(exc, PromotedButNotScored):
+            message = str(exc)
+            result = {**summary_result(exc.summary), "rescore_error": exc.reason[:2000]}
         with session_scope(database) as session:
-            repo.finish_job(session, job_id, "failed", _failure(exc)[:2000], None)
+            repo.finish_job(session, job_id, "failed", message[:2000], result)
         record_job_outcome("retrain", "failed")
         raise
     verdict = "promoted to champion" if summary.promoted else "not promoted"

@@ -11,8 +11,11 @@ from datetime import datetime
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy import text
 
+from service.cli import main
 from service.config import load_config
 from service.db import Database
 from service.db import make_database
@@ -121,3 +124,36 @@ def test_a_running_job_of_another_host_is_left_alone(app: Flask) -> None:
     Scheduler(database, "0 2 * * 1", lambda _job: None).tick(T0)
     with database.sessions() as session:
         assert session.get(ModelJob, job_id).status == "running"
+
+
+@pytest.mark.slow
+def test_a_promotion_whose_rescore_fails_says_both(sample_copy: Sample) -> None:
+    """The champion moved even though scoring with it failed: the job row and the command
+    say both, so the operator knows the model changed and that `kinerja score` is due."""
+    database = make_database(sample_copy.database_url)
+    with session_scope(database) as session:
+        job_id = repo.add_job(session, None, {}).id
+        # A real database refusal of the score's writes (as a full disk would refuse them).
+        session.execute(
+            text(
+                "CREATE TRIGGER refuse_scores BEFORE INSERT ON risk_scores "
+                "BEGIN SELECT RAISE(ABORT, 'risk_scores refused by the test'); END"
+            )
+        )
+    wide = {"RISK_GATE_MAX_ECE": str(SAMPLE_GATES.max_ece),
+            "RISK_GATE_MAX_TPR_GAP": str(SAMPLE_GATES.max_tpr_gap)}  # fmt: skip
+    env = {"KINERJA_ENV": "test", **sample_copy.config(), **wide}
+    result = CliRunner().invoke(main, ["train", "--job-id", str(job_id)], env=env)
+    assert result.exit_code == 1, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert "version 2 promoted to champion" in last, result.output
+    assert "re-score after the promotion failed" in last and "risk_scores refused by the test" in last
+    assert "kinerja score" in last
+    with database.sessions() as session:
+        job = session.get(ModelJob, job_id)
+        assert job.status == "failed"
+        assert "version 2 promoted to champion" in job.message, job.message
+        assert "risk_scores refused by the test" in job.message
+        assert job.result["version"] == "2" and job.result["promoted"] is True
+        assert "risk_scores refused by the test" in job.result["rescore_error"]
+    database.engine.dispose()
