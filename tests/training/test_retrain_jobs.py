@@ -147,7 +147,8 @@ def test_a_promotion_whose_rescore_fails_says_both(sample_copy: Sample) -> None:
     assert result.exit_code == 1, result.output
     last = result.output.strip().splitlines()[-1]
     assert "version 2 promoted to champion" in last, result.output
-    assert "re-score after the promotion failed" in last and "risk_scores refused by the test" in last
+    assert "re-score after the promotion failed" in last
+    assert "risk_scores refused by the test" in last
     assert "kinerja score" in last
     with database.sessions() as session:
         job = session.get(ModelJob, job_id)
