@@ -9,7 +9,8 @@ in one transaction (`--single-transaction`), without owners or grants of the sou
 Both refuse what would lose data by surprise: a backup does not overwrite an existing file and
 a restore does not overwrite a database holding rows, unless `force` is given. A restore
 leaves the change counter past the replaced database's (`_advance_generation`). Backups are
-written to a temporary file next to the target and renamed when complete. Any refusal or
+written to a temporary file next to the target, readable by its owner only, and renamed
+when complete. Any refusal or
 failure raises `BackupError` with a message for the operator, and changes nothing.
 """
 
@@ -37,6 +38,7 @@ PG_DUMP_MAGIC = b"PGDMP"
 KINDS = {"sqlite": "an SQLite backup", "postgresql": "a PostgreSQL dump (pg_dump custom format)"}
 SKIPPED_TABLES = {"alembic_version"}
 COUNTER_TABLE = "change_counters"
+BACKUP_MODE = 0o600
 
 
 class BackupError(RuntimeError):
@@ -69,6 +71,7 @@ def backup_database(engine: Engine, output: str | Path, *, force: bool = False) 
     backend = _backend(engine)
     partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
     try:
+        _create_private(partial)
         if backend == "sqlite":
             _sqlite_backup(_sqlite_path(engine, must_exist=True), partial)
         else:
@@ -110,6 +113,14 @@ def _backend(engine: Engine) -> str:
     if name not in KINDS:
         raise BackupError(f"backups support SQLite and PostgreSQL, not {name}")
     return name
+
+
+def _create_private(path: Path) -> None:
+    """Create `path` empty and readable by its owner only, before anything is written to it:
+    a backup holds every employee's personal data and every password hash. SQLite and
+    pg_dump write into the file as it is, so the copy keeps the mode (and the rename too)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, BACKUP_MODE))
+    os.chmod(path, BACKUP_MODE)  # a leftover of an earlier attempt keeps its own mode
 
 
 def _check_output(output: Path, force: bool) -> None:

@@ -373,3 +373,17 @@ def test_restore_moves_the_change_generation_past_the_replaced_one(
 
     assert restored.exit_code == 0, restored.output
     assert _generation(seeded) > replaced
+
+
+def test_a_backup_is_readable_by_its_owner_only(
+    seeded: Engine, database_url: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    """A backup holds every employee's personal data and every password hash: with the
+    usual umask 022 it was readable by every account on the host."""
+    dump = tmp_path / "kinerja.backup"
+    _write(dump, b"an older backup, replaced with --force")
+    dump.chmod(0o644)
+
+    assert invoke(database_url, "backup", "--output", str(dump), "--force").exit_code == 0
+
+    assert dump.stat().st_mode & 0o777 == 0o600
