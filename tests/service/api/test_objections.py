@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from service.db.models import AuditEntry
 from service.db.models import Evaluation
 from service.db.models import Objection
+from service.db.models import RiskScore
 from service.domain.entities import Predikat
 from service.domain.entities import Rating
 from service.domain.errors import Invalid
@@ -255,3 +256,23 @@ def test_the_window_setting_is_checked(value: object) -> None:
     assert (
         ObjectionSettings.from_mapping({"KINERJA_OBJECTION_WINDOW_DAYS": "30"}).window_days == 30
     )
+
+
+def test_an_upheld_objection_outdates_the_stored_risk_score(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """The predikat feeds the risk features: the score `kinerja score` stored for the
+    employee is no longer served once a decision changed it; a rejection leaves it."""
+    objection = _file(client, world, _evaluation(session, world)).json
+    session.add(
+        RiskScore(
+            employee_id=world.employees["E1"], period="2025-Q4", status="ok",
+            probability=0.2, threshold=0.5, drivers=[], model_name="kinerja-risk",
+            model_version="1", scored_at=datetime.now(UTC),
+        )
+    )  # fmt: skip
+    session.commit()
+    body = {"status": "upheld", "decision_note": "Bukti sah.", "work_result_rating": S}
+    assert _close(client, world, objection, "hr", body).status_code == 200
+    session.expire_all()
+    assert session.scalar(select(RiskScore.outdated)) is True
