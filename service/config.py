@@ -23,6 +23,7 @@ ENV_KEYS: dict[str, str] = {
     "KINERJA_SECRET_KEY": "signing key for sessions and tokens; required outside demo/test",
     "KINERJA_ENV": "production (default), demo or test",
     "KINERJA_LOG_LEVEL": "log level (default INFO)",
+    "KINERJA_METRICS_TOKEN": "bearer token for /metrics (unset: loopback clients only)",
     "KINERJA_RISK_FAST_PATH": "risk read: answer memo hits in front of Flask (default true)",
     "RISK_MODEL_REFRESH_SECONDS": "seconds between checks of the champion alias (default 30)",
     "RISK_GATE_MAX_ECE": "risk promotion gate: largest calibration error (default 0.05)",

@@ -179,6 +179,8 @@ def test_empty_environment_value_does_not_hide_the_default(
         ("RISK_MODEL_REFRESH_SECONDS", "half a minute", "RISK_MODEL_REFRESH_SECONDS must be"),
         ("RISK_MODEL_REFRESH_SECONDS", "-5", "RISK_MODEL_REFRESH_SECONDS must be"),
         ("RISK_MODEL_REFRESH_SECONDS", "nan", "RISK_MODEL_REFRESH_SECONDS must be"),
+        ("KINERJA_IMPORT_MAX_UNPACKED_BYTES", "256MB", "KINERJA_IMPORT_MAX_UNPACKED_BYTES must"),
+        ("KINERJA_IMPORT_MAX_UNPACKED_BYTES", "0", "KINERJA_IMPORT_MAX_UNPACKED_BYTES must be"),
     ],
 )
 def test_invalid_values_are_refused_at_load(key: str, value: str, message: str) -> None:
@@ -202,3 +204,30 @@ def test_a_refused_database_url_does_not_show_its_password() -> None:
 )
 def test_valid_values_are_kept(key: str, value: str) -> None:
     assert load_config({"KINERJA_ENV": "demo", key: value})[key] == value
+
+
+def test_the_unpacked_import_limit_defaults_to_256_mib_and_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_config({"KINERJA_ENV": "demo"})["KINERJA_IMPORT_MAX_UNPACKED_BYTES"] == 256 << 20
+    monkeypatch.setenv("KINERJA_IMPORT_MAX_UNPACKED_BYTES", "1048576")
+    assert load_config({"KINERJA_ENV": "demo"})["KINERJA_IMPORT_MAX_UNPACKED_BYTES"] == 1 << 20
+
+
+def test_the_metrics_token_may_come_from_dotenv(clean_environment: Path) -> None:
+    """Like every other setting; it was read from the process environment only, so a token
+    kept in `.env` left /metrics refusing the scraper that sent it."""
+    from service import create_app
+
+    _write_dotenv(clean_environment, KINERJA_ENV="test", KINERJA_METRICS_TOKEN="scrape-me-42")
+    app = create_app()
+    try:
+        response = app.test_client().get(
+            "/metrics",
+            headers={"Authorization": "Bearer scrape-me-42"},
+            environ_base={"REMOTE_ADDR": "10.0.0.7"},
+        )
+    finally:
+        app.extensions["db"].engine.dispose()
+
+    assert response.status_code == 200
