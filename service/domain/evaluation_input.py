@@ -47,8 +47,8 @@ from service.domain.errors import FieldError
 from service.domain.errors import Invalid
 from service.domain.periods import ACCEPTED_FORMS
 from service.domain.periods import Period
+from service.domain.periods import not_started
 from service.domain.periods import parse_period
-from service.domain.periods import today_in_indonesia
 from service.domain.predikat import predikat_for
 
 FEEDBACK_MAX_CHARS = 5000
@@ -270,10 +270,9 @@ def _period(value: Any, problems: Problems) -> Period | None:
         except Invalid as exc:
             problems.extend((error.field, error.message) for error in exc.errors)
             return None
-        if period.starts_on > today_in_indonesia():
-            problems.append(
-                ("period", f"{value} has not started yet (it starts on {period.starts_on})")
-            )
+        problem = not_started(period)
+        if problem:
+            problems.append(("period", problem))
             return None
         return period
     if value is None:

@@ -122,3 +122,11 @@ def today_in_indonesia() -> date:
     """Today's date in eastern Indonesia (UTC+9): once it is a period's first day anywhere in
     Indonesia, the period has started; a date after this one is in the future everywhere."""
     return datetime.now(WIT).date()
+
+
+def not_started(period: Period) -> str | None:
+    """Say that `period` has not started (its first day is after today in Indonesia), else
+    None: nothing is evaluated, realised or graded for a period still to come."""
+    if period.starts_on > today_in_indonesia():
+        return f"{period.code} has not started yet (it starts on {period.starts_on})"
+    return None

@@ -38,8 +38,8 @@ from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import ensure_period
 from service.domain.organisation import check_version
+from service.domain.periods import not_started
 from service.domain.periods import parse_period
-from service.domain.periods import today_in_indonesia
 
 RESOURCE = "skp"
 
@@ -175,9 +175,8 @@ def record_realisation(
     period = parse_period(data["period"])
     if period.year != skp.year:
         raise Invalid.field("period", f"{period.code} is outside the plan's year {skp.year}")
-    if period.starts_on > today_in_indonesia():
-        message = f"{period.code} has not started yet (it starts on {period.starts_on})"
-        raise Invalid.field("period", message)
+    if problem := not_started(period):
+        raise Invalid.field("period", problem)
     indicator = repo.indicator_of_skp(session, skp_id, data["indicator_id"])
     if indicator is None:
         raise Invalid.field("indicator_id", f"no indicator {data['indicator_id']} in SKP {skp_id}")

@@ -19,8 +19,10 @@ from service.domain.distribution import check_distribution
 from service.domain.entities import OrganisationGrade
 from service.domain.entities import Predikat
 from service.domain.errors import Conflict
+from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.evaluation_input import ensure_period
+from service.domain.periods import not_started
 from service.domain.periods import parse_period
 from service.domain.settings import RuleSettings
 
@@ -49,9 +51,12 @@ def set_unit_grade(
     settings: RuleSettings,
     basis: str | None = None,
 ) -> GradeReport:
-    """Set the organisation grade of a unit for a period (once) and check the distribution."""
+    """Set the organisation grade of a unit for a period that has started (once) and check
+    the distribution."""
     parsed = parse_period(period)
     policy.managed_unit(session, actor, unit_id)
+    if problem := not_started(parsed):
+        raise Invalid.field("period", problem)
     if repo.get_unit_grade(session, unit_id, parsed.code) is not None:
         raise Conflict(f"unit {unit_id} already has a grade for {parsed.code}")
     ensure_period(session, parsed)

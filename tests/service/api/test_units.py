@@ -86,3 +86,13 @@ def test_export_is_a_csv_of_the_units_evaluations(
     assert [row["nip"] for row in rows] == [world.nips["E1"]]
     bad = client.get(path.replace("2025-Q2", "2025-Q9"), headers=world.headers("hr"))
     assert bad.status_code == 422
+
+
+def test_a_grade_of_a_period_not_started_is_422(client: FlaskClient, world: World) -> None:
+    """An organisation's achievement is set from a period's results: not before it starts."""
+    path = f"/api/v1/units/{world.units['A1']}/grades"
+    hr = world.headers("hr")
+    refused = client.post(path, json={"period": "2100", "grade": "baik"}, headers=hr)
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "period"
+    assert client.get(f"{path}/2100", headers=hr).status_code == 404
