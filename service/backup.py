@@ -8,10 +8,10 @@ in one transaction (`--single-transaction`), without owners or grants of the sou
 
 Both refuse what would lose data by surprise: a backup does not overwrite an existing file and
 a restore does not overwrite a database holding rows, unless `force` is given. A restore
-leaves the change counter past the replaced database's (`_advance_generation`). Backups are
-written to a temporary file next to the target, readable by its owner only, and renamed
-when complete. Any refusal or
-failure raises `BackupError` with a message for the operator, and changes nothing.
+leaves the change counter past the replaced database's (`_advance_generation`), and refuses
+a backup at a schema revision this code does not know. Backups are written to a temporary
+file next to the target, readable by its owner only, and renamed when complete. Any refusal
+or failure raises `BackupError` with a message for the operator, and changes nothing.
 """
 
 from __future__ import annotations
@@ -206,8 +206,8 @@ def _check_known_revision(source: Path, revision: str | None) -> None:
     if revision is not None and revision not in known_revisions():
         raise BackupError(
             f"{source} is at schema revision {revision}, which this code does not know "
-            f"(its newest is {head_revision()}): the backup was made by a newer Kinerja; "
-            "restore it with that version, nothing was changed"
+            f"(its newest is {head_revision()}): the backup was made by a newer Kinerja "
+            "(restore it with that version) or is not Kinerja's; nothing was changed"
         )
 
 
