@@ -24,6 +24,7 @@ from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy import update
@@ -55,6 +56,7 @@ from service.domain.entities import EnrolmentStatus
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import Rating
 from service.domain.feedback360_terms import RaterGroup
+from service.domain.feedback360_terms import RoundStatus
 
 Rows = list[dict[str, Any]]
 _EVALUATION_COLUMNS = (
@@ -244,10 +246,13 @@ def activity_statement(who: Who, since: date) -> Select[Any]:
 
 
 def feedback360_statement(who: Who, periods: Sequence[str]) -> Select[Any]:
-    """Answers of the anonymous 360 groups (peers, subordinates) of rounds in `periods`.
+    """Answers of the anonymous 360 groups (peers, subordinates) of closed rounds in `periods`.
 
     The feature code keeps only groups that reach the anonymity threshold, as the product
-    shows them; no single answer leaves the feature code.
+    shows them; no single answer leaves the feature code. Only closed rounds, as the product
+    shows results: an open round's aggregate changes with each answer, and a risk driver's
+    value read before and after one would give that answer away. A round closed by its date
+    counts from the day after `closes_on` by the database's clock.
     """
     answers = [getattr(FeedbackAnswer, name).label(name) for name in BEHAVIOR_COLUMNS.values()]
     return (
@@ -264,6 +269,10 @@ def feedback360_statement(who: Who, periods: Sequence[str]) -> Select[Any]:
             who(FeedbackRound.employee_id),
             FeedbackRound.period.in_(periods),
             FeedbackRater.rater_group.in_([RaterGroup.PEER, RaterGroup.SUBORDINATE]),
+            or_(
+                FeedbackRound.status == RoundStatus.CLOSED,
+                FeedbackRound.closes_on < func.current_date(),
+            ),
         )
     )
 

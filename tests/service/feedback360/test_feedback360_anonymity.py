@@ -121,6 +121,40 @@ def test_an_answer_racing_the_close_does_not_land_after_it(
     assert (peer["nominated"], peer["answered"]) == (4, 3)
 
 
+def test_the_risk_features_read_no_answer_of_an_open_round(
+    client: FlaskClient, team: Team, session: Session
+) -> None:
+    """The risk model's 360 feature (shown as a driver's value to the employee and the
+    supervisors) reads closed rounds only: from an open round it would move with each new
+    answer, and the difference would give that answer away."""
+    from datetime import date
+    from datetime import timedelta
+
+    from service.db.repositories.risk import employee_history
+
+    round_id = _round(client, team)
+    for who in ("P1", "P2", "P3"):
+        _answer(client, team, round_id, who, values=ratings(MEETS))
+    session.expire_all()
+
+    def peer_answers() -> int:
+        rows = employee_history(session, team.id("E1"), ["2025"], date(2024, 1, 1))
+        return len(rows["feedback360"])
+
+    assert peer_answers() == 0
+    by_date = session.get(FeedbackRound, round_id)
+    assert by_date is not None
+    by_date.closes_on = date.today() - timedelta(days=2)  # its closing day has passed
+    session.commit()
+    assert peer_answers() == 3
+    by_date.closes_on = None
+    session.commit()
+    assert peer_answers() == 0
+    assert close(client, team, round_id).status_code == 200
+    session.expire_all()
+    assert peer_answers() == 3
+
+
 def test_a_group_below_the_threshold_shows_nothing(client: FlaskClient, team: Team) -> None:
     round_id = _round(client, team)
     _answer(client, team, round_id, "P1", values=ratings(BELOW), comment="secret-P1")
