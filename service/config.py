@@ -14,6 +14,10 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from service.domain.errors import Invalid
+from service.domain.settings import ENV_KEYS as RULE_ENV_KEYS
+from service.domain.settings import RuleSettings
+
 #: Environment variables the service reads (API.md "Configuration"), and their meaning.
 ENV_KEYS: dict[str, str] = {
     "KINERJA_HOME": "data directory for the embedded defaults (default ./var)",
@@ -47,6 +51,7 @@ ENV_KEYS: dict[str, str] = {
     "SMTP_PASSWORD": "reminder email: SMTP password (optional)",
     "SMTP_FROM": "reminder email: sender address (required with SMTP_HOST)",
     "SMTP_STARTTLS": "reminder email: true (default) or false, STARTTLS before sending",
+    **RULE_ENV_KEYS,
 }
 
 DEMO_SECRET_KEY = "kinerja-demo-not-secret"
@@ -146,6 +151,10 @@ def _check_database_url(url: Any) -> None:
 
 def _check_values(config: Mapping[str, Any]) -> None:
     """Refuse the operational settings that would otherwise fail when first used."""
+    try:
+        RuleSettings.from_mapping(config)
+    except Invalid as error:
+        raise ConfigError(str(error)) from None
     level = str(config["KINERJA_LOG_LEVEL"])
     if level.upper() not in LOG_LEVELS:
         raise ConfigError(f"KINERJA_LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")

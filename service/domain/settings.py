@@ -190,3 +190,19 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "distribution_rounding_at_most": ("DISTRIBUTION_ROUNDING_AT_MOST", _parse_rounding),
     "distribution_rounding_at_least": ("DISTRIBUTION_ROUNDING_AT_LEAST", _parse_rounding),
 }
+
+#: What each key means, for the list of environment variables (and .env keys) that
+#: `service.config` reads beside its own.
+ENV_KEYS: dict[str, str] = {
+    PREFIX + key: meaning
+    for key, meaning in {
+        "JPM_OPTIMAL": "competency: JPM % from which the category is optimal (90)",
+        "JPM_CUKUP_OPTIMAL": "competency: JPM % from which it is cukup optimal (78)",
+        "JPM_CAP_AT_STANDARD": "competency: count a level above the standard as it (false)",
+        "JP_MINIMUM_PNS": "development: minimum JP a year of a PNS or CPNS (20)",
+        "JP_MAXIMUM_PPPK": "development: maximum JP a year of a PPPK (24)",
+        "JP_LATE_FROM_QUARTER": "development: below the minimum is late from this quarter (3)",
+        "DISTRIBUTION_ROUNDING_AT_MOST": "distribution: floor, ceil or round (default), at most",
+        "DISTRIBUTION_ROUNDING_AT_LEAST": "distribution: floor, ceil or round (default), at least",
+    }.items()
+}

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from service.config import ENV_KEYS
+from service.config import ConfigError
+from service.config import from_environment
+from service.config import load_config
 from service.domain.errors import Invalid
 from service.domain.settings import JpmThresholds
 from service.domain.settings import Rounding
@@ -28,19 +34,20 @@ def test_an_empty_or_unrelated_config_gives_the_defaults() -> None:
     assert RuleSettings.from_mapping({}) == RuleSettings()
 
 
-def test_reads_every_key_from_strings() -> None:
-    config = {
-        "KINERJA_JPM_OPTIMAL": "80",
-        "KINERJA_JPM_CUKUP_OPTIMAL": "68.5",
-        "KINERJA_JPM_CAP_AT_STANDARD": "true",
-        "KINERJA_JP_MINIMUM_PNS": "24",
-        "KINERJA_JP_MAXIMUM_PPPK": "30",
-        "KINERJA_JP_LATE_FROM_QUARTER": "4",
-        "KINERJA_DISTRIBUTION_ROUNDING_AT_MOST": "floor",
-        "KINERJA_DISTRIBUTION_ROUNDING_AT_LEAST": "ceil",
-    }
+EVERY_KEY_AS_TEXT = {
+    "KINERJA_JPM_OPTIMAL": "80",
+    "KINERJA_JPM_CUKUP_OPTIMAL": "68.5",
+    "KINERJA_JPM_CAP_AT_STANDARD": "true",
+    "KINERJA_JP_MINIMUM_PNS": "24",
+    "KINERJA_JP_MAXIMUM_PPPK": "30",
+    "KINERJA_JP_LATE_FROM_QUARTER": "4",
+    "KINERJA_DISTRIBUTION_ROUNDING_AT_MOST": "floor",
+    "KINERJA_DISTRIBUTION_ROUNDING_AT_LEAST": "ceil",
+}
 
-    settings = RuleSettings.from_mapping(config)
+
+def test_reads_every_key_from_strings() -> None:
+    settings = RuleSettings.from_mapping(EVERY_KEY_AS_TEXT)
 
     assert settings == RuleSettings(
         jpm_thresholds=JpmThresholds(optimal=80, cukup_optimal=68.5),
@@ -125,6 +132,28 @@ def test_thresholds_may_be_equal_but_not_inverted() -> None:
     assert JpmThresholds(optimal=80, cukup_optimal=80).cukup_optimal == 80
     with pytest.raises(Invalid, match=r"KINERJA_JPM_CUKUP_OPTIMAL: must not exceed"):
         JpmThresholds(optimal=70, cukup_optimal=80)
+
+
+def test_the_environment_and_dotenv_set_every_key(tmp_path: Path) -> None:
+    """An operator sets these as environment variables or in .env, like every other setting;
+    the service's config must carry them to RuleSettings (it kept only its own keys)."""
+    from_env = load_config({"KINERJA_ENV": "test"} | from_environment(EVERY_KEY_AS_TEXT, tmp_path))
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("".join(f"{key}={value}\n" for key, value in EVERY_KEY_AS_TEXT.items()))
+    from_dotenv = load_config({"KINERJA_ENV": "test"} | from_environment({}, dotenv))
+
+    expected = RuleSettings.from_mapping(EVERY_KEY_AS_TEXT)
+    assert expected != RuleSettings()
+    assert RuleSettings.from_mapping(from_env) == expected
+    assert RuleSettings.from_mapping(from_dotenv) == expected
+    assert set(EVERY_KEY_AS_TEXT) <= set(ENV_KEYS)
+
+
+def test_a_bad_value_stops_the_service_at_start_naming_the_key() -> None:
+    """Not at the first request that needs it, as a 422 naming a config key to a user."""
+    config = {"KINERJA_ENV": "test", "KINERJA_DISTRIBUTION_ROUNDING_AT_MOST": "nearest"}
+    with pytest.raises(ConfigError, match=r"KINERJA_DISTRIBUTION_ROUNDING_AT_MOST: must be"):
+        load_config(config, use_env=False)
 
 
 def test_settings_are_frozen() -> None:
