@@ -29,6 +29,9 @@ from flask import request
 from service.ops.request_id import elapsed_ms
 
 REQUEST_LOGGER = "kinerja.request"
+#: Libraries whose INFO lines are noise in the service: Alembic describes its migration
+#: context on every /readyz (the schema check) and its plugins when the scripts load.
+QUIET_LOGGERS = ("alembic",)
 #: Fields taken from a record's `extra`, in output order; anything else is dropped.
 REQUEST_FIELDS = ("request_id", "method", "path", "status", "duration_ms")
 #: The parts of a database error that quote row values, each to the end of its line.
@@ -100,6 +103,9 @@ def configure_logging(level: str = "INFO") -> logging.Handler:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    quiet = root.level if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
+    for name in QUIET_LOGGERS:  # their INFO lines, unless DEBUG is asked for
+        logging.getLogger(name).setLevel(quiet)
     return handler
 
 

@@ -174,6 +174,22 @@ def test_records_logged_during_a_request_carry_its_id(
     assert "ValueError: boom" in entry["exception"]
 
 
+def test_a_readiness_probe_writes_one_line(
+    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Load balancers probe /readyz every few seconds, on every worker of every instance:
+    Alembic's INFO lines about its migration context ("Context impl SQLiteImpl.", "Will
+    assume non-transactional DDL.") tripled the probe's share of the log."""
+    client.get("/readyz")  # the first probe of a process may load the migration scripts
+    capsys.readouterr()
+
+    client.get("/readyz")
+    client.get("/readyz")
+
+    loggers = [entry["logger"] for entry in _json_lines(capsys.readouterr().err)]
+    assert loggers == ["kinerja.request", "kinerja.request"]
+
+
 def test_formatter_writes_only_known_fields() -> None:
     record = logging.LogRecord("kinerja.x", logging.INFO, __file__, 1, "hello %s", ("you",), None)
     record.employee_name = "Budi Santoso"
