@@ -16,9 +16,13 @@ to `RuleSettings.from_mapping` once.
 | JP_LATE_FROM_QUARTER           | 3       | from this quarter's start, below the minimum is late |
 | DISTRIBUTION_ROUNDING_AT_MOST  | round   | floor, ceil or round of an "at most p%" count |
 | DISTRIBUTION_ROUNDING_AT_LEAST | round   | floor, ceil or round of an "at least p%" count |
+| DISTRIBUTION_PERIODIC          | true    | check periodic grades too, not only annual ones |
 
 JPM_CAP_AT_STANDARD defaults to false because the formula printed in assessment reports
 (domain.md 4.4, [P]) does not cap; the rounding default is justified in `distribution.py`.
+Whether periodic predikat must also follow the distribution pattern is open (domain.md 9.3):
+DISTRIBUTION_PERIODIC defaults to true, which warns on a quarter or month as on a year (a
+warning changes nothing); false leaves periodic grades without warnings.
 Errors name the config key, since that is what an operator edits.
 """
 
@@ -86,6 +90,7 @@ class RuleSettings:
     jp_late_from_quarter: int = 3
     distribution_rounding_at_most: Rounding = Rounding.ROUND
     distribution_rounding_at_least: Rounding = Rounding.ROUND
+    distribution_periodic: bool = True
 
     def __post_init__(self) -> None:
         errors = [
@@ -189,6 +194,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "jp_late_from_quarter": ("JP_LATE_FROM_QUARTER", _parse_int),
     "distribution_rounding_at_most": ("DISTRIBUTION_ROUNDING_AT_MOST", _parse_rounding),
     "distribution_rounding_at_least": ("DISTRIBUTION_ROUNDING_AT_LEAST", _parse_rounding),
+    "distribution_periodic": ("DISTRIBUTION_PERIODIC", _parse_bool),
 }
 
 #: What each key means, for the list of environment variables (and .env keys) that
@@ -204,5 +210,6 @@ ENV_KEYS: dict[str, str] = {
         "JP_LATE_FROM_QUARTER": "development: below the minimum is late from this quarter (3)",
         "DISTRIBUTION_ROUNDING_AT_MOST": "distribution: floor, ceil or round (default), at most",
         "DISTRIBUTION_ROUNDING_AT_LEAST": "distribution: floor, ceil or round (default), at least",
+        "DISTRIBUTION_PERIODIC": "distribution: check quarters and months too (true)",
     }.items()
 }

@@ -1,5 +1,6 @@
 """Use cases for the organisation grade of a unit and period (SE 3/2023 stage 1) and the
-distribution check of its employees' predikat against it (a warning list, never a change).
+distribution check of its employees' predikat against it (a warning list, never a change);
+periodic grades are checked unless `settings.distribution_periodic` is off.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from service.domain.audit import record
 from service.domain.distribution import DistributionWarning
 from service.domain.distribution import check_distribution
 from service.domain.entities import OrganisationGrade
+from service.domain.entities import PeriodKind
 from service.domain.entities import Predikat
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
@@ -86,5 +88,6 @@ def unit_grade_report(
 
 def _report(session: Session, row: UnitGrade, settings: RuleSettings) -> GradeReport:
     counts = repo.predikat_counts(session, row.unit_id, row.period)
-    warnings = check_distribution(row.grade, counts, settings)
+    checked = settings.distribution_periodic or parse_period(row.period).kind is PeriodKind.YEAR
+    warnings = check_distribution(row.grade, counts, settings) if checked else []
     return GradeReport(row, counts, warnings, sum(counts.values()))

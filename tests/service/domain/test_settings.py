@@ -25,6 +25,7 @@ def test_defaults_are_the_documented_values() -> None:
     assert settings.jp_late_from_quarter == 3
     assert settings.distribution_rounding_at_most is Rounding.ROUND
     assert settings.distribution_rounding_at_least is Rounding.ROUND
+    assert settings.distribution_periodic is True
 
 
 def test_an_empty_or_unrelated_config_gives_the_defaults() -> None:
@@ -43,6 +44,7 @@ EVERY_KEY_AS_TEXT = {
     "KINERJA_JP_LATE_FROM_QUARTER": "4",
     "KINERJA_DISTRIBUTION_ROUNDING_AT_MOST": "floor",
     "KINERJA_DISTRIBUTION_ROUNDING_AT_LEAST": "ceil",
+    "KINERJA_DISTRIBUTION_PERIODIC": "false",
 }
 
 
@@ -57,6 +59,7 @@ def test_reads_every_key_from_strings() -> None:
         jp_late_from_quarter=4,
         distribution_rounding_at_most=Rounding.FLOOR,
         distribution_rounding_at_least=Rounding.CEIL,
+        distribution_periodic=False,
     )
 
 
