@@ -119,6 +119,8 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
                 "or run with KINERJA_ENV=demo for a local demo."
             )
         config["KINERJA_SECRET_KEY"] = DEMO_SECRET_KEY
+    for key in ("KINERJA_HOME", "KINERJA_MODELS_DIR"):
+        _check_directory(Path(config[key]), f"{key}={config[key]}:")
     _check_database_url(config["DATABASE_URL"])
     _check_values(config)
     config["KINERJA_IMPORT_MAX_UNPACKED_BYTES"] = _byte_count(
@@ -147,6 +149,17 @@ def _check_database_url(url: Any) -> None:
             f"DATABASE_URL must be sqlite:/// or postgresql://; got "
             f"{parsed.render_as_string(hide_password=True)}"
         )
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        _check_directory(Path(parsed.database).expanduser().parent, "DATABASE_URL:")
+
+
+def _check_directory(path: Path, setting: str) -> None:
+    """Refuse a directory setting that names a file, or lies under one (made when used)."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise ConfigError(f"{setting} {part} is a file, not a directory")
+            return
 
 
 def _check_values(config: Mapping[str, Any]) -> None:

@@ -231,3 +231,21 @@ def test_the_metrics_token_may_come_from_dotenv(clean_environment: Path) -> None
         app.extensions["db"].engine.dispose()
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("key", ["KINERJA_HOME", "KINERJA_MODELS_DIR"])
+def test_a_directory_setting_naming_a_file_is_refused(key: str, clean_environment: Path) -> None:
+    """Refused at load, not a FileExistsError traceback when the database or the models
+    directory is first made (every CLI command, the app's start)."""
+    (clean_environment / "a-file").write_text("not a directory", encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=f"{key}=.*a-file is a file, not a directory"):
+        load_config({"KINERJA_ENV": "demo", key: str(clean_environment / "a-file")})
+
+
+def test_a_sqlite_database_under_a_file_is_refused(clean_environment: Path) -> None:
+    (clean_environment / "a-file").write_text("not a directory", encoding="utf-8")
+    url = f"sqlite:///{clean_environment / 'a-file' / 'kinerja.db'}"
+
+    with pytest.raises(ConfigError, match="DATABASE_URL: .*a-file is a file, not a directory"):
+        load_config({"KINERJA_ENV": "demo", "DATABASE_URL": url})
