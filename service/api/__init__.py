@@ -102,6 +102,7 @@ from service.api import imports  # noqa: E402,F401
 from service.api import models  # noqa: E402,F401
 from service.api import notifications  # noqa: E402,F401
 from service.api import objections  # noqa: E402,F401
+from service.api import personal_data  # noqa: E402,F401
 from service.api import plans  # noqa: E402,F401
 from service.api import positions  # noqa: E402,F401
 from service.api import recommendations  # noqa: E402,F401

@@ -243,6 +243,18 @@ def visible_objection(
     )
 
 
+def data_subject(session: Session, actor: Actor, employee_id: int) -> Employee:
+    """Return an employee whose whole personal data `actor` may export: the person, or an
+    admin acting on their recorded request (404 unseen, 403 seen but neither)."""
+    employee = visible_employee(session, actor, employee_id)
+    if not (actor.is_self(employee.id) or actor.role is Role.ADMIN):
+        raise Forbidden(
+            f"only employee {employee_id}, or an admin on their request, may export all "
+            "their personal data"
+        )
+    return employee
+
+
 def may_supervise(session: Session, actor: Actor, employee: Employee) -> bool:
     """Whether `actor` is above `employee` in the supervisor chain (direct or indirect)."""
     if actor.employee_id is None or actor.is_self(employee.id):

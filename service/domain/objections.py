@@ -41,6 +41,7 @@ from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.evaluations import RESOURCE as EVALUATION
 from service.domain.evaluations import revise
+from service.domain.moments import as_utc
 from service.domain.objection_terms import DECIDED
 from service.domain.objection_terms import ObjectionStatus
 from service.domain.organisation import check_version
@@ -90,7 +91,7 @@ def file_objection(
     assert evaluation is not None and employee is not None
     if not actor.is_self(evaluation.employee_id):
         raise Forbidden("only the evaluated employee may object to an evaluation")
-    closes = _aware(evaluation.updated_at or evaluation.created_at)
+    closes = as_utc(evaluation.updated_at or evaluation.created_at)
     closes += timedelta(days=settings.window_days)
     if (now or datetime.now(UTC)) > closes:
         raise Conflict(
@@ -253,8 +254,3 @@ def _decides(session: Session, actor: Actor, found: Found) -> bool:
 def _rating_columns() -> tuple[str, ...]:
     """The columns an upheld decision must change at least one of (the seven values too)."""
     return ("work_result_rating", "behavior_rating", *BEHAVIOR_COLUMNS.values())
-
-
-def _aware(moment: datetime) -> datetime:
-    """A stored timestamp with its zone (SQLite hands some back naive; they are UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

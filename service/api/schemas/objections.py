@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
 from service.api.schemas.common import LongText
 from service.api.schemas.common import Model
+from service.api.schemas.common import Moment
 from service.api.schemas.common import Out
 from service.api.schemas.common import PageQuery
 from service.api.schemas.common import listing
@@ -56,8 +56,8 @@ class ObjectionOut(Out):
     predikat_after: Predikat | None
     decided_by_user_id: int | None
     decision_note: str | None
-    filed_at: datetime
-    closed_at: datetime | None
+    filed_at: Moment
+    closed_at: Moment | None
     version: int
     can_decide: bool = Field(description="whether you decide this objection")
     evaluation: EvaluationOut = Field(description="the evaluation as it stands now")

@@ -557,6 +557,13 @@ ROUTES.update(
     }
 )
 
+# --- the personal-data export: the person, or an admin on their request ---------------------
+
+ROUTES[("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/personal-data")] = (
+    {**own(200), "admin": _same(200)},
+    _emp("/personal-data"),
+)
+
 # --- 360 feedback, attendance import, allowance (issue 8, parts 2, 5 and 6) ------------------
 
 _UNKNOWN_ROUND = "/api/v1/feedback-rounds/999999"

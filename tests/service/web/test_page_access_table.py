@@ -198,6 +198,10 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         only(404, PEOPLE),
         _fixed("/feedback360/rounds/999999/close", {}),
     ),
+    ("GET", f"{EMPLOYEE}/personal-data.json"): (
+        {**own(200), "admin": (200,) * 4},
+        _employee("/personal-data.json"),
+    ),
     # --- objections (keberatan), as their API rows say ---
     ("GET", "/objections"): (only(200, PEOPLE), _fixed("/objections")),
     ("POST", "/objections/<int(max=2147483647):objection_id>"): (
