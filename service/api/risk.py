@@ -21,6 +21,7 @@ from service.api import bp
 from service.api.fast_risk import risk_out
 from service.api.http import EMPLOYEE_ID
 from service.api.http import listing
+from service.api.http import rule_settings
 from service.api.http import run
 from service.api.openapi import responses
 from service.api.openapi import spec
@@ -53,5 +54,5 @@ def get_risk(employee_id: int) -> Any:
 @spec.validate(resp=responses(HTTP_200=TeamOut), tags=TAGS)
 def get_team(query: PageQuery) -> Any:
     """One page of the caller's direct reports by risk, each with coaching suggestions."""
-    page = run(team_risk, provider(), query.limit, query.offset)
+    page = run(team_risk, provider(), query.limit, query.offset, settings=rule_settings())
     return listing(TeamOut, page, TeamMemberOut.model_validate)

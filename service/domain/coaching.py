@@ -4,6 +4,12 @@ Rules come from the reviewed catalogue `data/reference/coaching_actions.csv`: a 
 when the employee's feature value meets its condition; fired rules whose feature is one of the
 risk drivers come first, ordered by the driver's contribution, then the rest in catalogue
 order. Each suggestion is in Indonesian (`action`, `why`) and English (`action_en`, `why_en`).
+
+A threshold may be `jp_minimum` instead of a number: the person's own yearly JP minimum
+(`development.jp_minimum`: the configured `JP_MINIMUM_PNS` for PNS and CPNS, none for PPPK).
+Such a rule never fires for someone without a minimum, and its `why` may name the minimum
+(`{minimum}`) as it names the value (`{value}`); actions are plain text (the dialogue form
+lists them apart from any person).
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from service.features import FEATURE_NAMES
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "reference" / "coaching_actions.csv"
 MAX_SUGGESTIONS = 3
+#: A threshold that is the person's yearly JP minimum rather than a number.
+JP_MINIMUM = "jp_minimum"
+#: The minimum assumed when the caller names none: a PNS under the default rule.
+DEFAULT_JP_MINIMUM = 20.0
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
@@ -31,25 +41,33 @@ class CoachingRule:
     code: str
     feature: str
     operator: str
-    threshold: float
+    threshold: float | str
     action: str
     action_en: str
     why: str
     why_en: str
 
-    def fires(self, value: float | None) -> bool:
-        """Whether the employee's value meets the condition (never on a missing value)."""
-        if value is None or math.isnan(value):
-            return False
-        return bool(_OPERATORS[self.operator](value, self.threshold))
+    def limit(self, jp_minimum: float) -> float | None:
+        """The threshold for a person with this yearly JP minimum (None: the rule is off)."""
+        if self.threshold != JP_MINIMUM:
+            return float(self.threshold)
+        return jp_minimum if jp_minimum > 0 else None
 
-    def suggestion(self, value: float) -> dict[str, str]:
+    def fires(self, value: float | None, jp_minimum: float = DEFAULT_JP_MINIMUM) -> bool:
+        """Whether the employee's value meets the condition (never on a missing value)."""
+        limit = self.limit(jp_minimum)
+        if limit is None or value is None or math.isnan(value):
+            return False
+        return bool(_OPERATORS[self.operator](value, limit))
+
+    def suggestion(self, value: float, jp_minimum: float = DEFAULT_JP_MINIMUM) -> dict[str, str]:
+        fields = {"value": value, "minimum": jp_minimum}
         return {
             "code": self.code,
             "action": self.action,
-            "why": self.why.format(value=value),
+            "why": self.why.format(**fields),
             "action_en": self.action_en,
-            "why_en": self.why_en.format(value=value),
+            "why_en": self.why_en.format(**fields),
         }
 
 
@@ -59,9 +77,8 @@ def _rule(line: int, row: Mapping[str, str], path: Path) -> CoachingRule:
             f"{path}:{line}: feature {row['feature']!r} or operator {row['operator']!r} unknown"
         )
     fields = {k: row[k] for k in ("code", "feature", "operator", "action", "action_en")}
-    rule = CoachingRule(
-        **fields, threshold=float(row["threshold"]), why=row["why"], why_en=row["why_en"]
-    )
+    threshold = row["threshold"] if row["threshold"] == JP_MINIMUM else float(row["threshold"])
+    rule = CoachingRule(**fields, threshold=threshold, why=row["why"], why_en=row["why_en"])
     rule.suggestion(1.0)  # a broken template fails here, at load time
     return rule
 
@@ -78,13 +95,18 @@ def coaching_for(
     drivers: list[dict[str, Any]],
     catalogue: tuple[CoachingRule, ...] | None = None,
     limit: int = MAX_SUGGESTIONS,
+    *,
+    jp_minimum: float = DEFAULT_JP_MINIMUM,
 ) -> list[dict[str, str]]:
-    """Suggestions for one employee from their feature values, drivers first."""
+    """Suggestions for one employee from their feature values, drivers first.
+
+    `jp_minimum` is the employee's own yearly JP minimum (`development.jp_minimum`).
+    """
     weight = {d["feature"]: d["contribution"] for d in drivers}
     fired = [
         (position, rule)
         for position, rule in enumerate(catalogue or load_catalogue())
-        if rule.fires(features.get(rule.feature))
+        if rule.fires(features.get(rule.feature), jp_minimum)
     ]
     fired.sort(key=lambda item: (-weight.get(item[1].feature, 0.0), item[0]))
-    return [rule.suggestion(features[rule.feature]) for _, rule in fired[:limit]]
+    return [rule.suggestion(features[rule.feature], jp_minimum) for _, rule in fired[:limit]]

@@ -60,7 +60,7 @@ def jp_status(
     status = as_member(EmploymentStatus, employment_status, "employment_status")
     _validate(jp_completed, year, as_of)
     as_of = as_of.date() if isinstance(as_of, datetime) else as_of
-    required = settings.jp_minimum_pns if status in _WITH_MINIMUM else 0.0
+    required = jp_minimum(status, settings)
     maximum = settings.jp_maximum_pppk if status in _WITH_MAXIMUM else None
     below = jp_completed < required
     late_from = Period.of(PeriodKind.QUARTER, year, settings.jp_late_from_quarter).starts_on
@@ -74,6 +74,12 @@ def jp_status(
         maximum=maximum,
         above_maximum=maximum is not None and jp_completed > maximum,
     )
+
+
+def jp_minimum(employment_status: EmploymentStatus | str, settings: RuleSettings) -> float:
+    """Return the yearly JP minimum of an employment status (0 for PPPK, who have none)."""
+    status = as_member(EmploymentStatus, employment_status, "employment_status")
+    return settings.jp_minimum_pns if status in _WITH_MINIMUM else 0.0
 
 
 def _due_by(required: float, year: int, as_of: date) -> float:

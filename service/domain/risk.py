@@ -17,6 +17,7 @@ from service.auth import policy
 from service.auth.memo import MemoAt
 from service.db.models import ModelJob
 from service.db.repositories import Page
+from service.db.repositories import development as development_repo
 from service.db.repositories import risk as repo
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
@@ -25,11 +26,13 @@ from service.domain.audit import record_read
 from service.domain.audit import record_read_now
 from service.domain.audit import record_reads
 from service.domain.coaching import coaching_for
+from service.domain.development import jp_minimum
 from service.domain.entities import Role
 from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.retrain_params import checked_params
+from service.domain.settings import RuleSettings
 from service.serving.history import Person
 from service.serving.team import rank_key
 
@@ -124,12 +127,15 @@ def team_risk(
     models: RiskModels,
     limit: int = TEAM_PAGE_SIZE,
     offset: int = 0,
+    *,
+    settings: RuleSettings | None = None,
 ) -> Page[dict[str, Any]]:
     """One page of the caller's direct reports, highest risk first, with coaching.
 
     The whole team is ranked (from stored batch scores or one live batch, see
     `service.serving.team`); only the page's members are explained, given coaching and
-    audited (one row each, one INSERT): their answers are what the caller reads.
+    audited (one row each, one INSERT): their answers are what the caller reads. Coaching
+    holds each member to their own yearly JP minimum under `settings` (none for PPPK).
     """
     policy.require_role(actor, TEAM_ROLES)
     if actor.employee_id is None:
@@ -142,18 +148,34 @@ def team_risk(
     page = ranking.page(limit, offset)
     assessed = ranking.assess([member.id for member in page])
     record_reads(session, actor, RESOURCE, [member.id for member in page])
+    statuses = development_repo.employment_statuses(session, [member.id for member in page])
+    settings = settings or RuleSettings()
     items = [
-        _member(member.id, member.name, answer, features)
+        _member(
+            member.id,
+            member.name,
+            answer,
+            features,
+            jp_minimum(statuses[member.id], settings),
+        )
         for member, (answer, features) in zip(page, assessed, strict=True)
     ]
     return Page(sorted(items, key=_item_key), ranking.total)
 
 
 def _member(
-    employee_id: int, name: str, answer: dict[str, Any], features: dict[str, float]
+    employee_id: int,
+    name: str,
+    answer: dict[str, Any],
+    features: dict[str, float],
+    jp_required: float,
 ) -> dict[str, Any]:
     """One team list item: the risk answer and coaching that cites the member's evidence."""
-    coaching = coaching_for(features, answer["drivers"]) if answer["status"] == "ok" else []
+    coaching = (
+        coaching_for(features, answer["drivers"], jp_minimum=jp_required)
+        if answer["status"] == "ok"
+        else []
+    )
     return {"employee_id": employee_id, "name": name, "risk": answer, "coaching": coaching}
 
 

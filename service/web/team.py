@@ -24,6 +24,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from service.api.http import rule_settings
 from service.db import get_session
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import FeedbackTarget
@@ -153,7 +154,7 @@ def render_team(
     """Render the team page with `member` chosen in the forms (and a refused form's state)."""
     session, caller = get_session(), actor()
     size, offset = current_app.config["WEB_PAGE_SIZE"], query_offset()
-    members = team_risk(session, caller, provider(), size, offset)
+    members = team_risk(session, caller, provider(), size, offset, settings=rule_settings())
     session.commit()
     page = render_template(
         "web/team.html",

@@ -10,6 +10,7 @@ from service.db.models import AssessmentLevel
 from service.db.models import AttendanceMonth
 from service.db.models import Competency
 from service.db.models import CompetencyAssessment
+from service.db.models import Employee
 from service.db.models import Enrolment
 from service.db.models import Training
 from service.db.models import TrainingCompetency
@@ -77,3 +78,9 @@ def list_enrolments(
 ) -> Page[Enrolment]:
     query = select(Enrolment).where(Enrolment.employee_id == employee_id)
     return paginate(session, query.order_by(Enrolment.start_date, Enrolment.id), limit, offset)
+
+
+def employment_statuses(session: Session, employee_ids: list[int]) -> dict[int, str]:
+    """Return the employment status of each of `employee_ids` (what the JP rule depends on)."""
+    query = select(Employee.id, Employee.employment_status).where(Employee.id.in_(employee_ids))
+    return {employee_id: str(status) for employee_id, status in session.execute(query)}

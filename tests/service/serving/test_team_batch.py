@@ -25,9 +25,11 @@ from service.db.models import RiskScore
 from service.db.repositories import risk as repo
 from service.domain.audit import Actor
 from service.domain.coaching import coaching_for
+from service.domain.development import jp_minimum
 from service.domain.entities import Role
 from service.domain.risk import RESOURCE
 from service.domain.risk import team_risk
+from service.domain.settings import RuleSettings
 from service.serving import ModelProvider
 from training.sample import Sample
 from training.score import score_all
@@ -88,7 +90,12 @@ def test_team_answers_equal_the_single_employee_answers(
         employee = session.get(Employee, item["employee_id"])
         single, features = served.assess(session, employee)
         assert item["risk"] == single
-        expected = coaching_for(features, single["drivers"]) if single["status"] == "ok" else []
+        minimum = jp_minimum(employee.employment_status, RuleSettings())
+        expected = (
+            coaching_for(features, single["drivers"], jp_minimum=minimum)
+            if single["status"] == "ok"
+            else []
+        )
         assert item["coaching"] == expected
     assert any(item["risk"]["drivers"] for item in team.items)
 
@@ -212,3 +219,39 @@ def test_the_page_reads_fresh_stored_feature_rows_and_the_history_of_outdated_on
     assert {k: v for k, v in shown.items() if k != fresh} == {
         k: v for k, v in unchanged.items() if k != fresh
     }
+
+
+def _jp_coached(items: list[dict]) -> set[int]:
+    return {
+        item["employee_id"]
+        for item in items
+        if any(tip["code"] == "training_hours_low" for tip in item["coaching"])
+    }
+
+
+def test_the_jp_suggestion_follows_the_configured_minimum_and_spares_pppk(
+    session: Session, boss: Actor, served: ModelProvider
+) -> None:
+    """The 20 JP minimum is configurable and binds PNS and CPNS only (domain.md 5.1); the
+    suggestion to plan 'at least 20 JP' went to PPPK too, and ignored JP_MINIMUM_PNS."""
+    coached = _jp_coached(team_risk(session, boss, served, limit=EVERYONE).items)
+    assert coached  # the sample's team has people short of 20 JP
+    pppk = min(coached)
+    session.execute(update(Employee).where(Employee.id == pppk).values(employment_status="pppk"))
+    session.flush()
+
+    items = team_risk(session, boss, served, limit=EVERYONE).items
+    raised = team_risk(
+        session, boss, served, limit=EVERYONE, settings=RuleSettings(jp_minimum_pns=40)
+    ).items
+    none = team_risk(
+        session, boss, served, limit=EVERYONE, settings=RuleSettings(jp_minimum_pns=0)
+    ).items
+
+    assert _jp_coached(items) == coached - {pppk}
+    assert _jp_coached(raised) >= coached - {pppk}
+    assert pppk not in _jp_coached(raised)
+    assert _jp_coached(none) == set()
+    tips = [t for item in raised for t in item["coaching"] if t["code"] == "training_hours_low"]
+    assert tips and all(tip["why_en"].endswith("the minimum is 40 JP a year") for tip in tips)
+    session.rollback()
