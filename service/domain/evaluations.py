@@ -24,6 +24,7 @@ from service.db.models import BEHAVIOR_COLUMNS
 from service.db.models import Evaluation
 from service.db.repositories import Page
 from service.db.repositories import performance as repo
+from service.db.repositories.objections import objection_of
 from service.db.repositories.risk import forget_scores
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
@@ -37,6 +38,7 @@ from service.domain.evaluation_input import evaluation_columns
 from service.domain.evaluation_input import parse_evaluation
 from service.domain.exports import ExportFormat
 from service.domain.exports import unit_subtree
+from service.domain.objection_terms import ObjectionStatus
 from service.domain.organisation import check_version
 from service.domain.periods import parse_period
 from service.domain.transfers import export_file
@@ -115,10 +117,20 @@ def update_evaluation(
     expected_version: int | None,
     changes: Mapping[str, Any],
 ) -> Evaluation:
-    """Correct the ratings or feedback of an evaluation; the predikat is recomputed."""
+    """Correct the ratings or feedback of an evaluation; the predikat is recomputed.
+
+    Not once its employee has objected: the rater's superior decides a pending objection and
+    that decision is final (409), unless the employee withdrew it.
+    """
     evaluation = _visible(session, actor, evaluation_id)
     policy.rated_employee(session, actor, evaluation.employee_id, int(evaluation.period[:4]))
     check_version(evaluation.version, expected_version)
+    objection = objection_of(session, evaluation.id)
+    if objection is not None and objection.status is not ObjectionStatus.WITHDRAWN:
+        raise Conflict(
+            f"evaluation {evaluation_id} has objection {objection.id} "
+            f"({objection.status.value}): the rater's superior decides it, not the rater"
+        )
     revise(evaluation, changes)
     evaluation.rater_id = actor.employee_id
     session.flush()

@@ -223,3 +223,44 @@ def test_a_refused_duplicate_writes_nothing(
         AuditEntry.action == "create", AuditEntry.resource == "evaluation"
     )
     assert session.scalar(created) == 1
+
+
+def test_the_rater_cannot_change_an_evaluation_under_objection(
+    client: FlaskClient, world: World
+) -> None:
+    """Once the employee objects, the rater's superior decides (PermenPANRB 6/2022): the
+    rater's PATCH is 409 while the objection is pending and after it is decided, and open
+    again only when the employee withdraws it."""
+    created = _post(client, world, _body(period="2025", work=B)).json
+    path = f"/api/v1/evaluations/{created['id']}"
+    supervisor = world.headers("supervisor") | {"If-Match": "*"}
+    reason = {"reason": "Realisasi RHK sudah tercapai; bukti belum diperhitungkan."}
+    objected = client.post(f"{path}/objections", json=reason, headers=world.headers("employee"))
+    assert objected.status_code == 201, objected.json
+    changed = client.patch(path, json={"work_result_rating": S}, headers=supervisor)
+    assert changed.status_code == 409
+    assert "objection" in changed.json["detail"]
+    read = client.get(path, headers=world.headers("employee")).json
+    assert (read["work_result_rating"], read["version"]) == (B, 1)
+    objection = f"/api/v1/objections/{objected.json['id']}"
+    withdrawn = client.patch(
+        objection,
+        json={"status": "withdrawn"},
+        headers=world.headers("employee") | {"If-Match": "*"},
+    )
+    assert withdrawn.status_code == 200, withdrawn.json
+    again = client.patch(path, json={"work_result_rating": S}, headers=supervisor)
+    assert (again.status_code, again.json["predikat"]) == (200, "baik")
+    # A decided objection is final: the superior's decision is not the rater's to undo.
+    second = _post(client, world, _body(period="2024", work=B)).json
+    path = f"/api/v1/evaluations/{second['id']}"
+    objected = client.post(f"{path}/objections", json=reason, headers=world.headers("employee"))
+    rejected = client.patch(
+        f"/api/v1/objections/{objected.json['id']}",
+        json={"status": "rejected", "decision_note": "Penilaian sudah sesuai."},
+        headers=world.headers("hr") | {"If-Match": "*"},
+    )
+    assert rejected.status_code == 200, rejected.json
+    assert (
+        client.patch(path, json={"work_result_rating": S}, headers=supervisor).status_code == 409
+    )
