@@ -317,7 +317,9 @@ def restore_command(source: str, force: bool) -> None:
 
 
 @main.command()
-@click.option("--job-id", type=int, default=None, help="run the queued retrain job N")
+@click.option(
+    "--job-id", type=click.IntRange(1, MAX_ID), default=None, help="run the queued retrain job N"
+)
 @click.option("--chunk-size", type=click.IntRange(1_000), default=50_000, show_default=True)
 @reports_errors
 def train(job_id: int | None, chunk_size: int) -> None:

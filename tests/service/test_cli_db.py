@@ -230,3 +230,14 @@ def test_a_database_without_the_schema_asks_for_init_db(database_url: str) -> No
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: the database at ")
     assert "has no Kinerja schema" in result.output and "kinerja init-db" in result.output
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_train_refuses_a_job_id_beyond_the_id_column(database_url: str) -> None:
+    """PostgreSQL's id columns are 32-bit: a larger --job-id was a DataError traceback."""
+    env = {"DATABASE_URL": database_url, "KINERJA_ENV": "demo"}
+
+    result = CliRunner().invoke(main, ["train", "--job-id", "2147483648"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "--job-id" in result.output and "Traceback" not in result.output
