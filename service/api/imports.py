@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response
+from flask import current_app
 from flask import request
 from pydantic import BaseModel
 from spectree.model_adapter.pydantic_adapter import BaseFile
@@ -38,9 +39,11 @@ class ImportForm(BaseModel):
     tags=["imports"],
 )
 def post_import() -> Response:
-    """Import evaluations; 422 lists every problem with its file row (header = row 1)."""
+    """Import evaluations; 422 lists every problem with its file row (header = row 1); 413
+    for an XLSX file that unpacks to over KINERJA_IMPORT_MAX_UNPACKED_BYTES."""
     upload = request.files.get("file")
     if upload is None:
         raise Invalid.field("file", "send the CSV or XLSX file in the multipart field 'file'")
     content, filename = upload.read(), upload.filename or "upload.csv"
-    return create(lambda s, a: ImportOut(count=import_file(s, a, content, filename).count))
+    limit = current_app.config["KINERJA_IMPORT_MAX_UNPACKED_BYTES"]
+    return create(lambda s, a: ImportOut(count=import_file(s, a, content, filename, limit).count))

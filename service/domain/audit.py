@@ -70,6 +70,14 @@ def record(
     session.execute(_INSERT, _row(actor, action, resource, employee_id, resource_id))
 
 
+def entry(
+    actor: Actor, action: AuditAction, resource: str, *, resource_id: object = None
+) -> dict[str, object]:
+    """The stored values of one audit row as `record` inserts it, its `employee_id` None:
+    for a bulk writer that adds one such row per employee (the evaluation import)."""
+    return _row(actor, action, resource, None, resource_id)
+
+
 def _row(
     actor: Actor, action: AuditAction, resource: str, employee_id: int | None, resource_id: object
 ) -> dict[str, object]:

@@ -1,6 +1,11 @@
 """Reading uploaded tables: CSV (UTF-8; comma, semicolon or tab) and XLSX, bytes to rows.
 
 Files come from users: whatever the bytes, the answer is rows or `Invalid` naming the file.
+An XLSX file is a zip, and openpyxl reads some parts whole (the shared strings): before it
+opens one, the sizes its parts declare in the zip's central directory are added up and a
+file over `max_unpacked` bytes (KINERJA_IMPORT_MAX_UNPACKED_BYTES) is `PayloadTooLarge`
+(413). Python's zipfile never yields more than a part declares (and checks its CRC), so the
+declared sizes bound what parsing can unpack.
 `read_table` gives numbered rows of cleaned cells (stripped text, None when empty) for the
 row-by-row checks; `csv_records` gives a CSV's raw records (the reference the fast path's
 Arrow reader, `import_arrow`, is tested against).
@@ -11,11 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+import zipfile
 from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any
 
+from service.config import MAX_UNPACKED_BYTES
 from service.domain.errors import Invalid
+from service.domain.errors import PayloadTooLarge
 
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 100
@@ -42,11 +50,14 @@ def is_csv(content: bytes, filename: str) -> bool:
     )
 
 
-def read_table(content: bytes, filename: str) -> tuple[list[Any], list[Row]]:
+def read_table(
+    content: bytes, filename: str, max_unpacked: int = MAX_UNPACKED_BYTES
+) -> tuple[list[Any], list[Row]]:
     """Read a CSV or XLSX file into its header cells and numbered, non-empty data rows.
 
     Cells are stripped text (None when empty); XLSX numbers that are whole become text, other
-    values (dates, fractions, booleans) stay as they are so validation can name them.
+    values (dates, fractions, booleans) stay as they are so validation can name them. An XLSX
+    file whose parts unpack to more than `max_unpacked` bytes is refused unread.
     """
     extension = PurePath(filename or "").suffix.lower().removeprefix(".")
     if not content.strip():
@@ -54,6 +65,7 @@ def read_table(content: bytes, filename: str) -> tuple[list[Any], list[Row]]:
     if content.startswith(_OLE_MAGIC) or extension == "xls":
         raise Invalid.field("file", "is a legacy .xls workbook; save it as .xlsx or CSV UTF-8")
     if content.startswith(_ZIP_MAGIC):
+        check_unpacked(content, max_unpacked)
         rows: Iterable[list[Any]] = _xlsx_rows(content)
     elif extension in ("csv", "txt", ""):
         rows = ([cell.strip() or None for cell in record] for record in csv_records(content))
@@ -119,6 +131,25 @@ def _decode(content: bytes) -> str:
     if "\x00" in text:
         raise Invalid.field("file", "contains NUL bytes, so it is not a text CSV file")
     return text
+
+
+def check_unpacked(content: bytes, limit: int) -> None:
+    """Refuse (413) a zip whose parts declare more than `limit` bytes unpacked, together.
+
+    Only the central directory is read (no part is inflated). A file that is no readable zip
+    is left to the XLSX reader, which names it.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except Exception:  # no zip openpyxl could read either: `_xlsx_rows` names the problem
+        return
+    if unpacked > limit:
+        raise PayloadTooLarge(
+            f"file: the XLSX workbook unpacks to {unpacked:,} bytes, over the limit of "
+            f"{limit:,} bytes (KINERJA_IMPORT_MAX_UNPACKED_BYTES); nothing was imported. "
+            "Save it again from the spreadsheet, split it, or upload it as CSV"
+        )
 
 
 def _xlsx_rows(content: bytes) -> list[list[Any]]:

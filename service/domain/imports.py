@@ -25,6 +25,7 @@ reports every problem (the reference), and written by `evaluation_input`.
 from __future__ import annotations
 
 import gc
+import uuid
 from collections.abc import Collection
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +35,12 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from service.config import MAX_UNPACKED_BYTES
+from service.db.repositories.imports_bulk import insert_audit_rows
 from service.db.repositories.imports_bulk import insert_evaluation_table
+from service.domain.audit import Actor
+from service.domain.audit import AuditAction
+from service.domain.audit import entry
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import ensure_periods
 from service.domain.evaluation_input import insert_evaluations
@@ -67,9 +73,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import wrote: `count` evaluations."""
+    """What an import wrote: `count` evaluations; `import_id` names its audit rows."""
 
     count: int
+    import_id: str | None = None
 
 
 def import_evaluations(
@@ -79,25 +86,37 @@ def import_evaluations(
     *,
     rater_id: int | None = None,
     units: Collection[int] | None = None,
+    actor: Actor | None = None,
+    max_unpacked: int = MAX_UNPACKED_BYTES,
 ) -> ImportResult:
     """Validate every row of a CSV/XLSX file, then write them all; Invalid writes nothing.
 
     `rater_id` is the rater of rows whose `rater_nip` is empty (or of all rows when the file
     has no such column); `units`, when given, are the only units whose employees the file may
-    name (an hr import). The caller commits.
+    name (an hr import). Given the `actor`, every employee whose evaluations were written
+    gets one audit row (action `import`, resource `evaluation`, resource id
+    `import <import_id>`), inserted with the rows. An XLSX file whose parts unpack to more
+    than `max_unpacked` bytes is refused unread (`PayloadTooLarge`). The caller commits.
     """
     session.flush()
+    import_id = None if actor is None else uuid.uuid4().hex
+    audit = None
+    if actor is not None:
+        audit = entry(actor, AuditAction.IMPORT, "evaluation", resource_id=f"import {import_id}")
     with _gc_paused():
         fast = _fast(session, content, filename, rater_id, units)
         if fast is not None:
             table, periods = fast
             ensure_periods(session, periods.values())
-            insert_evaluation_table(session, table)
-            return ImportResult(table.num_rows)
-        values, periods = _row_by_row(session, content, filename, rater_id, units)
+            insert_evaluation_table(session, table, audit)
+            return ImportResult(table.num_rows, import_id)
+        values, periods = _row_by_row(session, content, filename, rater_id, units, max_unpacked)
         ensure_periods(session, periods.values())
         insert_evaluations(session, values)
-    return ImportResult(len(values))
+        if audit is not None:
+            employees = pa.array(sorted({row[0] for row in values}), pa.int64())
+            insert_audit_rows(session.connection(), audit, employees)
+    return ImportResult(len(values), import_id)
 
 
 def _fast(
@@ -123,9 +142,10 @@ def _row_by_row(
     filename: str,
     rater_id: int | None,
     units: Collection[int] | None,
+    max_unpacked: int,
 ) -> tuple[list[tuple[Any, ...]], dict[str, Period]]:
     """Check every row, raising Invalid with every problem; the write tuples otherwise."""
-    header, rows = read_table(content, filename)
+    header, rows = read_table(content, filename, max_unpacked)
     layout = read_header(header)
     if not rows:
         raise Invalid.field("file", "has a header row but no data rows")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from service.auth import policy
+from service.config import MAX_UNPACKED_BYTES
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
@@ -22,14 +23,25 @@ from service.domain.imports import ImportResult
 from service.domain.imports import import_evaluations
 
 
-def import_file(session: Session, actor: Actor, content: bytes, filename: str) -> ImportResult:
-    """Import a CSV/XLSX file of evaluations, all rows or none; the caller commits."""
+def import_file(
+    session: Session,
+    actor: Actor,
+    content: bytes,
+    filename: str,
+    max_unpacked: int = MAX_UNPACKED_BYTES,
+) -> ImportResult:
+    """Import a CSV/XLSX file of evaluations, all rows or none, audited per employee written
+    (an XLSX file unpacking to over `max_unpacked` bytes is refused); the caller commits."""
     units = units_below(session, actor.unit_id) if actor.role is Role.HR else None
-    result = import_evaluations(
-        session, content, filename, rater_id=actor.employee_id, units=units
+    return import_evaluations(
+        session,
+        content,
+        filename,
+        rater_id=actor.employee_id,
+        units=units,
+        actor=actor,
+        max_unpacked=max_unpacked,
     )
-    record(session, actor, AuditAction.IMPORT, "evaluation", resource_id=f"{result.count} rows")
-    return result
 
 
 def export_file(

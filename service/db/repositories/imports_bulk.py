@@ -45,6 +45,7 @@ import io
 import sqlite3
 from collections import deque
 from collections.abc import Iterator
+from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -55,15 +56,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+from sqlalchemy import BigInteger
+from sqlalchemy import Text
+from sqlalchemy import bindparam
+from sqlalchemy import cast
+from sqlalchemy import func
 from sqlalchemy import insert
+from sqlalchemy import literal
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from service.db.models import AuditEntry
 from service.db.models import Evaluation
 from service.db.repositories.risk import forget_scores
 
 _SQLITE_MAX_PARAMETERS = 8000 if sqlite3.sqlite_version_info >= (3, 32) else 999
+_SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)  # JSON functions built in
 _SHARED_DISTINCT = 1000
 _CACHE_KIB_PER_ROW = 1  # a written row with its index entries takes about 0.4 KiB of pages
 _CACHE_MAX_KIB = 1 << 19
@@ -77,22 +88,66 @@ _MAKER = "kinerja-import-parameters"  # the thread that makes the SQLite stateme
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
-def insert_evaluation_table(session: Session, table: pa.Table) -> None:
-    """Insert every row of `table` (columns named as in `evaluations`) in the transaction."""
+def insert_evaluation_table(
+    session: Session, table: pa.Table, audit: Mapping[str, object] | None = None
+) -> None:
+    """Insert every row of `table` (columns named as in `evaluations`) in the transaction,
+    and, given `audit` (an audit row's values), one such audit row per employee written."""
     if not table.num_rows:
         return
     connection = session.connection()
     raters = pc.unique(table.column("rater_id").drop_null()).to_pylist()
-    employees = pc.unique(table.column("employee_id")).to_pylist()
+    employees = pc.unique(table.column("employee_id"))
     if connection.dialect.name == "postgresql":
         _copy(connection, table)
     elif connection.dialect.name == "sqlite":
         _insert_sqlite(connection, table)
     else:
         connection.execute(insert(Evaluation.__table__), table.to_pylist())
+    if audit is not None:
+        insert_audit_rows(connection, audit, employees)
     # Stored risk goes stale. Last, just before the commit: on PostgreSQL marking them locks
     # the change counter (migration 0011) until the commit, and other writers wait for it.
-    forget_scores(connection, sorted(employees), sorted(raters))
+    forget_scores(connection, sorted(employees.to_pylist()), sorted(raters))
+
+
+def insert_audit_rows(
+    connection: Connection, audit: Mapping[str, object], employees: pa.Array
+) -> None:
+    """One audit row per id of `employees` (distinct ids), the other columns from `audit`,
+    in one INSERT ... SELECT in the connection's transaction.
+
+    The ids travel as one text of digits, which the database splits into rows
+    (`json_each` on SQLite, `string_to_array` on PostgreSQL): one statement and one
+    parameter however many people an import names, and no Python object per row (Arrow
+    renders the text). `audit`'s values are bound once, through each column's type, so the
+    rows hold what `record` would store.
+    """
+    if not len(employees):
+        return
+    columns = AuditEntry.__table__.c
+    names = [name for name in audit if name != "employee_id"]
+    constants = [literal(audit[name], columns[name].type) for name in names]
+    into = insert(AuditEntry.__table__)
+    if connection.dialect.name == "postgresql":
+        listed = func.string_to_array(bindparam("ids", _id_text(employees), Text), "\n")
+        ids = func.unnest(cast(listed, ARRAY(BigInteger)))
+        connection.execute(into.from_select([*names, "employee_id"], select(*constants, ids)))
+    elif connection.dialect.name == "sqlite" and _SQLITE_HAS_JSON:
+        text = "[" + _id_text(employees).replace("\n", ",") + "]"
+        rows = func.json_each(bindparam("ids", text, Text)).table_valued("value")
+        query = select(*constants, rows.c.value).select_from(rows)
+        connection.execute(into.from_select([*names, "employee_id"], query))
+    else:
+        values = [{**audit, "employee_id": at} for at in employees.to_pylist()]
+        connection.execute(into, values)
+
+
+def _id_text(ids: pa.Array) -> str:
+    """The ids as decimal text, one a line (no trailing newline), rendered by Arrow."""
+    buffer = io.BytesIO()
+    pcsv.write_csv(pa.table({"id": ids}), buffer, _CSV)
+    return buffer.getvalue().decode().rstrip("\n")
 
 
 def _copy(connection: Connection, table: pa.Table) -> None:

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
+from openpyxl import Workbook
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.models import AuditEntry
 from service.db.models import Evaluation
 from tests.service.api.world import World
+from tests.service.domain.crafted_xlsx import xlsx_bomb
 
 HEADER = "nip,period,work_result_rating,behavior_rating\n"
 
 
-def _upload(client: FlaskClient, world: World, text: str, role: str = "admin", **headers: str):  # type: ignore[no-untyped-def]
-    data = {"file": (io.BytesIO(text.encode()), "evaluations.csv")}
+def _upload(  # type: ignore[no-untyped-def]
+    client: FlaskClient, world: World, text: str | bytes, role: str = "admin", **headers: str
+):
+    content = text.encode() if isinstance(text, str) else text
+    name = "evaluations.csv" if isinstance(text, str) else "evaluations.xlsx"
+    data = {"file": (io.BytesIO(content), name)}
     return client.post(
         "/api/v1/imports/evaluations", data=data, headers=world.headers(role) | headers
     )
@@ -55,6 +64,50 @@ def test_the_same_key_with_another_file_is_422_and_imports_nothing(
     }
 
 
+def _xlsx(text: str) -> bytes:
+    workbook = Workbook()
+    for line in text.splitlines():
+        workbook.active.append(line.split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _imports_audited(client: FlaskClient, world: World, person: str) -> list[dict[str, Any]]:
+    """The audit rows of imports that name `person`, as an admin reads them."""
+    target = world.employees[person]
+    answer = client.get(f"/api/v1/audit?employee_id={target}", headers=world.headers("admin"))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return [row for row in answer.json["items"] if row["action"] == "import"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])  # the column-wise and the row-by-row path
+def test_an_import_audits_each_employee_it_wrote_once_under_one_import_id(
+    client: FlaskClient, world: World, session: Session, fmt: str
+) -> None:
+    rows = "".join(
+        f"{world.nips[p]},{period},sesuai_ekspektasi,di_atas_ekspektasi\n"
+        for p, period in (("E1", "2025-Q1"), ("E1", "2025-Q2"), ("E2", "2025-Q1"))
+    )
+    text = HEADER + rows
+    response = _upload(client, world, text if fmt == "csv" else _xlsx(text), role="hr")
+    assert (response.status_code, response.json) == (201, {"count": 3})
+
+    first, second = _imports_audited(client, world, "E1"), _imports_audited(client, world, "E2")
+    assert len(first) == len(second) == 1
+    assert first[0]["resource"] == second[0]["resource"] == "evaluation"
+    assert first[0]["actor_user_id"] == world.users["hr"]
+    assert first[0]["resource_id"] == second[0]["resource_id"]
+    assert first[0]["resource_id"].startswith("import ")
+    imports = select(AuditEntry.employee_id).where(AuditEntry.action == "import")
+    assert sorted(session.scalars(imports)) == sorted(world.employees[p] for p in ("E1", "E2"))
+
+    again = _upload(client, world, HEADER + rows.replace("2025-Q", "2026-Q"), role="hr")
+    assert again.status_code == 201
+    ids = {row["resource_id"] for row in _imports_audited(client, world, "E1")}
+    assert len(ids) == 2  # each import has an id of its own
+
+
 def test_a_bad_row_writes_nothing_and_is_named(
     client: FlaskClient, world: World, session: Session
 ) -> None:
@@ -66,6 +119,7 @@ def test_a_bad_row_writes_nothing_and_is_named(
     assert response.status_code == 422
     assert {(e["row"], e["field"]) for e in response.json["errors"]} == {(3, "work_result_rating")}
     assert _count(session) == 0
+    assert _imports_audited(client, world, "E1") == []
 
 
 def test_hr_cannot_import_for_another_unit(
@@ -85,3 +139,24 @@ def test_missing_file_field_is_422(client: FlaskClient, world: World) -> None:
         headers=world.headers("admin"),
     )
     assert response.status_code == 422
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """The test's app with a small unpacked-size limit for XLSX uploads (1 MiB)."""
+    return {**app_config, "KINERJA_IMPORT_MAX_UNPACKED_BYTES": 1 << 20}
+
+
+def test_an_xlsx_that_unpacks_beyond_the_limit_is_413_and_writes_nothing(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    rows = [HEADER.strip().split(","), [world.nips["E1"], "2025", *["sesuai_ekspektasi"] * 2]]
+    response = _upload(client, world, xlsx_bomb(rows, 2 << 20))
+
+    assert response.status_code == 413, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    assert "over the limit of 1,048,576 bytes" in response.json["detail"]
+    assert _count(session) == 0
+    assert _imports_audited(client, world, "E1") == []
+    small = _upload(client, world, xlsx_bomb(rows, 1 << 19))
+    assert (small.status_code, small.json) == (201, {"count": 1})

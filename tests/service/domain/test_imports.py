@@ -14,23 +14,29 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.cli import main
+from service.config import MAX_BODY_BYTES
+from service.config import MAX_UNPACKED_BYTES
+from service.db.models import AuditEntry
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import Period as PeriodRow
 from service.db.models import RiskScore
 from service.domain.errors import FieldError
 from service.domain.errors import Invalid
+from service.domain.errors import PayloadTooLarge
 from service.domain.imports import MAX_ERRORS
 from service.domain.imports import import_evaluations
 from tests.factories import make_employee
 from tests.factories import make_evaluation
 from tests.factories import make_unit
+from tests.service.domain.crafted_xlsx import unpacked_size
+from tests.service.domain.crafted_xlsx import xlsx_bomb
+from tests.service.domain.crafted_xlsx import xlsx_bytes
 
 ABOVE = "di_atas_ekspektasi"
 MEETS = "sesuai_ekspektasi"
@@ -60,16 +66,6 @@ def csv_bytes(rows: Sequence[Sequence[Any]], *, delimiter: str = ",", bom: bool 
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter).writerows(rows)
     return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
-
-
-def xlsx_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def stored(session: Session) -> list[dict[str, Any]]:
@@ -364,6 +360,42 @@ def test_xlsx_nip_stored_as_a_number_lost_digits(session: Session, people: Peopl
         import_evaluations(session, xlsx_bytes(rows), "x.xlsx")
 
 
+@SQLITE_ONLY
+def test_an_xlsx_whose_parts_unpack_beyond_the_limit_is_refused_before_parsing(
+    session: Session, people: People
+) -> None:
+    """A zip bomb in the shared strings (which openpyxl reads whole) is refused from the zip's
+    central directory; the same workbook under a larger limit imports as any other."""
+    rows = [HEADER, [people.nips[0], "2025", MEETS, MEETS]]
+    bomb = xlsx_bomb(rows, 4 << 20)
+    assert len(bomb) < 64 << 10 and unpacked_size(bomb) > 4 << 20
+
+    with pytest.raises(PayloadTooLarge) as refused:
+        import_evaluations(session, bomb, "x.xlsx", max_unpacked=2 << 20)
+
+    assert f"unpacks to {unpacked_size(bomb):,} bytes" in refused.value.detail
+    assert "over the limit of 2,097,152 bytes (KINERJA_IMPORT_MAX_UNPACKED_BYTES)" in (
+        refused.value.detail
+    )
+    assert count(session) == 0
+    assert import_evaluations(session, bomb, "x.xlsx", max_unpacked=8 << 20).count == 1
+
+
+@SQLITE_ONLY
+def test_the_default_unpacked_limit_refuses_a_bomb_and_takes_a_full_size_export(
+    session: Session, people: People
+) -> None:
+    """The default (KINERJA_IMPORT_MAX_UNPACKED_BYTES) lies above what an export of 100,000
+    rows unpacks to (101.5 MB, measured) and below a bomb of 300 MB that fits in an upload."""
+    assert MAX_UNPACKED_BYTES > 2 * 101_500_000
+    bomb = xlsx_bomb([HEADER, [people.nips[0], "2025", MEETS, MEETS]], MAX_UNPACKED_BYTES + 1)
+    assert len(bomb) < MAX_BODY_BYTES
+
+    with pytest.raises(PayloadTooLarge, match="KINERJA_IMPORT_MAX_UNPACKED_BYTES"):
+        import_evaluations(session, bomb, "x.xlsx")
+    assert count(session) == 0
+
+
 # --- header and file problems ----------------------------------------------------------------
 
 
@@ -456,15 +488,21 @@ def test_random_garbage_never_crashes(session: Session) -> None:
 # --- command line ----------------------------------------------------------------------------
 
 
-@SQLITE_ONLY
-def test_cli_imports_a_file_or_lists_the_problems(
-    session: Session, people: People, database_url: str, tmp_path: Any, monkeypatch: Any
-) -> None:
+@pytest.fixture
+def cli_home(database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`kinerja` commands run on the test's database; their files go to `tmp_path`."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("KINERJA_HOME", str(tmp_path))
-    good = tmp_path / "good.csv"
+    return tmp_path
+
+
+@SQLITE_ONLY
+def test_cli_imports_a_file_or_lists_the_problems(
+    session: Session, people: People, cli_home: Any
+) -> None:
+    good = cli_home / "good.csv"
     good.write_bytes(csv_bytes([HEADER, [people.nips[0], "2025", MEETS, MEETS]]))
-    bad = tmp_path / "bad.xlsx"
+    bad = cli_home / "bad.xlsx"
     bad.write_bytes(xlsx_bytes([HEADER, [people.nips[1], "2025", "bagus", MEETS]]))
     runner = CliRunner()
 
@@ -477,6 +515,47 @@ def test_cli_imports_a_file_or_lists_the_problems(
     assert imported.exit_code == 0, imported.output
     assert "Imported 1 evaluations" in imported.output
     assert [r["nip"] for r in stored(session)] == [people.nips[0]]
+
+
+@SQLITE_ONLY
+def test_cli_import_audits_each_employee_it_wrote_and_a_failed_one_nothing(
+    session: Session, people: People, cli_home: Any
+) -> None:
+    a, b, c, _ = people.nips
+    good = cli_home / "good.csv"
+    good.write_bytes(csv_bytes([HEADER, [a, "2025", MEETS, MEETS], [b, "2025", MEETS, MEETS]]))
+    bad = cli_home / "bad.csv"
+    bad.write_bytes(csv_bytes([HEADER, [c, "2025", MEETS, MEETS], [c, "2025", "x", MEETS]]))
+
+    assert CliRunner().invoke(main, ["import", str(bad)]).exit_code == 1
+    imported = CliRunner().invoke(main, ["import", str(good)])
+
+    assert imported.exit_code == 0, imported.output
+    query = select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id)
+    rows = session.scalars(query).all()
+    assert sorted(row.employee_id for row in rows) == sorted(people.ids[:2])
+    assert {(row.resource, row.actor_username) for row in rows} == {("evaluation", "cli")}
+    assert len({row.resource_id for row in rows}) == 1
+    assert rows[0].resource_id in imported.output  # the import's id, to find its rows
+
+
+@SQLITE_ONLY
+def test_cli_refuses_an_xlsx_that_unpacks_beyond_the_configured_limit(
+    session: Session, people: People, cli_home: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KINERJA_IMPORT_MAX_UNPACKED_BYTES", str(1 << 20))
+    content = xlsx_bomb([HEADER, [people.nips[0], "2025", MEETS, MEETS]], 2 << 20)
+    bomb = cli_home / "bomb.xlsx"
+    bomb.write_bytes(content)
+
+    refused = CliRunner().invoke(main, ["import", str(bomb)])
+
+    assert refused.exit_code == 1
+    assert f"unpacks to {unpacked_size(content):,} bytes" in refused.output
+    assert "over the limit of 1,048,576 bytes (KINERJA_IMPORT_MAX_UNPACKED_BYTES)" in (
+        refused.output
+    )
+    assert count(session) == 0
 
 
 def test_an_import_forgets_the_stored_risk_of_the_people_it_names(
