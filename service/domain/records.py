@@ -220,6 +220,11 @@ def enrol(
         raise Invalid.field(
             "end_date", f"{end_date} is in the future: record it as enrolled until it ends"
         )
+    if repo.enrolment_exists(session, employee_id, training.id, start_date, end_date, status):
+        # a repeated request (without an Idempotency-Key) would count the programme twice
+        raise Conflict(
+            f"{training_code} from {start_date} to {end_date} is already recorded as {status}"
+        )
     jp = training.jp if status is EnrolmentStatus.COMPLETED else None
     enrolment = Enrolment(
         employee_id=employee_id,

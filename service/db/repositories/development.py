@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from service.db.models import Training
 from service.db.models import TrainingCompetency
 from service.db.repositories import Page
 from service.db.repositories import paginate
+from service.domain.entities import EnrolmentStatus
 
 
 def list_competencies(session: Session, limit: int, offset: int) -> Page[Competency]:
@@ -71,6 +74,25 @@ def training_competencies(session: Session, training_ids: list[int]) -> list[Tra
 def trainings_by_id(session: Session, training_ids: list[int]) -> dict[int, Training]:
     query = select(Training).where(Training.id.in_(training_ids))
     return {training.id: training for training in session.scalars(query)}
+
+
+def enrolment_exists(
+    session: Session,
+    employee_id: int,
+    training_id: int,
+    start_date: date,
+    end_date: date,
+    status: EnrolmentStatus,
+) -> bool:
+    """Whether the employee already has this programme with these dates and status."""
+    query = select(Enrolment.id).where(
+        Enrolment.employee_id == employee_id,
+        Enrolment.training_id == training_id,
+        Enrolment.start_date == start_date,
+        Enrolment.end_date == end_date,
+        Enrolment.status == status,
+    )
+    return session.scalar(select(exists(query))) or False
 
 
 def list_enrolments(

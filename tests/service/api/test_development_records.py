@@ -62,3 +62,26 @@ def test_an_assessment_dated_in_the_future_is_refused(
     assert response.status_code == 422  # type: ignore[attr-defined]
     assert [e["field"] for e in response.json["errors"]] == ["assessed_on"]  # type: ignore[attr-defined]
     assert _count(shared_client, shared_world, "competency-assessments") == before
+
+
+def test_the_same_completion_recorded_twice_is_a_conflict(
+    shared_client: FlaskClient, shared_world: World
+) -> None:
+    """A repeated POST (no Idempotency-Key) counted the programme's JP twice in the year."""
+    ended = today_in_indonesia() - timedelta(days=3)
+    body = {
+        "training_code": shared_world.training_code,
+        "start_date": (ended - timedelta(days=2)).isoformat(),
+        "end_date": ended.isoformat(),
+        "status": "enrolled",
+    }
+    before = _count(shared_client, shared_world, "trainings")
+
+    first = _post(shared_client, shared_world, "trainings", body)
+    again = _post(shared_client, shared_world, "trainings", body)
+    done = _post(shared_client, shared_world, "trainings", {**body, "status": "completed"})
+    done_again = _post(shared_client, shared_world, "trainings", {**body, "status": "completed"})
+
+    assert [r.status_code for r in (first, again, done, done_again)] == [201, 409, 201, 409]  # type: ignore[attr-defined]
+    assert done_again.mimetype == "application/problem+json"  # type: ignore[attr-defined]
+    assert _count(shared_client, shared_world, "trainings") == before + 2
