@@ -32,6 +32,7 @@ from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
+from service.domain.entities import RhkKind
 from service.domain.entities import SkpStatus
 from service.domain.errors import Conflict
 from service.domain.errors import Forbidden
@@ -74,6 +75,7 @@ def create_skp(
 ) -> SkpDetail:
     """Draft the caller's own SKP for `year` (rater defaults to the direct supervisor)."""
     employee = policy.own_employee(session, actor, employee_id)
+    _check_main_result(rhks)
     position_id = options.get("position_id") or employee.position_id
     rater_id = options.get("rater_id") or employee.supervisor_id
     _check_plan_refs(session, employee, position_id, rater_id)
@@ -132,6 +134,8 @@ def update_skp(
         raise Conflict(f"SKP {skp_id} is {skp.status.value}; only a draft plan can be edited")
     if "rater_id" in changes:
         _check_plan_refs(session, employee, skp.position_id, changes["rater_id"])
+    if "rhks" in changes:
+        _check_main_result(changes["rhks"])
     for name in ("model", "approach", "rater_id"):
         if name in changes:
             setattr(skp, name, changes[name])
@@ -275,6 +279,13 @@ def _check_plan_refs(
         session, employee.id, rater_id
     ):
         raise Invalid.field("rater_id", f"employee {rater_id} is not above you in the chain")
+
+
+def _check_main_result(items: list[Mapping[str, Any]]) -> None:
+    """An SKP's results are main (*hasil kerja utama*) and optionally additional (*tambahan*):
+    refuse a plan without a main one."""
+    if all(RhkKind(item["kind"]) is not RhkKind.UTAMA for item in items):
+        raise Invalid.field("rhks", "needs at least one RHK of kind utama (hasil kerja utama)")
 
 
 def _rewrite_rhks(session: Session, skp: Skp, items: list[Mapping[str, Any]]) -> None:

@@ -160,3 +160,20 @@ def test_a_realisation_needs_a_started_period_and_something_achieved(
         assert refused.status_code == 422, body
         assert field in [error["field"] for error in refused.json["errors"]], body
     assert client.get(f"{base}/realisations", headers=employee).json["total"] == 0
+
+
+def test_a_plan_needs_a_main_result(client: FlaskClient, world: World) -> None:
+    """An SKP's hasil kerja are main (utama) and, optionally, additional (tambahan): a plan of
+    additional results only is 422, on creation and on an edit that drops the last main one."""
+    employee = world.headers("employee")
+    path = f"/api/v1/employees/{world.employees['E1']}/skps"
+    extra_only = {"rhks": [SKP["rhks"][0] | {"kind": "tambahan"}]}
+    refused = client.post(path, json=SKP | extra_only, headers=employee)
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "rhks"
+    created = client.post(path, json=SKP, headers=employee)
+    assert created.status_code == 201
+    plan = f"/api/v1/skps/{created.json['id']}"
+    edit = client.patch(plan, json=extra_only, headers=employee | {"If-Match": "*"})
+    assert edit.status_code == 422
+    assert client.get(plan, headers=employee).json["rhks"][0]["kind"] == "utama"
