@@ -65,6 +65,25 @@ class PositionKind(StrEnum):
     PELAKSANA = "pelaksana"
 
 
+class PositionLevel(StrEnum):
+    """Tier of a position (jenjang jabatan): JPT, administration and functional grades."""
+
+    JPT_UTAMA = "jpt_utama"
+    JPT_MADYA = "jpt_madya"
+    JPT_PRATAMA = "jpt_pratama"
+    ADMINISTRATOR = "administrator"
+    PENGAWAS = "pengawas"
+    PELAKSANA = "pelaksana"
+    AHLI_UTAMA = "ahli_utama"
+    AHLI_MADYA = "ahli_madya"
+    AHLI_MUDA = "ahli_muda"
+    AHLI_PERTAMA = "ahli_pertama"
+    PENYELIA = "penyelia"
+    MAHIR = "mahir"
+    TERAMPIL = "terampil"
+    PEMULA = "pemula"
+
+
 class CompetencyGroup(StrEnum):
     """Competency families of PermenPANRB 38/2017."""
 

@@ -31,6 +31,7 @@ from service.domain.audit import record_read
 from service.domain.entities import PPPK_STATUSES
 from service.domain.entities import EmploymentStatus
 from service.domain.entities import PositionKind
+from service.domain.entities import PositionLevel
 from service.domain.entities import Role
 from service.domain.errors import Conflict
 from service.domain.errors import Forbidden
@@ -48,6 +49,7 @@ ANY_VERSION = 0
 PNS_GRADE = r"(?:I|II|III)/[a-d]|IV/[a-e]"
 PPPK_GRADE = "|".join("I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII".split())
 _GRADES = {False: re.compile(PNS_GRADE), True: re.compile(PPPK_GRADE)}
+_LEVELS = [level.value for level in PositionLevel]
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def create_position(
     check_competency_codes(session, [code for code, _ in standards], "competency_standards")
     if unit_id is not None and not _unit_visible(session, actor, unit_id):
         raise Invalid.field("unit_id", f"no unit {unit_id} visible to you")
+    level = position_level(level)
     position = Position(title=title, kind=kind, level=level, unit_id=unit_id)
     session.add(position)
     session.flush()
@@ -188,6 +191,8 @@ def update_position(
     ):
         raise Invalid.field("unit_id", f"no unit {changes['unit_id']} visible to you")
     fields = {name: value for name, value in changes.items() if name != "competency_standards"}
+    if "level" in fields:
+        fields["level"] = position_level(fields["level"])
     for name, value in fields.items():
         setattr(position, name, value)
     flag_modified(position, "title")  # one new version (ETag), also for a new standard alone
@@ -200,6 +205,18 @@ def update_position(
         repo.replace_competency_standards(session, position.id, standards)
     record(session, actor, AuditAction.UPDATE, "position", resource_id=position.id)
     return position_details(session, [position])[0]
+
+
+def position_level(level: str | None) -> str | None:
+    """The jenjang a level names ('Ahli Pertama', 'jpt-pratama': case, spaces and hyphens
+    aside), as stored; Invalid when it names none (the recommender matches the stored value
+    against the leadership tiers, so an unknown spelling would silently change its advice)."""
+    if level is None:
+        return None
+    key = "_".join(level.strip().lower().replace("-", " ").split())
+    if key not in _LEVELS:
+        raise Invalid.field("level", f"must be a jenjang: {', '.join(_LEVELS)}; got {level!r}")
+    return key
 
 
 def position_detail(session: Session, position_id: int) -> PositionDetail | None:

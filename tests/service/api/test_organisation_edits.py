@@ -123,3 +123,22 @@ def test_hr_cannot_edit_a_position_of_another_unit(client: FlaskClient, world: W
         ).status_code
         == 404
     )
+
+
+def test_a_position_level_is_a_jenjang(client: FlaskClient, world: World) -> None:
+    """The level is the jenjang (domain.md Jabatan): the recommender matches it against the
+    leadership tiers (pkp -> pengawas), so a spelling it cannot match is 422, and the common
+    spellings ('Ahli Pertama', 'JPT-Pratama') are stored as the jenjang."""
+    admin = world.headers("admin")
+    body = {"title": "Kepala Seksi", "kind": "struktural"}
+    for level, stored in [("Pengawas", "pengawas"), ("JPT-Pratama", "jpt_pratama")]:
+        created = client.post("/api/v1/positions", json=body | {"level": level}, headers=admin)
+        assert (created.status_code, created.json["level"]) == (201, stored)
+    for level in ("eselon IV", "x"):
+        refused = client.post("/api/v1/positions", json=body | {"level": level}, headers=admin)
+        assert refused.status_code == 422, level
+        assert refused.json["errors"][0]["field"] == "level"
+    path = f"/api/v1/positions/{created.json['id']}"
+    assert client.patch(path, json={"level": "IV"}, headers=admin | ANY).status_code == 422
+    edited = client.patch(path, json={"level": "Ahli Pertama"}, headers=admin | ANY)
+    assert (edited.status_code, edited.json["level"]) == (200, "ahli_pertama")
