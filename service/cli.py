@@ -96,18 +96,20 @@ def main() -> None:
 @reports_errors
 def init_db() -> None:
     """Migrate the schema to the latest revision and load the reference data (idempotent)."""
+    from service.db.migrate import migration_lock
     from service.db.migrate import schema_status
     from service.db.migrate import upgrade
     from service.db.reference_data import load_reference_data
 
     database = open_database()
     try:
-        _check_known_schema(database)
-        upgrade(database.engine)
-        status = schema_status(database.engine)
-        click.echo(f"Database at revision {status.current} ({database.engine.url})")
-        with session_scope(database) as session:
-            counts = load_reference_data(session)
+        with migration_lock(database.engine):  # instances started together take turns
+            _check_known_schema(database)
+            upgrade(database.engine)
+            status = schema_status(database.engine)
+            click.echo(f"Database at revision {status.current} ({database.engine.url})")
+            with session_scope(database) as session:
+                counts = load_reference_data(session)
         click.echo(counts.describe())
     finally:
         database.engine.dispose()

@@ -9,16 +9,22 @@ process: the code, and so its head, does not change while the process runs.
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
+from sqlalchemy import text
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The PostgreSQL advisory lock key that `migration_lock` holds (any fixed 64-bit number).
+PG_LOCK_KEY = 0x4B494E45524A41  # "KINERJA"
 
 
 @dataclass(frozen=True)
@@ -85,3 +91,36 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     from alembic import command
 
     command.downgrade(alembic_config(engine), revision)
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Let one process at a time migrate the database behind `engine` (and load what goes
+    with it): instances started together, each running `kinerja init-db`, otherwise ran the
+    same migration at once, and all but one failed on the objects the first had created.
+
+    PostgreSQL: a session advisory lock, held on a connection of its own until the end.
+    SQLite: an exclusive `flock` on a file beside the database (`<database>.migrate.lock`).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PG_LOCK_KEY})
+            connection.commit()  # the lock is the session's: it outlives the transaction
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
+                connection.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    descriptor = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when the descriptor is closed
+        yield
+    finally:
+        os.close(descriptor)

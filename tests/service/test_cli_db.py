@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 from service.auth.passwords import verify_password
 from service.cli import main
 from service.db import make_engine
+from service.db.migrate import current_revision
 from service.db.migrate import downgrade
 from service.db.migrate import head_revision
 from service.db.models import Competency
@@ -241,3 +245,36 @@ def test_train_refuses_a_job_id_beyond_the_id_column(database_url: str) -> None:
 
     assert result.exit_code == 2, result.output
     assert "--job-id" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_instances_running_init_db_at_once_all_succeed(database_url: str, tmp_path: Path) -> None:
+    """Several instances started together, each with `kinerja init-db && kinerja serve`:
+    the second migration to start failed with a traceback (PostgreSQL: a duplicate type
+    or table; SQLite: a table that already exists) and its instance did not start."""
+    engine = make_engine(database_url)
+    try:
+        downgrade(engine, "base")
+        env = {**os.environ, "DATABASE_URL": database_url, "KINERJA_ENV": "demo"}
+        kinerja = Path(sys.executable).with_name("kinerja")
+        runs = [
+            subprocess.Popen(
+                [str(kinerja), "init-db"],
+                env=env,
+                cwd=tmp_path,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            for _ in range(3)
+        ]
+        outputs = [run.communicate(timeout=300)[0] for run in runs]
+
+        assert [run.returncode for run in runs] == [0, 0, 0], outputs
+        assert current_revision(engine) == head_revision()
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(Training)) == len(
+                load_trainings()
+            )
+    finally:
+        engine.dispose()
