@@ -96,7 +96,7 @@ def employee_chunks(engine: Engine, chunk_size: int = DEFAULT_CHUNK) -> list[tup
 def read_panel(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) -> Panel:
     """The panel of employees `first_id..last_id` over `axis`, from one statement per source.
 
-    Reads what the serving paths read (`repositories.risk.histories`: evaluations and
+    Reads what the serving paths read (`repositories.risk_history.histories`: evaluations and
     realisations of the axis' periods, attendance and completed programmes from a year
     before it, every assessment), as plain column arrays without DataFrames, through
     statements driven by the id range (`risk_batch.range_histories`), so a range costs the

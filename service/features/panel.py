@@ -240,7 +240,7 @@ def build_panel(
     rater_stats : rater_id, period, ratings, work_sum, behavior_sum, poor_sum and (optional)
         output_share_sum, output_people: what each rater of these employees gave everyone
         they rated in each period, and what those people realised on their pro-rated
-        indicators (see `repositories.risk.rater_stats_statement`)
+        indicators (see `repositories.risk_history.rater_stats_statement`)
     activity : employee_id, activity_date (one row per activity-log entry)
     feedback360 : employee_id, period, rater_group, round_id and the seven `behavior_<value>`
         columns (one row per answer of a peer or subordinate)

@@ -2,7 +2,7 @@
 
 A supervisor's team (ten thousand people in a large office) is answered the way
 `kinerja score` answers an agency: everyone's history is read with one statement per source
-(`repositories.risk.histories`), laid out as one `Panel` (`build_panel`, as the
+(`repositories.risk_history.histories`), laid out as one `Panel` (`build_panel`, as the
 single-employee path and training do), and `features_at` gives the same feature rows.
 Ranking a team needs only the probabilities (one `predict_proba` over the rows); the drivers
 of the members actually shown are explained together, in one call over all their
@@ -19,8 +19,8 @@ from weakref import WeakKeyDictionary
 import numpy as np
 from sqlalchemy.orm import Session
 
-from service.db.repositories import risk as repo
-from service.db.repositories.risk import Who
+from service.db.repositories import risk_history as repo
+from service.db.repositories.risk_history import Who
 from service.features import FEATURE_NAMES
 from service.features import MIN_EVALUATED_PERIODS
 from service.features import build_panel

@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 from sqlalchemy.orm import Session
 
-from service.db.repositories import risk as repo
+from service.db.repositories import risk_history as repo
 from service.features import employee_features
 from service.features import history_start
 from service.features import serving_axis

@@ -33,6 +33,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from service.db.repositories import risk as repo
+from service.db.repositories import risk_history as history
 from service.features import FEATURE_NAMES
 from service.features.stored_rows import stored_row
 from service.serving.batch import Assessed
@@ -106,7 +107,7 @@ def page_rows(session: Session, ids: list[int], period: str) -> FeatureRows:
         if vector is not None:
             kept[row.employee_id] = vector
     missing = sorted(set(ids) - kept.keys())
-    read = read_rows(session, repo.ids_filter(missing), period) if missing else None
+    read = read_rows(session, history.ids_filter(missing), period) if missing else None
     found = np.fromiter(kept, dtype=np.int64, count=len(kept))
     X = np.array(list(kept.values())).reshape(len(kept), len(FEATURE_NAMES))
     if read is not None:
@@ -124,7 +125,7 @@ def live_ranking(
 ) -> Ranking:
     """Read and score the whole team now; the page's answers reuse the rows read."""
     members = repo.team_members(session, supervisor_id)
-    rows = read_rows(session, repo.team_filter(supervisor_id), period)
+    rows = read_rows(session, history.team_filter(supervisor_id), period)
     found = probabilities(rows, model, table)
     probability = {
         employee_id: None if math.isnan(p) else float(p)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from service.db import make_engine
 from service.db.models import Employee
 from service.db.models import Evaluation
-from service.db.repositories import risk as repo
+from service.db.repositories import risk_history as repo
 from service.db.repositories.risk_batch import _RATER_STATS_COLUMNS
 from service.db.repositories.risk_batch import listed_histories
 from service.db.repositories.risk_batch import range_histories
@@ -44,7 +44,8 @@ from training.synthetic.seed import run_seed
 
 
 def test_range_reads_give_the_features_of_the_set_reads(database_url: str) -> None:
-    """Same rows, same panel, same features as `repositories.risk.histories`, on each backend."""
+    """Same rows, same panel, same features as `repositories.risk_history.histories`, on each
+    backend."""
     engine = make_engine(database_url)
     run_seed(engine, SyntheticConfig(employees=150, seed=11))
     axis = read_axis(engine)

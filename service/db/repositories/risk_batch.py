@@ -1,6 +1,6 @@
 """Risk history of a range of employee ids, read by statements whose cost is the range's own.
 
-`repositories.risk.histories` reads the rows every serving path reads, for any set of
+`repositories.risk_history.histories` reads the rows every serving path reads, for any set of
 employees (a team, a page). For a range of ids in a national table, SQLite's planner (it has
 no statistics) drives three of those statements from the whole table: evaluations through
 the period index (every evaluation of the look-back), realisations and the raters' team
@@ -28,10 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import Employee
-from service.db.repositories import risk as repo
 from service.db.repositories import risk_coded
-from service.db.repositories.risk import Columns
+from service.db.repositories import risk_history as repo
 from service.db.repositories.risk_coded import text_select
+from service.db.repositories.risk_history import Columns
 from service.domain.entities import POOR_PREDIKAT
 from service.domain.entities import Rating
 
@@ -42,7 +42,7 @@ _ACHIEVEMENTS = "SELECT s.employee_id, r.period, i.aspect, r.value, i.target_val
 _ACHIEVEMENTS += risk_coded.ACHIEVEMENTS_FROM  # as `_EVALUATIONS`
 
 #: What each rater of the range's evaluations gave everyone they rated, per period, and the
-#: output of those people (see `repositories.risk.rater_stats_statement`, same columns).
+#: output of those people (see `repositories.risk_history.rater_stats_statement`, same columns).
 #: The raters' evaluations are read through the rater index (`raters CROSS JOIN
 #: evaluations`), never by a scan of every evaluation (which made each chunk cost in
 #: proportion to the whole agency), once (`rated`; the counts of `given` come from it), and

@@ -45,9 +45,9 @@ from service.db.models import AttendanceMonth
 from service.db.models import FeedbackAnswer
 from service.db.models import FeedbackRater
 from service.db.models import FeedbackRound
-from service.db.repositories import risk as repo
-from service.db.repositories.risk import Columns
-from service.db.repositories.risk import Who
+from service.db.repositories import risk_history as repo
+from service.db.repositories.risk_history import Columns
+from service.db.repositories.risk_history import Who
 from service.domain.entities import IndicatorAspect
 from service.domain.feedback360_terms import RaterGroup
 from service.features.scales import PREDIKAT_SCORE

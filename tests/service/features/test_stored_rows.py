@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import service
+from service.db.repositories import risk
+from service.db.repositories import risk_history as history
 from service.features.stored_rows import HISTORY_READERS
 from service.features.stored_rows import feature_set_digest
 from service.features.stored_rows import feature_set_id
@@ -44,3 +46,13 @@ def test_an_edit_of_a_history_read_changes_the_id(tmp_path: Path) -> None:
         assert feature_set_digest(feature_sources(root)) != before, name
         reader.write_bytes(original)
     assert feature_set_digest(feature_sources(root)) == before
+
+
+def test_the_write_side_of_the_risk_repository_is_not_part_of_the_id() -> None:
+    """Stored scores, their invalidation and retrain jobs (`repositories/risk.py`) compute no
+    feature: an edit there must not make every stored feature row unusable (a full
+    `kinerja score` of every employee)."""
+    names = {(path.parent.name, path.name) for path in feature_sources()}
+    assert ("repositories", "risk.py") not in names
+    assert hasattr(risk, "forget_scores") and hasattr(risk, "claim_job")
+    assert hasattr(history, "histories") and not hasattr(history, "forget_scores")
