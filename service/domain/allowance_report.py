@@ -4,7 +4,9 @@ For admin and hr over the unit (a unit outside hr's units is 404). Each line tak
 predikat of the employee's evaluation of the period itself, else (for a month) of its
 quarter, else of its year; and the attendance summed over the period's months, which must all
 be recorded (a missing month counts as missing attendance). Percentages only, never amounts.
-One audit row per page or file read. Nothing here writes evaluation or attendance data.
+One audit row per page or file read (naming the unit), and a read of each listed employee
+(so each person's audit log shows it, as the evaluation export's does). Nothing here writes
+evaluation or attendance data.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from service.domain.allowance import allowance_share
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
+from service.domain.audit import record_reads
 from service.domain.entities import PeriodKind
 from service.domain.entities import Predikat
 from service.domain.errors import Invalid
@@ -35,6 +38,7 @@ from service.domain.periods import Period
 from service.domain.periods import parse_period
 from service.domain.periods import period_of
 
+RESOURCE = "allowance"
 FORMATS = ("csv", "xlsx")
 COLUMNS = (
     "nip",
@@ -88,7 +92,8 @@ def unit_allowance(
     policy.managed_unit(session, actor, unit_id)
     page = repo.unit_employees(session, unit_id, limit, offset)
     lines = _lines(session, page.items, parsed, rules, repo.unit_tree(session))
-    record(session, actor, AuditAction.READ, "allowance", resource_id=f"unit {unit_id} {period}")
+    record(session, actor, AuditAction.READ, RESOURCE, resource_id=f"unit {unit_id} {period}")
+    record_reads(session, actor, RESOURCE, [line.employee_id for line in lines])
     return Page(lines, page.total)
 
 
@@ -105,7 +110,8 @@ def export_allowance(
     for start in range(0, len(employees), _CHUNK):
         lines.extend(_lines(session, employees[start : start + _CHUNK], parsed, rules, tree))
     rows = [[neutralise_formula(getattr(line, c)) for c in COLUMNS] for line in lines]
-    record(session, actor, AuditAction.EXPORT, "allowance", resource_id=f"unit {unit_id} {period}")
+    record(session, actor, AuditAction.EXPORT, RESOURCE, resource_id=f"unit {unit_id} {period}")
+    record_reads(session, actor, RESOURCE, [line.employee_id for line in lines])
     return _csv(rows) if fmt == "csv" else _xlsx(rows)
 
 

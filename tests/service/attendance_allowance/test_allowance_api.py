@@ -143,8 +143,39 @@ def test_the_export_is_for_payroll_and_changes_nothing(
     assert line[COLUMNS.index("allowance_percent")] == pytest.approx(96.8)
     assert len(table) == len(rows)
     assert _snapshot(session) == before
-    audit = session.scalars(select(AuditEntry).where(AuditEntry.resource == "allowance"))
+    audit = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.resource == "allowance", AuditEntry.employee_id.is_(None)
+        )
+    )
     assert [e.action for e in audit] == ["export", "export"]
+
+
+def test_each_listed_employee_has_the_read_in_their_audit_log(
+    client: FlaskClient, records: World, session: Session
+) -> None:
+    """The lines carry each person's predikat and attendance: GET /audit?employee_id= of
+    each of them shows who read or exported them (the reader's own line leaves no row)."""
+    world = records
+    unit = world.units["A"]
+    page = client.get(
+        f"/api/v1/units/{unit}/allowance?period=2025-03&limit=2", headers=world.headers("hr")
+    )
+    assert page.status_code == 200
+    listed = [item["employee_id"] for item in page.json["items"]]
+    export = f"/api/v1/units/{unit}/allowance/export?period=2025-03"
+    assert client.get(export, headers=world.headers("admin")).status_code == 200
+    rows = session.execute(
+        select(AuditEntry.actor_username, AuditEntry.action, AuditEntry.employee_id).where(
+            AuditEntry.resource == "allowance", AuditEntry.employee_id.is_not(None)
+        )
+    ).all()
+    hr_user, admin_user = "user-hr", "user-admin"
+    read_by_hr = sorted(e for user, _, e in rows if user == hr_user)
+    assert read_by_hr == sorted(e for e in listed if e != world.employees["H"])
+    read_by_admin = sorted(e for user, _, e in rows if user == admin_user)
+    everyone = [world.employees[n] for n in ("H", "S", "E1", "E2", "T")]
+    assert read_by_admin == sorted(everyone)
 
 
 @pytest.mark.parametrize(
