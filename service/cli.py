@@ -450,10 +450,17 @@ def demo(
     """Migrate, seed a synthetic agency, create demo logins, train, score, then serve."""
     from pathlib import Path
 
+    from service.config import from_environment
     from service.demo import DEMO_MAX_TPR_GAP
     from service.demo import DEMO_PASSWORD
     from service.demo import ensure_demo_users
 
+    if from_environment().get("KINERJA_ENV") == "production":  # the environment or .env
+        _fail(
+            "kinerja demo does not run with KINERJA_ENV=production: it creates logins with "
+            "the published demo password. Unset KINERJA_ENV (or set it to demo), and give "
+            "the demo a DATABASE_URL of its own"
+        )
     os.environ.setdefault("KINERJA_ENV", "demo")
     # A few hundred people give about twenty positives per gender: a TPR gap of 0.10 is noise.
     os.environ.setdefault("RISK_GATE_MAX_TPR_GAP", DEMO_MAX_TPR_GAP)

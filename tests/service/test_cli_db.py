@@ -278,3 +278,26 @@ def test_instances_running_init_db_at_once_all_succeed(database_url: str, tmp_pa
             )
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("where", ["environment", "dotenv"])
+def test_demo_refuses_to_run_in_production_mode(
+    database_file: Path, initialised: Engine, where: str
+) -> None:
+    """`kinerja demo` on a production install (KINERJA_ENV from its environment or .env)
+    created an `admin` login with the published demo password in the production database,
+    then went on to train and serve."""
+    _add_employee(initialised)
+    production = {"KINERJA_ENV": "production", "KINERJA_SECRET_KEY": "a-long-production-secret"}
+    env = {"DATABASE_URL": f"sqlite:///{database_file}", "KINERJA_ENV": None}
+    if where == "environment":
+        env.update(production)
+    else:  # the working directory's .env (database_file's fixture made it the test's)
+        lines = [f"{key}={value}" for key, value in production.items()]
+        Path(".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["demo", "--no-serve"], env=env)
+
+    assert result.exit_code == 1, result.output
+    assert "Error: kinerja demo does not run with KINERJA_ENV=production" in result.output
+    assert _users(initialised) == []
