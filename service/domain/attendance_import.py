@@ -11,7 +11,8 @@ supported), a day may appear once per employee, and no day may lie in the future
 Writing replaces: each (employee, day) row is upserted, then every (employee, month) the file
 touches is summarised again from all its stored days (`attendance_rules`), replacing the
 month's `attendance` row whether it was imported or entered by hand. hr imports only for
-employees of its units.
+employees of its units. The import is audited once (the row count) and once per employee
+whose days it wrote, so each person's audit log shows it.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.auth import policy
+from service.db import insert_on_commit
+from service.db.models import AuditEntry
 from service.db.models import Employee
 from service.db.repositories import attendance as repo
 from service.domain.attendance_rules import AttendanceRule
 from service.domain.attendance_rules import parse_time
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
+from service.domain.audit import entry
 from service.domain.audit import record
 from service.domain.entities import PeriodKind
 from service.domain.entities import Role
@@ -49,6 +53,7 @@ from service.domain.periods import YEAR_MIN
 from service.domain.periods import Period
 from service.domain.periods import period_of
 
+RESOURCE = "attendance"
 COLUMNS = ("nip", "date", "check_in", "check_out")
 REQUIRED = ("nip", "date", "check_in")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -63,6 +68,8 @@ class AttendanceImportResult:
     count: int
     employees: int
     months: int
+    #: Who the days belong to (for the audit rows of `import_attendance_file`).
+    employee_ids: tuple[int, ...] = field(default=(), repr=False)
 
 
 def import_attendance_file(
@@ -84,7 +91,11 @@ def import_attendance_file(
         return units[employee.unit_id]
 
     result = import_attendance(session, content, filename, rule, in_scope=in_scope, today=today)
-    record(session, actor, AuditAction.IMPORT, "attendance", resource_id=f"{result.count} rows")
+    label = f"{result.count} rows"
+    record(session, actor, AuditAction.IMPORT, RESOURCE, resource_id=label)
+    each = entry(actor, AuditAction.IMPORT, RESOURCE, resource_id=label)
+    rows = [each | {"employee_id": employee_id} for employee_id in result.employee_ids]
+    insert_on_commit(session, AuditEntry.__table__, rows)  # type: ignore[arg-type]
     return result
 
 
@@ -110,8 +121,8 @@ def import_attendance(
     checker.raise_if_any()
     repo.upsert_days(session, checker.days)
     months = _rebuild_months(session, checker.days, rule)
-    employees = len({day["employee_id"] for day in checker.days})
-    return AttendanceImportResult(len(checker.days), employees, months)
+    employees = sorted({day["employee_id"] for day in checker.days})
+    return AttendanceImportResult(len(checker.days), len(employees), months, tuple(employees))
 
 
 def _columns(header: list[Any]) -> dict[str, int]:

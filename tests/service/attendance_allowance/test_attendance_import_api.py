@@ -75,6 +75,24 @@ def test_import_stores_days_and_rebuilds_the_month(
     assert _days(session) == 6
 
 
+def test_each_imported_employee_has_the_import_in_their_audit_log(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """The import changes each named person's attendance: GET /audit?employee_id= of each
+    of them shows it, as the evaluation import's rows do."""
+    from service.db.models import AuditEntry
+
+    assert _upload(client, world, _march(world), role="hr").status_code == 201
+    rows = session.execute(
+        select(AuditEntry.actor_username, AuditEntry.action, AuditEntry.employee_id).where(
+            AuditEntry.resource == "attendance", AuditEntry.employee_id.is_not(None)
+        )
+    ).all()
+    assert sorted(rows) == sorted(
+        ("user-hr", "import", world.employees[name]) for name in ("E1", "E2")
+    )
+
+
 def test_a_re_import_replaces_the_same_days(
     client: FlaskClient, world: World, session: Session
 ) -> None:
