@@ -208,6 +208,7 @@ def init_app(app: Flask) -> None:
 from service.web import activities  # noqa: E402,F401
 from service.web import attendance  # noqa: E402,F401
 from service.web import auth_views  # noqa: E402,F401
+from service.web import calibration  # noqa: E402,F401
 from service.web import dialogues  # noqa: E402,F401
 from service.web import employee  # noqa: E402,F401
 from service.web import feedback360  # noqa: E402,F401

@@ -147,6 +147,10 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         UNIT,
         _unit("/training-needs.xlsx"),
     ),
+    ("GET", "/units/<int(max=2147483647):unit_id>/rater-calibration"): (
+        UNIT,
+        _unit("/rater-calibration?period=2019"),
+    ),
     ("GET", "/units/<int(max=2147483647):unit_id>/evaluations.xlsx"): (
         UNIT,
         _unit("/evaluations.xlsx?period=2019"),
