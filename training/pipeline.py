@@ -21,7 +21,10 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from threadpoolctl import threadpool_limits
 
 from service.db import make_engine
@@ -102,23 +105,60 @@ def experiment_id(tracking_uri: str, name: str = EXPERIMENT) -> str:
     return client.create_experiment(name, artifact_location=location)
 
 
+#: pg_advisory_lock keys of the promotion sections, one fixed key per registered model
+#: (any 64-bit number no other code of ours locks; these spell "KNRJ" and the model).
+ADVISORY_LOCK_KEYS = {
+    "kinerja-risk": 0x4B4E524A_00000001,
+    "kinerja-recommender": 0x4B4E524A_00000002,
+}
+
+
 @contextmanager
-def promotion_lock(models_dir: str | Path, name: str) -> Iterator[None]:
+def promotion_lock(
+    models_dir: str | Path, name: str, database_url: str | None = None
+) -> Iterator[None]:
     """Hold `name`'s promotion lock: one run at a time compares, promotes and exports.
 
     Two retrains at once (a requested job while the scheduled one runs) would otherwise
     both be compared with the same champion and both set `previous` to it. The lock is a
     file lock beside the export, so it holds for every process of this host that exports
-    to the same KINERJA_MODELS_DIR; training itself still runs in parallel.
+    to the same KINERJA_MODELS_DIR; when `database_url` (the application database) is
+    PostgreSQL, a PostgreSQL advisory lock on it is held as well, so retrains on several
+    hosts sharing that database promote one after the other too. Training itself still
+    runs in parallel.
     """
     directory = Path(models_dir)
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / f".{name}.promote.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            with _advisory_lock(database_url, ADVISORY_LOCK_KEYS[name]):
+                yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(database_url: str | None, key: int) -> Iterator[None]:
+    """Hold `pg_advisory_lock(key)` on a connection of its own (PostgreSQL only).
+
+    The connection is in autocommit mode, so it is never idle in a transaction while the
+    section runs; the lock is released by `pg_advisory_unlock`, and by the server if the
+    process dies. On any other database this does nothing (the file lock covers one host).
+    """
+    if database_url is None or make_url(database_url).get_backend_name() != "postgresql":
+        yield
+        return
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(select(func.pg_advisory_lock(key)))
+            try:
+                yield
+            finally:
+                connection.execute(select(func.pg_advisory_unlock(key)))
+    finally:
+        engine.dispose()
 
 
 def _noop(_step: str) -> None:
@@ -199,7 +239,7 @@ def _run(
     mlflow.set_registry_uri(tracking_uri)
     with (
         mlflow.start_run(experiment_id=experiment_id(tracking_uri)) as active,
-        promotion_lock(models_dir, RISK_MODEL_NAME),
+        promotion_lock(models_dir, RISK_MODEL_NAME, database_url),
     ):
         summary = _log_and_promote(
             active.info.run_id, data, split, settings, model, rule_table, report, test, gates,

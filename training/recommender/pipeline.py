@@ -110,7 +110,7 @@ def run_recommender_training(
     with mlflow.start_run(experiment_id=experiment_id(tracking_uri, EXPERIMENT)) as active:
         _log_run(settings, history, cutoff, holdout_share, report, effects)
         on_step("register")
-        with promotion_lock(models_dir, RECOMMENDER_MODEL_NAME):
+        with promotion_lock(models_dir, RECOMMENDER_MODEL_NAME, database_url):
             version, decision = _register(active.info.run_id, model, report, history)
             on_step("export")
             client = MlflowClient(tracking_uri)
