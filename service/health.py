@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint
@@ -14,6 +15,8 @@ from service.db import get_database
 from service.db.migrate import schema_status
 
 bp = Blueprint("health", __name__)
+#: The user and password part of a URL (`scheme://user:password@host`).
+_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
 
 
 @bp.get("/healthz")
@@ -43,7 +46,19 @@ def model_status() -> dict[str, Any]:
     provider = current_app.extensions.get("models")
     if provider is None:
         return {"ok": True, "models": {}}
-    return provider.status()
+    return _without_credentials(provider.status())
+
+
+def _without_credentials(value: Any) -> Any:
+    """`value` with the credentials of every URL in its strings replaced by `***`: /readyz
+    answers anyone, and a model's error quotes the tracking server's URL as configured."""
+    if isinstance(value, str):
+        return _CREDENTIALS.sub(r"\g<scheme>***@", value) if "@" in value else value
+    if isinstance(value, dict):
+        return {key: _without_credentials(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_credentials(item) for item in value]
+    return value
 
 
 @bp.get("/readyz")
