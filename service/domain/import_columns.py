@@ -79,10 +79,9 @@ def _table(
     nips, ids, unit_ids = known.arrays()
     at = _index(column["nip"], nips)
     employees = ids.take(at)
-    if units is not None:
-        allowed = pa.array(sorted(units), pa.int64())
-        if not pc.all(pc.is_in(unit_ids.take(at), allowed)).as_py():
-            raise Doubt
+    allowed = pa.array(sorted(units or ()), pa.int64())
+    if units is not None and not pc.all(pc.is_in(unit_ids.take(at), allowed)).as_py():
+        raise Doubt
     encoded = [pc.dictionary_encode(column[name]) for name in _HEAD]
     heads, periods = _heads([code.dictionary.to_pylist() for code in encoded])
     head_at = _head_index(encoded)
@@ -90,7 +89,10 @@ def _table(
     _check_unique(employees, data.pop("code_index"), known, heads)
     _check_predikat(column.get("predikat"), data["predikat"])
     data["employee_id"] = employees
-    data["rater_id"] = _raters(column.get("rater_nip"), nips, ids, rater_id, file.size)
+    raters = _raters(column.get("rater_nip"), nips, ids, rater_id, file.size)
+    if units is not None and column.get("rater_nip") is not None:
+        _check_rater_units(raters, ids, unit_ids, allowed, rater_id)
+    data["rater_id"] = raters
     for value in VALUE_COLUMNS:
         data[f"behavior_{value}"] = _optional_rating(column.get(value), file.size)
     data["feedback"] = _feedback(column.get("feedback"), file.size)
@@ -117,6 +119,18 @@ def _raters(
     if pc.any(pc.and_(pc.invert(empty), pc.is_null(at))).as_py():
         raise Doubt
     return pc.if_else(empty, fallback, ids.take(at))
+
+
+def _check_rater_units(
+    raters: pa.Array, ids: pa.Array, unit_ids: pa.Array, allowed: pa.Array, default: int | None
+) -> None:
+    """An hr import names raters of its units only (or the importer, the default rater)."""
+    named = pc.unique(raters.drop_null())
+    if default is not None:
+        named = named.filter(pc.not_equal(named, default))
+    units = unit_ids.take(pc.index_in(named, value_set=ids))
+    if len(units) and not pc.all(pc.is_in(units, allowed)).as_py():  # all([]) is null
+        raise Doubt
 
 
 def _head_index(encoded: list[pa.DictionaryArray]) -> pa.Array:

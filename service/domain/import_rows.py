@@ -21,7 +21,6 @@ from service.domain.import_lookup import Known
 from service.domain.import_rules import FORMULA
 from service.domain.import_rules import FORMULA_STARTS
 from service.domain.import_rules import NIP_PATTERN
-from service.domain.import_rules import OUT_OF_SCOPE
 from service.domain.import_rules import VALUE_COLUMNS
 from service.domain.import_rules import Layout
 from service.domain.import_rules import Problems
@@ -45,7 +44,9 @@ def candidates(layout: Layout, rows: list[Row]) -> tuple[set[str], set[str]]:
 class RowChecker:
     """Turns rows into write tuples, reporting every problem of every row.
 
-    `units`, when given, are the units whose employees the file may name (an hr import).
+    `units`, when given, are the units whose employees the file may name (an hr import), in
+    `nip` and in `rater_nip` (where the default rater, the importer, is also allowed); a NIP
+    outside them gets the same problem as a NIP nobody has.
     """
 
     def __init__(
@@ -78,9 +79,6 @@ class RowChecker:
                 return
             cells = cells + [None] * (self.width - len(cells))
         employee_id = self._employee(number, cells[self._nip_at], "nip")
-        if employee_id is not None and not self._in_scope(employee_id):
-            self.problems.add(number, "nip", OUT_OF_SCOPE)
-            employee_id = None
         rater_id = self._rater(number, cells)
         inp = self._parse(number, cells)
         if inp is None or employee_id is None or rater_id is False:
@@ -113,10 +111,15 @@ class RowChecker:
         return None if formula else inp
 
     def _employee(self, number: int, nip: Any, column: str) -> int | None:
+        """The id of the employee a NIP cell names, or None (with the problem) when nobody the
+        importer may name has it."""
         employee_id = self.known.employee_ids.get(nip)
-        if employee_id is None:
-            self.problems.add(number, column, nip_problem(nip))
-        return employee_id
+        if employee_id is not None and self._in_scope(employee_id):
+            return employee_id
+        if employee_id is not None and column == "rater_nip" and employee_id == self.rater_id:
+            return employee_id
+        self.problems.add(number, column, nip_problem(nip, self.units is not None))
+        return None
 
     def _rater(self, number: int, cells: list[Any]) -> int | None | bool:
         """The row's rater id, the default when empty, or False when its NIP is bad."""

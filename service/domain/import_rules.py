@@ -25,7 +25,6 @@ MAX_ERRORS = 1000
 FORMULA_SIGNS = "=+-@"  # a cell starting with one of these runs as a spreadsheet formula
 FORMULA_STARTS = tuple(FORMULA_SIGNS)
 NIP_PATTERN = re.compile(r"[0-9]{18}")
-OUT_OF_SCOPE = "no employee with this NIP in your units"
 FORMULA = (
     "starts with =, +, - or @ and would run as a spreadsheet formula; "
     "start it with ' to store it as text"
@@ -95,12 +94,14 @@ def read_header(header: Sequence[Any]) -> Layout:
     return Layout(index, len(header))
 
 
-def nip_problem(nip: Any) -> str:
-    """Say why a NIP cell names nobody."""
+def nip_problem(nip: Any, scoped: bool = False) -> str:
+    """Say why a NIP cell names nobody; `scoped` for an import limited to some units (hr),
+    which says the same of a NIP outside them as of a NIP nobody has, so the answer never
+    tells whether an employee the importer may not see exists."""
     if nip is None:
         return "is required: the employee's 18-digit NIP"
     if isinstance(nip, float) or (isinstance(nip, str) and "E+" in nip.upper()):
         return "lost digits as a number; store the NIP column as text (18 digits)"
     if not isinstance(nip, str) or not NIP_PATTERN.fullmatch(nip):
         return f"must be 18 digits; got {label(nip)}"
-    return f"no employee has NIP {nip}"
+    return f"no employee has NIP {nip}{' in your units' if scoped else ''}"

@@ -9,7 +9,10 @@ Columns (header names are matched case-insensitively): `nip`, `period`,
 `work_result_rating`, `behavior_rating` are required; `feedback` and one column per BerAKHLAK
 value are optional. The columns `name`, `predikat` and `rater_nip` that `export_evaluations`
 writes are accepted too, so an export imports back: `name` is informational, `predikat` must
-agree with the matrix, and `rater_nip` (when filled) names the rater of that row.
+agree with the matrix, and `rater_nip` (when filled) names the rater of that row. An hr
+import names employees of its units only, in `nip` and in `rater_nip` (where the importer
+itself is allowed too); a NIP outside them is reported as one nobody has ("no employee has
+NIP ... in your units"), so an import cannot probe which employees exist elsewhere.
 
 Spreadsheet formulas are refused in stored text: a feedback cell starting with = + - or @ is an
 error unless it is quoted with a leading `'`, which is then dropped (the export adds it).

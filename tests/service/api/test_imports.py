@@ -132,6 +132,80 @@ def test_hr_cannot_import_for_another_unit(
     assert _count(session) == 0
 
 
+NOBODY = "199912312024121999"  # a well-formed NIP that no employee has
+RATED = "sesuai_ekspektasi,di_atas_ekspektasi"
+
+
+def _hr_import(
+    client: FlaskClient, world: World, nip: str, rater_nip: str, fmt: str
+) -> tuple[int, Any]:
+    """An hr upload of one row (E1's unless `nip` is given) with `rater_nip`; the status and
+    the problems with the NIPs the file named written as <nip>."""
+    text = f"{HEADER.strip()},rater_nip\n{nip},2025-Q1,{RATED},{rater_nip}\n"
+    response = _upload(client, world, text if fmt == "csv" else _xlsx(text), role="hr")
+    body = response.json
+    if response.status_code != 422:
+        return response.status_code, body
+    problems = []
+    for error in body["errors"]:
+        message = error["message"]
+        for named in filter(None, (nip, rater_nip)):
+            message = message.replace(named, "<nip>")
+        problems.append((error["row"], error["field"], message))
+    return 422, problems
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_hr_gets_the_same_answer_for_a_rater_outside_its_units_and_for_nobody(
+    client: FlaskClient, world: World, session: Session, fmt: str
+) -> None:
+    """An hr import cannot tell an existing NIP outside its units from one nobody has, in
+    `rater_nip` as in `nip` (hr's units: A and A1; O is in B)."""
+    e1 = world.nips["E1"]
+    outside = _hr_import(client, world, e1, world.nips["O"], fmt)
+    nobody = _hr_import(client, world, e1, NOBODY, fmt)
+
+    assert (
+        outside == nobody == (422, [(2, "rater_nip", "no employee has NIP <nip> in your units")])
+    )
+    assert _hr_import(client, world, world.nips["O"], "", fmt) == _hr_import(
+        client, world, NOBODY, "", fmt
+    )
+    assert _count(session) == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_hr_importing_within_its_units_names_a_rater_or_hears_which_nip_is_wrong(
+    client: FlaskClient, world: World, session: Session, fmt: str
+) -> None:
+    typo = world.nips["S"][:-1] + ("0" if world.nips["S"][-1] != "0" else "1")
+    status, problems = _hr_import(client, world, world.nips["E1"], typo, fmt)
+    assert (status, problems) == (
+        422,
+        [(2, "rater_nip", "no employee has NIP <nip> in your units")],
+    )
+
+    assert _hr_import(client, world, world.nips["E1"], world.nips["S"], fmt) == (201, {"count": 1})
+    own = world.nips["H"]  # the importer's own NIP (the default rater) is always allowed
+    assert _hr_import(client, world, world.nips["E2"], own, fmt) == (201, {"count": 1})
+    raters = select(Evaluation.employee_id, Evaluation.rater_id).order_by(Evaluation.employee_id)
+    assert sorted(session.execute(raters).tuples()) == sorted(
+        [
+            (world.employees["E1"], world.employees["S"]),
+            (world.employees["E2"], world.employees["H"]),
+        ]
+    )
+
+
+def test_admin_still_hears_that_nobody_has_the_nip(client: FlaskClient, world: World) -> None:
+    text = f"{HEADER.strip()},rater_nip\n{world.nips['E1']},2025-Q1,{RATED},{NOBODY}\n"
+    response = _upload(client, world, text)
+    assert response.status_code == 422
+    assert [(e["field"], e["message"]) for e in response.json["errors"]] == [
+        ("rater_nip", f"no employee has NIP {NOBODY}")
+    ]
+
+
 def test_missing_file_field_is_422(client: FlaskClient, world: World) -> None:
     response = client.post(
         "/api/v1/imports/evaluations",

@@ -90,7 +90,7 @@ def _file(rng: random.Random, nips: list[str]) -> list[list[str]]:
             "behavior_rating": rng.choice(RATINGS),
             "feedback": rng.choice(FEEDBACK),
             "predikat": "",
-            "rater_nip": rng.choice(["", nips[6]]),
+            "rater_nip": rng.choice(["", nips[4], nips[5]]),  # in scope; 5 is the default
             "name": "Pegawai",
         }
         rows.append([cells.get(c, rng.choice(["", *RATINGS])) for c in columns])
@@ -106,7 +106,17 @@ BREAKS: list[Callable[[list[list[str]], list[str]], None]] = [
     lambda rows, nips: rows.append(list(rows[1])),  # duplicate row
     lambda rows, nips: _already_evaluated(rows, nips),
     lambda rows, nips: rows[1].append("extra"),  # wider than the header
+    lambda rows, nips: _rater(rows, nips[6]),  # a rater out of scope
+    lambda rows, nips: _rater(rows, "1" * 18),  # a rater nobody is
 ]
+
+
+def _rater(rows: list[list[str]], nip: str) -> None:
+    """Make the first row name `nip` as its rater (adding the column if the file has none)."""
+    if "rater_nip" not in [cell.lower() for cell in rows[0]]:
+        for row in rows:
+            row.append("rater_nip" if row is rows[0] else "")
+    rows[1][_at(rows, "rater_nip")] = nip
 
 
 def _already_evaluated(rows: list[list[str]], nips: list[str]) -> None:
