@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from service.serving.loader import RegistryUnreachable
@@ -43,7 +44,9 @@ def _version(client: Any, version: Any, aliases: dict[str, str]) -> dict[str, An
         "created_at": version.creation_timestamp,
         "promoted": version.tags.get("promoted") == "True",
         "decision": version.tags.get("decision"),
-        "metrics": {k: metrics[k] for k in HEADLINE if k in metrics},
+        # A metric that could not be measured (NaN: a fairness gap with too few poor
+        # outcomes per group) is left out; the decision says why.
+        "metrics": {k: metrics[k] for k in HEADLINE if k in metrics and math.isfinite(metrics[k])},
         "drift": dict(sorted(drift.items(), key=lambda kv: -kv[1])),
     }
 
