@@ -69,6 +69,8 @@ def backup_database(engine: Engine, output: str | Path, *, force: bool = False) 
     output = Path(output)
     _check_output(output, force)
     backend = _backend(engine)
+    if backend == "sqlite":
+        _check_not_the_database(output, _sqlite_path(engine, must_exist=True))
     partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
     try:
         _create_private(partial)
@@ -130,6 +132,15 @@ def _check_output(output: Path, force: bool) -> None:
         raise BackupError(f"{output} is a directory; give a file name")
     if output.exists() and not force:
         raise BackupError(f"{output} exists; choose another name or use --force to overwrite")
+
+
+def _check_not_the_database(output: Path, database: Path) -> None:
+    """Refuse to write the backup over the live database file or its companions: the
+    service's open connections would keep writing to the replaced file, and lose it all."""
+    live = database.resolve()
+    companions = {live, *(live.with_name(live.name + end) for end in ("-wal", "-shm", "-journal"))}
+    if output.resolve() in companions:
+        raise BackupError(f"{output} is the database itself (or its log); choose another name")
 
 
 def _check_input(source: Path, backend: str) -> None:

@@ -387,3 +387,22 @@ def test_a_backup_is_readable_by_its_owner_only(
     assert invoke(database_url, "backup", "--output", str(dump), "--force").exit_code == 0
 
     assert dump.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("suffix", ["", "-wal"])
+def test_a_backup_over_the_database_itself_is_refused(
+    seeded: Engine, database_url: str, invoke: Invoke, suffix: str
+) -> None:
+    """With --force the copy was renamed over the live file (or its log): the service's open
+    connections kept writing to the replaced file, and those writes were lost."""
+    database = Path(make_url(database_url).database or "")
+    inode = database.stat().st_ino
+    before = _snapshot(seeded)
+
+    result = invoke(database_url, "backup", "--output", f"{database}{suffix}", "--force")
+
+    assert result.exit_code == 1, result.output
+    assert "is the database itself" in result.stderr
+    assert database.stat().st_ino == inode
+    assert _snapshot(seeded) == before
