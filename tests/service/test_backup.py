@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
+from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy import delete
 from sqlalchemy import inspect
@@ -33,6 +34,7 @@ from tests.conftest import PG_URL
 from tests.factories import make_employee
 from tests.factories import make_evaluation
 from tests.factories import make_unit
+from tests.service.api.world import build_world
 
 Invoke = Callable[..., Result]
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -406,3 +408,33 @@ def test_a_backup_over_the_database_itself_is_refused(
     assert "is the database itself" in result.stderr
     assert database.stat().st_ino == inode
     assert _snapshot(seeded) == before
+
+
+def test_a_running_service_serves_the_restored_data(
+    app: Flask, database_url: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    """A restore into the database a service is using: its pooled connections (and, on
+    PostgreSQL, the statements they prepared) answer with the restored rows, without a
+    restart and without an error."""
+    with app.extensions["db"].sessions() as session:
+        world = build_world(session)
+    client = app.test_client()
+    path = f"/api/v1/employees/{world.employees['E1']}"
+
+    def name() -> str:
+        response = client.get(path, headers=world.headers("hr"))
+        assert response.status_code == 200, response.get_json()
+        return str(response.get_json()["name"])
+
+    original = [name() for _ in range(6)][-1]  # PostgreSQL prepares after 5 executions
+    dump = tmp_path / "kinerja.backup"
+    assert invoke(database_url, "backup", "--output", str(dump)).exit_code == 0
+    with app.extensions["db"].engine.begin() as connection:
+        connection.execute(update(Employee).values(name="Diubah Setelah Backup"))
+    assert name() == "Diubah Setelah Backup"
+
+    restored = invoke(database_url, "restore", "--input", str(dump), "--force")
+
+    assert restored.exit_code == 0, restored.output
+    assert [name() for _ in range(3)] == [original] * 3
+    assert client.get("/readyz").status_code == 200
