@@ -56,7 +56,7 @@ ENV_KEYS: dict[str, str] = {
 
 DEMO_SECRET_KEY = "kinerja-demo-not-secret"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-DATABASE_BACKENDS = ("sqlite", "postgresql")
+DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")  # postgres://: service.db
 MAX_BODY_BYTES = 10 * 1024 * 1024
 #: What the parts of an uploaded XLSX may unpack to together, by the zip's central directory
 #: (KINERJA_IMPORT_MAX_UNPACKED_BYTES). An export of 100,000 evaluations unpacks to 101.5 MB

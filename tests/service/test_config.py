@@ -200,7 +200,13 @@ def test_a_refused_database_url_does_not_show_its_password() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("KINERJA_LOG_LEVEL", "warning"), ("RISK_MODEL_REFRESH_SECONDS", "2.5")],
+    [
+        ("KINERJA_LOG_LEVEL", "warning"),
+        ("RISK_MODEL_REFRESH_SECONDS", "2.5"),
+        ("RISK_MODEL_REFRESH_SECONDS", "0"),
+        ("DATABASE_URL", "postgres://kinerja@db/kinerja"),  # service.db.normalise_url's too
+        ("DATABASE_URL", "sqlite://"),
+    ],
 )
 def test_valid_values_are_kept(key: str, value: str) -> None:
     assert load_config({"KINERJA_ENV": "demo", key: value})[key] == value
