@@ -117,14 +117,21 @@ def insert_audit_rows(
     """One audit row per id of `employees` (distinct ids), the other columns from `audit`,
     in one INSERT ... SELECT in the connection's transaction.
 
-    The ids travel as one text of digits, which the database splits into rows
-    (`json_each` on SQLite, `string_to_array` on PostgreSQL): one statement and one
-    parameter however many people an import names, and no Python object per row (Arrow
-    renders the text). `audit`'s values are bound once, through each column's type, so the
-    rows hold what `record` would store.
+    The ids travel as one text of digits, in ascending order (the index on `employee_id`
+    then grows at neighbouring pages), which the database splits into rows (`json_each` on
+    SQLite, `string_to_array` on PostgreSQL): one statement and one parameter however many
+    people an import names, and no Python object per row (Arrow renders the text).
+    `audit`'s values are bound once, through each column's type, so the rows hold what
+    `record` would store.
+
+    Cost for 100k people (2026-12-06, 2 shared cores): PostgreSQL's backend 0.35-0.38 s,
+    of which the two secondary indexes of `audit_log` 0.2 s and splitting the text 0.02 s
+    (a COPY of the same rows cost it 0.42-0.45 s, and this process 0.17-0.19 s more);
+    SQLite 0.10-0.14 s of this process.
     """
     if not len(employees):
         return
+    employees = employees.take(pc.sort_indices(employees))
     columns = AuditEntry.__table__.c
     names = [name for name in audit if name != "employee_id"]
     constants = [literal(audit[name], columns[name].type) for name in names]
