@@ -95,8 +95,10 @@ Request = Callable[[World, str, str], tuple[str, dict[str, Any]]]
 
 
 def _period() -> str:
-    n = next(_unique)
-    return f"{2000 + n // 12}-{n % 12 + 1:02d}"
+    """A month not used before in this run, from 2025-12 back to 1990-01: a period that has
+    not started cannot be evaluated or graded (counting up from 2000 reached 2027)."""
+    n = next(_unique) % (36 * 12)
+    return f"{2025 - n // 12}-{12 - n % 12:02d}"
 
 
 def _emp(suffix: str, body: Callable[[World, str, str], Any] | None = None) -> Request:
