@@ -11,8 +11,9 @@ supported), a day may appear once per employee, and no day may lie in the future
 Writing replaces: each (employee, day) row is upserted, then every (employee, month) the file
 touches is summarised again from all its stored days (`attendance_rules`), replacing the
 month's `attendance` row whether it was imported or entered by hand. hr imports only for
-employees of its units. The import is audited once (the row count) and once per employee
-whose days it wrote, so each person's audit log shows it.
+employees of its units (a NIP outside them gets the answer of a NIP nobody has). The import
+is audited once (the row count) and once per employee whose days it wrote, so each person's
+audit log shows it.
 """
 
 from __future__ import annotations
@@ -84,13 +85,12 @@ def import_attendance_file(
     units: dict[int, bool] = {}
 
     def in_scope(employee: Employee) -> bool:
-        if actor.role is not Role.HR:
-            return True
         if employee.unit_id not in units:
             units[employee.unit_id] = policy.unit_in_scope(session, actor, employee.unit_id)
         return units[employee.unit_id]
 
-    result = import_attendance(session, content, filename, rule, in_scope=in_scope, today=today)
+    scope = in_scope if actor.role is Role.HR else None
+    result = import_attendance(session, content, filename, rule, in_scope=scope, today=today)
     label = f"{result.count} rows"
     record(session, actor, AuditAction.IMPORT, RESOURCE, resource_id=label)
     each = entry(actor, AuditAction.IMPORT, RESOURCE, resource_id=label)
@@ -215,10 +215,11 @@ class _Checker:
             message = "is required: the employee's 18-digit NIP"
         elif not isinstance(nip, str) or not NIP_PATTERN.fullmatch(nip):
             message = f"must be 18 digits (store the column as text); got {str(nip)[:40]!r}"
-        elif employee is None:
-            message = f"no employee has NIP {nip}"
         else:
-            message = "no employee with this NIP in your units"
+            # The same for a NIP outside a scoped (hr) import's units as for a NIP nobody
+            # has: the answer never tells whether someone the importer may not see exists.
+            units = "" if self.in_scope is None else " in your units"
+            message = f"no employee has NIP {nip}{units}"
         self._add(number, "nip", message)
         return None
 

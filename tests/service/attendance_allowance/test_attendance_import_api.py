@@ -177,6 +177,24 @@ def test_hr_imports_only_for_its_units(
     assert _upload(client, world, HEADER + rows, role="supervisor").status_code == 403
 
 
+def test_hr_cannot_tell_a_nip_outside_its_units_from_a_nip_nobody_has(
+    client: FlaskClient, world: World
+) -> None:
+    """O (unit B) exists, the other NIP does not: hr over unit A hears the same of both, so
+    its import cannot probe which employees exist elsewhere; admin hears what is wrong."""
+    nobody = "1" * 18
+    rows = f"{world.nips['O']},2025-03-03,07:00,\n{nobody},2025-03-03,07:00,\n"
+
+    def messages(role: str) -> list[str]:
+        response = _upload(client, world, HEADER + rows, role=role)
+        assert response.status_code == 422
+        found = [e for e in response.json["errors"] if e["field"] == "nip"]
+        return [e["message"].replace(world.nips["O"], "N").replace(nobody, "N") for e in found]
+
+    assert messages("hr") == ["no employee has NIP N in your units"] * 2
+    assert messages("admin") == ["no employee has NIP N"]
+
+
 def test_an_xlsx_export_with_real_dates_and_times(
     client: FlaskClient, world: World, session: Session
 ) -> None:
