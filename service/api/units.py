@@ -25,6 +25,7 @@ from service.api.schemas.organisation import UnitOut
 from service.api.schemas.organisation import UnitPatch
 from service.api.schemas.performance import UnitGradeIn
 from service.api.schemas.performance import UnitGradeOut
+from service.api.schemas.performance import UnitGradePatch
 from service.auth import policy
 from service.auth.decorators import allow
 from service.domain.entities import Role
@@ -34,6 +35,7 @@ from service.domain.organisation import update_unit
 from service.domain.unit_grades import GradeReport
 from service.domain.unit_grades import set_unit_grade
 from service.domain.unit_grades import unit_grade_report
+from service.domain.unit_grades import update_unit_grade
 
 READERS = (Role.ADMIN, Role.HR, Role.DATA)
 TAGS = ["units"]
@@ -101,9 +103,25 @@ def post_unit_grade(unit_id: int, json: UnitGradeIn) -> Response:
 @allow(*READERS)
 @spec.validate(resp=responses(HTTP_200=UnitGradeOut), tags=TAGS)
 def get_unit_grade(unit_id: int, period: str) -> Any:
-    """Return the unit's grade, its employees' predikat counts and the distribution warnings."""
+    """Return the unit's grade, its employees' predikat counts and the distribution warnings,
+    with the grade's ETag."""
     report = run(unit_grade_report, unit_id, period, rule_settings())
-    return grade_out(report)
+    return grade_out(report), 200, etag(report.grade.version)
+
+
+@bp.patch(f"/units/{UNIT_ID}/grades/<period>")
+@allow(Role.ADMIN, Role.HR)
+@spec.validate(
+    headers=IfMatchHeader,
+    resp=responses(errors=(412, 428), HTTP_200=UnitGradeOut),
+    tags=TAGS,
+)
+def patch_unit_grade(unit_id: int, period: str, json: UnitGradePatch) -> Any:
+    """Correct the unit's grade or its basis (hr: within its units); needs If-Match. The
+    answer lists the distribution warnings against the corrected grade."""
+    changes = json.model_dump(exclude_unset=True)
+    report = run(update_unit_grade, unit_id, period, if_match(), changes, rule_settings())
+    return grade_out(report), 200, etag(report.grade.version)
 
 
 def grade_out(report: GradeReport) -> UnitGradeOut:

@@ -5,9 +5,12 @@ periodic grades are checked unless `settings.distribution_periodic` is off.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from service.auth import policy
 from service.db.models import UnitGrade
@@ -24,6 +27,7 @@ from service.domain.errors import Conflict
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.evaluation_input import ensure_period
+from service.domain.organisation import check_version
 from service.domain.periods import not_started
 from service.domain.periods import parse_period
 from service.domain.settings import RuleSettings
@@ -68,6 +72,34 @@ def set_unit_grade(
     session.add(row)
     session.flush()
     record(session, actor, AuditAction.CREATE, "unit_grade", resource_id=row.id)
+    return _report(session, row, settings)
+
+
+def update_unit_grade(
+    session: Session,
+    actor: Actor,
+    unit_id: int,
+    period: str,
+    expected_version: int | None,
+    changes: Mapping[str, Any],
+    settings: RuleSettings,
+) -> GradeReport:
+    """Correct the grade or its basis of a unit and period at `expected_version` (a grade
+    set in error could not be set again) and check the distribution against it."""
+    parsed = parse_period(period)
+    policy.managed_unit(session, actor, unit_id)
+    row = repo.get_unit_grade(session, unit_id, parsed.code)
+    if row is None:
+        raise NotFound(f"unit {unit_id} has no grade for {parsed.code}")
+    check_version(row.version, expected_version)
+    if "grade" in changes:
+        row.grade = OrganisationGrade(changes["grade"])
+    if "basis" in changes:
+        row.basis = changes["basis"]
+    row.set_by_id = actor.employee_id
+    flag_modified(row, "grade")  # one new version (ETag), also for the basis alone
+    session.flush()
+    record(session, actor, AuditAction.UPDATE, "unit_grade", resource_id=row.id)
     return _report(session, row, settings)
 
 

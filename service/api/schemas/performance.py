@@ -232,6 +232,18 @@ class UnitGradeIn(Model):
     basis: LongText | None = None
 
 
+class UnitGradePatch(Model):
+    """A correction of a unit's grade: the grade, its basis or both (`null` clears the basis)."""
+
+    grade: OrganisationGrade | None = None
+    basis: LongText | None = None
+
+    @field_validator("grade")
+    @classmethod
+    def not_null(cls, value: object) -> object:
+        return not_null(value)
+
+
 class DistributionWarningOut(Out):
     rule: str
     message_id: str

@@ -96,3 +96,32 @@ def test_a_grade_of_a_period_not_started_is_422(client: FlaskClient, world: Worl
     assert refused.status_code == 422
     assert refused.json["errors"][0]["field"] == "period"
     assert client.get(f"{path}/2100", headers=hr).status_code == 404
+
+
+def test_a_grade_set_in_error_is_corrected_with_if_match(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """A grade is set once (409 on a second POST), so a wrong one is corrected by PATCH with
+    the ETag of the GET; the answer checks the distribution against the new grade."""
+    path, created = _grade_a1(client, world, session)
+    assert created.status_code == 201
+    hr = world.headers("hr")
+    read = client.get(f"{path}/2025", headers=hr)
+    tag = read.headers["ETag"]
+    assert tag == '"1"'
+    body = {"grade": "istimewa", "basis": "Capaian perjanjian kinerja 112%"}
+    assert client.patch(f"{path}/2025", json=body, headers=hr).status_code == 428
+    fixed = client.patch(f"{path}/2025", json=body, headers=hr | {"If-Match": tag})
+    assert fixed.status_code == 200, fixed.json
+    assert (fixed.json["grade"], fixed.json["basis"]) == ("istimewa", body["basis"])
+    assert fixed.json["warnings"] == [] and fixed.headers["ETag"] == '"2"'
+    stale = client.patch(f"{path}/2025", json={"grade": "kurang"}, headers=hr | {"If-Match": tag})
+    assert stale.status_code == 412
+    cleared = client.patch(f"{path}/2025", json={"grade": None}, headers=hr | {"If-Match": "*"})
+    assert cleared.status_code == 422
+    assert client.get(f"{path}/2025", headers=hr).json["grade"] == "istimewa"
+    other = f"/api/v1/units/{world.units['B']}/grades/2025"
+    assert client.patch(other, json=body, headers=hr | {"If-Match": "*"}).status_code == 404
+    assert (
+        client.patch(f"{path}/2024", json=body, headers=hr | {"If-Match": "*"}).status_code == 404
+    )

@@ -240,6 +240,13 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
         UNIT_READ,
         _unit("/grades/2019"),
     ),
+    ("PATCH", "/api/v1/units/<int(max=2147483647):unit_id>/grades/<period>"): (
+        hr_scoped(200, 404),
+        lambda w, role, rel: (
+            f"/api/v1/units/{w.target_unit(role, rel)}/grades/2019",
+            {"json": {"basis": "Capaian perjanjian kinerja"}, "headers": IF_ANY},
+        ),
+    ),
     ("GET", "/api/v1/units/<int(max=2147483647):unit_id>/evaluations/export"): (
         hr_scoped(200, 404),
         _unit("/evaluations/export?period=2019"),
