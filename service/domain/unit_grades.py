@@ -1,6 +1,8 @@
 """Use cases for the organisation grade of a unit and period (SE 3/2023 stage 1) and the
 distribution check of its employees' predikat against it (a warning list, never a change);
-periodic grades are checked unless `settings.distribution_periodic` is off.
+periodic grades are checked unless `settings.distribution_periodic` is off. A grade covers
+the employees of the unit and of the units below it that have no grade of their own for the
+period (`graded_population`).
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from service.auth import policy
+from service.db.models import Unit
 from service.db.models import UnitGrade
 from service.db.repositories import performance as repo
+from service.db.repositories.organisation import unit_subtree_ids
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
@@ -119,7 +124,33 @@ def unit_grade_report(
 
 
 def _report(session: Session, row: UnitGrade, settings: RuleSettings) -> GradeReport:
-    counts = repo.predikat_counts(session, row.unit_id, row.period)
+    units = graded_population(session, row.unit_id, row.period)
+    counts = repo.predikat_counts(session, units, row.period)
     checked = settings.distribution_periodic or parse_period(row.period).kind is PeriodKind.YEAR
     warnings = check_distribution(row.grade, counts, settings) if checked else []
     return GradeReport(row, counts, warnings, sum(counts.values()))
+
+
+def graded_population(session: Session, unit_id: int, period: str) -> list[int]:
+    """The units whose employees a grade of `unit_id` for `period` covers: the unit and every
+    unit below it, except a unit graded itself for the period and everything below that one
+    (its employees follow their own unit's grade)."""
+    tree = select(Unit.id, Unit.parent_id).where(Unit.id.in_(unit_subtree_ids(unit_id)))
+    children: dict[int, list[int]] = {}
+    for child, parent in session.execute(tree):
+        if child != unit_id and parent is not None:
+            children.setdefault(parent, []).append(child)
+    below = [child for kids in children.values() for child in kids]
+    graded = set(
+        session.scalars(
+            select(UnitGrade.unit_id).where(
+                UnitGrade.period == period, UnitGrade.unit_id.in_(below)
+            )
+        )
+    )
+    covered, waiting = [], [unit_id]
+    while waiting:
+        unit = waiting.pop()
+        covered.append(unit)
+        waiting.extend(child for child in children.get(unit, ()) if child not in graded)
+    return covered

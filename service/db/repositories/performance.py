@@ -103,12 +103,12 @@ def evaluated_in_units(session: Session, unit_ids: Any, period: str) -> list[int
     return list(session.scalars(query))
 
 
-def predikat_counts(session: Session, unit_id: int, period: str) -> dict[Predikat, int]:
-    """Count the predikat of the evaluations of a unit's employees in one period."""
+def predikat_counts(session: Session, unit_ids: list[int], period: str) -> dict[Predikat, int]:
+    """Count the predikat of the evaluations of the units' employees in one period."""
     query = (
         select(Evaluation.predikat, func.count())
         .join(Employee, Employee.id == Evaluation.employee_id)
-        .where(Employee.unit_id == unit_id, Evaluation.period == period)
+        .where(Employee.unit_id.in_(unit_ids), Evaluation.period == period)
         .group_by(Evaluation.predikat)
     )
     return {Predikat(predikat): int(count) for predikat, count in session.execute(query)}
