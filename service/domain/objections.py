@@ -27,6 +27,7 @@ from service.db.models import Objection
 from service.db.repositories import Page
 from service.db.repositories import objections as repo
 from service.db.repositories import performance as evaluations_repo
+from service.db.repositories.notifications import insert_new
 from service.db.repositories.objections import Found
 from service.db.repositories.organisation import employee_condition
 from service.domain.audit import Actor
@@ -34,6 +35,7 @@ from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
 from service.domain.audit import record_reads
+from service.domain.entities import NotificationKind
 from service.domain.entities import Role
 from service.domain.errors import Conflict
 from service.domain.errors import Forbidden
@@ -121,7 +123,9 @@ def file_objection(
         resource_id=objection.id,
     )
     superior = repo.rater_superior(session, evaluation.rater_id)
-    return ObjectionView(Found(objection, evaluation, employee, superior), can_decide=False)
+    found = Found(objection, evaluation, employee, superior)
+    _notify(session, NotificationKind.OBJECTION_FILED, repo.login_of(session, superior), found)
+    return ObjectionView(found, can_decide=False)
 
 
 def read_objection(session: Session, actor: Actor, objection_id: int) -> ObjectionView:
@@ -180,6 +184,9 @@ def close_objection(
     objection.status = status
     objection.closed_at = now or datetime.now(UTC)
     session.flush()
+    if status in DECIDED:
+        employee = repo.login_of(session, objection.employee_id)
+        _notify(session, NotificationKind.OBJECTION_DECIDED, employee, view.found)
     record(
         session,
         actor,
@@ -224,6 +231,42 @@ def _decide(
     objection.predikat_after = evaluation.predikat
     objection.decided_by_user_id = actor.user_id
     objection.decision_note = note
+
+
+#: (Indonesian, English) text of each notification; fields of `_notify`.
+TEXTS = {
+    NotificationKind.OBJECTION_FILED: (
+        "{name} mengajukan keberatan atas evaluasi kinerja {period}; Anda yang memutuskannya.",
+        "{name} objected to the performance evaluation of {period}; you decide it.",
+    ),
+    NotificationKind.OBJECTION_DECIDED: (
+        "Keberatan Anda atas evaluasi kinerja {period} {outcome_id}.",
+        "Your objection to the performance evaluation of {period} was {outcome_en}.",
+    ),
+}
+_OUTCOMES = {ObjectionStatus.UPHELD: "diterima", ObjectionStatus.REJECTED: "ditolak"}
+
+
+def _notify(session: Session, kind: NotificationKind, recipient: int | None, found: Found) -> None:
+    """Tell a login about the objection, once (in-app, and by email with SMTP set up)."""
+    if recipient is None:
+        return  # no login to tell: the decider (hr, admin) finds it in the list
+    status = found.objection.status
+    fields = {
+        "name": found.employee.name,
+        "period": found.evaluation.period,
+        "outcome_id": _OUTCOMES.get(status, ""),
+        "outcome_en": status.value,
+    }
+    native, english = TEXTS[kind]
+    row = {
+        "recipient_user_id": recipient,
+        "kind": kind,
+        "subject_key": f"objection:{found.objection.id}",
+        "message": native.format(**fields),
+        "message_en": english.format(**fields),
+    }
+    insert_new(session, [row])
 
 
 def _refuse_decision_fields(

@@ -16,7 +16,9 @@ from sqlalchemy.orm import aliased
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import Objection
+from service.db.models import User
 from service.db.repositories import Page
+from service.domain.entities import Role
 from service.domain.objection_terms import ObjectionStatus
 
 _RATER = aliased(Employee, name="rater")
@@ -58,6 +60,16 @@ def rater_superior(session: Session, rater_id: int | None) -> int | None:
     if rater_id is None:
         return None
     return session.scalar(select(Employee.supervisor_id).where(Employee.id == rater_id))
+
+
+def login_of(session: Session, employee_id: int | None) -> int | None:
+    """The active login of an employee that may be told about people (not the data team)."""
+    if employee_id is None:
+        return None
+    query = select(User.id).where(
+        User.employee_id == employee_id, User.is_active.is_(True), User.role != Role.DATA
+    )
+    return session.scalar(query)
 
 
 def list_objections(

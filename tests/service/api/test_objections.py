@@ -276,3 +276,23 @@ def test_an_upheld_objection_outdates_the_stored_risk_score(
     assert _close(client, world, objection, "hr", body).status_code == 200
     session.expire_all()
     assert session.scalar(select(RiskScore.outdated)) is True
+
+
+def test_the_decider_and_then_the_employee_are_notified(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    objection = _file(client, world, _evaluation(session, world)).json
+    inbox = client.get("/api/v1/notifications/me", headers=world.headers("hr")).json["items"]
+    assert [(n["kind"], "Pegawai E1" in n["message"]) for n in inbox] == [
+        ("objection_filed", True)
+    ]
+    body = {"status": "rejected", "decision_note": "Penilaian sudah sesuai."}
+    assert _close(client, world, objection, "hr", body).status_code == 200
+    mine = client.get("/api/v1/notifications/me", headers=world.headers("employee")).json
+    assert [(n["kind"], n["message"]) for n in mine["items"]] == [
+        ("objection_decided", "Keberatan Anda atas evaluasi kinerja 2025 ditolak.")
+    ]
+    assert (
+        client.get("/api/v1/notifications/me", headers=world.headers("supervisor")).json["total"]
+        == 0
+    )  # the rater is not told: the superior decides
