@@ -29,8 +29,8 @@ def _fail(message: str) -> None:
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain and configuration errors, a database that cannot be reached and one
-    without the schema into one clear line and exit status 1."""
+    """Turn domain and configuration errors, a database that is unavailable, refuses or
+    lacks the schema into one clear line and exit status 1."""
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.exc import ProgrammingError
 
@@ -47,13 +47,19 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             if _NO_TABLE.search(reason):
                 _fail(f"the database at {_shown_url()} has no Kinerja schema ({reason}): "
                       "run `kinerja init-db` first")  # fmt: skip
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                _fail(f"the database at {_shown_url()} refused: {reason}. Make the login the "
+                      "database's owner (ALTER DATABASE name OWNER TO login) or GRANT it what "
+                      "is missing (GRANT CREATE ON SCHEMA public TO login)")  # fmt: skip
             if isinstance(exc, ProgrammingError):
                 raise
-            _fail(f"cannot reach the database at {_shown_url()}: {reason}")
+            _fail(f"the database at {_shown_url()} is unavailable: {reason}")
 
     return wrapper
 
 
+#: PostgreSQL's SQLSTATE of a statement the login has no right to run.
+INSUFFICIENT_PRIVILEGE = "42501"
 #: A missing table: SQLite's OperationalError, PostgreSQL's UndefinedTable (ProgrammingError).
 _NO_TABLE = re.compile(r"no such table|relation \S+ does not exist")
 

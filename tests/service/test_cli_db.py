@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from click.testing import Result
 from sqlalchemy import Engine
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from service.auth.passwords import verify_password
@@ -29,6 +31,8 @@ from service.db.models import User
 from service.domain.entities import Role
 from service.reference import load_competencies
 from service.reference import load_trainings
+from tests.conftest import _pg_execute
+from tests.conftest import _pg_url
 from tests.factories import make_employee
 
 PASSWORD = "kopi-tubruk-42-pagi"
@@ -301,3 +305,36 @@ def test_demo_refuses_to_run_in_production_mode(
     assert result.exit_code == 1, result.output
     assert "Error: kinerja demo does not run with KINERJA_ENV=production" in result.output
     assert _users(initialised) == []
+
+
+@pytest.fixture
+def unprivileged_url(pg_template: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database and a login that owns nothing in it: since PostgreSQL
+    15 such a user may not create tables in the public schema."""
+    if pg_template is None:
+        pytest.skip("PostgreSQL is not reachable")
+    suffix = uuid.uuid4().hex[:12]
+    role, database = f"kinerja_r_{suffix}", f"kinerja_t_{suffix}"
+    _pg_execute(f'CREATE ROLE "{role}" LOGIN')
+    _pg_execute(f'CREATE DATABASE "{database}"')
+    try:
+        yield (
+            make_url(_pg_url(database))
+            .set(username=role, password=None)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        _pg_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _pg_execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_init_db_without_the_right_to_create_tables_says_so(unprivileged_url: str) -> None:
+    """A dedicated login on a database it does not own: a ProgrammingError traceback."""
+    env = {"DATABASE_URL": unprivileged_url, "KINERJA_ENV": "demo"}
+
+    result = CliRunner().invoke(main, ["init-db"], env=env)
+
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: the database at ")
+    assert "permission denied for schema public" in result.output
+    assert "GRANT" in result.output or "OWNER" in result.output
