@@ -181,13 +181,18 @@ def program_outcomes(
     ):
         raise NotFound(f"training {training_code!r} is not in the catalogue")
     links = links_frame(load_catalogue(session))
+    own = links.loc[links["training_code"] == training_code]
+    if own.empty:
+        return []
+    # An episode is one competency of one person, so the programme's competencies are all
+    # that is read: the same episodes for them as from every level of the database.
+    codes = sorted(set(own["competency_code"]))
     episodes = build_episodes(
-        load_assessment_levels(session),
+        load_assessment_levels(session, codes),
         load_completions(session),
         links,
-        load_required_levels(session),
+        load_required_levels(session, codes),
     )
-    own = links.loc[links["training_code"] == training_code]
     frame = measure_outcomes(episodes, own)
     return [_outcome(row, min_group) for row in frame.itertuples(index=False)]
 

@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 
 from service.db.reference_data import load_reference_data
 from service.domain.errors import NotFound
+from service.domain.program_effects import build_episodes
 from service.domain.program_outcomes import measure_outcomes
 from service.domain.program_outcomes import program_outcomes
+from service.domain.recommender_data import links_frame
+from service.domain.recommender_data import load_assessment_levels
+from service.domain.recommender_data import load_catalogue
+from service.domain.recommender_data import load_completions
+from service.domain.recommender_data import load_required_levels
 from service.reference import load_trainings
 from tests.factories import make_employee
 from tests.service.domain.recommender_history import add_assessment
@@ -100,3 +106,46 @@ def test_program_outcomes_measures_a_programme_on_the_stored_history(session: Se
     ]
     with pytest.raises(NotFound, match="training 'NOPE' is not in the catalogue"):
         program_outcomes(session, "NOPE")
+
+
+def test_reading_the_programmes_competencies_only_gives_the_full_measure(
+    session: Session,
+) -> None:
+    """program_outcomes reads the levels of MAN-KOM-02's competencies only; episodes are per
+    competency, so the answer is the one measured over every stored level."""
+    load_reference_data(session)
+    rng = np.random.default_rng(7)
+    for person in range(24):
+        employee = make_employee(session)
+        levels = {code: float(rng.integers(1, 4)) for code in ("M.01", "M.02", "M.03", "M.04")}
+        add_assessment(session, employee.id, date(2024, 2, 1), levels)
+        if person % 3 == 0:
+            add_enrolment(session, employee.id, "MAN-KOM-02", date(2024, 6, 1))
+        if person % 4 == 0:
+            add_enrolment(session, employee.id, "MAN-INT-01", date(2024, 7, 1))
+        later = {code: min(5.0, level + rng.integers(0, 2)) for code, level in levels.items()}
+        add_assessment(session, employee.id, date(2025, 2, 1), later)
+    links = links_frame(load_catalogue(session))
+    every = build_episodes(
+        load_assessment_levels(session),
+        load_completions(session),
+        links,
+        load_required_levels(session),
+    )
+    full = measure_outcomes(every, links.loc[links["training_code"] == "MAN-KOM-02"])
+
+    outcomes = program_outcomes(session, "MAN-KOM-02", min_group=1)
+
+    assert [
+        (o.competency, o.n_participants, o.n_comparison, o.effect, o.ci_low) for o in outcomes
+    ] == [
+        (
+            row.competency_code,
+            row.n_participants,
+            row.n_comparison,
+            pytest.approx(row.effect, abs=1e-4),
+            pytest.approx(row.ci_low, abs=1e-4),
+        )
+        for row in full.itertuples()
+    ]
+    assert all(o.n_participants == 8 for o in outcomes)
