@@ -32,12 +32,16 @@ from sqlalchemy.engine import URL
 from service.db.migrate import current_revision
 from service.db.migrate import head_revision
 from service.db.migrate import known_revisions
+from service.db.reference_data import KEYS as REFERENCE_KEYS
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 KINDS = {"sqlite": "an SQLite backup", "postgresql": "a PostgreSQL dump (pg_dump custom format)"}
 SKIPPED_TABLES = {"alembic_version"}
 COUNTER_TABLE = "change_counters"
+#: Tables whose rows a migrated database holds before the agency's first write: the counter
+#: (migration 0011) and the reference data `kinerja init-db` loads from the code.
+NOT_AGENCY_DATA = frozenset({COUNTER_TABLE, *(model.__tablename__ for model in REFERENCE_KEYS)})
 BACKUP_MODE = 0o600
 
 
@@ -258,6 +262,8 @@ def _check_pg_tables(engine: Engine, dump: Path) -> None:
 
 
 def _check_empty(engine: Engine, force: bool) -> None:
+    """Refuse a database holding the agency's rows; the change counter's one row and the
+    reference data `kinerja init-db` loads from the code do not count."""
     if force:
         return
     with engine.connect() as connection:
@@ -265,7 +271,8 @@ def _check_empty(engine: Engine, force: bool) -> None:
         populated = [
             table
             for table in _tables(connection)
-            if connection.execute(text(f"SELECT 1 FROM {quote(table)} LIMIT 1")).first()
+            if table not in NOT_AGENCY_DATA
+            and connection.execute(text(f"SELECT 1 FROM {quote(table)} LIMIT 1")).first()
         ]
     if populated:
         shown = ", ".join(populated[:5]) + (", ..." if len(populated) > 5 else "")

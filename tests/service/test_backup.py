@@ -438,3 +438,41 @@ def test_a_running_service_serves_the_restored_data(
     assert restored.exit_code == 0, restored.output
     assert [name() for _ in range(3)] == [original] * 3
     assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("database_url", "empty_url"), [("sqlite",) * 2, ("postgresql",) * 2], indirect=True
+)
+def test_restore_into_a_fresh_init_db_needs_no_force(
+    seeded: Engine, database_url: str, empty_url: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    """The drill on a new server: `kinerja init-db`, then `kinerja restore`. The migrated
+    database holds only the change counter's row and the reference data init-db loads from
+    the code, none of it the agency's: it was refused as holding data (in change_counters,
+    competencies, ...) unless --force."""
+    dump = tmp_path / "kinerja.backup"
+    assert invoke(database_url, "backup", "--output", str(dump)).exit_code == 0
+    assert invoke(empty_url, "init-db").exit_code == 0
+
+    restored = invoke(empty_url, "restore", "--input", str(dump))
+
+    assert restored.exit_code == 0, restored.output
+    target = make_engine(empty_url)
+    try:
+        assert _snapshot(target) == _snapshot(seeded)
+    finally:
+        target.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_reference_data_alone_does_not_hide_agency_data(
+    seeded: Engine, database_url: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    dump = tmp_path / "kinerja.backup"
+    assert invoke(database_url, "backup", "--output", str(dump)).exit_code == 0
+    assert invoke(database_url, "init-db").exit_code == 0  # reference data beside the agency's
+
+    refused = invoke(database_url, "restore", "--input", str(dump))
+
+    assert refused.exit_code == 1
+    assert "holds data (in employees" in refused.stderr
