@@ -154,7 +154,10 @@ def create_user_command(username: str, password: str, role: str, employee_id: in
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True)
 @click.option(
-    "--workers", type=click.IntRange(1, 64), default=None, help="default: one per core, min 2"
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="default: one per core it may use (affinity, container CPU quota), min 2",
 )
 @click.option(
     "--worker-connections",

@@ -50,8 +50,10 @@ for the per-request cost on 2 cores:
 from __future__ import annotations
 
 import gc
+import math
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -72,9 +74,35 @@ def spread_connections(clients: int, workers: int, threads: int = THREADS_PER_WO
     return -(-clients // workers) + threads
 
 
-def default_workers() -> int:
-    """One worker per core, and never fewer than two."""
-    return max(2, os.cpu_count() or 2)
+CGROUP_DIR = Path("/sys/fs/cgroup")
+
+
+def default_workers(cgroup: Path = CGROUP_DIR) -> int:
+    """One worker per core this process may use, and never fewer than two."""
+    return max(2, available_cpus(cgroup))
+
+
+def available_cpus(cgroup: Path = CGROUP_DIR) -> int:
+    """The cores this process may run on (its CPU affinity), capped by a container's CPU
+    quota (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`), rounded up. `os.cpu_count()` is the
+    host's: a container limited to 2 CPUs on a 64-core node started 64 workers, each with
+    its own models in memory, and was killed for its memory."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = _cgroup_quota(cgroup)
+    return max(1, min(cpus or 1, math.ceil(quota)) if quota else (cpus or 1))
+
+
+def _cgroup_quota(cgroup: Path) -> float | None:
+    """The CPU quota in cores, or None when there is none (or no cgroup to read)."""
+    try:
+        if (cgroup / "cpu.max").is_file():
+            quota, period = (cgroup / "cpu.max").read_text().split()[:2]
+            return None if quota == "max" else int(quota) / int(period)
+        quota = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
 
 
 class JsonLogger(Logger):  # type: ignore[misc]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +18,8 @@ from service.db.migrate import head_revision
 from service.ops.logging import configure_logging
 from service.server import SWITCH_INTERVAL_S
 from service.server import KinerjaServer
+from service.server import available_cpus
+from service.server import default_workers
 from service.server import server_options
 from service.server import worker_ready
 
@@ -85,3 +88,28 @@ def test_gunicorns_own_lines_are_json_lines(capsys: pytest.CaptureFixture[str]) 
         ("gunicorn.error", "ERROR", "Can't connect to ('127.0.0.1', 8000)"),
         ("gunicorn.error", "INFO", "Booting worker with pid: 4242"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "100000 100000\n"}, 1),  # cgroup v2: one CPU
+        ({"cpu.max": "150000 100000\n"}, 2),  # 1.5 CPUs: rounded up
+        ({"cpu.max": "max 100000\n"}, None),  # no quota: every core of the affinity
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),  # no cgroup files at all
+    ],
+)
+def test_available_cpus_follow_a_containers_quota(
+    tmp_path: Path, files: dict[str, str], expected: int | None
+) -> None:
+    """`kinerja serve` starts one worker per core it may use: os.cpu_count() is the host's,
+    and a container limited to 2 CPUs on a large node started a worker per host core."""
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    cores = len(os.sched_getaffinity(0))
+
+    assert available_cpus(tmp_path) == min(cores, expected or cores)
+    assert default_workers(tmp_path) == max(2, min(cores, expected or cores))
