@@ -99,8 +99,12 @@ class Outage:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.url = make_url(database.engine.url)
+        self.active = False
 
     def start(self) -> None:
+        if self.active:
+            return
+        self.active = True
         name = self.url.database
         if self.url.get_backend_name() == "postgresql":
             _pg_execute(
@@ -114,6 +118,9 @@ class Outage:
         Path(name).mkdir()
 
     def stop(self) -> None:
+        if not self.active:
+            return
+        self.active = False
         name = self.url.database
         if self.url.get_backend_name() == "postgresql":
             _pg_execute(f'ALTER DATABASE "{name}_away" RENAME TO "{name}"')
@@ -174,11 +181,12 @@ def test_a_job_whose_outcome_the_outage_kept_from_the_database_is_failed_after_i
         job_id = repo.add_job(session, None, {}).id
     try:
         assert scheduler.tick(T0) == [job_id]
-    finally:
         outage.stop()
-    [job] = _jobs(database)
-    assert job.status == "running"  # nothing could record its end while the database was away
-    assert scheduler.tick(T0 + timedelta(seconds=30)) == []  # before the cron time
+        [job] = _jobs(database)
+        assert job.status == "running"  # nothing could record its end meanwhile
+        assert scheduler.tick(T0 + timedelta(seconds=30)) == []  # before the cron time
+    finally:
+        outage.stop()  # the database is back whatever failed (the fixture drops it)
     [job] = _jobs(database)
     assert job.status == "failed" and job.finished_at is not None
     assert "outcome could not be recorded" in job.message, job.message
