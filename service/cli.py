@@ -121,6 +121,46 @@ def init_db() -> None:
         database.engine.dispose()
 
 
+@main.command("downgrade")
+@click.option("--to", "target", required=True, help="the schema revision to go back to")
+@click.option("--yes", is_flag=True, help="undo the revisions above it (drops what they added)")
+@reports_errors
+def downgrade_command(target: str, yes: bool) -> None:
+    """Take the schema back to an earlier revision, for running the code of an earlier release.
+
+    Each revision undone drops what it added (tables and columns, with their rows): back up
+    first. `kinerja init-db` migrates to the code's latest revision again.
+    """
+    from service.db.migrate import current_revision
+    from service.db.migrate import downgrade
+    from service.db.migrate import migration_lock
+    from service.db.migrate import revisions_above
+
+    database = open_database()
+    try:
+        with migration_lock(database.engine):
+            current = current_revision(database.engine)
+            if current is None:
+                _fail("the database has no schema revision: run `kinerja init-db` first")
+            try:
+                undone = revisions_above(target, str(current))
+            except ValueError as exc:
+                _fail(f"cannot go from revision {current} to {target}: {exc}")
+            if not undone:
+                click.echo(f"Database already at revision {target}")
+                return
+            if not yes:
+                _fail(
+                    f"going back to {target} undoes revision(s) {', '.join(undone)} and drops "
+                    "what they added, with its rows; back up first (`kinerja backup`), then run "
+                    "again with --yes"
+                )
+            downgrade(database.engine, target)
+        click.echo(f"Database at revision {target} (undone: {', '.join(undone)})")
+    finally:
+        database.engine.dispose()
+
+
 def _check_known_schema(database: Database) -> None:
     """Refuse a database that a newer Kinerja migrated: Alembic cannot find its revision."""
     from service.db.migrate import current_revision
@@ -131,7 +171,8 @@ def _check_known_schema(database: Database) -> None:
     if current is not None and current not in known_revisions():
         _fail(
             f"the database is at schema revision {current}, which this code does not know "
-            f"(its newest is {head_revision()}): a newer Kinerja migrated it; run that version"
+            f"(its newest is {head_revision()}): a newer Kinerja migrated it; run that version, "
+            "or its `kinerja downgrade --to` a revision this code knows"
         )
 
 

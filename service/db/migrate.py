@@ -68,6 +68,25 @@ def known_revisions() -> frozenset[str]:
     return frozenset(script.revision for script in scripts.walk_revisions())
 
 
+def revisions_above(target: str, current: str) -> list[str]:
+    """The revisions a downgrade from `current` to `target` undoes, newest first; ValueError
+    when `target` is not one of `current`'s ancestors (or either is unknown)."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    undone: list[str] = []
+    revision: str | None = current
+    while revision is not None and revision != target:
+        if revision not in known_revisions():
+            raise ValueError(f"revision {revision} is not one of this code's")
+        undone.append(revision)
+        down = scripts.get_revision(revision).down_revision
+        revision = down if isinstance(down, str) or down is None else down[0]
+    if revision != target:
+        raise ValueError(f"revision {target} is not below {current}")
+    return undone
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

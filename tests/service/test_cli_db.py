@@ -338,3 +338,42 @@ def test_init_db_without_the_right_to_create_tables_says_so(unprivileged_url: st
     assert result.output.startswith("Error: the database at ")
     assert "permission denied for schema public" in result.output
     assert "GRANT" in result.output or "OWNER" in result.output
+
+
+def _previous(revision: str) -> str:
+    from alembic.script import ScriptDirectory
+
+    from service.db.migrate import MIGRATIONS_DIR
+
+    down = ScriptDirectory(str(MIGRATIONS_DIR)).get_revision(revision).down_revision
+    assert isinstance(down, str)
+    return down
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_downgrade_takes_the_schema_back_for_a_rollback(database_url: str) -> None:
+    """Rolling a release back: the earlier code refuses the newer schema (init-db says so),
+    and there was no command to take it back, only Python against Alembic."""
+    engine = make_engine(database_url)
+    env = {"DATABASE_URL": database_url, "KINERJA_ENV": "demo"}
+    previous = _previous(head_revision())
+    try:
+        asked = CliRunner().invoke(main, ["downgrade", "--to", previous], env=env)
+        assert asked.exit_code == 1, asked.output
+        assert f"undoes revision(s) {head_revision()}" in asked.output and "--yes" in asked.output
+        assert current_revision(engine) == head_revision()
+
+        unknown = CliRunner().invoke(main, ["downgrade", "--to", "9999", "--yes"], env=env)
+        assert unknown.exit_code == 1 and "cannot go from revision" in unknown.output
+        assert current_revision(engine) == head_revision()
+
+        done = CliRunner().invoke(main, ["downgrade", "--to", previous, "--yes"], env=env)
+        assert done.exit_code == 0, done.output
+        assert f"Database at revision {previous} (undone: {head_revision()})" in done.output
+        assert current_revision(engine) == previous
+
+        again = CliRunner().invoke(main, ["init-db"], env=env)
+        assert again.exit_code == 0, again.output
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
