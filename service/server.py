@@ -169,6 +169,11 @@ def serve(
     KinerjaServer(server_options(host, port, workers, threads, worker_connections)).run()
 
 
+def _bracketed(host: str) -> str:
+    """An IPv6 address in brackets, as gunicorn's bind needs it (`[::]:8000`)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def server_options(
     host: str,
     port: int,
@@ -178,7 +183,7 @@ def server_options(
 ) -> dict[str, Any]:
     """Gunicorn's settings for `serve`."""
     options = {
-        "bind": f"{host}:{port}",
+        "bind": f"{_bracketed(host)}:{port}",
         "workers": workers or default_workers(),
         "threads": threads,
         "worker_class": "gthread",

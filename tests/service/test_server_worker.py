@@ -113,3 +113,16 @@ def test_available_cpus_follow_a_containers_quota(
 
     assert available_cpus(tmp_path) == min(cores, expected or cores)
     assert default_workers(tmp_path) == max(2, min(cores, expected or cores))
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [("::", ("::", 8000)), ("::1", ("::1", 8000)), ("[::1]", ("::1", 8000)),
+     ("127.0.0.1", ("127.0.0.1", 8000)), ("0.0.0.0", ("0.0.0.0", 8000))],
+)  # fmt: skip
+def test_serve_binds_ipv6_hosts(host: str, address: tuple[str, int]) -> None:
+    """`kinerja serve --host ::` stopped with "Error: '' is not a valid port number":
+    gunicorn reads `:::8000` as host ':' and port ''; an IPv6 address needs its brackets."""
+    server = KinerjaServer(server_options(host, 8000, workers=2))
+
+    assert server.cfg.address == [address]
