@@ -8,6 +8,7 @@ so nothing in it can add markup or scripts to the page.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -46,6 +47,7 @@ def report_context(shown: dict[str, Any] | None) -> dict[str, Any]:
         "roc_chart": None,
         "roc_table": [],
         "fairness_chart": None,
+        "fairness_gap": None,
         "card_html": None,
     }
     if not shown or not shown.get("run_id"):
@@ -61,8 +63,21 @@ def report_context(shown: dict[str, Any] | None) -> dict[str, Any]:
         "roc_chart": roc_chart(report),
         "roc_table": roc_table(report.reliability),
         "fairness_chart": fairness_chart(report.fairness),
+        "fairness_gap": fairness_gap(report.metrics),
         "card_html": card_html(report.card) if report.card else None,
     }
+
+
+def fairness_gap(metrics: dict[str, float]) -> str:
+    """The largest TPR gap as the page prints it, or why it could not be measured.
+
+    NaN (or no metric) means no gender or age band had two groups with enough poor
+    outcomes: that is not a gap of 0, so no number is printed.
+    """
+    gap = metrics.get("fairness_max_tpr_gap", math.nan)
+    if math.isfinite(gap):
+        return number(gap, 3)
+    return _("not measurable (too few poor outcomes per group)")
 
 
 def calibration_chart(reliability: Rows) -> LineChart | None:
