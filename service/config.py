@@ -55,6 +55,8 @@ ENV_KEYS: dict[str, str] = {
 }
 
 DEMO_SECRET_KEY = "kinerja-demo-not-secret"
+#: The shortest signing key production accepts (sessions and API tokens are signed with it).
+MIN_SECRET_KEY_LENGTH = 24
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")  # postgres://: service.db
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -126,9 +128,23 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
     config["KINERJA_IMPORT_MAX_UNPACKED_BYTES"] = _byte_count(
         config, "KINERJA_IMPORT_MAX_UNPACKED_BYTES"
     )
+    if mode == "production":
+        _check_secret_key(str(config["KINERJA_SECRET_KEY"]))
     config["SECRET_KEY"] = config["KINERJA_SECRET_KEY"]
     config["TESTING"] = config.get("TESTING", False) or mode == "test"
     return config
+
+
+def _check_secret_key(secret: str) -> None:
+    """Refuse, in production, a signing key that anyone could know or guess."""
+    hint = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    if secret == DEMO_SECRET_KEY:
+        raise ConfigError(f"KINERJA_SECRET_KEY is the published demo key; make one with {hint}")
+    if len(secret) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"KINERJA_SECRET_KEY is {len(secret)} characters long; use at least "
+            f"{MIN_SECRET_KEY_LENGTH}, for example {hint}"
+        )
 
 
 def _check_database_url(url: Any) -> None:

@@ -255,3 +255,23 @@ def test_a_sqlite_database_under_a_file_is_refused(clean_environment: Path) -> N
 
     with pytest.raises(ConfigError, match="DATABASE_URL: .*a-file is a file, not a directory"):
         load_config({"KINERJA_ENV": "demo", "DATABASE_URL": url})
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        (DEMO_SECRET_KEY, "is the published demo key"),
+        ("changeme", "is 8 characters long; use at least 24"),
+    ],
+)
+def test_production_refuses_a_guessable_secret_key(secret: str, message: str) -> None:
+    """Sessions and API tokens are signed with it: the demo key is in the source code, and
+    an 8-character one is guessed; both were accepted in production."""
+    with pytest.raises(ConfigError, match=f"KINERJA_SECRET_KEY {message}"):
+        load_config({"KINERJA_ENV": "production", "KINERJA_SECRET_KEY": secret})
+
+
+def test_demo_mode_keeps_any_secret_key() -> None:
+    assert load_config({"KINERJA_ENV": "demo", "KINERJA_SECRET_KEY": "short"})["SECRET_KEY"] == (
+        "short"
+    )
