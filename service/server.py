@@ -66,6 +66,8 @@ from service.ops.metrics import worker_exited
 THREADS_PER_WORKER = 2
 SWITCH_INTERVAL_S = 0.001
 PRELOAD_APP = True
+#: Settings of gunicorn releases newer than the oldest that pyproject.toml allows (25.1).
+NEWER_SETTINGS = frozenset({"control_socket_disable"})
 
 
 def spread_connections(clients: int, workers: int, threads: int = THREADS_PER_WORKER) -> int:
@@ -125,6 +127,8 @@ class KinerjaServer(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
+            if key in NEWER_SETTINGS and key not in self.cfg.settings:
+                continue  # a gunicorn older than the setting (pyproject allows >= 23)
             self.cfg.set(key, value)
 
     def load(self) -> Any:
