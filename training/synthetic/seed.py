@@ -108,8 +108,23 @@ def run_seed(
     writers = config.writers if engine.dialect.name == "postgresql" else 1
     report = write_chunks(engine, chunks, writers, progress)
     reset_sequences(engine, ID_TABLES)
+    refresh_statistics(engine)
     report.seconds = time.perf_counter() - began
     return report
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Give PostgreSQL's planner statistics of what was just written (ANALYZE).
+
+    Autovacuum analyses a table only a minute or more after it filled up; a retrain started
+    right after a seed planned the rater statistics' joins for empty tables and took 282 s
+    instead of 2.3 s to read 600 employees. SQLite plans without statistics here, and its
+    statements are tuned for that, so it is left alone.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE")
 
 
 def chunk_sizes(config: SyntheticConfig) -> list[int]:
