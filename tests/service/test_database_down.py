@@ -179,3 +179,41 @@ def test_a_page_outside_the_api_gets_the_same_answer(tmp_path: Path) -> None:
         _assert_unavailable(*_timed(lambda: app.test_client().get("/_probe/uses-database")))
     finally:
         app.extensions["db"].engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_read_only_database_answers_503_to_writes_and_recovers(
+    app: Flask, database_url: str
+) -> None:
+    """A primary demoted to a standby (failover) or put in read-only maintenance refuses
+    writes with ReadOnlySqlTransaction, an InternalError: the API answered 500. And the
+    pooled connections kept the read-only default they started with after the database took
+    writes again, so writes kept failing until the workers restarted."""
+    from tests.service.api.world import build_world
+
+    name = make_url(database_url).database
+    with app.extensions["db"].sessions() as session:
+        world = build_world(session)
+    client = app.test_client()
+    path = f"/api/v1/employees/{world.employees['E1']}/feedback"
+
+    def write(body: str) -> TestResponse:
+        return client.post(
+            path,
+            json={"period": "2025", "target": "perilaku", "body": body},
+            headers=world.headers("supervisor"),
+        )
+
+    assert write("sebelum").status_code == 201
+    _admin(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    app.extensions["db"].engine.dispose()  # as a failover's new connections would find it
+    try:
+        _assert_unavailable(*_timed(lambda: write("selama")))
+        # An audited read writes its audit row with the answer: refused alike, not a 500.
+        _assert_unavailable(*_timed(lambda: client.get(path, headers=world.headers("hr"))))
+    finally:
+        _admin(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+
+    assert write("sesudah").status_code == 201
+    listed = client.get(path, headers=world.headers("hr")).get_json()["items"]
+    assert {item["body"] for item in listed} == {"sebelum", "sesudah"}
