@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.db import insert_on_commit
 from service.db.models import AuditEntry
+from service.db.repositories.access import insert_audit
 from service.db.repositories.access import insert_audit_now
 from service.domain.entities import Role
 
@@ -65,9 +66,15 @@ def record(
 ) -> None:
     """Add one audit row for `actor` doing `action` on `resource`; the caller commits.
 
-    A plain INSERT in the session's transaction (no ORM unit of work: it runs on reads too).
+    A plain INSERT in the session's transaction (no ORM unit of work: it runs on reads too),
+    compiled once (`insert_audit`). Pending ORM changes are flushed first, as the session's
+    own execution of the INSERT did (autoflush): the row may name an employee just added.
     """
-    session.execute(_INSERT, _row(actor, action, resource, employee_id, resource_id))
+    row = _row(actor, action, resource, employee_id, resource_id)
+    if session.new or session.dirty or session.deleted:
+        session.execute(_INSERT, row)
+        return
+    insert_audit(session.connection(), row)
 
 
 def entry(

@@ -22,6 +22,7 @@ from service.db.models import AuditEntry
 from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.repositories.access import change_generation
+from service.db.repositories.access import insert_audit
 from service.db.repositories.access import insert_audit_now
 from service.db.thread_connections import LoneSelect
 from service.db.thread_connections import kept_connection
@@ -66,7 +67,8 @@ def test_one_connection_per_thread_in_autocommit(database_url: str) -> None:
 
 def test_an_audit_row_is_committed_when_insert_returns(database_url: str) -> None:
     """Every call leaves one row, stored as SQLAlchemy's INSERT stores it, seen at once by
-    another connection; nothing stays open on this thread's connection."""
+    another connection; nothing stays open on this thread's connection. `insert_audit`
+    stores the same, in the session's transaction (a rollback drops it)."""
     database = make_database(database_url)
     engine = database.engine
     generation = change_generation(engine)
@@ -76,12 +78,16 @@ def test_an_audit_row_is_committed_when_insert_returns(database_url: str) -> Non
     with database.sessions() as session:
         session.execute(AuditEntry.__table__.insert(), _row(44))
         session.commit()
+        insert_audit(session.connection(), _row(45))  # in the session's transaction:
+        session.rollback()  # gone with it
+        insert_audit(session.connection(), _row(46))
+        session.commit()
     reader = make_engine(database_url)
     with reader.connect() as connection:
         rows = connection.execute(
             text("SELECT employee_id, at, actor_username FROM audit_log ORDER BY id")
         ).all()
-    assert [row[0] for row in rows] == [41, 42, 43, 44]
+    assert [row[0] for row in rows] == [41, 42, 43, 44, 46]
     assert len({str(row[1]) for row in rows}) == 1  # the same stored form as a session's
     assert change_generation(engine) == generation  # audit rows are no access change
     kept = kept_connection(engine)
