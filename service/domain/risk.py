@@ -7,6 +7,7 @@ model provider (`service.serving`), which falls back to the rule when no model i
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from typing import Protocol
 
@@ -31,6 +32,7 @@ from service.domain.entities import Role
 from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
+from service.domain.periods import today_in_indonesia
 from service.domain.retrain_params import checked_params
 from service.domain.settings import RuleSettings
 from service.serving.history import Person
@@ -135,7 +137,9 @@ def team_risk(
     The whole team is ranked (from stored batch scores or one live batch, see
     `service.serving.team`); only the page's members are explained, given coaching and
     audited (one row each, one INSERT): their answers are what the caller reads. Coaching
-    holds each member to their own yearly JP minimum under `settings` (none for PPPK).
+    holds each member to their own yearly JP minimum under `settings` (none for PPPK), and
+    counts the JP of the year up to today: the features stop at the answered quarter's end,
+    so a programme completed since would not show.
     """
     policy.require_role(actor, TEAM_ROLES)
     if actor.employee_id is None:
@@ -148,14 +152,17 @@ def team_risk(
     page = ranking.page(limit, offset)
     assessed = ranking.assess([member.id for member in page])
     record_reads(session, actor, RESOURCE, [member.id for member in page])
-    statuses = development_repo.employment_statuses(session, [member.id for member in page])
+    ids = [member.id for member in page]
+    statuses = development_repo.employment_statuses(session, ids)
+    today = today_in_indonesia()
+    jp_year = development_repo.jp_completed(session, ids, today - timedelta(days=364), today)
     settings = settings or RuleSettings()
     items = [
         _member(
             member.id,
             member.name,
             answer,
-            features,
+            {**features, "jp_last_year": jp_year.get(member.id, 0.0)},
             jp_minimum(statuses[member.id], settings),
         )
         for member, (answer, features) in zip(page, assessed, strict=True)

@@ -34,14 +34,12 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth import policy
 from service.db.models import Employee
-from service.db.models import Enrolment
-from service.db.models import Training
+from service.db.repositories import development as development_repo
 from service.db.repositories.organisation import unit_subtree_ids
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
@@ -50,7 +48,6 @@ from service.domain.competency import LEVEL_MAX
 from service.domain.competency import LEVEL_MIN
 from service.domain.development import JpStatus
 from service.domain.development import jp_status
-from service.domain.entities import EnrolmentStatus
 from service.domain.errors import Invalid
 from service.domain.exports import neutralise_formula
 from service.domain.ranking import NODES
@@ -444,19 +441,9 @@ def _programs(
 
 def _jp_this_year(session: Session, unit_id: int, year: int) -> dict[int, float]:
     """Sum the JP of the programmes each employee of the unit completed in `year`."""
-    earned = func.coalesce(Enrolment.jp_earned, Training.jp)
-    query = (
-        select(Enrolment.employee_id, func.sum(earned))
-        .join(Training, Training.id == Enrolment.training_id)
-        .where(
-            Enrolment.employee_id.in_(_active_ids(unit_id)),
-            Enrolment.status == EnrolmentStatus.COMPLETED,
-            Enrolment.end_date >= date(year, 1, 1),
-            Enrolment.end_date <= date(year, 12, 31),
-        )
-        .group_by(Enrolment.employee_id)
+    return development_repo.jp_completed(
+        session, _active_ids(unit_id), date(year, 1, 1), date(year, 12, 31)
     )
-    return {employee_id: float(total) for employee_id, total in session.execute(query)}
 
 
 def _below_minimum(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy import exists
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -106,3 +109,24 @@ def employment_statuses(session: Session, employee_ids: list[int]) -> dict[int, 
     """Return the employment status of each of `employee_ids` (what the JP rule depends on)."""
     query = select(Employee.id, Employee.employment_status).where(Employee.id.in_(employee_ids))
     return {employee_id: str(status) for employee_id, status in session.execute(query)}
+
+
+def jp_completed(
+    session: Session, employee_ids: list[int] | Select[Any], first: date, last: date
+) -> dict[int, float]:
+    """Return the JP of the programmes each of `employee_ids` (a list, or a sub-select of
+    ids) completed from `first` to `last` (end dates, both included); employees with none
+    are left out."""
+    earned = func.coalesce(Enrolment.jp_earned, Training.jp)
+    query = (
+        select(Enrolment.employee_id, func.sum(earned))
+        .join(Training, Training.id == Enrolment.training_id)
+        .where(
+            Enrolment.employee_id.in_(employee_ids),
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+            Enrolment.end_date >= first,
+            Enrolment.end_date <= last,
+        )
+        .group_by(Enrolment.employee_id)
+    )
+    return {employee_id: float(total) for employee_id, total in session.execute(query)}

@@ -8,6 +8,7 @@ supervisor there has a team large enough to page through.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,16 @@ from sqlalchemy.orm import Session
 from service import create_app
 from service.db.models import AuditEntry
 from service.db.models import Employee
+from service.db.models import Enrolment
 from service.db.models import RiskScore
+from service.db.models import Training
 from service.db.repositories import risk as repo
+from service.db.repositories.development import jp_completed
 from service.domain.audit import Actor
 from service.domain.coaching import coaching_for
 from service.domain.development import jp_minimum
 from service.domain.entities import Role
+from service.domain.periods import today_in_indonesia
 from service.domain.risk import RESOURCE
 from service.domain.risk import team_risk
 from service.domain.settings import RuleSettings
@@ -91,6 +96,9 @@ def test_team_answers_equal_the_single_employee_answers(
         single, features = served.assess(session, employee)
         assert item["risk"] == single
         minimum = jp_minimum(employee.employment_status, RuleSettings())
+        today = today_in_indonesia()
+        recent = jp_completed(session, [employee.id], today - timedelta(days=364), today)
+        features["jp_last_year"] = recent.get(employee.id, 0.0)  # up to today (coaching)
         expected = (
             coaching_for(features, single["drivers"], jp_minimum=minimum)
             if single["status"] == "ok"
@@ -254,4 +262,31 @@ def test_the_jp_suggestion_follows_the_configured_minimum_and_spares_pppk(
     assert _jp_coached(none) == set()
     tips = [t for item in raised for t in item["coaching"] if t["code"] == "training_hours_low"]
     assert tips and all(tip["why_en"].endswith("the minimum is 40 JP a year") for tip in tips)
+    session.rollback()
+
+
+def test_the_jp_suggestion_counts_programmes_completed_since_the_period(
+    session: Session, boss: Actor, served: ModelProvider
+) -> None:
+    """The features stop at the latest evaluated quarter's end; a programme completed since
+    (here last week, 40 JP) still drew 'Only 0 JP of development in the last year'."""
+    coached = _jp_coached(team_risk(session, boss, served, limit=EVERYONE).items)
+    member = min(coached)
+    training = session.scalars(select(Training).where(Training.jp >= 20).limit(1)).one()
+    ended = today_in_indonesia() - timedelta(days=7)
+    session.add(
+        Enrolment(
+            employee_id=member,
+            training_id=training.id,
+            start_date=ended,
+            end_date=ended,
+            status="completed",
+            jp_earned=training.jp,
+        )
+    )
+    session.flush()
+
+    assert _jp_coached(team_risk(session, boss, served, limit=EVERYONE).items) == coached - {
+        member
+    }
     session.rollback()
