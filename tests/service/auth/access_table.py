@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Callable
+from datetime import date
+from datetime import timedelta
 from typing import Any
 
 from service.domain.entities import BerakhlakValue
@@ -174,6 +176,17 @@ def _realisation(world: World, role: str, relation: str) -> dict[str, Any]:
     indicator = world.objects["indicator"][world.target(role, relation)]
     month = next(_unique) % 12 + 1  # the approved plans are of 2023, a month a call
     return {"indicator_id": indicator, "period": f"2023-{month:02d}", "value": 3}
+
+
+def _enrolment(world: World) -> dict[str, Any]:
+    """A completed programme on days of its own: the same enrolment twice is a 409."""
+    start = date(2025, 6, 1) - timedelta(days=next(_unique))
+    return {
+        "training_code": world.training_code,
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=4)).isoformat(),
+        "status": "completed",
+    }
 
 
 def _employee(world: World, role: str, relation: str) -> dict[str, Any]:
@@ -365,12 +378,7 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
         manage(201),
         _emp(
             "/trainings",
-            lambda w, *_: {
-                "training_code": w.training_code,
-                "start_date": "2025-01-01",
-                "end_date": "2025-01-05",
-                "status": "completed",
-            },
+            lambda w, *_: _enrolment(w),
         ),
     ),
     ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/trainings"): (
