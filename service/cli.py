@@ -44,8 +44,8 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             _fail(exc.detail)
         except (OperationalError, ProgrammingError) as exc:
             reason = _first_line(exc)
-            if _NO_TABLE.search(reason):
-                _fail(f"the database at {_shown_url()} has no Kinerja schema ({reason}): "
+            if _MISSING.search(reason):
+                _fail(f"the database at {_shown_url()} {_schema_state()} ({reason}): "
                       "run `kinerja init-db` first")  # fmt: skip
             if getattr(getattr(exc, "orig", None), "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
                 _fail(f"the database at {_shown_url()} refused: {reason}. Make the login the "
@@ -60,8 +60,27 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 #: PostgreSQL's SQLSTATE of a statement the login has no right to run.
 INSUFFICIENT_PRIVILEGE = "42501"
-#: A missing table: SQLite's OperationalError, PostgreSQL's UndefinedTable (ProgrammingError).
-_NO_TABLE = re.compile(r"no such table|relation \S+ does not exist")
+#: A missing table or column: SQLite's OperationalError, PostgreSQL's UndefinedTable or
+#: UndefinedColumn (ProgrammingError): a database without this code's schema.
+_MISSING = re.compile(r"no such (table|column)|(relation|column) \S+ does not exist")
+
+
+def _schema_state() -> str:
+    """What the database's schema is, next to this code's: none, or an earlier revision."""
+    from service.db import make_engine
+    from service.db.migrate import current_revision
+    from service.db.migrate import head_revision
+
+    engine = make_engine(cli_config()["DATABASE_URL"])
+    try:
+        current = current_revision(engine)
+    except Exception:  # noqa: BLE001 - only for the message: the error is reported anyway
+        current = None
+    finally:
+        engine.dispose()
+    if current is None:
+        return "has no Kinerja schema"
+    return f"is at schema revision {current}, this code needs {head_revision()}"
 
 
 def _first_line(exc: Exception) -> str:

@@ -377,3 +377,21 @@ def test_downgrade_takes_the_schema_back_for_a_rollback(database_url: str) -> No
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_database_behind_the_code_asks_for_init_db(database_url: str) -> None:
+    """An earlier revision lacks a column the command reads: SQLite's 'no such column' read
+    as an unavailable database, PostgreSQL's UndefinedColumn was a traceback."""
+    engine = make_engine(database_url)
+    try:
+        downgrade(engine, "0005")  # users.email comes with 0006
+    finally:
+        engine.dispose()
+    args = ["set-email", "--username", "x", "--email", "x@y.id"]
+
+    result = CliRunner().invoke(main, args, env={"DATABASE_URL": database_url})
+
+    assert result.exit_code == 1, result.output
+    assert f"is at schema revision 0005, this code needs {head_revision()}" in result.output
+    assert "run `kinerja init-db` first" in result.output
