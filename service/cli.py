@@ -197,7 +197,11 @@ def _check_known_schema(database: Database) -> None:
 
 @main.command("create-user")
 @click.option("--username", required=True)
-@click.option("--password", required=True)
+@click.option(
+    "--password",
+    required=True,
+    help="'-' reads it from standard input: out of the shell history and the process list",
+)
 @click.option("--role", required=True, help="admin, hr, supervisor, employee or data")
 @click.option("--employee-id", type=click.IntRange(1, MAX_ID), default=None)
 @reports_errors
@@ -205,6 +209,8 @@ def create_user_command(username: str, password: str, role: str, employee_id: in
     """Create a login with a role, optionally linked to an employee."""
     from service.domain.users import create_user
 
+    if password == "-":
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
     with session_scope(open_database()) as session:
         user = create_user(session, username, password, role, employee_id)
         click.echo(f"Created user {user.username} (id {user.id}, role {user.role.value})")

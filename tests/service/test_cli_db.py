@@ -395,3 +395,19 @@ def test_a_database_behind_the_code_asks_for_init_db(database_url: str) -> None:
     assert result.exit_code == 1, result.output
     assert f"is at schema revision 0005, this code needs {head_revision()}" in result.output
     assert "run `kinerja init-db` first" in result.output
+
+
+def test_create_user_reads_the_password_from_standard_input(
+    database_file: Path, initialised: Engine
+) -> None:
+    """A password given as an argument stays in the shell history and shows in `ps` to
+    every account on the host while the command runs; '-' reads it from stdin."""
+    args = ["create-user", "--username", "sari.hr", "--password", "-", "--role", "hr"]
+    env = {"DATABASE_URL": f"sqlite:///{database_file}"}
+
+    result = CliRunner().invoke(main, args, env=env, input=f"{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    [user] = _users(initialised)
+    assert verify_password(user.password_hash, PASSWORD)
+    assert PASSWORD not in result.output
