@@ -29,8 +29,9 @@ def _fail(message: str) -> None:
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain and configuration errors, a database that is unavailable, refuses or
-    lacks the schema into one clear line and exit status 1."""
+    """Turn domain and configuration errors, a file or directory the command cannot use, and
+    a database that is unavailable, refuses or lacks the schema into one clear line and exit
+    status 1."""
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.exc import ProgrammingError
 
@@ -42,6 +43,8 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             _fail(str(exc))
         except DomainError as exc:
             _fail(exc.detail)
+        except OSError as exc:  # a directory or file the command cannot make, read or write
+            _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         except (OperationalError, ProgrammingError) as exc:
             reason = _first_line(exc)
             if _MISSING.search(reason):

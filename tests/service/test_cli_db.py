@@ -411,3 +411,17 @@ def test_create_user_reads_the_password_from_standard_input(
     [user] = _users(initialised)
     assert verify_password(user.password_hash, PASSWORD)
     assert PASSWORD not in result.output
+
+
+@pytest.mark.parametrize("args", [["init-db"], ["serve", "--port", "1"]], ids=lambda a: a[0])
+def test_a_data_directory_that_cannot_be_made_is_one_line(args: list[str]) -> None:
+    """KINERJA_HOME on a volume that is not mounted, or not writable: a FileNotFoundError
+    (PermissionError) traceback from mkdir, before anything was opened."""
+    home = "/proc/kinerja-not-here"  # a directory nobody may make, not even root
+    env = {"KINERJA_ENV": "demo", "KINERJA_HOME": home, "DATABASE_URL": None}
+
+    result = CliRunner().invoke(main, args, env=env)
+
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and home in result.output
+    assert "Traceback" not in result.output
