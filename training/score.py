@@ -56,6 +56,7 @@ from service.db.repositories import risk as repo
 from service.db.repositories.risk_batch import Columns
 from service.db.repositories.risk_batch import listed_histories
 from service.db.repositories.risk_batch import range_histories
+from service.domain.errors import DomainError
 from service.features import FEATURE_NAMES
 from service.features import build_panel
 from service.features import features_at
@@ -387,9 +388,20 @@ class Job:
         return Answering(self.period, self.feature_set, version, self.explain)
 
 
+class NothingToScore(DomainError, ValueError):
+    """The database holds no evaluation, so there is no period to score (the CLI prints it,
+    no traceback)."""
+
+    status = 409
+    title = "Nothing to score"
+
+
 def plan_job(engine: Engine, model: LoadedModel | None, explain: str, full: bool = False) -> Job:
     """The latest evaluated period and everything a chunk of it is scored with."""
-    axis = read_axis(engine)
+    try:
+        axis = read_axis(engine)
+    except ValueError as exc:  # no evaluations
+        raise NothingToScore(f"cannot score: {exc}; record or import evaluations first") from exc
     period = axis.code(axis.length - 1)
     table = _rule_table(engine, period) if model is None else {}
     return Job(period, serving_axis(period), model, table, explain, full, feature_set_id())

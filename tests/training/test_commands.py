@@ -157,6 +157,22 @@ def test_train_on_a_database_without_history_says_so(
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "models").exists()
 
 
+def test_score_on_a_database_without_evaluations_says_so(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    shutil.copyfile(sqlite_template, tmp_path / "kinerja.db")
+    env = {
+        "KINERJA_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'kinerja.db'}",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "KINERJA_MODELS_DIR": str(tmp_path / "models"),
+    }
+    result = CliRunner().invoke(main, ["score"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "Error: cannot score: no evaluations" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_too_few_labelled_periods_are_named() -> None:
     rows = pd.DataFrame({"period": ["2025-Q1", "2025-Q2", "2025-Q1"]})
     with pytest.raises(ValueError, match=r"need at least 3 labelled periods .*'2025-Q2'"):
