@@ -49,9 +49,9 @@ _ACHIEVEMENTS += risk_coded.ACHIEVEMENTS_FROM  # as `_EVALUATIONS`
 #: each rated person's share (realised / yearly target on pro-rated indicators) is computed
 #: once per person and period, not once per evaluation and SKP; its realisations are found by
 #: one range of the (indicator, period) index per indicator (`r.period || ''`), not one probe
-#: per period. Each share adds its rows in the same order as before, and the raters' sums add
-#: the shares person by person (`person` is grouped by rater, period and person), so the
-#: values are those of the set read, to the bit.
+#: per period. Each share is a whole number of billionths and the raters' sums add them
+#: exactly, whatever order the plan adds them in (`risk_history.SHARE_SCALE`), so the values
+#: are those of the set read, to the bit.
 _RATER_STATS_COLUMNS = (
     "rater_id", "period", "ratings", "work_sum", "behavior_sum", "poor_sum",
     "output_share_sum", "output_people",
@@ -76,7 +76,8 @@ WITH raters AS (
 ), ratees AS (
   SELECT DISTINCT employee_id FROM rated
 ), shares AS (
-  SELECT s.employee_id, r.period, SUM(r.value) / SUM(i.target_value) AS share
+  SELECT s.employee_id, r.period,
+         ROUND(SUM(r.value) / SUM(i.target_value) * {scale}) AS share
   FROM ratees CROSS JOIN skps s CROSS JOIN rhks h CROSS JOIN indicators i
        CROSS JOIN realisations r
   WHERE s.employee_id = ratees.employee_id AND h.skp_id = s.id AND i.rhk_id = h.id
@@ -89,7 +90,8 @@ WITH raters AS (
   WHERE shares.employee_id = rated.employee_id AND shares.period = rated.period
   GROUP BY rated.rater_id, rated.period, rated.employee_id
 ), output AS (
-  SELECT rater_id, period, SUM(share) AS output_share_sum, COUNT(*) AS output_people
+  SELECT rater_id, period, SUM(share) / {scale} AS output_share_sum,
+         COUNT(*) AS output_people
   FROM person GROUP BY rater_id, period
 )
 SELECT given.rater_id, given.period, given.ratings, given.work_sum, given.behavior_sum,
@@ -212,7 +214,7 @@ def _text(template: str, names: Sequence[str], within: dict[str, Any]) -> Any:
 def _rater_stats(within: dict[str, Any]) -> Any:
     """`_RATER_STATS` of the range and periods `within`."""
     return text_select(
-        _RATER_STATS.format(who=risk_coded.employees_sql(within)),
+        _RATER_STATS.format(who=risk_coded.employees_sql(within), scale=repo.SHARE_SCALE),
         _RATER_STATS_COLUMNS,
         **within,
         above=Rating.DI_ATAS_EKSPEKTASI.value,

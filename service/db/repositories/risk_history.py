@@ -113,15 +113,23 @@ def _unindexed(column: Any) -> Any:
     return column.concat("")
 
 
+#: Each person's share is summed as a whole number of billionths: a sum of floats depends on
+#: the order the database adds them in, which follows its plan (PostgreSQL's changes with
+#: its statistics), so the set read, the range read and the live read would differ in the
+#: last bit; whole numbers add up exactly in any order.
+SHARE_SCALE = 1_000_000_000
+
+
 def _rater_output_statement(raters: Any, periods: Sequence[str]) -> Select[Any]:
     """Per rater and period: the sum over the people rated of their realised / yearly target
-    on pro-rated indicators, and the number of those people."""
+    on pro-rated indicators (to a billionth each), and the number of those people."""
     pro_rated = [IndicatorAspect.KUANTITAS, IndicatorAspect.BIAYA]
+    share = func.sum(Realisation.value) / func.sum(Indicator.target_value)
     person = (
         select(
             Evaluation.rater_id,
             Evaluation.period,
-            (func.sum(Realisation.value) / func.sum(Indicator.target_value)).label("share"),
+            func.round(share * SHARE_SCALE).label("share"),
         )
         .join(Skp, Skp.employee_id == Evaluation.employee_id)
         .join(Rhk, Rhk.skp_id == Skp.id)
@@ -141,7 +149,7 @@ def _rater_output_statement(raters: Any, periods: Sequence[str]) -> Select[Any]:
     return select(
         person.c.rater_id,
         person.c.period,
-        func.sum(person.c.share).label("output_share_sum"),
+        (func.sum(person.c.share) / SHARE_SCALE).label("output_share_sum"),
         func.count().label("output_people"),
     ).group_by(person.c.rater_id, person.c.period)
 

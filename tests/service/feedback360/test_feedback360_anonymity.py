@@ -130,7 +130,7 @@ def test_the_risk_features_read_no_answer_of_an_open_round(
     from datetime import date
     from datetime import timedelta
 
-    from service.db.repositories.risk import employee_history
+    from service.db.repositories.risk_history import employee_history
 
     round_id = _round(client, team)
     for who in ("P1", "P2", "P3"):
