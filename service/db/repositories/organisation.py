@@ -30,6 +30,7 @@ from service.db.models import Skp
 from service.db.models import Unit
 from service.db.repositories import Page
 from service.db.repositories import paginate
+from service.domain.entities import SkpStatus
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,18 @@ def is_subordinate(session: Session, employee_id: int, supervisor_id: int) -> bo
     return bool(session.scalar(select(exists().where(chain.c.supervisor_id == supervisor_id))))
 
 
+#: An SKP whose named rater may see and rate its employee: any but a cancelled one (a
+#: cancelled plan is kept as a record, and its rater may have been chosen in error).
+_LIVE_PLAN = Skp.status != SkpStatus.DIBATALKAN
+
+
 def rates_employee(session: Session, rater_id: int, employee_id: int, year: int | None) -> bool:
-    """Whether an SKP of `employee_id` (of `year`, when given) names `rater_id` as rater."""
-    query = select(Skp.id).where(Skp.employee_id == employee_id, Skp.rater_id == rater_id)
+    """Whether a live SKP of `employee_id` (of `year`, when given) names `rater_id` as rater.
+
+    A cancelled plan gives its named rater nothing (`_LIVE_PLAN`)."""
+    query = select(Skp.id).where(
+        Skp.employee_id == employee_id, Skp.rater_id == rater_id, _LIVE_PLAN
+    )
     if year is not None:
         query = query.where(Skp.year == year)
     return session.scalar(select(exists(query))) or False
@@ -105,7 +115,7 @@ def employee_condition(scope: EmployeeScope) -> ColumnElement[bool]:
     if scope.unit_root is not None:
         parts.append(Employee.unit_id.in_(unit_subtree_ids(scope.unit_root)))
     if scope.rater_id is not None:
-        rated = select(Skp.employee_id).where(Skp.rater_id == scope.rater_id)
+        rated = select(Skp.employee_id).where(Skp.rater_id == scope.rater_id, _LIVE_PLAN)
         parts.append(Employee.id.in_(rated))
     return or_(*parts) if parts else false()
 

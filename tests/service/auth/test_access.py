@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth import policy
 from service.db.models import Employee
+from service.db.models import Skp
 from service.db.repositories import organisation as repo
 from service.domain.audit import Actor
 from service.domain.entities import Role
+from service.domain.entities import SkpStatus
 from service.domain.errors import Forbidden
 from service.domain.errors import NotFound
 from tests.service.api.world import World
@@ -46,6 +49,20 @@ def test_appointed_rater_sees_and_rates_whatever_the_role(session: Session, worl
     assert policy.rated_employee(session, rater, world.employees["E2"], 2025)
     with pytest.raises(Forbidden):
         policy.rated_employee(session, rater, world.employees["E2"], 2024)
+
+
+def test_a_cancelled_plan_gives_its_rater_nothing(session: Session, world: World) -> None:
+    """Cancelling an SKP ends what naming its rater gave: seeing, rating and listing."""
+    rater = _actor(world, Role.EMPLOYEE, "T")
+    skp = session.get(Skp, add_skp(session, world, "E2", 2025, "T"))
+    assert policy.rated_employee(session, rater, world.employees["E2"], 2025)
+    assert skp is not None
+    skp.status = SkpStatus.DIBATALKAN
+    session.flush()
+    with pytest.raises(NotFound):
+        policy.visible_employee(session, rater, world.employees["E2"])
+    listed = select(Employee.id).where(repo.employee_condition(policy.employee_scope(rater)))
+    assert world.employees["E2"] not in set(session.scalars(listed))
 
 
 def test_a_cycle_in_the_chain_ends_the_walk(session: Session, world: World) -> None:
