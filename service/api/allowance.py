@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask import current_app
 
 from service.api import bp
 from service.api.exports import MEDIA_TYPES
 from service.api.http import UNIT_ID
+from service.api.http import app_setting
 from service.api.http import run
 from service.api.openapi import responses
 from service.api.openapi import spec
@@ -29,11 +29,7 @@ TAGS = ["allowance"]
 
 def allowance_rules() -> AllowanceRules:
     """Return the app's allowance rules, read once from KINERJA_ALLOWANCE_RULES."""
-    rules = current_app.extensions.get("allowance_rules")
-    if rules is None:
-        rules = load_rules(current_app.config)
-        current_app.extensions["allowance_rules"] = rules
-    return rules
+    return app_setting("allowance_rules", load_rules)
 
 
 @bp.get(f"/units/{UNIT_ID}/allowance")

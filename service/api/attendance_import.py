@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Response
-from flask import current_app
 from flask import request
 
 from service.api import bp
+from service.api.http import app_setting
 from service.api.idempotency import create
 from service.api.imports import ImportForm
 from service.api.openapi import responses
@@ -22,11 +22,7 @@ from service.domain.errors import Invalid
 
 def attendance_rule() -> AttendanceRule:
     """Return the app's working-day rule, parsed once from its config."""
-    rule = current_app.extensions.get("attendance_rule")
-    if rule is None:
-        rule = AttendanceRule.from_mapping(current_app.config)
-        current_app.extensions["attendance_rule"] = rule
-    return rule
+    return app_setting("attendance_rule", AttendanceRule.from_mapping)
 
 
 @bp.post("/imports/attendance")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask import current_app
 
 from service.api import bp
 from service.api.http import EMPLOYEE_ID
+from service.api.http import app_setting
 from service.api.http import listing
 from service.api.http import run
 from service.api.idempotency import create
@@ -49,11 +49,7 @@ TAGS = ["feedback-360"]
 
 def feedback_settings() -> FeedbackSettings:
     """Return the app's 360 feedback settings, parsed once from its config."""
-    settings = current_app.extensions.get("feedback360_settings")
-    if settings is None:
-        settings = FeedbackSettings.from_mapping(current_app.config)
-        current_app.extensions["feedback360_settings"] = settings
-    return settings
+    return app_setting("feedback360_settings", FeedbackSettings.from_mapping)
 
 
 @bp.post(f"/employees/{EMPLOYEE_ID}/feedback-rounds")

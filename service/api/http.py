@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 from typing import TypeVar
 
@@ -79,13 +80,19 @@ def run(use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return committed(use_case(get_session(), current_actor(), *args, **kwargs))
 
 
+def app_setting(name: str, parse: Callable[[Mapping[str, Any]], T]) -> T:
+    """The app's setting `name`, parsed from its config by `parse` on first use and kept in
+    `app.extensions` (a test may put its own there)."""
+    value = current_app.extensions.get(name)
+    if value is None:
+        value = parse(current_app.config)
+        current_app.extensions[name] = value
+    return value
+
+
 def rule_settings() -> RuleSettings:
     """Return the app's rule settings, parsed once from its config."""
-    settings = current_app.extensions.get("rule_settings")
-    if settings is None:
-        settings = RuleSettings.from_mapping(current_app.config)
-        current_app.extensions["rule_settings"] = settings
-    return settings
+    return app_setting("rule_settings", RuleSettings.from_mapping)
 
 
 def raw_json(body: str, status: int, headers: Iterable[tuple[str, str]] = ()) -> Response:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask import current_app
 
 from service.api import bp
 from service.api.http import EVALUATION_ID
+from service.api.http import app_setting
 from service.api.http import etag
 from service.api.http import if_match
 from service.api.http import listing
@@ -41,11 +41,7 @@ OBJECTION_ID = id_segment("objection_id")
 
 def objection_settings() -> ObjectionSettings:
     """The app's objection window, parsed once from its config."""
-    settings = current_app.extensions.get("objection_settings")
-    if settings is None:
-        settings = ObjectionSettings.from_mapping(current_app.config)
-        current_app.extensions["objection_settings"] = settings
-    return settings
+    return app_setting("objection_settings", ObjectionSettings.from_mapping)
 
 
 @bp.post(f"/evaluations/{EVALUATION_ID}/objections")
