@@ -141,16 +141,21 @@ def test_train_refuses_a_gate_that_is_not_a_fraction(sample_copy: Sample) -> Non
     database.engine.dispose()
 
 
-def test_train_on_a_database_without_history_says_so(
-    sqlite_template: Path, tmp_path: Path
-) -> None:
+def _empty_database(sqlite_template: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a CLI run on a migrated database without history in `tmp_path`."""
     shutil.copyfile(sqlite_template, tmp_path / "kinerja.db")
-    env = {
+    return {
         "KINERJA_ENV": "test",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'kinerja.db'}",
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
         "KINERJA_MODELS_DIR": str(tmp_path / "models"),
     }
+
+
+def test_train_on_a_database_without_history_says_so(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    env = _empty_database(sqlite_template, tmp_path)
     result = CliRunner().invoke(main, ["train"], env=env)
     assert result.exit_code == 1, result.output
     assert "Error: cannot train kinerja-risk: no evaluations" in result.output
@@ -160,13 +165,7 @@ def test_train_on_a_database_without_history_says_so(
 def test_score_on_a_database_without_evaluations_says_so(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
-    shutil.copyfile(sqlite_template, tmp_path / "kinerja.db")
-    env = {
-        "KINERJA_ENV": "test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'kinerja.db'}",
-        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
-        "KINERJA_MODELS_DIR": str(tmp_path / "models"),
-    }
+    env = _empty_database(sqlite_template, tmp_path)
     result = CliRunner().invoke(main, ["score"], env=env)
     assert result.exit_code == 1, result.output
     assert "Error: cannot score: no evaluations" in result.output
