@@ -22,6 +22,7 @@ from service.api.schemas.continuous import ActivityPatch
 from service.api.schemas.continuous import DialogueIn
 from service.domain.errors import FieldError
 from service.domain.errors import Invalid
+from service.web.forms import FIELD_HELP
 from service.web.forms import field_messages
 
 M = TypeVar("M", bound=BaseModel)
@@ -59,10 +60,7 @@ def checked(model: type[M], raw: Mapping[str, Any]) -> M:
 
 def messages(exc: Invalid) -> dict[str, str]:
     """Each refused field's message in the user's language (the API's otherwise)."""
-    return {
-        field: str(HELP[field]) if field in HELP else text
-        for field, text in field_messages(exc).items()
-    }
+    return field_messages(exc, {**FIELD_HELP, **HELP})
 
 
 def activity_fields(form: MultiDict[str, str]) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def validated(model: type[M], raw: Mapping[str, Any]) -> M:
         raise Invalid(errors=errors) from None
 
 
-def field_messages(exc: Invalid) -> dict[str, str]:
+def field_messages(exc: Invalid, help_texts: Mapping[str, Any] = FIELD_HELP) -> dict[str, str]:
     """Map each refused field to a message for the form, in the user's language when known.
 
     The domain's own message (English, technical) is shown only for fields without help.
@@ -89,7 +89,7 @@ def field_messages(exc: Invalid) -> dict[str, str]:
     messages: dict[str, str] = {}
     for error in exc.errors:
         field = error.field.split(".")[0]
-        help_text = FIELD_HELP.get(field)
+        help_text = help_texts.get(field)
         messages[field] = str(help_text) if help_text else error.message
     return messages
 

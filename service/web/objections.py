@@ -37,6 +37,7 @@ from service.domain.objections import list_objections
 from service.routing import id_segment
 from service.web import bp
 from service.web.forms import TEXT_MAX_CHARS
+from service.web.forms import field_messages
 from service.web.forms import query_offset
 from service.web.forms import validated
 from service.web.session import actor
@@ -174,8 +175,4 @@ def _messages(exc: Invalid | Conflict, conflict: str = "") -> dict[str, str]:
     """Each refused field's help in the user's language, or `conflict` for the form."""
     if isinstance(exc, Conflict):
         return {"form": conflict}
-    messages = {}
-    for error in exc.errors:
-        field = error.field.split(".")[0]
-        messages[field] = str(HELP[field]) if field in HELP else error.message
-    return messages
+    return field_messages(exc, HELP)
