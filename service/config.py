@@ -28,6 +28,7 @@ ENV_KEYS: dict[str, str] = {
     "KINERJA_ENV": "production (default), demo or test",
     "KINERJA_LOG_LEVEL": "log level (default INFO)",
     "KINERJA_METRICS_TOKEN": "bearer token for /metrics (unset: loopback clients only)",
+    "KINERJA_DB_STATEMENT_TIMEOUT_MS": "web requests: longest database statement (15000; 0 off)",
     "KINERJA_RISK_FAST_PATH": "risk read: answer memo hits in front of Flask (default true)",
     "RISK_MODEL_REFRESH_SECONDS": "seconds between checks of the champion alias (default 30)",
     "RISK_GATE_MAX_ECE": "risk promotion gate: largest calibration error (default 0.05)",
@@ -60,6 +61,9 @@ MIN_SECRET_KEY_LENGTH = 24
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")  # postgres://: service.db
 MAX_BODY_BYTES = 10 * 1024 * 1024
+#: Web requests' longest database statement (KINERJA_DB_STATEMENT_TIMEOUT_MS, `service.db`):
+#: well under gunicorn's 60 s worker timeout, well above any statement a request runs.
+STATEMENT_TIMEOUT_MS = 15_000
 #: What the parts of an uploaded XLSX may unpack to together, by the zip's central directory
 #: (KINERJA_IMPORT_MAX_UNPACKED_BYTES). An export of 100,000 evaluations unpacks to 101.5 MB
 #: (6 MB zipped), and the largest such export an upload can hold (10 MiB) to about 170 MB;
@@ -84,6 +88,7 @@ def defaults() -> dict[str, Any]:
         "KINERJA_SECRET_KEY": None,
         "MODEL_ALIAS": "champion",
         "KINERJA_RISK_FAST_PATH": True,
+        "KINERJA_DB_STATEMENT_TIMEOUT_MS": STATEMENT_TIMEOUT_MS,
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         "KINERJA_IMPORT_MAX_UNPACKED_BYTES": MAX_UNPACKED_BYTES,
         "JSON_SORT_KEYS": False,
@@ -125,8 +130,11 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
         _check_directory(Path(config[key]), f"{key}={config[key]}:")
     _check_database_url(config["DATABASE_URL"])
     _check_values(config)
-    config["KINERJA_IMPORT_MAX_UNPACKED_BYTES"] = _byte_count(
-        config, "KINERJA_IMPORT_MAX_UNPACKED_BYTES"
+    config["KINERJA_IMPORT_MAX_UNPACKED_BYTES"] = _whole_number(
+        config, "KINERJA_IMPORT_MAX_UNPACKED_BYTES", "bytes", 1
+    )
+    config["KINERJA_DB_STATEMENT_TIMEOUT_MS"] = _whole_number(
+        config, "KINERJA_DB_STATEMENT_TIMEOUT_MS", "milliseconds", 0
     )
     if mode == "production":
         _check_secret_key(str(config["KINERJA_SECRET_KEY"]))
@@ -200,15 +208,17 @@ def _check_values(config: Mapping[str, Any]) -> None:
             )
 
 
-def _byte_count(config: Mapping[str, Any], key: str) -> int:
-    """A setting that counts bytes, as an int; ConfigError unless a positive whole number."""
+def _whole_number(config: Mapping[str, Any], key: str, unit: str, least: int) -> int:
+    """A setting that counts `unit`s, as an int; ConfigError unless a whole number, `least`
+    or more (bytes: 1 or more; milliseconds: 0, which turns the bound off, or more)."""
     value = config[key]
     try:
-        count = int(str(value).strip()) if not isinstance(value, bool) else 0
+        count = int(str(value).strip()) if not isinstance(value, bool) else least - 1
     except ValueError:
-        count = 0
-    if count <= 0:
-        raise ConfigError(f"{key} must be a whole number of bytes, 1 or more; got {value!r}")
+        count = least - 1
+    if count < least:
+        expected = f"a whole number of {unit}, {least} or more"
+        raise ConfigError(f"{key} must be {expected}; got {value!r}")
     return count
 
 

@@ -4,6 +4,13 @@ SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign k
 its writers queue for the write lock instead of polling for it (`sqlite_writers`);
 PostgreSQL is reached through psycopg 3. Repositories never commit: a use case commits once.
 
+The web app's engine bounds each statement (`KINERJA_DB_STATEMENT_TIMEOUT_MS`): PostgreSQL
+cancels a statement that runs or waits for a lock longer (`statement_timeout`), and on SQLite
+the same figure caps the wait for the write lock. The error is an `OperationalError`, which
+`service.ops.unavailable` answers with 503 and Retry-After, so a stuck query frees its worker
+instead of holding it until gunicorn kills it. The CLI's engines (score, train, import,
+backup) have no such bound: a batch statement may rightly run for minutes.
+
 Rows that only record that something happened (the audit row of a read) can be queued with
 `insert_on_commit`: they are inserted as the session commits, in one statement, and dropped
 when it rolls back, so they are durable exactly when the answer they record is.
@@ -11,6 +18,7 @@ when it rolls back, so they are durable exactly when the answer they record is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,36 +66,60 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_settings(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return configure
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the per-backend settings this service relies on."""
+def _statement_timeout(timeout_ms: int) -> Callable[[Any, Any], None]:
+    """Set PostgreSQL's `statement_timeout` on each new connection, committed so that the
+    first transaction's rollback does not undo it (a SET, not the startup packet's
+    `options`, which connection poolers such as PgBouncer refuse)."""
+
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"SET statement_timeout = {int(timeout_ms)}")
+        dbapi_connection.commit()
+
+    return configure
+
+
+def make_engine(url: str, statement_timeout_ms: int | None = None, **kwargs: Any) -> Engine:
+    """Create an engine with the per-backend settings this service relies on.
+
+    `statement_timeout_ms` (the web app's, not the CLI's): PostgreSQL cancels a longer
+    statement; SQLite waits at most that long for the write lock (at most its 10 s anyway).
+    """
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+        busy_ms = min(SQLITE_BUSY_TIMEOUT_MS, statement_timeout_ms or SQLITE_BUSY_TIMEOUT_MS)
+        timeout = busy_ms / 1000
         connect_args: dict[str, Any] = {"timeout": timeout}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             lock = WriterLock(lock_path(parsed.database), timeout)
             connect_args["factory"] = connection_factory(lock)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", _sqlite_settings(busy_ms))
         return engine
     connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    if statement_timeout_ms:
+        event.listen(engine, "connect", _statement_timeout(statement_timeout_ms))
+    return engine
 
 
-def make_database(url: str) -> Database:
-    """Build the engine and its session factory (whose sessions honour `insert_on_commit`)."""
-    engine = make_engine(url)
+def make_database(url: str, statement_timeout_ms: int | None = None) -> Database:
+    """Build the engine and its session factory (whose sessions honour `insert_on_commit`);
+    `statement_timeout_ms` as `make_engine`'s (None: no bound, as for the CLI)."""
+    engine = make_engine(url, statement_timeout_ms)
     sessions = sessionmaker(engine, expire_on_commit=False)
     event.listen(sessions, "before_commit", _insert_queued)
     event.listen(sessions, "after_transaction_end", _drop_queued)
@@ -158,7 +190,8 @@ def _drop_queued(session: Session, transaction: SessionTransaction) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the database to `app`; no connection is opened until first use."""
-    app.extensions["db"] = make_database(app.config["DATABASE_URL"])
+    timeout = app.config.get("KINERJA_DB_STATEMENT_TIMEOUT_MS")  # config.STATEMENT_TIMEOUT_MS
+    app.extensions["db"] = make_database(app.config["DATABASE_URL"], timeout or None)
     app.teardown_appcontext(close_session)
 
 
