@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.memo import MemoAt
 from service.db.models import Employee
+from service.db.models import Evaluation
 from service.db.models import Unit
 from service.db.repositories import organisation as repo
 from service.db.repositories.organisation import EmployeeScope
@@ -205,6 +206,22 @@ def rated_employee(session: Session, actor: Actor, employee_id: int, year: int) 
             "may rate or give feedback"
         )
     return employee
+
+
+def corrects_evaluation(session: Session, actor: Actor, evaluation: Evaluation) -> None:
+    """Allow a correction of `evaluation` only by the rater who gave it, while they may still
+    rate the employee for its year (403 otherwise, 404 when unseen).
+
+    A supervisor who took over the team does not rewrite a predecessor's evaluation: the
+    evaluation is its rater's, whose superior decides an objection to it. An evaluation that
+    names no rater (an import without `rater_nip`) is corrected by whoever may rate.
+    """
+    rated_employee(session, actor, evaluation.employee_id, int(evaluation.period[:4]))
+    if evaluation.rater_id is not None and not actor.is_self(evaluation.rater_id):
+        raise Forbidden(
+            f"evaluation {evaluation.id} was given by another rater: only they may correct "
+            "it; the employee may file an objection to it"
+        )
 
 
 def may_decide_objection(

@@ -120,10 +120,11 @@ def update_evaluation(
     """Correct the ratings or feedback of an evaluation; the predikat is recomputed.
 
     Not once its employee has objected: the rater's superior decides a pending objection and
-    that decision is final (409), unless the employee withdrew it.
+    that decision is final (409), unless the employee withdrew it. Only the rater who gave
+    it, while still their rater (`policy.corrects_evaluation`).
     """
     evaluation = _visible(session, actor, evaluation_id)
-    policy.rated_employee(session, actor, evaluation.employee_id, int(evaluation.period[:4]))
+    policy.corrects_evaluation(session, actor, evaluation)
     check_version(evaluation.version, expected_version)
     objection = objection_of(session, evaluation.id)
     if objection is not None and objection.status is not ObjectionStatus.WITHDRAWN:

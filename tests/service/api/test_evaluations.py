@@ -264,3 +264,38 @@ def test_the_rater_cannot_change_an_evaluation_under_objection(
     assert (
         client.patch(path, json={"work_result_rating": S}, headers=supervisor).status_code == 409
     )
+
+
+def test_only_the_rater_who_gave_an_evaluation_corrects_it(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """A supervisor who took over the team may not rewrite a predecessor's evaluation (nor
+    take over its rater, who names the superior deciding an objection): 403, nothing
+    changed. Their own evaluations, and one that names no rater, they still correct."""
+    earlier = make_evaluation(
+        session, employee_id=world.employees["E1"], rater_id=world.employees["T"], period="2024"
+    )
+    session.commit()
+    headers = world.headers("supervisor") | {"If-Match": "*"}
+    path = f"/api/v1/evaluations/{earlier.id}"
+    refused = client.patch(path, json={"work_result_rating": A}, headers=headers)
+    assert refused.status_code == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert "objection" in refused.json["detail"]
+    session.expire_all()
+    kept = session.get(Evaluation, earlier.id)
+    assert kept is not None
+    assert (kept.version, kept.rater_id) == (1, world.employees["T"])
+    unnamed = make_evaluation(
+        session, employee_id=world.employees["E1"], rater_id=None, period="2023"
+    )
+    session.commit()
+    taken = client.patch(
+        f"/api/v1/evaluations/{unnamed.id}", json={"work_result_rating": A}, headers=headers
+    )
+    assert taken.status_code == 200, taken.json
+    own = _post(client, world, _body(period="2025"))
+    corrected = client.patch(
+        f"/api/v1/evaluations/{own.json['id']}", json={"work_result_rating": A}, headers=headers
+    )
+    assert corrected.status_code == 200, corrected.json
