@@ -78,6 +78,16 @@ class Period:
         """Whether `day` falls inside this period, both ends included."""
         return self.starts_on <= day <= self.ends_on
 
+    def enclosing(self) -> tuple[str, ...]:
+        """The codes of the periods that hold this one, itself included (2025-02 -> 2025,
+        2025-Q1, 2025-02): an evaluation of any of them rests on what was done in it."""
+        codes = [str(self.year)]
+        if self.kind is not PeriodKind.YEAR:
+            codes.append(f"{self.year}-Q{(self.starts_on.month - 1) // 3 + 1}")
+        if self.kind is PeriodKind.MONTH:
+            codes.append(self.code)
+        return tuple(codes)
+
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Period) or other.kind != self.kind:
             return NotImplemented

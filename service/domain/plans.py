@@ -181,6 +181,12 @@ def record_realisation(
         raise Invalid.field("period", f"{period.code} is outside the plan's year {skp.year}")
     if problem := not_started(period):
         raise Invalid.field("period", problem)
+    if evaluated := repo.evaluated_in(session, skp.employee_id, period.enclosing()):
+        raise Conflict(
+            f"the evaluation of {evaluated} is given: the evidence behind it is frozen, so no "
+            f"realisation of {period.code} is added now; an objection to the evaluation can "
+            "bring new evidence"
+        )
     indicator = repo.indicator_of_skp(session, skp_id, data["indicator_id"])
     if indicator is None:
         raise Invalid.field("indicator_id", f"no indicator {data['indicator_id']} in SKP {skp_id}")

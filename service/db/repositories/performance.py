@@ -197,6 +197,14 @@ def indicator_of_skp(session: Session, skp_id: int, indicator_id: int) -> Indica
     return session.scalar(query)
 
 
+def evaluated_in(session: Session, employee_id: int, periods: tuple[str, ...]) -> str | None:
+    """The earliest of `periods` that the employee already has an evaluation of, if any."""
+    query = select(func.min(Evaluation.period)).where(
+        Evaluation.employee_id == employee_id, Evaluation.period.in_(periods)
+    )
+    return session.scalar(query)
+
+
 def realisation_exists(session: Session, indicator_id: int, period: str) -> bool:
     query = select(Realisation.id).where(
         Realisation.indicator_id == indicator_id, Realisation.period == period

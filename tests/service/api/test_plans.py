@@ -177,3 +177,40 @@ def test_a_plan_needs_a_main_result(client: FlaskClient, world: World) -> None:
     edit = client.patch(plan, json=extra_only, headers=employee | {"If-Match": "*"})
     assert edit.status_code == 422
     assert client.get(plan, headers=employee).json["rhks"][0]["kind"] == "utama"
+
+
+def test_the_evidence_behind_a_given_evaluation_is_frozen(
+    client: FlaskClient, world: World
+) -> None:
+    """Once a period's evaluation is given, no realisation of that period (or of a month
+    inside it) is added behind it: 409, nothing stored. A month evaluation leaves the
+    quarter around it open, and an evaluation of another period leaves this one open."""
+    employee, supervisor = world.headers("employee"), world.headers("supervisor")
+    skp = client.post(
+        f"/api/v1/employees/{world.employees['E1']}/skps", json=SKP, headers=employee
+    ).json
+    base = f"/api/v1/skps/{skp['id']}"
+    assert client.post(f"{base}/submit", headers=employee).status_code == 200
+    assert client.post(f"{base}/approve", headers=supervisor).status_code == 200
+    indicator = skp["rhks"][0]["indicators"][0]["id"]
+    rating = {"work_result_rating": "sesuai_ekspektasi", "behavior_rating": "sesuai_ekspektasi"}
+    evaluations = f"/api/v1/employees/{world.employees['E1']}/evaluations"
+    for period in ("2025-Q1", "2025-05"):
+        given = client.post(evaluations, json=rating | {"period": period}, headers=supervisor)
+        assert given.status_code == 201, given.json
+    for period in ("2025-Q1", "2025-02", "2025-05"):
+        refused = client.post(
+            f"{base}/realisations",
+            json={"indicator_id": indicator, "period": period, "value": 3, "evidence": []},
+            headers=employee,
+        )
+        assert refused.status_code == 409, period
+        assert "objection" in refused.json["detail"], period
+    for period in ("2025-Q2", "2025-04"):
+        open_ = client.post(
+            f"{base}/realisations",
+            json={"indicator_id": indicator, "period": period, "value": 3, "evidence": []},
+            headers=employee,
+        )
+        assert open_.status_code == 201, (period, open_.json)
+    assert client.get(f"{base}/realisations", headers=employee).json["total"] == 2
