@@ -12,7 +12,16 @@ Metric names (Prometheus text format):
 - `kinerja_model_fallback_total{name}`: answers given by the rule-based fallback
 - `kinerja_model_load_failures_total{name,reason}`: model files refused (`checksum`,
   `missing`, `untrusted_types`, `unusable`); the served model stays in place
-- `kinerja_job_outcomes_total{kind,outcome}`: finished background jobs
+- `kinerja_job_outcomes_total{kind,outcome}`: background jobs finished by this process's
+  workers (a job runs in a process of its own, `kinerja train --job-id N`, whose count the
+  web workers never see: use the next two)
+- `kinerja_model_jobs{kind,status}`: rows of the `model_jobs` table by kind and status
+  (`queued`, `running`, `succeeded`, `failed`; every status of each kind, 0 when none), read
+  at each scrape: jobs run by `kinerja retrain-schedule`, `kinerja train --job-id N` or
+  started through the API on any instance, counted once for the whole database
+- `kinerja_model_jobs_last_finished_timestamp_seconds{kind,status}`: when the latest job of
+  that kind finished with that outcome (Unix time; absent when none has): an alert can ask
+  for a successful retrain in the last N days
 
 Multiprocess mode: `kinerja serve` calls `prepare_multiprocess_dir()` before forking, so every
 worker writes its values to files under `$KINERJA_HOME/prometheus` (or an explicit
@@ -29,9 +38,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import threading
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -43,6 +55,9 @@ from flask import g
 from flask import request
 from flask import request_finished
 from flask import request_started
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.ops.problem import problem
 from service.ops.request_id import elapsed_ms
@@ -52,6 +67,7 @@ if TYPE_CHECKING:
     from prometheus_client import Counter
     from prometheus_client import Gauge
     from prometheus_client import Histogram
+    from prometheus_client.core import GaugeMetricFamily
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 TOKEN_SETTING = "KINERJA_METRICS_TOKEN"
@@ -59,6 +75,9 @@ UNMATCHED = "<unmatched>"
 #: The `method` label's values: a request with any other method name counts as OTHER_METHOD.
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD = "other"
+#: The statuses of `model_jobs` rows (its check constraint), each exposed for every kind.
+JOB_STATUSES = ("queued", "running", "succeeded", "failed")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -182,7 +201,62 @@ def exposition() -> tuple[bytes, str]:
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    jobs = CollectorRegistry()
+    jobs.register(_TableCollector(model_job_families()))
+    return generate_latest(registry) + generate_latest(jobs), CONTENT_TYPE_LATEST
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity, as a registry keeps its collectors
+class _TableCollector:
+    """Families read from the database for one scrape (a collector of one registry)."""
+
+    families: list[GaugeMetricFamily]
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        return self.families
+
+
+def model_job_families() -> list[GaugeMetricFamily]:
+    """The `model_jobs` rows by kind and status, and when each kind last finished with each
+    outcome: one GROUP BY over a table of one row per retrain. Without the database the
+    scrape still answers, without these families (the request metrics matter most then)."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    from service.db.models import ModelJob
+
+    query = select(
+        ModelJob.kind, ModelJob.status, func.count(), func.max(ModelJob.finished_at)
+    ).group_by(ModelJob.kind, ModelJob.status)
+    try:
+        with current_app.extensions["db"].engine.connect() as connection:
+            rows = connection.execute(query).all()
+    except SQLAlchemyError as exc:
+        log.warning("metrics: model_jobs not read: %s", type(exc).__name__)
+        return []
+    counts = GaugeMetricFamily(
+        "kinerja_model_jobs",
+        "Model jobs in the database by kind and status (all instances, read at scrape)",
+        labels=["kind", "status"],
+    )
+    finished = GaugeMetricFamily(
+        "kinerja_model_jobs_last_finished_timestamp_seconds",
+        "When the latest job of a kind finished with a status (Unix time)",
+        labels=["kind", "status"],
+    )
+    found = {(kind, status): (count, last) for kind, status, count, last in rows}
+    for kind in sorted({kind for kind, _ in found} | {"retrain"}):
+        for status in JOB_STATUSES:
+            count, last = found.get((kind, status), (0, None))
+            counts.add_metric([kind, status], count)
+            if last is not None and status in {"succeeded", "failed"}:
+                finished.add_metric([kind, status], _unix_seconds(last))
+    return [counts, finished]
+
+
+def _unix_seconds(moment: datetime) -> float:
+    """A stored time as Unix seconds (SQLite gives it back naive, in UTC)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.timestamp()
 
 
 def prepare_multiprocess_dir(home: str | Path | None = None) -> Path:
