@@ -192,7 +192,7 @@ def export_allowance_lines(unit_id: int, fmt: str) -> Response:
     return _download(content, f"allowance-unit{unit_id}-{period}.{fmt}", MEDIA_TYPES[fmt])
 
 
-def _download(content: bytes, filename: str, mimetype: str = XLSX) -> Response:
-    response = Response(content, mimetype=mimetype)
+def _download(content: bytes, filename: str, content_type: str = XLSX) -> Response:
+    response = Response(content, content_type=content_type)  # CSV's names its charset
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -290,3 +290,11 @@ def test_model_page_says_when_no_version_is_registered(client: FlaskClient, worl
     body = client.get("/models").get_data(as_text=True)
     assert "cadangan berbasis aturan" in body  # the fallback answers
     assert "Registri model tidak dapat dibaca" in body  # the test's tracking store is empty
+
+
+def test_allowance_csv_names_its_charset_once(client: FlaskClient, world: World) -> None:
+    """The CSV download said `text/csv; charset=utf-8; charset=utf-8` (the charset given in
+    the mimetype and added again by Flask)."""
+    sign_in(client, "hr")
+    download = client.get(f"/units/{world.units['A']}/allowance.csv?period=2025")
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
