@@ -8,10 +8,13 @@ from typing import Any
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
+from sqlalchemy import Engine
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.db import get_database
+from service.db.compatibility import incompatibilities
+from service.db.migrate import known_revisions
 from service.db.migrate import schema_status
 
 bp = Blueprint("health", __name__)
@@ -26,15 +29,37 @@ def healthz() -> dict[str, str]:
 
 
 def database_status() -> dict[str, Any]:
-    """Check that the database answers and its schema is at the code's head revision."""
+    """Check that the database answers and that this code can run on its schema.
+
+    `schema_state` says where the schema stands against the code's head revision:
+    `current` (ready); `newer`, migrated by a newer release during a rolling upgrade (ready
+    while it keeps everything this code maps: `service.db.compatibility`; otherwise not,
+    with the reasons in `problems`); `behind`, a revision this code migrates further (not
+    ready: run `kinerja init-db`); `not_migrated` (not ready).
+    """
     engine = get_database().engine
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         status = schema_status(engine)
+        state, problems = _schema_state(engine, status.current, status.head)
     except SQLAlchemyError as exc:
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": status.at_head, "schema": status.current, "head": status.head}
+    body = {"ok": state in {"current", "newer"}, "schema": status.current, "head": status.head}
+    body["schema_state"] = state if not problems else "newer_incompatible"
+    if problems:
+        body["ok"], body["problems"] = False, list(problems)
+    return body
+
+
+def _schema_state(engine: Engine, current: str | None, head: str) -> tuple[str, tuple[str, ...]]:
+    if current == head:
+        return "current", ()
+    if current is None:
+        return "not_migrated", ()
+    if current in known_revisions():
+        return "behind", ()
+    return "newer", incompatibilities(engine, current)
 
 
 def model_status() -> dict[str, Any]:
@@ -63,7 +88,8 @@ def _without_credentials(value: Any) -> Any:
 
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, Any], int]:
-    """Ready when the database is reachable and migrated; models may be in fallback or loading.
+    """Ready when the database is reachable and its schema is this code's head, or newer and
+    compatible (a rolling upgrade: `database_status`); models may be in fallback or loading.
 
     Requests do not need the model to be loaded to be answered: a risk read that a stored
     score answers needs only its version, and one computed live waits for the first load.

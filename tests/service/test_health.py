@@ -5,6 +5,8 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -26,12 +28,86 @@ def test_readyz_reports_schema_at_head(client: FlaskClient) -> None:
     assert body["status"] == "ready"
 
 
-def test_readyz_not_ready_when_schema_behind(client: FlaskClient, app) -> None:
+def _set_revision(app: Flask, revision: str, *statements: str) -> None:
+    """Put the database at `revision`, after running `statements` (a migration's changes)."""
     with app.extensions["db"].engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = 'old'"))
+        for statement in statements:
+            connection.execute(text(statement))
+        connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+
+
+def test_readyz_not_ready_when_schema_behind(client: FlaskClient, app: Flask) -> None:
+    """New code started before anyone ran its `kinerja init-db`: it needs the new schema."""
+    from alembic.script import ScriptDirectory
+
+    from service.db.migrate import MIGRATIONS_DIR
+
+    previous = ScriptDirectory(str(MIGRATIONS_DIR)).get_revision(head_revision()).down_revision
+    _set_revision(app, str(previous))
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.get_json()["database"]["ok"] is False
+    database = response.get_json()["database"]
+    assert database["ok"] is False
+    assert (database["schema_state"], database["schema"]) == ("behind", previous)
+
+
+def test_readyz_stays_ready_on_a_newer_compatible_schema(client: FlaskClient, app: Flask) -> None:
+    """A rolling upgrade: another instance migrated to a release this code does not know,
+    adding a table and a nullable column; this instance keeps serving until replaced."""
+    _set_revision(
+        app,
+        "ffff_newer_release_adds",
+        "CREATE TABLE kinerja_future_things (id INTEGER PRIMARY KEY, note TEXT)",
+        "ALTER TABLE model_jobs ADD COLUMN queue_name VARCHAR(40)",
+        "ALTER TABLE model_jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+    )
+    response = client.get("/readyz")
+    database = response.get_json()["database"]
+    assert response.status_code == 200, database
+    assert database == {
+        "ok": True,
+        "schema": "ffff_newer_release_adds",
+        "head": head_revision(),
+        "schema_state": "newer",
+    }
+
+
+def test_readyz_not_ready_on_a_newer_schema_without_a_mapped_column(
+    client: FlaskClient, app: Flask
+) -> None:
+    _set_revision(
+        app,
+        "ffff_newer_release_renames",
+        "ALTER TABLE model_jobs RENAME COLUMN message TO note",
+    )
+    response = client.get("/readyz")
+    database = response.get_json()["database"]
+    assert response.status_code == 503, database
+    assert database["schema_state"] == "newer_incompatible"
+    assert database["problems"] == ["column model_jobs.message is missing"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_readyz_not_ready_on_a_newer_schema_that_requires_a_new_column(
+    client: FlaskClient, app: Flask
+) -> None:
+    """Old code's inserts would leave a new NOT NULL column without a default empty."""
+    _set_revision(
+        app, "ffff_newer_release_requires", "ALTER TABLE model_jobs ADD COLUMN owner TEXT NOT NULL"
+    )
+    response = client.get("/readyz")
+    database = response.get_json()["database"]
+    assert response.status_code == 503, database
+    assert database["problems"] == [
+        "column model_jobs.owner is required and this code does not fill it"
+    ]
+
+
+def test_the_head_schema_has_everything_the_models_map(app: Flask) -> None:
+    """The check's baseline: the migrations and the models agree on every column."""
+    from service.db.compatibility import incompatibilities
+
+    assert incompatibilities(app.extensions["db"].engine, "at-head") == ()
 
 
 def test_readyz_reports_the_risk_model_and_the_recommender(client: FlaskClient) -> None:
