@@ -18,6 +18,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -84,7 +85,7 @@ def add_activity(employee_id: int) -> Response | tuple[str, int]:
     except (Invalid, Conflict) as exc:
         return refused(employee_id, "new", exc)
     session.commit()
-    flash(_("Activity of %(day)s saved.", day=entry.activity_date.isoformat()), "success")
+    flash(_("Activity of %(day)s saved.", day=format_date(entry.activity_date)), "success")
     return redirect(url_for("web.activities", employee_id=employee_id), code=303)
 
 

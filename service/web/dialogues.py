@@ -18,6 +18,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -63,7 +64,7 @@ def add_dialogue(employee_id: int) -> Response | tuple[str, int]:
         failed = {"errors": messages(exc)}
         return render_dialogues(employee_id, failed, request.form, exc.status)
     session.commit()
-    flash(_("Dialogue of %(day)s saved.", day=detail.dialogue.held_on.isoformat()), "success")
+    flash(_("Dialogue of %(day)s saved.", day=format_date(detail.dialogue.held_on)), "success")
     return redirect(url_for("web.dialogues", employee_id=employee_id), code=303)
 
 
