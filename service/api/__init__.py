@@ -50,15 +50,22 @@ def start_request() -> None:
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge(f"the body is over the limit of {limit} bytes")
     if request.is_json and request.method in _BODY_METHODS:
-        _parse_json()
+        _parse_json(limit)
 
 
-def _parse_json() -> None:
+def _parse_json(limit: int | None) -> None:
     """Parse the JSON body once, here (Flask keeps it for spectree and the views).
 
-    Deep nesting makes Python's parser raise RecursionError, which `get_json(silent=True)`
-    does not catch (it catches ValueError): without this, a 500 on every JSON route.
+    A body without Content-Length (chunked) is read up to the limit, where werkzeug stops
+    without a word: one more byte behind it means the body is over the limit (413), not a
+    truncated, malformed one. Deep nesting makes Python's parser raise RecursionError,
+    which `get_json(silent=True)` does not catch (it catches ValueError): without this, a
+    500 on every JSON route.
     """
+    if limit is not None and request.content_length is None:
+        read = len(request.get_data())  # kept: get_json parses these bytes
+        if read >= limit and request.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge(f"the body is over the limit of {limit} bytes")
     try:
         request.get_json(silent=True)
     except RecursionError:
@@ -108,6 +115,7 @@ from service.api import plans  # noqa: E402,F401
 from service.api import positions  # noqa: E402,F401
 from service.api import recommendations  # noqa: E402,F401
 from service.api import risk  # noqa: E402,F401
+from service.api import risk_reviews  # noqa: E402,F401
 from service.api import training_needs  # noqa: E402,F401
 from service.api import trainings  # noqa: E402,F401
 from service.api import units  # noqa: E402,F401
