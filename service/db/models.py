@@ -64,6 +64,7 @@ from service.domain.entities import TrainingMode
 from service.domain.feedback360_terms import RaterGroup
 from service.domain.feedback360_terms import RoundStatus
 from service.domain.objection_terms import ObjectionStatus
+from service.domain.risk_review_terms import ReviewDecision
 
 # Integer on SQLite (so the primary key is the rowid alias), BIGINT on PostgreSQL.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -668,6 +669,28 @@ class RiskScore(Base):
         UniqueConstraint("employee_id", "period"),
         CheckConstraint("status IN ('ok', 'insufficient_data')", name="risk_score_status"),
     )
+
+
+class RiskReview(Base):
+    """A supervisor's review of one employee's risk answer for one period: agree or disagree
+    with the model, and why. What the answer said is kept beside it, so the track record
+    can later set the model and the people who know the employee against what happened."""
+
+    __tablename__ = "risk_reviews"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    decision: Mapped[ReviewDecision] = enum_column(ReviewDecision)
+    reason: Mapped[str | None] = mapped_column(Text)
+    probability: Mapped[float | None] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    model_version: Mapped[str | None] = mapped_column(String(20))
+    fallback: Mapped[bool] = mapped_column(default=False)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    reviewed_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("employee_id", "period"),)
 
 
 class ChangeCounter(Base):

@@ -34,6 +34,7 @@ from service.db.models import Objection
 from service.db.models import PerformanceDialogue
 from service.db.models import Realisation
 from service.db.models import Rhk
+from service.db.models import RiskReview
 from service.db.models import RiskScore
 from service.db.models import SelfAssessment
 from service.db.models import Skp
@@ -96,6 +97,7 @@ SECTIONS: dict[str, Callable[[int], Select[Any]]] = {
     "dialogue_actions": _joined(DialogueAction, PerformanceDialogue.employee_id, _DIALOGUE),
     "feedback_rounds": _own(FeedbackRound),
     "risk_scores": _own(RiskScore),
+    "risk_reviews": _own(RiskReview),
     "notifications": _joined(Notification, User.employee_id, _RECIPIENT),
 }
 

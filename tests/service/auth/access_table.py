@@ -452,6 +452,18 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
         _roles(200, ("supervisor", "hr", "admin")),
         _plain("/api/v1/teams/me"),
     ),
+    ("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/risk/reviews"): (
+        rate(409),  # past every access check, the walk's people have no history to review
+        _emp("/risk/reviews", lambda *_: {"decision": "agree"}),
+    ),
+    ("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/risk/reviews"): (
+        READ,
+        _emp("/risk/reviews"),
+    ),
+    ("GET", "/api/v1/models/risk/track-record"): (
+        _roles(200, ("admin", "data")),
+        _plain("/api/v1/models/risk/track-record"),
+    ),
     ("GET", "/api/v1/models"): (_roles(200, ("admin", "data")), _plain("/api/v1/models")),
     ("POST", "/api/v1/models/retrain"): (
         _roles(201, ("admin", "data")),
