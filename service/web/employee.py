@@ -122,12 +122,20 @@ def development(session: Session, caller: Actor, employee_id: int) -> dict[str, 
         model=model,
     )
     names = competency_names(session)
+    enrolments = list_enrolments(session, caller, employee_id, HISTORY_LIMIT, 0).items
     return {
         "recommendations": recommendations,
         "names": names,
         "gap_chart": gap_chart(recommendations.gaps, names),
-        "enrolments": list_enrolments(session, caller, employee_id, HISTORY_LIMIT, 0).items,
+        "enrolments": enrolments,
+        "programmes": programmes_of(session, enrolments),
     }
+
+
+def programmes_of(session: Session, enrolments: Sequence[EnrolmentDetail]) -> dict[int, Any]:
+    """The catalogue entries of the enrolments' programmes, `{training_id: Training}`, so the
+    table names each programme (catalogue data, not the employee's: nothing to audit)."""
+    return dev_repo.trainings_by_id(session, [e.enrolment.training_id for e in enrolments])
 
 
 @dataclass(frozen=True)

@@ -284,3 +284,22 @@ def test_plan_status_is_in_the_users_language(
     sign_in(client, "employee")
     client.set_cookie("kinerja_lang", language)
     assert shown in client.get(f"/employees/{world.employees['E1']}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_programmes_taken_are_named(
+    client: FlaskClient, world: World, session: Session, language: str
+) -> None:
+    """The table of programmes taken showed only catalogue codes (MAN-PER-01), which no
+    employee knows; the recommendations beside it name their programmes."""
+    training = session.scalars(
+        select(Training).where(Training.title_en.is_not(None)).order_by(Training.code).limit(1)
+    ).one()
+    _complete(session, world, "E1", training.code, date(date.today().year, 1, 2))
+    session.commit()
+    client.set_cookie("kinerja_lang", language)
+    sign_in(client, "employee")
+    body = client.get(f"/employees/{world.employees['E1']}").get_data(as_text=True)
+    taken = body[body.index('id="enrolments-title"') :]
+    title = training.title if language == "id" else training.title_en
+    assert html.escape(title) in taken and training.code in taken
