@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from service.db import Database
 from service.db.repositories import risk as repo
+from service.domain.feedback360_results import FeedbackSettings
 from training.pipeline import STEPS
 from training.pipeline import TrainSummary
 from training.pipeline import run
@@ -84,6 +85,7 @@ def train(
             gates=gates_from(config),
             compare=compare_from(config),
             sample=plan_from(config),
+            min_group_answers=FeedbackSettings.from_mapping(config).min_group_answers,
         )
         steps.update(steps.total - steps.n)
     finally:
@@ -170,6 +172,7 @@ def score(
             on_rows=bar.update,
             workers=workers,
             full=full,
+            min_group_answers=FeedbackSettings.from_mapping(config).min_group_answers,
         )
     source = "rule-based fallback" if summary.fallback else f"version {summary.model_version}"
     echo(

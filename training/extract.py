@@ -30,6 +30,7 @@ from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import Period
 from service.db.repositories.risk_batch import range_histories
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.domain.periods import parse_period
 from service.features import Panel
 from service.features import PeriodAxis
@@ -93,19 +94,26 @@ def employee_chunks(engine: Engine, chunk_size: int = DEFAULT_CHUNK) -> list[tup
     ]
 
 
-def read_panel(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) -> Panel:
+def read_panel(
+    engine: Engine,
+    first_id: int,
+    last_id: int,
+    axis: PeriodAxis,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
+) -> Panel:
     """The panel of employees `first_id..last_id` over `axis`, from one statement per source.
 
     Reads what the serving paths read (`repositories.risk_history.histories`: evaluations and
     realisations of the axis' periods, attendance and completed programmes from a year
     before it, every assessment), as plain column arrays without DataFrames, through
     statements driven by the id range (`risk_batch.range_histories`), so a range costs the
-    same in a national database as in a small one.
+    same in a national database as in a small one. 360 groups need `min_group_answers`
+    answers (the configured threshold, as served: `build_panel`).
     """
     since = date(axis.first // axis.per_year - 1, 1, 1)
     with Session(engine) as session:
         columns = range_histories(session, first_id, last_id, axis.codes(), since)
-    return build_panel(axis, **columns)
+    return build_panel(axis, **columns, min_group_answers=min_group_answers)
 
 
 def read_groups(engine: Engine, first_id: int, last_id: int) -> pd.DataFrame:
@@ -151,16 +159,18 @@ def extract(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     plan: SamplePlan = EVERYONE,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> Extract:
     """Build labelled rows (all periods) and the latest period's rows of the sampled employees.
 
     `plan` bounds the employees read (`training.sampling`); the default reads everyone.
+    `min_group_answers` is the configured 360 anonymity threshold (`read_panel`).
     """
     axis = read_axis(engine)
     sample = draw_sample(engine, plan)
     labelled, latest = [], []
     for first_id, last_id in sample.ranges(chunk_size):
-        panel = read_panel(engine, first_id, last_id, axis)
+        panel = read_panel(engine, first_id, last_id, axis, min_group_answers)
         groups = read_groups(engine, first_id, last_id)
         labelled.append(_with_groups(labelled_rows(panel), groups))
         latest.append(_with_groups(feature_frame(panel, axis.length - 1), groups))

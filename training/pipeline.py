@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from service.db import make_engine
 from service.domain.errors import DomainError
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from training.card import model_card
 from training.compare import compare_signals
 from training.config import RISK_MODEL_NAME
@@ -179,6 +180,7 @@ def run(
     gates: Gates = DEFAULT_GATES,
     compare: bool | None = None,
     sample: SamplePlan = SamplePlan(),  # noqa: B008 (frozen, so one shared default is safe)
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> TrainSummary:
     """Run the whole pipeline once and return its summary.
 
@@ -190,12 +192,13 @@ def run(
     champion is scored too, are the sampled employees' latest labelled period. `compare`
     also fits the model without the continuous-performance signals and logs the difference
     (`training/compare.py`; it doubles the tree fitting time): None decides by size (on up
-    to 30,000 sampled employees).
+    to 30,000 sampled employees). `min_group_answers` is the configured 360 anonymity
+    threshold (KINERJA_FEEDBACK_MIN_GROUP_ANSWERS) the features apply, as served.
     """
     with threadpool_limits(limits=threads, user_api="openmp"):
         return _run(
             database_url, tracking_uri, models_dir, params, chunk_size, on_step, on_rows,
-            shuffle_labels, gates, compare, sample,
+            shuffle_labels, gates, compare, sample, min_group_answers,
         )  # fmt: skip
 
 
@@ -211,13 +214,14 @@ def _run(
     gates: Gates,
     compare: bool | None,
     sample: SamplePlan,
+    min_group_answers: int,
 ) -> TrainSummary:
     settings = {**DEFAULT_PARAMS, **(params or {})}
     engine = make_engine(database_url)
     try:
         on_step("extract")
         try:
-            data = extract(engine, chunk_size, on_rows, sample)
+            data = extract(engine, chunk_size, on_rows, sample, min_group_answers)
             split = split_periods(data.rows)
         except ValueError as exc:  # no evaluations, or too few labelled periods
             raise NotEnoughData(f"cannot train kinerja-risk: {exc}") from exc

@@ -57,6 +57,7 @@ from service.db.repositories.risk_batch import Columns
 from service.db.repositories.risk_batch import listed_histories
 from service.db.repositories.risk_batch import range_histories
 from service.domain.errors import DomainError
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.features import FEATURE_NAMES
 from service.features import build_panel
 from service.features import features_at
@@ -330,6 +331,7 @@ def score_all(
     workers: int = 1,
     full: bool = False,
     ranges: Sequence[tuple[int, int]] | None = None,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> ScoreSummary:
     """Score every employee for the latest evaluated period; replace that period's scores.
 
@@ -338,7 +340,9 @@ def score_all(
     OpenMP threads (None: all cores); `workers` > 1 scores the chunks in that many
     processes (`training.score_workers`), one chunk in memory each. `ranges` scores only
     those inclusive id ranges, each as one chunk (None: every employee, listed in chunks of
-    `chunk_size`); the stored rows of other employees stay as they are.
+    `chunk_size`); the stored rows of other employees stay as they are. `min_group_answers`
+    is the configured 360 anonymity threshold the features apply (stored feature rows of
+    another threshold are computed again: `feature_set_id`).
     """
     began = time.perf_counter()
     model = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, refresh_seconds=0).current()
@@ -346,7 +350,7 @@ def score_all(
 
     engine = make_engine(database_url)
     try:
-        job = plan_job(engine, model, explain, full)
+        job = plan_job(engine, model, explain, full, min_group_answers)
         summary = ScoreSummary(
             job.period, 0, 0, 0, model.version if model else None, model is None
         )
@@ -381,6 +385,7 @@ class Job:
     explain: str
     full: bool = False
     feature_set: str = ""
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS
 
     @property
     def answering(self) -> Answering:
@@ -396,7 +401,13 @@ class NothingToScore(DomainError, ValueError):
     title = "Nothing to score"
 
 
-def plan_job(engine: Engine, model: LoadedModel | None, explain: str, full: bool = False) -> Job:
+def plan_job(
+    engine: Engine,
+    model: LoadedModel | None,
+    explain: str,
+    full: bool = False,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
+) -> Job:
     """The latest evaluated period and everything a chunk of it is scored with."""
     try:
         axis = read_axis(engine)
@@ -404,7 +415,10 @@ def plan_job(engine: Engine, model: LoadedModel | None, explain: str, full: bool
         raise NothingToScore(f"cannot score: {exc}; record or import evaluations first") from exc
     period = axis.code(axis.length - 1)
     table = _rule_table(engine, period) if model is None else {}
-    return Job(period, serving_axis(period), model, table, explain, full, feature_set_id())
+    return Job(
+        period, serving_axis(period), model, table, explain, full,
+        feature_set_id(min_group_answers), min_group_answers,
+    )  # fmt: skip
 
 
 def read_range(engine: Engine, first_id: int, last_id: int, axis: PeriodAxis) -> Columns:
@@ -424,9 +438,12 @@ def read_listed(engine: Engine, employee_ids: list[int], axis: PeriodAxis) -> Co
         return listed_histories(session, employee_ids, axis.codes(), since, coded=True)
 
 
-def range_features(columns: Columns, axis: PeriodAxis) -> tuple[np.ndarray, np.ndarray]:
-    """Employee ids (sorted) and their feature rows as of the end of `axis`."""
-    panel = build_panel(axis, **columns)
+def range_features(
+    columns: Columns, axis: PeriodAxis, min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Employee ids (sorted) and their feature rows as of the end of `axis` (360 groups of
+    at least `min_group_answers` answers: `build_panel`)."""
+    panel = build_panel(axis, **columns, min_group_answers=min_group_answers)
     return panel.employee_ids, features_at(panel, axis.length - 1)
 
 
@@ -445,7 +462,7 @@ def read_features(
     if not parts:
         return np.empty(0, dtype=np.int64), np.empty((0, len(FEATURE_NAMES)))
     columns = parts[0] if len(parts) == 1 else clock("features", join_reads, parts)
-    found, X = clock("features", range_features, columns, job.axis)
+    found, X = clock("features", range_features, columns, job.axis, job.min_group_answers)
     return np.asarray(found, dtype=np.int64), X
 
 

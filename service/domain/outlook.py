@@ -94,7 +94,8 @@ def outlook_actions(
     period = models.latest_period(session)
     if model is None or period is None:
         return Outlook(employee.id, "model_unavailable", None, ())
-    row = np.asarray(employee_row(session, employee, period), dtype=np.float64).reshape(1, -1)
+    found = employee_row(session, employee, period, models.min_group_answers)
+    row = np.asarray(found, dtype=np.float64).reshape(1, -1)
     if not has_enough_history(row):
         return Outlook(employee.id, "insufficient_data", None, ())
     base = float(model.pipeline.predict_proba(row)[0, 1])

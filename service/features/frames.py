@@ -8,6 +8,7 @@ from dataclasses import field
 import numpy as np
 import pandas as pd
 
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.features.catalogue import FEATURE_NAMES
 from service.features.catalogue import MIN_EVALUATED_PERIODS
 from service.features.catalogue import POOR_BELOW
@@ -79,8 +80,11 @@ def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {name: frame[name].to_numpy() for name in frame.columns}
 
 
-def panel_from_histories(histories: Histories, axis: PeriodAxis) -> Panel:
-    """Build the dense panel of every employee in `histories.employees` over `axis`."""
+def panel_from_histories(
+    histories: Histories, axis: PeriodAxis, min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS
+) -> Panel:
+    """Build the dense panel of every employee in `histories.employees` over `axis`
+    (`min_group_answers`: the configured 360 anonymity threshold, see `build_panel`)."""
     return build_panel(
         axis,
         _columns(histories.employees),
@@ -93,6 +97,7 @@ def panel_from_histories(histories: Histories, axis: PeriodAxis) -> Panel:
         _columns(histories.activity),
         _columns(histories.feedback360),
         _columns(histories.dialogue_actions),
+        min_group_answers,
     )
 
 

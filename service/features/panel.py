@@ -18,6 +18,7 @@ from service.domain.entities import BerakhlakValue
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import PeriodKind
 from service.domain.errors import Invalid
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.domain.periods import Period
 from service.domain.periods import parse_period
 from service.features.distinct import per_value
@@ -220,6 +221,7 @@ def build_panel(
     activity: Columns | None = None,
     feedback360: Columns | None = None,
     dialogue_actions: Columns | None = None,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> Panel:
     """Build the panel of the `employees` over `axis` from column arrays.
 
@@ -245,6 +247,8 @@ def build_panel(
     feedback360 : employee_id, period, rater_group, round_id and the seven `behavior_<value>`
         columns (one row per answer of a peer or subordinate)
     dialogue_actions : employee_id, reviewed_at (date or datetime text), done
+    min_group_answers : the configured 360 anonymity threshold
+        (KINERJA_FEEDBACK_MIN_GROUP_ANSWERS); a smaller group is not read (never below 3)
     """
     order = np.argsort(np.asarray(employees["employee_id"], dtype=np.int64), kind="stable")
     panel = _empty_panel(axis, np.asarray(employees["employee_id"], dtype=np.int64)[order])
@@ -261,7 +265,7 @@ def build_panel(
         _fill_enrolments(panel, enrolments)
     if rater_stats is not None:
         _fill_rater_stats(panel, rater_stats)
-    fill_signals(panel, activity, feedback360, dialogue_actions)
+    fill_signals(panel, activity, feedback360, dialogue_actions, min_group_answers)
     return panel
 
 

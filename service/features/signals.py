@@ -6,8 +6,9 @@ period t reaches the features of t:
 
 - `activity_months`: months of the period with at least one activity-log entry;
 - `peer360`: mean BerAKHLAK score of the 360 answers of peer and subordinate groups that
-  reach the anonymity threshold (`DEFAULT_MIN_GROUP_ANSWERS`): exactly the aggregates the
-  product may show, never a group that could identify one rater;
+  reach the anonymity threshold (KINERJA_FEEDBACK_MIN_GROUP_ANSWERS, never below
+  `DEFAULT_MIN_GROUP_ANSWERS`: `group_minimum`): only aggregates the product may show,
+  never a group that could identify one rater;
 - `actions_reviewed` / `actions_done`: agreed dialogue actions reviewed in the period, and
   how many were done (follow-through).
 """
@@ -31,13 +32,29 @@ Columns = Mapping[str, np.ndarray]
 ANONYMOUS_GROUPS = ("peer", "subordinate")
 
 
+def group_minimum(min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS) -> int:
+    """The answers an anonymous group needs to reach the 360 feature: the configured
+    threshold (`FeedbackSettings.min_group_answers`), never below 3.
+
+    The results of a round may show groups of 2 when an operator allows it; a risk driver's
+    value is read by more people (the employee and the supervisor chain), so the feature
+    keeps its floor. Above 3 it follows the setting: a group the results hide must not
+    reach a driver's value either.
+    """
+    return max(int(min_group_answers), DEFAULT_MIN_GROUP_ANSWERS)
+
+
 def fill_signals(
     panel: Panel,
     activity: Columns | None,
     feedback360: Columns | None,
     dialogue_actions: Columns | None,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> None:
-    """Set the four signal arrays of `panel` (zeros / NaN where there are no records)."""
+    """Set the four signal arrays of `panel` (zeros / NaN where there are no records).
+
+    `min_group_answers` is the configured 360 threshold (`group_minimum` applies it).
+    """
     from service.features.panel import _place
     from service.features.panel import _rows
     from service.features.panel import month_ordinals
@@ -58,7 +75,7 @@ def fill_signals(
         keep = _place(rows, cols, m)
         np.add.at(panel.activity_months, (rows[keep], cols[keep]), 1.0)
     if feedback360 is not None and len(feedback360["employee_id"]):
-        _fill_peer360(panel, feedback360)
+        _fill_peer360(panel, feedback360, group_minimum(min_group_answers))
     if dialogue_actions is not None and len(dialogue_actions["employee_id"]):
         rows = _rows(panel.employee_ids, dialogue_actions["employee_id"])
         cols = panel.axis.index_of_months(month_ordinals(_days(dialogue_actions["reviewed_at"])))
@@ -77,8 +94,9 @@ def _days(values: np.ndarray) -> np.ndarray:
     return per_value(values, lambda v: np.datetime64(str(v)[:10], "D"), "datetime64[D]")
 
 
-def _fill_peer360(panel: Panel, answers: Columns) -> None:
-    """Mean score of the shown (anonymous, large enough) groups' answers per period."""
+def _fill_peer360(panel: Panel, answers: Columns, minimum: int) -> None:
+    """Mean score of the shown (anonymous, at least `minimum` answers) groups' answers per
+    period."""
     import pandas as pd  # here, not at import: a web worker's start does not need pandas
 
     from service.features.panel import VALUE_COLUMNS
@@ -97,7 +115,7 @@ def _fill_peer360(panel: Panel, answers: Columns) -> None:
         rounds * len(groups) + group, return_inverse=True, return_counts=True
     )
     anonymous = np.isin(np.asarray(groups, dtype=object), ANONYMOUS_GROUPS)[group]
-    shown = anonymous & (counts[inverse] >= DEFAULT_MIN_GROUP_ANSWERS)
+    shown = anonymous & (counts[inverse] >= minimum)
     rows = _rows(panel.employee_ids, answers["employee_id"])
     cols = panel.axis.index_of_codes(np.asarray(answers["period"], dtype=object))
     keep = _place(rows, cols, panel.shape[1]) & shown & ~np.isnan(score)

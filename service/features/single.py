@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.features.compute import features_at
 from service.features.compute import lookback
 from service.features.panel import VALUE_COLUMNS
@@ -66,11 +67,13 @@ def employee_features(
     activity: Rows = (),
     feedback360: Rows = (),
     dialogue_actions: Rows = (),
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> np.ndarray:
     """Return the (1, features) row of one employee as of the end of `period`.
 
     Each `Rows` argument is a list of mappings with the columns `build_panel` documents
     (dates as `datetime.date`); rows outside the look-back are ignored.
+    `min_group_answers` is the configured 360 anonymity threshold (`build_panel`).
     """
     axis = serving_axis(period)
     evaluation_columns = [name for name in (evaluations[0] if evaluations else {})]
@@ -98,5 +101,6 @@ def employee_features(
         _columns(activity, ("employee_id", "activity_date")),
         _columns(feedback360, FEEDBACK360),
         _columns(dialogue_actions, ("employee_id", "reviewed_at", "done")),
+        min_group_answers,
     )
     return features_at(panel, axis.length - 1)

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from service.auth.memo import MemoAt
 from service.db.models import Employee
 from service.db.repositories import risk as repo
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.domain.feedback360_results import FeedbackSettings
 from service.domain.ranking import GainModel
 from service.domain.recommendations import ModelRef
 from service.features import FEATURE_NAMES
@@ -60,7 +62,11 @@ class ModelProvider:
         models_dir: str | Path,
         alias: str = "champion",
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
+        min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
     ) -> None:
+        #: The 360 anonymity threshold (KINERJA_FEEDBACK_MIN_GROUP_ANSWERS) the risk
+        #: features apply: a group the 360 results hide reaches no driver's value.
+        self.min_group_answers = min_group_answers
         self.risk = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, alias, refresh_seconds)
         self.recommender = ModelSource(
             RECOMMENDER_MODEL_NAME, tracking_uri, models_dir, alias, refresh_seconds
@@ -120,13 +126,14 @@ class ModelProvider:
         period = self.latest_period(session)
         if period is None:
             return no_period_ranking(session, supervisor_id, model)
+        minimum = self.min_group_answers
         stored = stored_ranking(
-            session, supervisor_id, period, model, lambda: self.rule_table(session)
+            session, supervisor_id, period, model, lambda: self.rule_table(session), minimum
         )
         if stored is not None:
             return stored
         table = self.rule_table(session) if model is None else {}
-        return live_ranking(session, supervisor_id, period, model, table)
+        return live_ranking(session, supervisor_id, period, model, table, minimum)
 
     def risk_for(
         self, session: Session, employee: Person, memo: MemoAt | None = None
@@ -140,7 +147,8 @@ class ModelProvider:
         served = self.risk.announced()  # while the first load runs: the version it loads
         period = self.latest_period(session)
         if period is not None:
-            stored = stored_answer(session, employee.id, period, served, memo)
+            minimum = self.min_group_answers
+            stored = stored_answer(session, employee.id, period, served, memo, minimum)
             if stored is not None:
                 self.risk.count(served)  # once per answer, for /metrics
                 return stored
@@ -158,7 +166,7 @@ class ModelProvider:
     ) -> tuple[dict[str, Any], dict[str, float]]:
         if period is None:
             return insufficient_answer(employee.id, None, model_block(model, model is None)), {}
-        row = employee_row(session, employee, period)
+        row = employee_row(session, employee, period, self.min_group_answers)
         features = dict(zip(FEATURE_NAMES, row.ravel().tolist(), strict=True))
         if not has_enough_history(row):
             block = model_block(model, model is None)
@@ -197,4 +205,5 @@ def init_app(app: Flask) -> None:
         app.config["KINERJA_MODELS_DIR"],
         app.config.get("MODEL_ALIAS", "champion"),
         float(app.config.get("RISK_MODEL_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)),
+        FeedbackSettings.from_mapping(app.config).min_group_answers,
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.db.repositories import risk_history as repo
 from service.db.repositories.risk_history import Who
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.features import FEATURE_NAMES
 from service.features import MIN_EVALUATED_PERIODS
 from service.features import build_panel
@@ -64,8 +65,11 @@ class FeatureRows:
         return FeatureRows(self.period, self.employee_ids[positions], self.X[positions])
 
 
-def read_rows(session: Session, who: Who, period: str) -> FeatureRows:
-    """Read the history of the employees `who` selects and compute their feature rows."""
+def read_rows(
+    session: Session, who: Who, period: str, min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS
+) -> FeatureRows:
+    """Read the history of the employees `who` selects and compute their feature rows
+    (`min_group_answers`: the configured 360 threshold, see `build_panel`)."""
     axis = serving_axis(period)
     since = history_start(axis)
     found = repo.histories(session, who, axis.codes(), since)
@@ -81,6 +85,7 @@ def read_rows(session: Session, who: Who, period: str) -> FeatureRows:
         found.get("activity"),
         found.get("feedback360"),
         found.get("dialogue_actions"),
+        min_group_answers,
     )
     return FeatureRows(period, panel.employee_ids, features_at(panel, axis.length - 1))
 

@@ -9,7 +9,10 @@ before that marker hold an empty list for them, so run `kinerja score` once afte
 upgrading. Rows whose inputs changed since are marked outdated by the write that changed
 them (`serving.freshness`) and are not read here, so a row that answers is right. Under the
 rule-based fallback the live path answers: its rate table may differ from the one the batch
-used.
+used. A row whose drivers show the 360 feature is answered live unless it was computed with
+the current feature set (code and 360 threshold): computed with another threshold
+(KINERJA_FEEDBACK_MIN_GROUP_ANSWERS raised since), its value may rest on a group the results
+now hide.
 """
 
 from __future__ import annotations
@@ -20,24 +23,40 @@ from sqlalchemy.orm import Session
 
 from service.auth.memo import MemoAt
 from service.db.repositories import risk as repo
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.features.stored_rows import feature_set_id
 from service.features.stored_rows import stored_row
 from service.serving.loader import LoadedModel
 from service.serving.predictor import insufficient_answer
 from service.serving.predictor import model_block
 from service.serving.predictor import risk_answer
 
+#: The feature whose value may rest on a 360 group (`service.features.signals`).
+PEER_FEATURE = "feedback360_peer_mean"
+
 
 def answer_from_row(
-    row: Any, employee_id: int, period: str, model: LoadedModel
+    row: Any,
+    employee_id: int,
+    period: str,
+    model: LoadedModel,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> dict[str, Any] | None:
-    """The API.md answer a stored row gives, or None when the row cannot answer now."""
+    """The API.md answer a stored row gives, or None when the row cannot answer now.
+
+    `min_group_answers` is the 360 threshold served now (see the module's docstring).
+    """
     if row.fallback or row.model_version != model.version:
         return None
     block = model_block(model, fallback=False)
     if row.status == "insufficient_data":
         return insufficient_answer(employee_id, period, block)
     if row.drivers is None or row.probability is None or row.threshold is None:
-        return _explained(row, employee_id, period, model)
+        return _explained(row, employee_id, period, model, min_group_answers)
+    if row.feature_set != feature_set_id(min_group_answers) and any(
+        driver.get("feature") == PEER_FEATURE for driver in row.drivers
+    ):
+        return None  # its 360 value may rest on a group the threshold now hides
     return {
         "employee_id": employee_id,
         "as_of_period": period,
@@ -50,13 +69,15 @@ def answer_from_row(
     }
 
 
-def _explained(row: Any, employee_id: int, period: str, model: LoadedModel) -> dict | None:
+def _explained(
+    row: Any, employee_id: int, period: str, model: LoadedModel, min_group_answers: int
+) -> dict | None:
     """The answer to a row the batch left unexplained, from its stored feature row: what the
     live path answers (the same row, the same `risk_answer`) without reading the history
     again. None when the row holds no feature row of the current feature set, or while
     `model` is only announced (its first load under way: no pipeline to explain with yet;
     the live path waits for it)."""
-    features = stored_row(row.features, row.feature_set)
+    features = stored_row(row.features, row.feature_set, min_group_answers)
     if features is None or model.pipeline is None:
         return None
     return risk_answer(employee_id, period, features, model)
@@ -68,12 +89,13 @@ def stored_answer(
     period: str,
     model: LoadedModel | None,
     memo: MemoAt | None = None,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> dict[str, Any] | None:
     """The stored answer of `employee_id` for `period` by `model`, or None (answer live).
 
     With `memo`, an answer this worker read at the same change generation is reused:
     `risk_scores` changes move the generation (migration 0011), so it is what the lookup
-    would return.
+    would return. `min_group_answers` is the 360 threshold served now (`answer_from_row`).
     """
     if model is None:
         return None
@@ -81,7 +103,11 @@ def stored_answer(
     answer: dict[str, Any] | None = memo.get(key) if memo is not None else None
     if answer is None:
         row = repo.stored_score(session, employee_id, period)
-        answer = None if row is None else answer_from_row(row, employee_id, period, model)
+        answer = (
+            None
+            if row is None
+            else answer_from_row(row, employee_id, period, model, min_group_answers)
+        )
         if answer is not None and memo is not None:
             memo.put(key, answer)
     return answer

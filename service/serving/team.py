@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from service.db.repositories import risk as repo
 from service.db.repositories import risk_history as history
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.features import FEATURE_NAMES
 from service.features.stored_rows import stored_row
 from service.serving.batch import Assessed
@@ -75,10 +76,12 @@ def stored_ranking(
     period: str,
     model: LoadedModel | None,
     table: Callable[[], dict[str, float]],
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> Ranking | None:
     """The team ordered by its fresh batch scores, or None when they are not all fresh.
 
-    `table` gives the fallback's rate table (asked only when no model is served).
+    `table` gives the fallback's rate table (asked only when no model is served);
+    `min_group_answers` is the configured 360 threshold the page's feature rows apply.
     """
     version = model.version if model is not None else None
     members, fresh = repo.team_scored(session, supervisor_id, period, version, model is None)
@@ -91,23 +94,33 @@ def stored_ranking(
     def assess(ids: list[int]) -> list[Assessed]:
         if not ids:
             return []
-        rows = page_rows(session, ids, period)
+        rows = page_rows(session, ids, period, min_group_answers)
         return answers(rows.take(ids), model, table() if model is None else {})
 
     return Ranking(members, "stored", page, assess)
 
 
-def page_rows(session: Session, ids: list[int], period: str) -> FeatureRows:
+def page_rows(
+    session: Session,
+    ids: list[int],
+    period: str,
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
+) -> FeatureRows:
     """The feature rows of a page's members: from their stored scores where a fresh one holds
-    a feature row of the current feature set (what a read of the history gives now), read
-    from the history for the others (changed since the batch run, or never scored)."""
+    a feature row of the current feature set (what a read of the history gives now, with
+    the 360 threshold `min_group_answers`), read from the history for the others (changed
+    since the batch run, or never scored)."""
     kept: dict[int, np.ndarray] = {}
     for row in repo.stored_feature_rows(session, ids, period):
-        vector = stored_row(row.features, row.feature_set)
+        vector = stored_row(row.features, row.feature_set, min_group_answers)
         if vector is not None:
             kept[row.employee_id] = vector
     missing = sorted(set(ids) - kept.keys())
-    read = read_rows(session, history.ids_filter(missing), period) if missing else None
+    read = (
+        read_rows(session, history.ids_filter(missing), period, min_group_answers)
+        if missing
+        else None
+    )
     found = np.fromiter(kept, dtype=np.int64, count=len(kept))
     X = np.array(list(kept.values())).reshape(len(kept), len(FEATURE_NAMES))
     if read is not None:
@@ -122,10 +135,11 @@ def live_ranking(
     period: str,
     model: LoadedModel | None,
     table: dict[str, float],
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
 ) -> Ranking:
     """Read and score the whole team now; the page's answers reuse the rows read."""
     members = repo.team_members(session, supervisor_id)
-    rows = read_rows(session, history.team_filter(supervisor_id), period)
+    rows = read_rows(session, history.team_filter(supervisor_id), period, min_group_answers)
     found = probabilities(rows, model, table)
     probability = {
         employee_id: None if math.isnan(p) else float(p)
