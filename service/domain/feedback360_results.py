@@ -40,11 +40,11 @@ from service.db.models import FeedbackAnswer
 from service.db.models import FeedbackRound
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import Rating
-from service.domain.errors import Invalid
 from service.domain.feedback360_terms import ANONYMOUS_GROUPS
 from service.domain.feedback360_terms import RATING_SCORE
 from service.domain.feedback360_terms import RaterGroup
 from service.domain.feedback360_terms import RoundStatus
+from service.domain.settings import whole_number_setting
 
 CONFIG_KEY = "KINERJA_FEEDBACK_MIN_GROUP_ANSWERS"
 DEFAULT_MIN_GROUP_ANSWERS = 3
@@ -61,14 +61,8 @@ class FeedbackSettings:
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> FeedbackSettings:
         """Read the threshold from the app config (a number, or its text from `.env`)."""
-        value = config.get(CONFIG_KEY, DEFAULT_MIN_GROUP_ANSWERS)
-        text = str(value).strip() if isinstance(value, int | str) else ""
-        if isinstance(value, bool) or not text.isdecimal():
-            raise Invalid.field(CONFIG_KEY, f"must be a whole number; got {value!r}")
-        if int(text) < LOWEST_MIN_GROUP_ANSWERS:
-            message = f"must be at least {LOWEST_MIN_GROUP_ANSWERS}; got {value!r}"
-            raise Invalid.field(CONFIG_KEY, message)
-        return cls(int(text))
+        low = LOWEST_MIN_GROUP_ANSWERS
+        return cls(whole_number_setting(config, CONFIG_KEY, DEFAULT_MIN_GROUP_ANSWERS, low))
 
 
 @dataclass(frozen=True)

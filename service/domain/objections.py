@@ -47,6 +47,7 @@ from service.domain.moments import as_utc
 from service.domain.objection_terms import DECIDED
 from service.domain.objection_terms import ObjectionStatus
 from service.domain.organisation import check_version
+from service.domain.settings import whole_number_setting
 
 RESOURCE = "objection"
 CONFIG_KEY = "KINERJA_OBJECTION_WINDOW_DAYS"
@@ -62,11 +63,7 @@ class ObjectionSettings:
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> ObjectionSettings:
         """Read the window from the app config (a number, or its text from `.env`)."""
-        value = config.get(CONFIG_KEY, DEFAULT_WINDOW_DAYS)
-        text = str(value).strip() if isinstance(value, int | str) else ""
-        if isinstance(value, bool) or not text.isdecimal() or not 1 <= int(text) <= 366:
-            raise Invalid.field(CONFIG_KEY, f"must be a whole number of days 1-366; got {value!r}")
-        return cls(int(text))
+        return cls(whole_number_setting(config, CONFIG_KEY, DEFAULT_WINDOW_DAYS, 1, 366, "days"))
 
 
 @dataclass(frozen=True)

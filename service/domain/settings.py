@@ -213,3 +213,29 @@ ENV_KEYS: dict[str, str] = {
         "DISTRIBUTION_PERIODIC": "distribution: check quarters and months too (true)",
     }.items()
 }
+
+
+def whole_number_setting(
+    config: Mapping[str, Any],
+    key: str,
+    default: int,
+    low: int,
+    high: int | None = None,
+    unit: str = "",
+) -> int:
+    """The whole-number setting `key` of `config` (a number, or its text from `.env`), or
+    `default` when absent.
+
+    Raises Invalid naming the key, the range (`low` to `high`, or at least `low`), and the
+    value, for anything else: text that is not digits, a bool, a float, a negative number.
+    `unit` ("days") is said in the message.
+    """
+    value = config.get(key, default)
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    if not isinstance(value, bool) and text.isdecimal():
+        number = int(text)
+        if low <= number and (high is None or number <= high):
+            return number
+    kind = f"a whole number of {unit}" if unit else "a whole number"
+    bounds = f" from {low} to {high}" if high is not None else f", at least {low}"
+    raise Invalid.field(key, f"must be {kind}{bounds}; got {value!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from datetime import datetime
 from typing import Annotated
 from typing import Any
@@ -18,6 +17,7 @@ from pydantic import create_model
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import cached_period
 from service.domain.evaluation_input import text_problem
+from service.domain.moments import as_utc
 from service.domain.organisation import PNS_GRADE
 from service.domain.organisation import PPPK_GRADE
 
@@ -75,15 +75,9 @@ MonthCode = Annotated[
 Number = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
 
 
-def _as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive timestamps; they are stored in UTC, so say so (RFC 3339)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-#: A stored timestamp in an answer, always with its offset.
-Moment = Annotated[datetime, AfterValidator(_as_utc)]
+#: A stored timestamp in an answer, always with its offset (RFC 3339): SQLite returns naive
+#: timestamps, stored in UTC (`moments.as_utc`).
+Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Model(BaseModel):

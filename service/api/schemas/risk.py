@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
 from typing import Any
 from typing import Literal
 
 from pydantic import Field
 
 from service.api.schemas.common import Model
+from service.api.schemas.common import Moment
 from service.api.schemas.common import Out
 from service.db.models import ModelJob
 
@@ -101,26 +100,13 @@ class JobOut(Out):
     id: int
     kind: str
     status: Literal["queued", "running", "succeeded", "failed"]
-    requested_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
+    requested_at: Moment | None
+    started_at: Moment | None
+    finished_at: Moment | None
     message: str | None
     result: dict[str, Any] | None
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive timestamps; they are stored in UTC, so say so (RFC 3339)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def job_out(job: ModelJob) -> JobOut:
-    answer = JobOut.model_validate(job)
-    return answer.model_copy(
-        update={
-            "requested_at": _utc(answer.requested_at),
-            "started_at": _utc(answer.started_at),
-            "finished_at": _utc(answer.finished_at),
-        }
-    )
+    """The answer of a retrain job, its timestamps in UTC (`Moment`)."""
+    return JobOut.model_validate(job)
