@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.db import get_database
 from service.db.compatibility import incompatibilities
+from service.db.migrate import head_revision
 from service.db.migrate import known_revisions
 from service.db.migrate import schema_status
 
@@ -102,4 +103,13 @@ def readyz() -> tuple[dict[str, Any], int]:
 
 
 def init_app(app: Flask) -> None:
+    """Serve the probes, with the schema revisions of the code this process runs read now.
+
+    Read on the first probe instead, they were those of the migration scripts on disk by
+    then: after new code was installed under a running process (an in-place upgrade before
+    its restart; a test session while a migration is added to the tree), the process took
+    the new head for its own and answered 503, `behind`, on the schema its code fits.
+    """
+    head_revision()
+    known_revisions()
     app.register_blueprint(bp)

@@ -145,3 +145,53 @@ def test_readyz_shows_no_tracking_server_password(
     assert all(errors), body
     assert "Rahasia-Tracking-77" not in body and "mlflow-svc:" not in body
     assert f"http://***@127.0.0.1:{port}" in body  # the server is still named
+
+
+NEXT_REVISION = '''"""a later release's migration, installed under the running process"""
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_readyz_keeps_the_revisions_of_the_code_it_runs(
+    app_config: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration script that appears on disk after the app was built (new code installed
+    in place before the restart) is not this process's code: the probe stays ready."""
+    import shutil
+
+    from alembic.script import ScriptDirectory
+
+    from service.db import migrate
+
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, scripts)
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
+    migrate.head_revision.cache_clear()
+    migrate.known_revisions.cache_clear()
+    try:
+        app = create_app(app_config, use_env=False)
+        client = app.test_client()
+        head = ScriptDirectory(str(scripts)).get_current_head()  # not the process's cache
+        (scripts / "versions" / "9999_later_release.py").write_text(
+            NEXT_REVISION.format(head=head)
+        )
+        response = client.get("/readyz")
+        app.extensions["db"].engine.dispose()
+    finally:
+        migrate.head_revision.cache_clear()
+        migrate.known_revisions.cache_clear()
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["database"]["head"] == head
