@@ -13,6 +13,8 @@ from typing import Any
 from typing import TypeVar
 
 from flask import request
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from pydantic import ValidationError
@@ -23,6 +25,8 @@ from service.domain.entities import BerakhlakValue
 from service.domain.entities import PeriodKind
 from service.domain.errors import FieldError
 from service.domain.errors import Invalid
+from service.domain.periods import not_started
+from service.domain.periods import parse_period
 from service.domain.periods import period_of
 
 M = TypeVar("M", bound=BaseModel)
@@ -91,7 +95,25 @@ def field_messages(exc: Invalid, help_texts: Mapping[str, Any] = FIELD_HELP) -> 
         field = error.field.split(".")[0]
         help_text = help_texts.get(field)
         messages[field] = str(help_text) if help_text else error.message
+    if "period" in messages and help_texts.get("period"):
+        messages["period"] = coming_period(request.values.get("period", "")) or messages["period"]
     return messages
+
+
+def coming_period(code: str) -> str | None:
+    """Say that the well-formed period `code` has not started yet, else None: its refusal is
+    then no matter of format, and the format's help would send the user after a typo."""
+    try:
+        period = parse_period(code.strip())
+    except Invalid:
+        return None
+    if not_started(period) is None:
+        return None
+    return _(
+        "The period %(period)s has not started; it starts on %(day)s.",
+        period=period.code,
+        day=format_date(period.starts_on),
+    )
 
 
 def period_choices(today: date) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -297,3 +298,17 @@ def test_a_large_team_is_shown_one_page_at_a_time(
     )
     assert answer.status_code == 303
     assert answer.headers["Location"].endswith(f"/team?offset=2#member-{member}")
+
+
+def test_a_period_still_to_come_is_named_as_such(supervisor: FlaskClient, world: World) -> None:
+    """A well-written period that has not started got the format's help ("Isi periode seperti
+    2025, 2025-Q1 atau 2025-03."), so the rater looked for a typo that was not there."""
+    year = date.today().year + 1
+    fields = {"work_result_rating": "sesuai_ekspektasi", "behavior_rating": "sesuai_ekspektasi"}
+    answer = _evaluate(supervisor, world.employees["E1"], period=f"{year}-Q1", **fields)
+    assert answer.status_code == 422
+    body = answer.get_data(as_text=True)
+    assert f"Periode {year}-Q1 belum dimulai; periode ini mulai 1 Jan {year}." in body
+    assert "Isi periode seperti" not in body
+    typo = _evaluate(supervisor, world.employees["E1"], period="2025-Q9", **fields)
+    assert "Isi periode seperti" in typo.get_data(as_text=True)
