@@ -286,7 +286,9 @@ def import_command(file: str, kind: str) -> None:
         _fail(f"{file}: nothing was imported" if exc.errors else exc.detail)
     finally:
         database.engine.dispose()
-    audited = f" (audit: import {result.import_id})" if kind == "evaluations" else ""
+    audited = ""
+    if kind == "evaluations":  # the API's import_id; its audit rows' resource_id names it
+        audited = f"; import id {result.import_id} (audit resource_id 'import {result.import_id}')"
     click.echo(f"Imported {result.count} {kind} from {file}{audited}")
 
 

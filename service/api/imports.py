@@ -7,6 +7,7 @@ from flask import current_app
 from flask import request
 from pydantic import BaseModel
 from spectree.model_adapter.pydantic_adapter import BaseFile
+from sqlalchemy.orm import Session
 
 from service.api import bp
 from service.api.idempotency import create
@@ -15,6 +16,7 @@ from service.api.openapi import spec
 from service.api.schemas.access import ImportOut
 from service.api.schemas.common import IdempotencyHeader
 from service.auth.decorators import allow
+from service.domain.audit import Actor
 from service.domain.entities import Role
 from service.domain.errors import Invalid
 from service.domain.transfers import import_file
@@ -39,11 +41,18 @@ class ImportForm(BaseModel):
     tags=["imports"],
 )
 def post_import() -> Response:
-    """Import evaluations; 422 lists every problem with its file row (header = row 1); 413
-    for an XLSX file that unpacks to over KINERJA_IMPORT_MAX_UNPACKED_BYTES."""
+    """Import evaluations; 201 with the count and the import's id (the audit rows' resource_id
+    is 'import <id>'); 422 lists every problem with its file row (header = row 1); 413 for an
+    XLSX file that unpacks to over KINERJA_IMPORT_MAX_UNPACKED_BYTES."""
     upload = request.files.get("file")
     if upload is None:
         raise Invalid.field("file", "send the CSV or XLSX file in the multipart field 'file'")
     content, filename = upload.read(), upload.filename or "upload.csv"
     limit = current_app.config["KINERJA_IMPORT_MAX_UNPACKED_BYTES"]
-    return create(lambda s, a: ImportOut(count=import_file(s, a, content, filename, limit).count))
+
+    def run(session: Session, actor: Actor) -> ImportOut:
+        result = import_file(session, actor, content, filename, limit)
+        assert result.import_id is not None  # an import with an actor has one
+        return ImportOut(count=result.count, import_id=result.import_id)
+
+    return create(run)

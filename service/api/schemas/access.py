@@ -59,7 +59,13 @@ class AuditOut(Out):
 
 
 class ImportOut(Out):
-    count: int
+    count: int = Field(description="evaluations written")
+    import_id: str = Field(
+        description="this import's identifier, to quote: every audit row the import wrote "
+        "(one per employee) has resource_id 'import <import_id>'; a replay of the same "
+        "Idempotency-Key answers the same id",
+        pattern="^[0-9a-f]{32}$",
+    )
 
 
 class ExportFormat(StrEnum):

@@ -40,9 +40,9 @@ def test_import_writes_every_row(client: FlaskClient, world: World, session: Ses
         f"{world.nips[p]},2025-Q1,sesuai_ekspektasi,di_atas_ekspektasi\n" for p in ("E1", "E2")
     )
     response = _upload(client, world, HEADER + rows, **{"Idempotency-Key": "file-1"})
-    assert (response.status_code, response.json) == (201, {"count": 2})
+    assert (response.status_code, response.json["count"]) == (201, 2)
     retry = _upload(client, world, HEADER + rows, **{"Idempotency-Key": "file-1"})
-    assert (retry.status_code, retry.json) == (201, {"count": 2})
+    assert (retry.status_code, retry.json) == (201, response.json)  # the same import id too
     assert _count(session) == 2
 
 
@@ -59,9 +59,9 @@ def test_the_same_key_with_another_file_is_422_and_imports_nothing(
     assert reused.status_code == 422, reused.get_data(as_text=True)
     assert reused.json["errors"][0]["field"] == "Idempotency-Key"
     assert _count(session) == 1
-    assert _upload(client, world, HEADER + other, **{"Idempotency-Key": "file-3"}).json == {
-        "count": 1
-    }
+    assert (
+        _upload(client, world, HEADER + other, **{"Idempotency-Key": "file-3"}).json["count"] == 1
+    )
 
 
 def _xlsx(text: str) -> bytes:
@@ -91,21 +91,31 @@ def test_an_import_audits_each_employee_it_wrote_once_under_one_import_id(
     )
     text = HEADER + rows
     response = _upload(client, world, text if fmt == "csv" else _xlsx(text), role="hr")
-    assert (response.status_code, response.json) == (201, {"count": 3})
+    assert (response.status_code, response.json["count"]) == (201, 3)
 
     first, second = _imports_audited(client, world, "E1"), _imports_audited(client, world, "E2")
     assert len(first) == len(second) == 1
     assert first[0]["resource"] == second[0]["resource"] == "evaluation"
     assert first[0]["actor_user_id"] == world.users["hr"]
     assert first[0]["resource_id"] == second[0]["resource_id"]
-    assert first[0]["resource_id"].startswith("import ")
+    assert first[0]["resource_id"] == f"import {response.json['import_id']}"
     imports = select(AuditEntry.employee_id).where(AuditEntry.action == "import")
     assert sorted(session.scalars(imports)) == sorted(world.employees[p] for p in ("E1", "E2"))
 
     again = _upload(client, world, HEADER + rows.replace("2025-Q", "2026-Q"), role="hr")
     assert again.status_code == 201
+    assert again.json["import_id"] != response.json["import_id"]  # each import has its own
     ids = {row["resource_id"] for row in _imports_audited(client, world, "E1")}
-    assert len(ids) == 2  # each import has an id of its own
+    assert ids == {f"import {answer.json['import_id']}" for answer in (response, again)}
+
+
+def test_the_import_id_is_documented_in_the_openapi_schema(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    answer = document["paths"]["/api/v1/imports/evaluations"]["post"]["responses"]["201"]
+    reference = answer["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
+    assert set(schema["required"]) >= {"count", "import_id"}
+    assert "resource_id 'import <import_id>'" in schema["properties"]["import_id"]["description"]
 
 
 def test_a_bad_row_writes_nothing_and_is_named(
@@ -145,7 +155,7 @@ def _hr_import(
     response = _upload(client, world, text if fmt == "csv" else _xlsx(text), role="hr")
     body = response.json
     if response.status_code != 422:
-        return response.status_code, body
+        return response.status_code, {"count": body["count"]}
     problems = []
     for error in body["errors"]:
         message = error["message"]
@@ -233,4 +243,4 @@ def test_an_xlsx_that_unpacks_beyond_the_limit_is_413_and_writes_nothing(
     assert _count(session) == 0
     assert _imports_audited(client, world, "E1") == []
     small = _upload(client, world, xlsx_bomb(rows, 1 << 19))
-    assert (small.status_code, small.json) == (201, {"count": 1})
+    assert (small.status_code, small.json["count"]) == (201, 1)

@@ -536,7 +536,8 @@ def test_cli_import_audits_each_employee_it_wrote_and_a_failed_one_nothing(
     assert sorted(row.employee_id for row in rows) == sorted(people.ids[:2])
     assert {(row.resource, row.actor_username) for row in rows} == {("evaluation", "cli")}
     assert len({row.resource_id for row in rows}) == 1
-    assert rows[0].resource_id in imported.output  # the import's id, to find its rows
+    import_id = rows[0].resource_id.removeprefix("import ")  # the import's id, to find its rows
+    assert f"; import id {import_id} (audit resource_id 'import {import_id}')" in imported.output
 
 
 @SQLITE_ONLY
