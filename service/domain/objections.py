@@ -121,8 +121,21 @@ def file_objection(
     )
     superior = repo.rater_superior(session, evaluation.rater_id)
     found = Found(objection, evaluation, employee, superior)
-    _notify(session, NotificationKind.OBJECTION_FILED, repo.login_of(session, superior), found)
+    for decider in _deciders(session, found):
+        _notify(session, NotificationKind.OBJECTION_FILED, decider, found)
     return ObjectionView(found, can_decide=False)
+
+
+def _deciders(session: Session, found: Found) -> list[int]:
+    """The logins that decide the objection (`policy.may_decide_objection`): the rater's
+    superior's; when the rater has none (or none is named), hr over the employee's unit,
+    else the admins, never the employee or the rater themselves."""
+    if found.rater_superior_id is not None:
+        login = repo.login_of(session, found.rater_superior_id)
+        return [] if login is None else [login]
+    rater = found.evaluation.rater_id
+    excluded = {found.employee.id} if rater is None else {found.employee.id, rater}
+    return repo.unit_deciders(session, found.employee.unit_id, excluded)
 
 
 def read_objection(session: Session, actor: Actor, objection_id: int) -> ObjectionView:
@@ -247,7 +260,7 @@ _OUTCOMES = {ObjectionStatus.UPHELD: "diterima", ObjectionStatus.REJECTED: "dito
 def _notify(session: Session, kind: NotificationKind, recipient: int | None, found: Found) -> None:
     """Tell a login about the objection, once (in-app, and by email with SMTP set up)."""
     if recipient is None:
-        return  # no login to tell: the decider (hr, admin) finds it in the list
+        return  # no login to tell
     status = found.objection.status
     fields = {
         "name": found.employee.name,

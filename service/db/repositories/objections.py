@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
@@ -18,6 +19,7 @@ from service.db.models import Evaluation
 from service.db.models import Objection
 from service.db.models import User
 from service.db.repositories import Page
+from service.db.repositories.organisation import unit_chain_ids
 from service.domain.entities import Role
 from service.domain.objection_terms import ObjectionStatus
 
@@ -70,6 +72,27 @@ def login_of(session: Session, employee_id: int | None) -> int | None:
         User.employee_id == employee_id, User.is_active.is_(True), User.role != Role.DATA
     )
     return session.scalar(query)
+
+
+def unit_deciders(session: Session, unit_id: int, excluded: set[int]) -> list[int]:
+    """Active hr logins over unit `unit_id` (theirs, or their employee's, is it or a unit
+    above it), else active admin logins; none of them an employee in `excluded`.
+
+    Who decides an objection whose rater has no superior (`policy.may_decide_objection`).
+    """
+    unit = func.coalesce(User.unit_id, Employee.unit_id)
+    logins = (
+        select(User.id)
+        .outerjoin(Employee, Employee.id == User.employee_id)
+        .where(
+            User.is_active.is_(True),
+            or_(User.employee_id.is_(None), User.employee_id.not_in(sorted(excluded))),
+        )
+        .order_by(User.id)
+    )
+    over_unit = unit.in_(unit_chain_ids(unit_id))
+    hr = list(session.scalars(logins.where(User.role == Role.HR, over_unit)))
+    return hr or list(session.scalars(logins.where(User.role == Role.ADMIN)))
 
 
 def list_objections(

@@ -64,13 +64,19 @@ def subordinate_ids(supervisor_id: int) -> Select[Any]:
     return select(tree.c.id)
 
 
-def is_unit_within(session: Session, unit_id: int, root_id: int) -> bool:
-    """Whether `unit_id` is `root_id` or below it (walks up from `unit_id`)."""
+def unit_chain_ids(unit_id: int) -> Select[Any]:
+    """Select the ids of `unit_id` and every unit above it (walks up, a handful of rows)."""
     chain = select(Unit.id, Unit.parent_id).where(Unit.id == unit_id).cte("up", recursive=True)
     parent = aliased(Unit)
     chain = chain.union(
         select(parent.id, parent.parent_id).join(chain, parent.id == chain.c.parent_id)
     )
+    return select(chain.c.id)
+
+
+def is_unit_within(session: Session, unit_id: int, root_id: int) -> bool:
+    """Whether `unit_id` is `root_id` or below it (walks up from `unit_id`)."""
+    chain = unit_chain_ids(unit_id).subquery()
     return bool(session.scalar(select(exists().where(chain.c.id == root_id))))
 
 

@@ -296,3 +296,36 @@ def test_the_decider_and_then_the_employee_are_notified(
         client.get("/api/v1/notifications/me", headers=world.headers("supervisor")).json["total"]
         == 0
     )  # the rater is not told: the superior decides
+
+
+def _told(client: FlaskClient, world: World, role: str) -> list[tuple[str, str]]:
+    inbox = client.get("/api/v1/notifications/me", headers=world.headers(role)).json
+    return [(n["kind"], n["message_en"]) for n in inbox["items"]]
+
+
+def test_hr_over_the_unit_is_told_when_no_rater_is_named(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """No rater's superior: hr over the employee's unit (H, unit A above E1's A1) decides,
+    and is told when the objection is filed, as a rater's superior is."""
+    assert _file(client, world, _evaluation(session, world, rater="")).status_code == 201
+
+    assert _told(client, world, "hr") == [
+        (
+            "objection_filed",
+            "Pegawai E1 objected to the performance evaluation of 2025; you decide it.",
+        )
+    ]
+    assert _told(client, world, "admin") == []  # hr over the unit decides: no admin needed
+    assert _told(client, world, "supervisor") == []
+
+
+def test_the_admin_is_told_when_the_only_hr_is_the_rater(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """H rates S and has no superior: H may not decide (the rater), so the admin is told."""
+    evaluation_id = _evaluation(session, world, person="S", rater="H")
+    assert _file(client, world, evaluation_id, role="supervisor").status_code == 201
+
+    assert [kind for kind, _ in _told(client, world, "admin")] == ["objection_filed"]
+    assert _told(client, world, "hr") == []
