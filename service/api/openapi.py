@@ -3,9 +3,10 @@ interactive docs page (Swagger UI served from the flask-swagger-ui package: no C
 
 `spec.validate(...)` on a view validates its query, headers and JSON body and documents them
 with its responses. Validation failures become `Invalid` (422, one `errors` item per field)
-in `before_view`; a body that is not JSON is 400 and a wrong Content-Type 415. The document is
-completed here with what spectree cannot say: problem+json for error responses, the export's
-file types, and the health probes that live outside `/api/v1`.
+in `before_view`; a body that is not JSON is 400, a wrong Content-Type 415, and no body at all
+is validated as `{}`. The document is completed here with what spectree cannot say:
+problem+json for error responses, the export's file types, and the health probes that live
+outside `/api/v1`.
 """
 
 from __future__ import annotations
@@ -228,12 +229,20 @@ def _check_body() -> None:
     if metadata is None:
         return
     if metadata.json is not None:
+        if _no_body():
+            return  # validated as `{}`: a body with required fields is 422 naming them
         if not request.is_json:
             raise UnsupportedMediaType("send the body as application/json")
         if not isinstance(request.get_json(silent=True), dict):
             raise BadRequest("the body is not a JSON object (malformed JSON?)")
     if metadata.form is not None and request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("send the file as multipart/form-data")
+
+
+def _no_body() -> bool:
+    """Whether the request sends nothing: no Content-Type and not a byte (a POST that
+    starts something, such as a retrain, needs no body when every field is optional)."""
+    return not request.mimetype and not request.content_length and not request.get_data()
 
 
 @lru_cache(maxsize=1024)
