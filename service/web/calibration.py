@@ -8,7 +8,10 @@ from flask import render_template
 
 from service.auth import policy
 from service.db import get_session
+from service.domain.entities import PeriodKind
 from service.domain.entities import Predikat
+from service.domain.periods import Period
+from service.domain.periods import parse_period
 from service.domain.rater_calibration import MIN_RATED
 from service.domain.rater_calibration import rater_calibration
 from service.web import bp
@@ -35,4 +38,14 @@ def calibration(unit_id: int) -> str:
         report=report,
         min_rated=MIN_RATED,
         predikats=list(Predikat),
+        quarters=quarters_of(period),
     )
+
+
+def quarters_of(code: str) -> list[str]:
+    """The quarters of a year's period code (the page links them when the year itself holds
+    no comparable evaluations: agencies that rate per quarter have none of the year), else []."""
+    period = parse_period(code)
+    if period.kind is not PeriodKind.YEAR:
+        return []
+    return [Period.of(PeriodKind.QUARTER, period.year, index).code for index in range(1, 5)]
