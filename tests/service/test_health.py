@@ -51,6 +51,16 @@ def test_readyz_not_ready_when_schema_behind(client: FlaskClient, app: Flask) ->
     assert (database["schema_state"], database["schema"]) == ("behind", previous)
 
 
+def test_readyz_not_ready_on_a_database_never_migrated(client: FlaskClient, app: Flask) -> None:
+    with app.extensions["db"].engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+    response = client.get("/readyz")
+    database = response.get_json()["database"]
+    assert response.status_code == 503, database
+    assert (database["schema"], database["schema_state"]) == (None, "not_migrated")
+    assert client.get("/readyz").status_code == 503  # the pooled connection still answers
+
+
 def test_readyz_stays_ready_on_a_newer_compatible_schema(client: FlaskClient, app: Flask) -> None:
     """A rolling upgrade: another instance migrated to a release this code does not know,
     adding a table and a nullable column; this instance keeps serving until replaced."""
