@@ -188,10 +188,15 @@ def _check_directory(path: Path, setting: str) -> None:
 
 def _check_values(config: Mapping[str, Any]) -> None:
     """Refuse the operational settings that would otherwise fail when first used."""
-    try:
-        RuleSettings.from_mapping(config)
-    except Invalid as error:
-        raise ConfigError(str(error)) from None
+    # Here, not at import: these modules import the ORM models.
+    from service.domain.feedback360_results import FeedbackSettings
+    from service.domain.objections import ObjectionSettings
+
+    for settings in (RuleSettings, FeedbackSettings, ObjectionSettings):
+        try:
+            settings.from_mapping(config)
+        except Invalid as error:
+            raise ConfigError(str(error)) from None
     level = str(config["KINERJA_LOG_LEVEL"])
     if level.upper() not in LOG_LEVELS:
         raise ConfigError(f"KINERJA_LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from service.config import ConfigError
+from service.config import load_config
 from service.domain.errors import Invalid
 from service.domain.feedback360_results import FeedbackSettings
 from service.domain.objections import ObjectionSettings
@@ -61,3 +63,14 @@ def test_both_settings_read_through_it() -> None:
     assert _message(feedback, {"KINERJA_FEEDBACK_MIN_GROUP_ANSWERS": "1"}) == (
         "must be a whole number, at least 2; got '1'"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("KINERJA_FEEDBACK_MIN_GROUP_ANSWERS", "1"), ("KINERJA_OBJECTION_WINDOW_DAYS", "0")],
+)
+def test_a_bad_value_stops_the_service_at_start_naming_the_key(key: str, value: str) -> None:
+    """The risk model reads the 360 minimum when the app is made: a bad one is a ConfigError
+    at start (one line from the CLI), not a traceback, nor a 4xx at the first request."""
+    with pytest.raises(ConfigError, match=rf"{key}: must be a whole number"):
+        load_config({"KINERJA_ENV": "test", key: value}, use_env=False)
