@@ -97,3 +97,15 @@ def test_the_raters_superior_decides_on_the_objections_page(
     withdraw = {"status": "withdrawn", "version": "2"}
     late = post_form(employee, f"/objections/{objection_id}", withdraw, page="/objections")
     assert late.status_code == 409
+
+
+def test_an_employee_without_objections_is_told_where_to_file_one(
+    app: object, world: World
+) -> None:
+    """The menu's Objections page said only 'Tidak ada keberatan.': an employee who came to
+    object found no form and no word of where the evaluations are."""
+    client = _signed_in(app, "employee")
+    page = client.get("/objections").get_data(as_text=True)
+    assert "Tidak ada keberatan." in page
+    assert f'href="/employees/{world.employees["E1"]}#history-title"' in page
+    assert "Ajukan keberatan" in page
