@@ -5,6 +5,8 @@ batch jobs keep no bound."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -28,6 +30,7 @@ from service.db import make_database
 from service.db.models import ApiToken
 from service.db.models import AuditEntry
 from service.db.models import LoginAttempt
+from service.db.sqlite_writers import lock_path
 from service.domain.users import create_user
 
 TIMEOUT_MS = 500
@@ -49,11 +52,20 @@ def app(app_config: dict[str, str]) -> Iterator[Flask]:
 
 
 @contextmanager
-def _locked(database_url: str) -> Iterator[None]:
+def _locked(database_url: str, writer_queue: bool = False) -> Iterator[None]:
     """Hold, from another connection, the lock a login's statements wait for: PostgreSQL's
     `users` table, or SQLite's write lock (taken outside our writer queue, as the sqlite3
-    shell or another program would)."""
+    shell or another program would), or with `writer_queue` the queue's own lock, as
+    another worker's long write transaction holds it."""
     url = make_url(database_url)
+    if writer_queue:
+        descriptor = os.open(lock_path(str(url.database)), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)
+        return
     if url.get_backend_name() == "sqlite":
         holder = sqlite3.connect(url.database, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
@@ -83,6 +95,17 @@ def _counts(app: Flask) -> tuple[int, ...]:
 def test_a_request_stuck_behind_a_lock_gets_503_quickly_and_writes_nothing(
     app: Flask, database_url: str
 ) -> None:
+    _assert_quick_503_writing_nothing(app, database_url, writer_queue=False)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_request_stuck_in_the_sqlite_writer_queue_gets_503_quickly(
+    app: Flask, database_url: str
+) -> None:
+    _assert_quick_503_writing_nothing(app, database_url, writer_queue=True)
+
+
+def _assert_quick_503_writing_nothing(app: Flask, database_url: str, writer_queue: bool) -> None:
     before = _counts(app)
     answers: list[tuple[TestResponse, float]] = []
 
@@ -91,7 +114,7 @@ def test_a_request_stuck_behind_a_lock_gets_503_quickly_and_writes_nothing(
         response = app.test_client().post("/api/v1/auth/token", json=LOGIN)
         answers.append((response, time.monotonic() - started))
 
-    with _locked(database_url):
+    with _locked(database_url, writer_queue):
         call = threading.Thread(target=login, daemon=True)
         call.start()
         call.join(timeout=HELD_SECONDS)
