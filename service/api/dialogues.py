@@ -28,6 +28,7 @@ from service.auth.decorators import allow
 from service.auth.policy import PEOPLE
 from service.domain.dialogues import DialogueDetail
 from service.domain.dialogues import list_dialogues
+from service.domain.dialogues import read_action
 from service.domain.dialogues import record_dialogue
 from service.domain.dialogues import review_action
 from service.routing import id_segment
@@ -74,6 +75,15 @@ def get_dialogues(employee_id: int, query: PageQuery) -> Any:
     """List an employee's dialogues, most recent first, each with its actions."""
     page = run(list_dialogues, employee_id, query.limit, query.offset)
     return listing(DialogueList, page, dialogue_out)
+
+
+@bp.get(f"/dialogue-actions/{ACTION_ID}")
+@allow(*PEOPLE)
+@spec.validate(resp=responses(HTTP_200=ActionOut), tags=TAGS)
+def get_dialogue_action(action_id: int) -> Any:
+    """One agreed action, for whoever sees the employee, with its ETag for PATCH."""
+    action = run(read_action, action_id)
+    return ActionOut.model_validate(action), 200, etag(action.version)
 
 
 @bp.patch(f"/dialogue-actions/{ACTION_ID}")

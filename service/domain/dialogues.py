@@ -143,6 +143,17 @@ def open_actions(session: Session, actor: Actor, employee_id: int) -> list[Dialo
     return repo.unreviewed_actions(session, employee_id)
 
 
+def read_action(session: Session, actor: Actor, action_id: int) -> DialogueAction:
+    """One agreed action of a visible employee's dialogue (its `version` is the ETag a
+    PATCH names); a read of someone else's is audited as a read of their dialogues."""
+    action = repo.get_action(session, action_id)
+    dialogue = None if action is None else repo.get_dialogue(session, action.dialogue_id)
+    dialogue = policy.owned_record(session, actor, dialogue, f"dialogue action {action_id}")
+    assert action is not None  # a dialogue was found through it
+    record_read(session, actor, RESOURCE, dialogue.employee_id)
+    return action
+
+
 def review_action(
     session: Session, actor: Actor, action_id: int, expected_version: int | None, done: bool | None
 ) -> DialogueAction:

@@ -339,9 +339,33 @@ def test_editing_needs_if_match_and_answers_the_new_etag(
     assert_problem(stale, 412)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="PATCH /dialogue-actions/{id} has no GET to read its ETag from"
-)
+def test_a_dialogue_action_has_a_get_with_its_etag(api: tuple[FlaskClient, World]) -> None:
+    """API.md Editing, for an action agreed in a dialogue (PATCH /dialogue-actions/{id}): its
+    GET, for whoever sees the employee, answers the ETag the PATCH needs."""
+    client, world = api
+    dialogue = _post(client, world, "supervisor",
+                     f"/api/v1/employees/{world.employees['E1']}/dialogues",
+                     {"held_on": "2025-03-05", "topics": "target",
+                      "actions": [{"description": "laporan mingguan"}]})  # fmt: skip
+    assert dialogue.status_code == 201, dialogue.get_data(as_text=True)
+    path = f"/api/v1/dialogue-actions/{dialogue.json['actions'][0]['id']}"
+    supervisor = world.headers("supervisor")
+    read = client.get(path, headers=supervisor)
+    assert read.status_code == 200, read.get_data(as_text=True)
+    assert read.json["description"] == "laporan mingguan" and read.headers["ETag"]
+    own = client.get(path, headers=world.headers("employee"))
+    assert own.status_code == 200 and own.headers["ETag"] == read.headers["ETag"]
+    assert_problem(client.patch(path, json={"done": True}, headers=supervisor), 428)
+    done = client.patch(path, json={"done": True},
+                        headers=supervisor | {"If-Match": read.headers["ETag"]})  # fmt: skip
+    assert done.status_code == 200 and done.headers["ETag"] != read.headers["ETag"]
+    assert client.get(path, headers=supervisor).headers["ETag"] == done.headers["ETag"]
+    stale = client.patch(path, json={"done": False},
+                         headers=supervisor | {"If-Match": read.headers["ETag"]})  # fmt: skip
+    assert_problem(stale, 412)
+    assert_problem(client.get("/api/v1/dialogue-actions/2147483647", headers=supervisor), 404)
+
+
 def test_every_patch_route_has_a_get_and_documents_428_and_412(
     shared_app: Flask, api: tuple[FlaskClient, World]
 ) -> None:

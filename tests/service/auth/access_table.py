@@ -539,6 +539,10 @@ ROUTES.update(
             READ,
             _emp("/dialogues"),
         ),
+        ("GET", "/api/v1/dialogue-actions/<int(max=2147483647):action_id>"): (
+            READ,
+            _object("dialogue_action", "/api/v1/dialogue-actions/{}"),
+        ),
         ("PATCH", "/api/v1/dialogue-actions/<int(max=2147483647):action_id>"): (
             rate(200),
             _object(
