@@ -537,6 +537,31 @@ def test_import_without_a_required_column_is_422(api: tuple[FlaskClient, World])
     assert any(e["field"] == "behavior_rating" and e["row"] == 1 for e in errors), errors
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="file-level import errors (empty file, header only, no 'file' part, unreadable"
+    " XLSX) carry no 'row' (import code of another helper: domain/imports.py, import_files.py)",
+)
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (b"", "evaluations.csv"),
+        (f"{IMPORT_HEADER}\n".encode(), "evaluations.csv"),
+        (b"PK\x03\x04not a workbook", "evaluations.xlsx"),
+    ],
+    ids=["empty", "header-only", "bad-xlsx"],
+)
+def test_every_import_error_has_row_field_and_message(
+    api: tuple[FlaskClient, World], content: bytes, name: str
+) -> None:
+    """API.md POST /imports/evaluations: a 422 carries `errors: [{"row", "field",
+    "message"}]`, also when the problem is the file rather than one of its rows (a client
+    reads every error the same way; `row` may be null there)."""
+    client, world = api
+    errors = assert_problem(_upload(client, world, content, name), 422)["errors"]
+    assert all({"row", "field", "message"} <= set(error) for error in errors), errors
+
+
 # --- Enumerations ---------------------------------------------------------------------
 
 
