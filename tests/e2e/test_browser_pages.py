@@ -79,6 +79,22 @@ def test_supervisor_evaluates_with_a_live_predikat(page: Any, site: Site) -> Non
     database.engine.dispose()
 
 
+def test_a_refused_evaluation_comes_back_in_view(page: Any, site: Site) -> None:
+    """The evaluation form sits below the whole team: a refused one came back at the top of
+    the page with its alert thousands of pixels below, out of sight."""
+    sign_in(page, site, "supervisor")
+    form = _first_member(page)
+    form.locator('[data-role="work"]').select_option(Rating.SESUAI_EKSPEKTASI.value)
+    form.locator('[data-role="behavior"]').select_option(Rating.SESUAI_EKSPEKTASI.value)
+    form.locator('input[name="period"]').fill("2099-Q1")  # not started: refused
+    with page.expect_navigation():
+        form.get_by_role("button", name="Simpan penilaian").click()
+    alert = page.locator("form.evaluation-form .message-error")
+    box, height = alert.bounding_box(), page.viewport_size["height"]
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, box
+    assert "2099-Q1" in page.locator("#e-period-error").inner_text()
+
+
 def expected_label(page: Any, predikat: str) -> str:
     """The page's own label of `predikat` (from the embedded matrix data)."""
     cells = page.evaluate("JSON.parse(document.getElementById('predikat-matrix').textContent)")
