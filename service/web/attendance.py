@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from service.api.attendance_import import attendance_rule
 from service.db import get_session
+from service.domain.attendance_import import COLUMNS
 from service.domain.attendance_import import import_attendance_file
 from service.domain.entities import Role
 from service.domain.errors import FieldError
@@ -71,7 +72,15 @@ def submit_attendance_import() -> Response | tuple[str, int]:
 
 
 def describe(error: FieldError) -> str:
-    """One refused field or row as the page lists it (the domain's words, with its row)."""
+    """One refused field or row as the page lists it (the domain's words, with its row and
+    column: a row can have several refused cells)."""
+    if error.row is not None and error.field in COLUMNS:
+        return _(
+            "Row %(row)s, column %(column)s: %(message)s",
+            row=error.row,
+            column=error.field,
+            message=error.message,
+        )
     if error.row is not None:
         return _("Row %(row)s: %(message)s", row=error.row, message=error.message)
     return error.message

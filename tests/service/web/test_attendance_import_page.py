@@ -59,3 +59,14 @@ def test_hr_cannot_import_for_another_unit(
     refused = _upload(client, f"nip,date,check_in,check_out\n{outside},2025-03-03,07:15,16:00\n")
     assert refused.status_code == 422
     assert _days(session) == 0
+
+
+def test_a_refused_row_names_its_column(client: FlaskClient, world: World) -> None:
+    """'Baris 2: is required: the employee's 18-digit NIP' left out the column; a row with
+    several problems listed them all without saying which cell each was about."""
+    sign_in(client, "hr")
+    refused = _upload(client, "nip,date,check_in,check_out\n123,2025-13-01,7:00,16:00\n")
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Baris 2, kolom nip: must be 18 digits" in body
+    assert "Baris 2, kolom date: must be a date" in body
