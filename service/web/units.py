@@ -32,6 +32,7 @@ from service.domain.errors import NotFound
 from service.domain.evaluations import export_unit_evaluations
 from service.domain.periods import parse_period
 from service.domain.periods import period_of
+from service.domain.recommender_data import load_catalogue
 from service.domain.training_plan import DEFAULT_SEATS
 from service.domain.training_plan import Need
 from service.domain.training_plan import TrainingPlan
@@ -86,6 +87,7 @@ def training_needs(unit_id: int) -> str:
         "employee_href": url_for("web.employee", employee_id=0).removesuffix("0"),
         "distribution": distribution(session, caller, unit_id, period),
         "predikats": list(Predikat),
+        "catalogue": {p.code: p for p in load_catalogue(session).programs},
     }
     session.commit()
     return render_template("web/training_needs.html", **context)

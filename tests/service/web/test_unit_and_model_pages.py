@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from service.db.models import AuditEntry
 from service.db.models import Employee
 from service.db.models import ModelJob
+from service.db.models import Training
 from service.domain.allowance_report import COLUMNS
 from service.domain.audit import Actor
 from service.domain.distribution import check_distribution
@@ -298,3 +299,22 @@ def test_allowance_csv_names_its_charset_once(client: FlaskClient, world: World)
     sign_in(client, "hr")
     download = client.get(f"/units/{world.units['A']}/allowance.csv?period=2025")
     assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_proposed_programmes_are_named_in_english_too(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """In English the proposed programmes kept their Indonesian titles ('Pelatihan ...'),
+    while the employee page names the same programmes in English."""
+    add_gaps(session, world)
+    plan = _plan(session, world, "A1")
+    english = {t.code: t.title_en for t in session.scalars(select(Training)) if t.title_en}
+    client.set_cookie("kinerja_lang", "en")
+    sign_in(client, "hr")
+    body = client.get(f"/units/{world.units['A1']}/training-needs?period=2025")
+    page = body.get_data(as_text=True)
+    named = [p for p in plan.programs if english.get(p.training_code, p.title) != p.title]
+    assert named
+    for program in named:
+        assert html.escape(english[program.training_code]) in page
+        assert html.escape(program.title) not in page
