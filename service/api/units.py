@@ -128,6 +128,7 @@ def grade_out(report: GradeReport) -> UnitGradeOut:
     """Serialize a grade report (aggregated: counts only, no names)."""
     row = report.grade
     return UnitGradeOut(
+        id=row.id,
         unit_id=row.unit_id,
         period=row.period,
         grade=row.grade,

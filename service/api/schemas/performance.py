@@ -258,6 +258,7 @@ class DistributionWarningOut(Out):
 class UnitGradeOut(Out):
     """The unit's grade for a period, its employees' predikat counts and the warnings."""
 
+    id: int
     unit_id: int
     period: str
     grade: OrganisationGrade

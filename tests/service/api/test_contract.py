@@ -211,6 +211,28 @@ def _same(answer: Any, sent: Any) -> bool:
     return bool(answer == sent)
 
 
+def test_every_create_in_the_document_answers_its_id(api: tuple[FlaskClient, World]) -> None:
+    """API.md Creating, for every creating POST (not only the table's): the 201 answer is the
+    object with its `id`; the imports answer their count (API.md's import row)."""
+    client, world = api
+    doc = client.get("/api/v1/openapi.json").json
+    without = []
+    for path, operations in doc["paths"].items():
+        answer = operations.get("post", {}).get("responses", {}).get("201")
+        if answer is None or path.startswith("/api/v1/imports/"):
+            continue
+        ref = answer["content"]["application/json"]["schema"]["$ref"]
+        if "id" not in doc["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]:
+            without.append(path)
+    assert without == []
+    period = str(1991 + serial() % 30)  # a unit's grade per unit and year: a unit of its own
+    unit = _post(client, world, "admin", "/api/v1/units", {"name": f"Unit Nilai {period}"})
+    grade = _post(client, world, "admin", f"/api/v1/units/{unit.json['id']}/grades",
+                  {"period": period, "grade": "baik"})  # fmt: skip
+    assert grade.status_code == 201, grade.get_data(as_text=True)
+    assert isinstance(grade.json["id"], int)
+
+
 @pytest.mark.parametrize("name", CREATES)
 def test_idempotency_key_replays_the_first_answer_and_writes_once(
     api: tuple[FlaskClient, World], name: str
