@@ -62,26 +62,52 @@ def candidates(file: ArrowFile, everyone: bool = False) -> tuple[list[str], list
     return nips.to_pylist(), pc.unique(file.columns["period"]).to_pylist()
 
 
-def fast_table(
-    file: ArrowFile, known: Known, rater_id: int | None, units: Collection[int] | None = None
-) -> tuple[pa.Table, dict[str, Period]] | None:
-    """The rows to write (`WRITE_COLUMNS`) and periods of a file without a problem, or None."""
+def named(file: ArrowFile, known: Known, units: Collection[int] | None = None) -> pa.Array | None:
+    """Each row's position in `known` when every `nip` cell is, as it stands, the NIP of a
+    known employee (of `units`, when given); None otherwise (the fast path would refuse it).
+    `fast_table` takes it, and it says whom the file names before the rest is checked."""
     try:
-        return _table(file, known, rater_id, units)
+        return _named(file.columns["nip"], known, units)
     except Doubt:
         return None
 
 
-def _table(
-    file: ArrowFile, known: Known, rater_id: int | None, units: Collection[int] | None
-) -> tuple[pa.Table, dict[str, Period]]:
-    column = file.columns
-    nips, ids, unit_ids = known.arrays()
-    at = _index(column["nip"], nips)
-    employees = ids.take(at)
+def fast_table(
+    file: ArrowFile,
+    known: Known,
+    rater_id: int | None,
+    units: Collection[int] | None = None,
+    at: pa.Array | None = None,
+) -> tuple[pa.Table, dict[str, Period]] | None:
+    """The rows to write (`WRITE_COLUMNS`) and periods of a file without a problem, or None;
+    `at`, when given, is `named`'s answer for the same file, known employees and units."""
+    try:
+        at = _named(file.columns["nip"], known, units) if at is None else at
+        return _table(file, known, rater_id, units, at)
+    except Doubt:
+        return None
+
+
+def _named(cells: pa.Array, known: Known, units: Collection[int] | None) -> pa.Array:
+    nips, _, unit_ids = known.arrays()
+    at = _index(cells, nips)
     allowed = pa.array(sorted(units or ()), pa.int64())
     if units is not None and not pc.all(pc.is_in(unit_ids.take(at), allowed)).as_py():
         raise Doubt
+    return at
+
+
+def _table(
+    file: ArrowFile,
+    known: Known,
+    rater_id: int | None,
+    units: Collection[int] | None,
+    at: pa.Array,
+) -> tuple[pa.Table, dict[str, Period]]:
+    column = file.columns
+    nips, ids, unit_ids = known.arrays()
+    employees = ids.take(at)
+    allowed = pa.array(sorted(units or ()), pa.int64())
     encoded = [pc.dictionary_encode(column[name]) for name in _HEAD]
     heads, periods = _heads([code.dictionary.to_pylist() for code in encoded])
     head_at = _head_index(encoded)

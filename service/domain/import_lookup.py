@@ -24,6 +24,7 @@ from sqlalchemy import Text
 from sqlalchemy import and_
 from sqlalchemy import any_
 from sqlalchemy import bindparam
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -127,16 +128,17 @@ class Known:
 def everyone_ahead(
     session: Session, content: bytes, filename: str
 ) -> Iterator[Future[Known | None]]:
-    """Read every employee on a second thread while this one parses the file, on PostgreSQL,
-    when the CSV has lines enough to name half of the ids issued (`Known.load` would then
-    read them all anyway); the future's result is None otherwise.
+    """Read every employee on a second thread while this one parses the file (PostgreSQL and
+    SQLite), when the CSV has lines enough to name half of the ids issued (`Known.load` would
+    then read them all anyway); the future's result is None otherwise.
 
-    The server scans and sends the rows, and the driver makes them, while Arrow parses the
-    CSV without holding the GIL: the look-up no longer waits for the parse. The caller must
-    not use the session until the block is left (which waits for the thread).
+    The database scans the rows into one text (the server on PostgreSQL; SQLite's C code on
+    SQLite, the GIL let go while it steps) and Arrow reads it, while Arrow parses the CSV
+    without holding the GIL: the look-up no longer waits for the parse. The caller must not
+    use the session until the block is left (which waits for the thread).
     """
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name not in ("postgresql", "sqlite"):
         done: Future[Known | None] = Future()
         done.set_result(None)
         yield done
@@ -149,17 +151,24 @@ def _everyone(connection: Connection, content: bytes, filename: str) -> Known | 
     """Every employee as Arrow columns (nothing evaluated), when the CSV has lines enough to
     name half of the ids; else None.
 
-    The server writes them as one CSV text (`nip,id,unit_id` lines: a NIP is 18 digits) and
-    Arrow reads it: rows made by the driver, then Python lists, then Arrow arrays would hold
-    the GIL about 50 ms per 100k employees, while the parse of the file waits for it.
+    The database writes them as one CSV text (`nip,id,unit_id` lines: a NIP is 18 digits)
+    and Arrow reads it: rows made by the driver, then Python lists, then Arrow arrays would
+    hold the GIL about 50 ms per 100k employees (on SQLite the driver's tuples cost more
+    than the scan), while the parse of the file waits for it.
     """
     if not is_csv(content, filename):
         return None
     highest = connection.execute(select(func.max(Employee.id))).scalar() or 0
     if (content.count(b"\n") + 1) * _SCAN_SHARE < highest:
         return None
-    line = func.concat_ws(",", Employee.nip, Employee.id, Employee.unit_id)
-    text = connection.execute(select(func.string_agg(line, "\n"))).scalar()
+    if connection.dialect.name == "sqlite":  # 3.40 has neither concat_ws nor string_agg
+        ids = cast(Employee.id, Text) + "," + cast(Employee.unit_id, Text)
+        text = connection.execute(
+            select(func.group_concat(Employee.nip + "," + ids, "\n"))
+        ).scalar()
+    else:
+        line = func.concat_ws(",", Employee.nip, Employee.id, Employee.unit_id)
+        text = connection.execute(select(func.string_agg(line, "\n"))).scalar()
     if text is None:  # nobody yet
         return Known(([], [], []), set())
     table = pcsv.read_csv(pa.py_buffer(text.encode()), _EVERYONE_READ, convert_options=_EVERYONE)

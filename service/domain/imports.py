@@ -31,11 +31,14 @@ import gc
 import uuid
 from collections.abc import Collection
 from collections.abc import Iterator
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from service.config import MAX_UNPACKED_BYTES
@@ -50,6 +53,7 @@ from service.domain.evaluation_input import insert_evaluations
 from service.domain.import_arrow import read_arrow
 from service.domain.import_columns import candidates as column_candidates
 from service.domain.import_columns import fast_table
+from service.domain.import_columns import named
 from service.domain.import_files import read_table
 from service.domain.import_lookup import Known
 from service.domain.import_lookup import everyone_ahead
@@ -61,6 +65,8 @@ from service.domain.import_rules import NIP_PATTERN
 from service.domain.import_rules import read_header
 from service.domain.import_rules import unquote_formula
 from service.domain.periods import Period
+
+_AUDITOR = "kinerja-import-audit"  # the thread that inserts the audit rows meanwhile
 
 # Names other modules import from here.
 __all__ = [
@@ -98,7 +104,7 @@ def import_evaluations(
     has no such column); `units`, when given, are the only units whose employees the file may
     name (an hr import). Given the `actor`, every employee whose evaluations were written
     gets one audit row (action `import`, resource `evaluation`, resource id
-    `import <import_id>`), inserted with the rows. An XLSX file whose parts unpack to more
+    `import <import_id>`), in the same transaction. An XLSX file whose parts unpack to more
     than `max_unpacked` bytes is refused unread (`PayloadTooLarge`). The caller commits.
     """
     session.flush()
@@ -107,18 +113,18 @@ def import_evaluations(
     if actor is not None:
         audit = entry(actor, AuditAction.IMPORT, "evaluation", resource_id=f"import {import_id}")
     with _gc_paused():
-        fast = _fast(session, content, filename, rater_id, units)
+        fast, audited = _fast(session, content, filename, rater_id, units, audit)
         if fast is not None:
             table, periods = fast
             ensure_periods(session, periods.values())
-            insert_evaluation_table(session, table, audit)
+            insert_evaluation_table(session, table)
             return ImportResult(table.num_rows, import_id)
         values, periods = _row_by_row(session, content, filename, rater_id, units, max_unpacked)
         ensure_periods(session, periods.values())
         insert_evaluations(session, values)
         if audit is not None:
             employees = pa.array(sorted({row[0] for row in values}), pa.int64())
-            insert_audit_rows(session.connection(), audit, employees)
+            _audit_the_rest(session, audit, employees, audited)
     return ImportResult(len(values), import_id)
 
 
@@ -128,15 +134,64 @@ def _fast(
     filename: str,
     rater_id: int | None,
     units: Collection[int] | None,
-) -> tuple[pa.Table, dict[str, Period]] | None:
-    """The rows of a clean CSV to write, checked column by column; None when in doubt."""
+    audit: Mapping[str, object] | None,
+) -> tuple[tuple[pa.Table, dict[str, Period]] | None, pa.Array | None]:
+    """The rows to write of a clean CSV, checked column by column (None when in doubt), and
+    the employees audited already (None when none were).
+
+    Once every `nip` cell is known to name an employee, the audit rows of those employees
+    (`audit`) are inserted on a second thread while this one checks the other columns: the
+    database writes them meanwhile (PostgreSQL's backend; SQLite's C code, which lets go of
+    the GIL). They are in the import's transaction like every row of it: a file refused
+    afterwards rolls them back with the rest.
+    """
     with everyone_ahead(session, content, filename) as everyone:
         file = read_arrow(content, filename)
     people = everyone.result()  # what the reader raised, if anything, is raised here
     if file is None:
-        return None
+        return None, None
     known = Known.load(session, *column_candidates(file, people is not None), people)
-    return fast_table(file, known, rater_id, units)
+    at = named(file, known, units)
+    if at is None:
+        return None, None
+    employees = None if audit is None else _distinct(known.arrays()[1].take(at))
+    with audit_meanwhile(session, audit, employees):
+        return fast_table(file, known, rater_id, units, at), employees
+
+
+@contextmanager
+def audit_meanwhile(
+    session: Session, audit: Mapping[str, object] | None, employees: pa.Array | None
+) -> Iterator[None]:
+    """Insert the audit rows of `employees` on a second thread during the block (nothing
+    without `audit`); an error of theirs is raised when the block ends without one of its
+    own. The block must not use the session meanwhile."""
+    if audit is None or employees is None:
+        yield
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix=_AUDITOR) as auditor:
+        done = auditor.submit(insert_audit_rows, session.connection(), audit, employees)
+        yield
+    done.result()
+
+
+def _audit_the_rest(
+    session: Session, audit: Mapping[str, object], employees: pa.Array, audited: pa.Array | None
+) -> None:
+    """Audit the employees of a row-by-row import. Those the fast path audited already (before
+    a doubt sent the file here) must be exactly these, as a file valid row by row makes them
+    (the same NIP cells, each naming the same employee); anything else is a fault, and the
+    caller's rollback takes every row back."""
+    if audited is None:
+        insert_audit_rows(session.connection(), audit, employees)
+    elif not audited.equals(employees):
+        raise RuntimeError("the import audited other employees than it wrote")
+
+
+def _distinct(ids: pa.Array) -> pa.Array:
+    """The distinct `ids`, ascending (the order the audit rows are written in)."""
+    unique = pc.unique(ids)
+    return unique.take(pc.sort_indices(unique))
 
 
 def _row_by_row(

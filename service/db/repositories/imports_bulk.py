@@ -88,11 +88,11 @@ _MAKER = "kinerja-import-parameters"  # the thread that makes the SQLite stateme
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
-def insert_evaluation_table(
-    session: Session, table: pa.Table, audit: Mapping[str, object] | None = None
-) -> None:
-    """Insert every row of `table` (columns named as in `evaluations`) in the transaction,
-    and, given `audit` (an audit row's values), one such audit row per employee written."""
+def insert_evaluation_table(session: Session, table: pa.Table) -> None:
+    """Insert every row of `table` (columns named as in `evaluations`) in the transaction.
+
+    The import's audit rows are not written here: `insert_audit_rows`, which the import runs
+    on a second thread while it checks the file's columns."""
     if not table.num_rows:
         return
     connection = session.connection()
@@ -104,8 +104,6 @@ def insert_evaluation_table(
         _insert_sqlite(connection, table)
     else:
         connection.execute(insert(Evaluation.__table__), table.to_pylist())
-    if audit is not None:
-        insert_audit_rows(connection, audit, employees)
     # Stored risk goes stale. Last, just before the commit: on PostgreSQL marking them locks
     # the change counter (migration 0011) until the commit, and other writers wait for it.
     forget_scores(connection, sorted(employees.to_pylist()), sorted(raters))
@@ -127,7 +125,9 @@ def insert_audit_rows(
     Cost for 100k people (2026-12-06, 2 shared cores): PostgreSQL's backend 0.35-0.38 s,
     of which the two secondary indexes of `audit_log` 0.2 s and splitting the text 0.02 s
     (a COPY of the same rows cost it 0.42-0.45 s, and this process 0.17-0.19 s more);
-    SQLite 0.10-0.14 s of this process.
+    SQLite 0.10-0.14 s of this process. The import runs it on a second thread, while it
+    checks the file's columns (`imports.audit_meanwhile`): the statement lets go of the GIL
+    while the database works, and the connection is not otherwise used meanwhile.
     """
     if not len(employees):
         return

@@ -186,9 +186,10 @@ def _written(fast: Any) -> Any:
 def test_employees_read_ahead_check_a_file_as_the_look_up_by_nip(
     session: Session, staff: dict[str, Any], seed: int
 ) -> None:
-    """On PostgreSQL a file with lines enough to name half of the ids is parsed while every
-    employee is read on a second thread; the fast path then takes or leaves the same files
-    and builds the same rows (stored evaluations included) as with the look-up by NIP."""
+    """A file with lines enough to name half of the ids is parsed while every employee is
+    read on a second thread (PostgreSQL and SQLite); the fast path then takes or leaves the
+    same files and builds the same rows (stored evaluations included) as with the look-up by
+    NIP."""
     rng = random.Random(seed)
     rows = _file(rng, staff["nips"])
     if seed % 2:
@@ -197,8 +198,7 @@ def test_employees_read_ahead_check_a_file_as_the_look_up_by_nip(
     with everyone_ahead(session, content, "file.csv") as everyone:
         file = read_arrow(content, "file.csv")
     highest = session.scalar(select(func.max(Employee.id))) or 0
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    read = postgresql and (content.count(b"\n") + 1) * 2 >= highest
+    read = (content.count(b"\n") + 1) * 2 >= highest
     assert (everyone.result() is not None) == read
     if file is None:
         return
