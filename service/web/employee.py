@@ -52,6 +52,7 @@ from service.web.charts import hbar_chart
 from service.web.i18n import label
 from service.web.i18n import localized
 from service.web.i18n import number
+from service.web.i18n import tick
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -193,7 +194,8 @@ def gap_chart(gaps: Sequence[CompetencyGap], names: dict[str, Any]) -> BarChart 
     """One bar per competency of the standard: the level held, a marker at the level required."""
     if not gaps:
         return None
-    return hbar_chart([_gap_item(gap, names) for gap in gaps], x_max=LEVEL_MAX, left=240)
+    items = [_gap_item(gap, names) for gap in gaps]
+    return hbar_chart(items, x_max=LEVEL_MAX, left=240, fmt=tick)
 
 
 def _gap_item(gap: CompetencyGap, names: dict[str, Any]) -> Item:

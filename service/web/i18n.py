@@ -155,6 +155,12 @@ def number(value: float | None, digits: int = 2) -> str:
     return str(format_decimal(value, format="#,##0." + "#" * digits))
 
 
+def tick(value: float) -> str:
+    """A chart's tick as the language writes numbers: whole ones bare, others with one
+    decimal (0,2 in Indonesian), like the tables beside the charts."""
+    return number(value, 1)
+
+
 def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
     """Compile every `.po` under `directory` whose `.mo` is missing or older; return those."""
     built = []

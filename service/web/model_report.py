@@ -30,6 +30,7 @@ from service.web.charts import Series
 from service.web.charts import hbar_chart
 from service.web.charts import unit_line_chart
 from service.web.i18n import number
+from service.web.i18n import tick
 
 DIAGONAL = ((0.0, 0.0), (1.0, 1.0))
 #: Width of a reliability bin (training's ECE_BINS = 10).
@@ -94,6 +95,7 @@ def calibration_chart(reliability: Rows) -> LineChart | None:
         [perfect, model],
         x_label=_("Mean predicted probability"),
         y_label=_("Observed poor rate"),
+        fmt=tick,
     )
 
 
@@ -116,7 +118,7 @@ def roc_chart(report: VersionReport) -> LineChart | None:
     if operating is not None:
         lines.append(Series(_("flag threshold"), [operating], css="alt"))
     return unit_line_chart(
-        lines, x_label=_("False positive rate"), y_label=_("True positive rate")
+        lines, x_label=_("False positive rate"), y_label=_("True positive rate"), fmt=tick
     )
 
 
@@ -149,7 +151,7 @@ def fairness_chart(fairness: Rows) -> BarChart | None:
         )
         for row in fairness
     ]
-    return hbar_chart(items, x_max=1.0, left=150)
+    return hbar_chart(items, x_max=1.0, left=150, fmt=tick)
 
 
 @cache

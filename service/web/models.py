@@ -38,6 +38,8 @@ from service.web.charts import BarChart
 from service.web.charts import Item
 from service.web.charts import hbar_chart
 from service.web.i18n import JOB_LABELS
+from service.web.i18n import number
+from service.web.i18n import tick
 from service.web.model_report import report_context
 from service.web.session import actor
 from service.web.session import login_required
@@ -95,11 +97,16 @@ def auc_chart(metrics: dict[str, float]) -> BarChart | None:
         "oracle_roc_auc": _("oracle"),
     }
     items = [
-        Item(label=names[key], value=metrics[key], title=f"{key} = {metrics[key]:.3f}", css=css)
+        Item(
+            label=names[key],
+            value=metrics[key],
+            title=f"{key} = {number(metrics[key], 3)}",
+            css=css,
+        )
         for key, css in AUC_ROWS
         if key in metrics
     ]
-    return hbar_chart(items, x_max=1.0, left=150) if items else None
+    return hbar_chart(items, x_max=1.0, left=150, fmt=tick) if items else None
 
 
 @bp.post("/models/retrain")

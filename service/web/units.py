@@ -48,6 +48,8 @@ from service.web.charts import Item
 from service.web.charts import hbar_chart
 from service.web.forms import query_offset
 from service.web.i18n import localized
+from service.web.i18n import number
+from service.web.i18n import tick
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -126,10 +128,14 @@ def gap_chart(plan: TrainingPlan, top: int = GAP_CHART_ROWS) -> BarChart | None:
     if not needs:
         return None
     items = [
-        Item(localized(need, "name"), need.total_gap, f"{need.competency}: {need.total_gap}")
+        Item(
+            localized(need, "name"),
+            need.total_gap,
+            f"{need.competency}: {number(need.total_gap, 1)}",
+        )
         for need in needs
     ]
-    return hbar_chart(items, left=260)
+    return hbar_chart(items, left=260, fmt=tick)
 
 
 @bp.get(f"/units/{UNIT_ID}/training-needs.xlsx")

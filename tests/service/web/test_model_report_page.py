@@ -104,3 +104,13 @@ def test_card_markup_is_shown_as_text() -> None:
     assert "<h3>Card</h3>" in shown
     assert "<script>" not in shown and "&lt;script&gt;" in shown
     assert 'href="javascript' not in shown
+
+
+def test_chart_ticks_use_the_readers_decimal_mark(data_team: FlaskClient) -> None:
+    """The tables said 0,734 while the charts beside them said 0.2, 0.5, 0.8 in Indonesian."""
+    body = data_team.get("/models").get_data(as_text=True)
+    ticks = re.findall(r'class="tick">([^<]*)<', body)
+    assert "0,2" in ticks and "0.2" not in ticks
+    data_team.set_cookie("kinerja_lang", "en")
+    english = re.findall(r'class="tick">([^<]*)<', data_team.get("/models").get_data(as_text=True))
+    assert "0.2" in english and "0,2" not in english
