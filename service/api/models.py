@@ -17,6 +17,7 @@ from service.api.idempotency import create
 from service.api.openapi import responses
 from service.api.openapi import spec
 from service.api.schemas.common import IdempotencyHeader
+from service.api.schemas.common import PageQuery
 from service.api.schemas.risk import JobOut
 from service.api.schemas.risk import ModelsOut
 from service.api.schemas.risk import RetrainIn
@@ -37,11 +38,12 @@ JOB_ID = id_segment("job_id")
 @bp.get("/models")
 @allow(*MODEL_ROLES)
 @spec.validate(resp=responses(HTTP_200=ModelsOut), tags=TAGS)
-def get_models() -> Any:
-    """Registered risk-model versions (champion, previous, candidates) with metrics and drift."""
+def get_models(query: PageQuery) -> Any:
+    """Registered risk-model versions (champion, previous, candidates) with metrics and drift;
+    `?limit=&offset=` page them as every list."""
     items, error = registered_versions(current_app.config["MLFLOW_TRACKING_URI"])
     body = {
-        "items": items,
+        "items": items[query.offset : query.offset + query.limit],
         "total": len(items),
         "served": provider().risk.status(),
         "registry_error": error,

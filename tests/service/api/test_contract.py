@@ -310,6 +310,32 @@ def test_lists_are_items_and_total_and_take_limit_1000(
     assert len(whole["items"]) == min(whole["total"], 1000)
 
 
+def test_every_list_in_the_document_pages_with_limit_and_offset(
+    api: tuple[FlaskClient, World],
+) -> None:
+    """API.md Lists, for every list (not only the table's): a GET answering `{"items",
+    "total"}` takes `?limit=` (default at least 50, maximum at least 1000) and `?offset=`.
+    (The recommendations answer `items` without `total`: their own shape, with `k`.)"""
+    client, _world = api
+    doc = client.get("/api/v1/openapi.json").json
+    schemas = doc["components"]["schemas"]
+    unpaged = []
+    for path, operations in doc["paths"].items():
+        answer = operations.get("get", {}).get("responses", {}).get("200", {})
+        ref = answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+        if ref is None or not {"items", "total"} <= set(
+            schemas[ref.rsplit("/", 1)[1]].get("properties", {})
+        ):
+            continue
+        query = {p["name"]: p["schema"] for p in operations["get"].get("parameters", [])
+                 if p["in"] == "query"}  # fmt: skip
+        limit = query.get("limit", {})
+        if not (limit.get("default", 0) >= 50 and limit.get("maximum", 0) >= 1000
+                and "offset" in query):  # fmt: skip
+            unpaged.append(path)
+    assert unpaged == []
+
+
 @pytest.mark.parametrize("name", [n for n in CREATES if n in LISTS])
 def test_default_limit_is_at_least_50(api: tuple[FlaskClient, World], name: str) -> None:
     """API.md Lists: the default limit is at least 50 (checked with more than 50 rows)."""
@@ -893,6 +919,8 @@ def test_models_and_jobs(api: tuple[FlaskClient, World]) -> None:
     models = client.get("/api/v1/models", headers=data)
     assert models.status_code == 200
     assert isinstance(models.json["items"], list) and isinstance(models.json["total"], int)
+    assert client.get("/api/v1/models?limit=1000&offset=0", headers=data).status_code == 200
+    assert_invalid(client.get("/api/v1/models?limit=0", headers=data), "limit")
     started = client.post("/api/v1/models/retrain", json={}, headers=data)
     assert started.status_code == 201
     job = client.get(f"/api/v1/models/jobs/{started.json['id']}", headers=data)
