@@ -650,8 +650,8 @@ def _property(doc: dict[str, Any], path: str, method: str, field: str) -> set[st
 def test_the_document_enumerates_the_contract_values_exactly(
     api: tuple[FlaskClient, World],
 ) -> None:
-    """API.md Enumerations: rating, BerAKHLAK values, position kind, enrolment status and
-    gender, with exactly the values written there."""
+    """API.md Enumerations: rating, predikat, BerAKHLAK values, position kind, enrolment
+    status, gender, the risk status and the roles, with exactly the values written there."""
     client, _world = api
     doc = client.get("/api/v1/openapi.json").json
     evaluations = "/api/v1/employees/{employee_id}/evaluations"
@@ -662,6 +662,12 @@ def test_the_document_enumerates_the_contract_values_exactly(
     enrolments = "/api/v1/employees/{employee_id}/trainings"
     assert _property(doc, enrolments, "post", "status") == set(ENROLMENT_STATUSES)
     assert _property(doc, "/api/v1/employees", "post", "gender") == {"L", "P"}
+    evaluation = "/api/v1/evaluations/{evaluation_id}"
+    assert _property(doc, evaluation, "get", "predikat") == set(PREDIKATS)
+    risk = "/api/v1/employees/{employee_id}/risk"
+    assert _property(doc, risk, "get", "status") == {"ok", "insufficient_data"}
+    roles = {"admin", "hr", "supervisor", "employee", "data"}
+    assert _property(doc, "/api/v1/users", "post", "role") == roles
 
 
 def test_predikat_follows_the_quadrant_matrix(api: tuple[FlaskClient, World]) -> None:
