@@ -12,7 +12,8 @@
   the JP completed this year are below the minimum (`development.jp_status`, so PPPK, who have
   no minimum, are never reminded). Subject `jp:<year>:employee:<id>`.
 - `risk_without_dialogue`, to the direct supervisor: flagged in the latest scored quarter and
-  no dialogue held on or after the day of the score. Subject `risk:<quarter>:employee:<id>`.
+  no dialogue held on or after the day of the score, nor a supervisor's review disagreeing
+  with the flag. Subject `risk:<quarter>:employee:<id>`.
 
 The subject names what the reminder is about, so storing it (UNIQUE recipient, kind, subject)
 makes a reminder once per subject: running every day repeats nothing. Messages are kept in

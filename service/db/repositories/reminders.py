@@ -30,6 +30,7 @@ from service.db.models import Indicator
 from service.db.models import PerformanceDialogue
 from service.db.models import Realisation
 from service.db.models import Rhk
+from service.db.models import RiskReview
 from service.db.models import RiskScore
 from service.db.models import Skp
 from service.db.models import Training
@@ -38,6 +39,7 @@ from service.domain.entities import EnrolmentStatus
 from service.domain.entities import Role
 from service.domain.entities import SkpStatus
 from service.domain.feedback360_terms import RoundStatus
+from service.domain.risk_review_terms import ReviewDecision
 
 Rows = list[Any]
 
@@ -160,7 +162,8 @@ def jp_below(session: Session, year: int, below: float) -> Rows:
 def flagged_risks(session: Session) -> Rows:
     """Employees flagged in the latest scored quarter, with the day of the score, their last
     dialogue and their direct supervisor's login:
-    (employee_id, name, period, scored_at, last_dialogue_on, supervisor_user_id)."""
+    (employee_id, name, period, scored_at, last_dialogue_on, supervisor_user_id).
+    Not those whose flag a supervisor reviewed and disagreed with (`risk_reviews`)."""
     latest = (
         select(func.max(RiskScore.period)).where(RiskScore.period.like("____-Q_"))
     ).scalar_subquery()
@@ -168,6 +171,11 @@ def flagged_risks(session: Session) -> Rows:
         select(func.max(PerformanceDialogue.held_on))
         .where(PerformanceDialogue.employee_id == Employee.id)
         .scalar_subquery()
+    )
+    overruled = select(RiskReview.id).where(
+        RiskReview.employee_id == Employee.id,
+        RiskReview.period == RiskScore.period,
+        RiskReview.decision == ReviewDecision.DISAGREE,
     )
     login, joined = _login_of(Employee.supervisor_id)
     query = (
@@ -182,6 +190,7 @@ def flagged_risks(session: Session) -> Rows:
         .join(RiskScore, RiskScore.employee_id == Employee.id)
         .join(login, joined)
         .where(RiskScore.period == latest, RiskScore.flagged.is_(True), Employee.is_active)
+        .where(~exists(overruled))
         .order_by(Employee.id)
     )
     return list(session.execute(query))

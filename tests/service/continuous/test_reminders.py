@@ -17,6 +17,7 @@ from service.db.models import Enrolment
 from service.db.models import Notification
 from service.db.models import PerformanceDialogue
 from service.db.models import Realisation
+from service.db.models import RiskReview
 from service.db.models import RiskScore
 from service.domain.entities import DialogueKind
 from service.domain.entities import EmploymentStatus
@@ -129,6 +130,28 @@ def test_flagged_risk_without_a_dialogue_since_the_score(session: Session, world
     remind(session, date(2026, 7, 20), RULES, SETTINGS)
     assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {
         (world.users["supervisor"], f"risk:2026-Q2:employee:{world.employees['E1']}")
+    }
+
+
+def test_a_flag_its_supervisor_disagreed_with_is_not_reminded(
+    session: Session, world: World
+) -> None:
+    """A supervisor who reviewed the flag and disagreed, with reasons, made the call the
+    reminder asks for; one who agreed is still reminded to hold the dialogue."""
+    scored = datetime(2026, 7, 10, 8, 0, tzinfo=UTC)
+    for person, boss, decision in (("E1", "S", "disagree"), ("AS", "AD", "agree")):
+        session.add(_score(world.employees[person], "2026-Q2", scored))
+        session.add(
+            RiskReview(
+                employee_id=world.employees[person], period="2026-Q2", decision=decision,
+                reason="cuti", probability=0.7, flagged=True, fallback=False,
+                reviewer_id=world.employees[boss],
+            )
+        )  # fmt: skip
+    session.flush()
+    remind(session, date(2026, 7, 20), RULES, SETTINGS)
+    assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {
+        (world.users["admin"], f"risk:2026-Q2:employee:{world.employees['AS']}")
     }
 
 
