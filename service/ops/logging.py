@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import sys
+import time
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,8 @@ REQUEST_FIELDS = ("request_id", "method", "path", "status", "duration_ms")
 #: The parts of a database error that quote row values, each to the end of its line.
 _ROW_VALUES = re.compile(r"\[parameters: [^\n]*|DETAIL: [^\n]*")
 _ROW_VALUE_MARKERS = ("[parameters: ", "DETAIL: ")
+#: `json.dumps(entry, default=str)`'s encoder, made once (`dumps` makes one per call).
+_ENCODER = json.JSONEncoder(default=str)
 
 
 def redact(text: str) -> str:
@@ -53,21 +56,29 @@ class JsonFormatter(logging.Formatter):
     """Format a record as one line of JSON with a fixed set of fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": redact(record.getMessage()),
-        }
-        for field in REQUEST_FIELDS:
-            value = getattr(record, field, None)
-            if value is not None:
-                entry[field] = value
-        if "request_id" not in entry and has_request_context():
-            entry["request_id"] = g.get("request_id")
+        fields = [getattr(record, field, None) for field in REQUEST_FIELDS]
+        entry = _entry(record.created, record.levelname, record.name, record.getMessage(), fields)
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str)
+        return _ENCODER.encode(entry)
+
+
+def _entry(
+    created: float, level: str, name: str, message: str, fields: list[Any]
+) -> dict[str, Any]:
+    """A line's fields but the exception: `fields` are `REQUEST_FIELDS`' values (or None)."""
+    entry: dict[str, Any] = {
+        "time": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": name,
+        "message": redact(message),
+    }
+    for field, value in zip(REQUEST_FIELDS, fields, strict=True):
+        if value is not None:
+            entry[field] = value
+    if "request_id" not in entry and has_request_context():
+        entry["request_id"] = g.get("request_id")
+    return entry
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -83,6 +94,20 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, _value: TextIO) -> None:
         """Ignore the stream StreamHandler.__init__ assigns."""
+
+    def write_line(self, line: str) -> None:
+        """Write a formatted line as `emit` writes a record's (its lock, flushed; an error
+        reported as `logging` reports it)."""
+        with self.lock:  # type: ignore[union-attr]
+            try:
+                stream = self.stream
+                stream.write(line + self.terminator)
+                stream.flush()
+            except RecursionError:
+                raise
+            except Exception:  # noqa: BLE001 (what `StreamHandler.emit` does)
+                record = logging.LogRecord(REQUEST_LOGGER, logging.INFO, "", 0, line, None, None)
+                self.handleError(record)
 
 
 def configure_logging(level: str = "INFO") -> logging.Handler:
@@ -124,19 +149,39 @@ def log_request(_sender: Flask, response: Response, **_extra: object) -> None:
 def write_request_line(
     request_id: str | None, method: str, path: str, status: int, duration_ms: float
 ) -> None:
-    """Write one request's line (Flask's hook, and the risk read's fast path)."""
+    """Write one request's line (Flask's hook, and the risk read's fast path).
+
+    When the line's only destination is `configure_logging`'s handler (no filter on the
+    way, no other handler: the server's setting), the line is written to it directly, the
+    same JSON as its formatter makes of the record: the record, the logger's and handler's
+    calls and the formatter's lookups cost about half of the line's 30 us (in-process, the
+    risk read's fast path). Otherwise through `logging`, to whatever else listens.
+    """
     if not _request_log.isEnabledFor(logging.INFO):
         return
-    _request_log.info(
-        "%s %s %s",
-        method,
-        path,
-        status,
-        extra={
-            "request_id": request_id,
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": round(duration_ms, 2),
-        },
-    )
+    fields = [request_id, method, path, status, round(duration_ms, 2)]
+    handler = _sole_handler()
+    if handler is not None:
+        entry = _entry(time.time(), "INFO", REQUEST_LOGGER, f"{method} {path} {status}", fields)
+        handler.write_line(_ENCODER.encode(entry))
+        return
+    extra = dict(zip(REQUEST_FIELDS, fields, strict=True))
+    _request_log.info("%s %s %s", method, path, status, extra=extra)
+
+
+def _sole_handler() -> StderrHandler | None:
+    """The handler the request lines go to when it is the only one and nothing filters them
+    (the logger's own filters and the handlers' are the ones `logging` applies), else None."""
+    if _request_log.filters:
+        return None
+    found = None
+    logger: logging.Logger | None = _request_log
+    while logger is not None:
+        for handler in logger.handlers:
+            if found is not None or type(handler) is not StderrHandler:
+                return None
+            found = handler
+        logger = logger.parent if logger.propagate else None
+    if found is None or found.filters or found.level > logging.INFO:
+        return None
+    return found if type(found.formatter) is JsonFormatter else None
