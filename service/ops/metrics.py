@@ -99,6 +99,7 @@ _state: dict[str, Any] = {"metrics": None, "served": {}}
 #: The request histogram's children by (method, endpoint, status) (`observe`).
 _children: dict[tuple[str, str, int], Any] = {}
 MAX_KEPT_CHILDREN = 4096
+_answer_children: dict[tuple[str, bool], Any] = {}  # (model name, fallback) -> its child
 
 
 def _create() -> Metrics:
@@ -165,17 +166,26 @@ def metrics() -> Metrics:
 
 
 def record_model_answer(name: str, version: str | int | None, fallback: bool) -> None:
-    """Count one answer of model `name` and mark `version` as the one this worker serves."""
+    """Count one answer of model `name` and mark `version` as the one this worker serves.
+
+    The answers' child of each (name, fallback) is kept, as `observe` keeps its children."""
     found = metrics()
     version = "none" if version is None else str(version)
-    with _lock:
-        previous = _state["served"].get(name)
-        if previous != version:
-            if previous is not None:
-                found.model_info.labels(name, previous).set(0)
-            found.model_info.labels(name, version).set(1)
-            _state["served"][name] = version
-    found.model_answers.labels(name, "true" if fallback else "false").inc()
+    if _state["served"].get(name) != version:
+        with _lock:
+            previous = _state["served"].get(name)
+            if previous != version:
+                if previous is not None:
+                    found.model_info.labels(name, previous).set(0)
+                found.model_info.labels(name, version).set(1)
+                _state["served"][name] = version
+    answers = _answer_children.get((name, fallback))
+    if answers is None:
+        answers = found.model_answers.labels(name, "true" if fallback else "false")
+        if len(_answer_children) >= MAX_KEPT_CHILDREN:
+            _answer_children.clear()  # model names are few; never grow past this
+        _answer_children[(name, fallback)] = answers
+    answers.inc()
     if fallback:
         found.model_fallbacks.labels(name).inc()
 
