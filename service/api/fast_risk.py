@@ -2,33 +2,42 @@
 
 `GET /api/v1/employees/{id}/risk` is the service's hot read, and once this worker's memo
 (`service.auth.memo`) holds the caller's token, the access decision and the stored answer at
-the current change generation, the answer costs one primary-key read of the counter and the
-audit INSERT. Flask's request cycle around it (request and app contexts, routing, hooks,
-signals, spectree, the response object) cost more than that answer itself.
+the current change generation, the answer costs the audit INSERT (or, for one's own risk, a
+primary-key read of the counter). Flask's request cycle around it (request and app
+contexts, routing, hooks, signals, spectree, the response object) cost more than that
+answer itself.
 
 `wrap(app)` puts `FastRisk` in front of `app.wsgi_app` (the last line of `create_app`). For a
 plain `GET` of that path (no query string, no body) it makes the route's own decisions with
 the route's own functions, in the route's order, on a session that may not touch the
-database (`MemoOnlySession`):
+database (`MemoOnlySession`), at the generation the memo holds (the latest one a request of
+this worker read):
 
 - the request id (`request_id_from`), the in-flight gauge, the clock;
-- the bearer token (`bearer_token_in`), the counter (`change_generation`), the caller and
-  the role rule of the view (`authorized_actor`, with the view's own `__access__`);
-- the visibility and the stored answer (`visible_risk`, this worker's memo at the counter);
-- the body, as spectree writes the view's `RiskOut` (`risk_out`, spectree's `dump_json`),
-  once per answer the memo shares (kept in the memo with the answer it was made of: an
-  answer is never changed, and a new generation or model version makes a new one);
-- the audit row, committed on its own (`audit_risk_read(now=True)`);
-- the headers the API adds (`Cache-Control: no-store`, `X-Request-ID`), the request's
-  histogram sample and its JSON log line (`observe`, `write_request_line`).
+- the bearer token (`bearer_token_in`), the caller and the role rule of the view
+  (`authorized_actor`, with the view's own `__access__`);
+- the visibility and the stored answer (`visible_risk`'s decisions, then
+  `ModelProvider.stored_risk`, from this worker's memo at that generation);
+- the body and its headers, as spectree writes the view's `RiskOut` (`risk_out`,
+  spectree's `dump_json`), once per answer the memo shares (kept in the memo with the answer
+  it was made of: an answer is never changed, and a new generation or model version makes a
+  new one);
+- then the check that the generation is still the current one (`confirm`): for someone
+  else's risk the audit row itself, written only while the counter reads that generation
+  (`record_read_at`: one statement, committed before the answer leaves, where a read of the
+  counter used to come first and the INSERT last), for one's own a read of the counter; the
+  check comes after every decision, so an answer is never staler than a read of the counter
+  before them would have allowed;
+- the answer counted for /metrics (`ModelProvider.risk.count`), the headers the API adds
+  (`Cache-Control: no-store`, `X-Request-ID`), the request's histogram sample and its JSON
+  log line (`observe`, `write_request_line`).
 
 Whenever one of these would need anything else (no or a malformed token, a token or a
-decision or an answer not in the memo at this generation, a live answer, a 401/403/404, the
-database unreachable, any error) nothing has been written yet and the request goes on to
-Flask untouched, which answers it the usual way (reading the counter again). The body is made
-before the audit row, so a failure never leaves a row for an answer Flask then makes again
-(only the model answer counter may count such an answer twice: a body that fails to
-serialize, or an audit INSERT that fails once and succeeds when Flask tries again).
+decision or an answer not in the memo at this generation, a generation that moved, a live
+answer, a 401/403/404, the database unreachable, any error) nothing has been written yet and
+the request goes on to Flask untouched, which answers it the usual way (reading the counter
+again). The audit row is the last thing that can fail, so a failure never leaves a row for
+an answer Flask then makes again.
 
 The headers are written here as the API's hooks write them (`Cache-Control: no-store` from
 `service.api`, `X-Request-ID` from `service.ops.request_id`; the pages' cookie session is
@@ -56,27 +65,32 @@ from sqlalchemy.orm import Session
 
 from service.api.openapi import spec
 from service.api.schemas.risk import RiskOut
+from service.auth import policy
 from service.auth.decorators import authorized_actor
 from service.auth.decorators import bearer_token_in
 from service.auth.decorators import token_cache
 from service.auth.decorators import worker_memo
 from service.auth.memo import MemoAt
 from service.db.repositories.access import change_generation
-from service.domain.risk import audit_risk_read
-from service.domain.risk import visible_risk
+from service.domain.audit import Actor
+from service.domain.audit import record_read_at
+from service.domain.risk import RESOURCE
 from service.ops.logging import write_request_line
 from service.ops.metrics import enter_flight
 from service.ops.metrics import leave_flight
 from service.ops.metrics import observe
 from service.ops.request_id import HEADER
 from service.ops.request_id import request_id_from
+from service.serving import ModelProvider
+from service.serving.loader import LoadedModel
+from service.serving.loader import ModelSource
 
 SETTING = "KINERJA_RISK_FAST_PATH"
 ENDPOINT = "api.get_risk"
 #: Paths worth asking the router about; the router (the app's own url_map) decides.
 _CANDIDATE = re.compile(r"/api/v1/employees/[0-9]+/risk")
 MAX_ROUTES = 10_000
-_BODY = "fast risk body"  # memo key: (_BODY, id(answer)) -> (answer, body)
+_BODY = "fast risk body"  # memo key: (_BODY, id(answer)) -> (answer, (body, headers))
 _OFF = {"false", "0", "no", "off"}
 log = logging.getLogger(__name__)
 
@@ -182,40 +196,46 @@ class FastRisk:
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
         enter_flight()
         try:
-            body = self.answered_body(environ, employee_id, request_id)
+            body, headers, (source, served) = self.answered_body(environ, employee_id, request_id)
         except Exception:  # noqa: BLE001 (whatever it is, Flask answers it the usual way)
             self.sessions.session = None  # a session a query stopped in is not reused
             log.debug("risk read handed to Flask", exc_info=True)
             return None
         finally:
             leave_flight()
+        source.count(served)  # the answer is given: counted once, for /metrics
         duration_ms = (time.perf_counter() - started) * 1000
         observe("GET", endpoint, 200, duration_ms)
         write_request_line(request_id, "GET", environ["PATH_INFO"], 200, duration_ms)
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-            (HEADER, request_id),
-        ]
-        return body, headers
+        return body, [*headers, (HEADER, request_id)]
 
-    def answered_body(self, environ: dict[str, Any], employee_id: int, request_id: str) -> bytes:
-        """The route's decisions, answer, body and audit row; raises where Flask must answer."""
+    def answered_body(
+        self, environ: dict[str, Any], employee_id: int, request_id: str
+    ) -> tuple[bytes, list[tuple[str, str]], tuple[ModelSource, LoadedModel | None]]:
+        """The route's decisions, body (and its headers but the request id), audit row, and
+        whom to count the answer with; raises where Flask must answer, before anything was
+        written."""
         token = bearer_token_in(environ.get("HTTP_AUTHORIZATION", ""))
+        models: ModelProvider | None = self.app.extensions.get("models")
+        memo = worker_memo(self.app)
+        generation = memo.generation  # confirmed below, once everything is decided
+        if models is None or generation is None:
+            raise NeedsDatabase  # no provider or nothing kept yet: Flask makes them
         engine = self.app.extensions["db"].engine
-        generation = change_generation(engine)
-        models = self.app.extensions.get("models")
-        if models is None:
-            raise NeedsDatabase  # no provider yet: Flask's `provider()` makes it
         session = self.memo_session(engine)
         cache = token_cache(self.app)
         actor = authorized_actor(session, token, self.allowed, request_id, cache, generation)
-        memo = worker_memo(self.app).at(generation)
-        answer = visible_risk(session, actor, employee_id, models, memo)
-        body = body_of(answer, memo)
-        audit_risk_read(session, actor, employee_id, now=True)
-        return body
+        kept = memo.at(generation)
+        # `visible_risk`'s decisions, in its order; the stored answer, counted once given
+        policy.require_role(actor, policy.PERSONAL_DATA_ROLES)
+        card = policy.visible_employee_card(session, actor, employee_id, kept)
+        found = models.stored_risk(session, card.id, kept)
+        if found is None:
+            raise NeedsDatabase  # computed live: Flask
+        answer, served = found
+        body, headers = body_of(answer, kept)
+        confirm(session, engine, actor, employee_id, generation)
+        return body, headers, (models.risk, served)
 
     def memo_session(self, engine: Engine) -> MemoOnlySession:
         """This thread's `MemoOnlySession`: made once (a session costs more than the memo's
@@ -226,8 +246,26 @@ class FastRisk:
         return session
 
 
-def body_of(answer: dict[str, Any], memo: MemoAt) -> bytes:
-    """The body spectree writes for `answer`, made once per answer the memo shares.
+def confirm(
+    session: Session, engine: Engine, actor: Actor, employee_id: int, generation: int
+) -> None:
+    """Make a read decided at `generation` final, or raise `NeedsDatabase` (nothing written).
+
+    Someone else's risk: the audit row, written only while the change counter still reads
+    `generation` (`record_read_at`, one statement). One's own: a read of the counter. Either
+    way the generation is checked after every decision was made, so the answer is never
+    staler than a read of the counter before them would have allowed.
+    """
+    if actor.is_self(employee_id):
+        if change_generation(engine) != generation:
+            raise NeedsDatabase
+    elif not record_read_at(session, actor, RESOURCE, employee_id, generation):
+        raise NeedsDatabase
+
+
+def body_of(answer: dict[str, Any], memo: MemoAt) -> tuple[bytes, list[tuple[str, str]]]:
+    """The body spectree writes for `answer` and its headers, made once per answer the memo
+    shares (all but `X-Request-ID`, the request's own).
 
     Kept in the memo next to the answer it was made of, and used only for that very object
     (answers are shared read-only, `ModelProvider.risk_for`): a new generation, a new model
@@ -236,8 +274,13 @@ def body_of(answer: dict[str, Any], memo: MemoAt) -> bytes:
     key = (_BODY, id(answer))
     kept = memo.get(key)
     if kept is not None and kept[0] is answer:
-        made: bytes = kept[1]
+        made: tuple[bytes, list[tuple[str, str]]] = kept[1]
         return made
     body: bytes = spec.model_adapter.dump_json(risk_out(answer))
-    memo.put(key, (answer, body))
-    return body
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", "no-store"),
+    ]
+    memo.put(key, (answer, (body, headers)))
+    return body, headers

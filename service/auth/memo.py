@@ -32,6 +32,13 @@ class Memo:
         self._entries: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
 
+    @property
+    def generation(self) -> int | None:
+        """The generation this memo holds (None before its first request): the one the
+        latest request of this worker that used it read, a guess at the current one that a
+        request must confirm (`service.api.fast_risk`)."""
+        return self._generation
+
     def at(self, generation: int) -> MemoAt:
         """The memo as seen by a request that read `generation` from the counter."""
         return MemoAt(self, generation)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from service.db import insert_on_commit
 from service.db.models import AuditEntry
 from service.db.repositories.access import insert_audit
+from service.db.repositories.access import insert_audit_at
 from service.db.repositories.access import insert_audit_now
 from service.domain.entities import Role
 
@@ -118,6 +119,19 @@ def record_read_now(session: Session, actor: Actor, resource: str, employee_id: 
     if not actor.is_self(employee_id):
         row = _row(actor, AuditAction.READ, resource, employee_id, None)
         insert_audit_now(session.get_bind(), row)
+
+
+def record_read_at(
+    session: Session, actor: Actor, resource: str, employee_id: int, generation: int
+) -> bool:
+    """`record_read_now` for someone else's data, written only while the change counter
+    still reads `generation`; whether it was (nothing is written when it moved).
+
+    For a read decided on what a worker kept at `generation` (the risk read's fast path):
+    the row is then also the proof that those decisions still stand when it is written.
+    """
+    row = _row(actor, AuditAction.READ, resource, employee_id, None)
+    return insert_audit_at(session.get_bind(), row, generation)
 
 
 def record_reads(

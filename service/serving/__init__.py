@@ -144,16 +144,30 @@ class ModelProvider:
         lookup, or none when `memo` kept it at this generation), else computed live from the
         employee's history. The answer is shared with the memo: read it, never change it.
         """
+        found = self.stored_risk(session, employee.id, memo)
+        if found is not None:
+            stored, served = found
+            self.risk.count(served)  # once per answer, for /metrics
+            return stored
+        model = self.risk.current()  # waits for a first load under way; counts the answer
+        return self._assess(session, employee, model, self.latest_period(session))[0]
+
+    def stored_risk(
+        self, session: Session, employee_id: int, memo: MemoAt | None = None
+    ) -> tuple[dict[str, Any], LoadedModel | None] | None:
+        """`risk_for`'s answer when a stored score gives it, not yet counted, with the model
+        to count it with (`self.risk.count`); None when it is computed live.
+
+        Apart for the risk read's fast path, which counts an answer once it is sure to give
+        it (after its audit row, `service.api.fast_risk`).
+        """
         served = self.risk.announced()  # while the first load runs: the version it loads
         period = self.latest_period(session)
-        if period is not None:
-            minimum = self.min_group_answers
-            stored = stored_answer(session, employee.id, period, served, memo, minimum)
-            if stored is not None:
-                self.risk.count(served)  # once per answer, for /metrics
-                return stored
-        model = self.risk.current()  # waits for a first load under way; counts the answer
-        return self._assess(session, employee, model, period)[0]
+        if period is None:
+            return None
+        minimum = self.min_group_answers
+        stored = stored_answer(session, employee_id, period, served, memo, minimum)
+        return None if stored is None else (stored, served)
 
     def assess(
         self, session: Session, employee: Employee

@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import BigInteger
 from sqlalchemy import DateTime
 from sqlalchemy import Dialect
 from sqlalchemy import Engine
@@ -17,6 +18,7 @@ from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import bindparam
 from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
@@ -129,9 +131,27 @@ def _audit_insert(dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any
     a row costs one pass over its columns (a dict and a tuple cost half the INSERT's Python).
     """
     compiled = _AUDIT.insert().compile(dialect=dialect, column_keys=list(_AUDIT_COLUMNS))
-    names = tuple(compiled.positiontup or ()) if compiled.positional else _AUDIT_COLUMNS
+    return _with_binder(compiled, dialect)
+
+
+@lru_cache(maxsize=4)
+def _audit_insert_at(dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+    """`_audit_insert`'s row, inserted only while the change counter reads the row's
+    `generation`: `INSERT ... SELECT <the values> WHERE (<the counter>) = <generation>`."""
+    counter = ChangeCounter.__table__
+    current = select(counter.c.generation).where(counter.c.id == literal_column("1"))
+    values = select(*(bindparam(name, type_=_AUDIT.c[name].type) for name in _AUDIT_COLUMNS))
+    at = values.where(current.scalar_subquery() == bindparam("generation", type_=BigInteger()))
+    compiled = _AUDIT.insert().from_select(list(_AUDIT_COLUMNS), at).compile(dialect=dialect)
+    return _with_binder(compiled, dialect)
+
+
+def _with_binder(compiled: Any, dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+    """A compiled statement's SQL and what makes its parameters of a dict of values."""
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     columns = tuple(
-        (name, _AUDIT.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names
     )
     if compiled.positional:
 
@@ -159,6 +179,20 @@ def insert_audit_now(engine: Engine, row: dict[str, Any]) -> None:
     """
     sql, bind = _audit_insert(engine.dialect)
     _on_own_connection(engine, sql, bind(row), _execute_committed)
+
+
+def insert_audit_at(engine: Engine, row: dict[str, Any], generation: int) -> bool:
+    """`insert_audit_now`, but only while the change counter reads `generation` (one
+    statement: the write's own snapshot, the latest); whether the row was inserted.
+
+    For a read decided on what a worker kept at `generation` (`service.api.fast_risk`): the
+    row then also confirms that nothing those decisions rest on changed before it was
+    written, which a read of the counter before them told in a statement of its own.
+    """
+    sql, bind = _audit_insert_at(engine.dialect)
+    inserted: int = _on_own_connection(engine, sql, bind({**row, "generation": generation}),
+                                       _execute_counted)  # fmt: skip
+    return inserted > 0
 
 
 def insert_audit(connection: Connection, row: dict[str, Any]) -> None:
@@ -237,6 +271,20 @@ def _execute_committed(connection: Any, sql: str, params: Any) -> None:
     cursor.execute(sql, params)
     cursor.close()
     connection.commit()
+
+
+def _execute_counted(connection: Any, sql: str, params: Any) -> int:
+    """`_execute_committed`, returning how many rows the statement wrote."""
+    if isinstance(connection, Kept):
+        before = connection.connection.total_changes  # this thread's connection alone
+        connection.connection.write_alone(sql, params)  # type: ignore[attr-defined]
+        return connection.connection.total_changes - before
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    written: int = cursor.rowcount
+    cursor.close()
+    connection.commit()
+    return written
 
 
 def revoke_token(session: Session, token_hash: str, now: datetime) -> int:

@@ -27,6 +27,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service import create_app
+from service.api import fast_risk
 from service.api.fast_risk import FastRisk
 from service.api.fast_risk import MemoOnlySession
 from service.api.fast_risk import NeedsDatabase
@@ -289,3 +290,30 @@ def test_a_kept_body_is_never_served_for_a_changed_score(twins: Twins, session: 
         assert json.loads(changed.body)["probability"] == 0.0123
         assert len(changed.audit) == 1
     assert changed.body == twins.read(twins.flask, path, headers, "changed-flask").body
+
+
+@pytest.mark.parametrize("role", ["supervisor", "employee"])
+def test_a_change_made_while_the_fast_path_decides_is_answered_by_flask(
+    twins: Twins, session: Session, monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    """The fast path decides on what its worker kept at the generation it last saw, then
+    checks that generation: with the audit row (a supervisor's read) or a read of the counter
+    (one's own). A token revoked after the decisions, before the answer leaves, is refused
+    by Flask: no audit row, no model answer counted, as if revoked before the request."""
+    path = f"/api/v1/employees/{twins.world.employees['E1']}/risk"
+    bearer = f"Bearer {token(session, role)}"
+    headers = {"Authorization": bearer}
+    for n in range(2):  # Flask fills the memo, then a fast answer
+        assert twins.read(twins.fast, path, headers, f"before-{role}-{n}").status == 200
+    made = fast_risk.body_of
+
+    def revoking(*args: Any) -> Any:
+        _revoke(session, twins.world, bearer)  # another worker's write, at that moment
+        return made(*args)
+
+    monkeypatch.setattr(fast_risk, "body_of", revoking)
+    seen = Seen()
+    request_started.connect(seen.count, twins.fast)
+    exchange = twins.read(twins.fast, path, headers, f"raced-{role}")
+    assert (exchange.status, exchange.audit, seen.requests) == (401, [], 1)
+    assert not [name for name, _ in exchange.metrics if name.startswith("kinerja_model_answers")]

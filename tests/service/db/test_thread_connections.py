@@ -23,6 +23,7 @@ from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.repositories.access import change_generation
 from service.db.repositories.access import insert_audit
+from service.db.repositories.access import insert_audit_at
 from service.db.repositories.access import insert_audit_now
 from service.db.thread_connections import LoneSelect
 from service.db.thread_connections import kept_connection
@@ -93,6 +94,35 @@ def test_an_audit_row_is_committed_when_insert_returns(database_url: str) -> Non
     kept = kept_connection(engine)
     assert kept is None or not kept.connection.in_transaction
     reader.dispose()
+    engine.dispose()
+
+
+def test_an_audit_row_at_a_generation_is_written_only_while_it_is_current(
+    database_url: str,
+) -> None:
+    """`insert_audit_at` writes the row, as `insert_audit_now` stores it, while the change
+    counter reads the generation given, and nothing once a change moved it."""
+    database = make_database(database_url)
+    engine = database.engine
+    generation = change_generation(engine)
+    assert insert_audit_at(engine, _row(51), generation) is True
+    assert _in_thread(lambda: insert_audit_at(engine, _row(52), generation)) is True
+    with database.sessions() as session:
+        make_employee(session)  # an access change: the counter moves
+        session.commit()
+    moved = change_generation(engine)
+    assert moved != generation
+    assert insert_audit_at(engine, _row(53), generation) is False
+    assert insert_audit_at(engine, _row(54), moved) is True
+    insert_audit_now(engine, _row(55))
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT employee_id, at, actor_username, request_id FROM audit_log ORDER BY id")
+        ).all()
+    assert [row[0] for row in rows] == [51, 52, 54, 55]
+    assert len({tuple(map(str, row[1:])) for row in rows}) == 1  # stored as the others
+    kept = kept_connection(engine)
+    assert kept is None or not kept.connection.in_transaction
     engine.dispose()
 
 
