@@ -215,6 +215,11 @@ def document() -> dict[str, Any]:
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             _finish_operation(path, method, operation)
+        if "patch" in operations:  # an editable object: its GET and PATCH answer its ETag
+            for method in ("get", "patch"):
+                answer = operations.get(method, {}).get("responses", {}).get("200")
+                if answer is not None:
+                    answer.setdefault("headers", {})["ETag"] = _ETAG_HEADER
     doc["paths"].update(_HEALTH_PATHS)
     return doc
 
@@ -264,6 +269,12 @@ def _finish_operation(path: str, method: str, operation: dict[str, Any]) -> None
     extra = _FILE_RESPONSES.get((method, path))
     if extra:
         operation["responses"]["200"] = extra
+
+
+_ETAG_HEADER = {
+    "description": 'The object\'s version, such as "3": send it as If-Match with a PATCH.',
+    "schema": {"type": "string"},
+}
 
 
 class _Health(BaseModel):

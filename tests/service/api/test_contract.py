@@ -432,6 +432,26 @@ def test_every_patch_route_has_a_get_and_documents_428_and_412(
         assert {"200", "412", "428"} <= set(answers), rule
 
 
+def test_the_document_names_the_etag_and_if_match_headers(api: tuple[FlaskClient, World]) -> None:
+    """API.md Editing and "the OpenAPI document is the complete reference": for every
+    editable object, the document names the ETag its GET and PATCH answer and the If-Match
+    its PATCH takes."""
+    client, _world = api
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    missing = []
+    for path, operations in paths.items():
+        if "patch" not in operations:
+            continue
+        headers = {p["name"] for p in operations["patch"].get("parameters", [])
+                   if p["in"] == "header"}  # fmt: skip
+        if "If-Match" not in headers:
+            missing.append(("If-Match", path))
+        for method in ("get", "patch"):
+            if "ETag" not in operations[method]["responses"]["200"].get("headers", {}):
+                missing.append((method, path))
+    assert missing == []
+
+
 # --- Errors: bodies over 10 MiB -------------------------------------------------------
 
 
