@@ -100,3 +100,15 @@ def test_a_form_on_an_acknowledged_entry_says_so_in_the_users_language(
     answer = post_form(_signed_in(app, role), f"/activities/{entry_id}/{action}", form)
     assert answer.status_code == 409
     assert ACKNOWLEDGED_ID in answer.get_data(as_text=True)
+
+
+def test_a_refused_acknowledgement_keeps_the_comment_typed(
+    app: Flask, world: World, objects: dict[str, dict[int, int]]
+) -> None:
+    """The acknowledgement form came back with an empty comment box: a supervisor who had
+    written a comment on an entry someone changed meanwhile had to write it again."""
+    entry_id = objects["activity_ack"][world.employees["E1"]]
+    form = {"version": "7", "comment": "Bukti sudah saya periksa"}
+    answer = post_form(_signed_in(app, "supervisor"), f"/activities/{entry_id}/acknowledge", form)
+    assert answer.status_code == 412
+    assert ">Bukti sudah saya periksa</textarea>" in answer.get_data(as_text=True)
