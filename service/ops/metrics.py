@@ -159,6 +159,9 @@ def _create() -> Metrics:
 
 def metrics() -> Metrics:
     """Return this process's metrics, made on first use (after the server set its mode)."""
+    made: Metrics | None = _state["metrics"]
+    if made is not None:
+        return made  # every call but the first: no lock (three per risk read)
     with _lock:
         if _state["metrics"] is None:
             _state["metrics"] = _create()
