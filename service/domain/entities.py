@@ -216,5 +216,5 @@ class NotificationKind(StrEnum):
     FEEDBACK_ROUND_WAITING = "feedback_round_waiting"
     DEVELOPMENT_JP_LOW = "development_jp_low"
     RISK_WITHOUT_DIALOGUE = "risk_without_dialogue"
-    OBJECTION_FILED = "objection_filed"  # to the rater's superior, who decides it
+    OBJECTION_FILED = "objection_filed"  # to its decider: the rater's superior, or hr/admin
     OBJECTION_DECIDED = "objection_decided"  # to the employee who objected
