@@ -28,6 +28,6 @@ def export_unit(unit_id: int, query: ExportQuery) -> Response:
     fmt = query.format.value
     content = run(export_unit_evaluations, unit_id, query.period, fmt)
     filename = f"evaluations-unit{unit_id}-{query.period}.{fmt}"
-    response = Response(content, mimetype=MEDIA_TYPES[fmt])
+    response = Response(content, content_type=MEDIA_TYPES[fmt])  # CSV's names its charset
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
