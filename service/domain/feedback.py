@@ -18,6 +18,8 @@ from service.domain.entities import Rating
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import ensure_period
+from service.domain.periods import Period
+from service.domain.periods import not_started
 from service.domain.periods import parse_period
 
 
@@ -31,7 +33,7 @@ def add_feedback(
     rhk_id: int | None = None,
 ) -> FeedbackNote:
     """Add a feedback note of the direct supervisor or appointed rater on a period."""
-    parsed = parse_period(period)
+    parsed = _started(period)
     policy.rated_employee(session, actor, employee_id, parsed.year)
     if rhk_id is not None:
         rhk = repo.get_rhk(session, rhk_id)
@@ -60,6 +62,14 @@ def add_feedback(
     return note
 
 
+def _started(code: str) -> Period:
+    """The period of a note or an own rating: one that has started (Invalid otherwise)."""
+    period = parse_period(code)
+    if problem := not_started(period):
+        raise Invalid.field("period", problem)
+    return period
+
+
 def list_feedback(
     session: Session, actor: Actor, employee_id: int, limit: int, offset: int
 ) -> Page[FeedbackNote]:
@@ -79,7 +89,7 @@ def record_self_assessment(
     note: str | None = None,
 ) -> SelfAssessment:
     """Store the employee's own rating of a period (one per period)."""
-    parsed = parse_period(period)
+    parsed = _started(period)
     policy.own_employee(session, actor, employee_id)
     if repo.self_assessment_exists(session, employee_id, parsed.code):
         raise Conflict(f"employee {employee_id} already assessed {parsed.code}")

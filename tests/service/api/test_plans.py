@@ -214,3 +214,27 @@ def test_the_evidence_behind_a_given_evaluation_is_frozen(
         )
         assert open_.status_code == 201, (period, open_.json)
     assert client.get(f"{base}/realisations", headers=employee).json["total"] == 2
+
+
+def test_feedback_and_self_assessment_wait_for_their_period(
+    client: FlaskClient, world: World
+) -> None:
+    """A note on, or an own rating of, a period that has not started is 422 naming the
+    period, and nothing is stored."""
+    target = world.employees["E1"]
+    note = {"period": "2100-Q1", "target": "perilaku", "body": "Kolaborasi tim meningkat"}
+    feedback = f"/api/v1/employees/{target}/feedback"
+    early = client.post(feedback, json=note, headers=world.headers("supervisor"))
+    assert early.status_code == 422
+    assert [e["field"] for e in early.json["errors"]] == ["period"]
+    own = {
+        "period": "2100",
+        "work_result_rating": "sesuai_ekspektasi",
+        "behavior_rating": "sesuai_ekspektasi",
+    }
+    path = f"/api/v1/employees/{target}/self-assessments"
+    early = client.post(path, json=own, headers=world.headers("employee"))
+    assert early.status_code == 422
+    assert [e["field"] for e in early.json["errors"]] == ["period"]
+    assert client.get(feedback, headers=world.headers("supervisor")).json["total"] == 0
+    assert client.get(path, headers=world.headers("supervisor")).json["total"] == 0
