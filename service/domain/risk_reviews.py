@@ -36,6 +36,7 @@ from service.domain.risk import visible_risk
 from service.domain.risk_review_terms import ReviewDecision
 
 RESOURCE = "risk_review"
+MAX_REASON = 5000
 
 
 def review_risk(
@@ -49,6 +50,8 @@ def review_risk(
     """Record a supervisor's review of the employee's current risk answer (403 for anyone
     not above the employee, 409 without an answer to review or with one reviewed already)."""
     policy.supervised_employee(session, actor, employee_id)
+    if reason is not None and len(reason) > MAX_REASON:
+        raise Invalid.field("reason", f"at most {MAX_REASON} characters")
     if decision is ReviewDecision.DISAGREE and not (reason or "").strip():
         raise Invalid.field(
             "reason", "say why you disagree: what you know that the model does not"
@@ -94,6 +97,13 @@ def list_reviews(
     policy.visible_employee(session, actor, employee_id)
     record_read(session, actor, RESOURCE, employee_id)
     return repo.list_reviews(session, employee_id, limit, offset)
+
+
+def current_reviews(session: Session, answers: dict[int, str | None]) -> dict[int, RiskReview]:
+    """The review of each employee's current answer (`answers`: employee id -> the answer's
+    as_of_period), for a page that already shows those answers."""
+    reviews = repo.reviews_of(session, list(answers))
+    return {r.employee_id: r for r in reviews if answers.get(r.employee_id) == r.period}
 
 
 @dataclass

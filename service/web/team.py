@@ -36,6 +36,9 @@ from service.domain.feedback import add_feedback
 from service.domain.predikat import MATRIX
 from service.domain.risk import TEAM_ROLES
 from service.domain.risk import team_risk
+from service.domain.risk_review_terms import ReviewDecision
+from service.domain.risk_reviews import current_reviews
+from service.domain.risk_reviews import review_risk
 from service.serving import provider
 from service.web import bp
 from service.web.forms import evaluation_body
@@ -113,6 +116,46 @@ def submit_feedback() -> Response | tuple[str, int]:
     return back_to_team(employee_id)
 
 
+@bp.post("/team/risk-review")
+@login_required(*TEAM_ROLES)
+def submit_risk_review() -> Response:
+    """Agree or disagree with a member's risk estimate (with a reason to disagree): the same
+    use case as `POST /employees/{id}/risk/reviews`."""
+    session, caller = get_session(), actor()
+    employee_id = request.form.get("employee_id", type=int)
+    try:
+        decision = _decision(request.form.get("decision"))
+        reason = request.form.get("reason", "").strip() or None
+        review_risk(session, caller, chosen(employee_id), decision, reason, provider())
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        flash(_review_refused(exc), "error")
+        return back_to_team(employee_id)
+    session.commit()
+    flash(_("Your review of the risk estimate is saved."), "success")
+    return back_to_team(employee_id)
+
+
+def _decision(value: str | None) -> ReviewDecision:
+    try:
+        return ReviewDecision(value)
+    except ValueError:
+        raise Invalid.field("decision", "agree or disagree") from None
+
+
+def _review_refused(exc: Invalid | Conflict) -> str:
+    """Why a review was not saved, in the user's language."""
+    if isinstance(exc, Conflict):
+        return _(
+            "This estimate cannot be reviewed: it is reviewed already for its period, or "
+            "there is too little history for an estimate."
+        )
+    fields = {error.field for error in exc.errors}
+    if "decision" in fields:
+        return _("Choose whether you agree or disagree with the estimate.")
+    return _("Say why you disagree: what do you know that the estimate does not?")
+
+
 def back_to_team(employee_id: int | None) -> Response:
     """Go back to the page of the team the form was sent from, at the member's card."""
     target = url_for("web.team", offset=query_offset() or None, _anchor=f"member-{employee_id}")
@@ -155,6 +198,8 @@ def render_team(
     session, caller = get_session(), actor()
     size, offset = current_app.config["WEB_PAGE_SIZE"], query_offset()
     members = team_risk(session, caller, provider(), size, offset, settings=rule_settings())
+    answers = {m["employee_id"]: (m["risk"] or {}).get("as_of_period") for m in members.items}
+    reviews = current_reviews(session, answers)
     session.commit()
     page = render_template(
         "web/team.html",
@@ -163,6 +208,7 @@ def render_team(
         offset=offset,
         page_size=size,
         member=member,
+        reviews=reviews,
         failed=failed or {},
         submitted=submitted or {},
         **form_options(),

@@ -32,6 +32,14 @@ def review_of(session: Session, employee_id: int, period: str) -> RiskReview | N
     return session.scalars(query).first()
 
 
+def reviews_of(session: Session, employee_ids: list[int]) -> list[RiskReview]:
+    """Every review of these employees (a page of a team: a few rows each)."""
+    if not employee_ids:
+        return []
+    query = select(RiskReview).where(RiskReview.employee_id.in_(employee_ids))
+    return list(session.scalars(query))
+
+
 def list_reviews(session: Session, employee_id: int, limit: int, offset: int) -> Page[RiskReview]:
     """One employee's reviews, the latest period first."""
     query = (

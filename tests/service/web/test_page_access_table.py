@@ -138,6 +138,11 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
     ("GET", "/team"): (only(200, TEAM), _fixed("/team")),
     ("POST", "/team/evaluation"): (RATE, _rating("/team/evaluation", _evaluation)),
     ("POST", "/team/feedback"): (RATE, _rating("/team/feedback", _feedback)),
+    # Past every access check the walk's people have too little history: refused, 303 back.
+    ("POST", "/team/risk-review"): (
+        RATE,
+        _rating("/team/risk-review", lambda: {"decision": "agree"}),
+    ),
     ("GET", EMPLOYEE): (READ, _employee()),
     ("GET", "/units/<int(max=2147483647):unit_id>/training-needs"): (
         UNIT,

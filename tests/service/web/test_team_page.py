@@ -312,3 +312,42 @@ def test_a_period_still_to_come_is_named_as_such(supervisor: FlaskClient, world:
     assert "Isi periode seperti" not in body
     typo = _evaluate(supervisor, world.employees["E1"], period="2025-Q9", **fields)
     assert "Isi periode seperti" in typo.get_data(as_text=True)
+
+
+def _risk_history(session: Session, world: World) -> None:
+    """E1: four quarters, enough history for a risk estimate."""
+    for period in ("2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"):
+        make_evaluation(session, employee_id=world.employees["E1"], period=period)
+    session.commit()
+
+
+def test_a_member_s_estimate_is_reviewed_from_the_team_page(
+    supervisor: FlaskClient, world: World, session: Session
+) -> None:
+    """The card offers the review; disagreeing without a reason is refused with a message
+    and stores nothing; a reason saves it, and the card then shows the review instead."""
+    from service.db.models import RiskReview
+
+    _risk_history(session, world)
+    target = world.employees["E1"]
+    body = supervisor.get("/team").get_data(as_text=True)
+    assert 'action="/team/risk-review' in body and f'id="review-reason-{target}"' in body
+    data = {"employee_id": str(target), "decision": "disagree", "reason": "  "}
+    refused = post_form(supervisor, "/team/risk-review", data, page="/team")
+    assert refused.status_code == 303
+    page = supervisor.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Sebutkan alasan Anda tidak setuju" in page  # the page speaks Indonesian
+    assert session.scalars(select(RiskReview)).first() is None
+    data["reason"] = "Baru kembali dari cuti panjang; target sudah disesuaikan."
+    saved = post_form(supervisor, "/team/risk-review", data, page="/team")
+    assert saved.status_code == 303 and saved.headers["Location"].endswith(f"#member-{target}")
+    review = session.scalars(select(RiskReview)).one()
+    assert (review.employee_id, review.decision, review.period) == (target, "disagree", "2025-Q2")
+    body = supervisor.get("/team").get_data(as_text=True)
+    assert (
+        "Perkiraan sudah ditinjau: tidak setuju." in body and html.escape(data["reason"]) in body
+    )
+    assert f'id="review-reason-{target}"' not in body
+    again = post_form(supervisor, "/team/risk-review", data, page="/team")
+    page = supervisor.get(again.headers["Location"]).get_data(as_text=True)
+    assert "tidak dapat ditinjau" in page
