@@ -28,6 +28,7 @@ from service.domain.errors import NotFound
 from service.domain.risk import MODEL_ROLES
 from service.domain.risk import read_job
 from service.domain.risk import request_retrain
+from service.domain.risk_reviews import track_record
 from service.routing import MAX_ID
 from service.routing import id_segment
 from service.serving import provider
@@ -53,6 +54,8 @@ AUC_ROWS = (
     ("oracle_roc_auc", "oracle"),
 )
 DRIFT_ROWS = 10
+#: Scored periods the track record shows, the latest first.
+TRACK_RECORD_PERIODS = 8
 
 
 @bp.get("/models")
@@ -67,6 +70,7 @@ def models() -> str:
         raise NotFound(f"no model job {job_id}")
     job = read_job(get_session(), actor(), job_id) if job_id else None
     shown = shown_version(versions, request.args.get("version", ""))
+    record = track_record(get_session(), actor(), TRACK_RECORD_PERIODS, 0)
     return render_template(
         "web/models.html",
         served=provider().risk.status(),
@@ -76,6 +80,7 @@ def models() -> str:
         shown=shown,
         **report_context(shown),
         drift_rows=DRIFT_ROWS,
+        track_record=record.items,
         job=job_out(job).model_dump(mode="json") if job else None,
         job_labels={status: str(text) for status, text in JOB_LABELS.items()},
     )

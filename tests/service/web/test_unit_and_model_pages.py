@@ -28,6 +28,7 @@ from service.domain.settings import RuleSettings
 from service.domain.training_plan import unit_training_plan
 from service.domain.unit_grades import set_unit_grade
 from tests.factories import make_evaluation
+from tests.service.api.test_risk_reviews import scored_quarter  # noqa: F401 (the fixture)
 from tests.service.api.world import World
 from tests.service.web.conftest import add_gaps
 from tests.service.web.conftest import post_form
@@ -318,3 +319,24 @@ def test_proposed_programmes_are_named_in_english_too(
     for program in named:
         assert html.escape(english[program.training_code]) in page
         assert html.escape(program.title) not in page
+
+
+def test_model_page_shows_how_past_flags_turned_out(
+    client: FlaskClient,
+    world: World,
+    scored_quarter: None,  # noqa: F811 (the fixture)
+) -> None:
+    """The track record's period as a row: of 5 evaluated flagged 4 poor, of 5 unflagged 1,
+    precision 0,8 in Indonesian; the two disagreed flags are too few for the data team."""
+    sign_in(client, "data")
+    body = client.get("/models").get_data(as_text=True)
+    assert "Bagaimana tanda risiko yang lalu terbukti" in body
+    row = body[body.index("2025-Q1 → 2025-Q2") :].split("</tr>")[0]
+    cells = [html.unescape(c.split("</td>")[0]).strip() for c in row.split("<td>")[1:]]
+    assert cells == ["4 / 5", "1 / 5", "0,8", "0,8", "0,35 / 0,5", ""]
+
+
+def test_model_page_says_when_no_period_is_scored(client: FlaskClient, world: World) -> None:
+    sign_in(client, "admin")
+    body = client.get("/models").get_data(as_text=True)
+    assert "Belum ada periode yang dinilai (kinerja score)." in body
