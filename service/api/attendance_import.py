@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Response
-from flask import request
 
 from service.api import bp
 from service.api.http import app_setting
 from service.api.idempotency import create
 from service.api.imports import ImportForm
+from service.api.imports import file_import
+from service.api.imports import uploaded_file
 from service.api.openapi import responses
 from service.api.openapi import spec
 from service.api.schemas.attendance_allowance import AttendanceImportOut
@@ -17,7 +18,6 @@ from service.auth.decorators import allow
 from service.domain.attendance_import import import_attendance_file
 from service.domain.attendance_rules import AttendanceRule
 from service.domain.entities import Role
-from service.domain.errors import Invalid
 
 
 def attendance_rule() -> AttendanceRule:
@@ -33,16 +33,14 @@ def attendance_rule() -> AttendanceRule:
     resp=responses(errors=(409,), HTTP_201=AttendanceImportOut),
     tags=["imports"],
 )
+@file_import
 def post_attendance_import() -> Response:
     """Import daily attendance (`nip,date,check_in,check_out`); rebuilds the monthly summaries.
 
     422 lists every problem with its file row (header = row 1); a re-import of the same days
     replaces them. hr imports only for employees of its units.
     """
-    upload = request.files.get("file")
-    if upload is None:
-        raise Invalid.field("file", "send the CSV or XLSX file in the multipart field 'file'")
-    content, filename = upload.read(), upload.filename or "upload.csv"
+    content, filename = uploaded_file()
     rule = attendance_rule()
     return create(
         lambda s, a: AttendanceImportOut.model_validate(

@@ -28,6 +28,7 @@ from service.auth.tokens import TooManyRequests
 from service.domain.errors import DomainError
 from service.domain.errors import FieldError
 from service.domain.errors import Invalid
+from service.domain.errors import InvalidFile
 
 PROBLEM_JSON = "application/problem+json"
 API_PREFIX = "/api/"
@@ -40,15 +41,17 @@ def problem(
     errors: Iterable[FieldError] = (),
     headers: dict[str, str] | None = None,
     title: str | None = None,
+    rows: bool = False,
 ) -> Response:
-    """Build a problem+json response; `title` defaults to the reason phrase of `status`."""
+    """Build a problem+json response; `title` defaults to the reason phrase of `status`;
+    with `rows`, every error has its `row`, null where it has none."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title or _title(status),
         "status": status,
         "detail": detail or _title(status),
     }
-    listed = [_field(error) for error in errors]
+    listed = [_field(error, rows) for error in errors]
     if listed:
         body["errors"] = listed
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
@@ -64,7 +67,8 @@ def handle_domain_error(exc: DomainError) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="kinerja"'
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
-    return problem(exc.status, exc.detail, errors, headers, exc.title)
+    rows = isinstance(exc, InvalidFile)
+    return problem(exc.status, exc.detail, errors, headers, exc.title, rows=rows)
 
 
 def handle_http_exception(exc: HTTPException) -> Response | HTTPException:
@@ -109,9 +113,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
 
 
-def _field(error: FieldError) -> dict[str, Any]:
+def _field(error: FieldError, rows: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {"field": error.field, "message": error.message}
-    if error.row is not None:
+    if rows or error.row is not None:
         item["row"] = error.row
     return item
 

@@ -57,6 +57,16 @@ class Invalid(DomainError):
         return cls(errors=[FieldError(name, message, row)])
 
 
+class InvalidFile(Invalid):
+    """An import refused: every error names its file `row` (header = 1), null where the
+    problem is the file itself (empty, unreadable, no data rows), so a client reads each
+    error of an import the same way (API.md)."""
+
+    @classmethod
+    def of(cls, exc: Invalid) -> InvalidFile:
+        return cls(exc.detail, exc.errors)
+
+
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"

@@ -602,11 +602,6 @@ def test_import_without_a_required_column_is_422(api: tuple[FlaskClient, World])
     assert any(e["field"] == "behavior_rating" and e["row"] == 1 for e in errors), errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="file-level import errors (empty file, header only, no 'file' part, unreadable"
-    " XLSX) carry no 'row' (import code of another helper: domain/imports.py, import_files.py)",
-)
 @pytest.mark.parametrize(
     ("content", "name"),
     [
@@ -977,3 +972,22 @@ def test_one_console_script_with_the_contract_commands() -> None:
         assert shown.exit_code == 0
         for name in names:
             assert name in shown.output, (command, name)
+
+
+def test_an_import_without_its_file_part_names_the_field_and_a_null_row(
+    api: tuple[FlaskClient, World],
+) -> None:
+    client, world = api
+    form = {"data": {"other": "x"}, "content_type": "multipart/form-data"}
+    answer = client.post(IMPORT, headers=world.headers("hr"), **form)
+    errors = assert_problem(answer, 422)["errors"]
+    assert [(e["field"], e["row"]) for e in errors] == [("file", None)], errors
+
+
+def test_an_empty_attendance_import_names_a_null_row(api: tuple[FlaskClient, World]) -> None:
+    """The attendance import answers its refusals as the evaluation import does."""
+    client, world = api
+    data = {"file": (io.BytesIO(b""), "attendance.csv")}
+    answer = client.post("/api/v1/imports/attendance", data=data, headers=world.headers("hr"))
+    errors = assert_problem(answer, 422)["errors"]
+    assert errors and all(e.keys() >= {"row", "field", "message"} for e in errors), errors
