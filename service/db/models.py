@@ -283,6 +283,27 @@ class Indicator(Base):
     )
 
 
+class SkpTemplate(Base):
+    """The SKP every holder of a position starts from: its model, approach and RHK with their
+    indicators, as one document (`rhks`, validated like an SKP's own RHK when written). Bulk
+    drafting copies it into each employee's draft, where it becomes ordinary rows."""
+
+    __tablename__ = "skp_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position_id: Mapped[int] = mapped_column(ForeignKey("positions.id"), unique=True)
+    model: Mapped[SkpModel] = enum_column(SkpModel)
+    approach: Mapped[SkpApproach] = enum_column(SkpApproach)
+    rhks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 class Realisation(Base):
     """What was achieved on an indicator in one period (realisasi)."""
 
@@ -817,11 +838,29 @@ class Notification(Base):
     created_at: Mapped[datetime] = created_at_column()
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Not emailed because the recipient switched its kind off (the in-app entry stays).
+    email_skipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("recipient_user_id", "kind", "subject_key"),
         Index("ix_notifications_pending_email", "emailed_at"),
     )
+
+
+class NotificationPreference(Base):
+    """A login's email choice: the notification kinds not emailed to them (their in-app
+    notifications are kept). No row: every kind is emailed."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    email_off: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 # --- 360 feedback rounds and daily attendance (issue 8, parts 2 and 5) ----------------------
