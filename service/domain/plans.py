@@ -75,7 +75,7 @@ def create_skp(
 ) -> SkpDetail:
     """Draft the caller's own SKP for `year` (rater defaults to the direct supervisor)."""
     employee = policy.own_employee(session, actor, employee_id)
-    _check_main_result(rhks)
+    check_results(rhks)
     position_id = options.get("position_id") or employee.position_id
     rater_id = options.get("rater_id") or employee.supervisor_id
     _check_plan_refs(session, employee, position_id, rater_id)
@@ -88,13 +88,29 @@ def create_skp(
         model=options["model"],
         approach=options["approach"],
         rater_id=rater_id,
-        status=SkpStatus.DRAFT,
     )
+    return add_draft(session, actor, skp, rhks)
+
+
+def add_draft(
+    session: Session, actor: Actor, skp: Skp, rhks: list[Mapping[str, Any]]
+) -> SkpDetail:
+    """Store `skp` as a draft with its RHK and indicators, and its audit row.
+
+    The caller has checked `rhks` (`check_results`), the position, the rater and that the
+    employee has no such plan yet; a parent RHK is still checked here (`_add_rhk`).
+    """
+    skp.status = SkpStatus.DRAFT
     session.add(skp)
     session.flush()
     details = [_add_rhk(session, skp, ordinal, item) for ordinal, item in enumerate(rhks, 1)]
     record(
-        session, actor, AuditAction.CREATE, RESOURCE, employee_id=employee.id, resource_id=skp.id
+        session,
+        actor,
+        AuditAction.CREATE,
+        RESOURCE,
+        employee_id=skp.employee_id,
+        resource_id=skp.id,
     )
     return SkpDetail(skp, details)
 
@@ -135,7 +151,7 @@ def update_skp(
     if "rater_id" in changes:
         _check_plan_refs(session, employee, skp.position_id, changes["rater_id"])
     if "rhks" in changes:
-        _check_main_result(changes["rhks"])
+        check_results(changes["rhks"])
     for name in ("model", "approach", "rater_id"):
         if name in changes:
             setattr(skp, name, changes[name])
@@ -287,11 +303,19 @@ def _check_plan_refs(
         raise Invalid.field("rater_id", f"employee {rater_id} is not above you in the chain")
 
 
-def _check_main_result(items: list[Mapping[str, Any]]) -> None:
-    """An SKP's results are main (*hasil kerja utama*) and optionally additional (*tambahan*):
-    refuse a plan without a main one."""
+def check_results(items: list[Mapping[str, Any]]) -> None:
+    """Refuse a list of RHK that no plan may hold (an SKP's, or a position's template).
+
+    An SKP's results are main (*hasil kerja utama*) and optionally additional (*tambahan*):
+    it needs a main one. Every indicator needs a target, a value or a text.
+    """
     if all(RhkKind(item["kind"]) is not RhkKind.UTAMA for item in items):
         raise Invalid.field("rhks", "needs at least one RHK of kind utama (hasil kerja utama)")
+    for ordinal, item in enumerate(items):
+        for position, data in enumerate(item["indicators"]):
+            if data.get("target_value") is None and data.get("target_text") is None:
+                field = f"rhks[{ordinal}].indicators[{position}]"
+                raise Invalid.field(field, "needs a target_value or a target_text")
 
 
 def _rewrite_rhks(session: Session, skp: Skp, items: list[Mapping[str, Any]]) -> None:
@@ -345,10 +369,7 @@ def _add_rhk(
     rhk.ordinal = ordinal
     session.flush()
     indicators = []
-    for position, data in enumerate(item["indicators"]):
-        if data.get("target_value") is None and data.get("target_text") is None:
-            field = f"rhks[{ordinal - 1}].indicators[{position}]"
-            raise Invalid.field(field, "needs a target_value or a target_text")
+    for data in item["indicators"]:
         indicator = Indicator(rhk_id=rhk.id, **data)
         session.add(indicator)
         indicators.append(indicator)
