@@ -13,11 +13,13 @@ evaluation; a closed one (upheld, rejected, withdrawn) does not change again.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -75,6 +77,92 @@ class ObjectionView:
     can_decide: bool
 
 
+class Dated(Protocol):
+    """What the window reads of an evaluation (an `Evaluation`, or its row)."""
+
+    @property
+    def employee_id(self) -> int: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class FilingStanding:
+    """Whether an objection to an evaluation would be accepted from its reader now, and if
+    not why: someone else's evaluation, the window closed at `closes`, or `existing`."""
+
+    own: bool
+    closes: datetime
+    existing: Objection | None
+    window_days: int
+    now: datetime
+
+    @property
+    def window_open(self) -> bool:
+        return self.now <= self.closes
+
+    @property
+    def accepted(self) -> bool:
+        return self.own and self.window_open and self.existing is None
+
+    def refuse(self) -> None:
+        """Raise what `file_objection` answers when filing is not accepted."""
+        if not self.own:
+            raise Forbidden("only the evaluated employee may object to an evaluation")
+        if not self.window_open:
+            raise Conflict(
+                f"the objection window of {self.window_days} days after the evaluation's last "
+                f"change closed at {self.closes.isoformat(timespec='minutes')}"
+            )
+        if self.existing is not None:
+            raise Conflict(
+                f"evaluation {self.existing.evaluation_id} already has objection "
+                f"{self.existing.id} ({self.existing.status.value}); there is one per evaluation"
+            )
+
+
+def filing_standing(
+    actor: Actor,
+    evaluation: Dated,
+    existing: Objection | None,
+    settings: ObjectionSettings,
+    now: datetime | None = None,
+) -> FilingStanding:
+    """The rule of `file_objection`: only the evaluated employee, within `window_days` of the
+    evaluation's last change, once per evaluation (`existing` is its objection, if any)."""
+    closes = as_utc(evaluation.updated_at or evaluation.created_at)
+    return FilingStanding(
+        own=actor.is_self(evaluation.employee_id),
+        closes=closes + timedelta(days=settings.window_days),
+        existing=existing,
+        window_days=settings.window_days,
+        now=now or datetime.now(UTC),
+    )
+
+
+def filing_standings(
+    session: Session,
+    actor: Actor,
+    evaluations: Sequence[Any],
+    settings: ObjectionSettings,
+    now: datetime | None = None,
+) -> dict[int, FilingStanding]:
+    """`filing_standing` of each of a visible employee's evaluations, by evaluation id (one
+    query for their objections): what a page offers in place of the form where refused."""
+    existing = repo.objections_of(session, [evaluation.id for evaluation in evaluations])
+    moment = now or datetime.now(UTC)
+    return {
+        evaluation.id: filing_standing(
+            actor, evaluation, existing.get(evaluation.id), settings, moment
+        )
+        for evaluation in evaluations
+    }
+
+
 def file_objection(
     session: Session,
     actor: Actor,
@@ -88,21 +176,8 @@ def file_objection(
     evaluation, employee = found if found is not None else (None, None)
     policy.owned_record(session, actor, evaluation, f"evaluation {evaluation_id}", employee)
     assert evaluation is not None and employee is not None
-    if not actor.is_self(evaluation.employee_id):
-        raise Forbidden("only the evaluated employee may object to an evaluation")
-    closes = as_utc(evaluation.updated_at or evaluation.created_at)
-    closes += timedelta(days=settings.window_days)
-    if (now or datetime.now(UTC)) > closes:
-        raise Conflict(
-            f"the objection window of {settings.window_days} days after the evaluation's last "
-            f"change closed at {closes.isoformat(timespec='minutes')}"
-        )
     existing = repo.objection_of(session, evaluation_id)
-    if existing is not None:
-        raise Conflict(
-            f"evaluation {evaluation_id} already has objection {existing.id} "
-            f"({existing.status.value}); there is one per evaluation"
-        )
+    filing_standing(actor, evaluation, existing, settings, now).refuse()
     objection = Objection(
         evaluation_id=evaluation.id,
         employee_id=evaluation.employee_id,

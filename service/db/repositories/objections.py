@@ -57,6 +57,14 @@ def objection_of(session: Session, evaluation_id: int) -> Objection | None:
     return session.scalars(query).first()
 
 
+def objections_of(session: Session, evaluation_ids: list[int]) -> dict[int, Objection]:
+    """The objections filed against these evaluations, by evaluation id (at most one each)."""
+    if not evaluation_ids:
+        return {}
+    query = select(Objection).where(Objection.evaluation_id.in_(evaluation_ids))
+    return {objection.evaluation_id: objection for objection in session.scalars(query)}
+
+
 def rater_superior(session: Session, rater_id: int | None) -> int | None:
     """The supervisor of an evaluation's rater (who decides an objection), or None."""
     if rater_id is None:
