@@ -180,11 +180,7 @@ def update_position(
 
     hr changes positions that belong to no unit or to one of its units (403 otherwise).
     """
-    position = repo.get_position(session, position_id)
-    if position is None:
-        raise NotFound(f"no position {position_id}")
-    if position.unit_id is not None and not policy.unit_in_scope(session, actor, position.unit_id):
-        raise Forbidden(f"position {position_id} belongs to a unit outside your units")
+    position = managed_position(session, actor, position_id)
     check_version(position.version, expected_version)
     if changes.get("unit_id") is not None and not _unit_visible(
         session, actor, changes["unit_id"]
@@ -217,6 +213,17 @@ def position_level(level: str | None) -> str | None:
     if key not in _LEVELS:
         raise Invalid.field("level", f"must be a jenjang: {', '.join(_LEVELS)}; got {level!r}")
     return key
+
+
+def managed_position(session: Session, actor: Actor, position_id: int) -> Position:
+    """Return a position `actor` may change: admin any, hr one that belongs to no unit or to
+    one of its units (404 unknown, 403 outside)."""
+    position = repo.get_position(session, position_id)
+    if position is None:
+        raise NotFound(f"no position {position_id}")
+    if position.unit_id is not None and not policy.unit_in_scope(session, actor, position.unit_id):
+        raise Forbidden(f"position {position_id} belongs to a unit outside your units")
+    return position
 
 
 def position_detail(session: Session, position_id: int) -> PositionDetail | None:
