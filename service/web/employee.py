@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from service.api.http import rule_settings
+from service.api.objections import objection_settings
 from service.auth.policy import PEOPLE
 from service.db import get_session
 from service.db.repositories import development as dev_repo
@@ -29,6 +30,7 @@ from service.domain.development import jp_status
 from service.domain.entities import EnrolmentStatus
 from service.domain.entities import Predikat
 from service.domain.evaluations import list_evaluations
+from service.domain.objections import filing_standings
 from service.domain.organisation import read_employee
 from service.domain.outlook import outlook_actions
 from service.domain.plans import SkpDetail
@@ -104,10 +106,17 @@ def outlook(session: Session, caller: Actor, employee_id: int) -> dict[str, Any]
 
 
 def history(session: Session, caller: Actor, employee_id: int) -> dict[str, Any]:
-    """The evaluations, oldest first, and their predikat chart."""
+    """The evaluations, oldest first, their predikat chart, and whether the caller may object
+    to each (`objections.filing_standing`: the form's link, or why not)."""
     evaluations = list_evaluations(session, caller, employee_id, HISTORY_LIMIT, 0).items
     chart = predikat_chart(evaluations) if evaluations else None
-    return {"evaluations": evaluations, "history_chart": chart}
+    standings = filing_standings(session, caller, evaluations, objection_settings())
+    return {
+        "evaluations": evaluations,
+        "history_chart": chart,
+        "standings": standings,
+        "objects": any(standing.own for standing in standings.values()),
+    }
 
 
 def development(session: Session, caller: Actor, employee_id: int) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from service.domain.evaluations import read_evaluation
 from service.domain.objection_terms import ObjectionStatus
 from service.domain.objections import close_objection
 from service.domain.objections import file_objection
+from service.domain.objections import filing_standings
 from service.domain.objections import list_objections
 from service.routing import id_segment
 from service.web import bp
@@ -107,12 +108,8 @@ def file(evaluation_id: int) -> Response | tuple[str, int]:
         file_objection(session, actor(), evaluation_id, body.reason, objection_settings())
     except (Invalid, Conflict) as exc:
         session.rollback()
-        late = _(
-            "You can no longer object to this evaluation: you objected to it already, or "
-            "the %(days)s days to object have passed.",
-            days=objection_settings().window_days,
-        )
-        return render_form(evaluation_id, _messages(exc, late), reason, exc.status)
+        refused = _("The objection was not filed.")  # the page says why (its standing)
+        return render_form(evaluation_id, _messages(exc, refused), reason, exc.status)
     session.commit()
     flash(_("Your objection was filed; the superior of your rater decides it."), "success")
     return redirect(url_for("web.objections"), code=303)
@@ -145,13 +142,14 @@ def render_form(
     reason: str = "",
     status: int = 200,
 ) -> tuple[str, int]:
-    """The evaluation and the form (404 for an evaluation the caller may not see)."""
+    """The evaluation and the form, or why an objection would be refused (404 for an
+    evaluation the caller may not see)."""
     session, caller = get_session(), actor()
     evaluation = read_evaluation(session, caller, evaluation_id)
+    standings = filing_standings(session, caller, [evaluation], objection_settings())
     context = {
         "evaluation": evaluation,
-        "own": caller.is_self(evaluation.employee_id),
-        "window_days": objection_settings().window_days,
+        "standing": standings[evaluation.id],
         "failed": failed or {},
         "reason": reason,
     }
