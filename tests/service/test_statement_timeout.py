@@ -52,11 +52,16 @@ def app(app_config: dict[str, str]) -> Iterator[Flask]:
 
 
 @contextmanager
-def _locked(database_url: str, writer_queue: bool = False) -> Iterator[None]:
+def held_lock(
+    database_url: str,
+    writer_queue: bool = False,
+    table: str = "users",
+    mode: str = "ACCESS EXCLUSIVE",
+) -> Iterator[None]:
     """Hold, from another connection, the lock a login's statements wait for: PostgreSQL's
-    `users` table, or SQLite's write lock (taken outside our writer queue, as the sqlite3
-    shell or another program would), or with `writer_queue` the queue's own lock, as
-    another worker's long write transaction holds it."""
+    `users` table (or `table`, in `mode`), or SQLite's write lock (taken outside our writer
+    queue, as the sqlite3 shell or another program would), or with `writer_queue` the
+    queue's own lock, as another worker's long write transaction holds it."""
     url = make_url(database_url)
     if writer_queue:
         descriptor = os.open(lock_path(str(url.database)), os.O_RDWR | os.O_CREAT, 0o600)
@@ -77,7 +82,7 @@ def _locked(database_url: str, writer_queue: bool = False) -> Iterator[None]:
         return
     conninfo = f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}"
     with psycopg.connect(conninfo) as holder:
-        holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        holder.execute(f"LOCK TABLE {table} IN {mode} MODE")
         try:
             yield
         finally:
@@ -114,7 +119,7 @@ def _assert_quick_503_writing_nothing(app: Flask, database_url: str, writer_queu
         response = app.test_client().post("/api/v1/auth/token", json=LOGIN)
         answers.append((response, time.monotonic() - started))
 
-    with _locked(database_url, writer_queue):
+    with held_lock(database_url, writer_queue):
         call = threading.Thread(target=login, daemon=True)
         call.start()
         call.join(timeout=HELD_SECONDS)
