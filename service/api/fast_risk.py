@@ -34,10 +34,14 @@ this worker read):
 
 Whenever one of these would need anything else (no or a malformed token, a token or a
 decision or an answer not in the memo at this generation, a generation that moved, a live
-answer, a 401/403/404, the database unreachable, any error) nothing has been written yet and
-the request goes on to Flask untouched, which answers it the usual way (reading the counter
-again). The audit row is the last thing that can fail, so a failure never leaves a row for
-an answer Flask then makes again.
+answer, a 401/403/404, any error) nothing has been written yet and the request goes on to
+Flask untouched, which answers it the usual way (reading the counter again). The audit row
+is the last thing that can fail, so a failure never leaves a row for an answer Flask then
+makes again. One exception: a statement the database did not answer in time (the
+`KINERJA_DB_STATEMENT_TIMEOUT_MS` bound, a lock held elsewhere, the database unreachable, a
+full pool: the errors `service.ops.unavailable` answers) is answered here, with the 503
+problem and `Retry-After` that Flask's handler gives (`unavailable`), since Flask would run
+the same statements again and keep the client waiting for the limit a second time.
 
 The headers are written here as the API's hooks write them (`Cache-Control: no-store` from
 `service.api`, `X-Request-ID` from `service.ops.request_id`; the pages' cookie session is
@@ -61,6 +65,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from service.api.openapi import spec
@@ -81,6 +86,8 @@ from service.ops.metrics import leave_flight
 from service.ops.metrics import observe
 from service.ops.request_id import HEADER
 from service.ops.request_id import request_id_from
+from service.ops.unavailable import UNAVAILABLE_ERRORS
+from service.ops.unavailable import handle_database_unavailable
 from service.serving import ModelProvider
 from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
@@ -92,6 +99,7 @@ _CANDIDATE = re.compile(r"/api/v1/employees/[0-9]+/risk")
 MAX_ROUTES = 10_000
 _BODY = "fast risk body"  # memo key: (_BODY, id(answer)) -> (answer, (body, headers))
 _OFF = {"false", "0", "no", "off"}
+_STATUS = {200: "200 OK", 503: "503 SERVICE UNAVAILABLE"}
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
@@ -153,8 +161,8 @@ class FastRisk:
         reply = None if target is None else self.answer(environ, *target)
         if reply is None:
             return self.wsgi_app(environ, start_response)
-        body, headers = reply
-        start_response("200 OK", headers)
+        status, body, headers = reply
+        start_response(status, headers)
         return [body]
 
     def target(self, environ: dict[str, Any]) -> tuple[str, int] | None:
@@ -190,24 +198,39 @@ class FastRisk:
 
     def answer(
         self, environ: dict[str, Any], endpoint: str, employee_id: int
-    ) -> tuple[bytes, list[tuple[str, str]]] | None:
-        """The body and headers of the read when it is a memo hit, else None (nothing done)."""
+    ) -> tuple[str, bytes, list[tuple[str, str]]] | None:
+        """The status line, body and headers of the read when it is a memo hit (or its
+        statement was not answered in time: 503), else None (nothing done)."""
         started = time.perf_counter()
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
         enter_flight()
         try:
-            body, headers, (source, served) = self.answered_body(environ, employee_id, request_id)
+            body, headers, counted = self.answered_body(environ, employee_id, request_id)
+            status = 200
+        except UNAVAILABLE_ERRORS as error:  # Flask would wait for it again: 503 here
+            self.sessions.session = None
+            (body, headers), status, counted = self.unavailable(error), 503, None
         except Exception:  # noqa: BLE001 (whatever it is, Flask answers it the usual way)
             self.sessions.session = None  # a session a query stopped in is not reused
             log.debug("risk read handed to Flask", exc_info=True)
             return None
         finally:
             leave_flight()
-        source.count(served)  # the answer is given: counted once, for /metrics
+        if counted is not None:
+            source, served = counted
+            source.count(served)  # the answer is given: counted once, for /metrics
         duration_ms = (time.perf_counter() - started) * 1000
-        observe("GET", endpoint, 200, duration_ms)
-        write_request_line(request_id, "GET", environ["PATH_INFO"], 200, duration_ms)
-        return body, [*headers, (HEADER, request_id)]
+        observe("GET", endpoint, status, duration_ms)
+        write_request_line(request_id, "GET", environ["PATH_INFO"], status, duration_ms)
+        return _STATUS[status], body, [*headers, (HEADER, request_id)]
+
+    def unavailable(self, error: SQLAlchemyError) -> tuple[bytes, list[tuple[str, str]]]:
+        """The 503 problem Flask answers `error` with (`handle_database_unavailable`, which
+        also logs it), and the API's `Cache-Control`; all but `X-Request-ID`."""
+        with self.app.app_context():
+            response = handle_database_unavailable(error)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response.get_data(), list(response.headers.items())
 
     def answered_body(
         self, environ: dict[str, Any], employee_id: int, request_id: str
