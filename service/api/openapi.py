@@ -215,8 +215,8 @@ def document() -> dict[str, Any]:
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             _finish_operation(path, method, operation)
-        if "patch" in operations:  # an editable object: its GET and PATCH answer its ETag
-            for method in ("get", "patch"):
+        if {"patch", "put"} & operations.keys():  # editable: GET and PATCH/PUT answer its ETag
+            for method in ("get", "patch", "put"):
                 answer = operations.get(method, {}).get("responses", {}).get("200")
                 if answer is not None:
                     answer.setdefault("headers", {})["ETag"] = _ETAG_HEADER
