@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from service.auth import policy
+from service.db.models import Employee
 from service.db.models import Unit
 from service.db.models import UnitGrade
 from service.db.repositories import performance as repo
@@ -121,6 +122,23 @@ def unit_grade_report(
     if not policy.shows_group(actor, report.size):
         return GradeReport(row, {}, [], report.size, withheld=True)
     return report
+
+
+def covering_grade_report(
+    session: Session, employee_id: int, period: str, settings: RuleSettings
+) -> tuple[GradeReport, str] | None:
+    """The report of the grade that covers the employee's unit in `period` (the nearest
+    graded unit at or above it, as `graded_population` assigns employees), with that unit's
+    name; None when no unit above is graded. No access rule: the caller decides what of
+    it to show."""
+    employee = session.get(Employee, employee_id)
+    unit = session.get(Unit, employee.unit_id) if employee is not None else None
+    while unit is not None:
+        row = repo.get_unit_grade(session, unit.id, period)
+        if row is not None:
+            return _report(session, row, settings), unit.name
+        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
+    return None
 
 
 def _report(session: Session, row: UnitGrade, settings: RuleSettings) -> GradeReport:

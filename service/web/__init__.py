@@ -211,6 +211,7 @@ from service.web import auth_views  # noqa: E402,F401
 from service.web import calibration  # noqa: E402,F401
 from service.web import dialogues  # noqa: E402,F401
 from service.web import employee  # noqa: E402,F401
+from service.web import evaluation_sheet  # noqa: E402,F401
 from service.web import feedback360  # noqa: E402,F401
 from service.web import feedback360_rounds  # noqa: E402,F401
 from service.web import models  # noqa: E402,F401

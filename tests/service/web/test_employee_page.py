@@ -98,7 +98,7 @@ def test_predikat_history_lists_every_period(
     assert body.count('class="bar predikat-') == 2
     assert "predikat-sangat_baik" in body and "predikat-butuh_perbaikan" in body
     assert ">Sangat Baik<" in body and ">Butuh Perbaikan<" in body
-    assert body.index("2025</th>") < body.index("2024</th>")  # newest first in the table
+    assert body.index(">2025</a></th>") < body.index(">2024</a></th>")  # newest first in the table
 
 
 def test_plan_shows_targets_and_realisations_per_period(

@@ -225,6 +225,8 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         own(DONE),
         _object("evaluation", "/evaluations/{}/objection", {"reason": "Bukti belum dinilai"}),
     ),
+    # --- the evaluation sheet: whoever reads the evaluation ---
+    ("GET", f"{EVALUATION}/sheet"): (READ, _object("evaluation", "/evaluations/{}/sheet", {})),
 }
 #: Pages anyone may open, and files: no login, no table row.
 PUBLIC = {

@@ -1,0 +1,118 @@
+"""The evaluation sheet (/evaluations/<id>/sheet): the printable document of one evaluation,
+for whoever may read the evaluation. S rates E1 and reports to H (hr); A1 lies under A."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import AuditEntry
+from service.db.models import Indicator
+from service.db.models import Realisation
+from service.db.models import Rhk
+from service.db.models import UnitGrade
+from service.domain.entities import IndicatorAspect
+from service.domain.entities import OrganisationGrade
+from service.domain.entities import Rating
+from service.domain.entities import RhkKind
+from service.domain.evaluation_input import ensure_period
+from service.domain.periods import parse_period
+from tests.factories import make_evaluation
+from tests.service.api.world import World
+from tests.service.api.world import add_skp
+from tests.service.web.conftest import sign_in
+
+RHK_TEXT = "Tersusunnya laporan pengawasan triwulanan"
+INDICATOR_TEXT = "Jumlah laporan pengawasan"
+
+
+def _signed_in(app: object, role: str) -> FlaskClient:
+    client = app.test_client()  # type: ignore[attr-defined]
+    assert sign_in(client, role).status_code in (302, 303)
+    return client
+
+
+def _evaluated(session: Session, world: World) -> int:
+    """E1's 2025 evaluation by S, with a 2025 SKP whose indicator was realised in 2025-Q2
+    (inside the evaluated year) and 2024-Q4 (outside it)."""
+    skp_id = add_skp(session, world, "E1", 2025, "S")
+    rhk = Rhk(skp_id=skp_id, kind=RhkKind.UTAMA, description=RHK_TEXT, ordinal=1)
+    session.add(rhk)
+    session.flush()
+    indicator = Indicator(
+        rhk_id=rhk.id,
+        aspect=IndicatorAspect.KUANTITAS,
+        description=INDICATOR_TEXT,
+        target_value=12,
+        target_unit="laporan",
+    )
+    session.add(indicator)
+    session.flush()
+    for period, value in (("2025-Q2", 7.0), ("2024-Q4", 99.0)):
+        ensure_period(session, parse_period(period))
+        session.add(Realisation(indicator_id=indicator.id, period=period, value=value))
+    evaluation = make_evaluation(
+        session,
+        employee_id=world.employees["E1"],
+        rater_id=world.employees["S"],
+        period="2025",
+        work_result_rating=Rating.DI_ATAS_EKSPEKTASI,
+        behavior_ratings={"akuntabel": "di_atas_ekspektasi"},
+        feedback="Pertahankan ketepatan waktu laporan.",
+    )
+    make_evaluation(session, employee_id=world.employees["E2"], rater_id=world.employees["E1"])
+    session.add(UnitGrade(unit_id=world.units["A"], period="2025", grade=OrganisationGrade.BAIK))
+    session.commit()
+    return evaluation.id
+
+
+def _audit_reads(session: Session, employee_id: int) -> int:
+    query = select(func.count()).where(
+        AuditEntry.employee_id == employee_id, AuditEntry.resource == "evaluation"
+    )
+    return int(session.scalar(query) or 0)
+
+
+def test_the_employee_reads_their_own_sheet(app: object, world: World, session: Session) -> None:
+    evaluation_id = _evaluated(session, world)
+    client = _signed_in(app, "employee")
+    page = client.get(f"/evaluations/{evaluation_id}/sheet")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Evaluasi kinerja pegawai" in text  # Indonesian by default
+    for name in ("Pegawai E1", "Pegawai S", "Pegawai H"):  # evaluated, rater, rater's superior
+        assert name in text
+    assert world.nips["E1"] in text and world.nips["S"] in text
+    assert RHK_TEXT in text and INDICATOR_TEXT in text
+    assert "2025-Q2: 7" in text and "2024-Q4" not in text  # only what the year holds
+    assert "Pertahankan ketepatan waktu laporan." in text
+    assert "Di atas ekspektasi" in text
+    # A unit of two evaluated: the counts would tell the employee the other's predikat.
+    assert "kurang dari lima" in text
+    assert f"/employees/{world.employees['E1']}" in text
+    employee_page = client.get(f"/employees/{world.employees['E1']}").get_data(as_text=True)
+    assert f"/evaluations/{evaluation_id}/sheet" in employee_page
+
+
+def test_the_rater_sees_the_distribution_and_the_read_is_audited(
+    app: object, world: World, session: Session
+) -> None:
+    evaluation_id = _evaluated(session, world)
+    before = _audit_reads(session, world.employees["E1"])
+    page = _signed_in(app, "supervisor").get(f"/evaluations/{evaluation_id}/sheet")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Distribusi predikat" in text and "kurang dari lima" not in text
+    assert _audit_reads(session, world.employees["E1"]) == before + 1
+
+
+def test_others_get_the_evaluations_404(app: object, world: World, session: Session) -> None:
+    evaluation_id = _evaluated(session, world)
+    other = make_evaluation(session, employee_id=world.employees["O"], period="2025")
+    session.commit()
+    assert _signed_in(app, "data").get(f"/evaluations/{evaluation_id}/sheet").status_code == 403
+    supervisor = _signed_in(app, "supervisor")
+    assert supervisor.get(f"/evaluations/{other.id}/sheet").status_code == 404
+    assert supervisor.get("/evaluations/999999/sheet").status_code == 404
