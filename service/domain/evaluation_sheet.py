@@ -12,10 +12,10 @@ rater's feedback, and the distribution of the unit grade that covers the employe
 Who may read it is the evaluation's own rule (`evaluations.read_evaluation`, audited).
 The signatories' names, NIPs and positions are printed for whoever may read the
 evaluation, as on paper, without giving access to their records. The distribution is
-counts only, and it is withheld from the evaluated employee when fewer than
-`policy.SMALL_GROUP` people were evaluated (with their own predikat, the counts of a unit
-of three would tell the others'); supervisors, hr and admin see every size, as on the unit
-grade report.
+counts only, and below `policy.SMALL_GROUP` people evaluated they are shown only to
+whoever may read the unit grade report itself (hr over the unit, admin): with their own
+predikat, the counts of a unit of three would tell an employee, or a supervisor, their
+colleagues' predikat.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from service.db.models import Skp
 from service.db.repositories import evaluation_sheet as repo
 from service.domain.audit import Actor
 from service.domain.entities import Predikat
-from service.domain.entities import Role
 from service.domain.evaluations import read_evaluation
 from service.domain.periods import Period
 from service.domain.periods import parse_period
@@ -150,5 +149,7 @@ def _distribution(
     if found is None:
         return None
     report, unit_name = found
-    shown = actor.role is not Role.EMPLOYEE or report.size >= policy.SMALL_GROUP
+    shown = report.size >= policy.SMALL_GROUP or policy.unit_in_scope(
+        session, actor, report.grade.unit_id
+    )
     return Distribution(report, unit_name, report.counts if shown else None)

@@ -96,16 +96,17 @@ def test_the_employee_reads_their_own_sheet(app: object, world: World, session: 
     assert f"/evaluations/{evaluation_id}/sheet" in employee_page
 
 
-def test_the_rater_sees_the_distribution_and_the_read_is_audited(
+def test_small_unit_counts_are_for_the_units_hr_and_the_read_is_audited(
     app: object, world: World, session: Session
 ) -> None:
     evaluation_id = _evaluated(session, world)
     before = _audit_reads(session, world.employees["E1"])
-    page = _signed_in(app, "supervisor").get(f"/evaluations/{evaluation_id}/sheet")
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
-    assert "Distribusi predikat" in text and "kurang dari lima" not in text
+    rater = _signed_in(app, "supervisor").get(f"/evaluations/{evaluation_id}/sheet")
+    assert rater.status_code == 200
+    assert "kurang dari lima" in rater.get_data(as_text=True)  # S does not see all of A
     assert _audit_reads(session, world.employees["E1"]) == before + 1
+    hr = _signed_in(app, "hr").get(f"/evaluations/{evaluation_id}/sheet").get_data(as_text=True)
+    assert "Distribusi predikat" in hr and "kurang dari lima" not in hr  # H's unit is A
 
 
 def test_others_get_the_evaluations_404(app: object, world: World, session: Session) -> None:
