@@ -5,8 +5,12 @@ feature values for coaching) for that page only. Two sources give the order:
 
 - **stored**: the `risk_scores` rows `kinerja score` wrote, used when they are fresh: every
   member has a row for the period answered now, written by what is served now (the same
-  model version, or the rule-based fallback when no model is served). The database then
-  counts the team and returns the page in order. The page's members are answered from
+  model version, or the rule-based fallback when no model is served) on features of the
+  current feature set (`feature_set_id`: the feature code and the 360 minimum,
+  KINERJA_FEEDBACK_MIN_GROUP_ANSWERS; a probability computed under a lower minimum may
+  rest on a group the results now hide, and the single read does not serve such a row's
+  360 driver or explain from its feature row either). The database then counts the team
+  and returns the page in order. The page's members are answered from
   their stored feature rows (`page_rows`); only a member changed since the batch run has
   their history read.
 - **live**: otherwise, everyone's history is read set-based and scored in one prediction
@@ -36,6 +40,7 @@ from service.db.repositories import risk as repo
 from service.db.repositories import risk_history as history
 from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
 from service.features import FEATURE_NAMES
+from service.features.stored_rows import feature_set_id
 from service.features.stored_rows import stored_row
 from service.serving.batch import Assessed
 from service.serving.batch import FeatureRows
@@ -81,10 +86,14 @@ def stored_ranking(
     """The team ordered by its fresh batch scores, or None when they are not all fresh.
 
     `table` gives the fallback's rate table (asked only when no model is served);
-    `min_group_answers` is the configured 360 threshold the page's feature rows apply.
+    `min_group_answers` is the configured 360 threshold: scores computed with another
+    (another `feature_set_id`) are not fresh, and the page's feature rows apply it.
     """
     version = model.version if model is not None else None
-    members, fresh = repo.team_scored(session, supervisor_id, period, version, model is None)
+    features = feature_set_id(min_group_answers)
+    members, fresh = repo.team_scored(
+        session, supervisor_id, period, version, model is None, features
+    )
     if fresh != members:
         return None
 

@@ -70,11 +70,19 @@ def _scored(period: str) -> Any:
 
 
 def team_scored(
-    session: Session, supervisor_id: int, period: str, version: str | None, fallback: bool
+    session: Session,
+    supervisor_id: int,
+    period: str,
+    version: str | None,
+    fallback: bool,
+    feature_set: str,
 ) -> tuple[int, int]:
-    """(members, members with a score of `period` by model `version` / the fallback)."""
+    """(members, members with a score of `period` by model `version` / the fallback, on
+    features of `feature_set`)."""
     same = and_(
-        RiskScore.model_version.is_not_distinct_from(version), RiskScore.fallback.is_(fallback)
+        RiskScore.model_version.is_not_distinct_from(version),
+        RiskScore.fallback.is_(fallback),
+        RiskScore.feature_set == feature_set,
     )
     query = (
         select(func.count(Employee.id), func.count(case((same, RiskScore.id))))

@@ -181,6 +181,59 @@ def test_scores_of_another_model_version_are_not_used(
     assert _ranked_from(session, boss, served) == "live"  # a member without a score
 
 
+def test_scores_of_another_360_minimum_do_not_rank_the_team(
+    session: Session,
+    boss: Actor,
+    served: ModelProvider,
+    sample_copy: Sample,
+    tmp_path: Path,
+) -> None:
+    """KINERJA_FEEDBACK_MIN_GROUP_ANSWERS raised after `kinerja score`: the stored rows'
+    feature set (`feature_set_id`) is another one, so their probabilities (which may rest on
+    a 360 group the new minimum hides) do not order the team; it is ranked live, in the
+    order of the answers shown, until the next `kinerja score`."""
+    score_all(sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    live = team_risk(session, boss, served, limit=EVERYONE).items
+    session.rollback()
+    # A stored order unlike the live one, so the order used shows where it comes from.
+    lowest = next(i for i in reversed(live) if i["risk"]["probability"] is not None)
+    lifted = update(RiskScore).where(RiskScore.employee_id == lowest["employee_id"])
+    session.execute(lifted.values(probability=0.999))
+    session.commit()
+    assert _ranked_from(session, boss, served) == "stored"  # scored with this minimum
+    assert (
+        team_risk(session, boss, served, limit=1).items[0]["employee_id"] == lowest["employee_id"]
+    )
+    session.rollback()
+
+    config = sample_copy.config(
+        KINERJA_ENV="test",
+        KINERJA_HOME=str(tmp_path / "home-5"),
+        KINERJA_SECRET_KEY="test-secret-key-not-for-production",
+        KINERJA_FEEDBACK_MIN_GROUP_ANSWERS="5",
+    )
+    raised = create_app(config, use_env=False)
+    try:
+        at_five: ModelProvider = raised.extensions["models"]
+        assert at_five.min_group_answers == 5
+        assert _ranked_from(session, boss, at_five) == "live"
+        items = team_risk(session, boss, at_five, limit=EVERYONE).items
+        session.rollback()
+        assert items == sorted(items, key=_order_key)  # the order of what is shown
+        assert items[0]["employee_id"] != lowest["employee_id"]
+        score_all(
+            sample_copy.database_url,
+            sample_copy.tracking_uri,
+            sample_copy.models_dir,
+            min_group_answers=5,
+        )
+        assert _ranked_from(session, boss, at_five) == "stored"  # scored again: stored
+        assert team_risk(session, boss, at_five, limit=EVERYONE).items == items
+        session.rollback()
+    finally:
+        raised.extensions["db"].engine.dispose()
+
+
 def test_without_a_model_the_team_gets_the_rules_answers(
     session: Session, boss: Actor, tmp_path: Path, sample_copy: Sample
 ) -> None:
