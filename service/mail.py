@@ -11,6 +11,10 @@ it is still empty, and committed), so a second run at the same moment cannot sen
 a failed send releases them (`emailed_at` empty again) and the next run retries. A crash
 between claim and send therefore loses that email (the in-app notification stays) instead of
 ever sending it twice.
+
+A notification whose kind its recipient switched off (`notification_preferences`) is not
+emailed: it is marked `email_skipped_at` so no run picks it up again, and its in-app entry
+stays as it was (unread until read). Mandatory kinds (objections) are always emailed.
 """
 
 from __future__ import annotations
@@ -33,10 +37,12 @@ from sqlalchemy.orm import Session
 from service.config import ConfigError
 from service.db.repositories import notifications as repo
 from service.db.repositories.notifications import Outgoing
+from service.domain.notification_preferences import emails_switched_off
 
 SUBJECT = "Kinerja: pengingat / reminders"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -77,18 +83,22 @@ class MailReport:
     emails: int = 0
     notifications: int = 0
     failed: int = 0
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         text = f"Emailed {self.notifications} notifications in {self.emails} emails"
+        if self.skipped:
+            text += f"; {self.skipped} not emailed (switched off by their recipients)"
         return text + (f"; {self.failed} left for the next run" if self.failed else "")
 
 
 def send_pending(session: Session, settings: SmtpSettings) -> MailReport:
-    """Email every notification not emailed yet to its recipient (one message each)."""
-    outgoing = repo.outbox(session)
-    session.commit()
+    """Email every notification not emailed yet to its recipient (one message each), but
+    those of kinds the recipient switched off, which are marked skipped."""
     report = MailReport()
+    outgoing = _skip_switched_off(session, repo.outbox(session), report)
+    session.commit()
     if not outgoing:
         return report
     try:
@@ -101,6 +111,23 @@ def send_pending(session: Session, settings: SmtpSettings) -> MailReport:
         for email, items in groupby(outgoing, key=lambda item: item.email):
             _send_one(session, connection, settings.sender, email, list(items), report)
     return report
+
+
+def _skip_switched_off(
+    session: Session, outgoing: list[Outgoing], report: MailReport
+) -> list[Outgoing]:
+    """Mark the notifications of kinds their recipient switched off; return the others."""
+    off = emails_switched_off(session, {item.recipient_user_id for item in outgoing})
+    skipped = [item.id for item in outgoing if item.kind in off.get(item.recipient_user_id, ())]
+    if not skipped:
+        return outgoing
+    now = datetime.now(UTC)
+    marked: set[int] = set()
+    for start in range(0, len(skipped), _BATCH):
+        marked.update(repo.skip(session, skipped[start : start + _BATCH], now))
+    report.skipped = len(marked)
+    dropped = set(skipped)
+    return [item for item in outgoing if item.id not in dropped]
 
 
 def connect(settings: SmtpSettings) -> smtplib.SMTP:

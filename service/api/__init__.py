@@ -116,6 +116,7 @@ from service.api import positions  # noqa: E402,F401
 from service.api import recommendations  # noqa: E402,F401
 from service.api import risk  # noqa: E402,F401
 from service.api import risk_reviews  # noqa: E402,F401
+from service.api import skp_templates  # noqa: E402,F401
 from service.api import training_needs  # noqa: E402,F401
 from service.api import trainings  # noqa: E402,F401
 from service.api import units  # noqa: E402,F401

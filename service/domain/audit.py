@@ -38,6 +38,7 @@ class AuditAction(StrEnum):
     UPDATE = "update"
     IMPORT = "import"
     EXPORT = "export"
+    DELETE = "delete"
 
 
 @dataclass(frozen=True)

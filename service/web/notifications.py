@@ -2,18 +2,28 @@
 
 The list and the marking are the use cases of `GET /notifications/me` and
 `POST /notifications/{id}/read`; `unread_notifications()` gives base.html the unread count.
+The section "Email" switches the email of each kind (`PUT /users/me/notification-preferences`
+and its use case; the version the page showed is the If-Match).
 """
 
 from __future__ import annotations
 
+from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from service.db import get_session
+from service.domain.entities import NotificationKind
+from service.domain.notification_preferences import MANDATORY
+from service.domain.notification_preferences import my_email_preferences
+from service.domain.notification_preferences import set_my_email_preferences
 from service.domain.notifications import list_my_notifications
 from service.domain.notifications import mark_read
 from service.domain.notifications import unread_count
@@ -25,6 +35,16 @@ from service.web.session import login_required
 
 NOTIFICATION_ID = id_segment("notification_id")
 PAGE_SIZE = 50
+#: What each kind is about, in the user's language (the section "Email").
+KIND_LABELS = {
+    NotificationKind.REALISATION_DUE: _l("Realisation of targets not recorded yet"),
+    NotificationKind.EVALUATION_DUE: _l("Performance evaluation not made yet"),
+    NotificationKind.FEEDBACK_ROUND_WAITING: _l("360 feedback waiting for your answer"),
+    NotificationKind.DEVELOPMENT_JP_LOW: _l("Too few development hours (JP)"),
+    NotificationKind.RISK_WITHOUT_DIALOGUE: _l("Flagged risk without a performance dialogue"),
+    NotificationKind.OBJECTION_FILED: _l("An objection for you to decide"),
+    NotificationKind.OBJECTION_DECIDED: _l("The decision on your objection"),
+}
 
 
 @bp.app_template_global()
@@ -49,8 +69,32 @@ def unread_notifications() -> int:
 def notifications() -> str:
     """List the caller's notifications, unread first."""
     offset = query_offset()
-    page = list_my_notifications(get_session(), actor(), PAGE_SIZE, offset)
-    return render_template("web/notifications.html", page=page, offset=offset, page_size=PAGE_SIZE)
+    session, caller = get_session(), actor()
+    page = list_my_notifications(session, caller, PAGE_SIZE, offset)
+    return render_template(
+        "web/notifications.html",
+        page=page,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        preferences=my_email_preferences(session, caller),
+        kind_labels=KIND_LABELS,
+        mandatory=MANDATORY,
+    )
+
+
+@bp.post("/notifications/preferences")
+@login_required()
+def notification_preferences() -> Response:
+    """Switch the email of each kind the form lists (ticked: emailed); mandatory kinds are
+    not in the form and stay on."""
+    ticked = set(request.form.getlist("email_on"))
+    email_on = {kind: kind.value in ticked for kind in NotificationKind if kind not in MANDATORY}
+    session = get_session()
+    version = request.form.get("version", type=int)
+    set_my_email_preferences(session, actor(), version, email_on)
+    session.commit()
+    flash(_("Your email choices are saved."), "success")
+    return redirect(url_for("web.notifications", _anchor="email"), code=303)
 
 
 @bp.post(f"/notifications/{NOTIFICATION_ID}/read")

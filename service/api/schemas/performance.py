@@ -91,11 +91,16 @@ class IndicatorIn(Model):
     target_text: LongText | None = None
 
 
-class RhkIn(Model):
+class RhkFields(Model):
+    """What every RHK states, in a plan or in a position's template."""
+
     kind: RhkKind
     description: LongText
-    parent_rhk_id: Id | None = None
     indicators: list[IndicatorIn] = Field(min_length=1, max_length=20)
+
+
+class RhkIn(RhkFields):
+    parent_rhk_id: Id | None = None
 
 
 class SkpIn(Model):

@@ -3,7 +3,8 @@
 `insert_new` relies on the UNIQUE (recipient, kind, subject) constraint with ON CONFLICT DO
 NOTHING (SQLite and PostgreSQL), so two reminder runs, even at the same moment, store a
 reminder once. `claim` marks rows as emailed with UPDATE ... WHERE emailed_at IS NULL
-RETURNING id, so two senders never both own a row.
+RETURNING id, so two senders never both own a row; `skip` marks the rows of kinds their
+recipient switched off the same way, so they leave the outbox without an email.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Outgoing:
 
     id: int
     recipient_user_id: int
+    kind: str
     email: str
     message: str
     message_en: str
@@ -84,17 +86,23 @@ def count_unread(session: Session, user_id: int) -> int:
 
 
 def outbox(session: Session) -> list[Outgoing]:
-    """Notifications not emailed yet whose active recipient has an email address."""
+    """Notifications not emailed (nor skipped) yet whose active recipient has an address."""
     query = (
         select(
             Notification.id,
             Notification.recipient_user_id,
+            Notification.kind,
             User.email,
             Notification.message,
             Notification.message_en,
         )
         .join(User, User.id == Notification.recipient_user_id)
-        .where(Notification.emailed_at.is_(None), User.email.is_not(None), User.is_active)
+        .where(
+            Notification.emailed_at.is_(None),
+            Notification.email_skipped_at.is_(None),
+            User.email.is_not(None),
+            User.is_active,
+        )
         .order_by(Notification.recipient_user_id, Notification.id)
     )
     return [Outgoing(*row) for row in session.execute(query)]
@@ -102,10 +110,25 @@ def outbox(session: Session) -> list[Outgoing]:
 
 def claim(session: Session, ids: Iterable[int], now: datetime) -> list[int]:
     """Mark these notifications emailed at `now` unless another sender did; return ours."""
+    return _take(session, ids, emailed_at=now)
+
+
+def skip(session: Session, ids: Iterable[int], now: datetime) -> list[int]:
+    """Mark these notifications as not to be emailed (their kind is switched off) unless a
+    sender claimed them; return those marked."""
+    return _take(session, ids, email_skipped_at=now)
+
+
+def _take(session: Session, ids: Iterable[int], **values: datetime) -> list[int]:
+    """Set `values` on the notifications still pending (neither emailed nor skipped)."""
     statement = (
         update(Notification)
-        .where(Notification.id.in_(list(ids)), Notification.emailed_at.is_(None))
-        .values(emailed_at=now)
+        .where(
+            Notification.id.in_(list(ids)),
+            Notification.emailed_at.is_(None),
+            Notification.email_skipped_at.is_(None),
+        )
+        .values(**values)
         .returning(Notification.id)
     )
     return sorted(session.scalars(statement))

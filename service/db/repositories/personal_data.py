@@ -30,6 +30,7 @@ from service.db.models import FeedbackNote
 from service.db.models import FeedbackRound
 from service.db.models import Indicator
 from service.db.models import Notification
+from service.db.models import NotificationPreference
 from service.db.models import Objection
 from service.db.models import PerformanceDialogue
 from service.db.models import Realisation
@@ -73,6 +74,7 @@ _EVIDENCE = (Realisation, Evidence.realisation_id == Realisation.id)
 _ASSESSMENT = (CompetencyAssessment, AssessmentLevel.assessment_id == CompetencyAssessment.id)
 _DIALOGUE = (PerformanceDialogue, DialogueAction.dialogue_id == PerformanceDialogue.id)
 _RECIPIENT = (User, Notification.recipient_user_id == User.id)
+_PREFERRER = (User, NotificationPreference.user_id == User.id)
 
 #: Section name -> the rows of the employee it holds.
 SECTIONS: dict[str, Callable[[int], Select[Any]]] = {
@@ -99,6 +101,7 @@ SECTIONS: dict[str, Callable[[int], Select[Any]]] = {
     "risk_scores": _own(RiskScore),
     "risk_reviews": _own(RiskReview),
     "notifications": _joined(Notification, User.employee_id, _RECIPIENT),
+    "notification_preferences": _joined(NotificationPreference, User.employee_id, _PREFERRER),
 }
 
 

@@ -560,6 +560,19 @@ ROUTES.update(
             {role: (200, 404, 404, 404) for role in ROLES},
             _notification,
         ),
+        # One's own email choices: every login, whatever the relation (there is no other).
+        ("GET", "/api/v1/users/me/notification-preferences"): (
+            _roles(200, ROLES),
+            _plain("/api/v1/users/me/notification-preferences"),
+        ),
+        ("PUT", "/api/v1/users/me/notification-preferences"): (
+            _roles(200, ROLES),
+            _plain(
+                "/api/v1/users/me/notification-preferences",
+                lambda *_: {"email_on": {"evaluation_due": False}},
+                headers=IF_ANY,
+            ),
+        ),
     }
 )
 
@@ -674,6 +687,46 @@ ROUTES.update(
         ("GET", "/api/v1/units/<int(max=2147483647):unit_id>/allowance/export"): (
             hr_scoped(200, 404),
             _unit("/allowance/export?period=2019&format=csv"),
+        ),
+    }
+)
+
+# --- SKP templates per position, and a unit's SKPs drafted from them --------------------------
+
+#: The template the walk's world holds for its position (test_policy adds it).
+SKP_TEMPLATE = {
+    "rhks": [
+        {
+            "kind": "utama",
+            "description": "Layanan",
+            "indicators": [{"aspect": "kuantitas", "description": "laporan", "target_value": 12}],
+        }
+    ]
+}
+_TEMPLATE_ROUTE = "/api/v1/positions/<int(max=2147483647):position_id>/skp-template"
+
+ROUTES.update(
+    {
+        ("GET", _TEMPLATE_ROUTE): (
+            _roles(200, ("admin", "hr")),
+            lambda w, role, r: (f"/api/v1/positions/{w.position_id}/skp-template", {}),
+        ),
+        ("PUT", _TEMPLATE_ROUTE): (
+            _roles(200, ("admin", "hr")),
+            lambda w, role, r: (
+                f"/api/v1/positions/{w.position_id}/skp-template",
+                {"json": SKP_TEMPLATE, "headers": IF_ANY},
+            ),
+        ),
+        # Removing: an unknown position is 404 to every role that may (the walk's template
+        # stays for the GET and PUT; removal is tested in test_skp_templates).
+        ("DELETE", _TEMPLATE_ROUTE): (
+            _roles(404, ("admin", "hr")),
+            _plain("/api/v1/positions/2000000000/skp-template", headers=IF_ANY),
+        ),
+        ("POST", "/api/v1/units/<int(max=2147483647):unit_id>/skps"): (
+            hr_scoped(201, 404),
+            _unit("/skps", lambda *_: {"year": 2040}),
         ),
     }
 )

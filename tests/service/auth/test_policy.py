@@ -19,11 +19,14 @@ from service.db.models import Employee
 from service.db.models import Indicator
 from service.db.models import Rhk
 from service.db.models import Skp
+from service.db.models import SkpTemplate
 from service.db.models import UnitGrade
 from service.db.repositories import risk as risk_repo
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import OrganisationGrade
 from service.domain.entities import RhkKind
+from service.domain.entities import SkpApproach
+from service.domain.entities import SkpModel
 from service.domain.entities import SkpStatus
 from tests.factories import make_evaluation
 from tests.service.api.world import RELATION_NAMES
@@ -35,6 +38,7 @@ from tests.service.api.world import build_world
 from tests.service.api.world import shared_app  # noqa: F401 (fixture)
 from tests.service.api.world import token
 from tests.service.auth.access_table import ROUTES
+from tests.service.auth.access_table import SKP_TEMPLATE
 from tests.service.auth.access_table import Request
 from tests.service.continuous.continuous_objects import continuous_objects
 
@@ -77,6 +81,9 @@ def _add_objects(session: Any, world: World) -> None:
         _set_status(session, objects, employee_id)
     for unit_id in world.units.values():
         session.add(UnitGrade(unit_id=unit_id, period="2019", grade=OrganisationGrade.BAIK))
+    model, approach = SkpModel.JA_JF, SkpApproach.KUANTITATIF
+    session.add(SkpTemplate(position_id=world.position_id, model=model, approach=approach,
+                            rhks=SKP_TEMPLATE["rhks"]))  # fmt: skip
     session.flush()
     world.objects = objects
     world.objects |= continuous_objects(session, world)  # issue 8

@@ -18,12 +18,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.cli import main
 from service.db.models import Notification
+from service.db.models import NotificationPreference
 from service.db.models import User
+from service.domain.entities import NotificationKind
 from tests.service.api.world import World
 
 
@@ -132,3 +135,69 @@ def test_remind_emails_once_and_retries_after_a_failure(
     assert again.exit_code == 0, again.output
     assert "Emailed 0 notifications" in again.output
     assert len(smtp.messages()) == 2
+
+
+def test_kinds_switched_off_are_not_emailed_and_not_retried(
+    client: FlaskClient,
+    session: Session,
+    world: World,
+    database_url: str,
+    tmp_path: Path,
+    smtp: SmtpServer,
+) -> None:
+    """The supervisor switched evaluation reminders off: theirs is marked skipped, stays
+    unread in the app and is not picked up again. The employee's stored choice also names an
+    objection outcome, which is mandatory and emailed all the same."""
+    addresses = {"user-supervisor": "s@example.go.id", "user-employee": "e1@example.go.id"}
+    for username, email in addresses.items():
+        _set_email(database_url, tmp_path, username, email)
+    path = "/api/v1/users/me/notification-preferences"
+    headers = world.headers("supervisor") | {"If-Match": '"1"'}
+    off = client.put(path, json={"email_on": {"evaluation_due": False}}, headers=headers)
+    assert off.status_code == 200, off.get_json()
+    employee = world.users["employee"]
+    session.add(
+        NotificationPreference(user_id=employee, email_off=["evaluation_due", "objection_decided"])
+    )
+    session.add(
+        Notification(
+            recipient_user_id=employee,
+            kind=NotificationKind.OBJECTION_DECIDED,
+            subject_key="objection:1",
+            message="Keberatan Anda telah diputus.",
+            message_en="Your objection was decided.",
+        )
+    )
+    session.commit()
+
+    smtp.start()
+    sent = _remind(database_url, tmp_path, smtp.port)
+    assert sent.exit_code == 0, sent.output
+    assert "Emailed 1 notifications in 1 emails; 2 not emailed" in sent.output
+    [message] = smtp.messages()
+    assert message["To"] == "e1@example.go.id"
+    body = message.get_payload(decode=True).decode()
+    assert "Keberatan Anda telah diputus." in body and "Evaluasi kinerja" not in body
+    session.expire_all()
+    states = session.execute(
+        select(User.username, Notification.kind, Notification.emailed_at.is_not(None),
+               Notification.email_skipped_at.is_not(None), Notification.read_at)
+        .join(User, User.id == Notification.recipient_user_id)
+        .where(User.username.in_(addresses))
+    )  # fmt: skip
+    assert sorted(tuple(row) for row in states) == [
+        ("user-employee", "evaluation_due", False, True, None),
+        ("user-employee", "objection_decided", True, False, None),
+        ("user-supervisor", "evaluation_due", False, True, None),
+    ]
+    mine = client.get("/api/v1/notifications/me", headers=world.headers("supervisor"))
+    assert mine.get_json()["unread"] == 1  # the in-app entry is untouched
+
+    # Switched on again: what was skipped stays skipped, and nothing is sent twice.
+    headers["If-Match"] = off.headers["ETag"]
+    on = client.put(path, json={"email_on": {"evaluation_due": True}}, headers=headers)
+    assert on.status_code == 200, on.get_json()
+    again = _remind(database_url, tmp_path, smtp.port)
+    assert again.exit_code == 0, again.output
+    assert "Emailed 0 notifications in 0 emails\n" in again.output
+    assert len(smtp.messages()) == 1

@@ -189,6 +189,10 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         {role: (DONE, 404, 404, 404) for role in ROLES},
         _notification,
     ),
+    ("POST", "/notifications/preferences"): (
+        only(DONE, ROLES),
+        _fixed("/notifications/preferences", {"version": "0", "email_on": "evaluation_due"}),
+    ),
     ("GET", "/feedback360"): (only(200, PEOPLE), _fixed("/feedback360")),
     # Rounds by id: an unknown round is 404 to every role that may use the page.
     ("GET", f"{ROUND}"): (only(404, PEOPLE), _fixed("/feedback360/rounds/999999")),

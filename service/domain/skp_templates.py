@@ -1,0 +1,203 @@
+"""Use cases for a position's SKP template and the bulk drafting of a unit's SKPs from them.
+
+hr (over the position's unit) or an admin writes, for a position, the SKP its holders start
+from: model, approach and the RHK with their indicators, checked by the rules of an SKP's own
+RHK (`plans.check_results`). For a unit and a year, hr over the unit or an admin then drafts
+in one transaction an SKP for every active employee of the unit (and the units below it) who
+has none for that year, from their position's template, rated by their direct supervisor as
+an employee's own draft is (`plans.add_draft`, one audit row per plan). Whoever gets none is
+named with the reason; a second run finds every plan there and drafts nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from service.auth import policy
+from service.db.models import Skp
+from service.db.models import SkpTemplate
+from service.db.repositories import organisation as org_repo
+from service.db.repositories import skp_templates as repo
+from service.domain.audit import Actor
+from service.domain.audit import AuditAction
+from service.domain.audit import record
+from service.domain.errors import NotFound
+from service.domain.errors import PreconditionFailed
+from service.domain.organisation import ANY_VERSION
+from service.domain.organisation import check_version
+from service.domain.organisation import managed_position
+from service.domain.plans import add_draft
+from service.domain.plans import check_results
+
+RESOURCE = "skp_template"
+
+
+class SkipReason(StrEnum):
+    """Why bulk drafting made no SKP for an employee."""
+
+    HAS_SKP = "has_skp"  # an SKP of the year exists (drafted before, or their own)
+    NO_TEMPLATE = "no_template"  # their position has no template
+    NO_SUPERVISOR = "no_supervisor"  # no direct supervisor to rate the plan
+    SUPERVISOR_INACTIVE = "supervisor_inactive"  # the supervisor has left
+
+
+@dataclass(frozen=True)
+class Skipped:
+    employee_id: int
+    reason: SkipReason
+
+
+@dataclass(frozen=True)
+class Drafting:
+    """The outcome of a bulk drafting: how many plans were made, and who got none."""
+
+    created: int
+    skipped: list[Skipped]
+
+
+def read_template(session: Session, actor: Actor, position_id: int) -> SkpTemplate:
+    """Return the position's template (404 when the position or its template is unknown)."""
+    if org_repo.get_position(session, position_id) is None:
+        raise NotFound(f"no position {position_id}")
+    return _template(session, position_id)
+
+
+def put_template(
+    session: Session,
+    actor: Actor,
+    position_id: int,
+    expected: int | None,
+    fields: Mapping[str, Any],
+) -> tuple[SkpTemplate, bool]:
+    """Write the position's template whole; returns it and whether it is new.
+
+    A new template needs no If-Match (any but `*` is 412: there is no version to match); a
+    stored one is replaced only at the version of the caller's If-Match (428 without).
+    """
+    position = managed_position(session, actor, position_id)
+    check_results(fields["rhks"])
+    template = repo.get_template(session, position.id)
+    created = template is None
+    if template is None:
+        if expected not in (None, ANY_VERSION):
+            raise PreconditionFailed(f"position {position_id} has no SKP template to match")
+        template = SkpTemplate(position_id=position.id)
+        session.add(template)
+    else:
+        check_version(template.version, expected)
+    template.model = fields["model"]
+    template.approach = fields["approach"]
+    template.rhks = [dict(item) for item in fields["rhks"]]
+    template.updated_by_id = actor.employee_id
+    flag_modified(template, "rhks")  # one new version (ETag), also for the same document
+    session.flush()
+    action = AuditAction.CREATE if created else AuditAction.UPDATE
+    record(session, actor, action, RESOURCE, resource_id=position.id)
+    return template, created
+
+
+def delete_template(
+    session: Session, actor: Actor, position_id: int, expected: int | None
+) -> None:
+    """Remove the position's template (at the version of If-Match); drafts made stay."""
+    position = managed_position(session, actor, position_id)
+    template = _template(session, position.id)
+    check_version(template.version, expected)
+    session.delete(template)
+    session.flush()
+    record(session, actor, AuditAction.DELETE, RESOURCE, resource_id=position.id)
+
+
+def draft_unit_skps(
+    session: Session, actor: Actor, unit_id: int, year: int, include_subunits: bool = True
+) -> Drafting:
+    """Draft the year's SKP of every active employee of the unit who has none, from their
+    position's template, rated by their direct supervisor (admin, or hr over the unit).
+
+    Supervisors are drafted before the people they supervise, so that a template RHK's
+    `parent_ordinal` finds the RHK it supports in a plan drafted in the same run.
+    """
+    policy.managed_unit(session, actor, unit_id)
+    rows = repo.drafting_candidates(session, unit_id, include_subunits, year)
+    templates = repo.templates_of(session, {row.position_id for row in rows})
+    rater_plans: dict[int, dict[int, int]] = {}
+    skipped, created = [], 0
+    for row in _supervisors_first(rows):
+        reason = _skip_reason(row, templates)
+        if reason is not None:
+            skipped.append(Skipped(row.id, reason))
+            continue
+        template = templates[row.position_id]
+        if row.supervisor_id not in rater_plans:
+            rater_plans[row.supervisor_id] = repo.plan_rhks(session, row.supervisor_id, year)
+        rhks = _plan_items(template.rhks, rater_plans[row.supervisor_id])
+        skp = Skp(
+            employee_id=row.id,
+            position_id=row.position_id,
+            year=year,
+            model=template.model,
+            approach=template.approach,
+            rater_id=row.supervisor_id,
+        )
+        detail = add_draft(session, actor, skp, rhks)
+        rater_plans[row.id] = {item.rhk.ordinal: item.rhk.id for item in detail.rhks}
+        created += 1
+    return Drafting(created, sorted(skipped, key=lambda item: item.employee_id))
+
+
+def _template(session: Session, position_id: int) -> SkpTemplate:
+    template = repo.get_template(session, position_id)
+    if template is None:
+        raise NotFound(f"position {position_id} has no SKP template")
+    return template
+
+
+def _skip_reason(row: Row[Any], templates: Mapping[int, SkpTemplate]) -> SkipReason | None:
+    if row.has_skp:
+        return SkipReason.HAS_SKP
+    if row.position_id not in templates:
+        return SkipReason.NO_TEMPLATE
+    if row.supervisor_id is None:
+        return SkipReason.NO_SUPERVISOR
+    if not row.supervisor_active:
+        return SkipReason.SUPERVISOR_INACTIVE
+    return None
+
+
+def _plan_items(
+    items: list[Mapping[str, Any]], rater_rhks: Mapping[int, int]
+) -> list[dict[str, Any]]:
+    """The template's RHK as a plan's RHK list: `parent_ordinal` becomes the id of the RHK at
+    that place in the rater's plan (none when the plan has no RHK there)."""
+    return [
+        {
+            "kind": item["kind"],
+            "description": item["description"],
+            "parent_rhk_id": rater_rhks.get(item.get("parent_ordinal")),
+            "indicators": [dict(indicator) for indicator in item["indicators"]],
+        }
+        for item in items
+    ]
+
+
+def _supervisors_first(rows: list[Row[Any]]) -> list[Row[Any]]:
+    """`rows` ordered level by level down the supervisor chains among them."""
+    ids = {row.id for row in rows}
+    below: defaultdict[int, list[Row[Any]]] = defaultdict(list)
+    for row in rows:
+        if row.supervisor_id in ids:
+            below[row.supervisor_id].append(row)
+    level = [row for row in rows if row.supervisor_id not in ids]
+    ordered: list[Row[Any]] = []
+    while level:
+        ordered += level
+        level = [row for top in level for row in below.pop(top.id, [])]
+    return ordered + [row for rest in below.values() for row in rest]  # a loop: never valid
