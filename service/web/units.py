@@ -13,14 +13,19 @@ from typing import Any
 
 from flask import Response
 from flask import current_app
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from service.api.allowance import allowance_rules
 from service.api.exports import MEDIA_TYPES
 from service.api.http import rule_settings
+from service.api.schemas.skp_templates import UnitSkpsIn
 from service.auth import policy
 from service.db import get_session
 from service.domain.allowance_report import export_allowance
@@ -28,11 +33,15 @@ from service.domain.audit import Actor
 from service.domain.entities import PeriodKind
 from service.domain.entities import Predikat
 from service.domain.entities import Role
+from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.evaluations import export_unit_evaluations
 from service.domain.periods import parse_period
 from service.domain.periods import period_of
 from service.domain.recommender_data import load_catalogue
+from service.domain.skp_templates import Drafting
+from service.domain.skp_templates import SkipReason
+from service.domain.skp_templates import draft_unit_skps
 from service.domain.training_plan import DEFAULT_SEATS
 from service.domain.training_plan import Need
 from service.domain.training_plan import TrainingPlan
@@ -47,6 +56,7 @@ from service.web.charts import BarChart
 from service.web.charts import Item
 from service.web.charts import hbar_chart
 from service.web.forms import query_offset
+from service.web.forms import validated
 from service.web.i18n import localized
 from service.web.i18n import number
 from service.web.i18n import tick
@@ -90,6 +100,7 @@ def training_needs(unit_id: int) -> str:
         "distribution": distribution(session, caller, unit_id, period),
         "predikats": list(Predikat),
         "catalogue": {p.code: p for p in load_catalogue(session).programs},
+        "skp_year": date.today().year,
     }
     session.commit()
     return render_template("web/training_needs.html", **context)
@@ -198,6 +209,72 @@ def export_allowance_lines(unit_id: int, fmt: str) -> Response:
     content = export_allowance(session, actor(), unit_id, period, fmt, allowance_rules())
     session.commit()
     return _download(content, f"allowance-unit{unit_id}-{period}.{fmt}", MEDIA_TYPES[fmt])
+
+
+@bp.post(f"/units/{UNIT_ID}/skps")
+@login_required(*MANAGERS)
+def draft_skps(unit_id: int) -> Response:
+    """Draft the year's SKP of the unit's employees from their positions' templates, as
+    `POST /api/v1/units/{id}/skps` does, and say what was made and who was skipped why."""
+    session = get_session()
+    form = {
+        "year": request.form.get("year", type=int),
+        "include_subunits": request.form.get("include_subunits") == "on",
+    }
+    try:
+        asked = validated(UnitSkpsIn, form)
+    except Invalid:
+        flash(_("Give the year of the SKPs, such as 2026."), "error")
+    else:
+        result = draft_unit_skps(session, actor(), unit_id, asked.year, asked.include_subunits)
+        session.commit()
+        for category, message in drafting_messages(result, asked.year):
+            flash(message, category)
+    return redirect(url_for("web.training_needs", unit_id=unit_id), code=303)
+
+
+def drafting_messages(result: Drafting, year: int) -> list[tuple[str, str]]:
+    """What a bulk drafting made and, per reason, how many employees it skipped."""
+    made = ngettext(
+        "%(num)s draft SKP for %(year)s created from the position templates.",
+        "%(num)s draft SKPs for %(year)s created from the position templates.",
+        result.created,
+        year=year,
+    )
+    messages = [("success", made)]
+    counts: dict[SkipReason, int] = {}
+    for item in result.skipped:
+        counts[item.reason] = counts.get(item.reason, 0) + 1
+    for reason, count in counts.items():
+        messages.append(("warning", skip_message(reason, count)))
+    return messages
+
+
+def skip_message(reason: SkipReason, count: int) -> str:
+    """How many employees were skipped for `reason`, in the user's language."""
+    if reason is SkipReason.HAS_SKP:
+        return ngettext(
+            "%(num)s employee already has an SKP for the year.",
+            "%(num)s employees already have an SKP for the year.",
+            count,
+        )
+    if reason is SkipReason.NO_TEMPLATE:
+        return ngettext(
+            "%(num)s employee skipped: their position has no SKP template.",
+            "%(num)s employees skipped: their positions have no SKP template.",
+            count,
+        )
+    if reason is SkipReason.NO_SUPERVISOR:
+        return ngettext(
+            "%(num)s employee skipped: no direct supervisor to rate the SKP.",
+            "%(num)s employees skipped: no direct supervisor to rate the SKP.",
+            count,
+        )
+    return ngettext(
+        "%(num)s employee skipped: their supervisor is no longer active.",
+        "%(num)s employees skipped: their supervisors are no longer active.",
+        count,
+    )
 
 
 def _download(content: bytes, filename: str, content_type: str = XLSX) -> Response:

@@ -148,6 +148,12 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         UNIT,
         _unit("/training-needs"),
     ),
+    # Drafting the unit's SKPs from the position templates (the walk's world has none:
+    # everyone is skipped, the form is still accepted).
+    ("POST", "/units/<int(max=2147483647):unit_id>/skps"): (
+        hr_scoped(DONE, 404),
+        lambda w, role, rel: (f"/units/{w.target_unit(role, rel)}/skps", {"year": "2040"}),
+    ),
     ("GET", "/units/<int(max=2147483647):unit_id>/training-needs.xlsx"): (
         UNIT,
         _unit("/training-needs.xlsx"),

@@ -1,0 +1,74 @@
+"""The unit page's form that drafts the unit's SKPs from the position templates."""
+
+from __future__ import annotations
+
+import html
+
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import Skp
+from service.db.models import SkpTemplate
+from service.domain.entities import SkpApproach
+from service.domain.entities import SkpModel
+from tests.service.api.world import World
+from tests.service.auth.access_table import SKP_TEMPLATE
+from tests.service.web.conftest import post_form
+from tests.service.web.conftest import sign_in
+
+
+def _template(session: Session, world: World) -> None:
+    session.add(
+        SkpTemplate(
+            position_id=world.position_id,
+            model=SkpModel.JA_JF,
+            approach=SkpApproach.KUANTITATIF,
+            rhks=SKP_TEMPLATE["rhks"],
+        )
+    )
+    session.commit()
+
+
+def _plans(session: Session, year: int) -> int:
+    return session.scalar(select(func.count()).select_from(Skp).where(Skp.year == year)) or 0
+
+
+def test_hr_drafts_the_units_skps_and_reads_what_was_made_in_indonesian(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _template(session, world)
+    sign_in(client, "hr")
+    page = f"/units/{world.units['A']}/training-needs"
+    form = client.get(page).get_data(as_text=True)
+    assert "Buat draf SKP dari templat jabatan" in form
+    path = f"/units/{world.units['A']}/skps"
+    sent = post_form(client, path, {"year": "2031", "include_subunits": "on"}, page)
+    assert sent.status_code == 303
+    assert _plans(session, 2031) == 3  # S, E1, E2; H and T have no supervisor
+    shown = html.unescape(client.get(page).get_data(as_text=True))
+    assert "3 draf SKP tahun 2031 dibuat dari templat jabatan." in shown
+    assert "2 pegawai dilewati: tidak ada atasan langsung sebagai pejabat penilai SKP." in shown
+    again = post_form(client, path, {"year": "2031", "include_subunits": "on"}, page)
+    assert again.status_code == 303
+    shown = html.unescape(client.get(page).get_data(as_text=True))
+    assert "0 draf SKP tahun 2031 dibuat dari templat jabatan." in shown
+    assert "3 pegawai sudah memiliki SKP tahun itu." in shown
+    assert _plans(session, 2031) == 3
+
+
+def test_the_unit_alone_and_a_bad_year(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _template(session, world)
+    sign_in(client, "admin")
+    page = f"/units/{world.units['A1']}/training-needs"
+    path = f"/units/{world.units['A']}/skps"
+    post_form(client, path, {"year": "2031"}, page)  # no include_subunits: A alone (H)
+    assert _plans(session, 2031) == 0
+    refused = post_form(client, path, {"year": "tahun ini", "include_subunits": "on"}, page)
+    assert refused.status_code == 303
+    shown = html.unescape(client.get(page).get_data(as_text=True))
+    assert "Isi tahun SKP, misalnya 2026." in shown
+    assert _plans(session, 2031) == 0
