@@ -97,7 +97,12 @@ def build_logreg() -> Pipeline:
     return Pipeline(
         [
             ("features", FeatureMatrix()),
-            ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+            # a feature no row has (360 groups all below the minimum, no rounds yet) stays,
+            # as a constant, instead of being dropped with a warning
+            (
+                "impute",
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            ),
             ("scale", StandardScaler()),
             ("model", LogisticRegression(max_iter=2000)),
         ]
