@@ -30,6 +30,8 @@ from threadpoolctl import threadpool_limits
 from service.db import make_engine
 from service.domain.errors import DomainError
 from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.features.signals import group_minimum
+from service.features.stored_rows import feature_set_id
 from training.card import model_card
 from training.compare import compare_signals
 from training.config import RISK_MODEL_NAME
@@ -256,9 +258,20 @@ def _run(
             summary.metrics.update(compared[0])
         _log_drift(drift)
         mlflow.log_params({"shuffled_labels": shuffle_labels, "compare_signals": compare})
+        mlflow.log_params(feature_params(min_group_answers))
         on_step("export")
         summary.exported = export_champion(MlflowClient(tracking_uri), RISK_MODEL_NAME, models_dir)
     return summary
+
+
+def feature_params(min_group_answers: int) -> dict[str, Any]:
+    """What the features were computed with: the 360 minimum they applied (`group_minimum`:
+    the configured one, never below 3) and the feature set id that includes it
+    (`feature_set_id`, as `kinerja score` stores with each feature row)."""
+    return {
+        "data.min_group_answers": group_minimum(min_group_answers),
+        "data.feature_set": feature_set_id(min_group_answers),
+    }
 
 
 def _log_and_promote(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -16,12 +17,17 @@ from sqlalchemy import select
 
 from service.cli import main
 from service.db import make_database
+from service.db import make_engine
 from service.db import session_scope
 from service.db.models import ModelJob
 from service.db.models import RiskScore
 from service.db.repositories import risk as repo
+from service.features.stored_rows import feature_set_id
 from service.serving.jobs import reap
 from service.serving.jobs import spawn_train
+from service.serving.predictor import RISK_MODEL_NAME
+from training.extract import extract
+from training.extract import snapshot_id
 from training.sample import SAMPLE_GATES
 from training.sample import Sample
 from training.train import split_periods
@@ -178,3 +184,31 @@ def test_too_few_labelled_periods_are_named() -> None:
         split_periods(rows)
     with pytest.raises(ValueError, match="need at least 3 labelled periods"):
         split_periods(pd.DataFrame())
+
+
+def test_train_reads_and_logs_features_of_the_configured_360_minimum(
+    sample_copy: Sample,
+) -> None:
+    """KINERJA_FEEDBACK_MIN_GROUP_ANSWERS=5: `kinerja train` fits on features whose 360
+    groups of 3 and 4 answers are hidden (as the results and the served features hide them)
+    and logs the feature set id that includes the minimum (`feature_set_id(5)`), so a model
+    can be matched with the stored feature rows it was trained like."""
+    env = {**_env(sample_copy), "KINERJA_FEEDBACK_MIN_GROUP_ANSWERS": "5"}
+    result = CliRunner().invoke(main, ["train", "--chunk-size", "1000"], env=env)
+    assert result.exit_code == 0, result.output
+    version = re.search(r"kinerja-risk version (\d+):", result.output)
+    assert version is not None, result.output
+    tracking = MlflowClient(sample_copy.tracking_uri)
+    run_id = tracking.get_model_version(RISK_MODEL_NAME, version.group(1)).run_id
+    params = tracking.get_run(run_id).data.params
+
+    engine = make_engine(sample_copy.database_url)
+    try:
+        at_five, at_three = (extract(engine, 1000, min_group_answers=m).rows for m in (5, 3))
+    finally:
+        engine.dispose()
+    peer = "feedback360_peer_mean"
+    assert at_five[peer].notna().sum() < at_three[peer].notna().sum()  # groups hidden at 5
+    assert params["data.snapshot_id"] == snapshot_id(at_five) != snapshot_id(at_three)
+    assert params["data.feature_set"] == feature_set_id(5) != feature_set_id(3)
+    assert params["data.min_group_answers"] == "5"
