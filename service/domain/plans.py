@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from service.auth import policy
+from service.db.models import AuditEntry
 from service.db.models import Employee
 from service.db.models import Evidence
 from service.db.models import Indicator
@@ -30,6 +33,7 @@ from service.db.repositories import organisation as org_repo
 from service.db.repositories import performance as repo
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
+from service.domain.audit import entry
 from service.domain.audit import record
 from service.domain.audit import record_read
 from service.domain.entities import RhkKind
@@ -89,30 +93,52 @@ def create_skp(
         approach=options["approach"],
         rater_id=rater_id,
     )
-    return add_draft(session, actor, skp, rhks)
+    return add_drafts(session, actor, [(skp, rhks)])[0]
 
 
-def add_draft(
-    session: Session, actor: Actor, skp: Skp, rhks: list[Mapping[str, Any]]
-) -> SkpDetail:
-    """Store `skp` as a draft with its RHK and indicators, and its audit row.
+def add_drafts(
+    session: Session, actor: Actor, plans: Sequence[tuple[Skp, list[Mapping[str, Any]]]]
+) -> list[SkpDetail]:
+    """Store each `(skp, rhks)` as a draft SKP with its RHK, their indicators and one audit
+    row, in a few statements for them all (a unit's bulk drafting stores thousands).
 
-    The caller has checked `rhks` (`check_results`), the position, the rater and that the
-    employee has no such plan yet; a parent RHK is still checked here (`_add_rhk`).
+    The caller has checked each RHK list (`check_results`), the position, the rater and that
+    the employee has no such plan yet; a parent RHK is checked here, by `_may_support`.
     """
-    skp.status = SkpStatus.DRAFT
-    session.add(skp)
+    if not plans:
+        return []
+    for skp, _ in plans:
+        skp.status = SkpStatus.DRAFT
+        session.add(skp)
     session.flush()
-    details = [_add_rhk(session, skp, ordinal, item) for ordinal, item in enumerate(rhks, 1)]
-    record(
-        session,
-        actor,
-        AuditAction.CREATE,
-        RESOURCE,
-        employee_id=skp.employee_id,
-        resource_id=skp.id,
+    parents = {item.get("parent_rhk_id") for _, items in plans for item in items}
+    owners = repo.rhk_owners(session, parents - {None})
+    rhks = []
+    for skp, items in plans:
+        for ordinal, item in enumerate(items, 1):
+            parent_id = item.get("parent_rhk_id")
+            if parent_id is not None and not _may_support(session, skp, owners.get(parent_id)):
+                field = f"rhks[{ordinal - 1}].parent_rhk_id"
+                raise Invalid.field(field, f"no RHK {parent_id} of your rater or a superior")
+            rhk = Rhk(skp_id=skp.id, ordinal=ordinal, parent_rhk_id=parent_id)
+            rhk.kind, rhk.description = item["kind"], item["description"]
+            rhks.append((rhk, item))
+            session.add(rhk)
+    session.flush()
+    indicators = {id(rhk): _indicators(session, rhk, item) for rhk, item in rhks}
+    session.flush()
+    session.execute(
+        insert(AuditEntry),
+        [
+            entry(actor, AuditAction.CREATE, RESOURCE, resource_id=skp.id)
+            | {"employee_id": skp.employee_id}
+            for skp, _ in plans
+        ],
     )
-    return SkpDetail(skp, details)
+    details: dict[int, list[RhkDetail]] = {skp.id: [] for skp, _ in plans}
+    for rhk, _ in rhks:
+        details[rhk.skp_id].append(RhkDetail(rhk, indicators[id(rhk)]))
+    return [SkpDetail(skp, details[skp.id]) for skp, _ in plans]
 
 
 def submit_skp(session: Session, actor: Actor, skp_id: int, expected: int | None) -> SkpDetail:
@@ -355,7 +381,8 @@ def _add_rhk(
     parent_id = item.get("parent_rhk_id")
     field = f"rhks[{ordinal - 1}].parent_rhk_id"
     if parent_id is not None and (
-        parent_id in removed or not _superior_rhk(session, skp, parent_id)
+        parent_id in removed
+        or not _may_support(session, skp, repo.rhk_owners(session, [parent_id]).get(parent_id))
     ):
         raise Invalid.field(field, f"no RHK {parent_id} of your rater or a superior")
     if rhk is not None and parent_id == rhk.id:
@@ -368,21 +395,23 @@ def _add_rhk(
     rhk.parent_rhk_id = parent_id
     rhk.ordinal = ordinal
     session.flush()
-    indicators = []
-    for data in item["indicators"]:
-        indicator = Indicator(rhk_id=rhk.id, **data)
-        session.add(indicator)
-        indicators.append(indicator)
+    indicators = _indicators(session, rhk, item)
     session.flush()
     return RhkDetail(rhk, indicators)
 
 
-def _superior_rhk(session: Session, skp: Skp, rhk_id: int) -> bool:
-    """Whether RHK `rhk_id` is one the plan may support (*RHK atasan yang diintervensi*):
-    an RHK of the plan's rater or of someone above its employee in the supervisor chain.
-    Anyone else's is refused as if it did not exist (it is not the caller's to see, and a
-    link would stop its owner from deleting it)."""
-    owner = repo.rhk_owner(session, rhk_id)
+def _indicators(session: Session, rhk: Rhk, item: Mapping[str, Any]) -> list[Indicator]:
+    """Add the item's indicators to `rhk` (flushed with the caller's next flush)."""
+    indicators = [Indicator(rhk_id=rhk.id, **data) for data in item["indicators"]]
+    session.add_all(indicators)
+    return indicators
+
+
+def _may_support(session: Session, skp: Skp, owner: int | None) -> bool:
+    """Whether an RHK of `owner` (None: no such RHK) is one the plan may support (*RHK
+    atasan yang diintervensi*): an RHK of the plan's rater or of someone above its employee
+    in the supervisor chain. Anyone else's is refused as if it did not exist (it is not the
+    caller's to see, and a link would stop its owner from deleting it)."""
     if owner is None or owner == skp.employee_id:
         return False
     return owner == skp.rater_id or org_repo.is_subordinate(session, skp.employee_id, owner)

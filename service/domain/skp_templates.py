@@ -5,7 +5,7 @@ from: model, approach and the RHK with their indicators, checked by the rules of
 RHK (`plans.check_results`). For a unit and a year, hr over the unit or an admin then drafts
 in one transaction an SKP for every active employee of the unit (and the units below it) who
 has none for that year, from their position's template, rated by their direct supervisor as
-an employee's own draft is (`plans.add_draft`, one audit row per plan). Whoever gets none is
+an employee's own draft is (`plans.add_drafts`, one audit row per plan). Whoever gets none is
 named with the reason; a second run finds every plan there and drafts nothing.
 """
 
@@ -34,7 +34,7 @@ from service.domain.errors import PreconditionFailed
 from service.domain.organisation import ANY_VERSION
 from service.domain.organisation import check_version
 from service.domain.organisation import managed_position
-from service.domain.plans import add_draft
+from service.domain.plans import add_drafts
 from service.domain.plans import check_results
 
 RESOURCE = "skp_template"
@@ -122,35 +122,55 @@ def draft_unit_skps(
     """Draft the year's SKP of every active employee of the unit who has none, from their
     position's template, rated by their direct supervisor (admin, or hr over the unit).
 
-    Supervisors are drafted before the people they supervise, so that a template RHK's
-    `parent_ordinal` finds the RHK it supports in a plan drafted in the same run.
+    Drafted level by level down the supervisor chains (a few statements per level):
+    supervisors before the people they supervise, so that a template RHK's `parent_ordinal`
+    finds the RHK it supports in a plan drafted in the same run.
     """
     policy.managed_unit(session, actor, unit_id)
     rows = repo.drafting_candidates(session, unit_id, include_subunits, year)
     templates = repo.templates_of(session, {row.position_id for row in rows})
     rater_plans: dict[int, dict[int, int]] = {}
     skipped, created = [], 0
-    for row in _supervisors_first(rows):
-        reason = _skip_reason(row, templates)
-        if reason is not None:
-            skipped.append(Skipped(row.id, reason))
-            continue
-        template = templates[row.position_id]
-        if row.supervisor_id not in rater_plans:
-            rater_plans[row.supervisor_id] = repo.plan_rhks(session, row.supervisor_id, year)
-        rhks = _plan_items(template.rhks, rater_plans[row.supervisor_id])
-        skp = Skp(
-            employee_id=row.id,
-            position_id=row.position_id,
-            year=year,
-            model=template.model,
-            approach=template.approach,
-            rater_id=row.supervisor_id,
-        )
-        detail = add_draft(session, actor, skp, rhks)
-        rater_plans[row.id] = {item.rhk.ordinal: item.rhk.id for item in detail.rhks}
-        created += 1
+    for level in _levels(rows):
+        plans = []
+        for row in level:
+            reason = _skip_reason(row, templates)
+            if reason is not None:
+                skipped.append(Skipped(row.id, reason))
+                continue
+            if row.supervisor_id not in rater_plans:
+                rater_plans[row.supervisor_id] = repo.plan_rhks(session, row.supervisor_id, year)
+            plans.append(_draft(row, year, templates[row.position_id], rater_plans))
+        for detail in add_drafts(session, actor, plans):
+            rater_plans[detail.skp.employee_id] = {i.rhk.ordinal: i.rhk.id for i in detail.rhks}
+        created += len(plans)
     return Drafting(created, sorted(skipped, key=lambda item: item.employee_id))
+
+
+def _draft(
+    row: Row[Any], year: int, template: SkpTemplate, rater_plans: Mapping[int, Mapping[int, int]]
+) -> tuple[Skp, list[dict[str, Any]]]:
+    """The employee's draft SKP and its RHK list from the template: `parent_ordinal` becomes
+    the id of the RHK at that place in the rater's plan (none when it has no RHK there)."""
+    skp = Skp(
+        employee_id=row.id,
+        position_id=row.position_id,
+        year=year,
+        model=template.model,
+        approach=template.approach,
+        rater_id=row.supervisor_id,
+    )
+    rater_rhks = rater_plans[row.supervisor_id]
+    rhks = [
+        {
+            "kind": item["kind"],
+            "description": item["description"],
+            "parent_rhk_id": rater_rhks.get(item.get("parent_ordinal")),
+            "indicators": [dict(indicator) for indicator in item["indicators"]],
+        }
+        for item in template.rhks
+    ]
+    return skp, rhks
 
 
 def _template(session: Session, position_id: int) -> SkpTemplate:
@@ -172,32 +192,17 @@ def _skip_reason(row: Row[Any], templates: Mapping[int, SkpTemplate]) -> SkipRea
     return None
 
 
-def _plan_items(
-    items: list[Mapping[str, Any]], rater_rhks: Mapping[int, int]
-) -> list[dict[str, Any]]:
-    """The template's RHK as a plan's RHK list: `parent_ordinal` becomes the id of the RHK at
-    that place in the rater's plan (none when the plan has no RHK there)."""
-    return [
-        {
-            "kind": item["kind"],
-            "description": item["description"],
-            "parent_rhk_id": rater_rhks.get(item.get("parent_ordinal")),
-            "indicators": [dict(indicator) for indicator in item["indicators"]],
-        }
-        for item in items
-    ]
-
-
-def _supervisors_first(rows: list[Row[Any]]) -> list[Row[Any]]:
-    """`rows` ordered level by level down the supervisor chains among them."""
+def _levels(rows: list[Row[Any]]) -> list[list[Row[Any]]]:
+    """`rows` level by level down the supervisor chains among them: first those whose
+    supervisor is not among them, then the people these supervise, and so on."""
     ids = {row.id for row in rows}
     below: defaultdict[int, list[Row[Any]]] = defaultdict(list)
     for row in rows:
         if row.supervisor_id in ids:
             below[row.supervisor_id].append(row)
-    level = [row for row in rows if row.supervisor_id not in ids]
-    ordered: list[Row[Any]] = []
+    levels, level = [], [row for row in rows if row.supervisor_id not in ids]
     while level:
-        ordered += level
+        levels.append(level)
         level = [row for top in level for row in below.pop(top.id, [])]
-    return ordered + [row for rest in below.values() for row in rest]  # a loop: never valid
+    rest = [row for rows_below in below.values() for row in rows_below]  # a loop: never valid
+    return levels + ([rest] if rest else [])

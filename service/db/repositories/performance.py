@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from typing import NamedTuple
 
@@ -144,10 +145,12 @@ def get_rhk(session: Session, rhk_id: int) -> Rhk | None:
     return session.get(Rhk, rhk_id)
 
 
-def rhk_owner(session: Session, rhk_id: int) -> int | None:
-    """The employee whose SKP holds RHK `rhk_id`, or None when there is no such RHK."""
-    query = select(Skp.employee_id).join(Rhk, Rhk.skp_id == Skp.id).where(Rhk.id == rhk_id)
-    return session.scalar(query)
+def rhk_owners(session: Session, rhk_ids: Collection[int]) -> dict[int, int]:
+    """The employee whose SKP holds each RHK, by RHK id (an unknown RHK is absent)."""
+    if not rhk_ids:
+        return {}
+    query = select(Rhk.id, Skp.employee_id).join(Skp, Rhk.skp_id == Skp.id)
+    return {rhk_id: owner for rhk_id, owner in session.execute(query.where(Rhk.id.in_(rhk_ids)))}
 
 
 def delete_indicators(session: Session, rhk_ids: list[int]) -> None:
