@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.db.models import AuditEntry
@@ -13,6 +15,10 @@ from service.db.models import Employee
 from service.db.models import Indicator
 from service.db.models import Rhk
 from service.db.models import Skp
+from service.db.models import SkpTemplate
+from service.domain.audit import Actor
+from service.domain.entities import Role
+from service.domain.skp_templates import draft_unit_skps
 from tests.factories import make_employee
 from tests.factories import make_position
 from tests.service.api.world import World
@@ -285,3 +291,31 @@ def test_only_hr_over_the_unit_and_admin_draft(client: FlaskClient, world: World
         == 201
     )
     assert client.post(path, json={"year": 1800}, headers=world.headers("hr")).status_code == 422
+
+
+def test_a_drafting_that_fails_midway_stores_nothing(world: World, session: Session) -> None:
+    """One transaction: S's plan (the first level) is stored before E1's fails on a template
+    the database refuses (an indicator without a target, written past the checks), and the
+    rollback takes S's plan and its audit row with it."""
+    broken = make_position(session)
+    session.add(
+        SkpTemplate(
+            position_id=world.position_id,
+            model="ja_jf",
+            approach="kuantitatif",
+            rhks=TEMPLATE["rhks"],
+        )  # fmt: skip
+    )
+    untargeted = {"aspect": "kuantitas", "description": "x"}
+    rhks = [TEMPLATE["rhks"][0] | {"indicators": [untargeted]}]
+    session.add(SkpTemplate(position_id=broken.id, model="ja_jf", approach="kuantitatif",
+                            rhks=rhks))  # fmt: skip
+    session.get(Employee, world.employees["E1"]).position_id = broken.id  # type: ignore[union-attr]
+    session.commit()
+    actor = Actor(user_id=world.users["hr"], username="user-hr", role=Role.HR,
+                  employee_id=world.employees["H"], unit_id=world.units["A"])  # fmt: skip
+    with pytest.raises(IntegrityError):
+        draft_unit_skps(session, actor, world.units["A1"], 2034)
+    session.rollback()
+    assert _plans(session, 2034) == {}
+    assert [row for row in _audit(session, "skp") if row[0] == "create"] == []
