@@ -99,6 +99,7 @@ from service.api import audit  # noqa: E402,F401
 from service.api import auth  # noqa: E402,F401
 from service.api import calibration  # noqa: E402,F401
 from service.api import competencies  # noqa: E402,F401
+from service.api import cycle_progress  # noqa: E402,F401
 from service.api import dialogues  # noqa: E402,F401
 from service.api import docs  # noqa: E402,F401
 from service.api import employees  # noqa: E402,F401

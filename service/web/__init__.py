@@ -209,6 +209,7 @@ from service.web import activities  # noqa: E402,F401
 from service.web import attendance  # noqa: E402,F401
 from service.web import auth_views  # noqa: E402,F401
 from service.web import calibration  # noqa: E402,F401
+from service.web import cycle_progress  # noqa: E402,F401
 from service.web import dialogues  # noqa: E402,F401
 from service.web import employee  # noqa: E402,F401
 from service.web import evaluation_sheet  # noqa: E402,F401

@@ -615,6 +615,11 @@ ROUTES[("GET", "/api/v1/units/<int(max=2147483647):unit_id>/rater-calibration")]
     _unit("/rater-calibration?period=2019"),
 )
 
+ROUTES[("GET", "/api/v1/units/<int(max=2147483647):unit_id>/progress")] = (
+    hr_scoped(200, 404),
+    _unit("/progress?year=2019"),
+)
+
 # --- 360 feedback, attendance import, allowance (issue 8, parts 2, 5 and 6) ------------------
 
 _UNKNOWN_ROUND = "/api/v1/feedback-rounds/999999"

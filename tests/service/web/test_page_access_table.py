@@ -148,6 +148,7 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         UNIT,
         _unit("/training-needs"),
     ),
+    ("GET", "/units/<int(max=2147483647):unit_id>/progress"): (UNIT, _unit("/progress")),
     # Drafting the unit's SKPs from the position templates (the walk's world has none:
     # everyone is skipped, the form is still accepted).
     ("POST", "/units/<int(max=2147483647):unit_id>/skps"): (
