@@ -37,6 +37,20 @@ sequence's 100k `nextval` nothing measurable (a cache of 100: 0.83 s). The text 
 instead of CSV: 0.03 s less (within the spread). Rows with a rater pay the second key
 check: 1.13 s instead of 0.83-0.91. The WAL is 60 MB (0.6 kB a row: heap 27 MB, 400k
 index entries 26 MB, 100k row locks 5 MB).
+
+Measured again on 2026-12-07 (Intel Xeon, 2 shared cores, PostgreSQL 15; backend CPU of
+a text COPY of 100k rows into the truncated table, medians of 4, each variant in a
+transaction rolled back): 1.10 s. Leaving out the employee key: 0.66 s (its 100k checks
+are 0.44 s, 40 %); the index on `period`, on `rater_id`, the unique (employee, period):
+0.09-0.10 s each; the rater key (no rater): 0.04 s. A staging table then INSERT ...
+SELECT costs more: 1.25 s through a temporary table, 1.29 s through an unlogged one (the
+rows are formed twice, and every check and index entry is still made by the INSERT). Of the
+whole import (perf, 1.58 s of backend CPU): this COPY 72 % (per-row key checks 30 %, index
+entries 18 %, parsing 13 %, WAL 5 %, CHECKs 5 %), the audit rows 0.31-0.35 s, reading
+every employee 0.03-0.06 s. So one transaction on one backend cannot reach 100k rows/s
+here: its bare COPY alone takes 1.0-1.15 s of CPU; the import's wall is that backend's
+CPU plus, on a loaded machine, its wait for a CPU (0.2-1.9 s, `bench/import.py` prints
+it), not I/O (one fdatasync, at the commit).
 """
 
 from __future__ import annotations
