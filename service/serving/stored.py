@@ -9,10 +9,12 @@ before that marker hold an empty list for them, so run `kinerja score` once afte
 upgrading. Rows whose inputs changed since are marked outdated by the write that changed
 them (`serving.freshness`) and are not read here, so a row that answers is right. Under the
 rule-based fallback the live path answers: its rate table may differ from the one the batch
-used. A row whose drivers show the 360 feature is answered live unless it was computed with
-the current feature set (code and 360 threshold): computed with another threshold
-(KINERJA_FEEDBACK_MIN_GROUP_ANSWERS raised since), its value may rest on a group the results
-now hide.
+used. A row computed with another feature set (`feature_set_id`: the feature code and the
+360 threshold) is answered live, as the team ranking treats it (`serving.team`): computed
+under another threshold (KINERJA_FEEDBACK_MIN_GROUP_ANSWERS raised since), its probability
+may rest on a group the results now hide, whether or not the 360 feature is among the
+drivers shown. After an upgrade that changes the feature code, reads are live until the
+next `kinerja score`.
 """
 
 from __future__ import annotations
@@ -31,10 +33,6 @@ from service.serving.predictor import insufficient_answer
 from service.serving.predictor import model_block
 from service.serving.predictor import risk_answer
 
-#: The feature whose value may rest on a 360 group (`service.features.signals`).
-PEER_FEATURE = "feedback360_peer_mean"
-
-
 def answer_from_row(
     row: Any,
     employee_id: int,
@@ -51,12 +49,10 @@ def answer_from_row(
     block = model_block(model, fallback=False)
     if row.status == "insufficient_data":
         return insufficient_answer(employee_id, period, block)
+    if row.feature_set != feature_set_id(min_group_answers):
+        return None  # computed by other feature code, or under another 360 threshold
     if row.drivers is None or row.probability is None or row.threshold is None:
         return _explained(row, employee_id, period, model, min_group_answers)
-    if row.feature_set != feature_set_id(min_group_answers) and any(
-        driver.get("feature") == PEER_FEATURE for driver in row.drivers
-    ):
-        return None  # its 360 value may rest on a group the threshold now hides
     return {
         "employee_id": employee_id,
         "as_of_period": period,
