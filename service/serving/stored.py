@@ -33,6 +33,7 @@ from service.serving.predictor import insufficient_answer
 from service.serving.predictor import model_block
 from service.serving.predictor import risk_answer
 
+
 def answer_from_row(
     row: Any,
     employee_id: int,
