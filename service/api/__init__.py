@@ -103,6 +103,7 @@ from service.api import cycle_progress  # noqa: E402,F401
 from service.api import dialogues  # noqa: E402,F401
 from service.api import docs  # noqa: E402,F401
 from service.api import employees  # noqa: E402,F401
+from service.api import evaluation_signatures  # noqa: E402,F401
 from service.api import evaluations  # noqa: E402,F401
 from service.api import exports  # noqa: E402,F401
 from service.api import feedback  # noqa: E402,F401

@@ -65,6 +65,7 @@ from service.domain.feedback360_terms import RaterGroup
 from service.domain.feedback360_terms import RoundStatus
 from service.domain.objection_terms import ObjectionStatus
 from service.domain.risk_review_terms import ReviewDecision
+from service.domain.signature_terms import SignerRole
 
 # Integer on SQLite (so the primary key is the rowid alias), BIGINT on PostgreSQL.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -402,6 +403,24 @@ class Evaluation(Base):
         CheckConstraint(PeriodCodeRule(), name="period_code"),
     )
     __mapper_args__ = {"version_id_col": version}
+
+
+class EvaluationSignature(Base):
+    """A signature on one version of an evaluation's sheet: who signed, in which role, and
+    the SHA-256 digest of what the sheet held then (`domain.evaluation_signatures`), so the
+    record proves later whether the evaluation or its evidence changed after signing."""
+
+    __tablename__ = "evaluation_signatures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
+    role: Mapped[SignerRole] = enum_column(SignerRole)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    evaluation_version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("evaluation_id", "role", "evaluation_version"),)
 
 
 class Objection(Base):

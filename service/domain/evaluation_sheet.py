@@ -90,9 +90,10 @@ class EvaluationSheet:
 
 
 def evaluation_sheet(
-    session: Session, actor: Actor, evaluation_id: int, settings: RuleSettings
+    session: Session, actor: Actor, evaluation_id: int, settings: RuleSettings | None = None
 ) -> EvaluationSheet:
-    """The sheet of one evaluation the actor may read (404 otherwise; the read is audited)."""
+    """The sheet of one evaluation the actor may read (404 otherwise; the read is audited);
+    without `settings`, no distribution (what a signature vouches for leaves it out)."""
     evaluation = read_evaluation(session, actor, evaluation_id)
     period = parse_period(evaluation.period)
     employee = _signatory(session, evaluation.employee_id)
@@ -109,7 +110,9 @@ def evaluation_sheet(
         rater_superior=_signatory(session, superior_id),
         plan=plan,
         lines=_lines(session, plan, period) if plan is not None else [],
-        distribution=_distribution(session, actor, evaluation.employee_id, period, settings),
+        distribution=None
+        if settings is None
+        else _distribution(session, actor, evaluation.employee_id, period, settings),
     )
 
 

@@ -25,6 +25,7 @@ from service.db.models import DialogueAction
 from service.db.models import Employee
 from service.db.models import Enrolment
 from service.db.models import Evaluation
+from service.db.models import EvaluationSignature
 from service.db.models import Evidence
 from service.db.models import FeedbackNote
 from service.db.models import FeedbackRound
@@ -75,6 +76,7 @@ _ASSESSMENT = (CompetencyAssessment, AssessmentLevel.assessment_id == Competency
 _DIALOGUE = (PerformanceDialogue, DialogueAction.dialogue_id == PerformanceDialogue.id)
 _RECIPIENT = (User, Notification.recipient_user_id == User.id)
 _PREFERRER = (User, NotificationPreference.user_id == User.id)
+_SIGNED = (Evaluation, EvaluationSignature.evaluation_id == Evaluation.id)
 
 #: Section name -> the rows of the employee it holds.
 SECTIONS: dict[str, Callable[[int], Select[Any]]] = {
@@ -89,6 +91,7 @@ SECTIONS: dict[str, Callable[[int], Select[Any]]] = {
     "self_assessments": _own(SelfAssessment),
     "evaluations": _own(Evaluation),
     "objections": _own(Objection),
+    "evaluation_signatures": _joined(EvaluationSignature, Evaluation.employee_id, _SIGNED),
     "competency_assessments": _own(CompetencyAssessment),
     "assessment_levels": _joined(AssessmentLevel, CompetencyAssessment.employee_id, _ASSESSMENT),
     "attendance_months": _own(AttendanceMonth),

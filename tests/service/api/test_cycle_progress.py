@@ -11,12 +11,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from service.db.models import Indicator
 from service.db.models import Realisation
-from service.db.models import Rhk
 from service.db.models import Skp
-from service.domain.entities import IndicatorAspect
-from service.domain.entities import RhkKind
 from service.domain.entities import SkpStatus
 from service.domain.evaluation_input import ensure_period
 from service.domain.periods import parse_period
@@ -24,6 +20,7 @@ from tests.factories import make_employee
 from tests.factories import make_evaluation
 from tests.factories import make_position
 from tests.service.api.world import World
+from tests.service.api.world import add_indicator
 from tests.service.api.world import add_skp
 
 
@@ -43,14 +40,7 @@ def _columns(skp: Skp | None) -> dict[str, Any]:
 
 
 def _realise(session: Session, skp_id: int, *periods: str) -> None:
-    rhk = Rhk(skp_id=skp_id, kind=RhkKind.UTAMA, description="Laporan", ordinal=1)
-    session.add(rhk)
-    session.flush()
-    indicator = Indicator(
-        rhk_id=rhk.id, aspect=IndicatorAspect.KUANTITAS, description="Jumlah", target_value=4
-    )
-    session.add(indicator)
-    session.flush()
+    indicator = add_indicator(session, skp_id)
     for period in periods:
         ensure_period(session, parse_period(period))
         session.add(Realisation(indicator_id=indicator.id, period=period, value=1.0))

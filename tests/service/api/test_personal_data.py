@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import AttendanceMonth
 from service.db.models import AuditEntry
+from service.db.models import EvaluationSignature
 from service.db.models import FeedbackRater
 from service.db.models import FeedbackRound
 from service.db.models import Indicator
@@ -20,6 +21,7 @@ from service.db.models import RiskScore
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import RhkKind
 from service.domain.feedback360_terms import RaterGroup
+from service.domain.signature_terms import SignerRole
 from tests.factories import make_evaluation
 from tests.service.api.world import World
 from tests.service.api.world import add_objection
@@ -54,12 +56,21 @@ def _records(session: Session, world: World) -> dict[str, int]:
         FeedbackRater(round_id=feedback.id, rater_employee_id=e2, rater_group=RaterGroup.PEER)
     )
     objection = add_objection(session, e1)
+    signed = [
+        EvaluationSignature(
+            evaluation_id=evaluation.id, role=SignerRole.EMPLOYEE, signer_id=signer,
+            evaluation_version=1, digest="0" * 64,
+        )
+        for evaluation, signer in ((own, e1), (other, e2))
+    ]  # fmt: skip
+    session.add_all(signed)
     session.commit()
     return {
         "evaluation": own.id,
         "other": other.id,
         "indicator": indicator.id,
         "objection": objection,
+        "signature": signed[0].id,
     }
 
 
@@ -80,6 +91,7 @@ def test_employee_exports_their_own_records_and_nothing_else(
     }  # fmt: skip
     assert [row["id"] for row in sections["indicators"]] == [ids["indicator"]]
     assert [row["id"] for row in sections["objections"]] == [ids["objection"]]
+    assert [row["id"] for row in sections["evaluation_signatures"]] == [ids["signature"]]
     assert [row["username"] for row in sections["users"]] == ["user-employee"]
     assert "password_hash" not in sections["users"][0]
     assert "features" not in sections["risk_scores"][0]

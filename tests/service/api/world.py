@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -31,9 +32,13 @@ from sqlalchemy.orm import Session
 from service import create_app
 from service.auth.tokens import LoginLimits
 from service.auth.tokens import issue_token
+from service.db.models import Indicator
 from service.db.models import Objection
+from service.db.models import Rhk
 from service.db.models import Skp
 from service.db.reference_data import load_reference_data
+from service.domain.entities import IndicatorAspect
+from service.domain.entities import RhkKind
 from service.domain.entities import Role
 from service.domain.entities import SkpApproach
 from service.domain.entities import SkpModel
@@ -129,6 +134,25 @@ def add_skp(session: Session, world: World, person: str, year: int, rater: str |
     session.add(skp)
     session.flush()
     return skp.id
+
+
+def add_indicator(
+    session: Session, skp_id: int, rhk: str = "Laporan", indicator: str = "Jumlah", **target: Any
+) -> Indicator:
+    """Add a main RHK to the SKP with one quantity indicator (`target`: target_value,
+    target_unit; 4 reports by default); returns the indicator."""
+    row = Rhk(skp_id=skp_id, kind=RhkKind.UTAMA, description=rhk, ordinal=1)
+    session.add(row)
+    session.flush()
+    found = Indicator(
+        rhk_id=row.id,
+        aspect=IndicatorAspect.KUANTITAS,
+        description=indicator,
+        **({"target_value": 4} | target),
+    )
+    session.add(found)
+    session.flush()
+    return found
 
 
 def add_objection(session: Session, employee_id: int, period: str = "2018") -> int:

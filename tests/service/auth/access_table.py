@@ -122,12 +122,13 @@ def _unit(suffix: str, body: Callable[[World, str, str], Any] | None = None) -> 
 
 
 def _by_person(kind: str, suffix: str = "", body: Any = None, **extra: Any) -> Request:
-    """A request on an object (`kind`: evaluation or an SKP state) of the target person."""
+    """A request on an object (`kind`: an evaluation, a `signable` one rated by the person's
+    supervisor, or an SKP state) of the target person."""
 
     def build(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
         objects = world.objects[kind]
         object_id = objects[world.target(role, relation)]
-        prefix = "evaluations" if kind == "evaluation" else "skps"
+        prefix = "evaluations" if kind in ("evaluation", "signable") else "skps"
         kwargs = dict(extra)
         if body is not None:
             kwargs["json"] = body(world, role, relation)
@@ -585,6 +586,15 @@ ROUTES.update(
         ("POST", "/api/v1/evaluations/<int(max=2147483647):evaluation_id>/objections"): (
             own(201),
             _by_person("evaluation", "/objections", body=lambda *_: {"reason": "keberatan"}),
+        ),
+        # Evaluations rated by the person's supervisor: the employee and the rater sign.
+        ("POST", "/api/v1/evaluations/<int(max=2147483647):evaluation_id>/signatures"): (
+            own_or_rater(201),
+            _by_person("signable", "/signatures"),
+        ),
+        ("GET", "/api/v1/evaluations/<int(max=2147483647):evaluation_id>/signatures"): (
+            READ,
+            _by_person("signable", "/signatures"),
         ),
         ("GET", "/api/v1/objections"): (
             _roles(200, ("admin", "hr", "supervisor", "employee")),

@@ -75,6 +75,13 @@ def _add_objects(session: Any, world: World) -> None:
             session, employee_id=employee_id, period="2019", rater_id=None
         )
         objects["evaluation"][employee_id] = evaluation.id
+        signable = make_evaluation(  # rated by the supervisor: no route changes its rater
+            session,
+            employee_id=employee_id,
+            period="2017",
+            rater_id=world.employees[rater] if rater else None,
+        )
+        objects.setdefault("signable", {})[employee_id] = signable.id
         objects.setdefault("objection", {})[employee_id] = add_objection(session, employee_id)
         for year, state in ((2021, "draft"), (2022, "submitted"), (2023, "approved")):
             objects[state][employee_id] = add_skp(session, world, person, year, rater)

@@ -6,22 +6,21 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db.models import AuditEntry
-from service.db.models import Indicator
 from service.db.models import Realisation
-from service.db.models import Rhk
 from service.db.models import UnitGrade
-from service.domain.entities import IndicatorAspect
 from service.domain.entities import OrganisationGrade
 from service.domain.entities import Rating
-from service.domain.entities import RhkKind
 from service.domain.evaluation_input import ensure_period
 from service.domain.periods import parse_period
 from tests.factories import make_evaluation
 from tests.service.api.world import World
+from tests.service.api.world import add_indicator
 from tests.service.api.world import add_skp
+from tests.service.web.conftest import post_form
 from tests.service.web.conftest import sign_in
 
 RHK_TEXT = "Tersusunnya laporan pengawasan triwulanan"
@@ -38,18 +37,9 @@ def _evaluated(session: Session, world: World) -> int:
     """E1's 2025 evaluation by S, with a 2025 SKP whose indicator was realised in 2025-Q2
     (inside the evaluated year) and 2024-Q4 (outside it)."""
     skp_id = add_skp(session, world, "E1", 2025, "S")
-    rhk = Rhk(skp_id=skp_id, kind=RhkKind.UTAMA, description=RHK_TEXT, ordinal=1)
-    session.add(rhk)
-    session.flush()
-    indicator = Indicator(
-        rhk_id=rhk.id,
-        aspect=IndicatorAspect.KUANTITAS,
-        description=INDICATOR_TEXT,
-        target_value=12,
-        target_unit="laporan",
+    indicator = add_indicator(
+        session, skp_id, RHK_TEXT, INDICATOR_TEXT, target_value=12, target_unit="laporan"
     )
-    session.add(indicator)
-    session.flush()
     for period, value in (("2025-Q2", 7.0), ("2024-Q4", 99.0)):
         ensure_period(session, parse_period(period))
         session.add(Realisation(indicator_id=indicator.id, period=period, value=value))
@@ -117,3 +107,31 @@ def test_others_get_the_evaluations_404(app: object, world: World, session: Sess
     supervisor = _signed_in(app, "supervisor")
     assert supervisor.get(f"/evaluations/{other.id}/sheet").status_code == 404
     assert supervisor.get("/evaluations/999999/sheet").status_code == 404
+
+
+def test_the_rater_and_the_employee_sign_on_the_sheet(
+    app: object, world: World, session: Session
+) -> None:
+    evaluation_id = _evaluated(session, world)
+    path = f"/evaluations/{evaluation_id}/sheet"
+    rater = _signed_in(app, "supervisor")
+    assert "Tanda tangani evaluasi ini" in rater.get(path).get_data(as_text=True)
+    signed = post_form(rater, f"{path}/sign", {}, page=path)
+    assert signed.status_code == 303 and signed.headers["Location"].endswith(path)
+    page = rater.get(path).get_data(as_text=True)
+    assert page.count("Ditandatangani secara elektronik") == 1  # the rater's block
+    assert "Tanda tangani evaluasi ini" not in page  # signed: no second form for S
+    again = post_form(rater, f"{path}/sign", {}, page=path)
+    assert again.status_code == 303
+    assert "sudah menandatangani" in rater.get(path).get_data(as_text=True)
+    employee = _signed_in(app, "employee")
+    assert "Tanda tangani evaluasi ini" in employee.get(path).get_data(as_text=True)
+    assert post_form(employee, f"{path}/sign", {}, page=path).status_code == 303
+    both = employee.get(path).get_data(as_text=True)
+    assert both.count("Ditandatangani secara elektronik") == 2
+    assert "Sidik dokumen (SHA-256, versi 1)" in both
+    session.execute(update(Realisation).values(value=8.0))  # behind the application's back
+    session.commit()
+    changed = employee.get(path).get_data(as_text=True)
+    assert changed.count("isi dokumen telah berubah") == 2
+    assert post_form(_signed_in(app, "hr"), f"{path}/sign", {}, page=path).status_code == 403

@@ -238,6 +238,11 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
     ),
     # --- the evaluation sheet: whoever reads the evaluation ---
     ("GET", f"{EVALUATION}/sheet"): (READ, _object("evaluation", "/evaluations/{}/sheet", {})),
+    # The walk's evaluations name no rater: the evaluated employee alone signs.
+    ("POST", f"{EVALUATION}/sheet/sign"): (
+        own(DONE),
+        _object("evaluation", "/evaluations/{}/sheet/sign", {}),
+    ),
 }
 #: Pages anyone may open, and files: no login, no table row.
 PUBLIC = {
