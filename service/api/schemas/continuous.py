@@ -154,6 +154,9 @@ class NotificationOut(Out):
     created_at: Moment
     read_at: Moment | None
     emailed_at: Moment | None
+    email_skipped_at: Moment | None = Field(
+        description="when the mail sender left it out: its kind's email was switched off"
+    )
 
 
 class NotificationQuery(PageQuery):

@@ -192,6 +192,8 @@ def test_kinds_switched_off_are_not_emailed_and_not_retried(
     ]
     mine = client.get("/api/v1/notifications/me", headers=world.headers("supervisor"))
     assert mine.get_json()["unread"] == 1  # the in-app entry is untouched
+    (skipped,) = mine.get_json()["items"]
+    assert skipped["email_skipped_at"] is not None and skipped["emailed_at"] is None
 
     # Switched on again: what was skipped stays skipped, and nothing is sent twice.
     headers["If-Match"] = off.headers["ETag"]
