@@ -106,10 +106,7 @@ def cycle_progress(
 
 
 def _people(session: Session, unit_id: int, year: int, periods: list[str]) -> dict[int, _Person]:
-    people = {
-        row.id: _Person(row.unit_id)
-        for row in repo.staff(session, unit_id)
-    }
+    people = {row.id: _Person(row.unit_id) for row in repo.staff(session, unit_id)}
     for employee_id, status in repo.plan_statuses(session, unit_id, year):
         person = people[employee_id]
         state = "none" if status is SkpStatus.DIBATALKAN else SkpStatus(status).value
