@@ -31,6 +31,8 @@ from service.db.models import Skp
 from service.db.models import Unit
 from service.db.models import User
 from service.db.repositories.access import change_generation
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.features.stored_rows import feature_set_id
 from service.serving import ModelProvider
 from tests.service.api.test_risk import QUARTERS
 from tests.service.api.test_risk import _history
@@ -67,6 +69,7 @@ def stored(
             model_version=risk_sample.version,
             fallback=False,
             scored_at=datetime.now(UTC),
+            feature_set=feature_set_id(DEFAULT_MIN_GROUP_ANSWERS),  # this code's: it answers
         )
     )
     session.commit()
