@@ -217,9 +217,11 @@ def document() -> dict[str, Any]:
             _finish_operation(path, method, operation)
         if {"patch", "put"} & operations.keys():  # editable: GET and PATCH/PUT answer its ETag
             for method in ("get", "patch", "put"):
-                answer = operations.get(method, {}).get("responses", {}).get("200")
-                if answer is not None:
-                    answer.setdefault("headers", {})["ETag"] = _ETAG_HEADER
+                found = operations.get(method, {}).get("responses", {})
+                # 201: a PUT that creates the object answers its first version
+                for answer in (found.get("200"), found.get("201") if method == "put" else None):
+                    if answer is not None:
+                        answer.setdefault("headers", {})["ETag"] = _ETAG_HEADER
     doc["paths"].update(_HEALTH_PATHS)
     return doc
 

@@ -319,3 +319,12 @@ def test_a_drafting_that_fails_midway_stores_nothing(world: World, session: Sess
     session.rollback()
     assert _plans(session, 2034) == {}
     assert [row for row in _audit(session, "skp") if row[0] == "create"] == []
+
+
+def test_the_document_names_the_etag_of_a_put_that_creates(client: FlaskClient) -> None:
+    """A PUT that creates the template answers 201 with its first ETag, as a replacing PUT
+    answers 200 with the next: the document names the header on both."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    put = doc["paths"]["/api/v1/positions/{position_id}/skp-template"]["put"]["responses"]
+    for code in ("200", "201"):
+        assert "ETag" in put[code]["headers"], code
