@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
+from service.api.schemas.common import Moment
 from service.api.schemas.common import Out
 from service.domain.evaluation_signatures import Signatures
 from service.domain.evaluation_signatures import SignatureView
@@ -19,7 +18,7 @@ class SignatureOut(Out):
     signer_name: str
     evaluation_version: int = Field(description="the version of the evaluation signed")
     digest: str = Field(description="SHA-256 (hex) of the sheet's content when signed")
-    signed_at: datetime
+    signed_at: Moment
     intact: bool = Field(description="whether the sheet still holds what was signed")
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
 from pydantic import Strict
 
 from service.api.schemas.common import Model
+from service.api.schemas.common import Moment
 from service.api.schemas.common import Out
 from service.api.schemas.performance import RhkFields
 from service.api.schemas.performance import Year
@@ -39,7 +39,7 @@ class SkpTemplateOut(Out):
     approach: SkpApproach
     rhks: list[TemplateRhk]
     updated_by_id: int | None
-    updated_at: datetime
+    updated_at: Moment
     version: int
 
 
