@@ -51,6 +51,8 @@ def evaluation_sheet_page(evaluation_id: int) -> str:
         behaviour=behaviour,
         predikats=list(Predikat),
         given_on=format_date(given.date(), format="long"),
+        starts_on=format_date(sheet.period.starts_on, format="long"),
+        ends_on=format_date(sheet.period.ends_on, format="long"),
         signatures=signatures,
         signed_by={role.value: latest.get(role) for role in SignerRole},
         signed_on={

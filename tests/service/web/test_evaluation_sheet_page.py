@@ -72,6 +72,7 @@ def test_the_employee_reads_their_own_sheet(app: object, world: World, session: 
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Evaluasi kinerja pegawai" in text  # Indonesian by default
+    assert "1 Januari 2025 s.d. 31 Desember 2025" in text  # dates as the locale writes them
     for name in ("Pegawai E1", "Pegawai S", "Pegawai H"):  # evaluated, rater, rater's superior
         assert name in text
     assert world.nips["E1"] in text and world.nips["S"] in text
