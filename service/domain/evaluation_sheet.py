@@ -37,6 +37,7 @@ from service.domain.entities import Predikat
 from service.domain.evaluations import read_evaluation
 from service.domain.periods import Period
 from service.domain.periods import parse_period
+from service.domain.plans import skp_detail
 from service.domain.settings import RuleSettings
 from service.domain.unit_grades import GradeReport
 from service.domain.unit_grades import covering_grade_report
@@ -131,8 +132,11 @@ def _lines(session: Session, plan: Skp, period: Period) -> list[RhkLines]:
             value = row.value if row.value is not None else row.text
             realised.setdefault(row.indicator_id, []).append((row.period, value))
     return [
-        RhkLines(rhk, [IndicatorLine(i, _in_order(realised.get(i.id, []))) for i in indicators])
-        for rhk, indicators in repo.rhks_of_plan(session, plan.id)
+        RhkLines(
+            item.rhk,
+            [IndicatorLine(i, _in_order(realised.get(i.id, []))) for i in item.indicators],
+        )
+        for item in skp_detail(session, plan).rhks
     ]
 
 

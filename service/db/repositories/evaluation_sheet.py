@@ -1,5 +1,5 @@
 """The reads of the evaluation sheet (`domain.evaluation_sheet`): signatories, the plan of
-the evaluated year with its RHK, indicators and realisations."""
+the evaluated year and its realisations (its RHK and indicators: `plans.skp_detail`)."""
 
 from __future__ import annotations
 
@@ -51,18 +51,6 @@ def plan_of_year(session: Session, employee_id: int, year: int) -> Skp | None:
         .limit(1)
     )
     return session.scalar(query)
-
-
-def rhks_of_plan(session: Session, skp_id: int) -> list[tuple[Rhk, list[Indicator]]]:
-    """The plan's RHK in their order, each with its indicators in id order."""
-    rhks = session.scalars(select(Rhk).where(Rhk.skp_id == skp_id).order_by(Rhk.ordinal, Rhk.id))
-    found = [(rhk, []) for rhk in rhks]
-    by_rhk: dict[int, list[Indicator]] = {rhk.id: kept for rhk, kept in found}
-    if by_rhk:
-        indicators = select(Indicator).where(Indicator.rhk_id.in_(by_rhk)).order_by(Indicator.id)
-        for indicator in session.scalars(indicators):
-            by_rhk[indicator.rhk_id].append(indicator)
-    return found
 
 
 def realisations_of_plan(session: Session, skp_id: int) -> Sequence[Realisation]:
