@@ -30,11 +30,13 @@ from sklearn.metrics import roc_curve  # noqa: E402
 from service.features import FEATURE_BY_NAME  # noqa: E402
 from service.features import LABEL  # noqa: E402
 from service.features.rules import rule_probability  # noqa: E402
+from service.serving.uncertainty import Band  # noqa: E402
+from service.serving.uncertainty import band_index  # noqa: E402
+from service.serving.uncertainty import reliability_bands  # noqa: E402
 
 FAIRNESS_GROUPS = ("gender", "age_band")
 #: Groups with fewer true positives than this are too small for a stable TPR; reported only.
 MIN_GROUP_POSITIVES = 20
-ECE_BINS = 10
 IMPORTANCE_ROWS = 20_000
 
 
@@ -46,12 +48,13 @@ class Report:
     fairness: pd.DataFrame
     importance: pd.DataFrame
     reliability: pd.DataFrame
+    bands: list[Band] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
 
 
 def expected_calibration_error(y: np.ndarray, probability: np.ndarray) -> float:
     """Weighted mean |observed rate - mean probability| over equal-width probability bins."""
-    bins = np.minimum((probability * ECE_BINS).astype(int), ECE_BINS - 1)
+    bins = band_index(probability)
     total = 0.0
     for b in np.unique(bins):
         rows = bins == b
@@ -61,7 +64,7 @@ def expected_calibration_error(y: np.ndarray, probability: np.ndarray) -> float:
 
 def reliability_table(y: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
     """Per probability bin: rows, mean predicted probability, observed poor rate."""
-    bins = np.minimum((probability * ECE_BINS).astype(int), ECE_BINS - 1)
+    bins = band_index(probability)
     frame = pd.DataFrame({"bin": bins, "predicted": probability, "observed": y})
     table = frame.groupby("bin").agg(
         rows=("observed", "size"), predicted=("predicted", "mean"), observed=("observed", "mean")
@@ -163,7 +166,11 @@ def evaluate(
         metrics["oracle_roc_auc"] = _auc(y, truth)
         metrics["oracle_brier"] = float(brier_score_loss(y, truth))
     report = Report(
-        metrics, fairness, importance_table(model, test), reliability_table(y, probability)
+        metrics,
+        fairness,
+        importance_table(model, test),
+        reliability_table(y, probability),
+        reliability_bands(y, probability),
     )
     report.figures = _figures(y, probability, rule, truth, report.reliability)
     return report

@@ -314,7 +314,8 @@ def _log_and_promote(
             "gate.unmeasured_fairness": gates.unmeasured_fairness,
         }
     )
-    tags = {**version_tags(sha, rule_table, report.metrics), "promoted": str(decision.promote)}
+    tags = version_tags(sha, rule_table, report.metrics, report.bands)
+    tags["promoted"] = str(decision.promote)
     version = register(client, RISK_MODEL_NAME, uri, run_id, tags)
     if decision.promote:
         promote(client, RISK_MODEL_NAME, version, champion.champion_version)

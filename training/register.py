@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -33,6 +34,7 @@ from service.config import ConfigError
 from service.features import FEATURE_NAMES
 from service.features import LABEL
 from service.serving.loader import MODEL_FILE
+from service.serving.loader import RELIABILITY_TAG
 from service.serving.loader import RULE_TABLE_TAG
 from service.serving.loader import SHA256_TAG
 from service.serving.loader import TRUSTED_TYPES
@@ -42,6 +44,8 @@ from service.serving.loader import champion_version
 from service.serving.loader import load_version
 from service.serving.loader import sha256_of
 from service.serving.loader import write_export
+from service.serving.uncertainty import Band
+from service.serving.uncertainty import bands_to_json
 from training.evaluate import MIN_GROUP_POSITIVES
 
 REQUIREMENTS = ("scikit-learn", "skops", "numpy", "pandas", "kinerja")
@@ -150,13 +154,21 @@ def register(
     return str(version.version)
 
 
-def version_tags(sha256: str, rule_table: dict[str, float], metrics: dict[str, float]) -> dict:
-    """Tags every version carries: checksum, fallback rule table, headline metrics, and
-    whether its fairness was measured (`fairness: measured` or `unmeasured`)."""
+def version_tags(
+    sha256: str,
+    rule_table: dict[str, float],
+    metrics: dict[str, float],
+    bands: Sequence[Band] = (),
+) -> dict:
+    """Tags every version carries: checksum, fallback rule table, headline metrics, whether
+    its fairness was measured (`fairness: measured` or `unmeasured`), and its held-out
+    record per probability band (what the answers' `uncertainty` cites)."""
     headline = {k: f"{metrics[k]:.4f}" for k in ("roc_auc", "ece", "fairness_max_tpr_gap")}
     measured = bool(np.isfinite(metrics["fairness_max_tpr_gap"]))
     fairness = {FAIRNESS_TAG: "measured" if measured else "unmeasured"}
-    return {SHA256_TAG: sha256, RULE_TABLE_TAG: json.dumps(rule_table), **headline, **fairness}
+    reliability = {RELIABILITY_TAG: bands_to_json(bands)} if bands else {}
+    tables = {RULE_TABLE_TAG: json.dumps(rule_table), **reliability}
+    return {SHA256_TAG: sha256, **tables, **headline, **fairness}
 
 
 def champion_score(client: MlflowClient, name: str, test: pd.DataFrame) -> Decision:
@@ -256,6 +268,7 @@ def export_champion(client: MlflowClient, name: str, models_dir: str | Path) -> 
             "run_id": current.run_id,
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "rule_table": json.loads(current.tags.get(RULE_TABLE_TAG, "{}")),
+            "reliability": current.tags.get(RELIABILITY_TAG),
             "feature_names": list(FEATURE_NAMES),
         }
         return write_export(models_dir, name, local, metadata)

@@ -33,6 +33,7 @@ from service.features.rules import rule_probability
 from service.serving.fallback import fallback_answer
 from service.serving.loader import LoadedModel
 from service.serving.predictor import insufficient_answer
+from service.serving.predictor import model_answer
 from service.serving.predictor import model_block
 from service.serving.predictor import top_drivers
 
@@ -369,13 +370,5 @@ def _model_answer(
 ) -> dict[str, Any]:
     """The same answer as `predictor.risk_answer`, from an already explained row."""
     probability, contribution = float(explained[0]), explained[1]
-    return {
-        "employee_id": employee_id,
-        "as_of_period": period,
-        "status": "ok",
-        "probability": round(probability, 4),
-        "flagged": probability >= model.threshold,
-        "threshold": round(model.threshold, 4),
-        "drivers": top_drivers(x, contribution),
-        "model": model_block(model, fallback=False),
-    }
+    drivers = top_drivers(x, contribution)
+    return model_answer(employee_id, period, probability, drivers, model)

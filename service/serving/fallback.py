@@ -70,4 +70,5 @@ def fallback_answer(
         "threshold": round(min(poor_rates), 4) if poor_rates else None,
         "drivers": drivers,
         "model": model_block(None, fallback=True),
+        "uncertainty": None,
     }

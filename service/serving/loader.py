@@ -43,6 +43,8 @@ from service.serving.alias_probe import AliasTarget
 from service.serving.alias_probe import AliasUnknown
 from service.serving.alias_probe import read_alias
 from service.serving.alias_probe import sqlite_store
+from service.serving.uncertainty import Band
+from service.serving.uncertainty import bands_from_json
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ CHECKSUM_FILE = "model.skops.sha256"
 METADATA_FILE = "metadata.json"
 SHA256_TAG = "sha256"
 RULE_TABLE_TAG = "rule_table"
+#: The held-out record per probability band (`service.serving.uncertainty`), as JSON.
+RELIABILITY_TAG = "reliability"
 #: MLflow HTTP client settings for serving processes (the environment may override them):
 #: one retry, then give up, and at most 5 s per connect or read.
 SERVING_HTTP_LIMITS: dict[str, str] = {
@@ -93,6 +97,7 @@ class LoadedModel:
     sha256: str
     source: str
     rule_table: dict[str, float] = field(default_factory=dict)
+    bands: tuple[Band, ...] = ()
 
     @property
     def threshold(self) -> float:
@@ -191,9 +196,9 @@ def read_export(
         message = f"the exported model at {directory} has no readable {METADATA_FILE}"
         raise ModelLoadError(message, "unusable")
     pipeline = load_verified(directory / MODEL_FILE, expected, trusted)
-    return LoadedModel(
-        name, str(metadata["version"]), pipeline, expected, "export", metadata["rule_table"]
-    )
+    bands = bands_from_json(metadata.get("reliability"))
+    version = str(metadata["version"])
+    return LoadedModel(name, version, pipeline, expected, "export", metadata["rule_table"], bands)
 
 
 def read_export_metadata(models_dir: str | Path, name: str) -> dict[str, Any] | None:
@@ -292,7 +297,10 @@ def load_version(client: Any, version: Any, trusted: Sequence[str] = TRUSTED_TYP
             raise RegistryUnreachable(message) from exc
         pipeline = load_verified(Path(local), expected, trusted)
     table = json.loads(version.tags.get(RULE_TABLE_TAG, "{}"))
-    return LoadedModel(version.name, str(version.version), pipeline, expected, "registry", table)
+    bands = bands_from_json(version.tags.get(RELIABILITY_TAG))
+    return LoadedModel(
+        version.name, str(version.version), pipeline, expected, "registry", table, bands
+    )
 
 
 def registered_version(client: Any, name: str, version: str) -> Any:
@@ -478,9 +486,12 @@ class ModelSource:
             log.warning("exported %s is not version %s: %s", self.name, target.version, exc)
             return None
         table = metadata.get("rule_table") or {}
+        bands = bands_from_json(metadata.get("reliability"))
         self._announce(LoadedModel(self.name, target.version, None, target.sha256, "registry"))
         pipeline = load_trusted(data, path, self.trusted)
-        return LoadedModel(self.name, target.version, pipeline, target.sha256, "registry", table)
+        return LoadedModel(
+            self.name, target.version, pipeline, target.sha256, "registry", table, bands
+        )
 
     def _announce(self, model: LoadedModel) -> None:
         """Name the version of a first load before its (slower) loading, for `announced()`."""

@@ -18,6 +18,7 @@ from service.features import FEATURE_NAMES
 from service.features import MIN_EVALUATED_PERIODS
 from service.features.catalogue import FEATURE_INDEX
 from service.serving.loader import LoadedModel
+from service.serving.uncertainty import uncertainty
 
 RISK_MODEL_NAME = "kinerja-risk"
 MAX_DRIVERS = 5
@@ -96,20 +97,31 @@ def insufficient_answer(employee_id: int, period: str | None, model: dict) -> di
         "threshold": None,
         "drivers": [],
         "model": model,
+        "uncertainty": None,
     }
 
 
 def risk_answer(employee_id: int, period: str, row: np.ndarray, model: LoadedModel) -> dict:
     """The model's answer for one employee's feature row (callers check history first)."""
     probability, drivers = explain(model.pipeline, row)
+    return model_answer(employee_id, period, probability, drivers, model)
+
+
+def model_answer(
+    employee_id: int, period: str, probability: float, drivers: list, model: LoadedModel
+) -> dict[str, Any]:
+    """The `ok` answer of `model` for an explained probability: the live read's, the batch's
+    and the team ranking's (one shape, one rounding)."""
     threshold = model.threshold
+    shown = round(probability, 4)
     return {
         "employee_id": employee_id,
         "as_of_period": period,
         "status": "ok",
-        "probability": round(probability, 4),
+        "probability": shown,
         "flagged": probability >= threshold,
         "threshold": round(threshold, 4),
         "drivers": drivers,
         "model": model_block(model, fallback=False),
+        "uncertainty": uncertainty(model.bands, shown),
     }

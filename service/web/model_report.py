@@ -23,6 +23,7 @@ from service.serving.reports import VersionReport
 from service.serving.reports import operating_point
 from service.serving.reports import roc_points
 from service.serving.reports import version_report
+from service.serving.uncertainty import BANDS
 from service.web.charts import BarChart
 from service.web.charts import Item
 from service.web.charts import LineChart
@@ -33,8 +34,8 @@ from service.web.i18n import number
 from service.web.i18n import tick
 
 DIAGONAL = ((0.0, 0.0), (1.0, 1.0))
-#: Width of a reliability bin (training's ECE_BINS = 10).
-BIN_WIDTH = 0.1
+#: Width of a reliability bin (the bands of `service.serving.uncertainty`).
+BIN_WIDTH = 1 / BANDS
 #: The card's `#` heading becomes an h3 under the page's "Model card" h2.
 CARD_HEADING_SHIFT = 2
 

@@ -27,6 +27,21 @@ class RiskModelOut(Out):
     fallback: bool
 
 
+class BoundsOut(Out):
+    low: float
+    high: float
+
+
+class UncertaintyOut(Out):
+    """What happened to the held-out employees the model put in the same probability band."""
+
+    level: float = Field(description="confidence level of `interval`")
+    band: BoundsOut = Field(description="the probability band the answer falls in")
+    similar: int = Field(description="held-out employees in that band when the model was evaluated")
+    observed: float = Field(description="share of them whose next predikat was poor")
+    interval: BoundsOut = Field(description="Wilson interval of that share at `level`")
+
+
 class RiskOut(Out):
     employee_id: int
     as_of_period: str | None
@@ -36,6 +51,11 @@ class RiskOut(Out):
     threshold: float | None
     drivers: list[DriverOut]
     model: RiskModelOut
+    uncertainty: UncertaintyOut | None = Field(
+        default=None,
+        description="the model's record in this probability band; null for insufficient data, "
+        "fallback answers and models trained before the record was kept",
+    )
 
 
 class CoachingOut(Out):

@@ -79,14 +79,20 @@ def test_risk_answer_has_the_api_shape(
     contributions = [d["contribution"] for d in body["drivers"]]
     assert contributions == sorted(contributions, reverse=True) and min(contributions) > 0
     assert all(d["label"] and d["label_en"] for d in body["drivers"])
+    band = body["uncertainty"]["band"]  # the model's held-out record in this band
+    assert band["low"] <= body["probability"] <= band["high"]
+    assert body["uncertainty"]["similar"] > 0 and body["uncertainty"]["level"] == 0.9
+    interval = body["uncertainty"]["interval"]
+    assert interval["low"] <= body["uncertainty"]["observed"] <= interval["high"]
 
 
 def test_thin_history_is_insufficient_data(client: FlaskClient, served: World) -> None:
     body = _risk(client, served, "supervisor", "E2")  # E2 reports to E1, below the supervisor
-    assert (body["status"], body["probability"], body["flagged"]) == (
+    assert (body["status"], body["probability"], body["flagged"], body["uncertainty"]) == (
         "insufficient_data",
         None,
         False,
+        None,
     )
 
 
