@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
+from service.serving.uncertainty import LEVEL
+from service.serving.uncertainty import Band
 from training.evaluate import MIN_GROUP_POSITIVES
 
 _METRICS = (
@@ -48,6 +51,21 @@ def _fairness_status(metrics: dict[str, float]) -> str:
     )
 
 
+def _bands_table(bands: Sequence[Band]) -> list[str]:
+    """The held-out record per probability band, which each answer's `uncertainty` cites."""
+    percent = round(LEVEL * 100)
+    lines = [
+        f"| predicted | held-out employees | had a poor next period | {percent} % interval |",
+        "|---|---|---|---|",
+    ]
+    for band in bands:
+        lines.append(
+            f"| {band.low:.1f} to {band.high:.1f} | {band.similar} | {band.observed:.4f} | "
+            f"{band.interval_low:.4f} to {band.interval_high:.4f} |"
+        )
+    return lines
+
+
 def model_card(
     name: str,
     version: str | None,
@@ -56,6 +74,7 @@ def model_card(
     fairness: pd.DataFrame,
     importance: pd.DataFrame,
     decision: list[str],
+    bands: Sequence[Band] = (),
 ) -> str:
     """Render the card; `context` has window, split, snapshot, rows and employees (sample)."""
     metric_lines = [
@@ -83,6 +102,12 @@ def model_card(
             "| metric | value |",
             "|---|---|",
             *metric_lines,
+            "",
+            "## How sure an answer is (held-out record per probability band)",
+            "Each answer cites its band's row: how many held-out employees the model put "
+            "there, and what share of them had a poor next period.",
+            "",
+            *_bands_table(bands),
             "",
             "## Promotion decision",
             *[f"- {reason}" for reason in decision],

@@ -335,6 +335,7 @@ def _log_and_promote(
         report.fairness,
         report.importance,
         decision.reasons,
+        report.bands,
     )
     mlflow.log_text(card, "model_card.md")
     return TrainSummary(

@@ -71,8 +71,14 @@ def test_run_logs_plots_tables_card_and_snapshot(risk_sample: Sample) -> None:
     tables = {a.path for a in client.list_artifacts(run_id, "tables")}
     assert {"tables/fairness.csv", "tables/feature_importance.csv", "tables/drift.csv"} <= tables
     assert "tables/signals_comparison.csv" in tables
-    card = client.download_artifacts(run_id, "model_card.md")
-    assert f"version {risk_sample.version}" in Path(card).read_text()
+    card = Path(client.download_artifacts(run_id, "model_card.md")).read_text()
+    assert f"version {risk_sample.version}" in card
+    record = card.split("## How sure an answer is", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in record.splitlines() if line.startswith("| 0.")]
+    assert (
+        rows
+        and sum(int(row[1]) for row in rows) == client.get_run(run_id).data.metrics["test_rows"]
+    )
     params = client.get_run(run_id).data.params
     assert len(params["data.snapshot_id"]) == 16 and params["split.test"] == "2025-Q3"
 
