@@ -96,4 +96,5 @@ def test_team_card_says_how_sure_the_estimate_is(
     body = client.get("/team").get_data(as_text=True)
     card = body.split(f'id="member-{world.employees["E1"]}"', 1)[1].split("</li>", 1)[0]
     observed = round(record["observed"] * 100)
-    assert f"tested: {observed}% of {record['similar']:,} similar people" in card
+    similar = f"{record['similar']:,}"
+    assert f"in the model's test, {observed}% of {similar} people with a similar chance" in card
