@@ -238,11 +238,16 @@ def answer_threshold(table: dict[str, float]) -> float | None:
     return answer["threshold"]
 
 
+#: `json.dumps(..., ensure_ascii=False)` builds a new encoder at every call; one serves all.
+_DRIVERS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _drivers_json(drivers: list[dict[str, Any]] | None) -> str:
-    """Drivers as JSON text; `null` marks a row whose drivers were not computed."""
+    """Drivers as JSON text (as `json.dumps(drivers, ensure_ascii=False)` writes it); `null`
+    marks a row whose drivers were not computed."""
     if drivers is None:
         return "null"
-    return json.dumps(drivers, ensure_ascii=False) if drivers else "[]"
+    return _DRIVERS_ENCODER.encode(drivers) if drivers else "[]"
 
 
 def _records(

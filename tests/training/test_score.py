@@ -3,6 +3,7 @@ an incremental run (stored feature rows reused) stores what a full one stores, t
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import UTC
@@ -38,6 +39,7 @@ from training.extract import employee_chunks
 from training.extract import read_axis
 from training.sample import Sample
 from training.score import Clock
+from training.score import _drivers_json
 from training.score import finish_range
 from training.score import plan_job
 from training.score import range_features
@@ -263,6 +265,19 @@ def test_sqlite_write_binds_the_time_as_the_text_the_driver_stored() -> None:
     engine.dispose()
     assert isinstance(bound, str)
     assert bound == stored_by_driver == "2025-12-31 23:59:58.123456+00:00"
+
+
+def test_drivers_are_stored_as_json_dumps_writes_them() -> None:
+    """The shared encoder writes what `json.dumps(..., ensure_ascii=False)` writes: letters
+    as they are, None as null, floats by repr; no drivers and unexplained stay distinct."""
+    drivers = [
+        {"feature": "x", "label": "Nilai \u00e9 terakhir", "value": None, "contribution": 0.1234},
+        {"feature": "y", "label": "B", "value": 2.5e-05, "contribution": 1.0},
+    ]
+    text = _drivers_json(drivers)
+    assert text == json.dumps(drivers, ensure_ascii=False) and "\u00e9" in text
+    assert json.loads(text) == drivers
+    assert (_drivers_json([]), _drivers_json(None)) == ("[]", "null")
 
 
 def test_scored_at_is_stored_as_text_sqlalchemy_reads_back(sample_copy: Sample) -> None:
