@@ -343,7 +343,7 @@ def _fill_rater_stats(panel: Panel, stats: Columns) -> None:
         values = np.zeros(shape)
         if column in stats:
             found = np.nan_to_num(np.asarray(stats[column], dtype=np.float64))
-            np.add.at(values, (rows[keep], cols[keep]), found[keep])
+            values = sum_at(shape, (rows[keep], cols[keep]), found[keep])
         setattr(panel, name, values)
 
 
@@ -364,8 +364,8 @@ def _fill_achievements(panel: Panel, achievements: Columns) -> None:
     panel.achievement[:] = _mean_at(panel.achievement.shape, at, ratio[keep])
     level = ~pro_rated[keep]
     panel.quality[:] = _mean_at(panel.quality.shape, _where(at, level), ratio[keep][level])
-    realised = _sum_at(panel.output.shape, _where(at, ~level), value[keep][~level])
-    planned = _sum_at(panel.output.shape, _where(at, ~level), target[keep][~level])
+    realised = sum_at(panel.output.shape, _where(at, ~level), value[keep][~level])
+    planned = sum_at(panel.output.shape, _where(at, ~level), target[keep][~level])
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled = np.clip(realised / planned, *ACHIEVEMENT_CLIP)
     panel.output[:] = np.where(planned > 0, pooled, np.nan)
@@ -375,15 +375,21 @@ def _where(at: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> tuple[np.ndar
     return at[0][mask], at[1][mask]
 
 
-def _sum_at(shape: tuple[int, int], at: tuple[np.ndarray, ...], values: np.ndarray) -> np.ndarray:
-    total = np.zeros(shape)
-    np.add.at(total, at, values)
-    return total
+def sum_at(shape: tuple[int, int], at: tuple[np.ndarray, ...], values: np.ndarray) -> np.ndarray:
+    """(shape) sums of `values` landing in each cell `at` (rows, columns); 0 where none.
+
+    What `np.add.at` into zeros gives, to the bit: `np.bincount` also adds each value to its
+    cell in the values' order, starting from 0.0, in about a third of the time.
+    """
+    cells = np.ravel_multi_index(at, shape) if len(values) else np.empty(0, dtype=np.intp)
+    size = shape[0] * shape[1]
+    weights = np.asarray(values, dtype=np.float64)
+    return np.bincount(cells, weights=weights, minlength=size).reshape(shape)
 
 
 def _mean_at(shape: tuple[int, int], at: tuple[np.ndarray, ...], values: np.ndarray) -> np.ndarray:
     """Mean of `values` landing in each cell; NaN where none lands."""
-    total, count = _sum_at(shape, at, values), _sum_at(shape, at, np.ones(len(values)))
+    total, count = sum_at(shape, at, values), sum_at(shape, at, np.ones(len(values)))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(count > 0, total / count, np.nan)
 
@@ -398,7 +404,7 @@ def _fill_attendance(panel: Panel, attendance: Columns) -> None:
     keep = _place(rows, cols, panel.axis.length)
     for name in ("work_days", "present_days", "late_days"):
         values = np.asarray(attendance[name], dtype=np.float64)[keep]
-        np.add.at(getattr(panel, name), (rows[keep], cols[keep]), values)
+        setattr(panel, name, sum_at(panel.shape, (rows[keep], cols[keep]), values))  # was 0
 
 
 def _fill_assessments(panel: Panel, assessments: Columns) -> None:
@@ -439,7 +445,7 @@ def _fill_enrolments(panel: Panel, enrolments: Columns) -> None:
     cols = panel.axis.index_of_months(month_ordinals(ended)) if len(ended) else rows
     keep = _place(rows, cols, panel.axis.length)
     jp = np.asarray(enrolments["jp"], dtype=np.float64)[keep]
-    np.add.at(panel.jp, (rows[keep], cols[keep]), np.nan_to_num(jp))
+    panel.jp = sum_at(panel.shape, (rows[keep], cols[keep]), np.nan_to_num(jp))  # was 0
 
 
 def forward_fill(array: np.ndarray) -> np.ndarray:

@@ -58,6 +58,7 @@ def fill_signals(
     from service.features.panel import _place
     from service.features.panel import _rows
     from service.features.panel import month_ordinals
+    from service.features.panel import sum_at
 
     n, m = panel.shape
     panel.activity_months = np.zeros((n, m))
@@ -73,7 +74,8 @@ def fill_signals(
         rows, months = pairs // span, pairs % span + first
         cols = panel.axis.index_of_months(months)
         keep = _place(rows, cols, m)
-        np.add.at(panel.activity_months, (rows[keep], cols[keep]), 1.0)
+        at = (rows[keep], cols[keep])
+        panel.activity_months = sum_at((n, m), at, np.ones(len(at[0])))
     if feedback360 is not None and len(feedback360["employee_id"]):
         _fill_peer360(panel, feedback360, group_minimum(min_group_answers))
     if dialogue_actions is not None and len(dialogue_actions["employee_id"]):
@@ -81,8 +83,9 @@ def fill_signals(
         cols = panel.axis.index_of_months(month_ordinals(_days(dialogue_actions["reviewed_at"])))
         keep = _place(rows, cols, m)
         done = per_value(dialogue_actions["done"], _done, bool)
-        np.add.at(panel.actions_reviewed, (rows[keep], cols[keep]), 1.0)
-        np.add.at(panel.actions_done, (rows[keep], cols[keep]), done[keep] * 1.0)
+        at = (rows[keep], cols[keep])
+        panel.actions_reviewed = sum_at((n, m), at, np.ones(len(at[0])))
+        panel.actions_done = sum_at((n, m), at, done[keep] * 1.0)
 
 
 def _done(value: object) -> bool:
@@ -102,6 +105,7 @@ def _fill_peer360(panel: Panel, answers: Columns, minimum: int) -> None:
     from service.features.panel import VALUE_COLUMNS
     from service.features.panel import _place
     from service.features.panel import _rows
+    from service.features.panel import sum_at
 
     scores = np.stack(
         [_scores(np.asarray(answers[c], dtype=object)) for c in VALUE_COLUMNS], axis=1
@@ -119,9 +123,9 @@ def _fill_peer360(panel: Panel, answers: Columns, minimum: int) -> None:
     rows = _rows(panel.employee_ids, answers["employee_id"])
     cols = panel.axis.index_of_codes(np.asarray(answers["period"], dtype=object))
     keep = _place(rows, cols, panel.shape[1]) & shown & ~np.isnan(score)
-    total, count = np.zeros(panel.shape), np.zeros(panel.shape)
-    np.add.at(total, (rows[keep], cols[keep]), score[keep])
-    np.add.at(count, (rows[keep], cols[keep]), 1.0)
+    at = (rows[keep], cols[keep])
+    total = sum_at(panel.shape, at, score[keep])
+    count = sum_at(panel.shape, at, np.ones(len(at[0])))
     panel.peer360 = np.divide(total, count, out=np.full(panel.shape, np.nan), where=count > 0)
 
 

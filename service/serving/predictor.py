@@ -60,17 +60,21 @@ def top_drivers(values: np.ndarray, contribution: np.ndarray) -> list[dict[str, 
 
 def top_drivers_of(X: np.ndarray, contribution: np.ndarray) -> list[list[dict[str, Any]]]:
     """`top_drivers` of each row of `X` and its contributions: the rows' features ordered by
-    one stable sort of all of them (batch scoring explains thousands of rows at once)."""
+    one stable sort of all of them (batch scoring explains thousands of rows at once).
+
+    Only the `MAX_DRIVERS` first of each row become Python numbers (not all its features):
+    their values and contributions are gathered into (rows, `MAX_DRIVERS`) arrays first.
+    """
     order = np.argsort(-contribution, axis=1, kind="stable")[:, :MAX_DRIVERS]
+    effects = np.take_along_axis(contribution, order, axis=1).tolist()
+    values = np.take_along_axis(np.asarray(X), order, axis=1).tolist()
     return [
         [
-            driver(FEATURE_NAMES[i], values[i], effect[i])
-            for i in chosen
-            if effect[i] >= MIN_CONTRIBUTION
+            driver(FEATURE_NAMES[i], value, effect)
+            for i, value, effect in zip(chosen, row, effect_row, strict=True)
+            if effect >= MIN_CONTRIBUTION
         ]
-        for values, effect, chosen in zip(
-            X.tolist(), contribution.tolist(), order.tolist(), strict=True
-        )
+        for chosen, row, effect_row in zip(order.tolist(), values, effects, strict=True)
     ]
 
 

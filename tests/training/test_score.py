@@ -3,7 +3,11 @@ an incremental run (stored feature rows reused) stores what a full one stores, t
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +39,13 @@ from training.extract import employee_chunks
 from training.extract import read_axis
 from training.sample import Sample
 from training.score import Clock
+from training.score import _drivers_json
 from training.score import finish_range
 from training.score import plan_job
 from training.score import range_features
 from training.score import read_range
 from training.score import score_all
+from training.score import scored_at
 from training.score_stored import read_sets
 from training.score_stored import read_stored
 from training.synthetic.config import SyntheticConfig
@@ -245,6 +251,47 @@ def test_stored_features_are_the_computed_rows_bit_for_bit(sample_copy: Sample) 
     assert sets == {feature_set_id()}
     for employee_id, row in zip(ids.tolist(), X, strict=True):
         assert stored[employee_id] == row.astype("<f8").tobytes()
+
+
+def test_sqlite_write_binds_the_time_as_the_text_the_driver_stored() -> None:
+    """The write hands SQLite the scoring time as text made once (not a datetime that the
+    driver adapts once per row), the same text its adapter stores: rows keep that form."""
+    engine = make_engine("sqlite://")
+    now = datetime(2025, 12, 31, 23, 59, 58, 123456, tzinfo=UTC)
+    bound = scored_at(engine.dialect, now)
+    raw = sqlite3.connect(":memory:")
+    stored_by_driver = raw.execute("SELECT ?", (now,)).fetchone()[0]  # its datetime adapter
+    raw.close()
+    engine.dispose()
+    assert isinstance(bound, str)
+    assert bound == stored_by_driver == "2025-12-31 23:59:58.123456+00:00"
+
+
+def test_drivers_are_stored_as_json_dumps_writes_them() -> None:
+    """The shared encoder writes what `json.dumps(..., ensure_ascii=False)` writes: letters
+    as they are, None as null, floats by repr; no drivers and unexplained stay distinct."""
+    drivers = [
+        {"feature": "x", "label": "Nilai \u00e9 terakhir", "value": None, "contribution": 0.1234},
+        {"feature": "y", "label": "B", "value": 2.5e-05, "contribution": 1.0},
+    ]
+    text = _drivers_json(drivers)
+    assert text == json.dumps(drivers, ensure_ascii=False) and "\u00e9" in text
+    assert json.loads(text) == drivers
+    assert (_drivers_json([]), _drivers_json(None)) == ("[]", "null")
+
+
+def test_scored_at_is_stored_as_text_sqlalchemy_reads_back(sample_copy: Sample) -> None:
+    before = datetime.now(UTC)
+    score_all(sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    engine = make_engine(sample_copy.database_url)
+    with engine.connect() as connection:
+        texts = set(connection.exec_driver_sql("SELECT scored_at FROM risk_scores").scalars())
+        read = set(connection.execute(select(RiskScore.scored_at)).scalars())
+    engine.dispose()
+    assert len(texts) == len(read) == 1
+    (text,), (moment,) = texts, read
+    assert datetime.fromisoformat(text) >= before and text.endswith("+00:00")
+    assert moment.replace(tzinfo=UTC) == datetime.fromisoformat(text)
 
 
 def test_a_change_while_scoring_stores_the_new_row_outdated(sample_copy: Sample) -> None:

@@ -17,6 +17,7 @@ from service.features import feature_frame
 from service.features import labelled_rows
 from service.features import panel_from_histories
 from service.features.catalogue import grade_rank
+from service.features.panel import sum_at
 
 QUARTERS = [f"{y}-Q{q}" for y in (2023, 2024, 2025) for q in (1, 2, 3, 4)][1:-1]  # 10, > lookback
 PREDIKATS = ["sangat_baik", "baik", "baik", "baik", "butuh_perbaikan", "kurang", "sangat_kurang"]
@@ -298,3 +299,22 @@ def test_rater_features_use_the_latest_rater_over_the_lookback() -> None:
     assert found["rater_work_mean_lookback"] == pytest.approx(-5 / 10)
     assert found["rater_behavior_mean_lookback"] == pytest.approx(1 / 10)
     assert found["rater_poor_share_lookback"] == pytest.approx(3 / 10)
+
+
+def test_sum_at_adds_as_add_at_into_zeros_to_the_bit() -> None:
+    """Cells summed by `np.bincount` equal `np.add.at` bit for bit: many values a cell, of
+    very different sizes (the order of the additions shows), NaN, -0.0, infinity, no value."""
+    rng = np.random.default_rng(7)
+    shape, n = (40, 9), 5_000
+    at = (rng.integers(0, 40, n), rng.integers(0, 8, n))  # the last column gets nothing
+    values = rng.normal(size=n) * 10.0 ** rng.integers(-12, 12, n)
+    values[:3] = [np.nan, -0.0, np.inf]
+    expected = np.zeros(shape)
+    np.add.at(expected, at, values)
+    found = sum_at(shape, at, values)
+    assert found.shape == shape and found.dtype == np.float64
+    assert np.array_equal(found, expected, equal_nan=True)
+    assert np.array_equal(np.signbit(found), np.signbit(expected))
+    assert not found[:, 8].any()
+    empty = (np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp))
+    assert np.array_equal(sum_at(shape, empty, np.empty(0)), np.zeros(shape))
