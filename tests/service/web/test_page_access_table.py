@@ -224,6 +224,10 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
     ),
     # --- objections (keberatan), as their API rows say ---
     ("GET", "/objections"): (only(200, PEOPLE), _fixed("/objections")),
+    ("GET", "/objections/<int(max=2147483647):objection_id>"): (
+        READ,
+        _object("objection", "/objections/{}", {}),
+    ),
     ("POST", "/objections/<int(max=2147483647):objection_id>"): (
         own(DONE),
         _object("objection", "/objections/{}", {"status": "withdrawn", "version": "1"}),
