@@ -534,6 +534,7 @@ def demo(
     from service.demo import DEMO_MAX_TPR_GAP
     from service.demo import DEMO_PASSWORD
     from service.demo import ensure_demo_users
+    from service.demo import seed_demo_templates
 
     if from_environment().get("KINERJA_ENV") == "production":  # the environment or .env
         _fail(
@@ -551,6 +552,7 @@ def demo(
             ctx.invoke(seed_command, employees=employees, seed_value=seed_value)
         with session_scope(database) as session:
             accounts = ensure_demo_users(session)
+            templates = seed_demo_templates(session)
     finally:
         database.engine.dispose()
     config = cli_config()
@@ -561,6 +563,8 @@ def demo(
     if not (Path(config["KINERJA_MODELS_DIR"]) / "kinerja-risk").exists():
         ctx.invoke(train)
     ctx.invoke(score)
+    if templates:
+        click.echo(f"SKP templates written for {templates} positions (the most held titles)")
     click.echo(f"Demo logins (password {DEMO_PASSWORD!r}):")
     for account in accounts:
         click.echo(f"  {account.username:<11} role {account.role}")

@@ -11,9 +11,10 @@
 - `development_jp_low`, to the employee and the direct supervisor: from month `jp_from_month`,
   the JP completed this year are below the minimum (`development.jp_status`, so PPPK, who have
   no minimum, are never reminded). Subject `jp:<year>:employee:<id>`.
-- `risk_without_dialogue`, to the direct supervisor: flagged in the latest scored quarter and
-  no dialogue held on or after the day of the score, nor a supervisor's review disagreeing
-  with the flag. Subject `risk:<quarter>:employee:<id>`.
+- `risk_without_dialogue`, to the direct supervisor: flagged in the latest scored quarter (by
+  a score that still stands, as the risk read counts one: not outdated, of the feature set
+  served) and no dialogue held on or after the day of the score, nor a supervisor's review
+  disagreeing with the flag. Subject `risk:<quarter>:employee:<id>`.
 
 The subject names what the reminder is about, so storing it (UNIQUE recipient, kind, subject)
 makes a reminder once per subject: running every day repeats nothing. Messages are kept in
@@ -44,10 +45,13 @@ from service.domain.entities import NotificationKind
 from service.domain.entities import PeriodKind
 from service.domain.errors import FieldError
 from service.domain.errors import Invalid
+from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.domain.feedback360_results import FeedbackSettings
 from service.domain.periods import Period
 from service.domain.periods import period_of
 from service.domain.settings import PREFIX
 from service.domain.settings import RuleSettings
+from service.features.stored_rows import feature_set_id
 
 Kind = NotificationKind
 
@@ -94,10 +98,13 @@ class Reminder:
 
 @dataclass(frozen=True)
 class ReminderSettings:
-    """When the time-bound reminders start (see the module's table)."""
+    """When the time-bound reminders start (see the module's table), and the 360 threshold
+    served (KINERJA_FEEDBACK_MIN_GROUP_ANSWERS, `FeedbackSettings`): a flag counts only from
+    a score computed under it, as the risk read counts one."""
 
     realisation_days: int = 14
     jp_from_month: int = 10
+    min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> ReminderSettings:
@@ -116,7 +123,9 @@ class ReminderSettings:
                 values[name] = int(text)
         if errors:
             raise Invalid(errors=errors)
-        return cls(**values)
+        return cls(
+            **values, min_group_answers=FeedbackSettings.from_mapping(mapping).min_group_answers
+        )
 
 
 _KEYS = {
@@ -134,7 +143,7 @@ def due_reminders(
         *evaluations_due(session, as_of),
         *feedback_waiting(session, as_of),
         *development_low(session, as_of, rules, settings),
-        *risks_without_dialogue(session),
+        *risks_without_dialogue(session, settings.min_group_answers),
     ]
 
 
@@ -213,11 +222,14 @@ def development_low(
     return found
 
 
-def risks_without_dialogue(session: Session) -> list[Reminder]:
-    """Flagged employees of the latest scored quarter without a dialogue since the score."""
+def risks_without_dialogue(session: Session, min_group_answers: int) -> list[Reminder]:
+    """Flagged employees of the latest scored quarter without a dialogue since the score,
+    flagged by a score that still stands (not outdated, of the feature set served under the
+    360 threshold `min_group_answers`): a stale flag may be gone."""
     found = []
+    features = feature_set_id(min_group_answers)
     for employee_id, name, period, scored_at, last_dialogue, user_id in repo.flagged_risks(
-        session
+        session, features
     ):
         scored_on = scored_at.date()
         if last_dialogue is not None and last_dialogue >= scored_on:

@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from service.auth import policy
 from service.db.models import Skp
 from service.db.models import SkpTemplate
+from service.db.models import Unit
 from service.db.repositories import organisation as org_repo
 from service.db.repositories import skp_templates as repo
 from service.domain.audit import Actor
@@ -61,6 +62,17 @@ class Drafting:
 
     created: int
     skipped: list[Skipped]
+
+
+@dataclass(frozen=True)
+class SkippedGroup:
+    """The employees one reason leaves without a draft: how many, and one page of them
+    (rows with `id`, `nip` and `name`, by name) from `offset`."""
+
+    reason: SkipReason
+    total: int
+    offset: int
+    people: list[Row[Any]]
 
 
 def read_template(session: Session, actor: Actor, position_id: int) -> SkpTemplate:
@@ -145,6 +157,41 @@ def draft_unit_skps(
             rater_plans[detail.skp.employee_id] = {i.rhk.ordinal: i.rhk.id for i in detail.rhks}
         created += len(plans)
     return Drafting(created, sorted(skipped, key=lambda item: item.employee_id))
+
+
+def undrafted_employees(
+    session: Session,
+    actor: Actor,
+    unit_id: int,
+    year: int,
+    include_subunits: bool,
+    limit: int,
+    offsets: Mapping[SkipReason, int],
+) -> tuple[Unit, list[SkippedGroup]]:
+    """The unit, and its active employees without an SKP of `year` whom drafting leaves
+    without one now, grouped by reason (in `SkipReason`'s order, empty reasons left out),
+    one page each (`limit` from the reason's offset; admin, or hr over the unit).
+
+    By the drafting's own rule (`_skip_reason`) on the data as it stands: after a run, who
+    that run skipped, apart from those who already had an SKP (now indistinguishable from the
+    drafts it made; the run's message counts them).
+    """
+    unit = policy.managed_unit(session, actor, unit_id)
+    rows = repo.drafting_candidates(session, unit_id, include_subunits, year)
+    templates = repo.templates_of(session, {row.position_id for row in rows})
+    found: defaultdict[SkipReason, list[Row[Any]]] = defaultdict(list)
+    for row in rows:
+        reason = _skip_reason(row, templates)
+        if reason is not None and reason is not SkipReason.HAS_SKP:
+            found[reason].append(row)
+    groups = []
+    for reason in SkipReason:
+        people = sorted(found[reason], key=lambda row: (row.name, row.id))
+        if people:
+            offset = offsets.get(reason, 0)
+            page = people[offset : offset + limit]
+            groups.append(SkippedGroup(reason, len(people), offset, page))
+    return unit, groups
 
 
 def _draft(

@@ -132,13 +132,11 @@ def covering_grade_report(
     name; None when no unit above is graded. No access rule: the caller decides what of
     it to show."""
     employee = session.get(Employee, employee_id)
-    unit = session.get(Unit, employee.unit_id) if employee is not None else None
-    while unit is not None:
-        row = repo.get_unit_grade(session, unit.id, period)
-        if row is not None:
-            return _report(session, row, settings), unit.name
-        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
-    return None
+    found = repo.nearest_unit_grade(session, employee.unit_id, period) if employee else None
+    if found is None:
+        return None
+    row, name = found
+    return _report(session, row, settings), name
 
 
 def _report(session: Session, row: UnitGrade, settings: RuleSettings) -> GradeReport:

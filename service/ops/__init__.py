@@ -2,8 +2,9 @@
 
 `init_app(app)` goes last in `create_app`, after every blueprint is registered (see
 `service.ops.unavailable`). Metrics that other layers report:
-`service.ops.metrics.record_model_answer(name, version, fallback)` and
-`record_model_load_failure(name, reason)` (from `service.serving.loader.ModelSource`), and
+`service.ops.metrics.record_model_answer_sent(name, version, fallback)` (counted once the
+response is a success) and `record_model_load_failure(name, reason)` (from
+`service.serving.loader.ModelSource`), and
 `service.ops.metrics.record_job_outcome(kind, outcome)` (from `training.jobs.run_job`).
 """
 

@@ -8,7 +8,8 @@ Metric names (Prometheus text format):
 - `kinerja_http_requests_in_flight`: requests being answered now
 - `kinerja_model_info{name,version}`: 1 for the version a worker last answered with, else 0
 - `kinerja_model_answers_total{name,fallback}`: model answers, `fallback` "true" or "false"
-  (counted by `ModelSource.current()`: once per employee answer, once per team ranking)
+  (counted by `ModelSource.current()`: once per employee answer, once per team ranking;
+  in a request only when its response is a success, `record_model_answer_sent`)
 - `kinerja_model_fallback_total{name}`: answers given by the rule-based fallback
 - `kinerja_model_load_failures_total{name,reason}`: model files refused (`checksum`,
   `missing`, `untrusted_types`, `unusable`); the served model stays in place
@@ -50,8 +51,10 @@ from typing import Any
 
 from flask import Flask
 from flask import Response
+from flask import after_this_request
 from flask import current_app
 from flask import g
+from flask import has_request_context
 from flask import request
 from flask import request_finished
 from flask import request_started
@@ -191,6 +194,25 @@ def record_model_answer(name: str, version: str | int | None, fallback: bool) ->
     answers.inc()
     if fallback:
         found.model_fallbacks.labels(name).inc()
+
+
+def record_model_answer_sent(name: str, version: str | int | None, fallback: bool) -> None:
+    """`record_model_answer` for an answer that is sent: in a request, once its response is
+    a success (status below 400, redirects of a page's form included), so a read that fails
+    after its answer was made (its audit row refused, a lost database: 503) counts none.
+
+    Outside a request (the risk read's fast path, which calls it once the answer is sure to
+    leave; the CLI) it counts at once.
+    """
+    if not has_request_context():
+        record_model_answer(name, version, fallback)
+        return
+
+    @after_this_request
+    def count_if_sent(response: Response) -> Response:
+        if response.status_code < 400:
+            record_model_answer(name, version, fallback)
+        return response
 
 
 def record_model_load_failure(name: str, reason: str) -> None:

@@ -37,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from service.ops.metrics import record_model_answer
+from service.ops.metrics import record_model_answer_sent
 from service.ops.metrics import record_model_load_failure
 from service.serving.alias_probe import AliasTarget
 from service.serving.alias_probe import AliasUnknown
@@ -385,8 +385,8 @@ class ModelSource:
         return self._announced if self.loading else model
 
     def count(self, model: LoadedModel | None) -> None:
-        """Count one answer given with `model` (None: the rule) for /metrics."""
-        record_model_answer(self.name, model.version if model else None, model is None)
+        """Count one answer given with `model` (None: the rule) for /metrics, once sent."""
+        record_model_answer_sent(self.name, model.version if model else None, model is None)
 
     @property
     def loading(self) -> bool:

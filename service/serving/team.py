@@ -120,7 +120,8 @@ def page_rows(
     the 360 threshold `min_group_answers`), read from the history for the others (changed
     since the batch run, or never scored)."""
     kept: dict[int, np.ndarray] = {}
-    for row in repo.stored_feature_rows(session, ids, period):
+    features = feature_set_id(min_group_answers)
+    for row in repo.stored_feature_rows(session, ids, period, features):
         vector = stored_row(row.features, row.feature_set, min_group_answers)
         if vector is not None:
             kept[row.employee_id] = vector

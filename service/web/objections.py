@@ -1,5 +1,6 @@
 """`/objections`: objections (*keberatan*) to evaluations, for the employee who files and
-withdraws them and for the rater's superior who decides them.
+withdraws them and for the rater's superior who decides them; `/objections/<id>` one of them,
+where links to it and its forms land.
 
 `/evaluations/<id>/objection` shows one's own evaluation with the form to object. Every form
 goes to the use case of its API route (`POST /evaluations/{id}/objections`,
@@ -35,6 +36,7 @@ from service.domain.objections import close_objection
 from service.domain.objections import file_objection
 from service.domain.objections import filing_standings
 from service.domain.objections import list_objections
+from service.domain.objections import read_objection
 from service.routing import id_segment
 from service.web import bp
 from service.web.forms import TEXT_MAX_CHARS
@@ -63,6 +65,14 @@ def objections() -> tuple[str, int]:
     return render_objections()
 
 
+@bp.get(f"/objections/{OBJECTION_ID}")
+@login_required(*PEOPLE)
+def objection(objection_id: int) -> tuple[str, int]:
+    """One objection with its form, where links to it land (404 for one the caller may not
+    see): the list is paged newest first, so an objection is on page 1 only while new."""
+    return render_objection(objection_id)
+
+
 @bp.post(f"/objections/{OBJECTION_ID}")
 @login_required(*PEOPLE)
 def close(objection_id: int) -> Response | tuple[str, int]:
@@ -84,10 +94,10 @@ def close(objection_id: int) -> Response | tuple[str, int]:
         session.rollback()
         late = _("This objection was already decided or withdrawn.")
         failed = {objection_id: _messages(exc, late)}
-        return render_objections(failed, request.form, exc.status)
+        return render_objection(objection_id, failed, request.form, exc.status)
     session.commit()
     flash(_("Objection %(id)s saved.", id=objection_id), "success")
-    return redirect(url_for("web.objections"), code=303)
+    return redirect(url_for("web.objection", objection_id=objection_id), code=303)
 
 
 @bp.get(f"/evaluations/{EVALUATION_ID}/objection")
@@ -115,11 +125,8 @@ def file(evaluation_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("web.objections"), code=303)
 
 
-def render_objections(
-    failed: dict[int, dict[str, str]] | None = None,
-    submitted: Any = None,
-    status: int = 200,
-) -> tuple[str, int]:
+def render_objections() -> tuple[str, int]:
+    """One page of the list (`?offset=`); a refused form answers on its objection's page."""
     session, caller = get_session(), actor()
     offset = query_offset()
     page = list_objections(session, caller, None, PAGE_SIZE, offset)
@@ -128,12 +135,33 @@ def render_objections(
         "offset": offset,
         "page_size": PAGE_SIZE,
         "ratings": list(Rating),
+        "failed": {},
+        "submitted": {},
+        "caller": caller,
+    }
+    session.commit()  # the audit rows of reading someone else's objections
+    return render_template("web/objections.html", **context), 200
+
+
+def render_objection(
+    objection_id: int,
+    failed: dict[int, dict[str, str]] | None = None,
+    submitted: Any = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The page of one objection; `failed`: its refused fields by objection id, `submitted`:
+    the form sent."""
+    session, caller = get_session(), actor()
+    view = read_objection(session, caller, objection_id)
+    context = {
+        "view": view,
+        "ratings": list(Rating),
         "failed": failed or {},
         "submitted": submitted or {},
         "caller": caller,
     }
-    session.commit()  # the audit rows of reading someone else's objections
-    return render_template("web/objections.html", **context), status
+    session.commit()  # the audit row of reading someone else's objection
+    return render_template("web/objection.html", **context), status
 
 
 def render_form(

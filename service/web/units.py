@@ -42,6 +42,7 @@ from service.domain.recommender_data import load_catalogue
 from service.domain.skp_templates import Drafting
 from service.domain.skp_templates import SkipReason
 from service.domain.skp_templates import draft_unit_skps
+from service.domain.skp_templates import undrafted_employees
 from service.domain.training_plan import DEFAULT_SEATS
 from service.domain.training_plan import Need
 from service.domain.training_plan import TrainingPlan
@@ -217,12 +218,8 @@ def draft_skps(unit_id: int) -> Response:
     """Draft the year's SKP of the unit's employees from their positions' templates, as
     `POST /api/v1/units/{id}/skps` does, and say what was made and who was skipped why."""
     session = get_session()
-    form = {
-        "year": request.form.get("year", type=int),
-        "include_subunits": request.form.get("include_subunits") == "on",
-    }
     try:
-        asked = validated(UnitSkpsIn, form)
+        asked = _drafting_asked()
     except Invalid:
         flash(_("Give the year of the SKPs, such as 2026."), "error")
     else:
@@ -230,7 +227,45 @@ def draft_skps(unit_id: int) -> Response:
         session.commit()
         for category, message in drafting_messages(result, asked.year):
             flash(message, category)
+        if result.skipped:  # name them: who got no draft, and why
+            subunits = "on" if asked.include_subunits else None
+            target = url_for(
+                "web.undrafted", unit_id=unit_id, year=asked.year, include_subunits=subunits
+            )
+            return redirect(target, code=303)
     return redirect(url_for("web.training_needs", unit_id=unit_id), code=303)
+
+
+@bp.get(f"/units/{UNIT_ID}/skps")
+@login_required(*MANAGERS)
+def undrafted(unit_id: int) -> str:
+    """Who of the unit's employees has no SKP of `?year=` and gets no draft, by reason,
+    named with NIP and linked, one page (`?<reason>_offset=`) per reason: where drafting
+    leads when it skipped anyone."""
+    asked = _drafting_asked()
+    limit = current_app.config["WEB_PAGE_SIZE"]
+    offsets = {reason: query_offset(f"{reason}_offset") for reason in SkipReason}
+    unit, groups = undrafted_employees(
+        get_session(), actor(), unit_id, asked.year, asked.include_subunits, limit, offsets
+    )
+    return render_template(
+        "web/skp_drafting.html",
+        unit=unit,
+        year=asked.year,
+        include_subunits="on" if asked.include_subunits else None,
+        groups=[(group, skip_message(group.reason, group.total)) for group in groups],
+        page_size=limit,
+    )
+
+
+def _drafting_asked() -> UnitSkpsIn:
+    """The year and `include_subunits` ("on") of the drafting form, or of the query of the
+    page naming whom it skipped, checked by the API's schema (Invalid)."""
+    form = {
+        "year": request.values.get("year", type=int),
+        "include_subunits": request.values.get("include_subunits") == "on",
+    }
+    return validated(UnitSkpsIn, form)
 
 
 def drafting_messages(result: Drafting, year: int) -> list[tuple[str, str]]:

@@ -21,16 +21,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import create_app
+from service.api.schemas.skp_templates import SkpTemplateIn
 from service.db import make_database
 from service.db import session_scope
 from service.db.migrate import upgrade
 from service.db.models import Employee
+from service.db.models import Skp
+from service.db.models import SkpTemplate
+from service.db.models import Unit
 from service.db.models import User
 from service.db.reference_data import load_reference_data
 from service.demo import DEMO_PASSWORD
 from service.demo import DemoAccount
 from service.demo import ensure_demo_users
 from service.demo import pick_demo_accounts
+from service.demo import seed_demo_templates
 from service.domain.users import create_user
 from tests.factories import make_employee
 from tests.factories import make_unit
@@ -94,6 +99,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[Flask, list[DemoAccount]]]:
     run_seed(database.engine, SyntheticConfig(employees=SEED_EMPLOYEES, seed=SEED))
     with session_scope(database) as session:
         accounts = ensure_demo_users(session)
+        seed_demo_templates(session)
     database.engine.dispose()
     config = {
         "KINERJA_ENV": "demo",
@@ -146,3 +152,32 @@ def test_each_demo_login_opens_what_its_role_promises(
     admin = _menu(_signed_in(app, "admin"))
     assert "Ikhtisar" in admin and "Model" in admin
     assert "Model" in _menu(_signed_in(app, "data"))
+
+
+def test_the_demo_drafts_skps_from_its_templates(
+    demo: tuple[Flask, list[DemoAccount]],
+) -> None:
+    """The demo seeded no SKP template, so the unit page's drafting form drafted nothing
+    (0 drafts, everyone 'has no template'). Its most held positions have one now, valid as
+    the API takes them; hr at the root drafts a year's SKPs from them, and a second seeding
+    writes none again."""
+    app, _accounts = demo
+    with session_scope(app.extensions["db"]) as session:
+        templates = session.scalars(select(SkpTemplate)).all()
+        assert templates
+        for template in templates:
+            body = {"model": template.model, "approach": template.approach}
+            SkpTemplateIn.model_validate(body | {"rhks": template.rhks})
+            assert template.rhks[0]["description"].startswith("Ter")  # Indonesian RHK
+        assert seed_demo_templates(session) == 0
+        root = session.scalar(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id))
+
+    hr = _signed_in(app, "hr-unit")
+    page = hr.get(f"/units/{root}/training-needs").get_data(as_text=True)
+    token = _CSRF.search(page)
+    assert token and "skp-drafting" in page
+    form = {"year": "2026", "include_subunits": "on", "csrf_token": token.group(1)}
+    assert hr.post(f"/units/{root}/skps", data=form).status_code == 303
+    with session_scope(app.extensions["db"]) as session:
+        drafted = session.scalar(select(func.count(Skp.id)).where(Skp.year == 2026)) or 0
+    assert drafted > 0

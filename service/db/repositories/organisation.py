@@ -1,8 +1,9 @@
 """Units, positions and employees, and the two trees access rules walk.
 
 Trees are walked with recursive CTEs using UNION (not UNION ALL), so a cycle in bad data ends
-the walk instead of looping. A single check walks UP from the target (a chain is a handful of
-rows, by primary key); a list walks DOWN from the caller's root (indexed parent columns).
+the walk instead of looping (the walk up, which counts its levels, stops at `MAX_UNIT_DEPTH`).
+A single check walks UP from the target (a chain is a handful of rows, by primary key); a
+list walks DOWN from the caller's root (indexed parent columns).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import CTE
 from sqlalchemy import ColumnElement
 from sqlalchemy import Row
 from sqlalchemy import Select
@@ -18,6 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import insert
+from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,14 +67,29 @@ def subordinate_ids(supervisor_id: int) -> Select[Any]:
     return select(tree.c.id)
 
 
-def unit_chain_ids(unit_id: int) -> Select[Any]:
-    """Select the ids of `unit_id` and every unit above it (walks up, a handful of rows)."""
-    chain = select(Unit.id, Unit.parent_id).where(Unit.id == unit_id).cte("up", recursive=True)
+#: Deeper than any organisation chart: the walk up stops there, so a cycle in bad data ends
+#: it (each level's `depth` differs, so UNION alone would not).
+MAX_UNIT_DEPTH = 64
+
+
+def unit_chain(unit_id: int) -> CTE:
+    """The units from `unit_id` up to the top: `id` and `depth` (0 for `unit_id`, 1 for its
+    parent, ...), walked up by primary key (a handful of rows). Order by `depth` for the
+    nearest first."""
+    first = select(Unit.id, Unit.parent_id, literal(0).label("depth"))
+    chain = first.where(Unit.id == unit_id).cte("up", recursive=True)
     parent = aliased(Unit)
-    chain = chain.union(
-        select(parent.id, parent.parent_id).join(chain, parent.id == chain.c.parent_id)
+    return chain.union(
+        select(parent.id, parent.parent_id, chain.c.depth + 1)
+        .join(chain, parent.id == chain.c.parent_id)
+        .where(chain.c.depth < MAX_UNIT_DEPTH)
     )
-    return select(chain.c.id)
+
+
+def unit_chain_ids(unit_id: int) -> Select[Any]:
+    """Select the ids of `unit_id` and every unit above it, nearest first (`unit_chain`)."""
+    chain = unit_chain(unit_id)
+    return select(chain.c.id).order_by(chain.c.depth)
 
 
 def is_unit_within(session: Session, unit_id: int, root_id: int) -> bool:

@@ -25,9 +25,11 @@ from service.db.models import Realisation
 from service.db.models import Rhk
 from service.db.models import SelfAssessment
 from service.db.models import Skp
+from service.db.models import Unit
 from service.db.models import UnitGrade
 from service.db.repositories import Page
 from service.db.repositories import paginate
+from service.db.repositories.organisation import unit_chain
 from service.db.repositories.risk import FORGOTTEN
 from service.db.repositories.risk import forget_scores
 from service.db.thread_connections import LoneSelect
@@ -251,6 +253,24 @@ def list_self_assessments(
 ) -> Page[SelfAssessment]:
     query = select(SelfAssessment).where(SelfAssessment.employee_id == employee_id)
     return paginate(session, query.order_by(SelfAssessment.period), limit, offset)
+
+
+def nearest_unit_grade(
+    session: Session, unit_id: int, period: str
+) -> tuple[UnitGrade, str] | None:
+    """The grade for `period` of the nearest graded unit at or above `unit_id`, with that
+    unit's name, in one statement (`unit_chain`, nearest first); None when none is graded."""
+    chain = unit_chain(unit_id)
+    query = (
+        select(UnitGrade, Unit.name)
+        .join(chain, chain.c.id == UnitGrade.unit_id)
+        .join(Unit, Unit.id == UnitGrade.unit_id)
+        .where(UnitGrade.period == period)
+        .order_by(chain.c.depth)
+        .limit(1)
+    )
+    found = session.execute(query).first()
+    return None if found is None else (found[0], found[1])
 
 
 def get_unit_grade(session: Session, unit_id: int, period: str) -> UnitGrade | None:

@@ -35,6 +35,7 @@ from service.db.models import RiskScore
 from service.db.models import Skp
 from service.db.models import Training
 from service.db.models import User
+from service.db.repositories.risk import standing_scores
 from service.domain.entities import EnrolmentStatus
 from service.domain.entities import Role
 from service.domain.entities import SkpStatus
@@ -159,11 +160,13 @@ def jp_below(session: Session, year: int, below: float) -> Rows:
     return list(session.execute(query))
 
 
-def flagged_risks(session: Session) -> Rows:
+def flagged_risks(session: Session, feature_set: str) -> Rows:
     """Employees flagged in the latest scored quarter, with the day of the score, their last
     dialogue and their direct supervisor's login:
     (employee_id, name, period, scored_at, last_dialogue_on, supervisor_user_id).
-    Not those whose flag a supervisor reviewed and disagreed with (`risk_reviews`)."""
+    Only by scores that still stand on `feature_set` (`risk.standing_scores`, as the risk
+    read counts them), and not those whose flag a supervisor reviewed and disagreed with
+    (`risk_reviews`)."""
     latest = (
         select(func.max(RiskScore.period)).where(RiskScore.period.like("____-Q_"))
     ).scalar_subquery()
@@ -190,6 +193,7 @@ def flagged_risks(session: Session) -> Rows:
         .join(RiskScore, RiskScore.employee_id == Employee.id)
         .join(login, joined)
         .where(RiskScore.period == latest, RiskScore.flagged.is_(True), Employee.is_active)
+        .where(standing_scores(feature_set))
         .where(~exists(overruled))
         .order_by(Employee.id)
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import Row
 from sqlalchemy import Select
 from sqlalchemy import and_
@@ -159,13 +160,28 @@ _STORED_QUERY = select(*_STORED).where(
 )
 
 
-def stored_feature_rows(session: Session, employee_ids: list[int], period: str) -> list[Any]:
-    """(employee_id, features, feature_set) of the period's rows of `employee_ids` that are
-    not outdated: their feature rows are what a read of the history would give now."""
+def standing_scores(feature_set: str) -> ColumnElement[bool]:
+    """The stored scores that still stand: not marked outdated by a write since their batch
+    run (`serving.freshness`) and computed on `feature_set`, the feature set served now
+    (`feature_set_id` of the configured 360 threshold). What such a row holds is what the
+    history gives now; any other row may say what the data no longer does.
+
+    The rule the team page's rows, the single risk read (`serving.stored`, which also
+    answers an `insufficient_data` row of any feature set) and the reminders share.
+    """
+    return and_(_SCORES.c.outdated.is_(False), _SCORES.c.feature_set == feature_set)
+
+
+def stored_feature_rows(
+    session: Session, employee_ids: list[int], period: str, feature_set: str
+) -> list[Any]:
+    """(employee_id, features, feature_set) of the period's rows of `employee_ids` that
+    still stand (`standing_scores`): their feature rows are what a read of the history would
+    give now."""
     query = select(_SCORES.c.employee_id, _SCORES.c.features, _SCORES.c.feature_set).where(
         _SCORES.c.employee_id.in_(sorted(set(employee_ids))),
         _SCORES.c.period == period,
-        _SCORES.c.outdated.is_(False),
+        standing_scores(feature_set),
     )
     return list(session.execute(query))
 

@@ -32,8 +32,8 @@ def drafting_candidates(
     session: Session, unit_id: int, include_subunits: bool, year: int
 ) -> list[Row[Any]]:
     """The active employees of the unit (and the units below it): `id`, `position_id`,
-    `supervisor_id`, `supervisor_active` (None without a supervisor) and `has_skp` (any SKP
-    of `year`), in id order."""
+    `supervisor_id`, `supervisor_active` (None without a supervisor), `has_skp` (any SKP
+    of `year`), and `nip` and `name` (to name whoever gets no draft), in id order."""
     boss = aliased(Employee)
     units = unit_subtree_ids(unit_id) if include_subunits else select(unit_id)
     has_skp = exists().where(Skp.employee_id == Employee.id, Skp.year == year)
@@ -44,6 +44,8 @@ def drafting_candidates(
             Employee.supervisor_id,
             boss.is_active.label("supervisor_active"),
             has_skp.label("has_skp"),
+            Employee.nip,
+            Employee.name,
         )
         .outerjoin(boss, boss.id == Employee.supervisor_id)
         .where(Employee.unit_id.in_(units), Employee.is_active.is_(True))

@@ -97,6 +97,9 @@ def test_a_timed_out_fast_read_answers_503_after_one_wait(
     requests = {k: v for k, v in fast.metrics.items() if k[0].startswith("kinerja_http")}
     assert requests == {k: v for k, v in flask.metrics.items() if k[0].startswith("kinerja_http")}
     assert requests, "the 503 was not observed"
+    # no answer was sent: neither counts one for /metrics (Flask's counted it before)
+    for exchange in (fast, flask):
+        assert not [k for k in exchange.metrics if k[0].startswith("kinerja_model_")]
 
     # the cancelled connection serves the next read (fast again once the memo is warm)
     path = f"/api/v1/employees/{twins.world.employees['E1']}/risk"

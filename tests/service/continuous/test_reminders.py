@@ -29,6 +29,7 @@ from service.domain.notifications import remind
 from service.domain.periods import parse_period
 from service.domain.reminders import ReminderSettings
 from service.domain.settings import RuleSettings
+from service.features.stored_rows import feature_set_id
 from tests.factories import make_evaluation
 from tests.service.api.world import World
 from tests.service.continuous.continuous_objects import approved_skp
@@ -113,9 +114,9 @@ def test_low_jp_is_reminded_from_the_configured_month(session: Session, world: W
 
 
 def test_flagged_risk_without_a_dialogue_since_the_score(session: Session, world: World) -> None:
+    """The dialogues were recorded before the batch run (one recorded after it outdates the
+    score, which then no longer flags anyone until the next run)."""
     scored = datetime(2026, 7, 10, 8, 0, tzinfo=UTC)
-    for person, period in (("E1", "2026-Q2"), ("S", "2026-Q2"), ("AS", "2026-Q1")):
-        session.add(_score(world.employees[person], period, scored))
     for person, day in (("E1", date(2026, 7, 1)), ("S", date(2026, 7, 10))):
         session.add(
             PerformanceDialogue(
@@ -127,10 +128,36 @@ def test_flagged_risk_without_a_dialogue_since_the_score(session: Session, world
             )
         )
     session.flush()
+    for person, period in (("E1", "2026-Q2"), ("S", "2026-Q2"), ("AS", "2026-Q1")):
+        session.add(_score(world.employees[person], period, scored))
+    session.flush()
     remind(session, date(2026, 7, 20), RULES, SETTINGS)
     assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {
         (world.users["supervisor"], f"risk:2026-Q2:employee:{world.employees['E1']}")
     }
+
+
+def test_a_flag_that_no_longer_stands_is_not_reminded(session: Session, world: World) -> None:
+    """A flag counts as the risk read and the team ranking count a stored score: not marked
+    outdated by a write since the batch run, and computed on the feature set served now
+    (here with a raised 360 threshold). Either way the flag may be gone: no reminder."""
+    scored = datetime(2026, 7, 10, 8, 0, tzinfo=UTC)
+    people = {"E1": {"outdated": True}, "AS": {"feature_set": "0123456789abcdef"}, "S": {}}
+    for person, changed in people.items():
+        row = _score(world.employees[person], "2026-Q2", scored)
+        for column, value in changed.items():
+            setattr(row, column, value)
+        session.add(row)
+    session.flush()
+    remind(session, date(2026, 7, 20), RULES, SETTINGS)
+    assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {
+        (world.users["hr"], f"risk:2026-Q2:employee:{world.employees['S']}")
+    }
+    raised = ReminderSettings(min_group_answers=5)  # the rows were computed with 3
+    session.add(_score(world.employees["E2"], "2026-Q2", scored))
+    session.flush()
+    remind(session, date(2026, 7, 21), RULES, raised)
+    assert len(_stored(session, Kind.RISK_WITHOUT_DIALOGUE)) == 1
 
 
 def test_a_flag_its_supervisor_disagreed_with_is_not_reminded(
@@ -226,6 +253,7 @@ def _score(employee_id: int, period: str, scored: datetime) -> RiskScore:
         drivers=[],
         model_name="kinerja-risk",
         scored_at=scored,
+        feature_set=feature_set_id(),
     )
 
 

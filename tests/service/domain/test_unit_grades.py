@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from service.db.models import Unit
+from service.db.repositories.organisation import unit_chain_ids
 from service.domain.audit import Actor
 from service.domain.entities import OrganisationGrade
 from service.domain.entities import Predikat
 from service.domain.entities import Role
 from service.domain.settings import RuleSettings
+from service.domain.unit_grades import covering_grade_report
 from service.domain.unit_grades import set_unit_grade
 from service.domain.unit_grades import unit_grade_report
 from tests.factories import make_employee
@@ -66,3 +71,49 @@ def test_a_grade_covers_the_units_below_that_have_none_of_their_own(session: Ses
 
     assert report.counts == {Predikat.SANGAT_BAIK: 1, Predikat.BAIK: 1}
     assert report.size == 2
+
+
+def test_the_chain_up_is_one_ordered_query_for_the_covering_grade(session: Session) -> None:
+    """The chain of units above a unit comes nearest first, whatever the ids' order (the top
+    unit here has the highest id), and the covering grade of an employee deep in it is found
+    in one statement for the chain, not one lookup per level."""
+    units = [make_unit(session) for _ in range(6)]  # units[5] the top, units[0] the bottom
+    for child, parent in zip(units, units[1:], strict=False):
+        session.execute(update(Unit).where(Unit.id == child.id).values(parent_id=parent.id))
+    session.flush()
+    ids = [unit.id for unit in units]
+    assert list(session.scalars(unit_chain_ids(ids[0]))) == ids
+    assert list(session.scalars(unit_chain_ids(ids[3]))) == ids[3:]
+    person = make_employee(session, unit_id=ids[0])
+    make_evaluation(session, person, period="2025")
+    for unit_id, grade in ((ids[5], OrganisationGrade.BAIK), (ids[4], OrganisationGrade.KURANG)):
+        set_unit_grade(session, ADMIN, unit_id, "2025", grade, RuleSettings())
+    session.expire_all()
+
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        found = covering_grade_report(session, person.id, "2025", RuleSettings())
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert found is not None
+    report, name = found
+    assert (report.grade.unit_id, name) == (ids[4], units[4].name)  # the nearest graded
+    # the chain's one, and the report's (`graded_population`: grades below the unit); the
+    # walk up read each level's unit and grade (10 here)
+    graded = [s for s in statements if "unit_grades" in s]
+    assert len(graded) == 2, statements
+
+
+def test_a_cycle_in_bad_data_ends_the_walk_up(session: Session) -> None:
+    """Writes refuse a cycle, bad imported data may hold one: the walk stops, nearest first."""
+    first, second = make_unit(session), make_unit(session)
+    for child, parent in ((first, second), (second, first)):
+        session.execute(update(Unit).where(Unit.id == child.id).values(parent_id=parent.id))
+    chain = list(session.scalars(unit_chain_ids(first.id)))
+    assert chain[:3] == [first.id, second.id, first.id] and len(chain) <= 70

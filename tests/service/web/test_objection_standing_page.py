@@ -5,6 +5,7 @@ linking to it), and the form names its deadline. S rates E1; the window is 14 da
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from service.db.models import Evaluation
 from service.db.models import Objection
 from tests.service.api.world import World
+from tests.service.api.world import add_objection
 from tests.service.web.conftest import post_form
 from tests.service.web.test_objection_pages import REASON
 from tests.service.web.test_objection_pages import _evaluation
@@ -68,7 +70,7 @@ def test_a_filed_objection_shows_its_status_instead_of_the_link(
     form_path = f"/evaluations/{evaluation_id}/objection"
     assert post_form(client, form_path, {"reason": REASON}, page="/objections").status_code == 303
     objection_id = session.scalar(select(Objection.id))
-    link = f'href="/objections#objection-{objection_id}"'
+    link = f'href="/objections/{objection_id}"'
 
     page = client.get(f"/employees/{world.employees['E1']}").get_data(as_text=True)
     assert form_path not in page
@@ -106,3 +108,33 @@ def test_only_the_evaluated_employee_is_offered_the_form(
     assert "2025" in page and f"/evaluations/{evaluation_id}/objection" not in page
     form = rater.get(f"/evaluations/{evaluation_id}/objection").get_data(as_text=True)
     assert 'name="reason"' not in form
+
+
+def test_the_link_to_a_filed_objection_lands_on_it_past_the_first_page(
+    app: object, world: World, session: Session
+) -> None:
+    """The list is paged newest first (20 a page): the link to an older objection led to
+    page 1 of /objections, where it was not. It lands on the objection's own page, with its
+    form; a decision there comes back to it."""
+    evaluation_id = _evaluation(session, world)
+    client = _signed_in(app, "employee")
+    form_path = f"/evaluations/{evaluation_id}/objection"
+    assert post_form(client, form_path, {"reason": REASON}, page="/objections").status_code == 303
+    objection_id = session.scalar(select(Objection.id))
+    for year in range(2000, 2021):  # 21 newer objections of E1 fill page 1
+        add_objection(session, world.employees["E1"], str(year))
+    session.commit()
+    assert f'id="objection-{objection_id}"' not in client.get("/objections").get_data(as_text=True)
+
+    page = client.get(f"/employees/{world.employees['E1']}").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)">Keberatan sudah diajukan', page)
+    assert link is not None
+    landed = client.get(link.group(1))
+    text = landed.get_data(as_text=True)
+    assert landed.status_code == 200 and f'id="objection-{objection_id}"' in text
+    assert REASON in text and 'value="withdrawn"' in text
+
+    withdraw = {"status": "withdrawn", "version": "1"}
+    done = post_form(client, f"/objections/{objection_id}", withdraw, page="/objections")
+    assert done.status_code == 303 and done.headers["Location"] == f"/objections/{objection_id}"
+    assert client.get("/objections/999999").status_code == 404

@@ -151,6 +151,10 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
     ("GET", "/units/<int(max=2147483647):unit_id>/progress"): (UNIT, _unit("/progress")),
     # Drafting the unit's SKPs from the position templates (the walk's world has none:
     # everyone is skipped, the form is still accepted).
+    ("GET", "/units/<int(max=2147483647):unit_id>/skps"): (
+        hr_scoped(200, 404),
+        _unit("/skps?year=2040&include_subunits=on"),
+    ),
     ("POST", "/units/<int(max=2147483647):unit_id>/skps"): (
         hr_scoped(DONE, 404),
         lambda w, role, rel: (f"/units/{w.target_unit(role, rel)}/skps", {"year": "2040"}),
@@ -224,6 +228,10 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
     ),
     # --- objections (keberatan), as their API rows say ---
     ("GET", "/objections"): (only(200, PEOPLE), _fixed("/objections")),
+    ("GET", "/objections/<int(max=2147483647):objection_id>"): (
+        READ,
+        _object("objection", "/objections/{}", {}),
+    ),
     ("POST", "/objections/<int(max=2147483647):objection_id>"): (
         own(DONE),
         _object("objection", "/objections/{}", {"status": "withdrawn", "version": "1"}),

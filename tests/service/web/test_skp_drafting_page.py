@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import html
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.models import Position
 from service.db.models import Skp
 from service.db.models import SkpTemplate
+from service.domain.entities import PositionKind
 from service.domain.entities import SkpApproach
 from service.domain.entities import SkpModel
+from tests.factories import make_employee
 from tests.service.api.world import World
 from tests.service.auth.access_table import SKP_TEMPLATE
 from tests.service.web.conftest import post_form
@@ -72,3 +76,47 @@ def test_the_unit_alone_and_a_bad_year(
     shown = html.unescape(client.get(page).get_data(as_text=True))
     assert "Isi tahun SKP, misalnya 2026." in shown
     assert _plans(session, 2031) == 0
+
+
+def test_whoever_gets_no_draft_is_named_by_reason_and_paged(
+    app: Flask, client: FlaskClient, world: World, session: Session
+) -> None:
+    """The drafting said only how many were skipped per reason. It now leads to a page that
+    names them (NIP, name, a link to the employee page) under each reason, a page of
+    WEB_PAGE_SIZE at a time; those with an SKP (made now or before) are only counted."""
+    _template(session, world)
+    lone = Position(title="Analis Tanpa Templat", kind=PositionKind.FUNGSIONAL)
+    session.add(lone)
+    session.flush()
+    for number in range(3):  # a position without a template, under S
+        make_employee(
+            session, unit_id=world.units["A1"], position_id=lone.id,
+            supervisor_id=world.employees["S"], name=f"Tanpa Templat {number}",
+        )  # fmt: skip
+    session.commit()
+    app.config["WEB_PAGE_SIZE"] = 2
+    sign_in(client, "hr")
+    page = f"/units/{world.units['A']}/training-needs"
+    sent = post_form(client, f"/units/{world.units['A']}/skps", {"year": "2031"}, page)
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/skps?year=2031")
+    assert _plans(session, 2031) == 0  # A alone: H, who has no supervisor
+    sent = post_form(
+        client, f"/units/{world.units['A']}/skps", {"year": "2031", "include_subunits": "on"}, page
+    )
+    target = sent.headers["Location"]
+    assert target.endswith("/skps?year=2031&include_subunits=on")
+
+    shown = html.unescape(client.get(target).get_data(as_text=True))
+    assert "3 draf SKP tahun 2031 dibuat dari templat jabatan." in shown  # the run's message
+    no_supervisor = shown[shown.index('id="no_supervisor"') :]
+    for person in ("H", "T"):
+        link = f'<a href="/employees/{world.employees[person]}">Pegawai {person}</a>'
+        assert link in no_supervisor and world.nips[person] in no_supervisor
+    no_template = shown[shown.index('id="no_template"') : shown.index('id="no_supervisor"')]
+    assert "3 pegawai dilewati: jabatannya belum memiliki templat SKP." in no_template
+    assert no_template.count("Tanpa Templat") == 2  # a page of 2 of the 3, by name
+    assert "no_template_offset=2" in no_template
+    rest = html.unescape(client.get(f"{target}&no_template_offset=2").get_data(as_text=True))
+    assert "Tanpa Templat 2" in rest and "Tanpa Templat 0" not in rest
+    assert "Pegawai S" not in shown  # drafted now: has an SKP, listed under no reason
+    assert client.get(f"/units/{world.units['A']}/skps?year=dua").status_code == 422
