@@ -81,6 +81,14 @@ def test_every_text_of_the_pages_has_an_indonesian_translation() -> None:
     assert untranslated == []
 
 
+def test_the_catalogue_names_each_text_once() -> None:
+    """Merged branches each append their texts; a text added twice would be translated by
+    whichever entry the compiler keeps last."""
+    entries = re.findall(r'^msgid ((?:".*"\n)+)(?!msgid_plural)', PO_FILE.read_text(), re.M)
+    repeated = sorted({entry for entry in entries if entries.count(entry) > 1})
+    assert repeated == []
+
+
 def test_catalogue_is_compiled_when_missing(tmp_path: Path) -> None:
     copy = tmp_path / "translations"
     shutil.copytree(TRANSLATIONS_DIR, copy, ignore=shutil.ignore_patterns("*.mo"))
