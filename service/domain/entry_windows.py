@@ -143,10 +143,33 @@ def evidence_standing(
     session: Session, employee_id: int, period: Period, settings: WindowSettings
 ) -> Standing:
     """Decide whether the realisations of `period` of the employee may still be written."""
-    closes = settings.closes_on(period)
     today = today_in_western_indonesia()
-    reopened = repo.reopened_until(session, employee_id, today) if closes is not None else None
-    if evaluated := performance_repo.evaluated_in(session, employee_id, period.enclosing()):
+    reopened = _reopened(session, employee_id, settings, today)
+    evaluated = performance_repo.evaluated_in(session, employee_id, period.enclosing())
+    return _decide(period, settings, today, reopened, evaluated)
+
+
+def _reopened(
+    session: Session, employee_id: int, settings: WindowSettings, today: date
+) -> date | None:
+    """The last day of the reopening still running for the employee (None without a window:
+    nothing is closed, so nothing needs reopening)."""
+    if settings.grace_days is None:
+        return None
+    return repo.reopened_until(session, employee_id, today)
+
+
+def _decide(
+    period: Period,
+    settings: WindowSettings,
+    today: date,
+    reopened: date | None,
+    evaluated: str | None,
+) -> Standing:
+    """The standing of `period` given the reopening still running and the evaluated period
+    holding it, if any (the freeze first, then the window)."""
+    closes = settings.closes_on(period)
+    if evaluated:
         refusal = (
             f"the evaluation of {evaluated} is given: the evidence behind it is frozen, so no "
             f"realisation of {period.code} is added now; an objection to the evaluation can "
@@ -184,7 +207,19 @@ def period_standings(
         for index in range(1, count + 1)
         if not_started(period := Period.of(kind, year, index)) is None
     ]
-    return [(p, evidence_standing(session, employee_id, p, settings)) for p in started]
+    today = today_in_western_indonesia()
+    reopened = _reopened(session, employee_id, settings, today)
+    codes = [p.code for p in started]
+    evaluated = performance_repo.evaluated_periods(session, employee_id, codes)
+    return [
+        (
+            p,
+            _decide(
+                p, settings, today, reopened, min(set(p.enclosing()) & evaluated, default=None)
+            ),
+        )
+        for p in started
+    ]
 
 
 def skp_is_late(

@@ -17,8 +17,10 @@ from service.db.models import Realisation
 from service.db.models import Skp
 from service.db.models import WindowReopening
 from service.domain.entities import SkpStatus
+from service.domain.entry_windows import WindowSettings
 from service.domain.entry_windows import today_in_western_indonesia
 from service.domain.periods import today_in_indonesia
+from tests.factories import make_evaluation
 from tests.service.api.world import World
 from tests.service.api.world import add_indicator
 from tests.service.api.world import add_skp
@@ -109,3 +111,19 @@ def test_the_progress_page_counts_late_plans(
     assert ">SKP terlambat</th>" in text
     assert f"ditetapkan setelah 31 Januari {LAST_YEAR}" in text
     assert text.count("(20%)") == 2  # late and ditetapkan: 1 of the 5 in A's subtree
+
+
+def test_an_evaluated_period_is_not_offered(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """Without a window every started period is offered but one whose evaluation is given
+    (its evidence is frozen): January evaluated leaves its quarter open."""
+    client.application.extensions["window_settings"] = WindowSettings(grace_days=None)
+    _plan(session, world, THIS_YEAR)
+    make_evaluation(session, employee_id=world.employees["E1"], period=f"{THIS_YEAR}-01")
+    session.commit()
+    sign_in(client, "employee")
+    body = _page(client, world)
+    assert f'<option value="{THIS_YEAR}-Q1">{THIS_YEAR}-Q1</option>' in body
+    assert f'<option value="{THIS_YEAR}-01">' not in body
+    assert "Realisasi suatu periode dapat dicatat sejak periode itu dimulai." in body
