@@ -39,6 +39,8 @@ ENV_KEYS: dict[str, str] = {
     "RISK_TRAIN_COMPARE_SIGNALS": "risk retrain: also fit without the signals (auto/true/false)",
     "KINERJA_FEEDBACK_MIN_GROUP_ANSWERS": "360 feedback: answers a peer/subordinate group needs",
     "KINERJA_OBJECTION_WINDOW_DAYS": "objections: days after an evaluation to object (14)",
+    "KINERJA_REALISATION_GRACE_DAYS": "realisations: days after a period's end to write (15; off)",
+    "KINERJA_SKP_DEADLINE": "SKP: MM-DD of its year by which it is set; later is late (01-31)",
     "KINERJA_ATTENDANCE_WORK_WEEKDAYS": "attendance: working weekdays (default mon,...,fri)",
     "KINERJA_ATTENDANCE_HOLIDAYS": "attendance: non-working dates, comma-separated ISO dates",
     "KINERJA_ATTENDANCE_START_TIME": "attendance: a check-in after this HH:MM is late (07:30)",
@@ -189,10 +191,11 @@ def _check_directory(path: Path, setting: str) -> None:
 def _check_values(config: Mapping[str, Any]) -> None:
     """Refuse the operational settings that would otherwise fail when first used."""
     # Here, not at import: these modules import the ORM models.
+    from service.domain.entry_windows import WindowSettings
     from service.domain.feedback360_results import FeedbackSettings
     from service.domain.objections import ObjectionSettings
 
-    for settings in (RuleSettings, FeedbackSettings, ObjectionSettings):
+    for settings in (RuleSettings, FeedbackSettings, ObjectionSettings, WindowSettings):
         try:
             settings.from_mapping(config)
         except Invalid as error:

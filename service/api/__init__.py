@@ -123,3 +123,4 @@ from service.api import training_needs  # noqa: E402,F401
 from service.api import trainings  # noqa: E402,F401
 from service.api import units  # noqa: E402,F401
 from service.api import users  # noqa: E402,F401
+from service.api import window_reopenings  # noqa: E402,F401

@@ -13,6 +13,7 @@ from service.api.openapi import spec
 from service.api.schemas.cycle_progress import CycleProgressOut
 from service.api.schemas.cycle_progress import ProgressQuery
 from service.api.schemas.cycle_progress import cycle_progress_out
+from service.api.window_reopenings import window_settings
 from service.auth.decorators import allow
 from service.domain.cycle_progress import cycle_progress
 from service.domain.entities import Role
@@ -26,6 +27,8 @@ TAGS = ["units"]
 def get_cycle_progress(unit_id: int, query: ProgressQuery) -> Any:
     """Counts of the unit's active employees (and of each unit below it, one page of units,
     depth first): by their furthest SKP of `year`, with a realisation per quarter that has
-    started, and evaluated per quarter and for the year. Counts only, no names."""
-    found = run(cycle_progress, unit_id, query.year, query.limit, query.offset)
+    started, evaluated per quarter and for the year, and with a late SKP. Counts only, no
+    names."""
+    settings = window_settings()
+    found = run(cycle_progress, unit_id, query.year, query.limit, query.offset, settings)
     return cycle_progress_out(found)

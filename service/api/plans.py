@@ -30,8 +30,10 @@ from service.api.schemas.performance import SkpIn
 from service.api.schemas.performance import SkpList
 from service.api.schemas.performance import SkpOut
 from service.api.schemas.performance import SkpPatch
+from service.api.window_reopenings import window_settings
 from service.auth.decorators import allow
 from service.auth.policy import PEOPLE
+from service.domain.entry_windows import skp_is_late
 from service.domain.plans import RealisationDetail
 from service.domain.plans import SkpDetail
 from service.domain.plans import approve_skp
@@ -47,8 +49,8 @@ TAGS = ["skp"]
 
 
 def skp_out(detail: SkpDetail) -> SkpOut:
-    """Serialize an SKP with its RHK and their indicators."""
-    skp = detail.skp
+    """Serialize an SKP with its RHK and their indicators, and whether it is late."""
+    skp, settings = detail.skp, window_settings()
     rhks = [
         RhkOut(
             id=item.rhk.id,
@@ -70,6 +72,8 @@ def skp_out(detail: SkpDetail) -> SkpOut:
         rater_id=skp.rater_id,
         status=skp.status,
         approved_at=skp.approved_at,
+        deadline=settings.skp_deadline_of(skp.year),
+        late=skp_is_late(skp.year, skp.status, skp.approved_at, settings),
         rhks=rhks,
         version=skp.version,
     )
@@ -164,9 +168,11 @@ def post_approve(skp_id: int) -> Any:
     headers=IdempotencyHeader, resp=responses(errors=(409,), HTTP_201=RealisationOut), tags=TAGS
 )
 def post_realisation(skp_id: int, json: RealisationIn) -> Response:
-    """Record a realisation on an indicator of an approved SKP, with evidence links."""
-    data = json.model_dump()
-    return create(lambda s, a: realisation_out(record_realisation(s, a, skp_id, data)))
+    """Record a realisation on an indicator of an approved SKP, with evidence links, until
+    KINERJA_REALISATION_GRACE_DAYS after the period ends or a reopening's day (409 after, and
+    behind a given evaluation of the period)."""
+    data, settings = json.model_dump(), window_settings()
+    return create(lambda s, a: realisation_out(record_realisation(s, a, skp_id, data, settings)))
 
 
 @bp.get(f"/skps/{SKP_ID}/realisations")

@@ -954,3 +954,23 @@ class AttendanceDay(Base):
             "check_out IS NULL OR check_in IS NOT NULL", name="check_out_needs_check_in"
         ),
     )
+
+
+class WindowReopening(Base):
+    """hr reopening the realisation window (`domain.entry_windows`) of one employee or of one
+    unit and the units below it, until a day, with the reason; kept as the record of who
+    allowed which late writes and why."""
+
+    __tablename__ = "window_reopenings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    until: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint("(employee_id IS NULL) <> (unit_id IS NULL)", name="one_scope"),
+    )

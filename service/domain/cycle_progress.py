@@ -11,7 +11,9 @@ subtree (its own active employees) and for the whole subtree:
 - realisations: per quarter of the year that has started, the employees with a realisation
   recorded for it (a month counts for its quarter; a realisation recorded for the whole year
   counts for no quarter);
-- evaluations: per quarter that has started, and the year, the employees evaluated.
+- evaluations: per quarter that has started, and the year, the employees evaluated;
+- late: the employees with a late SKP of the year (`entry_windows.skp_is_late`: set after
+  KINERJA_SKP_DEADLINE, or still not set when it has passed).
 
 Counts only, of whether records exist: hr over the unit and admin read it (as they read the
 unit's evaluations), so no audit row per employee is written.
@@ -33,6 +35,8 @@ from service.db.repositories import cycle_progress as repo
 from service.domain.audit import Actor
 from service.domain.entities import PeriodKind
 from service.domain.entities import SkpStatus
+from service.domain.entry_windows import WindowSettings
+from service.domain.entry_windows import skp_is_late
 from service.domain.periods import Period
 from service.domain.periods import not_started
 from service.domain.periods import parse_period
@@ -50,6 +54,7 @@ class Progress:
     plans: dict[str, int]
     realised: dict[str, int]
     evaluated: dict[str, int]
+    late: int
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,19 @@ class CycleProgress:
 class _Person:
     unit_id: int
     plan: str = "none"
+    late: bool = False
     realised: set[str] = field(default_factory=set)
     evaluated: set[str] = field(default_factory=set)
 
 
 def cycle_progress(
-    session: Session, actor: Actor, unit_id: int, year: int, limit: int, offset: int
+    session: Session,
+    actor: Actor,
+    unit_id: int,
+    year: int,
+    limit: int,
+    offset: int,
+    settings: WindowSettings,
 ) -> CycleProgress:
     """The progress of the year's cycle in the unit and below it, for hr and admin."""
     whole = Period.of(PeriodKind.YEAR, year, 1, field="year")
@@ -92,7 +104,7 @@ def cycle_progress(
         if not_started(p := Period.of(PeriodKind.QUARTER, year, i)) is None
     ]
     periods = [*quarters, whole.code] if not_started(whole) is None else []
-    people = _people(session, unit_id, year, periods)
+    people = _people(session, unit_id, year, periods, settings)
     units = _depth_first(repo.subtree_units(session, unit_id), unit_id)
     by_unit: dict[int, list[_Person]] = defaultdict(list)
     for person in people.values():
@@ -105,10 +117,13 @@ def cycle_progress(
     return CycleProgress(unit_id, year, quarters, periods, total, rows, len(units))
 
 
-def _people(session: Session, unit_id: int, year: int, periods: list[str]) -> dict[int, _Person]:
+def _people(
+    session: Session, unit_id: int, year: int, periods: list[str], settings: WindowSettings
+) -> dict[int, _Person]:
     people = {row.id: _Person(row.unit_id) for row in repo.staff(session, unit_id)}
-    for employee_id, status in repo.plan_statuses(session, unit_id, year):
+    for employee_id, status, approved_at in repo.plan_statuses(session, unit_id, year):
         person = people[employee_id]
+        person.late |= skp_is_late(year, SkpStatus(status), approved_at, settings)
         state = "none" if status is SkpStatus.DIBATALKAN else SkpStatus(status).value
         person.plan = max(person.plan, state, key=_RANK.__getitem__)
     for employee_id, code in repo.realised_periods(session, unit_id, year):
@@ -137,6 +152,7 @@ def _count(people: Iterable[_Person], quarters: list[str], periods: list[str]) -
         plans={state: plans.get(state, 0) for state in PLAN_STATES},
         realised={q: realised.get(q, 0) for q in quarters},
         evaluated={p: evaluated.get(p, 0) for p in periods},
+        late=sum(person.late for person in group),
     )
 
 

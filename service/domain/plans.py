@@ -38,6 +38,8 @@ from service.domain.audit import record
 from service.domain.audit import record_read
 from service.domain.entities import RhkKind
 from service.domain.entities import SkpStatus
+from service.domain.entry_windows import WindowSettings
+from service.domain.entry_windows import check_evidence_open
 from service.domain.errors import Conflict
 from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
@@ -207,10 +209,15 @@ def list_skps(
 
 
 def record_realisation(
-    session: Session, actor: Actor, skp_id: int, data: Mapping[str, Any]
+    session: Session,
+    actor: Actor,
+    skp_id: int,
+    data: Mapping[str, Any],
+    settings: WindowSettings,
 ) -> RealisationDetail:
     """Record what was achieved (a value or a text) on an indicator of an approved SKP in one
-    period of its year that has started."""
+    period of its year that has started, while the period's evidence may change
+    (`entry_windows.evidence_standing`: not behind a given evaluation, inside the window)."""
     skp = _visible_skp(session, actor, skp_id)
     if not (actor.is_self(skp.employee_id) or skp.rater_id == actor.employee_id):
         raise Forbidden(f"only the employee or the rater of SKP {skp_id} records realisations")
@@ -223,12 +230,7 @@ def record_realisation(
         raise Invalid.field("period", f"{period.code} is outside the plan's year {skp.year}")
     if problem := not_started(period):
         raise Invalid.field("period", problem)
-    if evaluated := repo.evaluated_in(session, skp.employee_id, period.enclosing()):
-        raise Conflict(
-            f"the evaluation of {evaluated} is given: the evidence behind it is frozen, so no "
-            f"realisation of {period.code} is added now; an objection to the evaluation can "
-            "bring new evidence"
-        )
+    check_evidence_open(session, skp.employee_id, period, settings)
     indicator = repo.indicator_of_skp(session, skp_id, data["indicator_id"])
     if indicator is None:
         raise Invalid.field("indicator_id", f"no indicator {data['indicator_id']} in SKP {skp_id}")

@@ -219,5 +219,6 @@ from service.web import models  # noqa: E402,F401
 from service.web import notifications  # noqa: E402,F401
 from service.web import objections  # noqa: E402,F401
 from service.web import personal_data  # noqa: E402,F401
+from service.web import realisations  # noqa: E402,F401
 from service.web import team  # noqa: E402,F401
 from service.web import units  # noqa: E402,F401

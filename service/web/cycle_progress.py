@@ -9,7 +9,9 @@ from datetime import date
 from flask import current_app
 from flask import render_template
 from flask import request
+from flask_babel import format_date
 
+from service.api.window_reopenings import window_settings
 from service.auth import policy
 from service.db import get_session
 from service.domain.cycle_progress import PLAN_STATES
@@ -33,12 +35,14 @@ def cycle_progress_page(unit_id: int) -> str:
     unit = policy.visible_unit(session, caller, unit_id)
     year, offset = chosen_year(), query_offset()
     limit = current_app.config["WEB_PAGE_SIZE"]
-    progress = cycle_progress(session, caller, unit_id, year, limit, offset)
+    settings = window_settings()
+    progress = cycle_progress(session, caller, unit_id, year, limit, offset, settings)
     return render_template(
         "web/cycle_progress.html",
         unit=unit,
         year=year,
         progress=progress,
+        deadline=format_date(settings.skp_deadline_of(year), format="long"),
         plan_states=list(reversed(PLAN_STATES)),
         offset=offset,
         limit=limit,

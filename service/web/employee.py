@@ -55,6 +55,7 @@ from service.web.i18n import label
 from service.web.i18n import localized
 from service.web.i18n import number
 from service.web.i18n import tick
+from service.web.realisations import realisation_form
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -88,6 +89,8 @@ def employee(employee_id: int) -> str:
         **history(session, caller, employee_id),
         **development(session, caller, employee_id),
     }
+    plan = context["plan"]
+    context["realisation_form"] = realisation_form(session, caller, plan.detail) if plan else None
     context["jp"] = jp_progress(person, context["enrolments"], rule_settings(), date.today())
     session.commit()  # the audit rows of reading someone else's records
     return render_template("web/employee.html", **context)

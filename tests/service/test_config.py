@@ -181,6 +181,12 @@ def test_empty_environment_value_does_not_hide_the_default(
         ("RISK_MODEL_REFRESH_SECONDS", "nan", "RISK_MODEL_REFRESH_SECONDS must be"),
         ("KINERJA_IMPORT_MAX_UNPACKED_BYTES", "256MB", "KINERJA_IMPORT_MAX_UNPACKED_BYTES must"),
         ("KINERJA_IMPORT_MAX_UNPACKED_BYTES", "0", "KINERJA_IMPORT_MAX_UNPACKED_BYTES must be"),
+        ("KINERJA_REALISATION_GRACE_DAYS", "two weeks", "GRACE_DAYS: must be .* or off"),
+        ("KINERJA_REALISATION_GRACE_DAYS", "-1", "KINERJA_REALISATION_GRACE_DAYS: must be"),
+        ("KINERJA_REALISATION_GRACE_DAYS", "400", "KINERJA_REALISATION_GRACE_DAYS: must be"),
+        ("KINERJA_SKP_DEADLINE", "31-01", "KINERJA_SKP_DEADLINE: must be a month and day"),
+        ("KINERJA_SKP_DEADLINE", "02-29", "KINERJA_SKP_DEADLINE: must be a month and day"),
+        ("KINERJA_SKP_DEADLINE", "1-31", "KINERJA_SKP_DEADLINE: must be a month and day"),
     ],
 )
 def test_invalid_values_are_refused_at_load(key: str, value: str, message: str) -> None:
@@ -206,6 +212,9 @@ def test_a_refused_database_url_does_not_show_its_password() -> None:
         ("RISK_MODEL_REFRESH_SECONDS", "0"),
         ("DATABASE_URL", "postgres://kinerja@db/kinerja"),  # service.db.normalise_url's too
         ("DATABASE_URL", "sqlite://"),
+        ("KINERJA_REALISATION_GRACE_DAYS", "off"),
+        ("KINERJA_REALISATION_GRACE_DAYS", "0"),
+        ("KINERJA_SKP_DEADLINE", "02-28"),
     ],
 )
 def test_valid_values_are_kept(key: str, value: str) -> None:

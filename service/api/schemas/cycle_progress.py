@@ -31,6 +31,10 @@ class ProgressOut(Out):
     evaluated: dict[str, int] = Field(
         description="per quarter that has started, and the year: employees evaluated"
     )
+    late: int = Field(
+        description="employees with a late SKP of the year: set after KINERJA_SKP_DEADLINE "
+        "(default 31 January), or still not set when it has passed"
+    )
 
 
 class UnitProgressOut(Out):

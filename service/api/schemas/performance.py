@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
@@ -162,6 +163,13 @@ class SkpOut(Out):
     rater_id: int | None
     status: SkpStatus
     approved_at: Moment | None
+    deadline: date = Field(
+        description="the day by which the plan is to be set (KINERJA_SKP_DEADLINE of its year)"
+    )
+    late: bool = Field(
+        description="set after the deadline, or not set (draft, diajukan) when it has passed; "
+        "a late plan is accepted, and counted by the unit's cycle progress"
+    )
     rhks: list[RhkOut]
     version: int
 

@@ -210,6 +210,14 @@ def evaluated_in(session: Session, employee_id: int, periods: tuple[str, ...]) -
     return session.scalar(query)
 
 
+def evaluated_periods(session: Session, employee_id: int, periods: list[str]) -> set[str]:
+    """Those of `periods` that the employee has an evaluation of (one query for many)."""
+    query = select(Evaluation.period).where(
+        Evaluation.employee_id == employee_id, Evaluation.period.in_(periods)
+    )
+    return set(session.scalars(query))
+
+
 def realisation_exists(session: Session, indicator_id: int, period: str) -> bool:
     query = select(Realisation.id).where(
         Realisation.indicator_id == indicator_id, Realisation.period == period

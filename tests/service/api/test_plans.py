@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from datetime import timedelta
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from service.domain.entry_windows import WindowSettings
 from tests.service.api.world import World
 
 SKP = {
@@ -29,6 +32,15 @@ SKP = {
 }
 
 
+@pytest.fixture
+def without_window(app: Flask) -> None:
+    """No realisation window: these tests are about the plan's flow and the freeze, and write
+    realisations of 2025, whose window (`entry_windows`) has closed since; the window and its
+    interplay with the freeze are tested in test_entry_windows.py."""
+    app.extensions["window_settings"] = WindowSettings(grace_days=None)
+
+
+@pytest.mark.usefixtures("without_window")
 def test_plan_is_drafted_submitted_approved_and_realised(
     client: FlaskClient, world: World
 ) -> None:
@@ -179,6 +191,7 @@ def test_a_plan_needs_a_main_result(client: FlaskClient, world: World) -> None:
     assert client.get(plan, headers=employee).json["rhks"][0]["kind"] == "utama"
 
 
+@pytest.mark.usefixtures("without_window")
 def test_the_evidence_behind_a_given_evaluation_is_frozen(
     client: FlaskClient, world: World
 ) -> None:

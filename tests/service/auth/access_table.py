@@ -175,7 +175,8 @@ def _skp(world: World, role: str, relation: str) -> dict[str, Any]:
 
 def _realisation(world: World, role: str, relation: str) -> dict[str, Any]:
     indicator = world.objects["indicator"][world.target(role, relation)]
-    month = next(_unique) % 12 + 1  # the approved plans are of 2023, a month a call
+    # The approved plans are of 2023, a month a call; their window is reopened (test_policy).
+    month = next(_unique) % 12 + 1
     return {"indicator_id": indicator, "period": f"2023-{month:02d}", "value": 3}
 
 
@@ -628,6 +629,31 @@ ROUTES[("GET", "/api/v1/units/<int(max=2147483647):unit_id>/rater-calibration")]
 ROUTES[("GET", "/api/v1/units/<int(max=2147483647):unit_id>/progress")] = (
     hr_scoped(200, 404),
     _unit("/progress?year=2019"),
+)
+
+# --- reopening the realisation window (entry_windows): hr over the unit, admin -------------
+
+
+def _reopening(*_: Any) -> dict[str, Any]:
+    until = date.today() + timedelta(days=30)
+    return {"until": until.isoformat(), "reason": "Bukti triwulan terlambat ditandatangani"}
+
+
+ROUTES[("POST", "/api/v1/employees/<int(max=2147483647):employee_id>/window-reopenings")] = (
+    manage(201),
+    _emp("/window-reopenings", _reopening),
+)
+ROUTES[("GET", "/api/v1/employees/<int(max=2147483647):employee_id>/window-reopenings")] = (
+    manage(200),
+    _emp("/window-reopenings"),
+)
+ROUTES[("POST", "/api/v1/units/<int(max=2147483647):unit_id>/window-reopenings")] = (
+    hr_scoped(201, 404),
+    _unit("/window-reopenings", _reopening),
+)
+ROUTES[("GET", "/api/v1/units/<int(max=2147483647):unit_id>/window-reopenings")] = (
+    hr_scoped(200, 404),
+    _unit("/window-reopenings"),
 )
 
 # --- 360 feedback, attendance import, allowance (issue 8, parts 2, 5 and 6) ------------------

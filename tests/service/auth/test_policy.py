@@ -10,6 +10,7 @@ object in the path that is not visible, 422 for an invisible object named in the
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from service.db.models import Rhk
 from service.db.models import Skp
 from service.db.models import SkpTemplate
 from service.db.models import UnitGrade
+from service.db.models import WindowReopening
 from service.db.repositories import risk as risk_repo
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import OrganisationGrade
@@ -88,6 +90,8 @@ def _add_objects(session: Any, world: World) -> None:
         _set_status(session, objects, employee_id)
     for unit_id in world.units.values():
         session.add(UnitGrade(unit_id=unit_id, period="2019", grade=OrganisationGrade.BAIK))
+        # The 2023 plans' realisation window closed long ago; reopened for the walk's writes.
+        session.add(WindowReopening(unit_id=unit_id, until=date(2100, 1, 1), reason="walk"))
     model, approach = SkpModel.JA_JF, SkpApproach.KUANTITATIF
     session.add(SkpTemplate(position_id=world.position_id, model=model, approach=approach,
                             rhks=SKP_TEMPLATE["rhks"]))  # fmt: skip

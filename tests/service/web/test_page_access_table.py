@@ -20,17 +20,25 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from service.db.models import Skp
 from service.db.repositories import risk as risk_repo
+from service.domain.entities import PeriodKind
+from service.domain.entities import SkpStatus
+from service.domain.periods import period_of
+from service.domain.periods import today_in_indonesia
 from tests.factories import make_evaluation
 from tests.service.api.world import RELATION_NAMES
 from tests.service.api.world import ROLES
 from tests.service.api.world import World
+from tests.service.api.world import add_indicator
 from tests.service.api.world import add_objection
+from tests.service.api.world import add_skp
 from tests.service.auth.access_table import LEAD
 from tests.service.auth.access_table import READ
 from tests.service.auth.access_table import Profile
 from tests.service.auth.access_table import hr_scoped
 from tests.service.auth.access_table import own
+from tests.service.auth.access_table import own_or_rater
 from tests.service.auth.access_table import rate
 from tests.service.continuous.continuous_objects import continuous_objects
 from tests.service.web.conftest import csrf_token
@@ -124,6 +132,18 @@ def _feedback_round(world: World, role: str, relation: str) -> tuple[str, dict[s
     """Start a round whose only rater is the employee (the self group), for a fresh period."""
     target = world.target(role, relation)
     return f"/employees/{target}/feedback360", {"period": _month(), "rater_self": str(target)}
+
+
+def _realisation(world: World, employee_id: int) -> tuple[str, dict[str, str]]:
+    """This month's realisation on the person's approved plan of this year (open: the
+    window of a running period is)."""
+    skp_id, indicator_id = world.objects["approved"][employee_id]
+    month = period_of(today_in_indonesia(), PeriodKind.MONTH).code
+    return f"/skps/{skp_id}/realisations", {
+        "indicator_id": str(indicator_id),
+        "period": month,
+        "value": "3",
+    }
 
 
 def _job(world: World, role: str, relation: str) -> tuple[str, None]:
@@ -244,6 +264,11 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         own(DONE),
         _object("evaluation", "/evaluations/{}/objection", {"reason": "Bukti belum dinilai"}),
     ),
+    # --- the realisation form of the employee page: the plan's employee or rater ---
+    ("POST", "/skps/<int(max=2147483647):skp_id>/realisations"): (
+        own_or_rater(DONE),
+        lambda w, role, rel: _realisation(w, w.target(role, rel)),
+    ),
     # --- the evaluation sheet: whoever reads the evaluation ---
     ("GET", f"{EVALUATION}/sheet"): (READ, _object("evaluation", "/evaluations/{}/sheet", {})),
     # The walk's evaluations name no rater: the evaluated employee alone signs.
@@ -272,8 +297,22 @@ def page_world(world: World, session: Session) -> World:
         e: make_evaluation(session, employee_id=e, period="2019", rater_id=None).id
         for e in world.employees.values()
     }
+    world.objects["approved"] = _approved_plans(session, world)
     session.commit()
     return world
+
+
+def _approved_plans(session: Session, world: World) -> dict[int, Any]:
+    """Per person, (SKP id, indicator id) of an approved plan of this year rated by their
+    supervisor (as test_policy's walk), for the realisation form."""
+    supervisors = {"S": "H", "E1": "S", "AS": "AD"}
+    plans = {}
+    for person, employee_id in world.employees.items():
+        year = today_in_indonesia().year
+        skp_id = add_skp(session, world, person, year, supervisors.get(person))
+        session.get(Skp, skp_id).status = SkpStatus.DITETAPKAN
+        plans[employee_id] = (skp_id, add_indicator(session, skp_id).id)
+    return plans
 
 
 def _web_routes(app: Flask) -> set[tuple[str, str]]:
