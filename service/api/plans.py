@@ -33,6 +33,8 @@ from service.api.schemas.performance import SkpPatch
 from service.api.window_reopenings import window_settings
 from service.auth.decorators import allow
 from service.auth.policy import PEOPLE
+from service.db import get_session
+from service.db.models import Employee
 from service.domain.entry_windows import skp_is_late
 from service.domain.plans import RealisationDetail
 from service.domain.plans import SkpDetail
@@ -51,6 +53,7 @@ TAGS = ["skp"]
 def skp_out(detail: SkpDetail) -> SkpOut:
     """Serialize an SKP with its RHK and their indicators, and whether it is late."""
     skp, settings = detail.skp, window_settings()
+    hired_on = get_session().get_one(Employee, skp.employee_id).hire_date  # usually in the map
     rhks = [
         RhkOut(
             id=item.rhk.id,
@@ -72,8 +75,8 @@ def skp_out(detail: SkpDetail) -> SkpOut:
         rater_id=skp.rater_id,
         status=skp.status,
         approved_at=skp.approved_at,
-        deadline=settings.skp_deadline_of(skp.year),
-        late=skp_is_late(skp.year, skp.status, skp.approved_at, settings),
+        deadline=settings.skp_deadline_of(skp.year, hired_on),
+        late=skp_is_late(skp.year, skp.status, skp.approved_at, settings, hired_on),
         rhks=rhks,
         version=skp.version,
     )

@@ -121,9 +121,9 @@ def _people(
     session: Session, unit_id: int, year: int, periods: list[str], settings: WindowSettings
 ) -> dict[int, _Person]:
     people = {row.id: _Person(row.unit_id) for row in repo.staff(session, unit_id)}
-    for employee_id, status, approved_at in repo.plan_statuses(session, unit_id, year):
+    for employee_id, status, approved_at, hired_on in repo.plan_statuses(session, unit_id, year):
         person = people[employee_id]
-        person.late |= skp_is_late(year, SkpStatus(status), approved_at, settings)
+        person.late |= skp_is_late(year, SkpStatus(status), approved_at, settings, hired_on)
         state = "none" if status is SkpStatus.DIBATALKAN else SkpStatus(status).value
         person.plan = max(person.plan, state, key=_RANK.__getitem__)
     for employee_id, code in repo.realised_periods(session, unit_id, year):

@@ -88,10 +88,15 @@ class WindowSettings:
             return None
         return period.ends_on + timedelta(days=self.grace_days)
 
-    def skp_deadline_of(self, year: int) -> date:
-        """The day by which the SKP of `year` is to be set."""
+    def skp_deadline_of(self, year: int, hired_on: date | None = None) -> date:
+        """The day by which the SKP of `year` is to be set. Someone hired during the year
+        gets as long from their first day as everyone gets from 1 January (the first SKP of
+        a new CPNS or PPPK starts at their TMT, not in January)."""
         month, day = self.skp_deadline
-        return date(year, month, day)
+        deadline = date(year, month, day)
+        if hired_on is not None and hired_on.year == year:
+            deadline = max(deadline, hired_on + (deadline - date(year, 1, 1)))
+        return deadline
 
 
 def _month_day(value: object) -> tuple[int, int]:
@@ -223,12 +228,17 @@ def period_standings(
 
 
 def skp_is_late(
-    year: int, status: SkpStatus, approved_at: datetime | None, settings: WindowSettings
+    year: int,
+    status: SkpStatus,
+    approved_at: datetime | None,
+    settings: WindowSettings,
+    hired_on: date | None = None,
 ) -> bool:
-    """Whether an SKP of `year` was set after its deadline, or is still not set when the
-    deadline has passed. A cancelled plan is never late, nor a set one whose moment of
-    setting is unknown (written before the service recorded it, or loaded from elsewhere)."""
-    deadline = settings.skp_deadline_of(year)
+    """Whether an SKP of `year` was set after its deadline (from the hire date for someone
+    hired that year), or is still not set when the deadline has passed. A cancelled plan is
+    never late, nor a set one whose moment of setting is unknown (written before the
+    service recorded it, or loaded from elsewhere)."""
+    deadline = settings.skp_deadline_of(year, hired_on)
     if status is SkpStatus.DIBATALKAN:
         return False
     if status is SkpStatus.DITETAPKAN:

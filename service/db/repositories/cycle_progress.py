@@ -44,10 +44,12 @@ def staff(session: Session, unit_id: int) -> list[Row[Any]]:
 
 
 def plan_statuses(session: Session, unit_id: int, year: int) -> list[Row[Any]]:
-    """(employee id, status, approved at) of every SKP of `year` of the unit's active
-    employees."""
-    query = select(Skp.employee_id, Skp.status, Skp.approved_at).where(
-        Skp.year == year, Skp.employee_id.in_(_staff(unit_id))
+    """(employee id, status, approved at, hire date) of every SKP of `year` of the unit's
+    active employees."""
+    query = (
+        select(Skp.employee_id, Skp.status, Skp.approved_at, Employee.hire_date)
+        .join(Employee, Employee.id == Skp.employee_id)
+        .where(Skp.year == year, Skp.employee_id.in_(_staff(unit_id)))
     )
     return list(session.execute(query))
 

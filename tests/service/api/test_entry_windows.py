@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import AuditEntry
+from service.db.models import Employee
 from service.db.models import Skp
 from service.db.models import WindowReopening
 from service.domain.entities import SkpStatus
@@ -116,6 +117,43 @@ def test_an_skp_is_late_when_set_after_the_deadline_or_still_unset_after_it() ->
     for waiting in (SkpStatus.DRAFT, SkpStatus.DIAJUKAN):
         assert skp_is_late(LAST_YEAR, waiting, None, settings)  # its deadline has passed
         assert not skp_is_late(THIS_YEAR + 1, waiting, None, settings)
+
+
+def test_someone_hired_during_the_year_gets_the_same_time_from_the_first_day() -> None:
+    """30 days after 1 January for everyone; a CPNS whose TMT is 1 June has until 1 July."""
+    settings = WindowSettings()
+    assert settings.skp_deadline_of(2025, date(2025, 6, 1)) == date(2025, 7, 1)
+    assert settings.skp_deadline_of(2025, date(2025, 1, 10)) == date(2025, 2, 9)
+    assert settings.skp_deadline_of(2025, date(2025, 1, 1)) == date(2025, 1, 31)
+    assert settings.skp_deadline_of(2025, date(2019, 6, 1)) == date(2025, 1, 31)
+    set_in_june = datetime(2025, 6, 20, tzinfo=UTC)
+    assert not skp_is_late(2025, SkpStatus.DITETAPKAN, set_in_june, settings, date(2025, 6, 1))
+    assert skp_is_late(2025, SkpStatus.DITETAPKAN, set_in_june, settings, date(2019, 6, 1))
+
+
+def test_the_progress_does_not_count_a_new_hires_plan_as_late(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """S's plan of last year was set on 2 March: late for a long-serving employee, in time
+    for one hired on 15 February of that year."""
+    skp = session.get(Skp, add_skp(session, world, "S", LAST_YEAR, None))
+    assert skp is not None
+    skp.status = SkpStatus.DITETAPKAN
+    skp.approved_at = datetime(LAST_YEAR, 3, 2, tzinfo=UTC)
+    employee = session.get(Employee, world.employees["S"])
+    assert employee is not None
+    employee.hire_date = date(LAST_YEAR - 5, 2, 15)
+    session.commit()
+    path = f"/api/v1/units/{world.units['A']}/progress?year={LAST_YEAR}"
+    assert client.get(path, headers=world.headers("hr")).json["total"]["late"] == 1
+    read = client.get(f"/api/v1/skps/{skp.id}", headers=world.headers("hr")).json
+    assert (read["deadline"], read["late"]) == (f"{LAST_YEAR}-01-31", True)
+    employee.hire_date = date(LAST_YEAR, 2, 15)
+    session.commit()
+    assert client.get(path, headers=world.headers("hr")).json["total"]["late"] == 0
+    read = client.get(f"/api/v1/skps/{skp.id}", headers=world.headers("hr")).json
+    in_time_for_a_new_hire = date(LAST_YEAR, 2, 15) + timedelta(days=30)
+    assert (read["deadline"], read["late"]) == (in_time_for_a_new_hire.isoformat(), False)
 
 
 # --- the window over HTTP --------------------------------------------------------------------
