@@ -16,6 +16,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
 
 from service.db import make_database
 from service.db import make_engine
@@ -257,3 +258,13 @@ def test_the_employee_card_reads_alone_and_sees_pending_changes(database_url: st
         assert card is not None and card.supervisor_id == boss.id
         session.rollback()
     database.engine.dispose()
+
+
+def test_a_database_that_cannot_be_opened_is_sqlalchemys_error(tmp_path: Path) -> None:
+    """The thread's connection raises SQLAlchemy's `OperationalError` (which the API answers
+    with 503) when the file cannot be opened, not the driver's (a 500)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'kinerja.db'}")
+    (tmp_path / "kinerja.db").mkdir()  # where the file should be: SQLite cannot open it
+    with pytest.raises(OperationalError):
+        kept_connection(engine)
+    engine.dispose()
