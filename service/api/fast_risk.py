@@ -116,11 +116,16 @@ class MemoOnlySession(Session):
     The use cases ask the memo first and the session only on a miss, so handing them this
     session runs the route's own code and stops it at its first miss, before it wrote
     anything. `_connection_for_bind` is where every statement and `connection()` gets its
-    connection (SQLAlchemy 2.0).
+    connection (SQLAlchemy 2.0). It says it is in a transaction, so that a `LoneSelect`
+    (the employee card) asks it for its connection, and so raises, instead of running on
+    this thread's own connection.
     """
 
     def _connection_for_bind(self, *_args: Any, **_kwargs: Any) -> Any:
         raise NeedsDatabase
+
+    def in_transaction(self) -> bool:
+        return True
 
 
 def risk_out(answer: dict[str, Any]) -> RiskOut:

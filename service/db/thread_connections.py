@@ -100,8 +100,16 @@ def _threads_of(engine: Engine, pool: Pool) -> threading.local | None:
 
 
 def _open(engine: Engine) -> Kept:
-    """A connection made by the engine's pool (its `connect` listeners ran), detached."""
-    pooled = engine.raw_connection()
+    """A connection made by the engine's pool (its `connect` listeners ran), detached.
+
+    The driver's error when it cannot connect (the file gone or unreadable) is raised as
+    SQLAlchemy's, as a session's connect raises it, so the API answers 503 for it
+    (`service.ops.unavailable`), not 500: `raw_connection` leaves it unwrapped.
+    """
+    try:
+        pooled = engine.raw_connection()
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(None, None, error, sqlite3.Error) from error
     connection = pooled.driver_connection
     pooled.detach()
     if not isinstance(connection, sqlite3.Connection) or not hasattr(connection, "write_alone"):

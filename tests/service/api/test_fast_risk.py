@@ -36,6 +36,7 @@ from service.db.models import ApiToken
 from service.db.models import AuditEntry
 from service.db.models import Employee
 from service.db.models import RiskScore
+from service.db.repositories.organisation import employee_card
 from service.ops.metrics import metrics
 from tests.service.api.test_risk import risk_sample  # noqa: F401 (the fixture)
 from tests.service.api.test_risk_memo import STORED_PROBABILITY
@@ -270,6 +271,10 @@ def test_the_memo_only_session_refuses_every_query(database_url: str) -> None:
             session.connection()
         with pytest.raises(NeedsDatabase):
             session.get(Employee, 1)
+        # the card runs alone on the thread's own connection outside a transaction
+        # (`LoneSelect`); on this session it must ask for the session's connection instead
+        with pytest.raises(NeedsDatabase):
+            employee_card(session, 1)
     finally:
         engine.dispose()
 

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
 
 from service.db import make_database
 from service.db import make_engine
@@ -25,6 +27,7 @@ from service.db.repositories.access import change_generation
 from service.db.repositories.access import insert_audit
 from service.db.repositories.access import insert_audit_at
 from service.db.repositories.access import insert_audit_now
+from service.db.repositories.organisation import employee_card
 from service.db.thread_connections import LoneSelect
 from service.db.thread_connections import kept_connection
 from tests.factories import make_employee
@@ -227,3 +230,41 @@ def test_a_lone_select_reads_as_the_session_would(database_url: str) -> None:
     kept = kept_connection(database.engine)
     assert kept is None or not kept.connection.in_transaction
     database.engine.dispose()
+
+
+def test_the_employee_card_reads_alone_and_sees_pending_changes(database_url: str) -> None:
+    """`employee_card` (every rating write's access check): before the session's first
+    statement it runs alone (SQLite files), with the columns `session.execute` gave; a change
+    made but not flushed is flushed first and seen, as `session.execute`'s autoflush did."""
+    database = make_database(database_url)
+    with database.sessions() as session:
+        boss = make_employee(session)
+        stored = make_employee(session, grade="III/b", unit_id=boss.unit_id)
+        session.commit()
+        card = employee_card(session, stored.id)
+        assert session.in_transaction() is database_url.startswith("postgresql")  # or alone
+        assert card is not None
+        assert card._asdict() == {
+            "id": stored.id,
+            "unit_id": stored.unit_id,
+            "supervisor_id": None,
+            "hire_date": date(2010, 1, 1),
+            "grade": "III/b",
+        }
+        assert employee_card(session, stored.id + 1000) is None
+        session.commit()
+        stored.supervisor_id = boss.id  # pending: not flushed
+        card = employee_card(session, stored.id)
+        assert card is not None and card.supervisor_id == boss.id
+        session.rollback()
+    database.engine.dispose()
+
+
+def test_a_database_that_cannot_be_opened_is_sqlalchemys_error(tmp_path: Path) -> None:
+    """The thread's connection raises SQLAlchemy's `OperationalError` (which the API answers
+    with 503) when the file cannot be opened, not the driver's (a 500)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'kinerja.db'}")
+    (tmp_path / "kinerja.db").mkdir()  # where the file should be: SQLite cannot open it
+    with pytest.raises(OperationalError):
+        kept_connection(engine)
+    engine.dispose()
