@@ -74,6 +74,7 @@ def test_a_closed_plan_shows_when_it_closed_not_a_form(
         f"Realisasi SKP {LAST_YEAR} tidak dapat dicatat lagi: batas waktu periode terakhirnya "
         f"berakhir pada 15 Januari {THIS_YEAR}." in body
     )
+    assert "message-error" not in body  # a closed window is a state, not a failure
     forged = {"indicator_id": str(indicator), "period": f"{LAST_YEAR}-03", "value": "2"}
     refused = post_form(client, f"/skps/{skp_id}/realisations", forged)
     assert refused.status_code == 303  # type: ignore[attr-defined]
