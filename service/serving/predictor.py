@@ -115,15 +115,31 @@ def model_answer(
     employee_id: int, period: str, probability: float, drivers: list, model: LoadedModel
 ) -> dict[str, Any]:
     """The `ok` answer of `model` for an explained probability: the live read's, the batch's
-    and the team ranking's (one shape, one rounding)."""
+    and the team ranking's."""
     threshold = model.threshold
+    return ok_answer(
+        employee_id, period, probability, probability >= threshold, threshold, drivers, model
+    )
+
+
+def ok_answer(
+    employee_id: int,
+    period: str,
+    probability: float,
+    flagged: bool,
+    threshold: float,
+    drivers: list,
+    model: LoadedModel,
+) -> dict[str, Any]:
+    """The one shape (and rounding) of an `ok` answer of `model`, computed now or stored by
+    the batch run (whose flag is kept as it was stored)."""
     shown = round(probability, 4)
     return {
         "employee_id": employee_id,
         "as_of_period": period,
         "status": "ok",
         "probability": shown,
-        "flagged": probability >= threshold,
+        "flagged": flagged,
         "threshold": round(threshold, 4),
         "drivers": drivers,
         "model": model_block(model, fallback=False),

@@ -31,8 +31,8 @@ from service.features.stored_rows import stored_row
 from service.serving.loader import LoadedModel
 from service.serving.predictor import insufficient_answer
 from service.serving.predictor import model_block
+from service.serving.predictor import ok_answer
 from service.serving.predictor import risk_answer
-from service.serving.uncertainty import uncertainty
 
 
 def answer_from_row(
@@ -55,18 +55,15 @@ def answer_from_row(
         return None  # computed by other feature code, or under another 360 threshold
     if row.drivers is None or row.probability is None or row.threshold is None:
         return _explained(row, employee_id, period, model, min_group_answers)
-    probability = round(float(row.probability), 4)
-    return {
-        "employee_id": employee_id,
-        "as_of_period": period,
-        "status": "ok",
-        "probability": probability,
-        "flagged": bool(row.flagged),
-        "threshold": round(float(row.threshold), 4),
-        "drivers": list(row.drivers),
-        "model": block,
-        "uncertainty": uncertainty(model.bands, probability),
-    }
+    return ok_answer(
+        employee_id,
+        period,
+        float(row.probability),
+        bool(row.flagged),
+        float(row.threshold),
+        list(row.drivers),
+        model,
+    )
 
 
 def _explained(
