@@ -98,6 +98,7 @@ from service.api import attendance_import  # noqa: E402,F401
 from service.api import audit  # noqa: E402,F401
 from service.api import auth  # noqa: E402,F401
 from service.api import calibration  # noqa: E402,F401
+from service.api import calibration_closings  # noqa: E402,F401
 from service.api import competencies  # noqa: E402,F401
 from service.api import cycle_progress  # noqa: E402,F401
 from service.api import dialogues  # noqa: E402,F401

@@ -33,6 +33,7 @@ from sqlalchemy import Time
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import false
 from sqlalchemy import func
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -974,3 +975,56 @@ class WindowReopening(Base):
     __table_args__ = (
         CheckConstraint("(employee_id IS NULL) <> (unit_id IS NULL)", name="one_scope"),
     )
+
+
+class CalibrationClosing(Base):
+    """hr closing (locking) the calibration of a unit and the units below it for a period,
+    with the distribution as it stood then (`domain.calibration_closings`). Reopening keeps
+    the row (who, when, why); a later closing is a new row. One standing (not reopened)
+    closing per unit and period: the partial unique index."""
+
+    __tablename__ = "calibration_closings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    note: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    closed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime] = created_at_column()
+    reopened_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_calibration_closings_unit_period", "unit_id", "period"),
+        Index(
+            "uq_calibration_closings_standing",
+            "unit_id",
+            "period",
+            unique=True,
+            sqlite_where=text("reopened_at IS NULL"),
+            postgresql_where=text("reopened_at IS NULL"),
+        ),
+        CheckConstraint(
+            "(reopened_at IS NULL) = (reopen_reason IS NULL)", name="reopen_has_reason"
+        ),
+    )
+
+
+class CalibrationChange(Base):
+    """A predikat changed while a calibration closing stood: only an upheld objection
+    (keberatan) may do that, and it is recorded against the closing it passed."""
+
+    __tablename__ = "calibration_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    closing_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("calibration_closings.id"), index=True
+    )
+    objection_id: Mapped[int] = mapped_column(BigId, ForeignKey("objections.id"))
+    evaluation_id: Mapped[int] = mapped_column(BigId, ForeignKey("evaluations.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    predikat_before: Mapped[Predikat] = enum_column(Predikat, check_name="predikat_before")
+    predikat_after: Mapped[Predikat] = enum_column(Predikat, check_name="predikat_after")
+    changed_at: Mapped[datetime] = created_at_column()

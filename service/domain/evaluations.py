@@ -32,6 +32,7 @@ from service.domain.audit import record
 from service.domain.audit import record_read
 from service.domain.audit import record_read_now
 from service.domain.audit import record_reads
+from service.domain.calibration_closings import check_open
 from service.domain.errors import Conflict
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import evaluation_columns
@@ -60,12 +61,14 @@ class NewEvaluation(SimpleNamespace):
 def record_evaluation(
     session: Session, actor: Actor, employee_id: int, data: Mapping[str, Any]
 ) -> NewEvaluation:
-    """Store the rater's evaluation of one period with its computed predikat.
+    """Store the rater's evaluation of one period with its computed predikat (409 while a
+    calibration closing of the period covers the employee: `calibration_closings`).
 
     Returns the stored row's columns, id and version (to answer with).
     """
     inp = parse_evaluation(data)
     policy.rated_employee(session, actor, employee_id, inp.period.year)
+    check_open(session, employee_id, inp.period.code)
     ensure_period(session, inp.period)
     columns = {"employee_id": employee_id, "rater_id": actor.employee_id}
     columns |= evaluation_columns(inp)
@@ -119,13 +122,15 @@ def update_evaluation(
 ) -> Evaluation:
     """Correct the ratings or feedback of an evaluation; the predikat is recomputed.
 
-    Not once its employee has objected: the rater's superior decides a pending objection and
+    Not while a calibration closing covers it (`calibration_closings.check_open`, 409), nor
+    once its employee has objected: the rater's superior decides a pending objection and
     that decision is final (409), unless the employee withdrew it. Only the rater who gave
     it, while still their rater (`policy.corrects_evaluation`).
     """
     evaluation = _visible(session, actor, evaluation_id)
     policy.corrects_evaluation(session, actor, evaluation)
     check_version(evaluation.version, expected_version)
+    check_open(session, evaluation.employee_id, evaluation.period)
     objection = objection_of(session, evaluation.id)
     if objection is not None and objection.status is not ObjectionStatus.WITHDRAWN:
         raise Conflict(

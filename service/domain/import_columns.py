@@ -6,9 +6,9 @@ and mapped to the stored values by Arrow kernels; only the feedback text is look
 cell, and only the few cells that are not plain go through Python. The path is conservative:
 it accepts a file only when every cell is one the row-by-row check (`import_rows`) would take
 as it stands (already stripped, a known NIP in scope, a valid period, no duplicate, nothing
-stored yet) and answers None at the first doubt; the caller then runs the row-by-row check,
-which reports every problem. Both build the same rows (`WRITE_COLUMNS`), which a test checks
-on random files.
+stored yet, no calibration closed) and answers None at the first doubt; the caller then runs
+the row-by-row check, which reports every problem. Both build the same rows (`WRITE_COLUMNS`),
+which a test checks on random files.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ def _table(
     head_at = _head_index(encoded)
     data = {name: values.take(head_at) for name, values in heads.items()}
     _check_unique(employees, data.pop("code_index"), known, heads)
+    _check_open(unit_ids.take(at), data["period"], known)
     _check_predikat(column.get("predikat"), data["predikat"])
     data["employee_id"] = employees
     raters = _raters(column.get("rater_nip"), nips, ids, rater_id, file.size)
@@ -205,6 +206,17 @@ def _check_unique(
         )
         stored = [e * period_count + code_of[p] for e, p in known.evaluated if p in code_of]
         if stored and pc.any(pc.is_in(keys, pa.array(stored, pa.int64()))).as_py():
+            raise Doubt
+
+
+def _check_open(units: pa.Array, periods: pa.Array, known: Known) -> None:
+    """No row of a unit and period a standing calibration closing covers (the row-by-row
+    check names them)."""
+    for period, closed in known.closed.items():
+        covered = pc.and_(
+            pc.equal(periods, period), pc.is_in(units, pa.array(list(closed), pa.int64()))
+        )
+        if pc.any(covered).as_py():
             raise Doubt
 
 

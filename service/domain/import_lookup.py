@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Collection
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,8 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Employee
 from service.db.models import Evaluation
+from service.db.repositories.calibration_closings import any_standing
+from service.db.repositories.calibration_closings import covered_units
 from service.db.repositories.organisation import unit_subtree_ids
 from service.domain.import_files import is_csv
 
@@ -60,6 +63,9 @@ class Known:
     people: People | None
     evaluated: set[tuple[int, str]]
     columns: tuple[pa.Array, pa.Array, pa.Array] | None = field(default=None, compare=False)
+    #: Period -> unit id -> the standing calibration closing covering that unit (a row of
+    #: `calibration_closings.covered_units`): rows of those are refused, naming it.
+    closed: Mapping[str, Mapping[int, Any]] = field(default_factory=dict, compare=False)
 
     @cached_property
     def listed(self) -> People:
@@ -105,10 +111,10 @@ class Known:
         connection = session.connection()
         periods = list(periods)
         joined = _any_evaluated(session, periods)
+        closed = covered_units(session, periods) if any_standing(session, periods) else {}
         if everyone is not None:
-            return replace(
-                everyone, evaluated=_evaluated(connection, periods) if joined else set()
-            )
+            evaluated = _evaluated(connection, periods) if joined else set()
+            return replace(everyone, evaluated=evaluated, closed=closed)
         found: list[tuple[Any, ...]] = []
         on = and_(Evaluation.employee_id == Employee.id, Evaluation.period.in_(periods))
         for query in _queries(session, list(nips)):
@@ -121,7 +127,7 @@ class Known:
         if evaluated:  # an employee evaluated for two of the periods came twice
             found = list({row[0]: row for row in found}.values())
         nips_found, ids, units = (list(map(itemgetter(at), found)) for at in range(3))
-        return cls((nips_found, ids, units), evaluated)
+        return cls((nips_found, ids, units), evaluated, closed=closed)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from collections.abc import Sequence
 from typing import Any
 
+from service.domain.calibration_closings import refusal
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import EvaluationInput
 from service.domain.evaluation_input import evaluation_values
@@ -128,13 +129,21 @@ class RowChecker:
         rater = self._employee(number, cells[self._rater_at], "rater_nip")
         return False if rater is None else rater
 
+    def _closing(self, employee_id: int, period: str) -> Any:
+        """The standing calibration closing covering the employee's unit for `period`."""
+        closed = self.known.closed.get(period)
+        return None if not closed else closed.get(self.known.unit_of.get(employee_id))
+
     def _conflicts(self, number: int, cells: list[Any], inp: EvaluationInput, who: int) -> bool:
-        """Report a predikat that disagrees, a duplicate row or an existing evaluation."""
+        """Report a predikat that disagrees, a closed calibration, a duplicate row or an
+        existing evaluation."""
         given = None if self._predikat_at is None else cells[self._predikat_at]
         key = (who, inp.period.code)
         if given is not None and given != inp.predikat.value:
             message = f"is {label(given)} but the ratings give {inp.predikat.value}"
             self.problems.add(number, "predikat", f"{message}; leave it empty to compute it")
+        elif (closing := self._closing(who, key[1])) is not None:
+            self.problems.add(number, "period", refusal(closing))
         elif key in self.known.evaluated:
             message = f"already evaluated: this employee has an evaluation for {key[1]}"
             self.problems.add(number, "period", message)

@@ -37,6 +37,7 @@ from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
 from service.domain.audit import record_reads
+from service.domain.calibration_closings import record_change
 from service.domain.entities import NotificationKind
 from service.domain.entities import Role
 from service.domain.errors import Conflict
@@ -298,12 +299,14 @@ def _decide(
         _refuse_decision_fields(None, ratings, "a rejection")
     else:
         before = {name: getattr(evaluation, name) for name in _rating_columns()}
+        predikat = evaluation.predikat
         revise(evaluation, ratings)
         if all(getattr(evaluation, name) == value for name, value in before.items()):
             raise Invalid.field(
                 "work_result_rating",
                 "an upheld objection changes the ratings; to keep them, reject it",
             )
+        record_change(session, objection, evaluation, predikat)  # passes a closing, visibly
         session.flush()
         record(
             session,

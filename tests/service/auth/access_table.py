@@ -771,3 +771,28 @@ ROUTES.update(
         ),
     }
 )
+
+# --- closing the calibration of a unit and period: hr over the unit, admin; readers as the
+# unit grades (the data team sees counts only) -----------------------------------------------
+
+_CLOSINGS = "/api/v1/units/<int(max=2147483647):unit_id>/calibration-closings"
+
+
+def _closing_reopened(world: World, role: str, relation: str) -> tuple[str, dict[str, Any]]:
+    """Reopen one of the standing closings of the target unit (a pool per unit, made by
+    test_policy: each successful reopening uses one up)."""
+    unit_id = world.target_unit(role, relation)
+    closing_id = world.objects["closing"][unit_id].pop()
+    path = f"/api/v1/units/{unit_id}/calibration-closings/{closing_id}/reopen"
+    return path, {"json": {"reason": "Ditinjau ulang setelah rapat pimpinan"}}
+
+
+ROUTES[("POST", _CLOSINGS)] = (
+    hr_scoped(201, 404),
+    _unit("/calibration-closings", lambda *_: {"period": _period()}),
+)
+ROUTES[("GET", _CLOSINGS)] = (UNIT_READ, _unit("/calibration-closings?period=2019"))
+ROUTES[("POST", f"{_CLOSINGS}/<int(max=2147483647):closing_id>/reopen")] = (
+    hr_scoped(200, 404),
+    _closing_reopened,
+)

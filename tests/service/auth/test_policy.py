@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from service.db.models import CalibrationClosing
 from service.db.models import Employee
 from service.db.models import Indicator
 from service.db.models import Rhk
@@ -43,6 +44,8 @@ from tests.service.auth.access_table import ROUTES
 from tests.service.auth.access_table import SKP_TEMPLATE
 from tests.service.auth.access_table import Request
 from tests.service.continuous.continuous_objects import continuous_objects
+
+EMPTY_SNAPSHOT = {"size": 0, "counts": {}, "grade": None, "warnings": []}
 
 # --- fixtures --------------------------------------------------------------------------------
 
@@ -92,6 +95,13 @@ def _add_objects(session: Any, world: World) -> None:
         session.add(UnitGrade(unit_id=unit_id, period="2019", grade=OrganisationGrade.BAIK))
         # The 2023 plans' realisation window closed long ago; reopened for the walk's writes.
         session.add(WindowReopening(unit_id=unit_id, until=date(2100, 1, 1), reason="walk"))
+        closings = [
+            CalibrationClosing(unit_id=unit_id, period=str(year), snapshot=EMPTY_SNAPSHOT)
+            for year in range(1991, 2001)
+        ]
+        session.add_all(closings)
+        session.flush()
+        objects.setdefault("closing", {})[unit_id] = [closing.id for closing in closings]
     model, approach = SkpModel.JA_JF, SkpApproach.KUANTITATIF
     session.add(SkpTemplate(position_id=world.position_id, model=model, approach=approach,
                             rhks=SKP_TEMPLATE["rhks"]))  # fmt: skip

@@ -1,0 +1,114 @@
+"""Calibration closings (`domain.calibration_closings`): the standing closing of a unit and
+period, the one covering an employee's unit (at or above it, nearest first), those covering
+the units of an import's periods, a unit's list, and the changes recorded against one."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import CalibrationChange
+from service.db.models import CalibrationClosing
+from service.db.models import Unit
+from service.db.models import User
+from service.db.repositories import Page
+from service.db.repositories import paginate
+from service.db.repositories.organisation import unit_chain
+from service.db.repositories.organisation import unit_subtree_ids
+
+_STANDING = CalibrationClosing.reopened_at.is_(None)
+#: What a refusal names: the closing, its unit, who closed it and when.
+_NAMED = (
+    CalibrationClosing.id,
+    CalibrationClosing.unit_id,
+    Unit.name.label("unit_name"),
+    CalibrationClosing.period,
+    User.username.label("closed_by"),
+    CalibrationClosing.closed_at,
+)
+
+
+def standing(session: Session, unit_id: int, period: str) -> CalibrationClosing | None:
+    """The closing of this unit and period that has not been reopened, if any."""
+    query = select(CalibrationClosing).where(
+        CalibrationClosing.unit_id == unit_id, CalibrationClosing.period == period, _STANDING
+    )
+    return session.scalar(query)
+
+
+def any_standing(session: Session, periods: Collection[str]) -> bool:
+    """Whether any closing of these periods stands (one probe: usually none, and then no
+    write needs the unit tree)."""
+    query = select(CalibrationClosing.id).where(
+        CalibrationClosing.period.in_(list(periods)), _STANDING
+    )
+    return bool(periods) and session.execute(query.limit(1)).first() is not None
+
+
+def covering(session: Session, unit_id: int, period: str) -> Row[Any] | None:
+    """The standing closing of `period` nearest at or above `unit_id` (`_NAMED` columns)."""
+    chain = unit_chain(unit_id)
+    query = (
+        select(*_NAMED)
+        .join(chain, chain.c.id == CalibrationClosing.unit_id)
+        .join(Unit, Unit.id == CalibrationClosing.unit_id)
+        .outerjoin(User, User.id == CalibrationClosing.closed_by_user_id)
+        .where(CalibrationClosing.period == period, _STANDING)
+        .order_by(chain.c.depth)
+        .limit(1)
+    )
+    return session.execute(query).first()
+
+
+def covered_units(session: Session, periods: Collection[str]) -> dict[str, dict[int, Row[Any]]]:
+    """Period -> unit id -> the standing closing nearest at or above that unit, for every
+    unit a standing closing of these periods covers (the import's check)."""
+    query = (
+        select(*_NAMED)
+        .join(Unit, Unit.id == CalibrationClosing.unit_id)
+        .outerjoin(User, User.id == CalibrationClosing.closed_by_user_id)
+        .where(CalibrationClosing.period.in_(list(periods)), _STANDING)
+    )
+    covered: dict[str, dict[int, tuple[int, Row[Any]]]] = {}
+    for closing in session.execute(query):
+        units = list(session.scalars(unit_subtree_ids(closing.unit_id)))
+        of_period = covered.setdefault(closing.period, {})
+        for unit in units:  # nested subtrees: the smaller one is the nearer closing
+            if unit not in of_period or len(units) < of_period[unit][0]:
+                of_period[unit] = (len(units), closing)
+    return {p: {u: found[1] for u, found in units.items()} for p, units in covered.items()}
+
+
+def of_unit(
+    session: Session, unit_id: int, period: str | None, limit: int, offset: int
+) -> Page[CalibrationClosing]:
+    """The closings of the unit (of one period, when given), the latest first."""
+    query = select(CalibrationClosing).where(CalibrationClosing.unit_id == unit_id)
+    if period is not None:
+        query = query.where(CalibrationClosing.period == period)
+    return paginate(session, query.order_by(CalibrationClosing.id.desc()), limit, offset)
+
+
+def get(session: Session, unit_id: int, closing_id: int) -> CalibrationClosing | None:
+    """The closing `closing_id` of the unit (None for another unit's)."""
+    closing = session.get(CalibrationClosing, closing_id)
+    return closing if closing is not None and closing.unit_id == unit_id else None
+
+
+def changes_of(session: Session, closing_ids: Collection[int]) -> list[CalibrationChange]:
+    """The changes recorded against these closings, in the order they were made."""
+    query = select(CalibrationChange).where(CalibrationChange.closing_id.in_(list(closing_ids)))
+    return list(session.scalars(query.order_by(CalibrationChange.id)))
+
+
+def usernames(session: Session, user_ids: Collection[int | None]) -> dict[int, str]:
+    """User id -> username, for the answers naming who closed and who reopened."""
+    wanted = [user_id for user_id in set(user_ids) if user_id is not None]
+    if not wanted:
+        return {}
+    query = select(User.id, User.username).where(User.id.in_(wanted))
+    return {user_id: name for user_id, name in session.execute(query)}
