@@ -158,15 +158,24 @@ def list_closings(
     return Page([_view(session, actor, closing) for closing in page.items], page.total)
 
 
+class Closed(Conflict):
+    """A write refused under a standing closing (409); `closing` is the row naming it (the
+    pages say it in the user's language)."""
+
+    def __init__(self, closing: Any) -> None:
+        self.closing = closing
+        super().__init__(refusal(closing))
+
+
 def check_open(session: Session, employee_id: int, period: str) -> None:
-    """Refuse (409) writing an evaluation of `period` for the employee while a closing of
-    that period covers their unit, naming the nearest such closing. One probe when no
-    closing of the period stands (the usual case)."""
+    """Refuse (409, `Closed`) writing an evaluation of `period` for the employee while a
+    closing of that period covers their unit, naming the nearest such closing. One probe
+    when no closing of the period stands (the usual case)."""
     if not repo.any_standing(session, [period]):
         return
     found = _covering(session, employee_id, period)
     if found is not None:
-        raise Conflict(refusal(found))
+        raise Closed(found)
 
 
 def refusal(closing: Any) -> str:

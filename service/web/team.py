@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from service.api.http import rule_settings
 from service.db import get_session
+from service.domain.calibration_closings import Closed
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import FeedbackTarget
 from service.domain.entities import Rating
@@ -41,6 +42,7 @@ from service.domain.risk_reviews import current_reviews
 from service.domain.risk_reviews import review_risk
 from service.serving import provider
 from service.web import bp
+from service.web.calibration import closed_message
 from service.web.forms import evaluation_body
 from service.web.forms import feedback_fields
 from service.web.forms import field_messages
@@ -172,14 +174,17 @@ def chosen(employee_id: int | None) -> int:
 def refused(employee_id: int | None, form: str, exc: Invalid | Conflict) -> tuple[str, int]:
     """Show the team page again with the refused form, its values and what was wrong."""
     get_session().rollback()
-    errors = field_messages(exc) if isinstance(exc, Invalid) else {"form": _conflict(form)}
+    errors = field_messages(exc) if isinstance(exc, Invalid) else {"form": _conflict(form, exc)}
     failed = {"form": form, "errors": errors}
     return render_team(employee_id, failed=failed, submitted=request.form, status=exc.status)
 
 
-def _conflict(form: str) -> str:
-    """The refusal of a form by a Conflict, in the user's language (the evaluation's only one:
-    the period is already evaluated; the feedback note has none)."""
+def _conflict(form: str, exc: Conflict) -> str:
+    """The refusal of a form by a Conflict, in the user's language (the evaluation's: the
+    calibration of the period is closed, or the period is already evaluated; the feedback
+    note has none)."""
+    if isinstance(exc, Closed):
+        return closed_message(exc.closing)
     if form == "evaluation":
         return _(
             "This employee already has an evaluation for the period %(period)s.",

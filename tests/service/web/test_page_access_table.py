@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from service.db.models import CalibrationClosing
 from service.db.models import Skp
 from service.db.repositories import risk as risk_repo
 from service.domain.entities import PeriodKind
@@ -146,6 +147,12 @@ def _realisation(world: World, employee_id: int) -> tuple[str, dict[str, str]]:
     }
 
 
+def _reopening(world: World, unit_id: int) -> tuple[str, dict[str, str]]:
+    """Reopen one of the unit's standing closings (`page_world` made a few per unit)."""
+    closing_id = world.objects["closing"][unit_id].pop()
+    return f"/units/{unit_id}/calibration-closings/{closing_id}/reopen", {"reason": "Ditinjau"}
+
+
 def _job(world: World, role: str, relation: str) -> tuple[str, None]:
     return f"/models/jobs/{world.objects['job'][0]}", None
 
@@ -269,6 +276,19 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         own_or_rater(DONE),
         lambda w, role, rel: _realisation(w, w.target(role, rel)),
     ),
+    # --- closing the calibration of the rater calibration page: hr over the unit, admin ---
+    ("POST", "/units/<int(max=2147483647):unit_id>/calibration-closings"): (
+        hr_scoped(DONE, 404),
+        lambda w, role, rel: (
+            f"/units/{w.target_unit(role, rel)}/calibration-closings",
+            {"period": _month()},
+        ),
+    ),
+    (
+        "POST",
+        "/units/<int(max=2147483647):unit_id>/calibration-closings/"
+        "<int(max=2147483647):closing_id>/reopen",
+    ): (hr_scoped(DONE, 404), lambda w, role, rel: _reopening(w, w.target_unit(role, rel))),
     # --- the evaluation sheet: whoever reads the evaluation ---
     ("GET", f"{EVALUATION}/sheet"): (READ, _object("evaluation", "/evaluations/{}/sheet", {})),
     # The walk's evaluations name no rater: the evaluated employee alone signs.
@@ -298,8 +318,24 @@ def page_world(world: World, session: Session) -> World:
         for e in world.employees.values()
     }
     world.objects["approved"] = _approved_plans(session, world)
+    world.objects["closing"] = _closings(session, world)
     session.commit()
     return world
+
+
+def _closings(session: Session, world: World) -> dict[int, list[int]]:
+    """Per unit, the ids of a few standing calibration closings (one a reopening uses up)."""
+    snapshot = {"size": 0, "counts": {}, "grade": None, "warnings": []}
+    closings = {
+        unit_id: [
+            CalibrationClosing(unit_id=unit_id, period=str(year), snapshot=snapshot)
+            for year in range(1991, 2001)
+        ]
+        for unit_id in world.units.values()
+    }
+    session.add_all([closing for pool in closings.values() for closing in pool])
+    session.flush()
+    return {unit_id: [c.id for c in pool] for unit_id, pool in closings.items()}
 
 
 def _approved_plans(session: Session, world: World) -> dict[int, Any]:

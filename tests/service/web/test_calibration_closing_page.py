@@ -1,0 +1,115 @@
+"""Closing the calibration on the rater calibration page: hr closes, the team page's
+evaluation form is refused naming the closing, an upheld objection shows as a change after
+closing, and hr reopens with a reason (none given: still closed)."""
+
+from __future__ import annotations
+
+import html
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import CalibrationClosing
+from service.db.models import Evaluation
+from service.domain.audit import Actor
+from service.domain.entities import Role
+from service.domain.objection_terms import ObjectionStatus
+from service.domain.objections import close_objection
+from tests.service.api.world import World
+from tests.service.api.world import add_objection
+from tests.service.web.conftest import post_form
+from tests.service.web.conftest import sign_in
+
+RATED = {"work_result_rating": "sesuai_ekspektasi", "behavior_rating": "sesuai_ekspektasi"}
+
+
+def _page(client: object, world: World, period: str = "2025") -> str:
+    answer = client.get(f"/units/{world.units['A']}/rater-calibration?period={period}")  # type: ignore[attr-defined]
+    assert answer.status_code == 200
+    return html.unescape(answer.get_data(as_text=True))
+
+
+def test_hr_closes_and_reopens_and_the_team_form_is_refused_meanwhile(
+    app: Flask, world: World, session: Session
+) -> None:
+    hr, supervisor = app.test_client(), app.test_client()
+    sign_in(hr, "hr")
+    sign_in(supervisor, "supervisor")
+    assert "Tutup kalibrasi" in _page(hr, world)  # the page speaks Indonesian by default
+    base = f"/units/{world.units['A']}/calibration-closings"
+    closed = post_form(hr, base, {"period": "2025", "note": "Rapat 3 Feb"}, page="/")
+    assert closed.status_code == 303  # type: ignore[attr-defined]
+    page = _page(hr, world)
+    assert "Ditutup oleh user-hr" in page and "Rapat 3 Feb" in page
+    assert "Buka kembali kalibrasi" in page
+
+    form = {"employee_id": str(world.employees["E1"]), "period": "2025", **RATED}
+    refused = post_form(supervisor, "/team/evaluation", form, page="/team")
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    body = html.unescape(refused.get_data(as_text=True))  # type: ignore[attr-defined]
+    assert "telah ditutup oleh user-hr" in body and "sudah memiliki penilaian" not in body
+    assert session.scalars(select(Evaluation)).all() == []
+
+    closing = session.scalars(select(CalibrationClosing)).one()
+    reopen = f"{base}/{closing.id}/reopen"
+    blank = post_form(hr, reopen, {"reason": "  ", "period": "2025"}, page="/")
+    assert blank.status_code == 303  # type: ignore[attr-defined]
+    assert "Berikan alasan membuka kembali" in _page(hr, world)
+    session.expire_all()
+    assert session.get(CalibrationClosing, closing.id).reopened_at is None  # type: ignore[union-attr]
+    done = post_form(hr, reopen, {"reason": "Salah input", "period": "2025"}, page="/")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert "dibuka kembali pada" in _page(hr, world) and "Salah input" in _page(hr, world)
+    accepted = post_form(supervisor, "/team/evaluation", form, page="/team")
+    assert accepted.status_code == 303  # type: ignore[attr-defined]
+
+
+def test_an_upheld_objection_after_closing_shows_as_a_change(
+    app: Flask, world: World, session: Session
+) -> None:
+    objection_id = add_objection(session, world.employees["E1"], "2025")  # baik, no rater
+    session.commit()
+    hr = app.test_client()
+    sign_in(hr, "hr")
+    base = f"/units/{world.units['A']}/calibration-closings"
+    post_form(hr, base, {"period": "2025"}, page="/")
+    decider = Actor(world.users["hr"], "user-hr", Role.HR, world.employees["H"], world.units["A"])
+    close_objection(
+        session,
+        decider,
+        objection_id,
+        1,
+        ObjectionStatus.UPHELD,
+        note="Bukti sah",
+        ratings={
+            "work_result_rating": "di_atas_ekspektasi",
+            "behavior_rating": "di_atas_ekspektasi",
+        },
+    )
+    session.commit()
+    page = _page(hr, world)
+    assert "Perubahan setelah ditutup (keberatan yang diterima):" in page
+    assert f"/employees/{world.employees['E1']}" in page
+    assert "(-1)" in page and "(+1)" in page  # baik down, sangat baik up
+
+
+def test_a_bad_period_in_the_form_closes_nothing_and_says_why(
+    app: Flask, world: World, session: Session
+) -> None:
+    hr = app.test_client()
+    sign_in(hr, "hr")
+    base = f"/units/{world.units['A']}/calibration-closings"
+    for period in ("abc", "2025-13", "2100", ""):
+        answer = post_form(hr, base, {"period": period}, page="/")
+        assert answer.status_code == 303  # type: ignore[attr-defined]
+        shown = hr.get(answer.headers["Location"])  # type: ignore[attr-defined]
+        assert shown.status_code == 200
+        assert "Kalibrasi tidak ditutup" in html.unescape(shown.get_data(as_text=True))
+    assert (
+        post_form(
+            hr, "/units/999999/calibration-closings", {"period": "2025"}, page="/"
+        ).status_code
+        == 404
+    )  # type: ignore[attr-defined]
+    assert session.scalars(select(CalibrationClosing)).all() == []
