@@ -997,7 +997,7 @@ class CalibrationClosing(Base):
     reopen_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        Index("ix_calibration_closings_unit_period", "unit_id", "period"),
+        Index("ix_calibration_closings_period_unit", "period", "unit_id"),
         Index(
             "uq_calibration_closings_standing",
             "unit_id",

@@ -38,14 +38,12 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.auth import policy
 from service.db.models import CalibrationChange
 from service.db.models import CalibrationClosing
-from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import Objection
 from service.db.repositories import Page
@@ -173,7 +171,7 @@ def check_open(session: Session, employee_id: int, period: str) -> None:
     when no closing of the period stands (the usual case)."""
     if not repo.any_standing(session, [period]):
         return
-    found = _covering(session, employee_id, period)
+    found = repo.covering(session, employee_id, period)
     if found is not None:
         raise Closed(found)
 
@@ -194,7 +192,7 @@ def record_change(
 ) -> CalibrationChange | None:
     """Record an upheld objection's change of an evaluation against the standing closing
     that covers it, if any (the legal remedy passes the lock, visibly)."""
-    found = _covering(session, evaluation.employee_id, evaluation.period)
+    found = repo.covering(session, evaluation.employee_id, evaluation.period)
     if found is None:
         return None
     change = CalibrationChange(
@@ -207,11 +205,6 @@ def record_change(
     )
     session.add(change)
     return change
-
-
-def _covering(session: Session, employee_id: int, period: str) -> Any:
-    unit_id = session.scalar(select(Employee.unit_id).where(Employee.id == employee_id))
-    return None if unit_id is None else repo.covering(session, unit_id, period)
 
 
 def _closing(session: Session, unit_id: int, closing_id: int) -> CalibrationClosing:

@@ -7,7 +7,10 @@ The deadline is not confirmed ([U]), so the window is a setting (KINERJA_OBJECTI
 default 14 days from the evaluation's last change). An upheld objection changes the ratings
 through `evaluations.revise`, the rule a rater's correction follows, so the predikat comes
 from the same matrix; the objection keeps the predikat before and after. One objection per
-evaluation; a closed one (upheld, rejected, withdrawn) does not change again.
+evaluation; a closed one (upheld, rejected, withdrawn) does not change again. An upheld
+objection changes the evaluation also while a calibration closing covers it (the legal
+remedy passes the lock), and the change is recorded against that closing
+(`calibration_closings.record_change`).
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calibration_closings")),
     )
     op.create_index(
-        "ix_calibration_closings_unit_period", "calibration_closings", ["unit_id", "period"]
+        "ix_calibration_closings_period_unit", "calibration_closings", ["period", "unit_id"]
     )
     op.create_index(
         "uq_calibration_closings_standing",
@@ -126,5 +126,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_calibration_changes_closing_id"), table_name="calibration_changes")
     op.drop_table("calibration_changes")
     op.drop_index("uq_calibration_closings_standing", table_name="calibration_closings")
-    op.drop_index("ix_calibration_closings_unit_period", table_name="calibration_closings")
+    op.drop_index("ix_calibration_closings_period_unit", table_name="calibration_closings")
     op.drop_table("calibration_closings")
