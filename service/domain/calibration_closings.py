@@ -135,12 +135,9 @@ def reopen_calibration(
     reason = _text("reason", reason)
     if reason is None:
         raise Invalid.field("reason", "say why the closed calibration is reopened")
-    if closing.reopened_at is not None:
+    if not repo.reopen(session, closing.id, actor.user_id, datetime.now(UTC), reason):
         raise Conflict(f"calibration closing {closing_id} was reopened already")
-    closing.reopened_by_user_id = actor.user_id
-    closing.reopened_at = datetime.now(UTC)
-    closing.reopen_reason = reason
-    session.flush()
+    session.refresh(closing)
     record(session, actor, AuditAction.UPDATE, RESOURCE, resource_id=closing.id)
     return _view(session, actor, closing)
 

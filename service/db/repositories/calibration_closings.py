@@ -5,12 +5,14 @@ the units of an import's periods, a unit's list, and the changes recorded agains
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 from typing import cast
 
 from sqlalchemy import Row
 from sqlalchemy import bindparam
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db.models import CalibrationChange
@@ -109,6 +111,20 @@ def of_unit(
     if period is not None:
         query = query.where(CalibrationClosing.period == period)
     return paginate(session, query.order_by(CalibrationClosing.id.desc()), limit, offset)
+
+
+def reopen(
+    session: Session, closing_id: int, user_id: int | None, at: datetime, reason: str
+) -> bool:
+    """Mark the closing reopened, only if it still stands (one conditional UPDATE, so two
+    reopenings at once cannot both write their reason); whether it did."""
+    done = session.execute(
+        update(CalibrationClosing)
+        .where(CalibrationClosing.id == closing_id, _STANDING)
+        .values(reopened_by_user_id=user_id, reopened_at=at, reopen_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(done, "rowcount", 0))
 
 
 def get(session: Session, unit_id: int, closing_id: int) -> CalibrationClosing | None:
