@@ -970,6 +970,9 @@ class WindowReopening(Base):
     reason: Mapped[str] = mapped_column(Text)
     granted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
+    #: The one period reopened, with the periods within it (a period code); None: every
+    #: period (migration 0022).
+    period: Mapped[str | None] = mapped_column(String(7))
 
     __table_args__ = (
         CheckConstraint("(employee_id IS NULL) <> (unit_id IS NULL)", name="one_scope"),

@@ -11,11 +11,12 @@ half of the month; December's and Q4's close on 15 January, half a month before 
 SKP deadline.
 
 After that, hr over the employee's unit (or admin) may reopen the window for one employee or
-one unit (and the units below it) until a day, with a reason (`window_reopenings`). Late
-corrections go that way, not by hr writing realisations itself: a realisation is the
-employee's or the rater's account, and the reopening is the audited record of who allowed
-it and why. Imports do not write realisations (the evaluation and attendance imports have
-their own rules), and the synthetic history writes its tables directly, outside this rule.
+one unit (and the units below it) until a day, with a reason (`window_reopenings`), for
+every period or for one period and the periods within it. Late corrections go that way,
+not by hr writing realisations itself: a realisation is the employee's or the rater's
+account, and the reopening is the audited record of who allowed it and why. Imports do not
+write realisations (the evaluation and attendance imports have their own rules), and the
+synthetic history writes its tables directly, outside this rule.
 
 `evidence_standing` is the one place that decides whether a period's evidence may still
 change, and says why not: an evaluation of the period (or of a period holding it) is given,
@@ -30,6 +31,7 @@ open, and a plan still in time, while the day lasts anywhere in Indonesia.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -125,8 +127,8 @@ def today_in_western_indonesia() -> date:
 @dataclass(frozen=True)
 class Standing:
     """Whether a period's evidence may change now. `closes_on` is the window's last day
-    (None: no window); `reopened_until` the latest reopening covering the employee that is
-    still running; `refusal` says why not (None: it may change)."""
+    (None: no window); `reopened_until` the last day of the latest reopening still running
+    that covers the employee and the period; `refusal` says why not (None: it may change)."""
 
     closes_on: date | None
     reopened_until: date | None
@@ -151,17 +153,24 @@ def evidence_standing(
     today = today_in_western_indonesia()
     reopened = _reopened(session, employee_id, settings, today)
     evaluated = performance_repo.evaluated_in(session, employee_id, period.enclosing())
-    return _decide(period, settings, today, reopened, evaluated)
+    return _decide(period, settings, today, reopened(period), evaluated)
 
 
 def _reopened(
     session: Session, employee_id: int, settings: WindowSettings, today: date
-) -> date | None:
-    """The last day of the reopening still running for the employee (None without a window:
-    nothing is closed, so nothing needs reopening)."""
+) -> Callable[[Period], date | None]:
+    """The last day of the reopening still running for the employee that covers a period
+    (None without a window: nothing is closed, so nothing needs reopening). A reopening
+    limited to a period covers it and the periods within it (`Period.enclosing`)."""
     if settings.grace_days is None:
-        return None
-    return repo.reopened_until(session, employee_id, today)
+        return lambda _period: None
+    found = repo.running(session, employee_id, today)
+
+    def until(period: Period) -> date | None:
+        held = period.enclosing()
+        return max((day for day, only in found if only is None or only in held), default=None)
+
+    return until
 
 
 def _decide(
@@ -220,7 +229,7 @@ def period_standings(
         (
             p,
             _decide(
-                p, settings, today, reopened, min(set(p.enclosing()) & evaluated, default=None)
+                p, settings, today, reopened(p), min(set(p.enclosing()) & evaluated, default=None)
             ),
         )
         for p in started
