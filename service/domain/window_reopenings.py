@@ -2,7 +2,8 @@
 day, with a reason: hr over the unit, or admin. Each reopening is kept (listed per employee
 and per unit) and audited; it lets the employee and the rater write realisations of any
 closed period of their plans until that day, or of one period (and the periods within it)
-when it names one, but not behind a given evaluation (its evidence stays frozen)."""
+when it names one, but not behind a given evaluation (its evidence stays frozen). Listing
+a unit's reopenings is a read of the employees they name: one audit row each."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
 from service.domain.audit import record_read
+from service.domain.audit import record_reads
 from service.domain.entry_windows import today_in_western_indonesia
 from service.domain.errors import Invalid
 from service.domain.periods import not_started
@@ -74,9 +76,13 @@ def list_for_employee(
 def list_for_unit(
     session: Session, actor: Actor, unit_id: int, limit: int, offset: int
 ) -> Page[WindowReopening]:
-    """The reopenings of the unit's subtree and of its employees."""
+    """The reopenings of the unit's subtree and of its employees; the employees the page
+    names are read (one audit row each, as any list of people does)."""
     policy.managed_unit(session, actor, unit_id)
-    return repo.of_unit(session, unit_id, limit, offset)
+    page = repo.of_unit(session, unit_id, limit, offset)
+    named = {item.employee_id for item in page.items if item.employee_id is not None}
+    record_reads(session, actor, RESOURCE, sorted(named))
+    return page
 
 
 def _add(

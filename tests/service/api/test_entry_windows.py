@@ -299,6 +299,35 @@ def test_a_reopening_can_be_limited_to_one_period(
     assert _realise(client, world, plan, f"{LAST_YEAR}-08").status_code == 201
 
 
+def test_listing_a_units_reopenings_audits_a_read_of_each_employee_named(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """Reopenings of E1 (twice), E2 and unit A1: the unit's list names E1 and E2, so the
+    read leaves one row for each of them, none for the unit's own reopening."""
+    until = today_in_western_indonesia() + timedelta(days=3)
+    for scope in (
+        {"employee_id": world.employees["E1"]},
+        {"employee_id": world.employees["E1"]},
+        {"employee_id": world.employees["E2"]},
+        {"unit_id": world.units["A1"]},
+    ):
+        session.add(WindowReopening(until=until, reason=REASON, **scope))  # type: ignore[arg-type]
+    session.commit()
+    listed = client.get(
+        f"/api/v1/units/{world.units['A']}/window-reopenings", headers=world.headers("hr")
+    )
+    assert listed.status_code == 200 and listed.json["total"] == 4
+    reads = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.resource == "window_reopening", AuditEntry.action == "read"
+        )
+    ).all()
+    assert sorted(a.employee_id for a in reads) == sorted(
+        [world.employees["E1"], world.employees["E2"]]
+    )
+    assert {a.actor_user_id for a in reads} == {world.users["hr"]}
+
+
 @pytest.mark.parametrize(
     "period",
     ["2025-13", "Q1-2025", "2025-q1", 2025, "", f"{THIS_YEAR + 1}-Q1", "1989"],
