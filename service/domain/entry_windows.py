@@ -48,6 +48,8 @@ from service.domain.entities import PeriodKind
 from service.domain.entities import SkpStatus
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
+from service.domain.errors import Reason
+from service.domain.errors import ReasonId
 from service.domain.moments import as_utc
 from service.domain.periods import Period
 from service.domain.periods import not_started
@@ -128,11 +130,13 @@ def today_in_western_indonesia() -> date:
 class Standing:
     """Whether a period's evidence may change now. `closes_on` is the window's last day
     (None: no window); `reopened_until` the last day of the latest reopening still running
-    that covers the employee and the period; `refusal` says why not (None: it may change)."""
+    that covers the employee and the period; `refusal` says why not (None: it may change),
+    and `reason` the same for a page to translate."""
 
     closes_on: date | None
     reopened_until: date | None
     refusal: str | None
+    reason: Reason | None = None
 
     @property
     def open(self) -> bool:
@@ -189,14 +193,16 @@ def _decide(
             f"realisation of {period.code} is added now; an objection to the evaluation can "
             "bring new evidence"
         )
-        return Standing(closes, reopened, refusal)
+        values = {"evaluated": evaluated, "period": period.code}
+        return Standing(closes, reopened, refusal, Reason(ReasonId.EVIDENCE_FROZEN, values))
     if closes is None or today <= closes or (reopened is not None and today <= reopened):
         return Standing(closes, reopened, None)
     refusal = (
         f"the window for realisations of {period.code} closed on {closes.isoformat()} "
         f"({settings.grace_days} days after the period ended); hr can reopen it"
     )
-    return Standing(closes, reopened, refusal)
+    values = {"period": period.code, "closed_on": closes, "days": settings.grace_days}
+    return Standing(closes, reopened, refusal, Reason(ReasonId.WINDOW_CLOSED, values))
 
 
 def check_evidence_open(
@@ -205,7 +211,7 @@ def check_evidence_open(
     """Return the standing of `period`'s evidence, or raise Conflict saying why it is shut."""
     standing = evidence_standing(session, employee_id, period, settings)
     if standing.refusal is not None:
-        raise Conflict(standing.refusal)
+        raise Conflict(standing.refusal, reason=standing.reason)
     return standing
 
 
