@@ -1,6 +1,7 @@
-"""Migration 0022 lets a window reopening name one period; its downgrade deletes the
-reopenings limited to a period (the previous release would read them as reopening every
-period, which nobody granted) and keeps the whole ones."""
+"""Migration 0022 lets a window reopening name one period and keeps the SKP drafting runs;
+its downgrade deletes the reopenings limited to a period (the previous release would read
+them as reopening every period, which nobody granted), keeps the whole ones, and drops the
+runs' tables."""
 
 from __future__ import annotations
 
@@ -19,17 +20,19 @@ from tests.service.db.test_migrations import empty_engine  # noqa: F401 (fixture
 from tests.service.db.test_migrations import pg_admin  # noqa: F401 (fixture)
 
 ROWS = text("SELECT reason FROM window_reopenings ORDER BY id")
+RUNS = {"skp_drafting_runs", "skp_drafting_skips"}
 
 
 def _columns(engine: Engine) -> set[str]:
     return {column["name"] for column in inspect(engine).get_columns("window_reopenings")}
 
 
-def test_0022_adds_the_period_and_its_downgrade_drops_only_limited_reopenings(
+def test_0022_adds_the_period_and_the_runs_and_its_downgrade_drops_limited_reopenings(
     empty_engine: Engine,  # noqa: F811
 ) -> None:
     upgrade(empty_engine, "0022")
     assert "period" in _columns(empty_engine)
+    assert RUNS <= set(inspect(empty_engine).get_table_names())
     with Session(empty_engine) as session:
         unit = make_unit(session)
         for reason, period in (("semua", None), ("triwulan", "2025-Q1")):
@@ -41,6 +44,7 @@ def test_0022_adds_the_period_and_its_downgrade_drops_only_limited_reopenings(
 
     downgrade(empty_engine, "0020")
     assert "period" not in _columns(empty_engine)
+    assert not RUNS & set(inspect(empty_engine).get_table_names())
     with empty_engine.connect() as connection:
         assert connection.execute(ROWS).scalars().all() == ["semua"]
 
