@@ -4,6 +4,7 @@ open again after hr reopens it; in Indonesian. And the late SKP column of the pr
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -149,6 +150,22 @@ def test_a_refused_realisation_says_why_in_the_users_language(
     assert _refusal(client, world, skp_id, {**may, "value": ""}, "Realisasi tidak") == (
         "Realisasi tidak dicatat. Isi nilai atau uraian: apa yang telah dicapai."
     )
+
+
+def test_a_reopening_of_one_period_offers_that_period_only(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """hr reopened last year's Q2: the form offers Q2 and its months, nothing else."""
+    skp_id, _ = _plan(session, world, LAST_YEAR)
+    until = today_in_western_indonesia() + timedelta(days=4)
+    session.add(WindowReopening(employee_id=world.employees["E1"], until=until, reason="Cuti",
+                                period=f"{LAST_YEAR}-Q2"))  # fmt: skip
+    session.commit()
+    sign_in(client, "employee")
+    body = _page(client, world)
+    assert f'action="/skps/{skp_id}/realisations"' in body
+    offered = set(re.findall(rf'<option value="({LAST_YEAR}[0-9Q-]*)">', body))
+    assert offered == {f"{LAST_YEAR}-{p}" for p in ("04", "05", "06", "Q2")}
 
 
 def test_only_the_employee_and_the_rater_get_the_form(
