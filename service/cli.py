@@ -459,6 +459,8 @@ def remind_command(as_of: Any, no_email: bool) -> None:
     """Store the due reminders (each once per recipient) and email them when SMTP is set.
 
     Run it daily from cron; a failed email is retried by the next run, never sent twice.
+    A risk flag reminds only when written by the model version served now (or the rule
+    fallback when none is), found without loading the model (`serving.served_version`).
     """
     from datetime import date
 
@@ -471,10 +473,12 @@ def remind_command(as_of: Any, no_email: bool) -> None:
     config = cli_config()
     settings = (RuleSettings.from_mapping(config), ReminderSettings.from_mapping(config))
     smtp = None if no_email else SmtpSettings.from_mapping(config)
+    version = _served_risk_version(config)
     database = make_database(config["DATABASE_URL"])
     try:
         with session_scope(database) as session:
-            result = remind(session, as_of.date() if as_of else date.today(), *settings)
+            day = as_of.date() if as_of else date.today()
+            result = remind(session, day, *settings, version)
         click.echo(result.describe())
         if smtp is None:
             return
@@ -485,6 +489,18 @@ def remind_command(as_of: Any, no_email: bool) -> None:
     click.echo(report.describe())
     if report.failed:
         _fail("; ".join(report.errors[:5]))
+
+
+def _served_risk_version(config: dict[str, Any]) -> str | None:
+    """The risk model version the service serves (None: the rule fallback), said on stdout:
+    the risk flags of that version alone remind."""
+    from service.serving.served_version import served_version
+
+    alias = config.get("MODEL_ALIAS", "champion")
+    version = served_version(config["MLFLOW_TRACKING_URI"], config["KINERJA_MODELS_DIR"], alias)
+    served = f"model version {version}" if version else "the rule fallback (no model served)"
+    click.echo(f"risk flags counted: those of {served}")
+    return version
 
 
 @main.command("set-email")

@@ -35,7 +35,9 @@ TEMPLATE = f"/positions/{POSITION_ID}/skp-template"
 
 def drafting_out(result: Drafting) -> UnitSkpsOut:
     skipped = [{"employee_id": s.employee_id, "reason": s.reason} for s in result.skipped]
-    return UnitSkpsOut.model_validate({"created": result.created, "skipped": skipped})
+    return UnitSkpsOut.model_validate(
+        {"id": result.id, "created": result.created, "skipped": skipped}
+    )
 
 
 @bp.get(TEMPLATE)
@@ -83,9 +85,9 @@ def post_unit_skps(unit_id: int, json: UnitSkpsIn) -> Response:
     units below it) who has none, from their position's template, rated by their direct
     supervisor; all in one transaction, one audit row per plan.
 
-    The answer counts the plans made and names everyone skipped with the reason
-    (`has_skp`, `no_template`, `no_supervisor`, `supervisor_inactive`): a second run
-    drafts nothing.
+    The answer is the stored run (`id`): it counts the plans made and names everyone
+    skipped with the reason (`has_skp`, `no_template`, `no_supervisor`,
+    `supervisor_inactive`): a second run drafts nothing.
     """
     return create(
         lambda s, a: drafting_out(draft_unit_skps(s, a, unit_id, json.year, json.include_subunits))

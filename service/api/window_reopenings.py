@@ -1,7 +1,8 @@
 """The realisation window: its settings, and hr reopening it for one employee or one unit.
 
 POST /employees/{id}/window-reopenings and POST /units/{id}/window-reopenings: hr over the
-employee's or the unit's unit, or admin, reopens the window until a day with a reason (201).
+employee's or the unit's unit, or admin, reopens the window until a day with a reason (201),
+for every closed period or, with `period`, for that period and the periods within it.
 GET of the same paths lists the reopenings covering the employee (their own and their
 units'), or those of the unit's subtree and its employees, the latest first.
 """
@@ -50,7 +51,7 @@ def post_employee_reopening(employee_id: int, json: WindowReopeningIn) -> Respon
     """Reopen the employee's realisation window until a day, with the reason (hr, admin)."""
     return create(
         lambda s, a: WindowReopeningOut.model_validate(
-            reopen_for_employee(s, a, employee_id, json.until, json.reason)
+            reopen_for_employee(s, a, employee_id, json.until, json.reason, json.period)
         )
     )
 
@@ -72,7 +73,7 @@ def post_unit_reopening(unit_id: int, json: WindowReopeningIn) -> Response:
     the reason (hr over the unit, admin)."""
     return create(
         lambda s, a: WindowReopeningOut.model_validate(
-            reopen_for_unit(s, a, unit_id, json.until, json.reason)
+            reopen_for_unit(s, a, unit_id, json.until, json.reason, json.period)
         )
     )
 

@@ -306,6 +306,35 @@ class SkpTemplate(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class SkpDraftingRun(Base):
+    """One bulk drafting of a unit's SKPs from the position templates (`skp_templates`): for
+    which unit, year and scope, by whom, how many drafts it made; its `skips` are whom it
+    left without one and why, as it decided (the page of a run shows them, not what the
+    rule would decide on later data)."""
+
+    __tablename__ = "skp_drafting_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    include_subunits: Mapped[bool] = mapped_column()
+    created: Mapped[int] = mapped_column(Integer)
+    run_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class SkpDraftingSkip(Base):
+    """An employee a drafting run made no SKP for, with the reason (`SkipReason`)."""
+
+    __tablename__ = "skp_drafting_skips"
+
+    run_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("skp_drafting_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(24))
+
+
 class Realisation(Base):
     """What was achieved on an indicator in one period (realisasi)."""
 
@@ -971,6 +1000,9 @@ class WindowReopening(Base):
     reason: Mapped[str] = mapped_column(Text)
     granted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
+    #: The one period reopened, with the periods within it (a period code); None: every
+    #: period (migration 0022).
+    period: Mapped[str | None] = mapped_column(String(7))
 
     __table_args__ = (
         CheckConstraint("(employee_id IS NULL) <> (unit_id IS NULL)", name="one_scope"),

@@ -11,11 +11,12 @@ half of the month; December's and Q4's close on 15 January, half a month before 
 SKP deadline.
 
 After that, hr over the employee's unit (or admin) may reopen the window for one employee or
-one unit (and the units below it) until a day, with a reason (`window_reopenings`). Late
-corrections go that way, not by hr writing realisations itself: a realisation is the
-employee's or the rater's account, and the reopening is the audited record of who allowed
-it and why. Imports do not write realisations (the evaluation and attendance imports have
-their own rules), and the synthetic history writes its tables directly, outside this rule.
+one unit (and the units below it) until a day, with a reason (`window_reopenings`), for
+every period or for one period and the periods within it. Late corrections go that way,
+not by hr writing realisations itself: a realisation is the employee's or the rater's
+account, and the reopening is the audited record of who allowed it and why. Imports do not
+write realisations (the evaluation and attendance imports have their own rules), and the
+synthetic history writes its tables directly, outside this rule.
 
 `evidence_standing` is the one place that decides whether a period's evidence may still
 change, and says why not: an evaluation of the period (or of a period holding it) is given,
@@ -30,6 +31,7 @@ open, and a plan still in time, while the day lasts anywhere in Indonesia.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +48,8 @@ from service.domain.entities import PeriodKind
 from service.domain.entities import SkpStatus
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
+from service.domain.errors import Reason
+from service.domain.errors import ReasonId
 from service.domain.moments import as_utc
 from service.domain.periods import Period
 from service.domain.periods import not_started
@@ -125,12 +129,14 @@ def today_in_western_indonesia() -> date:
 @dataclass(frozen=True)
 class Standing:
     """Whether a period's evidence may change now. `closes_on` is the window's last day
-    (None: no window); `reopened_until` the latest reopening covering the employee that is
-    still running; `refusal` says why not (None: it may change)."""
+    (None: no window); `reopened_until` the last day of the latest reopening still running
+    that covers the employee and the period; `refusal` says why not (None: it may change),
+    and `reason` the same for a page to translate."""
 
     closes_on: date | None
     reopened_until: date | None
     refusal: str | None
+    reason: Reason | None = None
 
     @property
     def open(self) -> bool:
@@ -151,17 +157,24 @@ def evidence_standing(
     today = today_in_western_indonesia()
     reopened = _reopened(session, employee_id, settings, today)
     evaluated = performance_repo.evaluated_in(session, employee_id, period.enclosing())
-    return _decide(period, settings, today, reopened, evaluated)
+    return _decide(period, settings, today, reopened(period), evaluated)
 
 
 def _reopened(
     session: Session, employee_id: int, settings: WindowSettings, today: date
-) -> date | None:
-    """The last day of the reopening still running for the employee (None without a window:
-    nothing is closed, so nothing needs reopening)."""
+) -> Callable[[Period], date | None]:
+    """The last day of the reopening still running for the employee that covers a period
+    (None without a window: nothing is closed, so nothing needs reopening). A reopening
+    limited to a period covers it and the periods within it (`Period.enclosing`)."""
     if settings.grace_days is None:
-        return None
-    return repo.reopened_until(session, employee_id, today)
+        return lambda _period: None
+    found = repo.running(session, employee_id, today)
+
+    def until(period: Period) -> date | None:
+        held = period.enclosing()
+        return max((day for day, only in found if only is None or only in held), default=None)
+
+    return until
 
 
 def _decide(
@@ -180,14 +193,16 @@ def _decide(
             f"realisation of {period.code} is added now; an objection to the evaluation can "
             "bring new evidence"
         )
-        return Standing(closes, reopened, refusal)
+        values = {"evaluated": evaluated, "period": period.code}
+        return Standing(closes, reopened, refusal, Reason(ReasonId.EVIDENCE_FROZEN, values))
     if closes is None or today <= closes or (reopened is not None and today <= reopened):
         return Standing(closes, reopened, None)
     refusal = (
         f"the window for realisations of {period.code} closed on {closes.isoformat()} "
         f"({settings.grace_days} days after the period ended); hr can reopen it"
     )
-    return Standing(closes, reopened, refusal)
+    values = {"period": period.code, "closed_on": closes, "days": settings.grace_days}
+    return Standing(closes, reopened, refusal, Reason(ReasonId.WINDOW_CLOSED, values))
 
 
 def check_evidence_open(
@@ -196,7 +211,7 @@ def check_evidence_open(
     """Return the standing of `period`'s evidence, or raise Conflict saying why it is shut."""
     standing = evidence_standing(session, employee_id, period, settings)
     if standing.refusal is not None:
-        raise Conflict(standing.refusal)
+        raise Conflict(standing.refusal, reason=standing.reason)
     return standing
 
 
@@ -220,7 +235,7 @@ def period_standings(
         (
             p,
             _decide(
-                p, settings, today, reopened, min(set(p.enclosing()) & evaluated, default=None)
+                p, settings, today, reopened(p), min(set(p.enclosing()) & evaluated, default=None)
             ),
         )
         for p in started

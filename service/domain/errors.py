@@ -1,13 +1,18 @@
 """Typed domain exceptions; `api/errors.py` maps each to application/problem+json in one place.
 
 Titles are the HTTP reason phrases (RFC 9110), as RFC 9457 asks when the problem type is
-`about:blank`; `detail` is the human explanation of this occurrence.
+`about:blank`; `detail` is the human explanation of this occurrence, in English (the API's
+language). A refusal a page shows may also carry a `Reason`: a message id and its values,
+which the page translates into the user's language (`service.web.reasons`), so the domain
+knows no language but English and the API's text does not change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from enum import StrEnum
 from typing import ClassVar
 from typing import TypeVar
@@ -24,14 +29,37 @@ class FieldError:
     row: int | None = None
 
 
+class ReasonId(StrEnum):
+    """The refusals a page shows in the user's language (each has a message there)."""
+
+    WINDOW_CLOSED = "window_closed"
+    EVIDENCE_FROZEN = "evidence_frozen"
+    PLAN_NOT_APPROVED = "plan_not_approved"
+    REALISATION_EMPTY = "realisation_empty"
+    PERIOD_OUTSIDE_PLAN = "period_outside_plan"
+    PERIOD_NOT_STARTED = "period_not_started"
+    INDICATOR_NOT_IN_PLAN = "indicator_not_in_plan"
+    REALISATION_EXISTS = "realisation_exists"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a rule refused, as a message id and the values it names (dates as `date`, for
+    the page to write in its language): what a page translates instead of `detail`."""
+
+    id: ReasonId
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
 class DomainError(Exception):
     """A rule of the domain refused the request; never a server fault."""
 
     status: ClassVar[int] = 400
     title: ClassVar[str] = "Bad Request"
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(self, detail: str | None = None, *, reason: Reason | None = None) -> None:
         self.detail = detail or self.title
+        self.reason = reason
         super().__init__(self.detail)
 
 
@@ -46,15 +74,23 @@ class Invalid(DomainError):
     status = 422
     title = "Unprocessable Content"
 
-    def __init__(self, detail: str | None = None, errors: Iterable[FieldError] = ()) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        errors: Iterable[FieldError] = (),
+        *,
+        reason: Reason | None = None,
+    ) -> None:
         self.errors = list(errors)
         summary = "; ".join(f"{error.field}: {error.message}" for error in self.errors)
-        super().__init__(detail or summary or None)
+        super().__init__(detail or summary or None, reason=reason)
 
     @classmethod
-    def field(cls, name: str, message: str, *, row: int | None = None) -> Invalid:
+    def field(
+        cls, name: str, message: str, *, row: int | None = None, reason: Reason | None = None
+    ) -> Invalid:
         """Build the error for a single bad field."""
-        return cls(errors=[FieldError(name, message, row)])
+        return cls(errors=[FieldError(name, message, row)], reason=reason)
 
 
 class InvalidFile(Invalid):

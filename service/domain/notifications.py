@@ -52,10 +52,15 @@ class RemindResult:
 
 
 def remind(
-    session: Session, as_of: date, rules: RuleSettings, settings: ReminderSettings
+    session: Session,
+    as_of: date,
+    rules: RuleSettings,
+    settings: ReminderSettings,
+    model_version: str | None,
 ) -> RemindResult:
-    """Store every reminder due on `as_of` that its recipient has not had; the caller commits."""
-    due = due_reminders(session, as_of, rules, settings)
+    """Store every reminder due on `as_of` that its recipient has not had; the caller commits.
+    `model_version` is the risk model version served (None: the rule fallback)."""
+    due = due_reminders(session, as_of, rules, settings, model_version)
     inserted = repo.insert_new(session, [_row(reminder) for reminder in due])
     return RemindResult(len(due), Counter(NotificationKind(kind) for kind in inserted))
 

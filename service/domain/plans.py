@@ -43,8 +43,11 @@ from service.domain.entry_windows import check_evidence_open
 from service.domain.errors import Conflict
 from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
+from service.domain.errors import Reason
+from service.domain.errors import ReasonId
 from service.domain.evaluation_input import ensure_period
 from service.domain.organisation import check_version
+from service.domain.periods import Period
 from service.domain.periods import not_started
 from service.domain.periods import parse_period
 
@@ -219,23 +222,21 @@ def record_realisation(
     period of its year that has started, while the period's evidence may change
     (`entry_windows.evidence_standing`: not behind a given evaluation, inside the window)."""
     skp = _visible_skp(session, actor, skp_id)
-    if not (actor.is_self(skp.employee_id) or skp.rater_id == actor.employee_id):
-        raise Forbidden(f"only the employee or the rater of SKP {skp_id} records realisations")
-    if skp.status is not SkpStatus.DITETAPKAN:
-        raise Conflict(f"SKP {skp_id} is {skp.status.value}; realisations need it approved")
-    if data.get("value") is None and data.get("text") is None:
-        raise Invalid.field("value", "give a value or a text: what was achieved")
-    period = parse_period(data["period"])
-    if period.year != skp.year:
-        raise Invalid.field("period", f"{period.code} is outside the plan's year {skp.year}")
-    if problem := not_started(period):
-        raise Invalid.field("period", problem)
+    _check_realisable(actor, skp)
+    period = _realised_period(skp, data)
     check_evidence_open(session, skp.employee_id, period, settings)
     indicator = repo.indicator_of_skp(session, skp_id, data["indicator_id"])
     if indicator is None:
-        raise Invalid.field("indicator_id", f"no indicator {data['indicator_id']} in SKP {skp_id}")
+        raise Invalid.field(
+            "indicator_id",
+            f"no indicator {data['indicator_id']} in SKP {skp_id}",
+            reason=Reason(ReasonId.INDICATOR_NOT_IN_PLAN),
+        )
     if repo.realisation_exists(session, indicator.id, period.code):
-        raise Conflict(f"indicator {indicator.id} already has a realisation for {period.code}")
+        raise Conflict(
+            f"indicator {indicator.id} already has a realisation for {period.code}",
+            reason=Reason(ReasonId.REALISATION_EXISTS, {"period": period.code}),
+        )
     ensure_period(session, period)
     realisation = Realisation(
         indicator_id=indicator.id,
@@ -256,6 +257,40 @@ def record_realisation(
         resource_id=realisation.id,
     )
     return RealisationDetail(realisation, evidence)
+
+
+def _check_realisable(actor: Actor, skp: Skp) -> None:
+    """Only the plan's employee or rater records realisations, and only on an approved plan.
+    The refusals carry their `Reason` for the page's message."""
+    if not (actor.is_self(skp.employee_id) or skp.rater_id == actor.employee_id):
+        raise Forbidden(f"only the employee or the rater of SKP {skp.id} records realisations")
+    if skp.status is not SkpStatus.DITETAPKAN:
+        raise Conflict(
+            f"SKP {skp.id} is {skp.status.value}; realisations need it approved",
+            reason=Reason(ReasonId.PLAN_NOT_APPROVED, {"status": skp.status}),
+        )
+
+
+def _realised_period(skp: Skp, data: Mapping[str, Any]) -> Period:
+    """The period of a realisation with something in it: of the plan's year, started."""
+    if data.get("value") is None and data.get("text") is None:
+        raise Invalid.field(
+            "value",
+            "give a value or a text: what was achieved",
+            reason=Reason(ReasonId.REALISATION_EMPTY),
+        )
+    period = parse_period(data["period"])
+    if period.year != skp.year:
+        values = {"period": period.code, "year": skp.year}
+        raise Invalid.field(
+            "period",
+            f"{period.code} is outside the plan's year {skp.year}",
+            reason=Reason(ReasonId.PERIOD_OUTSIDE_PLAN, values),
+        )
+    if problem := not_started(period):
+        values = {"period": period.code, "day": period.starts_on}
+        raise Invalid.field("period", problem, reason=Reason(ReasonId.PERIOD_NOT_STARTED, values))
+    return period
 
 
 def list_realisations(

@@ -13,8 +13,9 @@
   no minimum, are never reminded). Subject `jp:<year>:employee:<id>`.
 - `risk_without_dialogue`, to the direct supervisor: flagged in the latest scored quarter (by
   a score that still stands, as the risk read counts one: not outdated, of the feature set
-  served) and no dialogue held on or after the day of the score, nor a supervisor's review
-  disagreeing with the flag. Subject `risk:<quarter>:employee:<id>`.
+  served, written by the model version served or, when none is, by the rule fallback, as
+  the team page counts one) and no dialogue held on or after the day of the score, nor a
+  supervisor's review disagreeing with the flag. Subject `risk:<quarter>:employee:<id>`.
 
 The subject names what the reminder is about, so storing it (UNIQUE recipient, kind, subject)
 makes a reminder once per subject: running every day repeats nothing. Messages are kept in
@@ -135,15 +136,20 @@ _KEYS = {
 
 
 def due_reminders(
-    session: Session, as_of: date, rules: RuleSettings, settings: ReminderSettings
+    session: Session,
+    as_of: date,
+    rules: RuleSettings,
+    settings: ReminderSettings,
+    model_version: str | None,
 ) -> list[Reminder]:
-    """Every reminder due on `as_of`, of every kind."""
+    """Every reminder due on `as_of`, of every kind; `model_version` is the risk model
+    version served (None: the rule fallback answers)."""
     return [
         *realisations_due(session, as_of, settings),
         *evaluations_due(session, as_of),
         *feedback_waiting(session, as_of),
         *development_low(session, as_of, rules, settings),
-        *risks_without_dialogue(session, settings.min_group_answers),
+        *risks_without_dialogue(session, settings.min_group_answers, model_version),
     ]
 
 
@@ -222,14 +228,18 @@ def development_low(
     return found
 
 
-def risks_without_dialogue(session: Session, min_group_answers: int) -> list[Reminder]:
+def risks_without_dialogue(
+    session: Session, min_group_answers: int, model_version: str | None
+) -> list[Reminder]:
     """Flagged employees of the latest scored quarter without a dialogue since the score,
     flagged by a score that still stands (not outdated, of the feature set served under the
-    360 threshold `min_group_answers`): a stale flag may be gone."""
+    360 threshold `min_group_answers`) and written by what is served (`model_version`, or
+    the rule fallback when None): a stale flag may be gone, and a flag of a model no longer
+    served is one the risk read and the team page no longer show."""
     found = []
     features = feature_set_id(min_group_answers)
     for employee_id, name, period, scored_at, last_dialogue, user_id in repo.flagged_risks(
-        session, features
+        session, features, model_version
     ):
         scored_on = scored_at.date()
         if last_dialogue is not None and last_dialogue >= scored_on:

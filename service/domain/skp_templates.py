@@ -6,7 +6,10 @@ RHK (`plans.check_results`). For a unit and a year, hr over the unit or an admin
 in one transaction an SKP for every active employee of the unit (and the units below it) who
 has none for that year, from their position's template, rated by their direct supervisor as
 an employee's own draft is (`plans.add_drafts`, one audit row per plan). Whoever gets none is
-named with the reason; a second run finds every plan there and drafts nothing.
+named with the reason; a second run finds every plan there and drafts nothing. Each run is
+kept (`skp_drafting_runs`, with whom it skipped and why): the page of a run shows what that
+run decided, which later changes to the data (a template added, a supervisor named) do not
+rewrite.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from service.auth import policy
 from service.db.models import Skp
+from service.db.models import SkpDraftingRun
 from service.db.models import SkpTemplate
 from service.db.models import Unit
 from service.db.repositories import organisation as org_repo
@@ -58,8 +62,10 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Drafting:
-    """The outcome of a bulk drafting: how many plans were made, and who got none."""
+    """The outcome of a bulk drafting: the stored run's id, how many plans were made, and
+    who got none."""
 
+    id: int
     created: int
     skipped: list[Skipped]
 
@@ -156,7 +162,16 @@ def draft_unit_skps(
         for detail in add_drafts(session, actor, plans):
             rater_plans[detail.skp.employee_id] = {i.rhk.ordinal: i.rhk.id for i in detail.rhks}
         created += len(plans)
-    return Drafting(created, sorted(skipped, key=lambda item: item.employee_id))
+    skipped.sort(key=lambda item: item.employee_id)
+    run = SkpDraftingRun(
+        unit_id=unit_id,
+        year=year,
+        include_subunits=include_subunits,
+        created=created,
+        run_by_user_id=actor.user_id,
+    )
+    repo.add_run(session, run, [(item.employee_id, item.reason.value) for item in skipped])
+    return Drafting(run.id, created, skipped)
 
 
 def undrafted_employees(
@@ -184,14 +199,42 @@ def undrafted_employees(
         reason = _skip_reason(row, templates)
         if reason is not None and reason is not SkipReason.HAS_SKP:
             found[reason].append(row)
+    return unit, _groups(found, limit, offsets)
+
+
+def drafting_run(
+    session: Session,
+    actor: Actor,
+    unit_id: int,
+    run_id: int,
+    limit: int,
+    offsets: Mapping[SkipReason, int],
+) -> tuple[Unit, SkpDraftingRun, list[SkippedGroup]]:
+    """The unit, one of its drafting runs, and whom that run left without a draft, grouped
+    by reason (those who had an SKP already too), one page each (admin, or hr over the
+    unit): as the run decided, whatever changed since. NotFound for another unit's run."""
+    unit = policy.managed_unit(session, actor, unit_id)
+    run = repo.get_run(session, run_id)
+    if run is None or run.unit_id != unit.id:
+        raise NotFound(f"no SKP drafting run {run_id} of unit {unit_id}")
+    found: defaultdict[SkipReason, list[Row[Any]]] = defaultdict(list)
+    for row in repo.run_skips(session, run.id):
+        found[SkipReason(row.reason)].append(row)
+    return unit, run, _groups(found, limit, offsets)
+
+
+def _groups(
+    found: Mapping[SkipReason, list[Row[Any]]], limit: int, offsets: Mapping[SkipReason, int]
+) -> list[SkippedGroup]:
+    """The reasons with people, in `SkipReason`'s order, each with one page by name."""
     groups = []
     for reason in SkipReason:
-        people = sorted(found[reason], key=lambda row: (row.name, row.id))
+        people = sorted(found.get(reason, []), key=lambda row: (row.name, row.id))
         if people:
             offset = offsets.get(reason, 0)
             page = people[offset : offset + limit]
             groups.append(SkippedGroup(reason, len(people), offset, page))
-    return unit, groups
+    return groups
 
 
 def _draft(

@@ -29,6 +29,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -185,6 +186,18 @@ def read_export(
     models_dir: str | Path, name: str, trusted: Sequence[str] = TRUSTED_TYPES
 ) -> LoadedModel:
     """Load the exported champion from `models_dir/<name>/`, verifying its checksum file."""
+    data, expected, metadata = verified_export(models_dir, name)
+    path = export_dir(models_dir, name) / MODEL_FILE
+    pipeline = load_trusted(data, path, trusted)
+    bands = bands_from_json(metadata.get("reliability"))
+    version = str(metadata["version"])
+    return LoadedModel(name, version, pipeline, expected, "export", metadata["rule_table"], bands)
+
+
+def verified_export(models_dir: str | Path, name: str) -> tuple[bytes, str, dict[str, Any]]:
+    """The exported model's bytes, checksum and metadata, once its bytes match its checksum
+    file (not yet loaded: `read_export` loads them). ModelLoadError otherwise, `absent`
+    when nothing was exported."""
     directory = export_dir(models_dir, name)
     checksum_file = directory / CHECKSUM_FILE
     if not checksum_file.is_file():
@@ -195,10 +208,7 @@ def read_export(
     if metadata is None or "version" not in metadata or "rule_table" not in metadata:
         message = f"the exported model at {directory} has no readable {METADATA_FILE}"
         raise ModelLoadError(message, "unusable")
-    pipeline = load_verified(directory / MODEL_FILE, expected, trusted)
-    bands = bands_from_json(metadata.get("reliability"))
-    version = str(metadata["version"])
-    return LoadedModel(name, version, pipeline, expected, "export", metadata["rule_table"], bands)
+    return verified_bytes(directory / MODEL_FILE, expected), expected, metadata
 
 
 def read_export_metadata(models_dir: str | Path, name: str) -> dict[str, Any] | None:
@@ -309,6 +319,24 @@ def registered_version(client: Any, name: str, version: str) -> Any:
         return client.get_model_version(name, version)
     except Exception as exc:  # noqa: BLE001 - any backend failure means "unreachable"
         raise RegistryUnreachable(f"cannot read {name} v{version}: {exc}") from exc
+
+
+def alias_target(
+    tracking_uri: str, name: str, alias: str, client: Callable[[], Any]
+) -> tuple[AliasTarget | None, Any]:
+    """The version `alias` names (None: no such alias) and MLflow's record of it when MLflow
+    was asked: read without MLflow from a SQLite store (`alias_probe`), else through
+    `client()`. RegistryUnreachable when the store is missing or down."""
+    try:
+        return read_alias(tracking_uri, name, alias, SHA256_TAG), None
+    except FileNotFoundError as exc:
+        raise RegistryUnreachable(str(exc)) from exc
+    except AliasUnknown:
+        pass
+    version = champion_version(client(), name, alias)
+    if version is None:
+        return None, None
+    return AliasTarget(str(version.version), version.tags.get(SHA256_TAG) or None), version
 
 
 class ModelSource:
@@ -450,16 +478,7 @@ class ModelSource:
 
     def _alias_target(self) -> tuple[AliasTarget | None, Any]:
         """The version the alias names, and MLflow's record of it when MLflow was asked."""
-        try:
-            return read_alias(self.tracking_uri, self.name, self.alias, SHA256_TAG), None
-        except FileNotFoundError as exc:
-            raise RegistryUnreachable(str(exc)) from exc
-        except AliasUnknown:
-            pass
-        version = champion_version(self._mlflow(), self.name, self.alias)
-        if version is None:
-            return None, None
-        return AliasTarget(str(version.version), version.tags.get(SHA256_TAG) or None), version
+        return alias_target(self.tracking_uri, self.name, self.alias, self._mlflow)
 
     def _load(self, target: AliasTarget, registered: Any) -> LoadedModel:
         """The exported copy when it is this version with the same checksum, else MLflow's."""

@@ -34,6 +34,7 @@ from service.api.errors import handle_http_exception
 from service.auth.tokens import Unauthorized
 from service.domain.errors import DomainError
 from service.web import i18n
+from service.web.reasons import describe
 from service.web.sessions import PageSessionInterface
 
 bp = Blueprint(
@@ -96,7 +97,7 @@ def domain_error(exc: DomainError) -> Response | tuple[str, int]:
     if isinstance(exc, Unauthorized):
         _rollback()
         return redirect(url_for("web.login"))
-    return error_page(exc.status, _title(exc.status), exc.detail, _explanation(exc.status))
+    return error_page(exc.status, _title(exc.status), describe(exc), _explanation(exc.status))
 
 
 @bp.errorhandler(CSRFError)

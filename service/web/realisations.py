@@ -8,8 +8,10 @@ says when the window closed instead of showing a form that would fail.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import Response
 from flask import flash
@@ -17,6 +19,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from service.api.schemas.performance import RealisationIn
@@ -28,17 +31,30 @@ from service.domain.entities import SkpStatus
 from service.domain.entry_windows import period_standings
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
+from service.domain.errors import ReasonId
 from service.domain.plans import SkpDetail
 from service.domain.plans import read_skp
 from service.domain.plans import record_realisation
 from service.routing import id_segment
 from service.web import bp
 from service.web.continuous_forms import TEXT_MAX_CHARS
+from service.web.forms import FIELD_HELP
+from service.web.forms import field_messages
 from service.web.forms import validated
+from service.web.reasons import MESSAGES
+from service.web.reasons import describe
 from service.web.session import actor
 from service.web.session import login_required
 
 SKP_ID = id_segment("skp_id")
+#: What to give instead of a field the form's schema refused (`forms.field_messages`).
+FORM_HELP: Mapping[str, Any] = {
+    "indicator_id": MESSAGES[ReasonId.INDICATOR_NOT_IN_PLAN],
+    "period": FIELD_HELP["period"],
+    "value": _l("Give the value as a number."),
+    "text": FIELD_HELP["feedback"],
+    "evidence": _l("Give the evidence as a web address starting with https://."),
+}
 
 
 @dataclass(frozen=True)
@@ -91,8 +107,16 @@ def record(skp_id: int) -> Response:
         record_realisation(session, caller, skp_id, data, window_settings())
     except (Invalid, Conflict) as exc:
         session.rollback()
-        flash(_("The realisation was not recorded: %(why)s", why=exc.detail), "error")
+        flash(_("The realisation was not recorded. %(why)s", why=_why(exc)), "error")
     else:
         session.commit()
         flash(_("The realisation was recorded."), "success")
     return redirect(url_for("web.employee", employee_id=detail.skp.employee_id), code=303)
+
+
+def _why(exc: Invalid | Conflict) -> str:
+    """Why the form was refused, in the user's language: the domain's reason
+    (`web.reasons`), or for a field the form's schema refused, what to give instead."""
+    if exc.reason is None and isinstance(exc, Invalid) and exc.errors:
+        return " ".join(dict.fromkeys(field_messages(exc, FORM_HELP).values()))
+    return describe(exc)

@@ -28,6 +28,7 @@ from service.api.http import rule_settings
 from service.api.schemas.skp_templates import UnitSkpsIn
 from service.auth import policy
 from service.db import get_session
+from service.db.models import SkpDraftingRun
 from service.domain.allowance_report import export_allowance
 from service.domain.audit import Actor
 from service.domain.entities import PeriodKind
@@ -40,8 +41,10 @@ from service.domain.periods import parse_period
 from service.domain.periods import period_of
 from service.domain.recommender_data import load_catalogue
 from service.domain.skp_templates import Drafting
+from service.domain.skp_templates import SkippedGroup
 from service.domain.skp_templates import SkipReason
 from service.domain.skp_templates import draft_unit_skps
+from service.domain.skp_templates import drafting_run
 from service.domain.skp_templates import undrafted_employees
 from service.domain.training_plan import DEFAULT_SEATS
 from service.domain.training_plan import Need
@@ -56,6 +59,7 @@ from service.web import bp
 from service.web.charts import BarChart
 from service.web.charts import Item
 from service.web.charts import hbar_chart
+from service.web.forms import MAX_OFFSET
 from service.web.forms import query_offset
 from service.web.forms import validated
 from service.web.i18n import localized
@@ -227,10 +231,14 @@ def draft_skps(unit_id: int) -> Response:
         session.commit()
         for category, message in drafting_messages(result, asked.year):
             flash(message, category)
-        if result.skipped:  # name them: who got no draft, and why
+        if result.skipped:  # name them: who got no draft, and why, as this run decided
             subunits = "on" if asked.include_subunits else None
             target = url_for(
-                "web.undrafted", unit_id=unit_id, year=asked.year, include_subunits=subunits
+                "web.undrafted",
+                unit_id=unit_id,
+                year=asked.year,
+                include_subunits=subunits,
+                run=result.id,
             )
             return redirect(target, code=303)
     return redirect(url_for("web.training_needs", unit_id=unit_id), code=303)
@@ -240,21 +248,45 @@ def draft_skps(unit_id: int) -> Response:
 @login_required(*MANAGERS)
 def undrafted(unit_id: int) -> str:
     """Who of the unit's employees has no SKP of `?year=` and gets no draft, by reason,
-    named with NIP and linked, one page (`?<reason>_offset=`) per reason: where drafting
-    leads when it skipped anyone."""
-    asked = _drafting_asked()
+    named with NIP and linked, one page (`?<reason>_offset=`) per reason. With `?run=`
+    (where drafting leads when it skipped anyone): whom that run skipped, as it decided;
+    without, whom the rule skips on the data as it stands."""
     limit = current_app.config["WEB_PAGE_SIZE"]
     offsets = {reason: query_offset(f"{reason}_offset") for reason in SkipReason}
+    if "run" in request.args:
+        return _drafting_run_page(unit_id, limit, offsets)
+    asked = _drafting_asked()
     unit, groups = undrafted_employees(
         get_session(), actor(), unit_id, asked.year, asked.include_subunits, limit, offsets
     )
+    return _drafting_page(unit, asked.year, asked.include_subunits, groups, limit, None)
+
+
+def _drafting_run_page(unit_id: int, limit: int, offsets: dict[SkipReason, int]) -> str:
+    """The page of one drafting run of the unit (404 for none of this unit)."""
+    run_id = request.args.get("run", type=int)
+    if run_id is None or not 0 < run_id <= MAX_OFFSET:
+        raise NotFound(f"no SKP drafting run {request.args.get('run')!r}")
+    unit, run, groups = drafting_run(get_session(), actor(), unit_id, run_id, limit, offsets)
+    return _drafting_page(unit, run.year, run.include_subunits, groups, limit, run)
+
+
+def _drafting_page(
+    unit: Any,
+    year: int,
+    include_subunits: bool,
+    groups: list[SkippedGroup],
+    limit: int,
+    run: SkpDraftingRun | None,
+) -> str:
     return render_template(
         "web/skp_drafting.html",
         unit=unit,
-        year=asked.year,
-        include_subunits="on" if asked.include_subunits else None,
+        year=year,
+        include_subunits="on" if include_subunits else None,
         groups=[(group, skip_message(group.reason, group.total)) for group in groups],
         page_size=limit,
+        run=run,
     )
 
 

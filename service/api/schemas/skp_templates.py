@@ -54,7 +54,8 @@ class SkippedEmployee(Out):
 
 
 class UnitSkpsOut(Out):
-    """How many draft SKPs were created, and who got none and why."""
+    """The drafting run kept: how many draft SKPs were created, and who got none and why."""
 
+    id: int = Field(description="the drafting run, kept with whom it skipped")
     created: int
     skipped: list[SkippedEmployee]

@@ -35,6 +35,7 @@ from service.db.models import RiskScore
 from service.db.models import Skp
 from service.db.models import Training
 from service.db.models import User
+from service.db.repositories.risk import scored_by
 from service.db.repositories.risk import standing_scores
 from service.domain.entities import EnrolmentStatus
 from service.domain.entities import Role
@@ -160,12 +161,13 @@ def jp_below(session: Session, year: int, below: float) -> Rows:
     return list(session.execute(query))
 
 
-def flagged_risks(session: Session, feature_set: str) -> Rows:
+def flagged_risks(session: Session, feature_set: str, version: str | None) -> Rows:
     """Employees flagged in the latest scored quarter, with the day of the score, their last
     dialogue and their direct supervisor's login:
     (employee_id, name, period, scored_at, last_dialogue_on, supervisor_user_id).
     Only by scores that still stand on `feature_set` (`risk.standing_scores`, as the risk
-    read counts them), and not those whose flag a supervisor reviewed and disagreed with
+    read counts them) written by the model `version` served (None: by the rule fallback,
+    `risk.scored_by`), and not those whose flag a supervisor reviewed and disagreed with
     (`risk_reviews`)."""
     latest = (
         select(func.max(RiskScore.period)).where(RiskScore.period.like("____-Q_"))
@@ -193,7 +195,7 @@ def flagged_risks(session: Session, feature_set: str) -> Rows:
         .join(RiskScore, RiskScore.employee_id == Employee.id)
         .join(login, joined)
         .where(RiskScore.period == latest, RiskScore.flagged.is_(True), Employee.is_active)
-        .where(standing_scores(feature_set))
+        .where(standing_scores(feature_set), scored_by(version, version is None))
         .where(~exists(overruled))
         .order_by(Employee.id)
     )

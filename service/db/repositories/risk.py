@@ -70,6 +70,15 @@ def _scored(period: str) -> Any:
     return and_(RiskScore.employee_id == Employee.id, RiskScore.period == period)
 
 
+def scored_by(version: str | None, fallback: bool) -> ColumnElement[bool]:
+    """The stored scores written by what is served: model `version`, or the rule-based
+    fallback (`fallback`, version None). The team page's fresh scores and the reminders'
+    flags; a score of another version may flag whom the served model does not."""
+    return and_(
+        RiskScore.model_version.is_not_distinct_from(version), RiskScore.fallback.is_(fallback)
+    )
+
+
 def team_scored(
     session: Session,
     supervisor_id: int,
@@ -80,11 +89,7 @@ def team_scored(
 ) -> tuple[int, int]:
     """(members, members with a score of `period` by model `version` / the fallback, on
     features of `feature_set`)."""
-    same = and_(
-        RiskScore.model_version.is_not_distinct_from(version),
-        RiskScore.fallback.is_(fallback),
-        RiskScore.feature_set == feature_set,
-    )
+    same = and_(scored_by(version, fallback), RiskScore.feature_set == feature_set)
     query = (
         select(func.count(Employee.id), func.count(case((same, RiskScore.id))))
         .select_from(Employee)

@@ -1,4 +1,5 @@
-"""Position SKP templates, and what bulk drafting reads about a unit's employees."""
+"""Position SKP templates, what bulk drafting reads about a unit's employees, and the runs
+it keeps (whom each left without a draft)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy import exists
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
@@ -13,6 +15,8 @@ from sqlalchemy.orm import aliased
 from service.db.models import Employee
 from service.db.models import Rhk
 from service.db.models import Skp
+from service.db.models import SkpDraftingRun
+from service.db.models import SkpDraftingSkip
 from service.db.models import SkpTemplate
 from service.db.repositories.organisation import unit_subtree_ids
 from service.domain.entities import SkpStatus
@@ -66,3 +70,27 @@ def plan_rhks(session: Session, employee_id: int, year: int) -> dict[int, int]:
     )
     query = select(Rhk.ordinal, Rhk.id).where(Rhk.skp_id == newest).order_by(Rhk.id.desc())
     return {ordinal: rhk_id for ordinal, rhk_id in session.execute(query)}
+
+
+def add_run(session: Session, run: SkpDraftingRun, skips: list[tuple[int, str]]) -> None:
+    """Store a drafting run and its (employee_id, reason) skips (one multi-row INSERT)."""
+    session.add(run)
+    session.flush()
+    if skips:
+        rows = [{"run_id": run.id, "employee_id": e, "reason": r} for e, r in skips]
+        session.execute(insert(SkpDraftingSkip), rows)
+
+
+def get_run(session: Session, run_id: int) -> SkpDraftingRun | None:
+    return session.get(SkpDraftingRun, run_id)
+
+
+def run_skips(session: Session, run_id: int) -> list[Row[Any]]:
+    """Whom the run left without a draft: `id`, `nip`, `name` and `reason`, by name and id."""
+    query = (
+        select(Employee.id, Employee.nip, Employee.name, SkpDraftingSkip.reason)
+        .join(SkpDraftingSkip, SkpDraftingSkip.employee_id == Employee.id)
+        .where(SkpDraftingSkip.run_id == run_id)
+        .order_by(Employee.name, Employee.id)
+    )
+    return list(session.execute(query))

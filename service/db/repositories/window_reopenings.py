@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement
-from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,12 +30,13 @@ def _covering(session: Session, employee_id: int) -> ColumnElement[bool]:
     )
 
 
-def reopened_until(session: Session, employee_id: int, today: date) -> date | None:
-    """The latest day of a reopening covering the employee that has not ended by `today`."""
-    query = select(func.max(WindowReopening.until)).where(
+def running(session: Session, employee_id: int, today: date) -> list[tuple[date, str | None]]:
+    """(until, period) of the reopenings covering the employee that have not ended by
+    `today`; period None reopens every period."""
+    query = select(WindowReopening.until, WindowReopening.period).where(
         _covering(session, employee_id), WindowReopening.until >= today
     )
-    return session.scalar(query)
+    return [(until, period) for until, period in session.execute(query)]
 
 
 def of_employee(session: Session, employee_id: int, limit: int, offset: int) -> Page[Any]:

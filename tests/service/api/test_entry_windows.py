@@ -267,6 +267,88 @@ def test_the_window_can_be_turned_off(
     assert _realise(client, world, plan, f"{LAST_YEAR}-01").status_code == 201
 
 
+def test_a_reopening_can_be_limited_to_one_period(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """Reopened for last year's Q1: Q1 and its months open again, other periods and the year
+    (which holds more than Q1) stay closed; listed with its period. A unit's reopening of
+    one month opens that month only."""
+    plan = _approved(session, world, "E1", LAST_YEAR)
+    until = (today_in_western_indonesia() + timedelta(days=7)).isoformat()
+    path = f"/api/v1/employees/{world.employees['E1']}/window-reopenings"
+    body = {"until": until, "reason": REASON, "period": f"{LAST_YEAR}-Q1"}
+    created = client.post(path, json=body, headers=world.headers("hr"))
+    assert created.status_code == 201, created.json
+    assert created.json["period"] == f"{LAST_YEAR}-Q1"
+    written = {p: _realise(client, world, plan, f"{LAST_YEAR}{p}").status_code
+               for p in ("-02", "-Q1", "-05", "-Q2", "")}  # fmt: skip
+    assert written == {"-02": 201, "-Q1": 201, "-05": 409, "-Q2": 409, "": 409}
+    listed = client.get(path, headers=world.headers("hr")).json["items"]
+    assert [item["period"] for item in listed] == [f"{LAST_YEAR}-Q1"]
+    unit = f"/api/v1/units/{world.units['A']}/window-reopenings"
+    month = {"until": until, "reason": REASON, "period": f"{LAST_YEAR}-07"}
+    assert client.post(unit, json=month, headers=world.headers("hr")).status_code == 201
+    assert _realise(client, world, plan, f"{LAST_YEAR}-07").status_code == 201
+    assert _realise(client, world, plan, f"{LAST_YEAR}-08").status_code == 409
+    periods = [
+        item["period"] for item in client.get(unit, headers=world.headers("hr")).json["items"]
+    ]
+    assert periods == [f"{LAST_YEAR}-07", f"{LAST_YEAR}-Q1"]
+    whole = client.post(path, json={"until": until, "reason": REASON}, headers=world.headers("hr"))
+    assert whole.json["period"] is None
+    assert _realise(client, world, plan, f"{LAST_YEAR}-08").status_code == 201
+
+
+def test_listing_a_units_reopenings_audits_a_read_of_each_employee_named(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """Reopenings of E1 (twice), E2 and unit A1: the unit's list names E1 and E2, so the
+    read leaves one row for each of them, none for the unit's own reopening."""
+    until = today_in_western_indonesia() + timedelta(days=3)
+    for scope in (
+        {"employee_id": world.employees["E1"]},
+        {"employee_id": world.employees["E1"]},
+        {"employee_id": world.employees["E2"]},
+        {"unit_id": world.units["A1"]},
+    ):
+        session.add(WindowReopening(until=until, reason=REASON, **scope))  # type: ignore[arg-type]
+    session.commit()
+    listed = client.get(
+        f"/api/v1/units/{world.units['A']}/window-reopenings", headers=world.headers("hr")
+    )
+    assert listed.status_code == 200 and listed.json["total"] == 4
+    reads = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.resource == "window_reopening", AuditEntry.action == "read"
+        )
+    ).all()
+    assert sorted(a.employee_id for a in reads) == sorted(
+        [world.employees["E1"], world.employees["E2"]]
+    )
+    assert {a.actor_user_id for a in reads} == {world.users["hr"]}
+
+
+@pytest.mark.parametrize(
+    "period",
+    ["2025-13", "Q1-2025", "2025-q1", 2025, "", f"{THIS_YEAR + 1}-Q1", "1989"],
+)
+def test_a_bad_reopening_period_is_422_and_stores_nothing(
+    client: FlaskClient, world: World, session: Session, period: object
+) -> None:
+    """Not a period code, or a period that has not started (nothing of it is closed)."""
+    until = (today_in_western_indonesia() + timedelta(days=5)).isoformat()
+    for path in (
+        f"/api/v1/employees/{world.employees['E1']}/window-reopenings",
+        f"/api/v1/units/{world.units['A1']}/window-reopenings",
+    ):
+        body = {"until": until, "reason": REASON, "period": period}
+        refused = client.post(path, json=body, headers=world.headers("admin"))
+        assert refused.status_code == 422, refused.json
+        assert refused.content_type == "application/problem+json"
+        assert [error["field"] for error in refused.json["errors"]] == ["period"]
+    assert _count(session, WindowReopening) == 0
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

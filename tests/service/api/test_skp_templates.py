@@ -15,6 +15,8 @@ from service.db.models import Employee
 from service.db.models import Indicator
 from service.db.models import Rhk
 from service.db.models import Skp
+from service.db.models import SkpDraftingRun
+from service.db.models import SkpDraftingSkip
 from service.db.models import SkpTemplate
 from service.domain.audit import Actor
 from service.domain.entities import Role
@@ -197,7 +199,10 @@ def test_a_unit_is_drafted_from_its_templates_once(
 
     first = _draft(client, world, "A", {"year": 2031}, **{"Idempotency-Key": "draft-2031"})
     assert first.status_code == 201, first.get_data(as_text=True)
+    run = session.get(SkpDraftingRun, first.json["id"])
+    assert run is not None and (run.unit_id, run.year, run.created) == (world.units["A"], 2031, 5)
     assert first.json == {
+        "id": run.id,
         "created": 5,
         "skipped": sorted(
             [
@@ -251,6 +256,10 @@ def test_a_unit_is_drafted_from_its_templates_once(
         "has_skp"
     }
     assert len(_plans(session, 2031)) == 6
+    kept = session.scalars(
+        select(SkpDraftingSkip.reason).where(SkpDraftingSkip.run_id == again.json["id"])
+    ).all()
+    assert sorted(kept) == sorted(s["reason"] for s in again.json["skipped"])
 
 
 def _rhks(session: Session, skp_id: int) -> list[Rhk]:
@@ -263,6 +272,7 @@ def test_drafting_a_unit_alone_and_an_inactive_supervisor(
     assert _put(client, world).status_code == 201
     alone = _draft(client, world, "A", {"year": 2032, "include_subunits": False})
     assert alone.json == {
+        "id": alone.json["id"],
         "created": 0,
         "skipped": [{"employee_id": world.employees["H"], "reason": "no_supervisor"}],
     }

@@ -36,6 +36,8 @@ from tests.service.continuous.continuous_objects import approved_skp
 
 RULES = RuleSettings()
 SETTINGS = ReminderSettings()
+#: The risk model version served in these tests; the flags are stored by it (`_score`).
+SERVED = "3"
 Kind = NotificationKind
 
 
@@ -59,8 +61,11 @@ def test_realisations_fall_due_near_the_quarters_end(session: Session, world: Wo
     _, _, complete = approved_skp(session, world, "S", 2026, indicators=1)
     _realise(session, first, "2026-08")  # a month of the quarter counts
     _realise(session, complete[0], "2026-Q3")
-    assert remind(session, date(2026, 9, 15), RULES, SETTINGS).created[Kind.REALISATION_DUE] == 0
-    remind(session, date(2026, 9, 20), RULES, SETTINGS)
+    assert (
+        remind(session, date(2026, 9, 15), RULES, SETTINGS, SERVED).created[Kind.REALISATION_DUE]
+        == 0
+    )
+    remind(session, date(2026, 9, 20), RULES, SETTINGS, SERVED)
     subject = f"realisation:2026-Q3:employee:{world.employees['E1']}"
     assert _stored(session, Kind.REALISATION_DUE) == {(world.users["employee"], subject)}
     message = session.scalar(
@@ -75,7 +80,7 @@ def test_evaluations_fall_due_for_the_direct_supervisor(session: Session, world:
     assert late_hire is not None
     late_hire.hire_date = date(2026, 7, 1)
     session.flush()
-    remind(session, date(2026, 7, 5), RULES, SETTINGS)
+    remind(session, date(2026, 7, 5), RULES, SETTINGS, SERVED)
     assert _stored(session, Kind.EVALUATION_DUE) == {
         (world.users["hr"], f"evaluation:2026-Q2:employee:{world.employees['S']}"),
         (world.users["admin"], f"evaluation:2026-Q2:employee:{world.employees['AS']}"),
@@ -98,8 +103,11 @@ def test_low_jp_is_reminded_from_the_configured_month(session: Session, world: W
     )
     session.flush()
     late = ReminderSettings(jp_from_month=11)
-    assert remind(session, date(2026, 10, 5), RULES, late).created[Kind.DEVELOPMENT_JP_LOW] == 0
-    remind(session, date(2026, 10, 5), RULES, SETTINGS)
+    assert (
+        remind(session, date(2026, 10, 5), RULES, late, SERVED).created[Kind.DEVELOPMENT_JP_LOW]
+        == 0
+    )
+    remind(session, date(2026, 10, 5), RULES, SETTINGS, SERVED)
     stored = _stored(session, Kind.DEVELOPMENT_JP_LOW)
     subject = f"jp:2026:employee:{world.employees['E1']}"
     assert {(world.users["employee"], subject), (world.users["supervisor"], subject)} <= stored
@@ -131,7 +139,7 @@ def test_flagged_risk_without_a_dialogue_since_the_score(session: Session, world
     for person, period in (("E1", "2026-Q2"), ("S", "2026-Q2"), ("AS", "2026-Q1")):
         session.add(_score(world.employees[person], period, scored))
     session.flush()
-    remind(session, date(2026, 7, 20), RULES, SETTINGS)
+    remind(session, date(2026, 7, 20), RULES, SETTINGS, SERVED)
     assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {
         (world.users["supervisor"], f"risk:2026-Q2:employee:{world.employees['E1']}")
     }
@@ -149,15 +157,34 @@ def test_a_flag_that_no_longer_stands_is_not_reminded(session: Session, world: W
             setattr(row, column, value)
         session.add(row)
     session.flush()
-    remind(session, date(2026, 7, 20), RULES, SETTINGS)
+    remind(session, date(2026, 7, 20), RULES, SETTINGS, SERVED)
     assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {
         (world.users["hr"], f"risk:2026-Q2:employee:{world.employees['S']}")
     }
     raised = ReminderSettings(min_group_answers=5)  # the rows were computed with 3
     session.add(_score(world.employees["E2"], "2026-Q2", scored))
     session.flush()
-    remind(session, date(2026, 7, 21), RULES, raised)
+    remind(session, date(2026, 7, 21), RULES, raised, SERVED)
     assert len(_stored(session, Kind.RISK_WITHOUT_DIALOGUE)) == 1
+
+
+def test_only_a_flag_of_what_is_served_is_reminded(session: Session, world: World) -> None:
+    """E1 flagged by the model served, S by a version no longer served, AS by the rule
+    fallback: the served model's flag reminds; with no model served, the fallback's does,
+    as the team page counts a stored score (`risk.scored_by`)."""
+    scored = datetime(2026, 7, 10, 8, 0, tzinfo=UTC)
+    versions = {"E1": (SERVED, False), "S": ("2", False), "AS": (None, True)}
+    for person, (version, fallback) in versions.items():
+        row = _score(world.employees[person], "2026-Q2", scored)
+        row.model_version, row.fallback = version, fallback
+        session.add(row)
+    session.flush()
+    remind(session, date(2026, 7, 20), RULES, SETTINGS, SERVED)
+    e1 = (world.users["supervisor"], f"risk:2026-Q2:employee:{world.employees['E1']}")
+    assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {e1}
+    remind(session, date(2026, 7, 21), RULES, SETTINGS, None)
+    as_ = (world.users["admin"], f"risk:2026-Q2:employee:{world.employees['AS']}")
+    assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {e1, as_}
 
 
 def test_a_flag_its_supervisor_disagreed_with_is_not_reminded(
@@ -176,7 +203,7 @@ def test_a_flag_its_supervisor_disagreed_with_is_not_reminded(
             )
         )  # fmt: skip
     session.flush()
-    remind(session, date(2026, 7, 20), RULES, SETTINGS)
+    remind(session, date(2026, 7, 20), RULES, SETTINGS, SERVED)
     assert _stored(session, Kind.RISK_WITHOUT_DIALOGUE) == {
         (world.users["admin"], f"risk:2026-Q2:employee:{world.employees['AS']}")
     }
@@ -201,7 +228,7 @@ def test_a_waiting_360_rater_is_reminded(session: Session, world: World) -> None
         )
         session.add(rater)
     session.flush()
-    remind(session, date(2026, 3, 2), RULES, SETTINGS)
+    remind(session, date(2026, 3, 2), RULES, SETTINGS, SERVED)
     assert _stored(session, Kind.FEEDBACK_ROUND_WAITING) == {
         (world.users["employee"], f"feedback:{round_.id}:rater:{world.employees['E1']}")
     }
@@ -209,11 +236,11 @@ def test_a_waiting_360_rater_is_reminded(session: Session, world: World) -> None
 
 def test_a_second_run_repeats_no_reminder(session: Session, world: World) -> None:
     approved_skp(session, world, "E1", 2026)
-    first = remind(session, date(2026, 12, 20), RULES, SETTINGS)
+    first = remind(session, date(2026, 12, 20), RULES, SETTINGS, SERVED)
     session.commit()
     count = session.scalar(select(func.count()).select_from(Notification))
     assert sum(first.created.values()) == count > 0
-    second = remind(session, date(2026, 12, 21), RULES, SETTINGS)
+    second = remind(session, date(2026, 12, 21), RULES, SETTINGS, SERVED)
     session.commit()
     assert second.due == first.due and sum(second.created.values()) == 0
     assert session.scalar(select(func.count()).select_from(Notification)) == count
@@ -252,6 +279,7 @@ def _score(employee_id: int, period: str, scored: datetime) -> RiskScore:
         threshold=0.5,
         drivers=[],
         model_name="kinerja-risk",
+        model_version=SERVED,
         scored_at=scored,
         feature_set=feature_set_id(),
     )
@@ -287,7 +315,7 @@ def test_no_360_reminder_once_the_round_has_passed_its_closing_day(
         )
         session.add(rater)
     session.flush()
-    remind(session, date(2026, 3, 2), RULES, SETTINGS)
+    remind(session, date(2026, 3, 2), RULES, SETTINGS, SERVED)
     assert _stored(session, Kind.FEEDBACK_ROUND_WAITING) == {
         (world.users["employee"], f"feedback:{rounds['S'].id}:rater:{world.employees['E1']}")
     }
@@ -306,7 +334,7 @@ def test_a_data_team_login_gets_no_reminder_about_people(session: Session, world
     )
     analyst = create_user(session, "analyst-boss", "a long enough password", Role.DATA, boss.id)
     session.flush()
-    remind(session, date(2026, 10, 5), RULES, SETTINGS)
+    remind(session, date(2026, 10, 5), RULES, SETTINGS, SERVED)
     got = session.scalars(
         select(Notification.subject_key).where(Notification.recipient_user_id == analyst.id)
     ).all()

@@ -4,6 +4,7 @@ open again after hr reopens it; in Indonesian. And the late SKP column of the pr
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -24,6 +25,7 @@ from tests.factories import make_evaluation
 from tests.service.api.world import World
 from tests.service.api.world import add_indicator
 from tests.service.api.world import add_skp
+from tests.service.web.conftest import csrf_token
 from tests.service.web.conftest import post_form
 from tests.service.web.conftest import sign_in
 
@@ -87,6 +89,83 @@ def test_a_closed_plan_shows_when_it_closed_not_a_form(
     assert f'action="/skps/{skp_id}/realisations"' in reopened
     day = format_date(until, format="long", locale="id")
     assert f"{LAST_YEAR}-03 (dibuka sampai {day})" in reopened
+
+
+def _refusal(
+    client: FlaskClient, world: World, skp_id: int, form: dict[str, str], start: str
+) -> str:
+    """Post the form (forged where the page offers no such choice): the page's flash, from
+    `start` to the end of its element."""
+    sent = post_form(client, f"/skps/{skp_id}/realisations", form)
+    assert sent.status_code == 303  # type: ignore[attr-defined]
+    body = _page(client, world)
+    return body[body.index(start) : body.index("<", body.index(start))]
+
+
+def test_a_refused_realisation_says_why_in_the_users_language(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """The window closed, the evidence frozen behind an evaluation, a realisation already
+    there: each refusal in Indonesian with its day written in Indonesian, and in English
+    for a user who switched; the API keeps its English detail."""
+    skp_id, indicator = _plan(session, world, LAST_YEAR)
+    sign_in(client, "employee")
+    march = {"indicator_id": str(indicator), "period": f"{LAST_YEAR}-03", "value": "2"}
+    assert _refusal(client, world, skp_id, march, "Realisasi tidak") == (
+        f"Realisasi tidak dicatat. Batas waktu pencatatan realisasi {LAST_YEAR}-03 berakhir "
+        f"pada 15 April {LAST_YEAR} (15 hari setelah periode itu berakhir). Bagian "
+        "kepegawaian (SDM) dapat membukanya kembali."
+    )
+    english = client.application.test_client()
+    english.post("/language", data={"lang": "en", "next": "/login",
+                                    "csrf_token": csrf_token(english, "/login")})  # fmt: skip
+    sign_in(english, "employee")
+    assert _refusal(english, world, skp_id, march, "The realisation") == (
+        f"The realisation was not recorded. The window for realisations of {LAST_YEAR}-03 "
+        f"closed on April 15, {LAST_YEAR} (15 days after the period ended). HR can reopen it."
+    )
+    api = client.post(
+        f"/api/v1/skps/{skp_id}/realisations",
+        json={"indicator_id": indicator, "period": f"{LAST_YEAR}-03", "value": 2, "evidence": []},
+        headers=world.headers("employee"),
+    )
+    assert api.json["detail"] == (
+        f"the window for realisations of {LAST_YEAR}-03 closed on {LAST_YEAR}-04-15 (15 days "
+        "after the period ended); hr can reopen it"
+    )
+    until = today_in_western_indonesia() + timedelta(days=4)
+    session.add(WindowReopening(employee_id=world.employees["E1"], until=until, reason="Cuti"))
+    make_evaluation(session, employee_id=world.employees["E1"], period=f"{LAST_YEAR}-Q1")
+    session.commit()
+    assert _refusal(client, world, skp_id, march, "Realisasi tidak") == (
+        f"Realisasi tidak dicatat. Evaluasi {LAST_YEAR}-Q1 sudah diberikan, sehingga bukti "
+        f"dukungnya dibekukan: realisasi {LAST_YEAR}-03 tidak dapat ditambahkan lagi. "
+        "Keberatan atas evaluasi itu dapat membawa bukti baru."
+    )
+    may = {**march, "period": f"{LAST_YEAR}-05"}
+    assert _refusal(client, world, skp_id, may, "Realisasi telah dicatat.")
+    assert _refusal(client, world, skp_id, may, "Realisasi tidak") == (
+        f"Realisasi tidak dicatat. Indikator ini sudah memiliki realisasi untuk {LAST_YEAR}-05."
+    )
+    assert _refusal(client, world, skp_id, {**may, "value": ""}, "Realisasi tidak") == (
+        "Realisasi tidak dicatat. Isi nilai atau uraian: apa yang telah dicapai."
+    )
+
+
+def test_a_reopening_of_one_period_offers_that_period_only(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """hr reopened last year's Q2: the form offers Q2 and its months, nothing else."""
+    skp_id, _ = _plan(session, world, LAST_YEAR)
+    until = today_in_western_indonesia() + timedelta(days=4)
+    session.add(WindowReopening(employee_id=world.employees["E1"], until=until, reason="Cuti",
+                                period=f"{LAST_YEAR}-Q2"))  # fmt: skip
+    session.commit()
+    sign_in(client, "employee")
+    body = _page(client, world)
+    assert f'action="/skps/{skp_id}/realisations"' in body
+    offered = set(re.findall(rf'<option value="({LAST_YEAR}[0-9Q-]*)">', body))
+    assert offered == {f"{LAST_YEAR}-{p}" for p in ("04", "05", "06", "Q2")}
 
 
 def test_only_the_employee_and_the_rater_get_the_form(

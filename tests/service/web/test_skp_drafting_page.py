@@ -98,13 +98,13 @@ def test_whoever_gets_no_draft_is_named_by_reason_and_paged(
     sign_in(client, "hr")
     page = f"/units/{world.units['A']}/training-needs"
     sent = post_form(client, f"/units/{world.units['A']}/skps", {"year": "2031"}, page)
-    assert sent.status_code == 303 and sent.headers["Location"].endswith("/skps?year=2031")
+    assert sent.status_code == 303 and "/skps?year=2031&run=" in sent.headers["Location"]
     assert _plans(session, 2031) == 0  # A alone: H, who has no supervisor
     sent = post_form(
         client, f"/units/{world.units['A']}/skps", {"year": "2031", "include_subunits": "on"}, page
     )
     target = sent.headers["Location"]
-    assert target.endswith("/skps?year=2031&include_subunits=on")
+    assert "/skps?year=2031&include_subunits=on&run=" in target
 
     shown = html.unescape(client.get(target).get_data(as_text=True))
     assert "3 draf SKP tahun 2031 dibuat dari templat jabatan." in shown  # the run's message
@@ -120,3 +120,36 @@ def test_whoever_gets_no_draft_is_named_by_reason_and_paged(
     assert "Tanpa Templat 2" in rest and "Tanpa Templat 0" not in rest
     assert "Pegawai S" not in shown  # drafted now: has an SKP, listed under no reason
     assert client.get(f"/units/{world.units['A']}/skps?year=dua").status_code == 422
+
+
+def test_the_page_of_a_run_shows_what_that_run_decided(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """After the run, the position that had no template gets one: the run's page still
+    names whom the run skipped for it (and whom it found with an SKP), while the page
+    without a run shows what drafting would do now. Another unit's run is not found."""
+    lone = Position(title="Analis Tanpa Templat", kind=PositionKind.FUNGSIONAL)
+    session.add(lone)
+    session.flush()
+    make_employee(session, unit_id=world.units["A1"], position_id=lone.id,
+                  supervisor_id=world.employees["S"], name="Tanpa Templat")  # fmt: skip
+    _template(session, world)
+    sign_in(client, "hr")
+    page = f"/units/{world.units['A']}/training-needs"
+    path = f"/units/{world.units['A']}/skps"
+    post_form(client, path, {"year": "2031", "include_subunits": "on"}, page)
+    target = post_form(client, path, {"year": "2031", "include_subunits": "on"}, page)
+    run_page = target.headers["Location"]  # the second run: S, E1, E2 have their drafts
+    kind = {"model": SkpModel.JA_JF, "approach": SkpApproach.KUANTITATIF}
+    session.add(SkpTemplate(position_id=lone.id, rhks=SKP_TEMPLATE["rhks"], **kind))
+    session.commit()
+    shown = html.unescape(client.get(run_page).get_data(as_text=True))
+    assert "yang tidak dibuatkan draf SKP oleh pembuatan draf pada" in shown
+    assert "(0 draf dibuat)" in shown
+    assert "1 pegawai dilewati: jabatannya belum memiliki templat SKP." in shown
+    assert "3 pegawai sudah memiliki SKP tahun itu." in shown and "Pegawai E2" in shown
+    now = html.unescape(client.get(f"{path}?year=2031&include_subunits=on").get_data(as_text=True))
+    assert "belum memiliki templat SKP" not in now and "Pegawai E2" not in now
+    run_id = run_page.rsplit("run=", 1)[1]
+    assert client.get(f"/units/{world.units['A1']}/skps?run={run_id}").status_code == 404
+    assert client.get(f"{path}?run=99999999999999").status_code == 404
