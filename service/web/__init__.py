@@ -215,6 +215,7 @@ from service.web import employee  # noqa: E402,F401
 from service.web import evaluation_sheet  # noqa: E402,F401
 from service.web import feedback360  # noqa: E402,F401
 from service.web import feedback360_rounds  # noqa: E402,F401
+from service.web import idempotency  # noqa: E402,F401
 from service.web import models  # noqa: E402,F401
 from service.web import notifications  # noqa: E402,F401
 from service.web import objections  # noqa: E402,F401

@@ -35,6 +35,7 @@ from service.routing import id_segment
 from service.web import bp
 from service.web.continuous_forms import TEXT_MAX_CHARS
 from service.web.forms import validated
+from service.web.idempotency import once
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -74,6 +75,7 @@ def realisation_form(session: Session, caller: Actor, detail: SkpDetail) -> Real
 
 @bp.post(f"/skps/{SKP_ID}/realisations")
 @login_required(*PEOPLE)
+@once
 def record(skp_id: int) -> Response:
     """Record a realisation from the employee page's form; back to that page (303)."""
     session, caller = get_session(), actor()
