@@ -52,7 +52,7 @@ def create(
     body = None
     if key is not None and actor.user_id is not None:
         body = result.model_dump_json()
-        session.add(_record(actor.user_id, key, fingerprint, status, body, tag))
+        session.add(new_record(actor.user_id, key, fingerprint, status, body, tag))
     try:
         session.commit()
     except IntegrityError:
@@ -66,9 +66,10 @@ def create(
     return raw_json(body, status, [("ETag", tag)] if tag else [])
 
 
-def _record(
+def new_record(
     user_id: int, key: str, fingerprint: str, status: int, body: str, tag: str | None
 ) -> IdempotencyRecord:
+    """The stored first answer to this request (the pages' forms keep theirs here too)."""
     return IdempotencyRecord(
         user_id=user_id,
         key=key,
@@ -81,11 +82,17 @@ def _record(
     )
 
 
-def _replay(stored: IdempotencyRecord, fingerprint: str) -> Response:
+def check_same_request(stored: IdempotencyRecord, fingerprint: str, field: str = HEADER) -> None:
+    """Refuse a key reused for another address, method or body: its stored answer would
+    not be this request's."""
     if stored.method != request.method or stored.path != request.path[:500]:
-        raise Invalid.field(HEADER, "was already used for another request; use a new key")
+        raise Invalid.field(field, "was already used for another request; use a new key")
     if stored.body_hash != fingerprint:
-        raise Invalid.field(HEADER, "was already used with another body; use a new key")
+        raise Invalid.field(field, "was already used with another body; use a new key")
+
+
+def _replay(stored: IdempotencyRecord, fingerprint: str) -> Response:
+    check_same_request(stored, fingerprint)
     headers = [("Idempotent-Replayed", "true")]
     if stored.etag:
         headers.append(("ETag", stored.etag))

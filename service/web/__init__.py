@@ -216,9 +216,11 @@ from service.web import employee  # noqa: E402,F401
 from service.web import evaluation_sheet  # noqa: E402,F401
 from service.web import feedback360  # noqa: E402,F401
 from service.web import feedback360_rounds  # noqa: E402,F401
+from service.web import idempotency  # noqa: E402,F401
 from service.web import models  # noqa: E402,F401
 from service.web import notifications  # noqa: E402,F401
 from service.web import objections  # noqa: E402,F401
+from service.web import offline  # noqa: E402,F401
 from service.web import personal_data  # noqa: E402,F401
 from service.web import realisations  # noqa: E402,F401
 from service.web import team  # noqa: E402,F401

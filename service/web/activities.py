@@ -47,6 +47,7 @@ from service.web.continuous_forms import activity_changes
 from service.web.continuous_forms import activity_fields
 from service.web.continuous_forms import messages
 from service.web.forms import query_offset
+from service.web.idempotency import once
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -77,6 +78,7 @@ def activities(employee_id: int) -> tuple[str, int]:
 
 @bp.post(f"/employees/{EMPLOYEE_ID}/activities")
 @login_required(*PEOPLE)
+@once
 def add_activity(employee_id: int) -> Response | tuple[str, int]:
     """Add an entry to one's own log."""
     session = get_session()

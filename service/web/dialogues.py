@@ -38,6 +38,7 @@ from service.web.continuous_forms import ACTION_ROWS
 from service.web.continuous_forms import dialogue_fields
 from service.web.continuous_forms import messages
 from service.web.forms import query_offset
+from service.web.idempotency import once
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -54,6 +55,7 @@ def dialogues(employee_id: int) -> tuple[str, int]:
 
 @bp.post(f"/employees/{EMPLOYEE_ID}/dialogues")
 @login_required(*PEOPLE)
+@once
 def add_dialogue(employee_id: int) -> Response | tuple[str, int]:
     """Record a dialogue held with someone below the caller."""
     session = get_session()

@@ -41,6 +41,7 @@ from service.web.continuous_forms import TEXT_MAX_CHARS
 from service.web.forms import FIELD_HELP
 from service.web.forms import field_messages
 from service.web.forms import validated
+from service.web.idempotency import once
 from service.web.reasons import MESSAGES
 from service.web.reasons import describe
 from service.web.session import actor
@@ -90,6 +91,7 @@ def realisation_form(session: Session, caller: Actor, detail: SkpDetail) -> Real
 
 @bp.post(f"/skps/{SKP_ID}/realisations")
 @login_required(*PEOPLE)
+@once
 def record(skp_id: int) -> Response:
     """Record a realisation from the employee page's form; back to that page (303)."""
     session, caller = get_session(), actor()

@@ -49,6 +49,7 @@ from service.web.forms import field_messages
 from service.web.forms import period_choices
 from service.web.forms import query_offset
 from service.web.i18n import label
+from service.web.idempotency import once
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -83,6 +84,7 @@ def team() -> tuple[str, int]:
 
 @bp.post("/team/evaluation")
 @login_required(*TEAM_ROLES)
+@once
 def submit_evaluation() -> Response | tuple[str, int]:
     """Record the evaluation of one period; the answer shows the computed predikat."""
     session, caller = get_session(), actor()
@@ -104,6 +106,7 @@ def submit_evaluation() -> Response | tuple[str, int]:
 
 @bp.post("/team/feedback")
 @login_required(*TEAM_ROLES)
+@once
 def submit_feedback() -> Response | tuple[str, int]:
     """Add a feedback note on results or behaviour for one period."""
     session, caller = get_session(), actor()

@@ -304,6 +304,8 @@ PUBLIC = {
     ("POST", "/logout"),
     ("POST", "/language"),
     ("GET", "/assets/<path:filename>"),
+    ("GET", "/sw.js"),
+    ("GET", "/manifest.webmanifest"),
 }
 
 
