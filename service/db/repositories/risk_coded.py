@@ -117,7 +117,7 @@ def _case(expression: str, table: Mapping[str, float], otherwise: str = "NULL") 
     return f"CASE {expression} {' '.join(arms)} ELSE {otherwise} END"
 
 
-def _period_index(expression: str, periods: Sequence[str]) -> str:
+def period_position(expression: str, periods: Sequence[str]) -> str:
     """SQL giving each period code its position in `periods` (-1 for any other).
 
     The statements read only rows of `periods`, so a key never holds -1.
@@ -157,7 +157,7 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
         f"{_digit(f'e.{name}', table)} * {1 << (_DIGIT_BITS * k)}"
         for k, (name, table) in enumerate(_SCORED.items())
     )
-    key = f"CAST(e.employee_id AS BIGINT) * {width} + {_period_index('e.period', periods)}"
+    key = f"CAST(e.employee_id AS BIGINT) * {width} + {period_position('e.period', periods)}"
     found = EVALUATIONS_FROM.format(who=employees_sql(within))
     sql = f"SELECT {key} AS row_key, e.rater_id AS rater_id, {scores} AS scores{found}"
 
@@ -185,7 +185,7 @@ def achievements(within: Mapping[str, Any]) -> Packed:
     width = len(periods)
     pro_rated = ", ".join(f"'{aspect}'" for aspect in PRO_RATED)
     key = (
-        f"(CAST(s.employee_id AS BIGINT) * {width} + {_period_index('r.period', periods)}) * 2"
+        f"(CAST(s.employee_id AS BIGINT) * {width} + {period_position('r.period', periods)}) * 2"
         f" + CASE WHEN i.aspect IN ({pro_rated}) THEN 1 ELSE 0 END"
     )
     found = ACHIEVEMENTS_FROM.format(who=employees_sql(within))
