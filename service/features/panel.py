@@ -330,8 +330,8 @@ def _fill_evaluations(panel: Panel, evaluations: Columns) -> None:
     for k, column in enumerate(VALUE_COLUMNS):
         panel.values[r, c, k] = _scored(evaluations, column, keep, RATING_SCORE)
     if "rater_id" in evaluations:
-        raters = np.asarray(evaluations["rater_id"], dtype=object)[keep]
-        panel.rater[r, c] = raters.astype(np.float64)  # None becomes NaN
+        raters = np.asarray(evaluations["rater_id"])[keep]
+        panel.rater[r, c] = raters.astype(np.float64)  # None (or NaN, read coded) is NaN
 
 
 def _fill_rater_stats(panel: Panel, stats: Columns) -> None:

@@ -166,8 +166,8 @@ def _read(
     """Run `statements`; the raters' statistics of a coded read (`width`: its number of
     periods) are completed from its own evaluations and achievements (`_with_inside_output`)."""
     found = {
-        name: unpack(repo._rows_as_columns(session, statement, parameters))
-        for name, (statement, unpack) in statements.items()
+        name: unpack(repo._rows_as_columns(session, statement, parameters, dtypes))
+        for name, (statement, unpack, dtypes) in statements.items()
     }
     if width is not None:
         dialect = session.get_bind().dialect.name
@@ -179,8 +179,9 @@ def _same(columns: Columns) -> Columns:
     return columns
 
 
-#: The statements of one look-back, each with its unpacking of the rows read.
-Statements = dict[str, tuple[Any, Callable[[Columns], Columns]]]
+#: The statements of one look-back, each with its unpacking of the rows read and the numpy
+#: types of its columns (None: read as objects).
+Statements = dict[str, tuple[Any, Callable[[Columns], Columns], tuple[str, ...] | None]]
 
 
 @lru_cache(maxsize=16)
@@ -202,7 +203,7 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool
     bound: dict[str, Any] = {"ids": []} if listed else {"first": None, "last": None}
     within = bound | {"periods": list(periods)}
     employees = select(Employee.id.label("employee_id"), Employee.hire_date, Employee.grade)
-    found: Statements = {"employees": (employees.where(who(Employee.id)), _same)}
+    found = {"employees": employees.where(who(Employee.id))}
     if coded:
         packed = {
             "evaluations": risk_coded.evaluations(within),
@@ -211,22 +212,36 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool
             "feedback360": risk_coded.feedback360(who, periods),
             "assessments": risk_coded.assessments(who),
         }
-        found |= {name: (way.statement, way.unpack) for name, way in packed.items()}
     else:
+        packed = {}
         found |= {
-            "evaluations": (_text(_EVALUATIONS, repo._EVALUATION_COLUMNS, within), _same),
-            "achievements": (_text(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, within), _same),
-            "attendance": (repo.attendance_statement(who, since), _same),
-            "feedback360": (repo.feedback360_statement(who, periods), _same),
-            "assessments": (repo.assessments_statement(who), _same),
+            "evaluations": _text(_EVALUATIONS, repo._EVALUATION_COLUMNS, within),
+            "achievements": _text(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, within),
+            "attendance": repo.attendance_statement(who, since),
+            "feedback360": repo.feedback360_statement(who, periods),
+            "assessments": repo.assessments_statement(who),
         }
     found |= {
-        "enrolments": (repo.enrolments_statement(who, since), _same),
-        "rater_stats": (_rater_stats(within, coded), _same),
-        "activity": (repo.activity_statement(who, since), _same),
-        "dialogue_actions": (repo.dialogue_actions_statement(who, since), _same),
+        "enrolments": repo.enrolments_statement(who, since),
+        "rater_stats": _rater_stats(within, coded),
+        "activity": repo.activity_statement(who, since),
+        "dialogue_actions": repo.dialogue_actions_statement(who, since),
     }
-    return {name: (repo.as_text(statement), unpack) for name, (statement, unpack) in found.items()}
+    plain: Statements = {
+        name: (repo.as_text(statement), _same, None) for name, statement in found.items()
+    }
+    typed: Statements = {
+        name: (repo.as_text(way.statement), way.unpack, way.dtypes) for name, way in packed.items()
+    }
+    return {name: plain.get(name) or typed[name] for name in _SOURCES}
+
+
+#: The sources of a read, in the order their statements run (the coded read completes the
+#: raters' statistics from the evaluations and achievements read before).
+_SOURCES = (
+    "employees", "evaluations", "achievements", "attendance", "feedback360", "assessments",
+    "enrolments", "rater_stats", "activity", "dialogue_actions",
+)  # fmt: skip
 
 
 def _text(template: str, names: Sequence[str], within: dict[str, Any]) -> Any:

@@ -76,16 +76,22 @@ _SCORED: dict[str, Mapping[str, float]] = {"predikat": PREDIKAT_SCORE} | {
 }
 _DIGIT_BITS = 3
 _UNKNOWN_DIGIT = (1 << _DIGIT_BITS) - 1
+#: Column types of the packed reads: keys and packed digits are 64-bit integers, everything
+#: else (values, targets, days, levels, rater ids) is read as the float the panel takes
+#: (NULL as NaN).
+_KEY, _NUMBER = "i8", "f8"
 #: Month ordinals (year * 12 + month - 1) below this fit the attendance key (year < 10922).
 _MONTH_SPAN = 1 << 17
 
 
 @dataclass(frozen=True)
 class Packed:
-    """A statement whose rows come packed, and how to unpack its columns."""
+    """A statement whose rows come packed, how to unpack its columns, and the numpy type
+    of each column (`risk_history.typed_columns`: read straight into arrays of them)."""
 
     statement: Select[Any]
     unpack: Callable[[Columns], Columns]
+    dtypes: tuple[str, ...]
 
 
 def text_select(sql: str, names: Sequence[str], **values: Any) -> Select[Any]:
@@ -175,7 +181,8 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
             found[name] = np.where(digit == _UNKNOWN_DIGIT, np.nan, score)
         return found
 
-    return Packed(text_select(sql, ("row_key", "rater_id", "scores"), **within), unpack)
+    statement = text_select(sql, ("row_key", "rater_id", "scores"), **within)
+    return Packed(statement, unpack, (_KEY, _NUMBER, _KEY))  # no rater: NaN
 
 
 def achievements(within: Mapping[str, Any]) -> Packed:
@@ -202,7 +209,8 @@ def achievements(within: Mapping[str, Any]) -> Packed:
             "target_value": columns["target_value"],
         }
 
-    return Packed(text_select(sql, ("row_key", "value", "target_value"), **within), unpack)
+    statement = text_select(sql, ("row_key", "value", "target_value"), **within)
+    return Packed(statement, unpack, (_KEY, _NUMBER, _NUMBER))
 
 
 def attendance(who: Who, since: date) -> Packed:
@@ -220,7 +228,7 @@ def attendance(who: Who, since: date) -> Packed:
         days = {name: columns[name] for name in counts}
         return {"employee_id": employee_id, "month_ordinal": month_ordinal, **days}
 
-    return Packed(statement, unpack)
+    return Packed(statement, unpack, (_KEY, _NUMBER, _NUMBER, _NUMBER))
 
 
 #: The anonymous 360 groups the statement reads, in their code order.
@@ -265,7 +273,7 @@ def feedback360(who: Who, periods: Sequence[str]) -> Packed:
             found[name] = names[(packed >> (_DIGIT_BITS * k)) & _UNKNOWN_DIGIT]
         return found
 
-    return Packed(statement, unpack)
+    return Packed(statement, unpack, (_KEY, _KEY, _KEY))
 
 
 class _EpochDay(FunctionElement[int]):
@@ -306,4 +314,4 @@ def assessments(who: Who) -> Packed:
         rest = {name: columns[name] for name in ("level", "required_level")}
         return {"employee_id": employee_id, "assessed_on": day.astype("datetime64[D]"), **rest}
 
-    return Packed(statement, unpack)
+    return Packed(statement, unpack, (_KEY, _NUMBER, _NUMBER))

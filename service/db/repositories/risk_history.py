@@ -361,12 +361,24 @@ def _columns(session: Session, statement: Select[Any]) -> Columns:
 
 
 def _rows_as_columns(
-    session: Session, statement: Select[Any], parameters: dict[str, Any] | None = None
+    session: Session,
+    statement: Select[Any],
+    parameters: dict[str, Any] | None = None,
+    dtypes: Sequence[str] | None = None,
 ) -> Columns:
-    """`_columns` of a statement already selecting text (`as_text`), run with `parameters`."""
+    """`_columns` of a statement already selecting text (`as_text`), run with `parameters`.
+
+    With `dtypes` (a numpy type per column, `risk_coded.Packed`) the driver's tuples go
+    straight into one record array as they come (`np.fromiter`), each column a typed view
+    of it: no list of every row and no array of objects, which took as long as the panel
+    then took converting them. A float column takes NULL as NaN.
+    """
     result = session.connection().execute(statement, parameters)
     names = list(result.keys())
     with result:
+        if dtypes is not None:
+            table = np.fromiter(result.cursor, np.dtype(list(zip(names, dtypes, strict=True))))
+            return {name: table[name] for name in names}
         rows = result.cursor.fetchall()
     table = np.array(rows, dtype=object).reshape(len(rows), len(names))
     return {name: table[:, i] for i, name in enumerate(names)}
