@@ -28,7 +28,7 @@ from service.db.repositories import risk_history as repo
 from service.db.repositories.risk_batch import _RATER_STATS_COLUMNS
 from service.db.repositories.risk_batch import listed_histories
 from service.db.repositories.risk_batch import range_histories
-from service.db.repositories.risk_batch import rounded
+from service.db.repositories.risk_raters import rounded
 from service.features import FEATURE_NAMES
 from service.features import build_panel
 from service.features import features_at

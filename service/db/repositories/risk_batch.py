@@ -22,7 +22,6 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Integer
 from sqlalchemy import bindparam
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session
 from service.db.models import Employee
 from service.db.repositories import risk_coded
 from service.db.repositories import risk_history as repo
+from service.db.repositories import risk_raters
 from service.db.repositories.risk_coded import text_select
 from service.db.repositories.risk_history import Columns
 from service.domain.entities import POOR_PREDIKAT
@@ -54,8 +54,8 @@ _ACHIEVEMENTS += risk_coded.ACHIEVEMENTS_FROM  # as `_EVALUATIONS`
 #: exactly, whatever order the plan adds them in (`risk_history.SHARE_SCALE`), so the values
 #: are those of the set read, to the bit.
 #:
-#: `{outside}` keeps the people whose shares are computed here (the text read: everyone,
-#: `1 = 1`); `{output}` and `{period}` are the columns of the output and the period.
+#: `{outside}` keeps the rated people the statement aggregates (the text read: everyone,
+#: `1 = 1`); `{period}` and `{output}` are the columns of the period and the output.
 _RATER_STATS_COLUMNS = (
     "rater_id", "period", "ratings", "work_sum", "behavior_sum", "poor_sum",
     "output_share_sum", "output_people",
@@ -68,7 +68,7 @@ WITH raters AS (
   SELECT e.rater_id, e.period, e.employee_id, e.work_result_rating, e.behavior_rating,
          e.predikat
   FROM raters CROSS JOIN evaluations e
-  WHERE e.rater_id = raters.rater_id AND e.period || '' IN :periods
+  WHERE e.rater_id = raters.rater_id AND e.period || '' IN :periods AND {outside}
 ), given AS (
   SELECT rater_id, period, COUNT(*) AS ratings,
          SUM(CASE work_result_rating WHEN :above THEN 1 WHEN :below THEN -1 ELSE 0 END)
@@ -78,7 +78,7 @@ WITH raters AS (
          SUM(CASE WHEN predikat IN :poor THEN 1 ELSE 0 END) AS poor_sum
   FROM rated GROUP BY rater_id, period
 ), ratees AS (
-  SELECT DISTINCT employee_id FROM rated WHERE {outside}
+  SELECT DISTINCT employee_id FROM rated
 ), shares AS (
   SELECT s.employee_id, r.period,
          ROUND(SUM(r.value) / SUM(i.target_value) * {scale}) AS share
@@ -91,8 +91,7 @@ WITH raters AS (
 ), person AS (
   SELECT rated.rater_id, rated.period, rated.employee_id, MIN(shares.share) AS share
   FROM rated CROSS JOIN shares
-  WHERE {outside} AND shares.employee_id = rated.employee_id
-    AND shares.period = rated.period
+  WHERE shares.employee_id = rated.employee_id AND shares.period = rated.period
   GROUP BY rated.rater_id, rated.period, rated.employee_id
 ), output AS (
   SELECT rater_id, period, SUM(share) AS billionths, COUNT(*) AS people
@@ -105,16 +104,10 @@ FROM given LEFT JOIN output
 """
 #: The text read's output columns: the sum of the shares and the people, NULL when none.
 _TEXT_OUTPUT = "output.billionths / {scale} AS output_share_sum, output.people AS output_people"
-#: The coded read's raters' statistics: the people a rater rated inside the read are those of
-#: its evaluations and their shares come from its achievements (`_with_inside_output`), so
-#: the statement computes shares only for the people rated outside it (`rated.employee_id`
-#: not selected by the read) and gives their sum in billionths and their number; `{period}`
-#: is the period's position.
-_CODED_RATER_STATS_COLUMNS = (
-    "rater_id", "period_index", "ratings", "work_sum", "behavior_sum", "poor_sum",
-    "outside_billionths", "outside_people",
-)  # fmt: skip
-_CODED_OUTPUT = "output.billionths AS outside_billionths, output.people AS outside_people"
+#: The coded read's output columns: the sum of the shares in billionths and the people, NULL
+#: when none (the coded read aggregates only the people rated outside it, and
+#: `risk_raters.complete` adds those inside it).
+_CODED_OUTPUT = "output.billionths AS billionths, output.people AS people"
 
 
 def range_histories(
@@ -164,14 +157,16 @@ def _read(
     session: Session, statements: Statements, parameters: dict[str, Any], width: int | None
 ) -> dict[str, Columns]:
     """Run `statements`; the raters' statistics of a coded read (`width`: its number of
-    periods) are completed from its own evaluations and achievements (`_with_inside_output`)."""
+    periods) are completed from its own evaluations and achievements (`risk_raters`)."""
     found = {
         name: unpack(repo._rows_as_columns(session, statement, parameters, dtypes))
         for name, (statement, unpack, dtypes) in statements.items()
     }
     if width is not None:
         dialect = session.get_bind().dialect.name
-        found["rater_stats"] = _with_inside_output(found, width, dialect)
+        found["rater_stats"] = risk_raters.complete(
+            found["rater_stats"], found["evaluations"], found["achievements"], width, dialect
+        )
     return found
 
 
@@ -251,94 +246,22 @@ def _text(template: str, names: Sequence[str], within: dict[str, Any]) -> Any:
 
 
 def _rater_stats(within: dict[str, Any], coded: bool) -> Any:
-    """`_RATER_STATS` of the range and periods `within`: every share (text), or the shares of
-    the people rated outside the range only (`coded`, completed by `_with_inside_output`)."""
+    """`_RATER_STATS` of the range and periods `within`: over everyone rated (text), or over
+    the people rated outside the range only (`coded`, completed by `risk_raters.complete`)."""
     who = risk_coded.employees_sql(within)
     scale = repo.SHARE_SCALE
     if coded:
         period = f"{risk_coded.period_position('given.period', within['periods'])} AS period_index"
-        outside, output = f"NOT (rated.employee_id {who})", _CODED_OUTPUT
+        outside, output = f"NOT (e.employee_id {who})", _CODED_OUTPUT
     else:
         period, outside, output = "given.period", "1 = 1", _TEXT_OUTPUT.format(scale=scale)
     sql = _RATER_STATS.format(who=who, scale=scale, outside=outside, period=period, output=output)
     return text_select(
         sql,
-        _CODED_RATER_STATS_COLUMNS if coded else _RATER_STATS_COLUMNS,
+        risk_raters.OUTSIDE_COLUMNS if coded else _RATER_STATS_COLUMNS,
         **within,
         above=Rating.DI_ATAS_EKSPEKTASI.value,
         below=Rating.DI_BAWAH_EKSPEKTASI.value,
         poor=sorted(p.value for p in POOR_PREDIKAT),
         pro_rated=list(risk_coded.PRO_RATED),
     )
-
-
-def _with_inside_output(found: dict[str, Columns], width: int, dialect: str) -> Columns:
-    """The coded read's raters' statistics with the output of the people rated inside the
-    read added to that of the people outside it, as the columns `output_share_sum` and
-    `output_people` of the text read (NaN where none, as the panel reads its NULL).
-
-    Shares are whole numbers of billionths, so adding the inside ones to the outside sum
-    gives the sum the text read's statement makes of them all, to the bit.
-    """
-    stats = dict(found["rater_stats"])
-    keys, billionths, people = _inside_output(
-        found["evaluations"], found["achievements"], width, dialect
-    )
-    rater = np.asarray(stats.pop("rater_id"), dtype=np.int64)
-    stats["period_index"] = np.asarray(stats["period_index"], dtype=np.int64)
-    total = np.nan_to_num(np.asarray(stats.pop("outside_billionths"), dtype=np.float64))
-    count = np.nan_to_num(np.asarray(stats.pop("outside_people"), dtype=np.float64))
-    key = rater * width + stats["period_index"]
-    order = np.argsort(key)
-    at = order[np.searchsorted(key[order], keys)]  # each rater and period is one row
-    total[at] += billionths
-    count[at] += people
-    with np.errstate(invalid="ignore"):
-        share_sum = np.where(count > 0, total / repo.SHARE_SCALE, np.nan)
-    people_sum = np.where(count > 0, count, np.nan)
-    return {"rater_id": rater, **stats, "output_share_sum": share_sum, "output_people": people_sum}
-
-
-def _inside_output(
-    evaluations: Columns, achievements: Columns, width: int, dialect: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rater * width + period position, sum of shares in billionths, people) over the people
-    of the read, from its coded evaluations and achievements.
-
-    A person's share in a period is ROUND(SUM(value) / SUM(target) * SHARE_SCALE) over their
-    pro-rated realisations, as the statement computes it: the sums add in the order the
-    realisations were read (`np.bincount`), and `rounded` rounds as the database does.
-    """
-    pro_rated = np.asarray(achievements["pro_rated"], dtype=np.int64) == 1
-    employee = np.asarray(achievements["employee_id"], dtype=np.int64)[pro_rated]
-    period = np.asarray(achievements["period_index"], dtype=np.int64)[pro_rated]
-    cells, cell = np.unique(employee * width + period, return_inverse=True)
-    value, target = (
-        np.bincount(cell, np.asarray(achievements[name], np.float64)[pro_rated], len(cells))
-        for name in ("value", "target_value")
-    )
-    share = rounded(value / target * repo.SHARE_SCALE, dialect)
-    rater = np.asarray(evaluations["rater_id"], dtype=np.float64)  # None (no rater) is NaN
-    known = ~np.isnan(rater)
-    period = np.asarray(evaluations["period_index"], dtype=np.int64)[known]
-    rated = np.asarray(evaluations["employee_id"], dtype=np.int64)[known] * width + period
-    at = np.minimum(np.searchsorted(cells, rated), max(len(cells) - 1, 0))
-    found = cells[at] == rated if len(cells) else np.zeros(len(rated), dtype=bool)
-    key = rater[known][found].astype(np.int64) * width + period[found]
-    keys, group = np.unique(key, return_inverse=True)
-    billionths = np.bincount(group, share[at[found]], len(keys))
-    return keys, billionths, np.bincount(group, minlength=len(keys)).astype(np.float64)
-
-
-#: Beyond this magnitude a double has no fraction, and SQLite's ROUND leaves it as it is.
-_WHOLE = 4503599627370496.0
-
-
-def rounded(values: np.ndarray, dialect: str) -> np.ndarray:
-    """ROUND(values) as the database rounds a double, to the bit: PostgreSQL's `rint` (ties to
-    even); SQLite adds a half away from zero and truncates through a 64-bit integer (a zero
-    comes out +0.0)."""
-    if dialect == "postgresql":
-        return np.rint(values)
-    half = np.where(values < 0, -0.5, 0.5)
-    return np.where(np.abs(values) > _WHOLE, values, np.trunc(values + half) + 0.0)
