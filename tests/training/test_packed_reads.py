@@ -115,6 +115,7 @@ def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url
     engine.dispose()
     assert "period_index" in packed["evaluations"] and "pro_rated" in packed["achievements"]
     assert "month_ordinal" in packed["attendance"] and "month" in text["attendance"]
+    assert packed["activity"]["activity_date"].dtype == np.dtype("datetime64[D]")
     assert len(packed["achievements"]["employee_id"]) == len(text["achievements"]["employee_id"])
     from_text, from_packed = build_panel(axis, **text), build_panel(axis, **packed)
     for name, value in vars(from_text).items():
@@ -131,4 +132,5 @@ def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url
     early = np.searchsorted(from_packed.employee_ids, 31)
     assert (~np.isnan(from_packed.jpm[early])).all()  # from 1969 on
     assert (~np.isnan(from_packed.peer360)).any() and (from_packed.work_days > 0).any()
+    assert (from_packed.activity_months > 0).any()
     assert (~np.isnan(from_packed.jpm)).any() and (~np.isnan(from_packed.output)).any()

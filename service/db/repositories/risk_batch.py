@@ -206,6 +206,7 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool
             "attendance": risk_coded.attendance(who, since),
             "feedback360": risk_coded.feedback360(who, periods),
             "assessments": risk_coded.assessments(who),
+            "activity": risk_coded.activity(who, since),
         }
     else:
         packed = {}
@@ -215,11 +216,11 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool
             "attendance": repo.attendance_statement(who, since),
             "feedback360": repo.feedback360_statement(who, periods),
             "assessments": repo.assessments_statement(who),
+            "activity": repo.activity_statement(who, since),
         }
     found |= {
         "enrolments": repo.enrolments_statement(who, since),
         "rater_stats": _rater_stats(within, coded),
-        "activity": repo.activity_statement(who, since),
         "dialogue_actions": repo.dialogue_actions_statement(who, since),
     }
     plain: Statements = {

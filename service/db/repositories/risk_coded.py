@@ -9,7 +9,7 @@ takes as they are, and pack the small ones into one integer per row:
   each: score minus the scale's lowest, 7 for unknown);
 - realisations: employee, period position and the pro-rated flag in one key;
 - attendance: employee and month ordinal in one key;
-- assessments: employee and the day (counted from 1970) in one key;
+- assessments and activity-log entries: employee and the day (counted from 1970) in one key;
 - 360 answers: employee and period position in one key, round and group in another, the
   seven ratings as digits (unpacked to the text `fill_signals` reads, shared strings).
 
@@ -294,24 +294,51 @@ def _epoch_day_postgresql(element: _EpochDay, compiler: Any, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
 
 
-#: The assessment key holds the day from 1970 plus `_DAY_OFFSET`, below `_DAY_SPAN`: any date
+#: A day key (`_day_key`) holds the day from 1970 plus `_DAY_OFFSET`, below `_DAY_SPAN`: any date
 #: from the year 535 to 3405.
 _DAY_SPAN = 1 << 20
 _DAY_OFFSET = 1 << 19
 
 
+def _day_key(employee_id: Any, day: Any) -> Any:
+    """employee * 2**20 + 2**19 + the day `day` falls on, counted from 1970."""
+    return _wide(employee_id) * _DAY_SPAN + _DAY_OFFSET + _EpochDay(day)
+
+
+def _split_day_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(employee ids, days as datetime64[D]) of `_day_key` keys."""
+    employee_id, day = _split_key(key, _DAY_SPAN)
+    return employee_id, (day - _DAY_OFFSET).astype("datetime64[D]")
+
+
 def assessments(who: Who) -> Packed:
-    """`repo.assessments_statement`'s rows with `row_key` (employee * 2**20 + 2**19 + day from
-    1970) instead of employee and date; unpacked to the date as `datetime64[D]`."""
+    """`repo.assessments_statement`'s rows with `row_key` (`_day_key` of the employee and the
+    assessment's date) instead of employee and date; unpacked to the date as
+    `datetime64[D]`."""
     statement = repo.assessments_statement(who)
     employee_id, assessed_on, *levels = statement.selected_columns
-    key = _wide(employee_id) * _DAY_SPAN + _DAY_OFFSET + _EpochDay(assessed_on)
-    statement = statement.with_only_columns(key.label("row_key"), *levels)
+    statement = statement.with_only_columns(
+        _day_key(employee_id, assessed_on).label("row_key"), *levels
+    )
 
     def unpack(columns: Columns) -> Columns:
-        employee_id, day = _split_key(columns["row_key"], _DAY_SPAN)
-        day -= _DAY_OFFSET
+        employee_id, day = _split_day_key(columns["row_key"])
         rest = {name: columns[name] for name in ("level", "required_level")}
-        return {"employee_id": employee_id, "assessed_on": day.astype("datetime64[D]"), **rest}
+        return {"employee_id": employee_id, "assessed_on": day, **rest}
 
     return Packed(statement, unpack, (_KEY, _NUMBER, _NUMBER))
+
+
+def activity(who: Who, since: date) -> Packed:
+    """`repo.activity_statement`'s rows as one `row_key` each (`_day_key` of the employee and
+    the entry's date), not an id and a date as text (a new string per row); unpacked to the
+    date as `datetime64[D]`."""
+    statement = repo.activity_statement(who, since)
+    employee_id, activity_date = statement.selected_columns
+    statement = statement.with_only_columns(_day_key(employee_id, activity_date).label("row_key"))
+
+    def unpack(columns: Columns) -> Columns:
+        employee_id, day = _split_day_key(columns["row_key"])
+        return {"employee_id": employee_id, "activity_date": day}
+
+    return Packed(statement, unpack, (_KEY,))
