@@ -31,6 +31,7 @@ from service.db.models import Employee
 from service.db.repositories import risk_coded
 from service.db.repositories import risk_history as repo
 from service.db.repositories import risk_raters
+from service.db.repositories.risk_coded import in_periods
 from service.db.repositories.risk_coded import text_select
 from service.db.repositories.risk_history import Columns
 from service.domain.entities import POOR_PREDIKAT
@@ -211,8 +212,8 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool
     else:
         packed = {}
         found |= {
-            "evaluations": _text(_EVALUATIONS, repo._EVALUATION_COLUMNS, within),
-            "achievements": _text(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, within),
+            "evaluations": _text(_EVALUATIONS, repo._EVALUATION_COLUMNS, within, "e.period"),
+            "achievements": _text(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, within, "r.period"),
             "attendance": repo.attendance_statement(who, since),
             "feedback360": repo.feedback360_statement(who, periods),
             "assessments": repo.assessments_statement(who),
@@ -240,9 +241,10 @@ _SOURCES = (
 )  # fmt: skip
 
 
-def _text(template: str, names: Sequence[str], within: dict[str, Any]) -> Any:
-    """The text statement `template` selecting the employees `within` binds."""
-    sql = template.format(who=risk_coded.employees_sql(within))
+def _text(template: str, names: Sequence[str], within: dict[str, Any], period: str) -> Any:
+    """The text statement `template` selecting the employees `within` binds, and the rows
+    whose `period` column is one of its periods."""
+    sql = template.format(who=risk_coded.employees_sql(within), periods=in_periods(period))
     return text_select(sql, names, **within)
 
 

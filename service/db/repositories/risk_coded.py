@@ -56,19 +56,18 @@ from service.features.scales import RATING_SCORE
 #: How the text statements select their employees: an id range, or a list of ids (`:ids`).
 IN_RANGE = "BETWEEN :first AND :last"
 IN_LIST = "IN :ids"
-#: Templates of the text statements' FROM clauses (`{who}`: `IN_RANGE` or `IN_LIST`).
+#: Templates of the text statements' FROM clauses (`{who}`: `IN_RANGE` or `IN_LIST`;
+#: `{periods}`: `in_periods` of the period column).
 EVALUATIONS_FROM = """
 FROM evaluations e
-WHERE e.employee_id {who} AND e.period || '' IN :periods
+WHERE e.employee_id {who} AND {periods}
 """
 PRO_RATED = (IndicatorAspect.KUANTITAS.value, IndicatorAspect.BIAYA.value)
-#: Realisations of an indicator are found by one range of the (indicator, period) index
-#: (`r.period || ''`) instead of one probe per period code: the same rows in the same order.
 ACHIEVEMENTS_FROM = """
 FROM skps s CROSS JOIN rhks h CROSS JOIN indicators i CROSS JOIN realisations r
 WHERE s.employee_id {who}
   AND h.skp_id = s.id AND i.rhk_id = h.id AND r.indicator_id = i.id
-  AND i.target_value > 0 AND r.value IS NOT NULL AND r.period || '' IN :periods
+  AND i.target_value > 0 AND r.value IS NOT NULL AND {periods}
 """
 #: Evaluation column -> its score table, in packing order (three bits each from the lowest).
 _SCORED: dict[str, Mapping[str, float]] = {"predikat": PREDIKAT_SCORE} | {
@@ -131,6 +130,25 @@ def period_position(expression: str, periods: Sequence[str]) -> str:
     return _case(expression, {code: i for i, code in enumerate(periods)}, "-1")
 
 
+def in_periods(column: str, periods: Sequence[str] | None = None) -> str:
+    """SQL keeping the rows whose period `column` is one of the look-back's codes, by an
+    expression no index serves, so a row is found by one range of the employee's (or the
+    indicator's) index instead of one probe per code: the same rows in the same order.
+
+    Given the codes `periods` (a coded read), by the position its key computes anyway
+    (`period_position`, -1 for any other code): cheaper than making the text `column || ''`
+    of every row and looking it up in the bound list `:periods` (the text read).
+    """
+    if periods is None:
+        return f"{column} || '' IN :periods"
+    return f"{period_position(column, periods)} >= 0"
+
+
+def _without_periods(within: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of `within` but the codes (a coded read writes them into its SQL)."""
+    return {name: value for name, value in within.items() if name != "periods"}
+
+
 def _digit(expression: str, table: Mapping[str, float]) -> str:
     """SQL giving a stored value its score minus the lowest of `table` (7 if unknown)."""
     low = min(table.values())
@@ -154,8 +172,8 @@ def _split_key(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
 def evaluations(within: Mapping[str, Any]) -> Packed:
     """Evaluations of `periods`: `row_key` (employee * periods + position), rater, scores.
 
-    `within` binds the statement's parameters: the ids `first`..`last` (or the list `ids`),
-    the `periods`.
+    `within` binds the statement's parameters: the ids `first`..`last` (or the list `ids`);
+    its `periods` are written into the SQL.
     """
     periods = within["periods"]
     width = len(periods)
@@ -164,7 +182,9 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
         for k, (name, table) in enumerate(_SCORED.items())
     )
     key = f"CAST(e.employee_id AS BIGINT) * {width} + {period_position('e.period', periods)}"
-    found = EVALUATIONS_FROM.format(who=employees_sql(within))
+    found = EVALUATIONS_FROM.format(
+        who=employees_sql(within), periods=in_periods("e.period", periods)
+    )
     sql = f"SELECT {key} AS row_key, e.rater_id AS rater_id, {scores} AS scores{found}"
 
     def unpack(columns: Columns) -> Columns:
@@ -181,7 +201,7 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
             found[name] = np.where(digit == _UNKNOWN_DIGIT, np.nan, score)
         return found
 
-    statement = text_select(sql, ("row_key", "rater_id", "scores"), **within)
+    statement = text_select(sql, ("row_key", "rater_id", "scores"), **_without_periods(within))
     return Packed(statement, unpack, (_KEY, _NUMBER, _KEY))  # no rater: NaN
 
 
@@ -195,7 +215,9 @@ def achievements(within: Mapping[str, Any]) -> Packed:
         f"(CAST(s.employee_id AS BIGINT) * {width} + {period_position('r.period', periods)}) * 2"
         f" + CASE WHEN i.aspect IN ({pro_rated}) THEN 1 ELSE 0 END"
     )
-    found = ACHIEVEMENTS_FROM.format(who=employees_sql(within))
+    found = ACHIEVEMENTS_FROM.format(
+        who=employees_sql(within), periods=in_periods("r.period", periods)
+    )
     sql = f"SELECT {key} AS row_key, r.value, i.target_value{found}"
 
     def unpack(columns: Columns) -> Columns:
@@ -209,7 +231,8 @@ def achievements(within: Mapping[str, Any]) -> Packed:
             "target_value": columns["target_value"],
         }
 
-    statement = text_select(sql, ("row_key", "value", "target_value"), **within)
+    names = ("row_key", "value", "target_value")
+    statement = text_select(sql, names, **_without_periods(within))
     return Packed(statement, unpack, (_KEY, _NUMBER, _NUMBER))
 
 
