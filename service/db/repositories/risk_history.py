@@ -9,6 +9,7 @@ in `risk.py`, whose edits leave the stored rows alone.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from collections.abc import Sequence
 from datetime import date
@@ -345,6 +346,8 @@ def as_text(statement: Select[Any]) -> Select[Any]:
     return statement.with_only_columns(*columns, maintain_column_froms=True)
 
 
+#: Rows a typed read fetches at a time (`_rows_as_columns`).
+FETCH_BLOCK = 10_000
 #: Column name -> values, as `service.features.build_panel` takes them.
 Columns = dict[str, np.ndarray]
 
@@ -371,13 +374,18 @@ def _rows_as_columns(
     With `dtypes` (a numpy type per column, `risk_coded.Packed`) the driver's tuples go
     straight into one record array as they come (`np.fromiter`), each column a typed view
     of it: no list of every row and no array of objects, which took as long as the panel
-    then took converting them. A float column takes NULL as NaN.
+    then took converting them. A float column takes NULL as NaN. The rows are fetched in
+    blocks (`FETCH_BLOCK`): psycopg builds a block's rows in one call, one row at a time
+    it took 60 % more CPU than `fetchall`.
     """
     result = session.connection().execute(statement, parameters)
     names = list(result.keys())
     with result:
         if dtypes is not None:
-            table = np.fromiter(result.cursor, np.dtype(list(zip(names, dtypes, strict=True))))
+            cursor = result.cursor
+            blocks = iter(lambda: cursor.fetchmany(FETCH_BLOCK), [])
+            typed = np.dtype(list(zip(names, dtypes, strict=True)))
+            table = np.fromiter(itertools.chain.from_iterable(blocks), typed)
             return {name: table[name] for name in names}
         rows = result.cursor.fetchall()
     table = np.array(rows, dtype=object).reshape(len(rows), len(names))
