@@ -65,11 +65,17 @@ FROM evaluations e
 WHERE e.employee_id {who} AND {periods}
 """
 PRO_RATED = (IndicatorAspect.KUANTITAS.value, IndicatorAspect.BIAYA.value)
+#: The realisations come in the order SQLite's plan reads them (the indexes on skps' employee,
+#: rhks' and indicators' parent, realisations' (indicator, period)), so the ORDER BY costs it
+#: no sort, and PostgreSQL gives them in that same order: the panel adds each cell's ratios
+#: in row order, and PostgreSQL's plans (hash joins) gave another order from one read to the
+#: next, so achievement and quality means differed in their last bits between two reads.
 ACHIEVEMENTS_FROM = """
 FROM skps s CROSS JOIN rhks h CROSS JOIN indicators i CROSS JOIN realisations r
 WHERE s.employee_id {who}
   AND h.skp_id = s.id AND i.rhk_id = h.id AND r.indicator_id = i.id
   AND i.target_value > 0 AND r.value IS NOT NULL AND {periods}
+ORDER BY s.employee_id, s.year, s.position_id, h.id, i.id, r.period
 """
 #: Evaluation column -> its score table, in packing order (three bits each from the lowest).
 _SCORED: dict[str, Mapping[str, float]] = {"predikat": PREDIKAT_SCORE} | {

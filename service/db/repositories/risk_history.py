@@ -242,6 +242,16 @@ def activity_statement(who: Who, since: date) -> Select[Any]:
     )
 
 
+#: The order of the 360 answers: that of the rounds' (employee, period) and the raters'
+#: (round, rater) indexes, whose NULL raters come first and then by id.
+_FEEDBACK_ORDER = (
+    FeedbackRound.employee_id,
+    FeedbackRound.period,
+    FeedbackRater.rater_employee_id.asc().nulls_first(),
+    FeedbackRater.id,
+)
+
+
 def feedback360_statement(who: Who, periods: Sequence[str]) -> Select[Any]:
     """Answers of the anonymous 360 groups (peers, subordinates) of closed rounds in `periods`.
 
@@ -250,6 +260,10 @@ def feedback360_statement(who: Who, periods: Sequence[str]) -> Select[Any]:
     shows results: an open round's aggregate changes with each answer, and a risk driver's
     value read before and after one would give that answer away. A round closed by its date
     counts from the day after `closes_on` by the database's clock.
+
+    The answers come in the order SQLite's plan reads them (`_FEEDBACK_ORDER`: no sort
+    there), and PostgreSQL gives that order too: the panel adds each period's scores in row
+    order, and PostgreSQL's plans gave another order from one read to the next.
     """
     answers = [getattr(FeedbackAnswer, name).label(name) for name in BEHAVIOR_COLUMNS.values()]
     return (
@@ -271,6 +285,7 @@ def feedback360_statement(who: Who, periods: Sequence[str]) -> Select[Any]:
                 FeedbackRound.closes_on < func.current_date(),
             ),
         )
+        .order_by(*_FEEDBACK_ORDER)
     )
 
 
