@@ -197,7 +197,11 @@ def attendance_statement(who: Who, since: date) -> Select[Any]:
 
 
 def assessments_statement(who: Who) -> Select[Any]:
-    """Assessed levels beside the required level of the employee's current position."""
+    """Assessed levels beside the required level of the employee's current position.
+
+    In the order SQLite's plan reads them (no sort there), on PostgreSQL too: the panel adds
+    an assessment's (possibly fractional) levels in row order.
+    """
     return (
         select(
             CompetencyAssessment.employee_id,
@@ -215,6 +219,11 @@ def assessments_statement(who: Who) -> Select[Any]:
             ),
         )
         .where(who(CompetencyAssessment.employee_id))
+        .order_by(
+            CompetencyAssessment.employee_id,
+            CompetencyAssessment.id,
+            AssessmentLevel.competency_code,
+        )
     )
 
 
