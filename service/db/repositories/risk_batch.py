@@ -123,11 +123,13 @@ def range_histories(
     """The stored history of employees `first_id..last_id`, as `repo.histories` gives it.
 
     `periods` are the look-back's codes, `since` the first day of attendance, programmes,
-    activity and dialogue actions read. `coded` reads evaluations, realisations and
-    attendance as packed numbers (`risk_coded`: a `period_index` column, the position in
-    `periods`, which must then be the axis's codes, instead of `period`; a `month_ordinal`
-    instead of `month`); `build_panel` makes the same panel of them as of the text rows,
-    without mapping text.
+    activity and dialogue actions read. `coded` reads evaluations, realisations, attendance,
+    360 answers, assessments and activity as packed numbers into typed arrays (`risk_coded`:
+    a `period_index` column, the position in `periods`, which must then be the axis's
+    codes, instead of `period`; a `month_ordinal` instead of `month`; days as
+    datetime64[D]), and the raters' statistics of the people rated outside the range only,
+    completed from its own rows (`risk_raters`); `build_panel` makes the same panel of them
+    as of the text rows, without mapping text.
     """
     statements = _statements(tuple(periods), since, coded, listed=False)
     width = len(periods) if coded else None
