@@ -242,7 +242,8 @@ def build_panel(
     rater_stats : rater_id, period, ratings, work_sum, behavior_sum, poor_sum and (optional)
         output_share_sum, output_people: what each rater of these employees gave everyone
         they rated in each period, and what those people realised on their pro-rated
-        indicators (see `repositories.risk_history.rater_stats_statement`)
+        indicators (see `repositories.risk_history.rater_stats_statement`); or, read coded,
+        `period_index` instead of period
     activity : employee_id, activity_date (one row per activity-log entry)
     feedback360 : employee_id, period, rater_group, round_id and the seven `behavior_<value>`
         columns (one row per answer of a peer or subordinate)
@@ -329,15 +330,15 @@ def _fill_evaluations(panel: Panel, evaluations: Columns) -> None:
     for k, column in enumerate(VALUE_COLUMNS):
         panel.values[r, c, k] = _scored(evaluations, column, keep, RATING_SCORE)
     if "rater_id" in evaluations:
-        raters = np.asarray(evaluations["rater_id"], dtype=object)[keep]
-        panel.rater[r, c] = raters.astype(np.float64)  # None becomes NaN
+        raters = np.asarray(evaluations["rater_id"])[keep]
+        panel.rater[r, c] = raters.astype(np.float64)  # None (or NaN, read coded) is NaN
 
 
 def _fill_rater_stats(panel: Panel, stats: Columns) -> None:
     panel.rater_ids = np.unique(np.asarray(stats["rater_id"], dtype=np.int64))
     shape = (len(panel.rater_ids), panel.axis.length)
     rows = _rows(panel.rater_ids, stats["rater_id"])
-    cols = panel.axis.index_of_codes(stats["period"])
+    cols = _periods(panel.axis, stats)
     keep = _place(rows, cols, panel.axis.length)
     for name, column in _RATER_SUMS.items():
         values = np.zeros(shape)

@@ -93,7 +93,9 @@ def _done(value: object) -> bool:
 
 
 def _days(values: np.ndarray) -> np.ndarray:
-    """Dates, datetimes or their ISO text as datetime64[D]."""
+    """Dates, datetimes or their ISO text as datetime64[D] (as they are when read coded)."""
+    if np.asarray(values).dtype == np.dtype("datetime64[D]"):
+        return np.asarray(values)
     return per_value(values, lambda v: np.datetime64(str(v)[:10], "D"), "datetime64[D]")
 
 

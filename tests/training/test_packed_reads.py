@@ -29,6 +29,7 @@ from service.db.models import Enrolment
 from service.db.models import Evaluation
 from service.db.models import FeedbackRound
 from service.db.models import PerformanceDialogue
+from service.db.models import Realisation
 from service.db.models import Skp
 from service.db.repositories.risk_batch import range_histories
 from service.features import build_panel
@@ -74,6 +75,20 @@ def _write_edge_cases(engine: object) -> None:
         connection.execute(
             delete(CompetencyAssessment).where(CompetencyAssessment.id.in_(originals))
         )
+        _copy_to_a_year_code(connection, Evaluation, Evaluation.employee_id == 14)
+        indicator = select(Realisation.indicator_id).order_by(Realisation.id).limit(1)
+        _copy_to_a_year_code(
+            connection, Realisation, Realisation.indicator_id == indicator.scalar_subquery()
+        )
+
+
+def _copy_to_a_year_code(connection: Any, table: Any, condition: Any) -> None:
+    """Copy the first row of `table` that meets `condition` to the period 2025, a code of
+    another kind that sorts among the look-back's quarters: no read may take it."""
+    found = select(table.__table__).where(condition).order_by(table.id).limit(1)
+    row = dict(connection.execute(found).mappings().one())
+    copy = {name: value for name, value in row.items() if name != "id"} | {"period": "2025"}
+    connection.execute(insert(table.__table__).values(copy))
 
 
 def _first_assessment(connection: Any, employee_id: int) -> Any:
@@ -115,7 +130,9 @@ def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url
     engine.dispose()
     assert "period_index" in packed["evaluations"] and "pro_rated" in packed["achievements"]
     assert "month_ordinal" in packed["attendance"] and "month" in text["attendance"]
-    assert len(packed["achievements"]["employee_id"]) == len(text["achievements"]["employee_id"])
+    assert packed["activity"]["activity_date"].dtype == np.dtype("datetime64[D]")
+    for source in ("evaluations", "achievements"):  # not the rows of 2025
+        assert len(packed[source]["employee_id"]) == len(text[source]["employee_id"]), source
     from_text, from_packed = build_panel(axis, **text), build_panel(axis, **packed)
     for name, value in vars(from_text).items():
         if isinstance(value, np.ndarray):
@@ -131,4 +148,5 @@ def test_packed_reads_give_the_panel_and_features_of_the_text_reads(database_url
     early = np.searchsorted(from_packed.employee_ids, 31)
     assert (~np.isnan(from_packed.jpm[early])).all()  # from 1969 on
     assert (~np.isnan(from_packed.peer360)).any() and (from_packed.work_days > 0).any()
+    assert (from_packed.activity_months > 0).any()
     assert (~np.isnan(from_packed.jpm)).any() and (~np.isnan(from_packed.output)).any()

@@ -7,10 +7,17 @@ from their typical value; neither may change a feature value or a contribution.
 
 from __future__ import annotations
 
+from datetime import date
+from functools import partial
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from sqlalchemy import Engine
+from sqlalchemy import Float
+from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +28,7 @@ from service.db.repositories import risk_history as repo
 from service.db.repositories.risk_batch import _RATER_STATS_COLUMNS
 from service.db.repositories.risk_batch import listed_histories
 from service.db.repositories.risk_batch import range_histories
+from service.db.repositories.risk_raters import rounded
 from service.features import FEATURE_NAMES
 from service.features import build_panel
 from service.features import features_at
@@ -174,13 +182,18 @@ def test_a_model_other_than_boosted_trees_is_explained_through_its_predictions()
     _assert_explained_as_substituted(pipeline, X[:30], tolerance=1e-12)
 
 
-def test_range_rater_statistics_equal_the_set_statement(database_url: str) -> None:
-    """Raters of a range who also rate people outside it: their sums over everyone, bit for bit."""
+def _seeded(database_url: str) -> tuple[Engine, list[str], date]:
+    """A seeded database of 150 employees, its look-back's period codes and first day."""
     engine = make_engine(database_url)
     run_seed(engine, SyntheticConfig(employees=150, seed=11))
     axis = read_axis(engine)
     axis = serving_axis(axis.code(axis.length - 1))
-    codes, since = axis.codes(), history_start(axis)
+    return engine, axis.codes(), history_start(axis)
+
+
+def test_range_rater_statistics_equal_the_set_statement(database_url: str) -> None:
+    """Raters of a range who also rate people outside it: their sums over everyone, bit for bit."""
+    engine, codes, since = _seeded(database_url)
     with Session(engine) as session:
         batch = range_histories(session, 40, 70, codes, since)["rater_stats"]
         found = repo.histories(session, lambda c: c.between(40, 70), codes, since)["rater_stats"]
@@ -197,3 +210,71 @@ def test_range_rater_statistics_equal_the_set_statement(database_url: str) -> No
         return sorted(zip(*(columns[name].tolist() for name in _RATER_STATS_COLUMNS), strict=True))
 
     assert rows(batch) == rows(found) and len(rows(batch)) > 0
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_coded_rater_statistics_equal_the_text_read(database_url: str, listed: bool) -> None:
+    """The coded read adds the output of the people rated inside it (from its own
+    evaluations and achievements) to the statement's sum over those rated outside it: the
+    text read's sums over everyone, bit for bit, for raters who rate on both sides."""
+    engine, codes, since = _seeded(database_url)
+    with Session(engine) as session:
+        if listed:
+            read = partial(listed_histories, session, list(range(40, 71)), codes, since)
+        else:
+            read = partial(range_histories, session, 40, 70, codes, since)
+        text, coded = read(), read(coded=True)
+    engine.dispose()
+    stats = coded["rater_stats"]
+    assert "period" not in stats  # read as positions
+    period = np.asarray(codes, dtype=object)[stats["period_index"]]
+    found = {**stats, "period": period}
+    assert _stat_rows(found) == _stat_rows(text["rater_stats"]) and len(period) > 0
+    evaluations = coded["evaluations"]
+    rated = np.asarray(evaluations["rater_id"], dtype=np.float64)
+    inside = {
+        (int(r), int(p)): int(np.sum((rated == r) & (evaluations["period_index"] == p)))
+        for r, p in zip(stats["rater_id"], stats["period_index"], strict=True)
+    }
+    both = [
+        people > inside[(int(r), int(p))] > 0
+        for r, p, people in zip(
+            stats["rater_id"], stats["period_index"], stats["output_people"], strict=True
+        )
+    ]
+    assert any(both)  # some sums add people rated inside and outside the read
+
+
+def _stat_rows(columns: dict[str, np.ndarray]) -> list[tuple[object, ...]]:
+    """The raters' statistics as sorted rows, numbers as floats (NULL and NaN as None)."""
+
+    def number(value: object) -> float | None:
+        return None if value is None or value != value else float(value)  # type: ignore[arg-type]
+
+    names = _RATER_STATS_COLUMNS[2:]
+    return sorted(
+        (int(rater), str(period), *(number(columns[name][i]) for name in names))
+        for i, (rater, period) in enumerate(
+            zip(columns["rater_id"], columns["period"], strict=True)
+        )
+    )
+
+
+def test_shares_are_rounded_as_the_database_rounds(database_url: str) -> None:
+    """`rounded` gives ROUND of a double as each database gives it, to the bit: ties (SQLite
+    away from zero, PostgreSQL to even), a sum just below a half that SQLite's +0.5 carries
+    up, a small negative, values too large to hold a fraction."""
+    values = [
+        0.5, 1.5, 2.5, -0.5, -2.5, 0.49999999999999994, -0.3, 0.3, 1e9 / 3,
+        333333333.49999994, 2.0**52 + 1, 2.0**52 - 0.5, 2.0**53 + 2, 1e300,
+    ]  # fmt: skip
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        dialect = connection.dialect.name
+        found = [
+            connection.execute(select(func.round(literal(value, Float())))).scalar_one()
+            for value in values
+        ]
+    engine.dispose()
+    expected = np.asarray(found, dtype=np.float64)
+    assert rounded(np.asarray(values), dialect).tobytes() == expected.tobytes(), found

@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 from service.db.models import Employee
 from service.db.repositories import risk_coded
 from service.db.repositories import risk_history as repo
+from service.db.repositories import risk_raters
+from service.db.repositories.risk_coded import in_periods
 from service.db.repositories.risk_coded import text_select
 from service.db.repositories.risk_history import Columns
 from service.domain.entities import POOR_PREDIKAT
@@ -52,6 +54,9 @@ _ACHIEVEMENTS += risk_coded.ACHIEVEMENTS_FROM  # as `_EVALUATIONS`
 #: per period. Each share is a whole number of billionths and the raters' sums add them
 #: exactly, whatever order the plan adds them in (`risk_history.SHARE_SCALE`), so the values
 #: are those of the set read, to the bit.
+#:
+#: `{outside}` keeps the rated people the statement aggregates (the text read: everyone,
+#: `1 = 1`); `{period}` and `{output}` are the columns of the period and the output.
 _RATER_STATS_COLUMNS = (
     "rater_id", "period", "ratings", "work_sum", "behavior_sum", "poor_sum",
     "output_share_sum", "output_people",
@@ -64,7 +69,7 @@ WITH raters AS (
   SELECT e.rater_id, e.period, e.employee_id, e.work_result_rating, e.behavior_rating,
          e.predikat
   FROM raters CROSS JOIN evaluations e
-  WHERE e.rater_id = raters.rater_id AND e.period || '' IN :periods
+  WHERE e.rater_id = raters.rater_id AND e.period || '' IN :periods AND {outside}
 ), given AS (
   SELECT rater_id, period, COUNT(*) AS ratings,
          SUM(CASE work_result_rating WHEN :above THEN 1 WHEN :below THEN -1 ELSE 0 END)
@@ -90,15 +95,20 @@ WITH raters AS (
   WHERE shares.employee_id = rated.employee_id AND shares.period = rated.period
   GROUP BY rated.rater_id, rated.period, rated.employee_id
 ), output AS (
-  SELECT rater_id, period, SUM(share) / {scale} AS output_share_sum,
-         COUNT(*) AS output_people
+  SELECT rater_id, period, SUM(share) AS billionths, COUNT(*) AS people
   FROM person GROUP BY rater_id, period
 )
-SELECT given.rater_id, given.period, given.ratings, given.work_sum, given.behavior_sum,
-       given.poor_sum, output.output_share_sum, output.output_people
+SELECT given.rater_id, {period}, given.ratings, given.work_sum, given.behavior_sum,
+       given.poor_sum, {output}
 FROM given LEFT JOIN output
   ON output.rater_id = given.rater_id AND output.period = given.period
 """
+#: The text read's output columns: the sum of the shares and the people, NULL when none.
+_TEXT_OUTPUT = "output.billionths / {scale} AS output_share_sum, output.people AS output_people"
+#: The coded read's output columns: the sum of the shares in billionths and the people, NULL
+#: when none (the coded read aggregates only the people rated outside it, and
+#: `risk_raters.complete` adds those inside it).
+_CODED_OUTPUT = "output.billionths AS billionths, output.people AS people"
 
 
 def range_histories(
@@ -113,14 +123,17 @@ def range_histories(
     """The stored history of employees `first_id..last_id`, as `repo.histories` gives it.
 
     `periods` are the look-back's codes, `since` the first day of attendance, programmes,
-    activity and dialogue actions read. `coded` reads evaluations, realisations and
-    attendance as packed numbers (`risk_coded`: a `period_index` column, the position in
-    `periods`, which must then be the axis's codes, instead of `period`; a `month_ordinal`
-    instead of `month`); `build_panel` makes the same panel of them as of the text rows,
-    without mapping text.
+    activity and dialogue actions read. `coded` reads evaluations, realisations, attendance,
+    360 answers, assessments and activity as packed numbers into typed arrays (`risk_coded`:
+    a `period_index` column, the position in `periods`, which must then be the axis's
+    codes, instead of `period`; a `month_ordinal` instead of `month`; days as
+    datetime64[D]), and the raters' statistics of the people rated outside the range only,
+    completed from its own rows (`risk_raters`); `build_panel` makes the same panel of them
+    as of the text rows, without mapping text.
     """
     statements = _statements(tuple(periods), since, coded, listed=False)
-    return _read(session, statements, {"first": first_id, "last": last_id})
+    width = len(periods) if coded else None
+    return _read(session, statements, {"first": first_id, "last": last_id}, width)
 
 
 def listed_histories(
@@ -139,24 +152,34 @@ def listed_histories(
     into each statement: callers bound its length (`LIST_BATCH`).
     """
     statements = _statements(tuple(periods), since, coded, listed=True)
-    return _read(session, statements, {"ids": [int(i) for i in employee_ids]})
+    width = len(periods) if coded else None
+    return _read(session, statements, {"ids": [int(i) for i in employee_ids]}, width)
 
 
 def _read(
-    session: Session, statements: Statements, parameters: dict[str, Any]
+    session: Session, statements: Statements, parameters: dict[str, Any], width: int | None
 ) -> dict[str, Columns]:
-    return {
-        name: unpack(repo._rows_as_columns(session, statement, parameters))
-        for name, (statement, unpack) in statements.items()
+    """Run `statements`; the raters' statistics of a coded read (`width`: its number of
+    periods) are completed from its own evaluations and achievements (`risk_raters`)."""
+    found = {
+        name: unpack(repo._rows_as_columns(session, statement, parameters, dtypes))
+        for name, (statement, unpack, dtypes) in statements.items()
     }
+    if width is not None:
+        dialect = session.get_bind().dialect.name
+        found["rater_stats"] = risk_raters.complete(
+            found["rater_stats"], found["evaluations"], found["achievements"], width, dialect
+        )
+    return found
 
 
 def _same(columns: Columns) -> Columns:
     return columns
 
 
-#: The statements of one look-back, each with its unpacking of the rows read.
-Statements = dict[str, tuple[Any, Callable[[Columns], Columns]]]
+#: The statements of one look-back, each with its unpacking of the rows read and the numpy
+#: types of its columns (None: read as objects).
+Statements = dict[str, tuple[Any, Callable[[Columns], Columns], tuple[str, ...] | None]]
 
 
 @lru_cache(maxsize=16)
@@ -178,7 +201,7 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool
     bound: dict[str, Any] = {"ids": []} if listed else {"first": None, "last": None}
     within = bound | {"periods": list(periods)}
     employees = select(Employee.id.label("employee_id"), Employee.hire_date, Employee.grade)
-    found: Statements = {"employees": (employees.where(who(Employee.id)), _same)}
+    found = {"employees": employees.where(who(Employee.id))}
     if coded:
         packed = {
             "evaluations": risk_coded.evaluations(within),
@@ -186,36 +209,61 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool
             "attendance": risk_coded.attendance(who, since),
             "feedback360": risk_coded.feedback360(who, periods),
             "assessments": risk_coded.assessments(who),
+            "activity": risk_coded.activity(who, since),
         }
-        found |= {name: (way.statement, way.unpack) for name, way in packed.items()}
     else:
+        packed = {}
         found |= {
-            "evaluations": (_text(_EVALUATIONS, repo._EVALUATION_COLUMNS, within), _same),
-            "achievements": (_text(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, within), _same),
-            "attendance": (repo.attendance_statement(who, since), _same),
-            "feedback360": (repo.feedback360_statement(who, periods), _same),
-            "assessments": (repo.assessments_statement(who), _same),
+            "evaluations": _text(_EVALUATIONS, repo._EVALUATION_COLUMNS, within, "e.period"),
+            "achievements": _text(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, within, "r.period"),
+            "attendance": repo.attendance_statement(who, since),
+            "feedback360": repo.feedback360_statement(who, periods),
+            "assessments": repo.assessments_statement(who),
+            "activity": repo.activity_statement(who, since),
         }
     found |= {
-        "enrolments": (repo.enrolments_statement(who, since), _same),
-        "rater_stats": (_rater_stats(within), _same),
-        "activity": (repo.activity_statement(who, since), _same),
-        "dialogue_actions": (repo.dialogue_actions_statement(who, since), _same),
+        "enrolments": repo.enrolments_statement(who, since),
+        "rater_stats": _rater_stats(within, coded),
+        "dialogue_actions": repo.dialogue_actions_statement(who, since),
     }
-    return {name: (repo.as_text(statement), unpack) for name, (statement, unpack) in found.items()}
+    plain: Statements = {
+        name: (repo.as_text(statement), _same, None) for name, statement in found.items()
+    }
+    typed: Statements = {
+        name: (repo.as_text(way.statement), way.unpack, way.dtypes) for name, way in packed.items()
+    }
+    return {name: plain.get(name) or typed[name] for name in _SOURCES}
 
 
-def _text(template: str, names: Sequence[str], within: dict[str, Any]) -> Any:
-    """The text statement `template` selecting the employees `within` binds."""
-    sql = template.format(who=risk_coded.employees_sql(within))
+#: The sources of a read, in the order their statements run (the coded read completes the
+#: raters' statistics from the evaluations and achievements read before).
+_SOURCES = (
+    "employees", "evaluations", "achievements", "attendance", "feedback360", "assessments",
+    "enrolments", "rater_stats", "activity", "dialogue_actions",
+)  # fmt: skip
+
+
+def _text(template: str, names: Sequence[str], within: dict[str, Any], period: str) -> Any:
+    """The text statement `template` selecting the employees `within` binds, and the rows
+    whose `period` column is one of its periods."""
+    sql = template.format(who=risk_coded.employees_sql(within), periods=in_periods(period))
     return text_select(sql, names, **within)
 
 
-def _rater_stats(within: dict[str, Any]) -> Any:
-    """`_RATER_STATS` of the range and periods `within`."""
+def _rater_stats(within: dict[str, Any], coded: bool) -> Any:
+    """`_RATER_STATS` of the range and periods `within`: over everyone rated (text), or over
+    the people rated outside the range only (`coded`, completed by `risk_raters.complete`)."""
+    who = risk_coded.employees_sql(within)
+    scale = repo.SHARE_SCALE
+    if coded:
+        period = f"{risk_coded.period_position('given.period', within['periods'])} AS period_index"
+        outside, output = f"NOT (e.employee_id {who})", _CODED_OUTPUT
+    else:
+        period, outside, output = "given.period", "1 = 1", _TEXT_OUTPUT.format(scale=scale)
+    sql = _RATER_STATS.format(who=who, scale=scale, outside=outside, period=period, output=output)
     return text_select(
-        _RATER_STATS.format(who=risk_coded.employees_sql(within), scale=repo.SHARE_SCALE),
-        _RATER_STATS_COLUMNS,
+        sql,
+        risk_raters.OUTSIDE_COLUMNS if coded else _RATER_STATS_COLUMNS,
         **within,
         above=Rating.DI_ATAS_EKSPEKTASI.value,
         below=Rating.DI_BAWAH_EKSPEKTASI.value,

@@ -9,7 +9,7 @@ takes as they are, and pack the small ones into one integer per row:
   each: score minus the scale's lowest, 7 for unknown);
 - realisations: employee, period position and the pro-rated flag in one key;
 - attendance: employee and month ordinal in one key;
-- assessments: employee and the day (counted from 1970) in one key;
+- assessments and activity-log entries: employee and the day (counted from 1970) in one key;
 - 360 answers: employee and period position in one key, round and group in another, the
   seven ratings as digits (unpacked to the text `fill_signals` reads, shared strings).
 
@@ -49,6 +49,8 @@ from service.db.repositories import risk_history as repo
 from service.db.repositories.risk_history import Columns
 from service.db.repositories.risk_history import Who
 from service.domain.entities import IndicatorAspect
+from service.domain.entities import Predikat
+from service.domain.entities import Rating
 from service.domain.feedback360_terms import RaterGroup
 from service.features.scales import PREDIKAT_SCORE
 from service.features.scales import RATING_SCORE
@@ -56,19 +58,24 @@ from service.features.scales import RATING_SCORE
 #: How the text statements select their employees: an id range, or a list of ids (`:ids`).
 IN_RANGE = "BETWEEN :first AND :last"
 IN_LIST = "IN :ids"
-#: Templates of the text statements' FROM clauses (`{who}`: `IN_RANGE` or `IN_LIST`).
+#: Templates of the text statements' FROM clauses (`{who}`: `IN_RANGE` or `IN_LIST`;
+#: `{periods}`: `in_periods` of the period column).
 EVALUATIONS_FROM = """
 FROM evaluations e
-WHERE e.employee_id {who} AND e.period || '' IN :periods
+WHERE e.employee_id {who} AND {periods}
 """
 PRO_RATED = (IndicatorAspect.KUANTITAS.value, IndicatorAspect.BIAYA.value)
-#: Realisations of an indicator are found by one range of the (indicator, period) index
-#: (`r.period || ''`) instead of one probe per period code: the same rows in the same order.
+#: The realisations come in the order SQLite's plan reads them (the indexes on skps' employee,
+#: rhks' and indicators' parent, realisations' (indicator, period)), so the ORDER BY costs it
+#: no sort, and PostgreSQL gives them in that same order: the panel adds each cell's ratios
+#: in row order, and PostgreSQL's plans (hash joins) gave another order from one read to the
+#: next, so achievement and quality means differed in their last bits between two reads.
 ACHIEVEMENTS_FROM = """
 FROM skps s CROSS JOIN rhks h CROSS JOIN indicators i CROSS JOIN realisations r
 WHERE s.employee_id {who}
   AND h.skp_id = s.id AND i.rhk_id = h.id AND r.indicator_id = i.id
-  AND i.target_value > 0 AND r.value IS NOT NULL AND r.period || '' IN :periods
+  AND i.target_value > 0 AND r.value IS NOT NULL AND {periods}
+ORDER BY s.employee_id, s.year, s.position_id, h.id, i.id, r.period
 """
 #: Evaluation column -> its score table, in packing order (three bits each from the lowest).
 _SCORED: dict[str, Mapping[str, float]] = {"predikat": PREDIKAT_SCORE} | {
@@ -76,16 +83,22 @@ _SCORED: dict[str, Mapping[str, float]] = {"predikat": PREDIKAT_SCORE} | {
 }
 _DIGIT_BITS = 3
 _UNKNOWN_DIGIT = (1 << _DIGIT_BITS) - 1
+#: Column types of the packed reads: keys and packed digits are 64-bit integers, everything
+#: else (values, targets, days, levels, rater ids) is read as the float the panel takes
+#: (NULL as NaN).
+_KEY, _NUMBER = "i8", "f8"
 #: Month ordinals (year * 12 + month - 1) below this fit the attendance key (year < 10922).
 _MONTH_SPAN = 1 << 17
 
 
 @dataclass(frozen=True)
 class Packed:
-    """A statement whose rows come packed, and how to unpack its columns."""
+    """A statement whose rows come packed, how to unpack its columns, and the numpy type
+    of each column (`risk_history.typed_columns`: read straight into arrays of them)."""
 
     statement: Select[Any]
     unpack: Callable[[Columns], Columns]
+    dtypes: tuple[str, ...]
 
 
 def text_select(sql: str, names: Sequence[str], **values: Any) -> Select[Any]:
@@ -103,26 +116,51 @@ def employees_sql(within: Mapping[str, Any]) -> str:
     return IN_LIST if "ids" in within else IN_RANGE
 
 
+#: The values most rows hold, tested first by `_case`.
+_TYPICAL = frozenset({Predikat.BAIK.value, Rating.SESUAI_EKSPEKTASI.value})
+
+
 def _case(expression: str, table: Mapping[str, float], otherwise: str = "NULL") -> str:
     """SQL `CASE` giving each stored value of `table` its (whole-number) score.
 
     The keys are our own enum values (checked to be plain words), so they are written as
-    literals and the statement stays one cached text per look-back.
+    literals and the statement stays one cached text per look-back. The most common values
+    (`_TYPICAL`) come first: the database compares the arms in order, and evaluations are
+    mostly `baik` and `sesuai_ekspektasi` (the ten CASEs of an evaluation row cost 10 % less).
     """
     arms = []
-    for code, score in table.items():
+    for code, score in sorted(table.items(), key=lambda item: item[0] not in _TYPICAL):
         if not code.replace("_", "").replace("-", "").isalnum() or score != int(score):
             raise ValueError(f"cannot write {code!r} -> {score!r} as a SQL literal")
         arms.append(f"WHEN '{code}' THEN {int(score)}")
     return f"CASE {expression} {' '.join(arms)} ELSE {otherwise} END"
 
 
-def _period_index(expression: str, periods: Sequence[str]) -> str:
+def period_position(expression: str, periods: Sequence[str]) -> str:
     """SQL giving each period code its position in `periods` (-1 for any other).
 
     The statements read only rows of `periods`, so a key never holds -1.
     """
     return _case(expression, {code: i for i, code in enumerate(periods)}, "-1")
+
+
+def in_periods(column: str, periods: Sequence[str] | None = None) -> str:
+    """SQL keeping the rows whose period `column` is one of the look-back's codes, by an
+    expression no index serves, so a row is found by one range of the employee's (or the
+    indicator's) index instead of one probe per code: the same rows in the same order.
+
+    Given the codes `periods` (a coded read), by the position its key computes anyway
+    (`period_position`, -1 for any other code): cheaper than making the text `column || ''`
+    of every row and looking it up in the bound list `:periods` (the text read).
+    """
+    if periods is None:
+        return f"{column} || '' IN :periods"
+    return f"{period_position(column, periods)} >= 0"
+
+
+def _without_periods(within: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of `within` but the codes (a coded read writes them into its SQL)."""
+    return {name: value for name, value in within.items() if name != "periods"}
 
 
 def _digit(expression: str, table: Mapping[str, float]) -> str:
@@ -148,8 +186,8 @@ def _split_key(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
 def evaluations(within: Mapping[str, Any]) -> Packed:
     """Evaluations of `periods`: `row_key` (employee * periods + position), rater, scores.
 
-    `within` binds the statement's parameters: the ids `first`..`last` (or the list `ids`),
-    the `periods`.
+    `within` binds the statement's parameters: the ids `first`..`last` (or the list `ids`);
+    its `periods` are written into the SQL.
     """
     periods = within["periods"]
     width = len(periods)
@@ -157,8 +195,10 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
         f"{_digit(f'e.{name}', table)} * {1 << (_DIGIT_BITS * k)}"
         for k, (name, table) in enumerate(_SCORED.items())
     )
-    key = f"CAST(e.employee_id AS BIGINT) * {width} + {_period_index('e.period', periods)}"
-    found = EVALUATIONS_FROM.format(who=employees_sql(within))
+    key = f"CAST(e.employee_id AS BIGINT) * {width} + {period_position('e.period', periods)}"
+    found = EVALUATIONS_FROM.format(
+        who=employees_sql(within), periods=in_periods("e.period", periods)
+    )
     sql = f"SELECT {key} AS row_key, e.rater_id AS rater_id, {scores} AS scores{found}"
 
     def unpack(columns: Columns) -> Columns:
@@ -175,7 +215,8 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
             found[name] = np.where(digit == _UNKNOWN_DIGIT, np.nan, score)
         return found
 
-    return Packed(text_select(sql, ("row_key", "rater_id", "scores"), **within), unpack)
+    statement = text_select(sql, ("row_key", "rater_id", "scores"), **_without_periods(within))
+    return Packed(statement, unpack, (_KEY, _NUMBER, _KEY))  # no rater: NaN
 
 
 def achievements(within: Mapping[str, Any]) -> Packed:
@@ -185,10 +226,12 @@ def achievements(within: Mapping[str, Any]) -> Packed:
     width = len(periods)
     pro_rated = ", ".join(f"'{aspect}'" for aspect in PRO_RATED)
     key = (
-        f"(CAST(s.employee_id AS BIGINT) * {width} + {_period_index('r.period', periods)}) * 2"
+        f"(CAST(s.employee_id AS BIGINT) * {width} + {period_position('r.period', periods)}) * 2"
         f" + CASE WHEN i.aspect IN ({pro_rated}) THEN 1 ELSE 0 END"
     )
-    found = ACHIEVEMENTS_FROM.format(who=employees_sql(within))
+    found = ACHIEVEMENTS_FROM.format(
+        who=employees_sql(within), periods=in_periods("r.period", periods)
+    )
     sql = f"SELECT {key} AS row_key, r.value, i.target_value{found}"
 
     def unpack(columns: Columns) -> Columns:
@@ -202,7 +245,9 @@ def achievements(within: Mapping[str, Any]) -> Packed:
             "target_value": columns["target_value"],
         }
 
-    return Packed(text_select(sql, ("row_key", "value", "target_value"), **within), unpack)
+    names = ("row_key", "value", "target_value")
+    statement = text_select(sql, names, **_without_periods(within))
+    return Packed(statement, unpack, (_KEY, _NUMBER, _NUMBER))
 
 
 def attendance(who: Who, since: date) -> Packed:
@@ -220,7 +265,7 @@ def attendance(who: Who, since: date) -> Packed:
         days = {name: columns[name] for name in counts}
         return {"employee_id": employee_id, "month_ordinal": month_ordinal, **days}
 
-    return Packed(statement, unpack)
+    return Packed(statement, unpack, (_KEY, _NUMBER, _NUMBER, _NUMBER))
 
 
 #: The anonymous 360 groups the statement reads, in their code order.
@@ -265,7 +310,7 @@ def feedback360(who: Who, periods: Sequence[str]) -> Packed:
             found[name] = names[(packed >> (_DIGIT_BITS * k)) & _UNKNOWN_DIGIT]
         return found
 
-    return Packed(statement, unpack)
+    return Packed(statement, unpack, (_KEY, _KEY, _KEY))
 
 
 class _EpochDay(FunctionElement[int]):
@@ -286,24 +331,51 @@ def _epoch_day_postgresql(element: _EpochDay, compiler: Any, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
 
 
-#: The assessment key holds the day from 1970 plus `_DAY_OFFSET`, below `_DAY_SPAN`: any date
+#: A day key (`_day_key`) holds the day from 1970 plus `_DAY_OFFSET`, below `_DAY_SPAN`: any date
 #: from the year 535 to 3405.
 _DAY_SPAN = 1 << 20
 _DAY_OFFSET = 1 << 19
 
 
+def _day_key(employee_id: Any, day: Any) -> Any:
+    """employee * 2**20 + 2**19 + the day `day` falls on, counted from 1970."""
+    return _wide(employee_id) * _DAY_SPAN + _DAY_OFFSET + _EpochDay(day)
+
+
+def _split_day_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(employee ids, days as datetime64[D]) of `_day_key` keys."""
+    employee_id, day = _split_key(key, _DAY_SPAN)
+    return employee_id, (day - _DAY_OFFSET).astype("datetime64[D]")
+
+
 def assessments(who: Who) -> Packed:
-    """`repo.assessments_statement`'s rows with `row_key` (employee * 2**20 + 2**19 + day from
-    1970) instead of employee and date; unpacked to the date as `datetime64[D]`."""
+    """`repo.assessments_statement`'s rows with `row_key` (`_day_key` of the employee and the
+    assessment's date) instead of employee and date; unpacked to the date as
+    `datetime64[D]`."""
     statement = repo.assessments_statement(who)
     employee_id, assessed_on, *levels = statement.selected_columns
-    key = _wide(employee_id) * _DAY_SPAN + _DAY_OFFSET + _EpochDay(assessed_on)
-    statement = statement.with_only_columns(key.label("row_key"), *levels)
+    statement = statement.with_only_columns(
+        _day_key(employee_id, assessed_on).label("row_key"), *levels
+    )
 
     def unpack(columns: Columns) -> Columns:
-        employee_id, day = _split_key(columns["row_key"], _DAY_SPAN)
-        day -= _DAY_OFFSET
+        employee_id, day = _split_day_key(columns["row_key"])
         rest = {name: columns[name] for name in ("level", "required_level")}
-        return {"employee_id": employee_id, "assessed_on": day.astype("datetime64[D]"), **rest}
+        return {"employee_id": employee_id, "assessed_on": day, **rest}
 
-    return Packed(statement, unpack)
+    return Packed(statement, unpack, (_KEY, _NUMBER, _NUMBER))
+
+
+def activity(who: Who, since: date) -> Packed:
+    """`repo.activity_statement`'s rows as one `row_key` each (`_day_key` of the employee and
+    the entry's date), not an id and a date as text (a new string per row); unpacked to the
+    date as `datetime64[D]`."""
+    statement = repo.activity_statement(who, since)
+    employee_id, activity_date = statement.selected_columns
+    statement = statement.with_only_columns(_day_key(employee_id, activity_date).label("row_key"))
+
+    def unpack(columns: Columns) -> Columns:
+        employee_id, day = _split_day_key(columns["row_key"])
+        return {"employee_id": employee_id, "activity_date": day}
+
+    return Packed(statement, unpack, (_KEY,))
