@@ -58,6 +58,8 @@ from service.domain.entities import Predikat
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
+from service.domain.errors import Reason
+from service.domain.errors import ReasonId
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import text_problem
 from service.domain.periods import not_started
@@ -154,12 +156,17 @@ def list_closings(
 
 
 class Closed(Conflict):
-    """A write refused under a standing closing (409); `closing` is the row naming it (the
-    pages say it in the user's language)."""
+    """A write refused under a standing closing (409), naming it: in English for the API,
+    and as a `Reason` the pages say in the user's language (`web.reasons`)."""
 
     def __init__(self, closing: Any) -> None:
-        self.closing = closing
-        super().__init__(refusal(closing))
+        values = {
+            "unit": closing.unit_name,
+            "period": closing.period,
+            "who": closing.closed_by or "–",
+            "when": closing.closed_at,
+        }
+        super().__init__(refusal(closing), reason=Reason(ReasonId.CALIBRATION_CLOSED, values))
 
 
 def check_open(session: Session, employee_id: int, period: str) -> None:

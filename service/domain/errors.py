@@ -40,6 +40,7 @@ class ReasonId(StrEnum):
     PERIOD_NOT_STARTED = "period_not_started"
     INDICATOR_NOT_IN_PLAN = "indicator_not_in_plan"
     REALISATION_EXISTS = "realisation_exists"
+    CALIBRATION_CLOSED = "calibration_closed"
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,12 @@ closing beside now, the forms to close and to reopen with a reason."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from service.api.http import rule_settings
@@ -118,18 +115,6 @@ def _back(unit_id: int) -> Response:
     except Invalid:
         period = None
     return redirect(url_for("web.calibration", unit_id=unit_id, period=period), code=303)
-
-
-def closed_message(closing: Any) -> str:
-    """Why an evaluation form is refused under a closing, in the user's language."""
-    return _(
-        "The calibration of %(unit)s for %(period)s was closed by %(who)s on %(when)s: its "
-        "predikat change now only through an upheld objection. hr over the unit can reopen it.",
-        unit=closing.unit_name,
-        period=closing.period,
-        who=closing.closed_by or "–",
-        when=format_datetime(closing.closed_at, "short"),
-    )
 
 
 def quarters_of(code: str) -> list[str]:

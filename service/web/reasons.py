@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from flask_babel import format_date
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from service.domain.errors import DomainError
@@ -43,6 +45,10 @@ MESSAGES: Mapping[ReasonId, Any] = {
     ),
     ReasonId.INDICATOR_NOT_IN_PLAN: _l("Choose an indicator of this SKP."),
     ReasonId.REALISATION_EXISTS: _l("This indicator already has a realisation for %(period)s."),
+    ReasonId.CALIBRATION_CLOSED: _l(
+        "The calibration of %(unit)s for %(period)s was closed by %(who)s on %(when)s: its "
+        "predikat change now only through an upheld objection. hr over the unit can reopen it."
+    ),
 }
 
 
@@ -59,7 +65,10 @@ def translated(reason: Reason) -> str:
 
 
 def _shown(value: object) -> str:
-    """A date in the page's long form, an enum member by its label, anything else as is."""
+    """A moment in the page's short form, a date in its long form, an enum member by its
+    label, anything else as is."""
+    if isinstance(value, datetime):
+        return str(format_datetime(value, "short"))
     if isinstance(value, date):
         return str(format_date(value, format="long"))
     if isinstance(value, Enum):

@@ -26,7 +26,6 @@ from werkzeug.wrappers import Response
 
 from service.api.http import rule_settings
 from service.db import get_session
-from service.domain.calibration_closings import Closed
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import FeedbackTarget
 from service.domain.entities import Rating
@@ -42,7 +41,6 @@ from service.domain.risk_reviews import current_reviews
 from service.domain.risk_reviews import review_risk
 from service.serving import provider
 from service.web import bp
-from service.web.calibration import closed_message
 from service.web.forms import evaluation_body
 from service.web.forms import feedback_fields
 from service.web.forms import field_messages
@@ -50,6 +48,7 @@ from service.web.forms import period_choices
 from service.web.forms import query_offset
 from service.web.i18n import label
 from service.web.idempotency import once
+from service.web.reasons import describe
 from service.web.session import actor
 from service.web.session import login_required
 
@@ -186,8 +185,8 @@ def _conflict(form: str, exc: Conflict) -> str:
     """The refusal of a form by a Conflict, in the user's language (the evaluation's: the
     calibration of the period is closed, or the period is already evaluated; the feedback
     note has none)."""
-    if isinstance(exc, Closed):
-        return closed_message(exc.closing)
+    if exc.reason is not None:
+        return describe(exc)
     if form == "evaluation":
         return _(
             "This employee already has an evaluation for the period %(period)s.",
