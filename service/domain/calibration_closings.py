@@ -14,8 +14,9 @@ closing locked, and reopening the sub-unit leaves it locked while the unit's clo
 The population is the unit's employees now (an employee moved after the closing is counted
 where they sit), like the unit-grade report.
 
-`check_open` is the one place that decides whether an evaluation may be written under a
-closing: recording and correcting an evaluation (API and pages: `domain.evaluations`) and
+`calibration_lock.check_open` is the one place that decides whether an evaluation may be
+written under a closing (and `check_grade_open` whether a unit's organisation grade may be
+set or corrected): recording and correcting an evaluation (API and pages: `domain.evaluations`) and
 the file import (`import_lookup.Known.closed`, refusing the whole file and naming the rows)
 call it or its data. The one exception is the regulation's remedy: an upheld objection
 (*keberatan*, filed after the evaluation is set, PermenPANRB 6/2022) still changes the
@@ -58,8 +59,6 @@ from service.domain.entities import Predikat
 from service.domain.errors import Conflict
 from service.domain.errors import Invalid
 from service.domain.errors import NotFound
-from service.domain.errors import Reason
-from service.domain.errors import ReasonId
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import text_problem
 from service.domain.periods import not_started
@@ -153,42 +152,6 @@ def list_closings(
     policy.visible_unit(session, actor, unit_id)
     page = repo.of_unit(session, unit_id, code, limit, offset)
     return Page([_view(session, actor, closing) for closing in page.items], page.total)
-
-
-class Closed(Conflict):
-    """A write refused under a standing closing (409), naming it: in English for the API,
-    and as a `Reason` the pages say in the user's language (`web.reasons`)."""
-
-    def __init__(self, closing: Any) -> None:
-        values = {
-            "unit": closing.unit_name,
-            "period": closing.period,
-            "who": closing.closed_by or "–",
-            "when": closing.closed_at,
-        }
-        super().__init__(refusal(closing), reason=Reason(ReasonId.CALIBRATION_CLOSED, values))
-
-
-def check_open(session: Session, employee_id: int, period: str) -> None:
-    """Refuse (409, `Closed`) writing an evaluation of `period` for the employee while a
-    closing of that period covers their unit, naming the nearest such closing. One probe
-    when no closing of the period stands (the usual case)."""
-    if not repo.any_standing(session, [period]):
-        return
-    found = repo.covering(session, employee_id, period)
-    if found is not None:
-        raise Closed(found)
-
-
-def refusal(closing: Any) -> str:
-    """Why a write is refused under `closing` (a row of `repo.covering`): which, who, when."""
-    when = closing.closed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        f"the calibration of {closing.unit_name} (unit {closing.unit_id}) for "
-        f"{closing.period} was closed by {closing.closed_by or 'a removed user'} on {when} "
-        f"(calibration closing {closing.id}): its predikat change now only by an upheld "
-        "objection; hr over the unit can reopen it with a reason"
-    )
 
 
 def record_change(

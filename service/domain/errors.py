@@ -41,6 +41,7 @@ class ReasonId(StrEnum):
     INDICATOR_NOT_IN_PLAN = "indicator_not_in_plan"
     REALISATION_EXISTS = "realisation_exists"
     CALIBRATION_CLOSED = "calibration_closed"
+    CALIBRATION_GRADE_CLOSED = "calibration_grade_closed"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from service.domain.audit import record
 from service.domain.audit import record_read
 from service.domain.audit import record_read_now
 from service.domain.audit import record_reads
-from service.domain.calibration_closings import check_open
+from service.domain.calibration_lock import check_open
 from service.domain.errors import Conflict
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import evaluation_columns
@@ -122,7 +122,7 @@ def update_evaluation(
 ) -> Evaluation:
     """Correct the ratings or feedback of an evaluation; the predikat is recomputed.
 
-    Not while a calibration closing covers it (`calibration_closings.check_open`, 409), nor
+    Not while a calibration closing covers it (`calibration_lock.check_open`, 409), nor
     once its employee has objected: the rater's superior decides a pending objection and
     that decision is final (409), unless the employee withdrew it. Only the rater who gave
     it, while still their rater (`policy.corrects_evaluation`).

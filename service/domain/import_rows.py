@@ -11,7 +11,7 @@ from collections.abc import Collection
 from collections.abc import Sequence
 from typing import Any
 
-from service.domain.calibration_closings import refusal
+from service.domain.calibration_lock import refusal
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import EvaluationInput
 from service.domain.evaluation_input import evaluation_values

@@ -1,5 +1,7 @@
 """Use cases for the organisation grade of a unit and period (SE 3/2023 stage 1) and the
-distribution check of its employees' predikat against it (a warning list, never a change);
+distribution check of its employees' predikat against it (a warning list, never a change;
+a standing calibration closing of the period at or above the unit locks the grade,
+`calibration_lock`);
 periodic grades are checked unless `settings.distribution_periodic` is off. A grade covers
 the employees of the unit and of the units below it that have no grade of their own for the
 period (`graded_population`).
@@ -24,6 +26,7 @@ from service.db.repositories.organisation import unit_subtree_ids
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
+from service.domain.calibration_lock import check_grade_open
 from service.domain.distribution import DistributionWarning
 from service.domain.distribution import check_distribution
 from service.domain.entities import OrganisationGrade
@@ -69,6 +72,7 @@ def set_unit_grade(
     policy.managed_unit(session, actor, unit_id)
     if problem := not_started(parsed):
         raise Invalid.field("period", problem)
+    check_grade_open(session, unit_id, parsed.code)
     if repo.get_unit_grade(session, unit_id, parsed.code) is not None:
         raise Conflict(f"unit {unit_id} already has a grade for {parsed.code}")
     ensure_period(session, parsed)
@@ -98,6 +102,7 @@ def update_unit_grade(
     if row is None:
         raise NotFound(f"unit {unit_id} has no grade for {parsed.code}")
     check_version(row.version, expected_version)
+    check_grade_open(session, unit_id, parsed.code)
     if "grade" in changes:
         row.grade = OrganisationGrade(changes["grade"])
     if "basis" in changes:

@@ -49,6 +49,10 @@ MESSAGES: Mapping[ReasonId, Any] = {
         "The calibration of %(unit)s for %(period)s was closed by %(who)s on %(when)s: its "
         "predikat change now only through an upheld objection. hr over the unit can reopen it."
     ),
+    ReasonId.CALIBRATION_GRADE_CLOSED: _l(
+        "The calibration of %(unit)s for %(period)s was closed by %(who)s on %(when)s: the "
+        "organisation grades it covers are locked until hr over the unit reopens it."
+    ),
 }
 
 

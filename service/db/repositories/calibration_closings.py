@@ -81,7 +81,14 @@ def covering(session: Session, employee_id: int, period: str) -> Row[Any] | None
     unit_id = connection.execute(_UNIT_OF, {"employee_id": employee_id}).scalar()
     if unit_id is None:
         return None
-    return connection.execute(_COVERING, {"unit_id": unit_id, "period": period}).first()
+    return covering_unit(session, unit_id, period)
+
+
+def covering_unit(session: Session, unit_id: int, period: str) -> Row[Any] | None:
+    """The standing closing of `period` nearest at or above the unit (`_NAMED` columns),
+    or None."""
+    params = {"unit_id": unit_id, "period": period}
+    return session.connection().execute(_COVERING, params).first()
 
 
 def covered_units(session: Session, periods: Collection[str]) -> dict[str, dict[int, Row[Any]]]:

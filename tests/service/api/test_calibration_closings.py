@@ -131,6 +131,38 @@ def test_a_correction_is_refused_and_an_upheld_objection_passes_and_shows(
     ] == [(objection.json["id"], world.employees["E1"], "butuh_perbaikan", "baik")]
 
 
+def test_a_closing_locks_the_organisation_grades_it_covers_until_reopened(
+    client: FlaskClient, world: World
+) -> None:
+    """The grade is half of the calibrated result: under a closing of A, A1's grade of the
+    period can be neither set nor corrected; another period's can; after the reopening the
+    correction goes through."""
+    hr = world.headers("hr")
+    grades = f"/api/v1/units/{world.units['A1']}/grades"
+    assert (
+        client.post(grades, json={"period": "2025", "grade": "baik"}, headers=hr).status_code
+        == 201
+    )
+    closing = _close(client, world, "2025").json
+    body = {"grade": "istimewa"}
+    refused = client.patch(f"{grades}/2025", json=body, headers=hr | {"If-Match": '"1"'})
+    assert refused.status_code == 409, refused.json
+    assert f"calibration closing {closing['id']}" in refused.json["detail"]
+    assert "organisation grades" in refused.json["detail"]
+    assert client.get(f"{grades}/2025", headers=hr).json["grade"] == "baik"
+    closed_unit = f"/api/v1/units/{world.units['A']}/grades"  # A itself
+    assert (
+        client.post(closed_unit, json={"period": "2025", "grade": "baik"}, headers=hr).status_code
+        == 409
+    )
+    other = client.post(grades, json={"period": "2025-Q1", "grade": "baik"}, headers=hr)
+    assert other.status_code == 201, other.json
+
+    assert _reopen(client, world, closing["id"]).status_code == 200
+    fixed = client.patch(f"{grades}/2025", json=body, headers=hr | {"If-Match": '"1"'})
+    assert fixed.status_code == 200 and fixed.json["grade"] == "istimewa"
+
+
 def test_a_sub_units_own_closing_keeps_it_locked_when_the_unit_reopens(
     client: FlaskClient, world: World
 ) -> None:
