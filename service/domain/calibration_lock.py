@@ -14,6 +14,8 @@ unit grades) can call it without importing them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
@@ -78,3 +80,21 @@ def refusal(closing: Any, locked: str = PREDIKAT_LOCKED) -> str:
         f"{closing.period} was closed by {closing.closed_by or 'a removed user'} on {when} "
         f"(calibration closing {closing.id}): {locked}"
     )
+
+
+def closings_over(
+    session: Session, employee_ids: Collection[int], periods: Sequence[str]
+) -> list[Any]:
+    """The standing closings that lock an evaluation of one of `periods` for one of these
+    employees, each once (the nearest over each of their units): what the team page says
+    before a rater fills its form, rather than after refusing it. One probe when no
+    closing of these periods stands."""
+    if not employee_ids or not repo.any_standing(session, periods):
+        return []
+    found: dict[int, Any] = {}
+    for period in periods:
+        for unit_id in repo.units_of(session, employee_ids):
+            closing = repo.covering_unit(session, unit_id, period)
+            if closing is not None:
+                found.setdefault(closing.id, closing)
+    return list(found.values())

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from service.api.http import rule_settings
 from service.db import get_session
+from service.domain.calibration_lock import closings_over
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import FeedbackTarget
 from service.domain.entities import Rating
@@ -207,6 +208,8 @@ def render_team(
     members = team_risk(session, caller, provider(), size, offset, settings=rule_settings())
     answers = {m["employee_id"]: (m["risk"] or {}).get("as_of_period") for m in members.items}
     reviews = current_reviews(session, answers)
+    options = form_options()
+    closings = closings_over(session, list(answers), options["periods"])
     session.commit()
     page = render_template(
         "web/team.html",
@@ -218,6 +221,7 @@ def render_team(
         reviews=reviews,
         failed=failed or {},
         submitted=submitted or {},
-        **form_options(),
+        closings=closings,
+        **options,
     )
     return page, status

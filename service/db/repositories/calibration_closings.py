@@ -84,6 +84,14 @@ def covering(session: Session, employee_id: int, period: str) -> Row[Any] | None
     return covering_unit(session, unit_id, period)
 
 
+def units_of(session: Session, employee_ids: Collection[int]) -> list[int]:
+    """The distinct units these employees sit in."""
+    if not employee_ids:
+        return []
+    query = select(Employee.unit_id).where(Employee.id.in_(list(employee_ids))).distinct()
+    return sorted(session.scalars(query))
+
+
 def covering_unit(session: Session, unit_id: int, period: str) -> Row[Any] | None:
     """The standing closing of `period` nearest at or above the unit (`_NAMED` columns),
     or None."""

@@ -30,6 +30,34 @@ def _page(client: object, world: World, period: str = "2025") -> str:
     return html.unescape(answer.get_data(as_text=True))
 
 
+def test_the_team_page_says_which_periods_are_closed_before_the_form_is_sent(
+    app: Flask, world: World, session: Session
+) -> None:
+    """A closing of the parent unit A covers the supervisor's reports in A1: the team page
+    names it above the evaluation form while it stands, and not before or after."""
+    hr, supervisor = app.test_client(), app.test_client()
+    sign_in(hr, "hr")
+    sign_in(supervisor, "supervisor")
+    locked = "penilaiannya untuk 2025 terkunci"
+
+    def team() -> str:
+        answer = supervisor.get("/team")
+        assert answer.status_code == 200
+        return html.unescape(answer.get_data(as_text=True))
+
+    assert locked not in team()
+    base = f"/units/{world.units['A']}/calibration-closings"
+    post_form(hr, base, {"period": "2025", "note": ""}, page="/")
+    page = team()
+    assert locked in page and "telah ditutup oleh user-hr" in page
+    assert 'class="message message-error"' not in page
+    closing = post_form(
+        hr, f"{base}/1/reopen", {"reason": "Salah unit", "period": "2025"}, page="/"
+    )
+    assert closing.status_code == 303  # type: ignore[attr-defined]
+    assert locked not in team()
+
+
 def test_hr_closes_and_reopens_and_the_team_form_is_refused_meanwhile(
     app: Flask, world: World, session: Session
 ) -> None:
