@@ -92,8 +92,9 @@ def closings_over(
     if not employee_ids or not repo.any_standing(session, periods):
         return []
     found: dict[int, Any] = {}
+    units = repo.units_of(session, employee_ids)
     for period in periods:
-        for unit_id in repo.units_of(session, employee_ids):
+        for unit_id in units:
             closing = repo.covering_unit(session, unit_id, period)
             if closing is not None:
                 found.setdefault(closing.id, closing)
