@@ -61,7 +61,7 @@ from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import text_problem
-from service.domain.periods import not_started
+from service.domain.periods import ensure_started
 from service.domain.periods import parse_period
 from service.domain.settings import RuleSettings
 from service.domain.unit_grades import unit_grade_report
@@ -101,8 +101,7 @@ def close_calibration(
     closing of the unit and period stands)."""
     parsed = parse_period(period)
     policy.managed_unit(session, actor, unit_id)
-    if problem := not_started(parsed):
-        raise Invalid.field("period", problem)
+    ensure_started(parsed)
     note = _text("note", note)
     if repo.standing(session, unit_id, parsed.code) is not None:
         raise Conflict(f"the calibration of unit {unit_id} for {parsed.code} is closed already")

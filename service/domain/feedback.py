@@ -19,7 +19,7 @@ from service.domain.errors import Conflict
 from service.domain.errors import Invalid
 from service.domain.evaluation_input import ensure_period
 from service.domain.periods import Period
-from service.domain.periods import not_started
+from service.domain.periods import ensure_started
 from service.domain.periods import parse_period
 
 
@@ -64,10 +64,7 @@ def add_feedback(
 
 def _started(code: str) -> Period:
     """The period of a note or an own rating: one that has started (Invalid otherwise)."""
-    period = parse_period(code)
-    if problem := not_started(period):
-        raise Invalid.field("period", problem)
-    return period
+    return ensure_started(parse_period(code))
 
 
 def list_feedback(

@@ -140,3 +140,11 @@ def not_started(period: Period) -> str | None:
     if period.starts_on > today_in_indonesia():
         return f"{period.code} has not started yet (it starts on {period.starts_on})"
     return None
+
+
+def ensure_started(period: Period) -> Period:
+    """`period` when it has started; Invalid naming `period` (`not_started` says why)
+    otherwise."""
+    if problem := not_started(period):
+        raise Invalid.field("period", problem)
+    return period

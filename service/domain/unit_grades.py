@@ -33,11 +33,10 @@ from service.domain.entities import OrganisationGrade
 from service.domain.entities import PeriodKind
 from service.domain.entities import Predikat
 from service.domain.errors import Conflict
-from service.domain.errors import Invalid
 from service.domain.errors import NotFound
 from service.domain.evaluation_input import ensure_period
 from service.domain.organisation import check_version
-from service.domain.periods import not_started
+from service.domain.periods import ensure_started
 from service.domain.periods import parse_period
 from service.domain.settings import RuleSettings
 
@@ -70,8 +69,7 @@ def set_unit_grade(
     the distribution."""
     parsed = parse_period(period)
     policy.managed_unit(session, actor, unit_id)
-    if problem := not_started(parsed):
-        raise Invalid.field("period", problem)
+    ensure_started(parsed)
     check_grade_open(session, unit_id, parsed.code)
     if repo.get_unit_grade(session, unit_id, parsed.code) is not None:
         raise Conflict(f"unit {unit_id} already has a grade for {parsed.code}")

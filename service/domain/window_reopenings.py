@@ -23,7 +23,7 @@ from service.domain.audit import record_read
 from service.domain.audit import record_reads
 from service.domain.entry_windows import today_in_western_indonesia
 from service.domain.errors import Invalid
-from service.domain.periods import not_started
+from service.domain.periods import ensure_started
 from service.domain.periods import parse_period
 
 RESOURCE = "window_reopening"
@@ -111,7 +111,4 @@ def _add(
 def _period(code: str) -> str:
     """The code of the one period to reopen: a period that has started (one to come has no
     window to reopen); Invalid naming `period` otherwise."""
-    period = parse_period(code)
-    if problem := not_started(period):
-        raise Invalid.field("period", problem)
-    return period.code
+    return ensure_started(parse_period(code)).code
