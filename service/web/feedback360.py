@@ -41,12 +41,12 @@ from service.domain.feedback360_results import RoundResults
 from service.routing import id_segment
 from service.web import bp
 from service.web.forms import TEXT_MAX_CHARS
+from service.web.forms import is_id
 from service.web.session import actor
 from service.web.session import login_required
 
 ROUND_ID = id_segment("round_id")
 LIST_LIMIT = 1000
-MAX_ID = 2**31 - 1
 
 
 @bp.get("/feedback360")
@@ -103,7 +103,7 @@ def feedback360_summary(employee_id: Any) -> RoundResults | None:
 
     For templates (the evaluation form); the read is audited and committed like a page's.
     """
-    if not isinstance(employee_id, int) or not 0 < employee_id <= MAX_ID:
+    if not is_id(employee_id):
         return None
     session = get_session()
     try:

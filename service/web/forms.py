@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from typing import TypeGuard
 from typing import TypeVar
 
 from flask import request
@@ -28,12 +29,13 @@ from service.domain.errors import Invalid
 from service.domain.periods import not_started
 from service.domain.periods import parse_period
 from service.domain.periods import period_of
+from service.routing import MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
 TEXT_MAX_CHARS = 5000
 #: The largest offset a list page asks the database for: no list is longer, and a larger
 #: number fits no database integer (SQLite raises OverflowError on it).
-MAX_OFFSET = 2**31 - 1
+MAX_OFFSET = MAX_ID
 #: What to tell the user about a refused field, in their language.
 FIELD_HELP: Mapping[str, Any] = {
     "period": _l("Give a period such as 2025, 2025-Q1 or 2025-03."),
@@ -121,6 +123,14 @@ def period_choices(today: date) -> list[str]:
     quarter = period_of(today, PeriodKind.QUARTER)
     year = period_of(today, PeriodKind.YEAR)
     return [quarter.code, quarter.previous().code, year.code, year.previous().code]
+
+
+def is_id(value: object) -> TypeGuard[int]:
+    """Whether `value`, an id a page read from its query or form (or a template passed on),
+    can name a row: an integer from 1 to MAX_ID, the bound of the path's id converter. A
+    larger number names no row and fits no id column (PostgreSQL's are 32-bit; SQLite raises
+    OverflowError on it), so each page answers it as it answers an unknown id."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def query_offset(name: str = "offset") -> int:

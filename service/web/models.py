@@ -29,7 +29,6 @@ from service.domain.risk import MODEL_ROLES
 from service.domain.risk import read_job
 from service.domain.risk import request_retrain
 from service.domain.risk_reviews import track_record
-from service.routing import MAX_ID
 from service.routing import id_segment
 from service.serving import provider
 from service.serving.reports import registered_versions
@@ -38,6 +37,7 @@ from service.web import bp
 from service.web.charts import BarChart
 from service.web.charts import Item
 from service.web.charts import hbar_chart
+from service.web.forms import is_id
 from service.web.i18n import JOB_LABELS
 from service.web.i18n import number
 from service.web.i18n import tick
@@ -66,9 +66,9 @@ def models() -> str:
     for version in versions:
         version["created"] = datetime.fromtimestamp(version["created_at"] / 1000, UTC)
     job_id = request.args.get("job", type=int)
-    if job_id is not None and job_id > MAX_ID:  # no job has it; the database cannot hold it
+    if job_id is not None and not is_id(job_id):  # no job has it (or the database cannot hold it)
         raise NotFound(f"no model job {job_id}")
-    job = read_job(get_session(), actor(), job_id) if job_id else None
+    job = read_job(get_session(), actor(), job_id) if job_id is not None else None
     shown = shown_version(versions, request.args.get("version", ""))
     record = track_record(get_session(), actor(), TRACK_RECORD_PERIODS, 0)
     return render_template(

@@ -45,6 +45,7 @@ from service.web import bp
 from service.web.forms import evaluation_body
 from service.web.forms import feedback_fields
 from service.web.forms import field_messages
+from service.web.forms import is_id
 from service.web.forms import period_choices
 from service.web.forms import query_offset
 from service.web.i18n import label
@@ -52,8 +53,6 @@ from service.web.idempotency import once
 from service.web.reasons import describe
 from service.web.session import actor
 from service.web.session import login_required
-
-MAX_ID = 2**31 - 1
 
 
 def predikat_matrix() -> dict[str, Any]:
@@ -79,7 +78,8 @@ def form_options() -> dict[str, Any]:
 @login_required(*TEAM_ROLES)
 def team() -> tuple[str, int]:
     """List the caller's direct reports, highest risk first, then the two forms."""
-    return render_team(request.args.get("member", type=int))
+    member = request.args.get("member", type=int)
+    return render_team(member if is_id(member) else None)
 
 
 @bp.post("/team/evaluation")
@@ -169,7 +169,7 @@ def back_to_team(employee_id: int | None) -> Response:
 
 def chosen(employee_id: int | None) -> int:
     """Return the team member the form names; Invalid when it names nobody."""
-    if employee_id is None or not 0 < employee_id <= MAX_ID:
+    if not is_id(employee_id):
         raise Invalid.field("employee_id", "choose a member of your team")
     return employee_id
 

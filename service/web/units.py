@@ -59,7 +59,7 @@ from service.web import bp
 from service.web.charts import BarChart
 from service.web.charts import Item
 from service.web.charts import hbar_chart
-from service.web.forms import MAX_OFFSET
+from service.web.forms import is_id
 from service.web.forms import query_offset
 from service.web.forms import validated
 from service.web.i18n import localized
@@ -265,7 +265,7 @@ def undrafted(unit_id: int) -> str:
 def _drafting_run_page(unit_id: int, limit: int, offsets: dict[SkipReason, int]) -> str:
     """The page of one drafting run of the unit (404 for none of this unit)."""
     run_id = request.args.get("run", type=int)
-    if run_id is None or not 0 < run_id <= MAX_OFFSET:
+    if not is_id(run_id):
         raise NotFound(f"no SKP drafting run {request.args.get('run')!r}")
     unit, run, groups = drafting_run(get_session(), actor(), unit_id, run_id, limit, offsets)
     return _drafting_page(unit, run.year, run.include_subunits, groups, limit, run)

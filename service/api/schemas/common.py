@@ -20,8 +20,8 @@ from service.domain.evaluation_input import text_problem
 from service.domain.moments import as_utc
 from service.domain.organisation import PNS_GRADE
 from service.domain.organisation import PPPK_GRADE
+from service.routing import MAX_ID
 
-MAX_ID = 2**31 - 1
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
 

@@ -40,6 +40,26 @@ def test_an_unknown_job_id_in_the_query_is_not_found(client: FlaskClient, world:
     assert client.get(f"/models?job={HUGE}").status_code == 404
 
 
+#: Ids no row can have: beyond the id columns (and the path converter's bound), and below 1.
+OUT_OF_RANGE = ["2147483648", "0", "-1"]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_an_id_out_of_range_in_the_query_answers_as_an_unknown_id(
+    client: FlaskClient, world: World, session: Session, value: str
+) -> None:
+    """One bound for the pages' ids (`forms.is_id`, the path converter's): the drafting
+    run and the model job are not found, the team page chooses nobody, the team's forms
+    refuse the member, as each does for an id nobody has (the job 0 showed the page)."""
+    sign_in(client, "admin")
+    assert client.get(f"/units/{world.units['A']}/skps?run={value}").status_code == 404
+    assert client.get(f"/models?job={value}").status_code == 404
+    sign_in(client, "supervisor")
+    assert client.get(f"/team?member={value}").status_code == 200
+    fields = {"employee_id": value, "period": "2025", "target": "rhk", "body": "Baik"}
+    assert post_form(client, "/team/feedback", fields, "/team").status_code == 422
+
+
 @pytest.mark.parametrize("rater", ["²", "①", HUGE, "-1", "x"])
 def test_a_bad_rater_id_refuses_the_round_and_starts_nothing(
     client: FlaskClient, world: World, session: Session, rater: str
