@@ -9,7 +9,8 @@ an employee's own draft is (`plans.add_drafts`, one audit row per plan). Whoever
 named with the reason; a second run finds every plan there and drafts nothing. Each run is
 kept (`skp_drafting_runs`, with whom it skipped and why): the page of a run shows what that
 run decided, which later changes to the data (a template added, a supervisor named) do not
-rewrite.
+rewrite. Both pages name people (NIP, name, and where their SKP stands): each audits a read
+of the SKP of every person on it (`record_reads`), as a list page of people does.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from service.db.repositories import skp_templates as repo
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
+from service.domain.audit import record_reads
 from service.domain.errors import NotFound
 from service.domain.errors import PreconditionFailed
 from service.domain.organisation import ANY_VERSION
 from service.domain.organisation import check_version
 from service.domain.organisation import managed_position
+from service.domain.plans import RESOURCE as SKP_RESOURCE
 from service.domain.plans import add_drafts
 from service.domain.plans import check_results
 
@@ -199,7 +202,7 @@ def undrafted_employees(
         reason = _skip_reason(row, templates)
         if reason is not None and reason is not SkipReason.HAS_SKP:
             found[reason].append(row)
-    return unit, _groups(found, limit, offsets)
+    return unit, _shown(session, actor, found, limit, offsets)
 
 
 def drafting_run(
@@ -220,7 +223,22 @@ def drafting_run(
     found: defaultdict[SkipReason, list[Row[Any]]] = defaultdict(list)
     for row in repo.run_skips(session, run.id):
         found[SkipReason(row.reason)].append(row)
-    return unit, run, _groups(found, limit, offsets)
+    return unit, run, _shown(session, actor, found, limit, offsets)
+
+
+def _shown(
+    session: Session,
+    actor: Actor,
+    found: Mapping[SkipReason, list[Row[Any]]],
+    limit: int,
+    offsets: Mapping[SkipReason, int],
+) -> list[SkippedGroup]:
+    """The pages of `found` by reason (`_groups`), a read of each named person's SKP
+    audited (only those on the pages: the others are counted, not named)."""
+    groups = _groups(found, limit, offsets)
+    named = sorted({person.id for group in groups for person in group.people})
+    record_reads(session, actor, SKP_RESOURCE, named)
+    return groups
 
 
 def _groups(

@@ -256,9 +256,11 @@ def undrafted(unit_id: int) -> str:
     if "run" in request.args:
         return _drafting_run_page(unit_id, limit, offsets)
     asked = _drafting_asked()
+    session = get_session()
     unit, groups = undrafted_employees(
-        get_session(), actor(), unit_id, asked.year, asked.include_subunits, limit, offsets
+        session, actor(), unit_id, asked.year, asked.include_subunits, limit, offsets
     )
+    session.commit()  # the audit rows of the people named
     return _drafting_page(unit, asked.year, asked.include_subunits, groups, limit, None)
 
 
@@ -267,7 +269,9 @@ def _drafting_run_page(unit_id: int, limit: int, offsets: dict[SkipReason, int])
     run_id = request.args.get("run", type=int)
     if not is_id(run_id):
         raise NotFound(f"no SKP drafting run {request.args.get('run')!r}")
-    unit, run, groups = drafting_run(get_session(), actor(), unit_id, run_id, limit, offsets)
+    session = get_session()
+    unit, run, groups = drafting_run(session, actor(), unit_id, run_id, limit, offsets)
+    session.commit()  # the audit rows of the people named
     return _drafting_page(unit, run.year, run.include_subunits, groups, limit, run)
 
 

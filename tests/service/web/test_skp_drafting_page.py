@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections import Counter
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,6 +11,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.models import AuditEntry
 from service.db.models import Position
 from service.db.models import Skp
 from service.db.models import SkpTemplate
@@ -153,3 +155,35 @@ def test_the_page_of_a_run_shows_what_that_run_decided(
     run_id = run_page.rsplit("run=", 1)[1]
     assert client.get(f"/units/{world.units['A1']}/skps?run={run_id}").status_code == 404
     assert client.get(f"{path}?run=99999999999999").status_code == 404
+
+
+def _skp_reads(session: Session) -> Counter[int]:
+    """How many read-audit rows of an SKP name each employee."""
+    session.expire_all()
+    query = select(AuditEntry.employee_id).where(
+        AuditEntry.action == "read", AuditEntry.resource == "skp"
+    )
+    return Counter(session.scalars(query))
+
+
+def test_the_people_a_page_names_leave_a_read_audit_row_each(
+    app: Flask, client: FlaskClient, world: World, session: Session
+) -> None:
+    """The pages name people with their NIP and where their SKP stands: each audits a
+    read of the SKP of every person on it, only those on the page, and none for the
+    reader's own (hr's H has no supervisor). Before, they left no audit row."""
+    _template(session, world)
+    app.config["WEB_PAGE_SIZE"] = 1
+    sign_in(client, "hr")
+    page = f"/units/{world.units['A']}/training-needs"
+    path = f"/units/{world.units['A']}/skps"
+    post_form(client, path, {"year": "2031", "include_subunits": "on"}, page)
+    target = post_form(client, path, {"year": "2031", "include_subunits": "on"}, page)
+    before = _skp_reads(session)
+    shown = html.unescape(client.get(target.headers["Location"]).get_data(as_text=True))
+    assert "Pegawai E1" in shown and "Pegawai T" not in shown  # a page of 1 per reason
+    read = _skp_reads(session) - before
+    assert read == Counter([world.employees["E1"]])  # has_skp: E1 first; no_supervisor: H
+    before = _skp_reads(session)
+    client.get(f"{path}?year=2031&include_subunits=on&no_supervisor_offset=1")
+    assert _skp_reads(session) - before == Counter([world.employees["T"]])
