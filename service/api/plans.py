@@ -33,8 +33,6 @@ from service.api.schemas.performance import SkpPatch
 from service.api.window_reopenings import window_settings
 from service.auth.decorators import allow
 from service.auth.policy import PEOPLE
-from service.db import get_session
-from service.db.models import Employee
 from service.domain.entry_windows import skp_is_late
 from service.domain.plans import RealisationDetail
 from service.domain.plans import SkpDetail
@@ -52,8 +50,7 @@ TAGS = ["skp"]
 
 def skp_out(detail: SkpDetail) -> SkpOut:
     """Serialize an SKP with its RHK and their indicators, and whether it is late."""
-    skp, settings = detail.skp, window_settings()
-    hired_on = get_session().get_one(Employee, skp.employee_id).hire_date  # usually in the map
+    skp, settings, hired_on = detail.skp, window_settings(), detail.hired_on
     rhks = [
         RhkOut(
             id=item.rhk.id,

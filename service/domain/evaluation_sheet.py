@@ -37,7 +37,7 @@ from service.domain.entities import Predikat
 from service.domain.evaluations import read_evaluation
 from service.domain.periods import Period
 from service.domain.periods import parse_period
-from service.domain.plans import skp_detail
+from service.domain.plans import rhk_details
 from service.domain.settings import RuleSettings
 from service.domain.unit_grades import GradeReport
 from service.domain.unit_grades import covering_grade_report
@@ -136,7 +136,7 @@ def _lines(session: Session, plan: Skp, period: Period) -> list[RhkLines]:
             item.rhk,
             [IndicatorLine(i, _in_order(realised.get(i.id, []))) for i in item.indicators],
         )
-        for item in skp_detail(session, plan).rhks
+        for item in rhk_details(session, plan)
     ]
 
 

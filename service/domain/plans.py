@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,7 @@ from service.domain.entry_windows import check_evidence_open
 from service.domain.errors import Conflict
 from service.domain.errors import Forbidden
 from service.domain.errors import Invalid
+from service.domain.errors import NotFound
 from service.domain.errors import Reason
 from service.domain.errors import ReasonId
 from service.domain.evaluation_input import ensure_period
@@ -62,10 +64,13 @@ class RhkDetail:
 
 @dataclass(frozen=True)
 class SkpDetail:
-    """An SKP with its RHK, each with its indicators."""
+    """An SKP with its RHK, each with its indicators, and its employee's hire date (the
+    plan's deadline runs from it for someone hired during the year), read with the plan or
+    its employee's access check, so that answering it costs no query of its own."""
 
     skp: Skp
     rhks: list[RhkDetail]
+    hired_on: date | None
 
 
 @dataclass(frozen=True)
@@ -98,14 +103,18 @@ def create_skp(
         approach=options["approach"],
         rater_id=rater_id,
     )
-    return add_drafts(session, actor, [(skp, rhks)])[0]
+    return add_drafts(session, actor, [(skp, rhks)], {employee.id: employee.hire_date})[0]
 
 
 def add_drafts(
-    session: Session, actor: Actor, plans: Sequence[tuple[Skp, list[Mapping[str, Any]]]]
+    session: Session,
+    actor: Actor,
+    plans: Sequence[tuple[Skp, list[Mapping[str, Any]]]],
+    hired_on: Mapping[int, date | None],
 ) -> list[SkpDetail]:
     """Store each `(skp, rhks)` as a draft SKP with its RHK, their indicators and one audit
     row, in a few statements for them all (a unit's bulk drafting stores thousands).
+    `hired_on`: each plan's employee's hire date, by employee id (for the details).
 
     The caller has checked each RHK list (`check_results`), the position, the rater and that
     the employee has no such plan yet; a parent RHK is checked here, by `_may_support`.
@@ -143,23 +152,25 @@ def add_drafts(
     details: dict[int, list[RhkDetail]] = {skp.id: [] for skp, _ in plans}
     for rhk, _ in rhks:
         details[rhk.skp_id].append(RhkDetail(rhk, indicators[id(rhk)]))
-    return [SkpDetail(skp, details[skp.id]) for skp, _ in plans]
+    return [SkpDetail(skp, details[skp.id], hired_on[skp.employee_id]) for skp, _ in plans]
 
 
 def submit_skp(session: Session, actor: Actor, skp_id: int, expected: int | None) -> SkpDetail:
     """Submit a draft SKP to the rater (only its employee)."""
-    skp = _visible_skp(session, actor, skp_id)
-    policy.own_employee(session, actor, skp.employee_id)
-    return _move(session, actor, skp, expected, SkpStatus.DRAFT, SkpStatus.DIAJUKAN)
+    skp, employee = _visible_skp(session, actor, skp_id)
+    policy.own_employee(session, actor, employee.id)
+    moved = _move(session, actor, skp, expected, SkpStatus.DRAFT, SkpStatus.DIAJUKAN)
+    return skp_detail(session, moved, employee.hire_date)
 
 
 def approve_skp(session: Session, actor: Actor, skp_id: int, expected: int | None) -> SkpDetail:
     """Approve (tetapkan) a submitted SKP (only its appointed rater)."""
-    skp = _visible_skp(session, actor, skp_id)
+    skp, employee = _visible_skp(session, actor, skp_id)
     if actor.employee_id is None or skp.rater_id != actor.employee_id:
         raise Forbidden(f"only the appointed rater of SKP {skp_id} may approve it")
     skp.approved_at = datetime.now(UTC)
-    return _move(session, actor, skp, expected, SkpStatus.DIAJUKAN, SkpStatus.DITETAPKAN)
+    moved = _move(session, actor, skp, expected, SkpStatus.DIAJUKAN, SkpStatus.DITETAPKAN)
+    return skp_detail(session, moved, employee.hire_date)
 
 
 def update_skp(
@@ -174,8 +185,8 @@ def update_skp(
     `changes["rhks"]` is the whole new list (see `_rewrite_rhks`). Once submitted, a plan is
     the rater's to approve and can no longer be edited (409).
     """
-    skp = _visible_skp(session, actor, skp_id)
-    employee = policy.own_employee(session, actor, skp.employee_id)
+    skp, employee = _visible_skp(session, actor, skp_id)
+    policy.own_employee(session, actor, employee.id)
     check_version(skp.version, expected)
     if skp.status is not SkpStatus.DRAFT:
         raise Conflict(f"SKP {skp_id} is {skp.status.value}; only a draft plan can be edited")
@@ -191,24 +202,24 @@ def update_skp(
     if "rhks" in changes:
         _rewrite_rhks(session, skp, changes["rhks"])
     _audit_update(session, actor, skp)
-    return skp_detail(session, skp)
+    return skp_detail(session, skp, employee.hire_date)
 
 
 def read_skp(session: Session, actor: Actor, skp_id: int) -> SkpDetail:
     """Return one visible SKP with its RHK and indicators."""
-    skp = _visible_skp(session, actor, skp_id)
+    skp, employee = _visible_skp(session, actor, skp_id)
     record_read(session, actor, RESOURCE, skp.employee_id)
-    return skp_detail(session, skp)
+    return skp_detail(session, skp, employee.hire_date)
 
 
 def list_skps(
     session: Session, actor: Actor, employee_id: int, limit: int, offset: int
 ) -> Page[SkpDetail]:
     """List a visible employee's SKPs."""
-    policy.visible_employee(session, actor, employee_id)
+    hired_on = policy.visible_employee(session, actor, employee_id).hire_date
     record_read(session, actor, RESOURCE, employee_id)
     page = repo.list_skps(session, employee_id, limit, offset)
-    return Page([skp_detail(session, skp) for skp in page.items], page.total)
+    return Page([skp_detail(session, skp, hired_on) for skp in page.items], page.total)
 
 
 def record_realisation(
@@ -221,7 +232,7 @@ def record_realisation(
     """Record what was achieved (a value or a text) on an indicator of an approved SKP in one
     period of its year that has started, while the period's evidence may change
     (`entry_windows.evidence_standing`: not behind a given evaluation, inside the window)."""
-    skp = _visible_skp(session, actor, skp_id)
+    skp = _visible_skp(session, actor, skp_id)[0]
     _check_realisable(actor, skp)
     period = _realised_period(skp, data)
     check_evidence_open(session, skp.employee_id, period, settings)
@@ -297,7 +308,7 @@ def list_realisations(
     session: Session, actor: Actor, skp_id: int, limit: int, offset: int
 ) -> Page[RealisationDetail]:
     """List the realisations of a visible SKP with their evidence."""
-    skp = _visible_skp(session, actor, skp_id)
+    skp = _visible_skp(session, actor, skp_id)[0]
     record_read(session, actor, "realisation", skp.employee_id)
     page = repo.list_realisations(session, skp_id, limit, offset)
     evidence = repo.evidence_of(session, [r.id for r in page.items])
@@ -307,17 +318,25 @@ def list_realisations(
     return Page(items, page.total)
 
 
-def skp_detail(session: Session, skp: Skp) -> SkpDetail:
+def skp_detail(session: Session, skp: Skp, hired_on: date | None) -> SkpDetail:
+    """The SKP with its RHK and indicators (two queries) and its employee's hire date."""
+    return SkpDetail(skp, rhk_details(session, skp), hired_on)
+
+
+def rhk_details(session: Session, skp: Skp) -> list[RhkDetail]:
     """Load the RHK and indicators of an SKP (two queries)."""
     rhks = repo.rhks_of(session, skp.id)
     indicators = repo.indicators_of(session, [rhk.id for rhk in rhks])
-    return SkpDetail(
-        skp, [RhkDetail(rhk, [i for i in indicators if i.rhk_id == rhk.id]) for rhk in rhks]
-    )
+    return [RhkDetail(rhk, [i for i in indicators if i.rhk_id == rhk.id]) for rhk in rhks]
 
 
-def _visible_skp(session: Session, actor: Actor, skp_id: int) -> Skp:
-    return policy.owned_record(session, actor, repo.get_skp(session, skp_id), f"SKP {skp_id}")
+def _visible_skp(session: Session, actor: Actor, skp_id: int) -> tuple[Skp, Employee]:
+    """The SKP and its employee, read in one query, when `actor` sees them (404 else)."""
+    found = repo.skp_and_employee(session, skp_id)
+    if found is None:
+        raise NotFound(f"no SKP {skp_id} visible to you")
+    skp, employee = found
+    return policy.owned_record(session, actor, skp, f"SKP {skp_id}", employee), employee
 
 
 def _move(
@@ -327,14 +346,14 @@ def _move(
     expected: int | None,
     source: SkpStatus,
     target: SkpStatus,
-) -> SkpDetail:
+) -> Skp:
     check_version(skp.version, expected)
     if skp.status is not source:
         raise Conflict(f"SKP {skp.id} is {skp.status.value}, not {source.value}")
     skp.status = target
     session.flush()
     _audit_update(session, actor, skp)
-    return skp_detail(session, skp)
+    return skp
 
 
 def _audit_update(session: Session, actor: Actor, skp: Skp) -> None:

@@ -150,6 +150,7 @@ def draft_unit_skps(
     policy.managed_unit(session, actor, unit_id)
     rows = repo.drafting_candidates(session, unit_id, include_subunits, year)
     templates = repo.templates_of(session, {row.position_id for row in rows})
+    hired_on = {row.id: row.hire_date for row in rows}
     rater_plans: dict[int, dict[int, int]] = {}
     skipped, created = [], 0
     for level in _levels(rows):
@@ -162,7 +163,7 @@ def draft_unit_skps(
             if row.supervisor_id not in rater_plans:
                 rater_plans[row.supervisor_id] = repo.plan_rhks(session, row.supervisor_id, year)
             plans.append(_draft(row, year, templates[row.position_id], rater_plans))
-        for detail in add_drafts(session, actor, plans):
+        for detail in add_drafts(session, actor, plans, hired_on):
             rater_plans[detail.skp.employee_id] = {i.rhk.ordinal: i.rhk.id for i in detail.rhks}
         created += len(plans)
     skipped.sort(key=lambda item: item.employee_id)

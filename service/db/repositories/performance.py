@@ -121,6 +121,12 @@ def get_skp(session: Session, skp_id: int) -> Skp | None:
     return session.get(Skp, skp_id)
 
 
+def skp_and_employee(session: Session, skp_id: int) -> Row[tuple[Skp, Employee]] | None:
+    """The SKP and its employee, in one query (its access check and its answer read both)."""
+    query = select(Skp, Employee).join(Employee, Employee.id == Skp.employee_id)
+    return session.execute(query.where(Skp.id == skp_id)).first()
+
+
 def skp_exists(session: Session, employee_id: int, year: int, position_id: int) -> bool:
     query = select(Skp.id).where(
         Skp.employee_id == employee_id, Skp.year == year, Skp.position_id == position_id

@@ -37,7 +37,8 @@ def drafting_candidates(
 ) -> list[Row[Any]]:
     """The active employees of the unit (and the units below it): `id`, `position_id`,
     `supervisor_id`, `supervisor_active` (None without a supervisor), `has_skp` (any SKP
-    of `year`), and `nip` and `name` (to name whoever gets no draft), in id order."""
+    of `year`), `hire_date`, and `nip` and `name` (to name whoever gets no draft), in id
+    order."""
     boss = aliased(Employee)
     units = unit_subtree_ids(unit_id) if include_subunits else select(unit_id)
     has_skp = exists().where(Skp.employee_id == Employee.id, Skp.year == year)
@@ -48,6 +49,7 @@ def drafting_candidates(
             Employee.supervisor_id,
             boss.is_active.label("supervisor_active"),
             has_skp.label("has_skp"),
+            Employee.hire_date,
             Employee.nip,
             Employee.name,
         )

@@ -5,6 +5,7 @@ and counted by the unit's cycle progress."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -154,6 +156,41 @@ def test_the_progress_does_not_count_a_new_hires_plan_as_late(
     read = client.get(f"/api/v1/skps/{skp.id}", headers=world.headers("hr")).json
     in_time_for_a_new_hire = date(LAST_YEAR, 2, 15) + timedelta(days=30)
     assert (read["deadline"], read["late"]) == (in_time_for_a_new_hire.isoformat(), False)
+
+
+def test_the_hire_date_comes_with_the_plan_not_a_query_per_plan(
+    app: Flask, client: FlaskClient, world: World, session: Session
+) -> None:
+    """An SKP's answer (its deadline runs from the hire date) read the employee again per
+    plan: one SKP read `employees` twice, a list of two three times. The hire date now
+    comes with the plan's own query (one SKP) or the employee's access check (a list)."""
+    plans = [add_skp(session, world, "E1", year, "S") for year in (LAST_YEAR - 1, LAST_YEAR)]
+    employee = session.get(Employee, world.employees["E1"])
+    assert employee is not None
+    employee.hire_date = date(LAST_YEAR, 2, 15)
+    session.commit()
+    deadline = (date(LAST_YEAR, 2, 15) + timedelta(days=30)).isoformat()
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = app.extensions["db"].engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        one = client.get(f"/api/v1/skps/{plans[1]}", headers=world.headers("supervisor"))
+        of_one = [s for s in statements if re.search(r"\bFROM employees\b", s)]
+        statements.clear()
+        listed = client.get(
+            f"/api/v1/employees/{world.employees['E1']}/skps", headers=world.headers("supervisor")
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    of_list = [s for s in statements if re.search(r"\bFROM employees\b", s)]
+    assert (len(of_one), len(of_list)) == (0, 1), (of_one, of_list)
+    assert one.json["deadline"] == deadline
+    deadlines = [item["deadline"] for item in listed.json["items"]]
+    assert deadlines == [f"{LAST_YEAR - 1}-01-31", deadline]  # hired after that year began
 
 
 # --- the window over HTTP --------------------------------------------------------------------
