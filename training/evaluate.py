@@ -31,8 +31,7 @@ from service.features import FEATURE_BY_NAME  # noqa: E402
 from service.features import LABEL  # noqa: E402
 from service.features.rules import rule_probability  # noqa: E402
 from service.serving.uncertainty import Band  # noqa: E402
-from service.serving.uncertainty import band_index  # noqa: E402
-from service.serving.uncertainty import reliability_bands  # noqa: E402
+from service.serving.uncertainty import BandTally  # noqa: E402
 
 FAIRNESS_GROUPS = ("gender", "age_band")
 #: Groups with fewer true positives than this are too small for a stable TPR; reported only.
@@ -54,22 +53,28 @@ class Report:
 
 def expected_calibration_error(y: np.ndarray, probability: np.ndarray) -> float:
     """Weighted mean |observed rate - mean probability| over equal-width probability bins."""
-    bins = band_index(probability)
-    total = 0.0
-    for b in np.unique(bins):
-        rows = bins == b
-        total += rows.sum() * abs(y[rows].mean() - probability[rows].mean())
-    return float(total / len(y))
+    return calibration_error(reliability_table(BandTally.of(y, probability)))
 
 
-def reliability_table(y: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
-    """Per probability bin: rows, mean predicted probability, observed poor rate."""
-    bins = band_index(probability)
-    frame = pd.DataFrame({"bin": bins, "predicted": probability, "observed": y})
-    table = frame.groupby("bin").agg(
-        rows=("observed", "size"), predicted=("predicted", "mean"), observed=("observed", "mean")
+def calibration_error(table: pd.DataFrame) -> float:
+    """The ECE from the reliability table: its bins' gaps weighted by their rows."""
+    gaps = (table["observed"] - table["predicted"]).abs()
+    return float((table["rows"] * gaps).sum() / table["rows"].sum())
+
+
+def reliability_table(tally: BandTally) -> pd.DataFrame:
+    """Per non-empty probability bin: rows, mean predicted probability, observed poor rate
+    (the reliability diagram), from the one grouping of the held-out rows by band."""
+    bins = tally.filled()
+    rows = tally.rows[bins]
+    return pd.DataFrame(
+        {
+            "bin": np.asarray(bins, dtype=np.int64),
+            "rows": rows.astype(np.int64),
+            "predicted": tally.probability[bins] / rows,
+            "observed": tally.poor[bins] / rows,
+        }
     )
-    return table.reset_index()
 
 
 def fairness_table(y: np.ndarray, flagged: np.ndarray, groups: pd.DataFrame) -> pd.DataFrame:
@@ -147,11 +152,13 @@ def evaluate(
     flagged = probability >= model.named_steps["model"].threshold_
     rule = rule_probability(rule_table, test["predikat_last"].to_numpy())
     fairness = fairness_table(y, flagged, test)
+    tally = BandTally.of(y, probability)  # one grouping: the diagram, the ECE, the bands
+    reliability = reliability_table(tally)
     metrics = {
         "roc_auc": _auc(y, probability),
         "pr_auc": float(average_precision_score(y, probability)),
         "brier": float(brier_score_loss(y, probability)),
-        "ece": expected_calibration_error(y, probability),
+        "ece": calibration_error(reliability),
         "baseline_rule_roc_auc": _auc(y, rule),
         "baseline_rule_brier": float(brier_score_loss(y, rule)),
         "baseline_logreg_roc_auc": _auc(y, logreg.predict_proba(test)[:, 1]),
@@ -169,8 +176,8 @@ def evaluate(
         metrics,
         fairness,
         importance_table(model, test),
-        reliability_table(y, probability),
-        reliability_bands(y, probability),
+        reliability,
+        tally.bands(),
     )
     report.figures = _figures(y, probability, rule, truth, report.reliability)
     return report

@@ -9,7 +9,9 @@ honest answer for a rare probability.
 
 The bands are computed once at training time (`reliability_bands`, on the held-out period the
 metrics come from), kept as a version tag and in the export's metadata, and looked up per
-answer (`uncertainty`): a walk over at most ten bands, no pandas.
+answer (`uncertainty`): a walk over at most ten bands, no pandas. The held-out rows are
+grouped by band once (`BandTally`), and the bands, the reliability diagram and the ECE of
+`training.evaluate` are all read from that one grouping.
 """
 
 from __future__ import annotations
@@ -58,20 +60,43 @@ def band_index(probability: np.ndarray) -> np.ndarray:
     return np.minimum((np.asarray(probability) * BANDS).astype(int), BANDS - 1)
 
 
+@dataclass(frozen=True)
+class BandTally:
+    """The held-out rows grouped by probability band, once: per band (0 to BANDS - 1) how
+    many rows, how many of them turned out poor, and the sum of their probabilities."""
+
+    rows: np.ndarray
+    poor: np.ndarray
+    probability: np.ndarray
+
+    @classmethod
+    def of(cls, y: np.ndarray, probability: np.ndarray) -> BandTally:
+        """Tally `y` (1 where the next predikat was poor) and `probability` by band."""
+        index = band_index(probability)
+        outcome = np.asarray(y).astype(int)
+        return cls(
+            np.bincount(index, minlength=BANDS),
+            np.bincount(index, weights=outcome, minlength=BANDS).astype(int),
+            np.bincount(index, weights=np.asarray(probability, float), minlength=BANDS),
+        )
+
+    def filled(self) -> list[int]:
+        """The bands with at least one row, lowest first."""
+        return [band for band in range(BANDS) if self.rows[band] > 0]
+
+    def bands(self) -> list[Band]:
+        """The held-out record per non-empty band, with its Wilson interval."""
+        bands = []
+        for band in self.filled():
+            count, poor = int(self.rows[band]), int(self.poor[band])
+            low, high = wilson_interval(poor, count)
+            bands.append(Band(band / BANDS, (band + 1) / BANDS, count, poor / count, low, high))
+        return bands
+
+
 def reliability_bands(y: np.ndarray, probability: np.ndarray) -> list[Band]:
     """The held-out record per non-empty band (`y` 1 where the next predikat was poor)."""
-    index = band_index(probability)
-    outcome = np.asarray(y).astype(int)
-    bands = []
-    for band in range(BANDS):
-        rows = index == band
-        count = int(rows.sum())
-        if count == 0:
-            continue
-        poor = int(outcome[rows].sum())
-        low, high = wilson_interval(poor, count)
-        bands.append(Band(band / BANDS, (band + 1) / BANDS, count, poor / count, low, high))
-    return bands
+    return BandTally.of(y, probability).bands()
 
 
 def bands_to_json(bands: Sequence[Band]) -> str:
