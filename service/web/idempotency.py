@@ -10,6 +10,11 @@ never writes it twice. A refused form stores nothing (its transaction is rolled 
 view's), so the same key can be sent again once the cause is fixed. As in the API, the key
 is the user's, and a key reused for another form or other values is refused (422).
 
+Two tabs resending one form at once both find no record; the key's unique index lets one
+write, and the other answers with what the first stored. Between the first one's commits the
+record holds no answer yet, so a repeated key waits for it (`ANSWER_WAIT_S` at most) instead of
+answering with the generic message at once: both tabs then show the same redirect and message.
+
 A form without the field (an older page, a script) works as before, with no protection.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -51,6 +57,10 @@ FIELD = "idempotency_key"
 UNHASHED = frozenset({FIELD, "csrf_token"})
 #: What a record holds between the view's commit and its answer's (see `once`).
 PENDING = ""
+#: Seconds a repeated key waits for the answer of a record still PENDING (the first request
+#: between its two commits), and between two looks: then the generic answer (a crash).
+ANSWER_WAIT_S = 2.0
+ANSWER_POLL_S = 0.02
 
 
 @bp.app_template_global()
@@ -65,7 +75,8 @@ def once(view: F) -> F:
     The record is added before the view runs, so the view's own commit stores it with the
     rows; a view that refuses the form rolls it back with everything else. The answer is
     written into the record after the view (a second, small commit): a crash between the two
-    leaves a record that still blocks a duplicate and answers with a generic message.
+    leaves a record that still blocks a duplicate and, after `ANSWER_WAIT_S`, answers with a
+    generic message.
     """
 
     @wraps(view)
@@ -111,6 +122,7 @@ def _keep_answer(record: IdempotencyRecord, answer: Any, flashes: list[Any]) -> 
 def _replay(stored: IdempotencyRecord, fingerprint: str) -> Response:
     """The first answer again: the same messages and the same redirect."""
     check_same_request(stored, fingerprint, FIELD)
+    stored = _answered(stored)
     if stored.response_body == PENDING:
         flash(_("This form was sent before and its content is saved."), "success")
         answer = redirect(url_for("web.home"), code=303)
@@ -121,6 +133,17 @@ def _replay(stored: IdempotencyRecord, fingerprint: str) -> Response:
         answer = redirect(first["location"], code=stored.status)
     answer.headers["Idempotent-Replayed"] = "true"
     return answer
+
+
+def _answered(stored: IdempotencyRecord) -> IdempotencyRecord:
+    """`stored`, read again until its answer is written or `ANSWER_WAIT_S` passed: a record
+    still PENDING is the first request between its commits (a crash leaves it so for good)."""
+    session, deadline = get_session(), time.monotonic() + ANSWER_WAIT_S
+    while stored.response_body == PENDING and time.monotonic() < deadline:
+        session.rollback()  # a fresh snapshot each look; no lock held while waiting
+        time.sleep(ANSWER_POLL_S)
+        session.refresh(stored)
+    return stored
 
 
 def _check_key(key: str) -> None:

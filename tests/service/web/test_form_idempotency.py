@@ -5,6 +5,7 @@ or other values under a used key are refused; a refused form stores nothing."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db.models import ActivityLog
@@ -30,6 +32,8 @@ from service.domain.entities import PeriodKind
 from service.domain.entities import SkpStatus
 from service.domain.periods import period_of
 from service.domain.periods import today_in_indonesia
+from service.web.idempotency import ANSWER_WAIT_S
+from service.web.idempotency import PENDING
 from tests.service.api.world import World
 from tests.service.api.world import add_indicator
 from tests.service.api.world import add_skp
@@ -195,6 +199,28 @@ def test_a_refused_form_stores_nothing_and_its_key_works_once_fixed(
     assert refused.status_code == 422
     assert _count(session, IdempotencyRecord) == 0
     assert _send(client, "/team/feedback", fields, key).status_code == 303
+    assert _count(session, FeedbackNote) == 1
+
+
+def test_a_record_left_without_its_answer_answers_generically_after_the_wait(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """A crash between the view's commit and its answer's leaves the record PENDING: a
+    resend waits `ANSWER_WAIT_S` for the answer (the other tab's request may be between
+    its commits; tests/service/api/test_form_outbox_race.py), then says the form was saved
+    and leads home, writing nothing."""
+    fields = FORMS["feedback"].fields(world, session)
+    sign_in(client, "supervisor")
+    key = str(uuid.uuid4())
+    assert _send(client, "/team/feedback", fields, key).status_code == 303
+    session.execute(update(IdempotencyRecord).values(response_body=PENDING))
+    session.commit()
+    started = time.monotonic()
+    again = _send(client, "/team/feedback", fields, key)
+    assert time.monotonic() - started >= ANSWER_WAIT_S
+    assert (again.status_code, again.headers["Location"]) == (303, "/")
+    replayed = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "Formulir ini sudah pernah dikirim dan isinya tersimpan." in replayed
     assert _count(session, FeedbackNote) == 1
 
 
