@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from service.db.models import Evaluation
 from service.db.models import FeedbackNote
 from service.db.models import IdempotencyRecord
 from tests.service.api.world import PASSWORD
@@ -89,16 +90,34 @@ def _count(session: Session, model: Any) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
+#: The team page's two outbox forms: a feedback note (no other unique key) and an
+#: evaluation (one per employee and period: its own INSERT skips a duplicate).
+FORMS = {
+    "feedback": (
+        FeedbackNote,
+        {"period": "2025-Q1", "target": "perilaku", "body": "Rapat dipimpin dengan baik"},
+    ),
+    "evaluation": (
+        Evaluation,
+        {
+            "period": "2025-Q2",
+            "work_result_rating": "sesuai_ekspektasi",
+            "behavior_rating": "sesuai_ekspektasi",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMS))
 def test_two_tabs_sending_one_form_at_once_write_once_and_both_get_the_first_answer(
-    app: Flask, server: str, world: World, session: Session
+    app: Flask, server: str, world: World, session: Session, name: str
 ) -> None:
+    model, fields = FORMS[name]
     browser = _signed_in(server, "supervisor")
     token = CSRF.search(browser.get(f"{server}/team").text).group(1)  # type: ignore[union-attr]
     form = {
         "employee_id": str(world.employees["E1"]),
-        "period": "2025-Q1",
-        "target": "perilaku",
-        "body": "Rapat dipimpin dengan baik",
+        **fields,
         "csrf_token": token,
         "idempotency_key": KEY,
     }
@@ -106,7 +125,7 @@ def test_two_tabs_sending_one_form_at_once_write_once_and_both_get_the_first_ans
     barrier = _meet_at_the_lookup(app, len(tabs))
 
     def send(tab: requests.Session) -> requests.Response:
-        return tab.post(f"{server}/team/feedback", data=form, allow_redirects=False)
+        return tab.post(f"{server}/team/{name}", data=form, allow_redirects=False)
 
     with ThreadPoolExecutor(len(tabs)) as pool:
         answers = list(pool.map(send, tabs))
@@ -120,4 +139,4 @@ def test_two_tabs_sending_one_form_at_once_write_once_and_both_get_the_first_ans
         for tab, answer in zip(tabs, answers, strict=True)
     ]
     assert shown[0] == shown[1] and shown[0][0][0] == "success", shown
-    assert (_count(session, FeedbackNote), _count(session, IdempotencyRecord)) == (1, 1)
+    assert (_count(session, model), _count(session, IdempotencyRecord)) == (1, 1)
