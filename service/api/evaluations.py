@@ -18,6 +18,9 @@ from service.api.openapi import responses
 from service.api.openapi import spec
 from service.api.schemas.common import IdempotencyHeader
 from service.api.schemas.common import IfMatchHeader
+from service.api.schemas.common import PageQuery
+from service.api.schemas.evaluation_revisions import RevisionList
+from service.api.schemas.evaluation_revisions import revision_out
 from service.api.schemas.performance import EvaluationIn
 from service.api.schemas.performance import EvaluationList
 from service.api.schemas.performance import EvaluationOut
@@ -27,6 +30,7 @@ from service.api.schemas.performance import evaluation_out
 from service.auth.decorators import allow
 from service.auth.policy import PEOPLE
 from service.domain.evaluations import list_evaluations
+from service.domain.evaluations import list_revisions
 from service.domain.evaluations import read_evaluation
 from service.domain.evaluations import record_evaluation
 from service.domain.evaluations import update_evaluation
@@ -79,3 +83,14 @@ def patch_evaluation(evaluation_id: int, json: EvaluationPatch) -> Any:
     changes = json.model_dump(mode="json", exclude_unset=True)
     evaluation = run(update_evaluation, evaluation_id, if_match(), changes)
     return evaluation_out(evaluation), 200, etag(evaluation.version)
+
+
+@bp.get(f"/evaluations/{EVALUATION_ID}/revisions")
+@allow(*PEOPLE)
+@spec.validate(resp=responses(HTTP_200=RevisionList), tags=TAGS)
+def get_revisions(evaluation_id: int, query: PageQuery) -> Any:
+    """The versions of the evaluation that corrections and upheld objections replaced,
+    oldest first: the values then, who replaced them, when and why (kept since migration
+    0023). Readable, and audited, as the evaluation is."""
+    page = run(list_revisions, evaluation_id, query.limit, query.offset)
+    return listing(RevisionList, page, revision_out)

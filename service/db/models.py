@@ -65,6 +65,7 @@ from service.domain.entities import TrainingMode
 from service.domain.feedback360_terms import RaterGroup
 from service.domain.feedback360_terms import RoundStatus
 from service.domain.objection_terms import ObjectionStatus
+from service.domain.revision_terms import RevisionCause
 from service.domain.risk_review_terms import ReviewDecision
 from service.domain.signature_terms import SignerRole
 
@@ -383,16 +384,10 @@ class FeedbackNote(Base):
 BEHAVIOR_COLUMNS: dict[BerakhlakValue, str] = {v: f"behavior_{v.value}" for v in BerakhlakValue}
 
 
-class Evaluation(Base):
-    """Periodic or annual evaluation: the two ratings, the seven values and the predikat."""
+class EvaluationValues:
+    """The two ratings, the seven values and the predikat: the evaluation's own columns, and
+    the copy each revision keeps of a version it replaced (`EvaluationRevision`)."""
 
-    __tablename__ = "evaluations"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
-    # A valid period code, checked in the row instead of by a key to `periods` (migration 0010).
-    period: Mapped[str] = mapped_column(String(7), index=True)
-    kind: Mapped[EvaluationKind] = enum_column(EvaluationKind)
     work_result_rating: Mapped[Rating] = enum_column(Rating, check_name="work_result_rating")
     behavior_rating: Mapped[Rating] = enum_column(Rating, check_name="behavior_rating")
     behavior_berorientasi_pelayanan: Mapped[Rating | None] = enum_column(
@@ -417,6 +412,18 @@ class Evaluation(Base):
         Rating, check_name="behavior_kolaboratif", nullable=True
     )
     predikat: Mapped[Predikat] = enum_column(Predikat)
+
+
+class Evaluation(EvaluationValues, Base):
+    """Periodic or annual evaluation: the two ratings, the seven values and the predikat."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    # A valid period code, checked in the row instead of by a key to `periods` (migration 0010).
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[EvaluationKind] = enum_column(EvaluationKind)
     predikat_source: Mapped[PredikatSource] = enum_column(
         PredikatSource, default=PredikatSource.MATRIX, server_default=PredikatSource.MATRIX.value
     )
@@ -433,6 +440,31 @@ class Evaluation(Base):
         CheckConstraint(PeriodCodeRule(), name="period_code"),
     )
     __mapper_args__ = {"version_id_col": version}
+
+
+class EvaluationRevision(EvaluationValues, Base):
+    """A version of an evaluation as it stood before a change replaced it: every column a
+    change can set, who changed it, when and why (`domain.evaluation_revisions`).
+    Append-only: the database refuses updates and deletes (migration 0023), so the ratings
+    as the rater first gave them stay readable after corrections and upheld objections."""
+
+    __tablename__ = "evaluation_revisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(BigId, ForeignKey("evaluations.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    predikat_source: Mapped[PredikatSource] = enum_column(PredikatSource)
+    rater_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    feedback: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[RevisionCause] = enum_column(RevisionCause)
+    revised_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revised_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        # The versions of one evaluation in order; the oldest is what the rater first gave.
+        Index("ix_evaluation_revisions_evaluation_id", "evaluation_id", "id"),
+        UniqueConstraint("evaluation_id", "version"),
+    )
 
 
 class EvaluationSignature(Base):

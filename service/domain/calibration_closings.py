@@ -26,15 +26,18 @@ remedy; the change is recorded against the closing (`record_change`) and shown w
 Reopening is an audited act with a mandatory reason; the row is kept (reopened by, at,
 why) and a later closing is a new row: one standing closing per unit and period (409).
 
-What the raters first gave is not shown: an evaluation keeps only its current ratings (a
-rater's correction overwrites them; the audit log says who changed it and when, not from
-what), and an objection keeps the predikat before its decision only. The before/after view
-compares the distribution at closing with the distribution now.
+The view shows three distributions of the covered population: as the raters first gave
+it, at closing (the snapshot) and now. First given is each evaluation's oldest revision
+(`evaluation_revisions`: a correction or an upheld objection keeps the version it replaces),
+else its current row. Revisions are kept since migration 0023 (`revision_terms.KEPT_SINCE`):
+an evaluation changed before then counts with its oldest kept version, and the view says
+how many those are (`before_kept`) rather than pass them off as first given.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -49,6 +52,7 @@ from service.db.models import Evaluation
 from service.db.models import Objection
 from service.db.repositories import Page
 from service.db.repositories import calibration_closings as repo
+from service.db.repositories import evaluation_revisions as revisions_repo
 from service.db.repositories import performance as performance_repo
 from service.db.repositories.organisation import unit_subtree_ids
 from service.domain.audit import Actor
@@ -82,6 +86,10 @@ class ClosingView:
     now: dict[Predikat, int]
     changes: list[CalibrationChange]
     withheld: bool = False
+    #: The predikat as the raters first gave them (`first_given_counts`), and how many of
+    #: those evaluations were changed before revisions were kept (their first is unknown).
+    first_given: dict[Predikat, int] = field(default_factory=dict)
+    before_kept: int = 0
 
     @property
     def standing(self) -> bool:
@@ -189,10 +197,25 @@ def _text(name: str, value: str | None) -> str | None:
     return value.strip() or None
 
 
-def _counts(session: Session, unit_id: int, period: str) -> dict[Predikat, int]:
-    """The predikat counts of the employees of the unit and the units below it."""
-    units = list(session.scalars(unit_subtree_ids(unit_id)))
-    counts = performance_repo.predikat_counts(session, units, period)
+def _units(session: Session, unit_id: int) -> list[int]:
+    """The unit and the units below it: whose employees a closing covers."""
+    return list(session.scalars(unit_subtree_ids(unit_id)))
+
+
+def _counts(session: Session, units: list[int], period: str) -> dict[Predikat, int]:
+    """The predikat counts of the units' employees."""
+    return _every_predikat(performance_repo.predikat_counts(session, units, period))
+
+
+def _first_given(
+    session: Session, units: list[int], period: str
+) -> tuple[dict[Predikat, int], int]:
+    """`_counts` as the raters first gave them, and how many are not known to be first."""
+    counts, before_kept = revisions_repo.first_given_counts(session, units, period)
+    return _every_predikat(counts), before_kept
+
+
+def _every_predikat(counts: dict[Predikat, int]) -> dict[Predikat, int]:
     return {predikat: counts.get(predikat, 0) for predikat in Predikat}
 
 
@@ -201,7 +224,7 @@ def _snapshot(
 ) -> dict[str, Any]:
     """The distribution at closing: counts of the covered population, the unit's grade and
     its warnings as `GET /units/{id}/grades/{period}` gives them then (None: no grade)."""
-    counts = _counts(session, unit_id, period)
+    counts = _counts(session, _units(session, unit_id), period)
     try:
         grade = unit_grade_report(session, actor, unit_id, period, settings)
     except NotFound:
@@ -215,19 +238,19 @@ def _snapshot(
 
 
 def _view(session: Session, actor: Actor, closing: CalibrationClosing) -> ClosingView:
-    names = repo.usernames(session, [closing.closed_by_user_id, closing.reopened_by_user_id])
-    now = _counts(session, closing.unit_id, closing.period)
-    base = ClosingView(
-        closing,
-        names.get(closing.closed_by_user_id or 0),
-        names.get(closing.reopened_by_user_id or 0),
-        now,
-        [],
-    )
+    units = _units(session, closing.unit_id)
+    now = _counts(session, units, closing.period)
     size = max(int(closing.snapshot.get("size", 0)), sum(now.values()))
+    closed_by = reopened_by = None
+    changes: list[CalibrationChange] = []
     if actor.role not in policy.PERSONAL_DATA_ROLES:  # the data team: counts only, no people
-        withheld = not policy.shows_group(actor, size)
-        return ClosingView(base.closing, None, None, {} if withheld else now, [], withheld)
-    changes = repo.changes_of(session, [closing.id])
-    record_reads(session, actor, "evaluation", sorted({c.employee_id for c in changes}))
-    return ClosingView(base.closing, base.closed_by, base.reopened_by, now, changes)
+        if not policy.shows_group(actor, size):
+            return ClosingView(closing, None, None, {}, [], withheld=True)
+    else:
+        names = repo.usernames(session, [closing.closed_by_user_id, closing.reopened_by_user_id])
+        closed_by = names.get(closing.closed_by_user_id or 0)
+        reopened_by = names.get(closing.reopened_by_user_id or 0)
+        changes = repo.changes_of(session, [closing.id])
+        record_reads(session, actor, "evaluation", sorted({c.employee_id for c in changes}))
+    first, before_kept = _first_given(session, units, closing.period)
+    return ClosingView(closing, closed_by, reopened_by, now, changes, False, first, before_kept)

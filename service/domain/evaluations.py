@@ -37,11 +37,16 @@ from service.domain.errors import Conflict
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import evaluation_columns
 from service.domain.evaluation_input import parse_evaluation
+from service.domain.evaluation_revisions import RevisionView
+from service.domain.evaluation_revisions import keep_revision
+from service.domain.evaluation_revisions import revised_values
+from service.domain.evaluation_revisions import revision_views
 from service.domain.exports import ExportFormat
 from service.domain.exports import unit_subtree
 from service.domain.objection_terms import ObjectionStatus
 from service.domain.organisation import check_version
 from service.domain.periods import parse_period
+from service.domain.revision_terms import RevisionCause
 from service.domain.transfers import export_file
 
 RESOURCE = "evaluation"
@@ -137,8 +142,7 @@ def update_evaluation(
             f"evaluation {evaluation_id} has objection {objection.id} "
             f"({objection.status.value}): the rater's superior decides it, not the rater"
         )
-    revise(evaluation, changes)
-    evaluation.rater_id = actor.employee_id
+    revise(session, actor, evaluation, changes, RevisionCause.CORRECTION, actor.employee_id)
     session.flush()
     record(
         session,
@@ -151,13 +155,26 @@ def update_evaluation(
     return evaluation
 
 
-def revise(evaluation: Evaluation, changes: Mapping[str, Any]) -> None:
+def revise(
+    session: Session,
+    actor: Actor,
+    evaluation: Evaluation,
+    changes: Mapping[str, Any],
+    cause: RevisionCause,
+    rater_id: int | None = None,
+) -> None:
     """Merge changed ratings or feedback into a stored evaluation and recompute its predikat,
-    by the same rules as a new one (`parse_evaluation`): the rater's correction and an upheld
-    objection (`objections.decide`) change an evaluation this one way."""
+    by the same rules as a new one (`parse_evaluation`), keeping the version it replaces
+    (`evaluation_revisions.keep_revision`): the rater's correction and an upheld objection
+    (`objections.decide`) change an evaluation this one way. `rater_id` names the rater
+    who gives the changed evaluation (the correcting one); None keeps the rater."""
+    prior = revised_values(evaluation)
     inp = parse_evaluation(_current_input(evaluation) | dict(changes))
     for name, value in evaluation_columns(inp).items():
         setattr(evaluation, name, value)
+    if rater_id is not None:
+        evaluation.rater_id = rater_id
+    keep_revision(session, actor, evaluation, prior, cause)
 
 
 def read_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Row[Any]:
@@ -175,6 +192,15 @@ def read_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Row[A
     audit = record_read_now if alone else record_read
     audit(session, actor, RESOURCE, evaluation.employee_id)
     return evaluation
+
+
+def list_revisions(
+    session: Session, actor: Actor, evaluation_id: int, limit: int, offset: int
+) -> Page[RevisionView]:
+    """The versions of a visible evaluation that changes replaced, oldest first, each with
+    who replaced it, when and why; read (and audited) as the evaluation is."""
+    read_evaluation(session, actor, evaluation_id)
+    return revision_views(session, evaluation_id, limit, offset)
 
 
 def list_evaluations(

@@ -53,6 +53,7 @@ from service.domain.moments import as_utc
 from service.domain.objection_terms import DECIDED
 from service.domain.objection_terms import ObjectionStatus
 from service.domain.organisation import check_version
+from service.domain.revision_terms import RevisionCause
 from service.domain.settings import whole_number_setting
 
 RESOURCE = "objection"
@@ -303,7 +304,7 @@ def _decide(
     else:
         before = {name: getattr(evaluation, name) for name in _rating_columns()}
         predikat = evaluation.predikat
-        revise(evaluation, ratings)
+        revise(session, actor, evaluation, ratings, RevisionCause.OBJECTION)
         if all(getattr(evaluation, name) == value for name, value in before.items()):
             raise Invalid.field(
                 "work_result_rating",

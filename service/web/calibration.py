@@ -30,6 +30,7 @@ from service.domain.periods import Period
 from service.domain.periods import parse_period
 from service.domain.rater_calibration import MIN_RATED
 from service.domain.rater_calibration import rater_calibration
+from service.domain.revision_terms import KEPT_SINCE
 from service.routing import id_segment
 from service.web import bp
 from service.web.forms import validated
@@ -63,6 +64,7 @@ def calibration(unit_id: int) -> str:
         predikats=list(Predikat),
         quarters=quarters_of(period),
         closings=closings,
+        kept_since=KEPT_SINCE,
         standing=next((view for view in closings if view.standing), None),
     )
 

@@ -20,6 +20,7 @@ from service.db import get_session
 from service.db.models import BEHAVIOR_COLUMNS
 from service.domain.entities import Predikat
 from service.domain.errors import Conflict
+from service.domain.evaluation_revisions import sheet_revisions
 from service.domain.evaluation_sheet import evaluation_sheet
 from service.domain.evaluation_signatures import sheet_signatures
 from service.domain.evaluation_signatures import sign_evaluation
@@ -39,6 +40,7 @@ def evaluation_sheet_page(evaluation_id: int) -> str:
     session, caller = get_session(), actor()
     sheet = evaluation_sheet(session, caller, evaluation_id, rule_settings())
     signatures = sheet_signatures(session, caller, sheet)
+    revisions = sheet_revisions(session, sheet)
     session.commit()  # the audit row of reading someone else's evaluation
     behaviour = [
         (value, getattr(sheet.evaluation, column)) for value, column in BEHAVIOR_COLUMNS.items()
@@ -54,6 +56,7 @@ def evaluation_sheet_page(evaluation_id: int) -> str:
         starts_on=format_date(sheet.period.starts_on, format="long"),
         ends_on=format_date(sheet.period.ends_on, format="long"),
         signatures=signatures,
+        revisions=revisions,
         signed_by={role.value: latest.get(role) for role in SignerRole},
         signed_on={
             item.signature.role.value: format_datetime(item.signature.signed_at, "medium")

@@ -42,6 +42,13 @@ class SnapshotOut(DistributionOut):
     )
 
 
+class FirstGivenOut(DistributionOut):
+    before_kept: int = Field(
+        description="how many of these evaluations were changed before revisions were kept "
+        "(migration 0023): counted with their oldest kept version, not their first"
+    )
+
+
 class ChangeOut(Out):
     """A predikat changed while the closing stood: only by an upheld objection."""
 
@@ -68,6 +75,10 @@ class ClosingOut(Out):
     reopen_reason: str | None
     at_closing: SnapshotOut
     now: DistributionOut
+    first_given: FirstGivenOut = Field(
+        description="the covered population's predikat as the raters first gave them: each "
+        "evaluation's oldest revision, else its current values"
+    )
     changes: list[ChangeOut]
     #: True when counts and changes are left out: the data team sees populations of at
     #: least `policy.SMALL_GROUP` evaluated employees, and no changes (they name people).
@@ -101,6 +112,11 @@ def closing_out(view: ClosingView) -> ClosingOut:
             warnings=[] if view.withheld else snapshot["warnings"],
         ),
         now=DistributionOut(size=sum(view.now.values()), counts=view.now),
+        first_given=FirstGivenOut(
+            size=sum(view.first_given.values()),
+            counts=view.first_given,
+            before_kept=view.before_kept,
+        ),
         changes=[ChangeOut.model_validate(change) for change in view.changes],
         withheld=view.withheld,
     )

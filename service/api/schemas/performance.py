@@ -293,14 +293,19 @@ FeedbackList = listing(FeedbackOut)
 SelfAssessmentList = listing(SelfAssessmentOut)
 
 
+def behavior_ratings(row: Any) -> dict[BerakhlakValue, Rating]:
+    """The seven value columns of an evaluation (or a revision) that hold a rating."""
+    return {
+        value: getattr(row, column)
+        for value, column in BEHAVIOR_COLUMNS.items()
+        if getattr(row, column) is not None
+    }
+
+
 def evaluation_out(evaluation: Evaluation | NewEvaluation | Row[Any]) -> EvaluationOut:
     """Serialize an evaluation (or its stored row); the seven value columns become
     `behavior_ratings`."""
-    ratings = {
-        value: getattr(evaluation, column)
-        for value, column in BEHAVIOR_COLUMNS.items()
-        if getattr(evaluation, column) is not None
-    }
+    ratings = behavior_ratings(evaluation)
     return EvaluationOut(
         id=evaluation.id,
         employee_id=evaluation.employee_id,

@@ -25,6 +25,7 @@ from service.db.models import DialogueAction
 from service.db.models import Employee
 from service.db.models import Enrolment
 from service.db.models import Evaluation
+from service.db.models import EvaluationRevision
 from service.db.models import EvaluationSignature
 from service.db.models import Evidence
 from service.db.models import FeedbackNote
@@ -77,6 +78,7 @@ _DIALOGUE = (PerformanceDialogue, DialogueAction.dialogue_id == PerformanceDialo
 _RECIPIENT = (User, Notification.recipient_user_id == User.id)
 _PREFERRER = (User, NotificationPreference.user_id == User.id)
 _SIGNED = (Evaluation, EvaluationSignature.evaluation_id == Evaluation.id)
+_REVISED = (Evaluation, EvaluationRevision.evaluation_id == Evaluation.id)
 
 #: Section name -> the rows of the employee it holds.
 SECTIONS: dict[str, Callable[[int], Select[Any]]] = {
@@ -90,6 +92,7 @@ SECTIONS: dict[str, Callable[[int], Select[Any]]] = {
     "feedback_notes": _own(FeedbackNote),
     "self_assessments": _own(SelfAssessment),
     "evaluations": _own(Evaluation),
+    "evaluation_revisions": _joined(EvaluationRevision, Evaluation.employee_id, _REVISED),
     "objections": _own(Objection),
     "evaluation_signatures": _joined(EvaluationSignature, Evaluation.employee_id, _SIGNED),
     "competency_assessments": _own(CompetencyAssessment),

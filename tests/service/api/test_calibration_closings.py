@@ -13,6 +13,7 @@ import io
 from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db.models import AuditEntry
@@ -235,6 +236,32 @@ def test_bad_input_is_a_problem_and_changes_nothing(
     session.expire_all()
     stored = session.scalars(select(CalibrationClosing)).all()
     assert [(c.id, c.reopened_at) for c in stored] == [(closing["id"], None)]
+
+
+def test_first_given_counts_each_evaluations_oldest_version(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """A correction before closing and an upheld objection after it leave the first-given
+    distribution as the raters gave it; an evaluation changed before revisions were kept
+    (version 2, none kept) counts as it stands and is named in `before_kept`."""
+    rated = _rate(client, world, "2025").json  # E1: baik
+    patch = client.patch(
+        f"/api/v1/evaluations/{rated['id']}",
+        json={"work_result_rating": A, "behavior_rating": A},
+        headers=world.headers("supervisor") | {"If-Match": '"1"'},
+    )
+    assert (patch.status_code, patch.json["predikat"]) == (200, "sangat_baik")
+    earlier = make_evaluation(session, employee_id=world.employees["E2"], period="2025")
+    session.execute(update(Evaluation).where(Evaluation.id == earlier.id).values(version=2))
+    session.commit()
+
+    closing = _close(client, world, "2025").json
+    first, now = closing["first_given"], closing["now"]
+    assert (first["size"], first["before_kept"]) == (2, 1)
+    assert (first["counts"]["baik"], first["counts"]["sangat_baik"]) == (2, 0)
+    assert (now["counts"]["baik"], now["counts"]["sangat_baik"]) == (1, 1)
+    data = client.get(f"{_closings(world)}?period=2025", headers=world.headers("data")).json
+    assert data["items"][0]["first_given"]["counts"] == {}  # a small group: withheld
 
 
 def test_the_data_team_sees_no_small_counts_and_no_changes(

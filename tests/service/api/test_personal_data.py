@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import AttendanceMonth
 from service.db.models import AuditEntry
+from service.db.models import EvaluationRevision
 from service.db.models import EvaluationSignature
 from service.db.models import FeedbackRater
 from service.db.models import FeedbackRound
@@ -21,6 +22,7 @@ from service.db.models import RiskScore
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import RhkKind
 from service.domain.feedback360_terms import RaterGroup
+from service.domain.revision_terms import RevisionCause
 from service.domain.signature_terms import SignerRole
 from tests.factories import make_evaluation
 from tests.service.api.world import World
@@ -64,8 +66,19 @@ def _records(session: Session, world: World) -> dict[str, int]:
         for evaluation, signer in ((own, e1), (other, e2))
     ]  # fmt: skip
     session.add_all(signed)
+    revised = [
+        EvaluationRevision(
+            evaluation_id=evaluation.id, version=1, cause=RevisionCause.CORRECTION,
+            work_result_rating=evaluation.work_result_rating,
+            behavior_rating=evaluation.behavior_rating, predikat=evaluation.predikat,
+            predikat_source=evaluation.predikat_source,
+        )
+        for evaluation in (own, other)
+    ]  # fmt: skip
+    session.add_all(revised)
     session.commit()
     return {
+        "revision": revised[0].id,
         "evaluation": own.id,
         "other": other.id,
         "indicator": indicator.id,
@@ -92,6 +105,7 @@ def test_employee_exports_their_own_records_and_nothing_else(
     assert [row["id"] for row in sections["indicators"]] == [ids["indicator"]]
     assert [row["id"] for row in sections["objections"]] == [ids["objection"]]
     assert [row["id"] for row in sections["evaluation_signatures"]] == [ids["signature"]]
+    assert [row["id"] for row in sections["evaluation_revisions"]] == [ids["revision"]]
     assert [row["username"] for row in sections["users"]] == ["user-employee"]
     assert "password_hash" not in sections["users"][0]
     assert "features" not in sections["risk_scores"][0]

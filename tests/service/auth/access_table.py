@@ -345,6 +345,10 @@ ROUTES: dict[tuple[str, str], tuple[Profile, Request]] = {
         READ,
         _by_person("evaluation"),
     ),
+    ("GET", "/api/v1/evaluations/<int(max=2147483647):evaluation_id>/revisions"): (
+        READ,
+        _by_person("evaluation", "/revisions"),
+    ),
     ("PATCH", "/api/v1/evaluations/<int(max=2147483647):evaluation_id>"): (
         rate(200),
         _by_person(

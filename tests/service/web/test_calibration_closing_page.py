@@ -8,6 +8,7 @@ import html
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db.models import CalibrationClosing
@@ -16,6 +17,7 @@ from service.domain.audit import Actor
 from service.domain.entities import Role
 from service.domain.objection_terms import ObjectionStatus
 from service.domain.objections import close_objection
+from tests.factories import make_evaluation
 from tests.service.api.world import World
 from tests.service.api.world import add_objection
 from tests.service.web.conftest import post_form
@@ -141,3 +143,21 @@ def test_a_bad_period_in_the_form_closes_nothing_and_says_why(
         == 404
     )  # type: ignore[attr-defined]
     assert session.scalars(select(CalibrationClosing)).all() == []
+
+
+def test_the_page_shows_the_distribution_as_first_given_and_since_when_it_is_kept(
+    app: Flask, world: World, session: Session
+) -> None:
+    """The first-given column beside at closing and now, the day versions began to be
+    kept, and how many evaluations were changed before it (their first is not known)."""
+    earlier = make_evaluation(session, employee_id=world.employees["E2"], period="2025")
+    session.execute(update(Evaluation).where(Evaluation.id == earlier.id).values(version=3))
+    session.commit()
+    hr = app.test_client()
+    sign_in(hr, "hr")
+    post_form(hr, f"/units/{world.units['A']}/calibration-closings", {"period": "2025"}, page="/")
+    page = _page(hr, world)
+    assert "Seperti semula diberikan penilai" in page
+    assert "Sejak 7 Desember 2026 setiap koreksi" in page
+    assert "1 evaluasi ini diubah sebelum 7 Desember 2026" in page
+    assert "tidak disimpan (koreksi menimpanya)" not in page

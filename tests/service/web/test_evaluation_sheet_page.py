@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 from service.db.models import AuditEntry
 from service.db.models import Realisation
 from service.db.models import UnitGrade
+from service.domain.audit import Actor
 from service.domain.entities import OrganisationGrade
 from service.domain.entities import Rating
+from service.domain.entities import Role
 from service.domain.evaluation_input import ensure_period
+from service.domain.evaluations import update_evaluation
 from service.domain.periods import parse_period
 from tests.factories import make_evaluation
 from tests.service.api.world import World
@@ -136,3 +139,20 @@ def test_the_rater_and_the_employee_sign_on_the_sheet(
     changed = employee.get(path).get_data(as_text=True)
     assert changed.count("isi dokumen telah berubah") == 2
     assert post_form(_signed_in(app, "hr"), f"{path}/sign", {}, page=path).status_code == 403
+
+
+def test_the_sheet_says_when_and_by_whom_the_evaluation_was_corrected(
+    app: object, world: World, session: Session
+) -> None:
+    evaluation_id = _evaluated(session, world)  # di atas / sesuai ekspektasi: baik
+    path = f"/evaluations/{evaluation_id}/sheet"
+    client = _signed_in(app, "employee")
+    assert "Dikoreksi pada" not in client.get(path).get_data(as_text=True)
+    rater = Actor(
+        world.users["supervisor"], "user-supervisor", Role.SUPERVISOR, world.employees["S"]
+    )
+    update_evaluation(session, rater, evaluation_id, 1, {"behavior_rating": "di_atas_ekspektasi"})
+    session.commit()
+    text = client.get(path).get_data(as_text=True)
+    assert "oleh user-supervisor; predikat sebelumnya Baik." in text
+    assert "Sangat Baik" in text  # the predikat as it stands

@@ -1,0 +1,54 @@
+"""The versions of an evaluation that changes replaced (`GET /evaluations/{id}/revisions`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from service.api.schemas.common import Moment
+from service.api.schemas.common import Out
+from service.api.schemas.common import listing
+from service.api.schemas.performance import behavior_ratings
+from service.domain.entities import BerakhlakValue
+from service.domain.entities import Predikat
+from service.domain.entities import PredikatSource
+from service.domain.entities import Rating
+from service.domain.evaluation_revisions import RevisionView
+from service.domain.revision_terms import RevisionCause
+
+
+class RevisionOut(Out):
+    """One replaced version of the evaluation: its values then, and what replaced it."""
+
+    version: int = Field(description="the version of the evaluation these values were")
+    work_result_rating: Rating
+    behavior_rating: Rating
+    behavior_ratings: dict[BerakhlakValue, Rating]
+    predikat: Predikat
+    predikat_source: PredikatSource
+    rater_id: int | None
+    feedback: str | None
+    cause: RevisionCause = Field(description="what replaced it: a correction or an objection")
+    revised_by_user_id: int | None
+    revised_by: str | None = Field(description="the username of who replaced it")
+    revised_at: Moment
+
+
+RevisionList = listing(RevisionOut)
+
+
+def revision_out(view: RevisionView) -> RevisionOut:
+    r = view.revision
+    return RevisionOut(
+        version=r.version,
+        work_result_rating=r.work_result_rating,
+        behavior_rating=r.behavior_rating,
+        behavior_ratings=behavior_ratings(r),
+        predikat=r.predikat,
+        predikat_source=r.predikat_source,
+        rater_id=r.rater_id,
+        feedback=r.feedback,
+        cause=r.cause,
+        revised_by_user_id=r.revised_by_user_id,
+        revised_by=view.revised_by,
+        revised_at=r.revised_at,
+    )
