@@ -36,6 +36,9 @@ from service.features import Panel
 from service.features.catalogue import Compute
 from service.features.window import Window
 from training.compare import held_out_metrics
+from training.evaluate import FAIRNESS_GROUPS
+from training.evaluate import fairness_table
+from training.evaluate import max_tpr_gap
 from training.sampling import rank_by_key
 from training.train import PeriodSplit
 from training.train import build_pipeline
@@ -130,21 +133,30 @@ class PairedRows:
         )
 
     def score(
-        self, predict: Predict, first: np.ndarray | None
+        self, predict: Predict, threshold: float, first: np.ndarray | None
     ) -> tuple[dict[str, float], np.ndarray]:
         """Held-out and spare metrics of one model, and its bootstrap ROC AUCs on spare.
 
-        The delta columns compare with `first` (the first model's bootstrap AUCs; None for
-        the first model itself): paired mean, standard error and 95% percentile interval.
+        The fairness gate's figure (`max_tpr_gap` of the rows flagged at the model's
+        `threshold`; NaN without group columns) comes on both sets of rows: a setting must
+        not buy speed with it. The
+        delta columns compare with `first` (the first model's bootstrap AUCs; None for the
+        first model itself): paired mean, standard error and 95% percentile interval.
         """
         y, y_spare = (frame[LABEL].to_numpy().astype(int) for frame in (self.test, self.spare))
-        held = held_out_metrics(y, predict(self.test))
+        tested = predict(self.test)
+        held = held_out_metrics(y, tested)
         probability = predict(self.spare)
         spare = held_out_metrics(y_spare, probability)
         boot = _bootstrap_auc(y_spare, probability, self.draws)
         delta = boot - (boot if first is None else first)
-        return {"roc_auc": held["roc_auc"], "ece": held["ece"], "spare_rows": len(self.spare),
-                "spare_roc_auc": spare["roc_auc"], "spare_ece": spare["ece"],
+        gaps = [
+            _tpr_gap(labels, p >= threshold, frame)
+            for labels, p, frame in ((y, tested, self.test), (y_spare, probability, self.spare))
+        ]
+        return {"roc_auc": held["roc_auc"], "ece": held["ece"], "tpr_gap": gaps[0],
+                "spare_rows": len(self.spare), "spare_roc_auc": spare["roc_auc"],
+                "spare_ece": spare["ece"], "spare_tpr_gap": gaps[1],
                 "spare_delta": float(np.mean(delta)),
                 "spare_delta_se": float(np.std(delta, ddof=1)),
                 "spare_delta_low": float(np.percentile(delta, 2.5)),
@@ -165,10 +177,10 @@ def compare_settings(
     Returns
     -------
     DataFrame, one row per candidate: name, iterations (boosting rounds kept by early
-    stopping), fit_cpu_seconds, roc_auc and ece on the held-out rows, spare_rows,
-    spare_roc_auc, spare_ece, and spare_delta / spare_delta_se / spare_delta_low /
-    spare_delta_high: the paired bootstrap mean, standard error and 95% interval of its
-    spare ROC AUC minus the first candidate's.
+    stopping), fit_cpu_seconds, roc_auc, ece and tpr_gap (`max_tpr_gap`) on the held-out
+    rows, spare_rows, spare_roc_auc, spare_ece, spare_tpr_gap, and spare_delta /
+    spare_delta_se / spare_delta_low / spare_delta_high: the paired bootstrap mean,
+    standard error and 95% interval of its spare ROC AUC minus the first candidate's.
     """
     paired = PairedRows.of(rows, split, size, holdout, seed)
     records, first = [], None
@@ -176,7 +188,8 @@ def compare_settings(
         began = time.process_time()
         model = fit_pipeline(build_pipeline(params), paired.chosen, split)
         seconds = time.process_time() - began
-        metrics, boot = paired.score(partial(_probability, model, None), first)
+        threshold = model.named_steps["model"].threshold_
+        metrics, boot = paired.score(partial(_probability, model, None), threshold, first)
         first = boot if first is None else first
         iterations = model.named_steps["model"].estimator_.n_iter_
         records.append(
@@ -218,7 +231,8 @@ def compare_features(
         model = build_pipeline(params).named_steps["model"]
         model.fit(used[columns].to_numpy(np.float64), labels, calibration_mask=mask)
         seconds = time.process_time() - began
-        metrics, boot = paired.score(partial(_probability, model, columns), first)
+        predict = partial(_probability, model, columns)
+        metrics, boot = paired.score(predict, model.threshold_, first)
         first = boot if first is None else first
         records.append(
             {"name": name, "features": len(columns), "iterations": model.estimator_.n_iter_,
@@ -251,6 +265,14 @@ def _probability(model: Any, columns: list[str] | None, frame: pd.DataFrame) -> 
     if columns is None:
         return model.predict_proba(frame)[:, 1]
     return model.predict_proba(frame[columns].to_numpy(np.float64))[:, 1]
+
+
+def _tpr_gap(y: np.ndarray, flagged: np.ndarray, frame: pd.DataFrame) -> float:
+    """The fairness gate's largest TPR gap; NaN for rows without the groups (`labelled_rows`
+    of a panel alone, as candidate features are screened)."""
+    if not all(column in frame for column in FAIRNESS_GROUPS):
+        return float("nan")
+    return max_tpr_gap(fairness_table(y, flagged, frame))
 
 
 def _bootstrap_auc(y: np.ndarray, probability: np.ndarray, draws: np.ndarray) -> np.ndarray:

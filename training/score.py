@@ -71,6 +71,7 @@ from service.features.stored_rows import to_bytes
 from service.serving.batch import Predicted
 from service.serving.batch import explain_rows
 from service.serving.batch import predict_rows
+from service.serving.batch import prepare_rows
 from service.serving.fallback import PRIOR_TABLE
 from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
@@ -371,6 +372,8 @@ def score_all(
 
                 counts = score_in_workers(database_url, job, list(ranges), workers, threads, clock)
             else:
+                if model is not None:
+                    prepare_rows(model.pipeline)  # start-up, not the first chunk's prediction
                 counts = (score_range(engine, job, first, last, clock) for first, last in ranges)
             for done in counts:
                 done.add_to(summary)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from threadpoolctl import threadpool_limits
 
 from service.db import make_engine
+from service.serving.batch import prepare_rows
 from training.score import Clock
 from training.score import Counts
 from training.score import Job
@@ -30,6 +31,8 @@ def _start(database_url: str, job: Job, threads: int | None) -> None:
     import sklearn.ensemble._hist_gradient_boosting.predictor  # noqa: F401 - OpenMP loaded
 
     threadpool_limits(limits=threads, user_api="openmp")
+    if job.model is not None:
+        prepare_rows(job.model.pipeline)  # start-up, not the first chunk's prediction
     _WORKER.update(engine=make_engine(database_url), job=job)
 
 

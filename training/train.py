@@ -25,10 +25,14 @@ from service.features.estimators import FeatureMatrix
 from service.features.estimators import PeriodCalibratedClassifier
 from service.features.rules import poor_rate_table
 
+#: Learning rate 0.07 with 31 leaves instead of 0.05 with 15: 148 trees instead of 280 on
+#: 50,000 training employees, a third less CPU to predict and explain a row, ROC AUC within
+#: noise (paired difference -0.0005, 95 % interval -0.0014 to +0.0004; README, "tree
+#: settings and scoring cost").
 DEFAULT_PARAMS: dict[str, Any] = {
-    "learning_rate": 0.05,
+    "learning_rate": 0.07,
     "max_iter": 300,
-    "max_leaf_nodes": 15,
+    "max_leaf_nodes": 31,
     "min_samples_leaf": 40,
     "l2_regularization": 1.0,
     "early_stopping": True,

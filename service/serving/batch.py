@@ -139,6 +139,16 @@ def predict_rows(pipeline: Any, X: np.ndarray) -> Predicted:
     return trees.predict(X)
 
 
+def prepare_rows(pipeline: Any) -> None:
+    """Build, once per process, what `predict_rows` and `explain_rows` reuse for `pipeline`
+    (`_TreeSums`: each tree's leaf paths, and which substitutions by the typical values
+    leave them), so that a scoring process pays it at start-up, as it pays loading the
+    model, rather than in its first chunk's prediction (0.15 s of CPU for 300 trees)."""
+    trees = _TreeSums.of(pipeline)
+    if trees is not None:
+        trees._leaving(np.asarray(pipeline.named_steps["features"].reference_values_, float))
+
+
 def explain_rows(
     pipeline: Any, X: np.ndarray, predicted: Predicted | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

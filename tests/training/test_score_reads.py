@@ -7,6 +7,7 @@ from their typical value; neither may change a feature value or a contribution.
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from functools import partial
 
@@ -36,9 +37,11 @@ from service.features import history_start
 from service.features import serving_axis
 from service.features.estimators import FeatureMatrix
 from service.features.estimators import PeriodCalibratedClassifier
+from service.serving.batch import _SUMS
 from service.serving.batch import _TreeSums
 from service.serving.batch import explain_rows
 from service.serving.batch import predict_rows
+from service.serving.batch import prepare_rows
 from service.serving.history import employee_row
 from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
@@ -147,6 +150,22 @@ def test_the_prediction_pass_is_predict_proba_and_explains_as_a_fresh_one(
     fresh = explain_rows(model.pipeline, X[chosen])
     assert np.array_equal(reused[0], fresh[0]) and np.array_equal(reused[1], fresh[1])
     assert np.array_equal(reused[0], predicted.probability[chosen])
+
+
+def test_a_scoring_process_prepares_the_tree_sums_before_its_first_chunk(
+    risk_sample: Sample,
+) -> None:
+    """`prepare_rows` builds the trees' paths and leaving tables once, at a scoring process's
+    start-up; the first chunk's prediction then reuses them and still gives `predict_proba`."""
+    model, X = _served_rows(risk_sample)
+    pipeline = copy.deepcopy(model.pipeline)  # an estimator no process has summed yet
+    _SUMS.clear()
+    prepare_rows(pipeline)
+    (trees,) = _SUMS.values()
+    assert trees._leaving_for is not None  # the explanation's table too
+    predicted = predict_rows(pipeline, X)
+    assert list(_SUMS.values()) == [trees]  # reused, not built again
+    assert np.array_equal(predicted.probability, pipeline.predict_proba(X)[:, 1])
 
 
 def _assert_explained_as_substituted(
