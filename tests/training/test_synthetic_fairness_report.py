@@ -4,8 +4,9 @@ raters who are truly harsh on women (`truth_employees.harsh_rater`).
 
 Measured on this data set (3,000 employees, seed 21, the report of 2025-Q4, bias 3.0): 27
 raters marked, 21 of them truly harsh and marked for rating women lower (precision 0.78), of
-32 truly harsh raters among the 104 compared (recall 0.66); bias 0: no gender gap, no rater
-marked. Five seeds: README "Fairness report". Bias 1.0 marks the gender gap too, but hardly
+32 truly harsh raters among the 104 compared (recall 0.66); the other 6 are fair raters
+marked "rates men lower" against a rest that rates women lower. Bias 0: no gender gap, no
+rater marked. Five seeds: README "Fairness report". Bias 1.0 marks the gender gap too, but hardly
 a rater: teams of about ten people give a one-rater bias of 1 SD little evidence.
 """
 
@@ -88,6 +89,8 @@ def test_the_marked_raters_are_mostly_the_harsh_ones(
     truly_harsh = [r for r in compared if harsh[r.rater_id]]
     assert len(found) / len(marked) >= MIN_PRECISION
     assert len(found) / len(truly_harsh) >= MIN_RECALL
+    # The false marks are fair raters standing out against a rest that rates women lower.
+    assert all(harsh[r.rater_id] for r in marked if r.lower_group is Gender.P)
 
 
 def test_without_bias_nothing_is_marked(fair: Seeded) -> None:
