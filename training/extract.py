@@ -31,6 +31,7 @@ from service.db.models import Evaluation
 from service.db.models import Period
 from service.db.repositories.risk_batch import range_histories
 from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.domain.groups import AGE_BANDS
 from service.domain.periods import parse_period
 from service.features import Panel
 from service.features import PeriodAxis
@@ -46,7 +47,6 @@ from training.sampling import SamplePlan
 from training.sampling import draw_sample
 
 DEFAULT_CHUNK = 50_000
-AGE_BANDS = ((0, 30, "<30"), (30, 40, "30-39"), (40, 50, "40-49"), (50, 200, "50+"))
 GROUP_COLUMNS = ("gender", "age_band")
 Progress = Callable[[int], None]
 

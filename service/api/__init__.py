@@ -107,6 +107,7 @@ from service.api import employees  # noqa: E402,F401
 from service.api import evaluation_signatures  # noqa: E402,F401
 from service.api import evaluations  # noqa: E402,F401
 from service.api import exports  # noqa: E402,F401
+from service.api import fairness  # noqa: E402,F401
 from service.api import feedback  # noqa: E402,F401
 from service.api import feedback360  # noqa: E402,F401
 from service.api import imports  # noqa: E402,F401

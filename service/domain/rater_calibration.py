@@ -14,11 +14,9 @@ team may really perform better or worse than the unit.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections import defaultdict
 from dataclasses import dataclass
-from statistics import NormalDist
 from statistics import fmean
 from statistics import pstdev
 from typing import Any
@@ -30,19 +28,13 @@ from service.db.repositories.calibration import unit_ratings
 from service.domain.audit import Actor
 from service.domain.audit import record_reads
 from service.domain.entities import Predikat
-from service.domain.entities import Rating
 from service.domain.periods import parse_period
+from service.domain.rating_statistics import against_rest
+from service.domain.rating_statistics import critical_z
+from service.domain.rating_statistics import rating_score
 
 RESOURCE = "rater_calibration"
 MIN_RATED = policy.SMALL_GROUP
-#: Chance, over all raters of the unit together, of flagging one whose people were drawn
-#: like everyone else's.
-FAMILY_ERROR = 0.05
-_SCORE = {
-    Rating.DI_ATAS_EKSPEKTASI: 1.0,
-    Rating.SESUAI_EKSPEKTASI: 0.0,
-    Rating.DI_BAWAH_EKSPEKTASI: -1.0,
-}
 
 
 @dataclass(frozen=True)
@@ -88,13 +80,13 @@ def rater_calibration(
     code = parse_period(period).code
     policy.managed_unit(session, actor, unit_id)
     rows = unit_ratings(session, unit_id, code)
-    scores = [(row.rater_id, _score(row)) for row in rows]
+    scores = [(row.rater_id, rating_score(row)) for row in rows]
     by_rater: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         if row.rater_id is not None:
             by_rater[row.rater_id].append(row)
     compared = {r: people for r, people in by_rater.items() if len(people) >= MIN_RATED}
-    critical = _critical_z(len(compared))
+    critical = critical_z(len(compared))
     sd = pstdev([s for _, s in scores]) if len(scores) > 1 else 0.0
     raters = [
         _against_rest(rater, people, scores, sd, critical) for rater, people in compared.items()
@@ -109,7 +101,7 @@ def rater_calibration(
 def _against_rest(
     rater: int, people: list[Any], scores: list[tuple[Any, float]], sd: float, z: float | None
 ) -> RaterCalibration:
-    own = [_score(row) for row in people]
+    own = [rating_score(row) for row in people]
     rest = [s for r, s in scores if r != rater]
     counts = Counter(row.predikat for row in people)
     base = RaterCalibration(
@@ -117,20 +109,8 @@ def _against_rest(
     )
     if len(rest) < MIN_RATED or z is None:
         return base
-    difference = fmean(own) - fmean(rest)
-    half = z * sd * math.sqrt(1 / len(own) + 1 / len(rest))
+    found = against_rest(own, rest, sd, z)
     return RaterCalibration(
-        rater, base.name, base.rated, base.predikat_counts, base.mean, difference,
-        difference - half, difference + half,
+        rater, base.name, base.rated, base.predikat_counts, base.mean, found.difference,
+        found.low, found.high,
     )  # fmt: skip
-
-
-def _critical_z(compared: int) -> float | None:
-    """The two-sided normal quantile at FAMILY_ERROR shared over `compared` raters."""
-    if compared == 0:
-        return None
-    return NormalDist().inv_cdf(1 - FAMILY_ERROR / (2 * compared))
-
-
-def _score(row: Any) -> float:
-    return (_SCORE[row.work_result_rating] + _SCORE[row.behavior_rating]) / 2

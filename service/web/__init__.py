@@ -214,6 +214,7 @@ from service.web import cycle_progress  # noqa: E402,F401
 from service.web import dialogues  # noqa: E402,F401
 from service.web import employee  # noqa: E402,F401
 from service.web import evaluation_sheet  # noqa: E402,F401
+from service.web import fairness  # noqa: E402,F401
 from service.web import feedback360  # noqa: E402,F401
 from service.web import feedback360_rounds  # noqa: E402,F401
 from service.web import idempotency  # noqa: E402,F401

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from service.api.schemas.risk import job_out
 from service.db import get_session
+from service.db.repositories.organisation import top_units
 from service.domain.errors import NotFound
 from service.domain.risk import MODEL_ROLES
 from service.domain.risk import read_job
@@ -81,6 +82,7 @@ def models() -> str:
         **report_context(shown),
         drift_rows=DRIFT_ROWS,
         track_record=record.items,
+        top_units=top_units(get_session()),
         job=job_out(job).model_dump(mode="json") if job else None,
         job_labels={status: str(text) for status, text in JOB_LABELS.items()},
     )

@@ -157,6 +157,11 @@ def list_units(session: Session, root_id: int | None, limit: int, offset: int) -
     return paginate(session, query, limit, offset)
 
 
+def top_units(session: Session) -> list[Unit]:
+    """The units above all others (each agency's root), by name."""
+    return list(session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name)))
+
+
 def unit_code_taken(session: Session, code: str) -> bool:
     return session.scalar(select(exists().where(Unit.code == code))) or False
 

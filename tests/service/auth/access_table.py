@@ -630,6 +630,12 @@ ROUTES[("GET", "/api/v1/units/<int(max=2147483647):unit_id>/rater-calibration")]
     _unit("/rater-calibration?period=2019"),
 )
 
+# The fairness report: the data team gets the group tables (and no raters), as UNIT_READ.
+ROUTES[("GET", "/api/v1/units/<int(max=2147483647):unit_id>/fairness")] = (
+    UNIT_READ,
+    _unit("/fairness?period=2019"),
+)
+
 ROUTES[("GET", "/api/v1/units/<int(max=2147483647):unit_id>/progress")] = (
     hr_scoped(200, 404),
     _unit("/progress?year=2019"),

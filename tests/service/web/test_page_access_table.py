@@ -194,6 +194,11 @@ PAGES: dict[tuple[str, str], tuple[Profile, Page]] = {
         UNIT,
         _unit("/rater-calibration?period=2019"),
     ),
+    # The fairness report: the data team too (the group tables, no raters), as the API's.
+    ("GET", "/units/<int(max=2147483647):unit_id>/fairness"): (
+        hr_scoped(200, 404, ("admin", "hr", "data")),
+        _unit("/fairness?period=2019"),
+    ),
     ("GET", "/units/<int(max=2147483647):unit_id>/evaluations.xlsx"): (
         UNIT,
         _unit("/evaluations.xlsx?period=2019"),
