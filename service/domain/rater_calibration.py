@@ -88,8 +88,10 @@ def rater_calibration(
     compared = {r: people for r, people in by_rater.items() if len(people) >= MIN_RATED}
     critical = critical_z(len(compared))
     sd = pstdev([s for _, s in scores]) if len(scores) > 1 else 0.0
+    total = sum(s for _, s in scores)
     raters = [
-        _against_rest(rater, people, scores, sd, critical) for rater, people in compared.items()
+        _against_rest(rater, people, (total, len(scores)), sd, critical)
+        for rater, people in compared.items()
     ]
     raters.sort(key=lambda r: (-(abs(r.difference or 0.0)), r.rater_id))
     record_reads(session, actor, RESOURCE, sorted(compared))
@@ -99,17 +101,19 @@ def rater_calibration(
 
 
 def _against_rest(
-    rater: int, people: list[Any], scores: list[tuple[Any, float]], sd: float, z: float | None
+    rater: int, people: list[Any], everyone: tuple[float, int], sd: float, z: float | None
 ) -> RaterCalibration:
+    """The rater's people against everyone else of the unit (`everyone`: sum and number of
+    all the unit's scores)."""
     own = [rating_score(row) for row in people]
-    rest = [s for r, s in scores if r != rater]
+    rest_total, rest_size = everyone[0] - sum(own), everyone[1] - len(own)
     counts = Counter(row.predikat for row in people)
     base = RaterCalibration(
         rater, people[0].rater_name, len(own), dict(counts), fmean(own), None, None, None
     )
-    if len(rest) < MIN_RATED or z is None:
+    if rest_size < MIN_RATED or z is None:
         return base
-    found = against_rest(own, rest, sd, z)
+    found = against_rest(own, rest_total, rest_size, sd, z)
     return RaterCalibration(
         rater, base.name, base.rated, base.predikat_counts, base.mean, found.difference,
         found.low, found.high,

@@ -44,7 +44,7 @@ from service.domain.periods import parse_period
 from service.domain.rater_gaps import RaterGaps
 from service.domain.rater_gaps import rater_gaps
 from service.domain.rating_statistics import Interval
-from service.domain.rating_statistics import contrast
+from service.domain.rating_statistics import against_rest
 from service.domain.rating_statistics import critical_z
 from service.domain.rating_statistics import rating_score
 
@@ -212,6 +212,7 @@ def _table(
     order: Callable[[str], Any], names: dict[str, str],
 ) -> GroupTable:  # fmt: skip
     everyone = [value for values in groups.values() for value in values]
+    total = sum(everyone)
     overall = fmean(everyone) if len(everyone) >= SMALL else None
     sd = pstdev(everyone) if everyone else 0.0
     compared = _compared(groups, shown)
@@ -224,15 +225,10 @@ def _table(
         own = groups[group]
         interval = None
         if group in compared and z is not None:
-            interval = _against_rest(own, sum(everyone), len(everyone), sd, z)
+            rest_total, rest_size = total - sum(own), len(everyone) - len(own)
+            interval = against_rest(own, rest_total, rest_size, sd, z)
         figures.append(GroupFigure(group, name, len(own), fmean(own), interval))
     return GroupTable(attribute, measure, len(everyone), overall, figures)
-
-
-def _against_rest(own: list[float], total: float, size: int, sd: float, z: float) -> Interval:
-    """`against_rest` with the rest's mean from everyone's sum and size, not its list."""
-    rest_mean = (total - sum(own)) / (size - len(own))
-    return contrast(fmean(own) - rest_mean, (len(own), size - len(own)), sd, z)
 
 
 def _order_of(names: dict[str, str]) -> dict[str, Callable[[str], Any]]:

@@ -64,6 +64,10 @@ def contrast(difference: float, sizes: Iterable[int], sd: float, z: float) -> In
     return Interval(difference, difference - half, difference + half)
 
 
-def against_rest(own: list[float], rest: list[float], sd: float, z: float) -> Interval:
-    """The interval of mean(own) - mean(rest)."""
-    return contrast(fmean(own) - fmean(rest), (len(own), len(rest)), sd, z)
+def against_rest(
+    own: list[float], rest_total: float, rest_size: int, sd: float, z: float
+) -> Interval:
+    """The interval of mean(own) minus the rest's mean, the rest given by its sum and size:
+    a report takes them from everyone's total instead of listing the rest for each
+    comparison (scores are halves and shares 0/1, so the sums are exact)."""
+    return contrast(fmean(own) - rest_total / rest_size, (len(own), rest_size), sd, z)

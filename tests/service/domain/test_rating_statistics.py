@@ -36,7 +36,7 @@ def test_the_interval_of_a_difference_is_the_z_tests() -> None:
     everyone = np.array(own + rest)
     z = critical_z(3)
     assert z is not None
-    found = against_rest(own, rest, float(everyone.std()), z)
+    found = against_rest(own, sum(rest), len(rest), float(everyone.std()), z)
     pooled = everyone.mean()
     se = np.sqrt(pooled * (1 - pooled) * (1 / 30 + 1 / 100))
     assert found.difference == pytest.approx(0.3 - 0.1)
