@@ -51,6 +51,7 @@ from service.db.models import CalibrationClosing
 from service.db.models import Evaluation
 from service.db.models import Objection
 from service.db.repositories import Page
+from service.db.repositories import access as access_repo
 from service.db.repositories import calibration_closings as repo
 from service.db.repositories import evaluation_revisions as revisions_repo
 from service.db.repositories import performance as performance_repo
@@ -247,7 +248,9 @@ def _view(session: Session, actor: Actor, closing: CalibrationClosing) -> Closin
         if not policy.shows_group(actor, size):
             return ClosingView(closing, None, None, {}, [], withheld=True)
     else:
-        names = repo.usernames(session, [closing.closed_by_user_id, closing.reopened_by_user_id])
+        names = access_repo.usernames(
+            session, [closing.closed_by_user_id, closing.reopened_by_user_id]
+        )
         closed_by = names.get(closing.closed_by_user_id or 0)
         reopened_by = names.get(closing.reopened_by_user_id or 0)
         changes = repo.changes_of(session, [closing.id])

@@ -26,7 +26,7 @@ from service.db.models import Evaluation
 from service.db.models import EvaluationRevision
 from service.db.repositories import Page
 from service.db.repositories import evaluation_revisions as repo
-from service.db.repositories.calibration_closings import usernames
+from service.db.repositories.access import usernames
 from service.domain.audit import Actor
 from service.domain.revision_terms import RevisionCause
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -54,6 +55,16 @@ def list_users(session: Session, limit: int, offset: int, role: Role | None = No
     if role is not None:
         query = query.where(User.role == role)
     return paginate(session, query, limit, offset)
+
+
+def usernames(session: Session, user_ids: Collection[int | None]) -> dict[int, str]:
+    """User id -> username, for answers naming who did something (closed or reopened a
+    calibration, replaced an evaluation's version); None and unknown ids are left out."""
+    wanted = [user_id for user_id in set(user_ids) if user_id is not None]
+    if not wanted:
+        return {}
+    query = select(User.id, User.username).where(User.id.in_(wanted))
+    return {user_id: name for user_id, name in session.execute(query)}
 
 
 @dataclass(frozen=True)

@@ -152,12 +152,3 @@ def changes_of(session: Session, closing_ids: Collection[int]) -> list[Calibrati
     """The changes recorded against these closings, in the order they were made."""
     query = select(CalibrationChange).where(CalibrationChange.closing_id.in_(list(closing_ids)))
     return list(session.scalars(query.order_by(CalibrationChange.id)))
-
-
-def usernames(session: Session, user_ids: Collection[int | None]) -> dict[int, str]:
-    """User id -> username, for the answers naming who closed and who reopened."""
-    wanted = [user_id for user_id in set(user_ids) if user_id is not None]
-    if not wanted:
-        return {}
-    query = select(User.id, User.username).where(User.id.in_(wanted))
-    return {user_id: name for user_id, name in session.execute(query)}
