@@ -68,17 +68,16 @@ def keep_revision(
     evaluation: Evaluation,
     prior: dict[str, Any],
     cause: RevisionCause,
-) -> bool:
+) -> None:
     """Keep the version that held `prior` as a revision, when the evaluation no longer holds
-    it (a change to the same values writes no new version, so nothing is kept); whether it
-    kept one.
+    it (a change to the same values writes no new version, so nothing is kept).
 
     Called before the flush, so `evaluation.version` is still the version replaced. A plain
     INSERT in the session's transaction, as `audit.record` writes its row: no ORM object or
     unit of work for a row nothing in the request reads back.
     """
     if revised_values(evaluation) == prior:
-        return False
+        return
     row = prior | {
         "evaluation_id": evaluation.id,
         "version": evaluation.version,
@@ -86,7 +85,6 @@ def keep_revision(
         "revised_by_user_id": actor.user_id,
     }
     session.execute(_INSERT, row)
-    return True
 
 
 def sheet_revisions(session: Session, sheet: EvaluationSheet) -> list[RevisionView]:
