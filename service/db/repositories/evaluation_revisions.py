@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from sqlalchemy import ColumnElement
+from sqlalchemy import FromClause
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.db.models import Employee
@@ -35,13 +36,15 @@ def first_given_counts(
     """Count the predikat as first given of the units' employees' evaluations of a period:
     each evaluation's oldest revision, else its current row; and how many of them were
     changed before revisions were kept (the oldest version known is not the first)."""
+    first, on = _first_revision(session.connection().dialect.name)
     given = (
         select(
-            func.coalesce(_oldest(EvaluationRevision.predikat), Evaluation.predikat).label("p"),
-            func.coalesce(_oldest(EvaluationRevision.version), Evaluation.version).label("v"),
+            func.coalesce(first.c.predikat, Evaluation.predikat).label("p"),
+            func.coalesce(first.c.version, Evaluation.version).label("v"),
         )
         .select_from(Evaluation)
         .join(Employee, Employee.id == Evaluation.employee_id)
+        .outerjoin(first, on)
         .where(Employee.unit_id.in_(unit_ids), Evaluation.period == period)
         .subquery()
     )
@@ -51,14 +54,28 @@ def first_given_counts(
     return {Predikat(p): int(n) for p, n, _ in rows}, sum(int(u) for _, _, u in rows)
 
 
-def _oldest(column: Any) -> Any:
-    """`column` of the evaluation's oldest revision (correlated to `Evaluation`; null when it
-    has none). The index on (evaluation_id, id) finds it without a scan."""
-    query = (
-        select(column)
+def _first_revision(dialect: str) -> tuple[FromClause, ColumnElement[bool]]:
+    """An evaluation's oldest revision, to outer-join to `Evaluation` (null columns when it
+    has none), and the join's condition: one probe of the index on (evaluation_id, id).
+
+    PostgreSQL reads its first row there through LATERAL. SQLite has no LATERAL: it joins
+    the revision whose id is the evaluation's smallest (the probe covered by the index, then
+    the row by primary key); on PostgreSQL that join hashes every revision instead, slower
+    than the two correlated subqueries it replaced (3,000 evaluations, 67,000 revisions)."""
+    if dialect == "postgresql":
+        oldest = (
+            select(EvaluationRevision.predikat, EvaluationRevision.version)
+            .where(EvaluationRevision.evaluation_id == Evaluation.id)
+            .order_by(EvaluationRevision.id)
+            .limit(1)
+            .lateral()
+        )
+        return oldest, true()
+    first = EvaluationRevision.__table__.alias("first_revision")
+    first_id = (
+        select(func.min(EvaluationRevision.id))
         .where(EvaluationRevision.evaluation_id == Evaluation.id)
-        .order_by(EvaluationRevision.id)
-        .limit(1)
         .correlate(Evaluation)
+        .scalar_subquery()
     )
-    return query.scalar_subquery()
+    return first, first.c.id == first_id

@@ -264,6 +264,26 @@ def test_first_given_counts_each_evaluations_oldest_version(
     assert data["items"][0]["first_given"]["counts"] == {}  # a small group: withheld
 
 
+def test_first_given_is_the_oldest_of_several_revisions(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """E1 corrected three times (baik, sangat baik, butuh perbaikan, sangat baik) counts as
+    first given baik; E2, never changed, as it stands."""
+    rated = _rate(client, world, "2025").json
+    path = f"/api/v1/evaluations/{rated['id']}"
+    for version, ratings in enumerate(((A, A), (B, S), (A, A)), start=1):
+        body = {"work_result_rating": ratings[0], "behavior_rating": ratings[1]}
+        headers = world.headers("supervisor") | {"If-Match": f'"{version}"'}
+        assert client.patch(path, json=body, headers=headers).status_code == 200
+    make_evaluation(session, employee_id=world.employees["E2"], period="2025")  # baik
+    session.commit()
+    closing = _close(client, world, "2025").json
+    first, now = closing["first_given"], closing["now"]
+    assert (first["counts"]["baik"], first["counts"]["sangat_baik"]) == (2, 0)
+    assert (first["size"], first["before_kept"]) == (2, 0)
+    assert (now["counts"]["baik"], now["counts"]["sangat_baik"]) == (1, 1)
+
+
 def test_the_data_team_sees_no_small_counts_and_no_changes(
     client: FlaskClient, world: World, session: Session
 ) -> None:
