@@ -11,8 +11,12 @@ and of every unit below it. A sub-unit's own closing is independent of it: an ev
 locked while ANY standing closing of its period covers its employee's unit (at or above it),
 and a refusal names the nearest one. So reopening a unit leaves a sub-unit closed by its own
 closing locked, and reopening the sub-unit leaves it locked while the unit's closing stands.
-The population is the unit's employees now (an employee moved after the closing is counted
-where they sit), like the unit-grade report.
+The population is the employees who sit in the unit and the units below it at closing: the
+snapshot keeps their ids (`employee_ids`), and the counts now and as first given are of
+exactly those people's evaluations, so a transfer after the closing changes neither (the
+lock itself follows where people sit now). A closing made before the ids were kept has
+none, and its counts are of whoever sits in the units now, as before; `counted_over` says
+which (`CountedOver`).
 
 `calibration_lock.check_open` is the one place that decides whether an evaluation may be
 written under a closing (and `check_grade_open` whether a unit's organisation grade may be
@@ -40,6 +44,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -54,7 +59,7 @@ from service.db.repositories import Page
 from service.db.repositories import access as access_repo
 from service.db.repositories import calibration_closings as repo
 from service.db.repositories import evaluation_revisions as revisions_repo
-from service.db.repositories import performance as performance_repo
+from service.db.repositories.calibration_closings import Covered
 from service.db.repositories.organisation import unit_subtree_ids
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
@@ -73,6 +78,15 @@ from service.domain.unit_grades import unit_grade_report
 
 RESOURCE = "calibration_closing"
 NOTE_MAX_CHARS = 5000
+
+
+class CountedOver(StrEnum):
+    """Whose evaluations a closing's counts now and as first given are of."""
+
+    #: The people in its units at closing, kept in its snapshot: transfers since change nothing.
+    PEOPLE_AT_CLOSING = "people_at_closing"
+    #: Whoever sits in its units today: a closing made before the people were kept.
+    UNITS_TODAY = "units_today"
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,13 @@ class ClosingView:
     @property
     def standing(self) -> bool:
         return self.closing.reopened_at is None
+
+    @property
+    def counted_over(self) -> CountedOver:
+        """Whose evaluations `now` and `first_given` are of (see `_covered`)."""
+        if "employee_ids" in self.closing.snapshot:
+            return CountedOver.PEOPLE_AT_CLOSING
+        return CountedOver.UNITS_TODAY
 
 
 def close_calibration(
@@ -203,16 +224,25 @@ def _units(session: Session, unit_id: int) -> list[int]:
     return list(session.scalars(unit_subtree_ids(unit_id)))
 
 
-def _counts(session: Session, units: list[int], period: str) -> dict[Predikat, int]:
-    """The predikat counts of the units' employees."""
-    return _every_predikat(performance_repo.predikat_counts(session, units, period))
+def _covered(session: Session, closing: CalibrationClosing) -> Covered:
+    """The people the closing counts: those kept in its snapshot, else (a closing made
+    before they were kept) whoever sits in its units now."""
+    ids = closing.snapshot.get("employee_ids")
+    if ids is not None:
+        return Covered(list(ids))
+    return Covered(None, _units(session, closing.unit_id))
+
+
+def _counts(session: Session, covered: Covered, period: str) -> dict[Predikat, int]:
+    """The predikat counts of the covered people's evaluations."""
+    return _every_predikat(repo.predikat_counts(session, covered, period))
 
 
 def _first_given(
-    session: Session, units: list[int], period: str
+    session: Session, covered: Covered, period: str
 ) -> tuple[dict[Predikat, int], int]:
     """`_counts` as the raters first gave them, and how many are not known to be first."""
-    counts, before_kept = revisions_repo.first_given_counts(session, units, period)
+    counts, before_kept = revisions_repo.first_given_counts(session, covered, period)
     return _every_predikat(counts), before_kept
 
 
@@ -223,9 +253,11 @@ def _every_predikat(counts: dict[Predikat, int]) -> dict[Predikat, int]:
 def _snapshot(
     session: Session, actor: Actor, unit_id: int, period: str, settings: RuleSettings
 ) -> dict[str, Any]:
-    """The distribution at closing: counts of the covered population, the unit's grade and
-    its warnings as `GET /units/{id}/grades/{period}` gives them then (None: no grade)."""
-    counts = _counts(session, _units(session, unit_id), period)
+    """The distribution at closing: the covered people (the ids of the employees in the unit
+    and the units below it) and their counts, the unit's grade and its warnings as
+    `GET /units/{id}/grades/{period}` gives them then (None: no grade)."""
+    covered = Covered(repo.employees_in(session, _units(session, unit_id)))
+    counts = _counts(session, covered, period)
     try:
         grade = unit_grade_report(session, actor, unit_id, period, settings)
     except NotFound:
@@ -235,12 +267,13 @@ def _snapshot(
         "counts": {predikat.value: count for predikat, count in counts.items()},
         "grade": None if grade is None else grade.grade.grade.value,
         "warnings": [] if grade is None else [w.__dict__ for w in grade.warnings],
+        "employee_ids": covered.employee_ids,
     }
 
 
 def _view(session: Session, actor: Actor, closing: CalibrationClosing) -> ClosingView:
-    units = _units(session, closing.unit_id)
-    now = _counts(session, units, closing.period)
+    covered = _covered(session, closing)
+    now = _counts(session, covered, closing.period)
     size = max(int(closing.snapshot.get("size", 0)), sum(now.values()))
     closed_by = reopened_by = None
     changes: list[CalibrationChange] = []
@@ -255,5 +288,5 @@ def _view(session: Session, actor: Actor, closing: CalibrationClosing) -> Closin
         reopened_by = names.get(closing.reopened_by_user_id or 0)
         changes = repo.changes_of(session, [closing.id])
         record_reads(session, actor, "evaluation", sorted({c.employee_id for c in changes}))
-    first, before_kept = _first_given(session, units, closing.period)
+    first, before_kept = _first_given(session, covered, closing.period)
     return ClosingView(closing, closed_by, reopened_by, now, changes, False, first, before_kept)

@@ -13,6 +13,7 @@ from service.api.schemas.common import PeriodCode
 from service.api.schemas.common import listing
 from service.api.schemas.performance import DistributionWarningOut
 from service.domain.calibration_closings import ClosingView
+from service.domain.calibration_closings import CountedOver
 from service.domain.entities import OrganisationGrade
 from service.domain.entities import Predikat
 
@@ -79,6 +80,12 @@ class ClosingOut(Out):
         description="the covered population's predikat as the raters first gave them: each "
         "evaluation's oldest revision, else its current values"
     )
+    counted_over: CountedOver = Field(
+        description="whose evaluations `now` and `first_given` count: `people_at_closing`, "
+        "the employees in the unit and the units below it at closing (kept with the closing; "
+        "a transfer since changes neither), or `units_today`, whoever sits there now (a "
+        "closing made before the people were kept: a transfer since changes both)"
+    )
     changes: list[ChangeOut]
     #: True when counts and changes are left out: the data team sees populations of at
     #: least `policy.SMALL_GROUP` evaluated employees, and no changes (they name people).
@@ -117,6 +124,7 @@ def closing_out(view: ClosingView) -> ClosingOut:
             counts=view.first_given,
             before_kept=view.before_kept,
         ),
+        counted_over=view.counted_over,
         changes=[ChangeOut.model_validate(change) for change in view.changes],
         withheld=view.withheld,
     )

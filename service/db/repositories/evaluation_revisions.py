@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.db.models import Employee
 from service.db.models import Evaluation
 from service.db.models import EvaluationRevision
 from service.db.repositories import Page
 from service.db.repositories import paginate
+from service.db.repositories.calibration_closings import Covered
+from service.db.repositories.calibration_closings import narrowed
 from service.domain.entities import Predikat
 
 
@@ -31,27 +32,27 @@ def revisions_of(
 
 
 def first_given_counts(
-    session: Session, unit_ids: list[int], period: str
+    session: Session, covered: Covered, period: str
 ) -> tuple[dict[Predikat, int], int]:
-    """Count the predikat as first given of the units' employees' evaluations of a period:
+    """Count the predikat as first given of the covered people's evaluations of a period:
     each evaluation's oldest revision, else its current row; and how many of them were
     changed before revisions were kept (the oldest version known is not the first)."""
-    first, on = _first_revision(session.connection().dialect.name)
+    dialect = session.connection().dialect.name
+    first, on = _first_revision(dialect)
     given = (
         select(
             func.coalesce(first.c.predikat, Evaluation.predikat).label("p"),
             func.coalesce(first.c.version, Evaluation.version).label("v"),
         )
         .select_from(Evaluation)
-        .join(Employee, Employee.id == Evaluation.employee_id)
         .outerjoin(first, on)
-        .where(Employee.unit_id.in_(unit_ids), Evaluation.period == period)
-        .subquery()
+        .where(Evaluation.period == period)
     )
-    unknown = func.sum(case((given.c.v > 1, 1), else_=0))
-    query = select(given.c.p, func.count(), unknown).group_by(given.c.p)
-    rows = session.execute(query).all()
-    return {Predikat(p): int(n) for p, n, _ in rows}, sum(int(u) for _, _, u in rows)
+    rows = narrowed(given, covered, dialect).subquery()
+    unknown = func.sum(case((rows.c.v > 1, 1), else_=0))
+    query = select(rows.c.p, func.count(), unknown).group_by(rows.c.p)
+    found = session.execute(query).all()
+    return {Predikat(p): int(n) for p, n, _ in found}, sum(int(u) for _, _, u in found)
 
 
 def _first_revision(dialect: str) -> tuple[FromClause, ColumnElement[bool]]:

@@ -284,6 +284,74 @@ def test_first_given_is_the_oldest_of_several_revisions(
     assert (now["counts"]["baik"], now["counts"]["sangat_baik"]) == (1, 1)
 
 
+def _transfer(client: FlaskClient, world: World, person: str, unit: str) -> None:
+    path = f"/api/v1/employees/{world.employees[person]}"
+    headers = world.headers("admin") | {"If-Match": "*"}
+    moved = client.patch(path, json={"unit_id": world.units[unit]}, headers=headers)
+    assert moved.status_code == 200, moved.json
+
+
+def _listed(client: FlaskClient, world: World, role: str = "hr") -> dict:  # type: ignore[type-arg]
+    return client.get(f"{_closings(world)}?period=2025", headers=world.headers(role)).json
+
+
+def test_a_transfer_after_closing_changes_neither_now_nor_first_given(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """A closing counts the people in its units at closing: E1 moving out of A and O (of B,
+    rated otherwise) moving into A1 leave its counts now and as first given as they were."""
+    _evaluation(session, world)  # E1 in A1: butuh_perbaikan
+    make_evaluation(session, employee_id=world.employees["O"], period="2025")  # B: baik
+    session.commit()
+    closing = _close(client, world, "2025").json
+    assert closing["counted_over"] == "people_at_closing"
+    closed = (closing["now"]["counts"], closing["first_given"]["counts"])
+    assert closed[0] == closing["at_closing"]["counts"]
+    assert closed[0]["butuh_perbaikan"] == 1 and closed[0]["baik"] == 0
+
+    _transfer(client, world, "E1", "B")
+    _transfer(client, world, "O", "A1")
+    item = _listed(client, world)["items"][0]
+    assert (item["now"]["counts"], item["first_given"]["counts"]) == closed
+    assert (item["now"]["size"], item["first_given"]["size"]) == (1, 1)
+
+
+def test_a_closing_made_before_the_people_were_kept_counts_its_units_today(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """An old snapshot (no `employee_ids`) counts whoever sits in the units now, and says so."""
+    _evaluation(session, world)  # E1 in A1: butuh_perbaikan
+    counts = {"butuh_perbaikan": 1}
+    snapshot = {"size": 1, "counts": counts, "grade": None, "warnings": []}
+    session.add(CalibrationClosing(unit_id=world.units["A"], period="2025", snapshot=snapshot))
+    session.commit()
+    item = _listed(client, world)["items"][0]
+    assert (item["counted_over"], item["now"]["counts"]["butuh_perbaikan"]) == ("units_today", 1)
+    _transfer(client, world, "E1", "B")
+    item = _listed(client, world)["items"][0]
+    assert (item["now"]["size"], item["first_given"]["size"]) == (0, 0)
+    assert item["at_closing"]["counts"]["butuh_perbaikan"] == 1
+
+
+def test_the_data_team_sees_the_counts_of_five_closed_people_and_never_their_ids(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """Five people evaluated at closing (the data team's least group) stay five after one
+    moves out, so the counts stay shown; the kept ids appear in no answer."""
+    people = ("S", "E1", "E2", "T")
+    for person in people:
+        make_evaluation(session, employee_id=world.employees[person], period="2025")
+    make_evaluation(session, employee_id=world.employees["H"], period="2025")  # H: in A
+    session.commit()
+    closing = _close(client, world, "2025").json
+    _transfer(client, world, "T", "B")
+    seen = _listed(client, world, "data")
+    item = seen["items"][0]
+    assert (item["withheld"], item["now"]["size"], item["now"]["counts"]["baik"]) == (False, 5, 5)
+    assert item["counted_over"] == "people_at_closing"
+    assert "employee_ids" not in str(seen) and "employee_ids" not in str(closing)
+
+
 def test_the_data_team_sees_no_small_counts_and_no_changes(
     client: FlaskClient, world: World, session: Session
 ) -> None:

@@ -161,3 +161,24 @@ def test_the_page_shows_the_distribution_as_first_given_and_since_when_it_is_kep
     assert "Sejak 7 Desember 2026 setiap koreksi" in page
     assert "1 evaluasi ini diubah sebelum 7 Desember 2026" in page
     assert "tidak disimpan (koreksi menimpanya)" not in page
+
+
+def test_each_closing_says_whose_evaluations_its_counts_are_of(
+    app: Flask, world: World, session: Session
+) -> None:
+    """A new closing counts the people kept at closing; one made before they were kept
+    counts the units' people today: the page says which, in Indonesian and in English."""
+    old = {"size": 0, "counts": {}, "grade": None, "warnings": []}
+    session.add(CalibrationClosing(unit_id=world.units["A1"], period="2025", snapshot=old))
+    session.commit()
+    hr = app.test_client()
+    sign_in(hr, "hr")
+    post_form(hr, f"/units/{world.units['A']}/calibration-closings", {"period": "2025"}, page="/")
+    kept = "saat ditutup: mutasi sesudahnya tidak mengubah keduanya"
+    today = "hari ini (penutupan ini dibuat sebelum"
+    page = _page(hr, world)
+    assert kept in page and today not in page
+    answer = hr.get(f"/units/{world.units['A1']}/rater-calibration?period=2025")
+    assert today in html.unescape(answer.get_data(as_text=True))
+    hr.set_cookie("kinerja_lang", "en")
+    assert "at closing: a transfer since changes neither" in _page(hr, world)
