@@ -7,26 +7,21 @@ from pydantic import Field
 from service.api.schemas.common import Moment
 from service.api.schemas.common import Out
 from service.api.schemas.common import listing
+from service.api.schemas.performance import EvaluationValues
 from service.api.schemas.performance import behavior_ratings
-from service.domain.entities import BerakhlakValue
-from service.domain.entities import Predikat
-from service.domain.entities import PredikatSource
-from service.domain.entities import Rating
 from service.domain.evaluation_revisions import RevisionView
 from service.domain.revision_terms import RevisionCause
 
 
-class RevisionOut(Out):
-    """One replaced version of the evaluation: its values then, and what replaced it."""
+class _RevisedVersion(Out):
+    """Which version: the field `RevisionOut` shows before the values."""
 
     version: int = Field(description="the version of the evaluation these values were")
-    work_result_rating: Rating
-    behavior_rating: Rating
-    behavior_ratings: dict[BerakhlakValue, Rating]
-    predikat: Predikat
-    predikat_source: PredikatSource
-    rater_id: int | None
-    feedback: str | None
+
+
+class RevisionOut(EvaluationValues, _RevisedVersion):  # fields: version, values, the rest
+    """One replaced version of the evaluation: its values then, and what replaced it."""
+
     cause: RevisionCause = Field(description="what replaced it: a correction or an objection")
     revised_by_user_id: int | None
     revised_by: str | None = Field(description="the username of who replaced it")

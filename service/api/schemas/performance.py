@@ -65,11 +65,10 @@ class EvaluationPatch(Model):
     feedback: LongText | None = None
 
 
-class EvaluationOut(Out):
-    id: int
-    employee_id: int
-    period: str
-    kind: EvaluationKind
+class EvaluationValues(Out):
+    """The values a change of an evaluation sets (`evaluation_revisions.REVISED_COLUMNS`):
+    shown by an evaluation and by each version a change replaced (`RevisionOut`)."""
+
     work_result_rating: Rating
     behavior_rating: Rating
     behavior_ratings: dict[BerakhlakValue, Rating]
@@ -77,6 +76,21 @@ class EvaluationOut(Out):
     predikat_source: PredikatSource
     rater_id: int | None
     feedback: str | None
+
+
+class _EvaluationKey(Out):
+    """Which evaluation: the fields `EvaluationOut` shows before its values."""
+
+    id: int
+    employee_id: int
+    period: str
+    kind: EvaluationKind
+
+
+# The fields come base by base from the last base listed, then the class's own: id,
+# employee_id, period, kind, the values, version (the order of the JSON and the schema).
+# No docstring: it would become the schema's description.
+class EvaluationOut(EvaluationValues, _EvaluationKey):
     version: int
 
 

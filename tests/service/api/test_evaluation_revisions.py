@@ -40,6 +40,18 @@ def _revisions(session: Session) -> list[EvaluationRevision]:
     return list(session.scalars(select(EvaluationRevision).order_by(EvaluationRevision.id)))
 
 
+#: The values an evaluation and each revision show (`EvaluationValues`), in JSON order.
+VALUES = [
+    "work_result_rating",
+    "behavior_rating",
+    "behavior_ratings",
+    "predikat",
+    "predikat_source",
+    "rater_id",
+    "feedback",
+]
+
+
 def test_a_correction_keeps_the_version_it_replaces(
     client: FlaskClient, world: World, session: Session
 ) -> None:
@@ -78,6 +90,9 @@ def test_a_correction_keeps_the_version_it_replaces(
     }
     assert oldest["behavior_ratings"] == {"akuntabel": A}
     assert oldest["revised_at"]
+    values = [*VALUES, "cause", "revised_by_user_id", "revised_by", "revised_at"]
+    assert list(oldest) == ["version", *values]  # the fields in the order they always had
+    assert list(second.json) == ["id", "employee_id", "period", "kind", *VALUES, "version"]
 
 
 def test_a_correction_to_the_same_values_keeps_nothing(
