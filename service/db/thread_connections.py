@@ -14,7 +14,9 @@ runs them on plain cursors: reads without the writer queue, writes in it
 A read-only request may run its lone SELECT there too (`LoneSelect`, the evaluation read): the
 SQL and each column's conversion are made once, so a run skips SQLAlchemy's per-execution work
 (the statement's cache key, its parameters and result set-up) as well as the session's
-transaction and the pool's checkout and return.
+transaction and the pool's checkout and return. The same compiled statement can run on
+the driver's cursor of a session's own connection, in its transaction (`Prepared.first_on`:
+the evaluation write's INSERT), skipping the per-execution work only.
 
 Only SQLite database files (whose connections queue their writers, `service.db.sqlite_writers`)
 keep one; PostgreSQL and in-memory SQLite (None here) use the pool as before. A connection is
