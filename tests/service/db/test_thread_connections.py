@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Integer
 from sqlalchemy import bindparam
+from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 
 from service.db import make_database
@@ -29,7 +32,13 @@ from service.db.repositories.access import insert_audit_at
 from service.db.repositories.access import insert_audit_now
 from service.db.repositories.organisation import employee_card
 from service.db.thread_connections import LoneSelect
+from service.db.thread_connections import Prepared
 from service.db.thread_connections import kept_connection
+from service.domain.entities import EvaluationKind
+from service.domain.entities import Predikat
+from service.domain.evaluation_input import WRITE_COLUMNS
+from service.domain.evaluation_input import evaluation_columns
+from service.domain.evaluation_input import parse_evaluation
 from tests.factories import make_employee
 from tests.factories import make_evaluation
 
@@ -257,6 +266,41 @@ def test_the_employee_card_reads_alone_and_sees_pending_changes(database_url: st
         card = employee_card(session, stored.id)
         assert card is not None and card.supervisor_id == boss.id
         session.rollback()
+    database.engine.dispose()
+
+
+def test_a_prepared_statement_answers_as_sqlalchemy_executes_it(database_url: str) -> None:
+    """`Prepared.first_on` (the evaluation write's INSERT): the row SQLAlchemy's execution
+    gives (names, values, types), on the session's connection and in its transaction (a
+    rollback undoes it); a column left out gets its constant default (version 1) and a
+    LIMIT its value, as SQLAlchemy gives them; a duplicate is SQLAlchemy's IntegrityError."""
+    database = make_database(database_url)
+    table = Evaluation.__table__
+    statement = insert(table).returning(table.c.id, table.c.version, table.c.kind)
+    prepared = Prepared(statement, WRITE_COLUMNS)
+    body = {"work_result_rating": "sesuai_ekspektasi", "behavior_rating": "di_atas_ekspektasi"}
+    with database.sessions() as session:
+        employee = make_employee(session)
+        session.commit()
+
+        def columns(period: str) -> dict[str, object]:
+            values = evaluation_columns(parse_evaluation(body | {"period": period}))
+            return {"employee_id": employee.id, "rater_id": None} | values
+
+        connection = session.connection()
+        expected = connection.execute(statement, columns("2025-Q1")).one()
+        found = prepared.first_on(connection, columns("2025-Q2"))
+        assert found is not None and found._fields == expected._fields
+        assert (found.version, found.kind) == (1, EvaluationKind.PERIODIK) == tuple(expected)[1:]
+        assert [type(v) for v in found] == [type(v) for v in expected]
+        stored = connection.execute(select(table).where(table.c.id == found.id)).one()
+        assert (stored.predikat, stored.behavior_akuntabel) == (Predikat.BAIK, None)
+        latest = Prepared(select(table.c.period).order_by(table.c.period.desc()).limit(1))
+        assert tuple(latest.first_on(connection, {}) or ()) == ("2025-Q2",)
+        with pytest.raises(IntegrityError):
+            prepared.first_on(connection, columns("2025-Q2"))
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(table)) == 0
     database.engine.dispose()
 
 
