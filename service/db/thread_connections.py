@@ -128,16 +128,16 @@ class Prepared:
     dialect, run on SQLite on a plain driver cursor.
 
     `first_on(connection, params)` answers as `connection.execute(statement, params).first()`
-    would: a `Row` with the statement's column names and each value converted by its
-    column's type, or None. On a SQLite connection it runs the SQL compiled once on the
-    driver's cursor of that same connection (in its transaction, queued for the writer
-    lock as any statement of it is: `sqlite_writers`), skipping SQLAlchemy's per-execution
-    work (the statement's cache key, its parameters and the result's set-up: 30-40 us of
-    CPU a statement); elsewhere (PostgreSQL) SQLAlchemy executes it. A driver error is
-    raised as SQLAlchemy's (`IntegrityError`, `OperationalError`), as an execution through
-    SQLAlchemy raises it. An INSERT names its columns in `column_keys` (the keys of its
-    `params`); a column left out that has a constant Python default gets it, as SQLAlchemy
-    gives it.
+    would (`all_on` as `.all()`): a `Row` with the statement's column names and each value
+    converted by its column's type, or None. On a SQLite connection it runs the SQL compiled
+    once on the driver's cursor of that same connection (in its transaction, queued for the
+    writer lock as any statement of it is: `sqlite_writers`), skipping SQLAlchemy's
+    per-execution work (the statement's cache key, its parameters and the result's set-up:
+    30-40 us of CPU a statement); elsewhere (PostgreSQL) SQLAlchemy executes it. A driver
+    error is raised as SQLAlchemy's (`IntegrityError`, `OperationalError`), as an execution
+    through SQLAlchemy raises it. An INSERT names its columns in `column_keys` (the keys of
+    its `params`); a column left out that has a constant Python default gets it, as
+    SQLAlchemy gives it.
     """
 
     def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None) -> None:
@@ -151,15 +151,29 @@ class Prepared:
         if connection.dialect.name != "sqlite" or raw is None:
             return connection.execute(self.statement, params).first()
         prepared = self.prepared(connection.dialect)
+        rows = self._fetch(raw, prepared, params)
+        return prepared.row(rows[0]) if rows else None
+
+    def all_on(self, connection: Connection, params: dict[str, Any]) -> list[Row[Any]]:
+        """Every row of the statement for `params` on `connection`, as `first_on` answers
+        its first (`connection.execute(statement, params).all()`)."""
+        raw = connection.connection.driver_connection
+        if connection.dialect.name != "sqlite" or raw is None:
+            return list(connection.execute(self.statement, params).all())
+        prepared = self.prepared(connection.dialect)
+        return [prepared.row(row) for row in self._fetch(raw, prepared, params)]
+
+    @staticmethod
+    def _fetch(raw: Any, prepared: _Prepared, params: dict[str, Any]) -> list[Any]:
+        """The driver's rows of `prepared` for `params` on the SQLite connection `raw`."""
         values = prepared.values(params)
         cursor = raw.cursor()
         try:
-            rows = cursor.execute(prepared.sql, values).fetchall()
+            return cursor.execute(prepared.sql, values).fetchall()
         except sqlite3.Error as error:
             raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
         finally:
             cursor.close()
-        return prepared.row(rows[0]) if rows else None
 
     def prepared(self, dialect: Dialect) -> _Prepared:
         """The statement compiled for `dialect` (kept: one dialect per engine)."""

@@ -38,6 +38,7 @@ from service.db.models import RiskScore
 from service.db.models import Skp
 from service.db.repositories.risk_history import Rows
 from service.db.repositories.risk_history import team_condition
+from service.db.thread_connections import Prepared
 
 
 def latest_period(session: Session, pattern: str = "____-Q_") -> str | None:
@@ -277,7 +278,7 @@ def forget_scores(
     if len(employee_ids) + len(rater_ids) + len(alone) + len(rated) > FORGET_ALL_ABOVE:
         forget_all_scores(connection)
         return
-    periods = connection.execute(_SCORED_PERIODS).scalars().all()
+    periods = [row[0] for row in _SCORED_PERIODS.all_on(connection, {})]
     if not periods:
         return
     named, own = set(employee_ids), set(alone)
@@ -322,9 +323,12 @@ def _outdate(*where: Any) -> Any:
 
 
 #: Every period with stored scores, one index probe each (a loose scan of the period index:
-#: a few periods over millions of rows).
-_SCORED_PERIODS = text(
-    """
+#: a few periods over millions of rows). Every write's first statement, and usually its only
+#: one here (nothing stored to outdate), so it runs prepared (`Prepared`: none of
+#: SQLAlchemy's per-execution work on SQLite).
+_SCORED_PERIODS = Prepared(
+    text(
+        """
     WITH RECURSIVE scored(period) AS (
         SELECT min(period) FROM risk_scores
         UNION ALL
@@ -333,6 +337,7 @@ _SCORED_PERIODS = text(
     )
     SELECT period FROM scored WHERE period IS NOT NULL
     """
+    ).columns(RiskScore.period)
 )
 #: The statements of `forget_scores`, built once (only their parameters change per write).
 _OUTDATE_PEOPLE = _outdate(RiskScore.employee_id.in_(bindparam("people", expanding=True)))

@@ -270,10 +270,11 @@ def test_the_employee_card_reads_alone_and_sees_pending_changes(database_url: st
 
 
 def test_a_prepared_statement_answers_as_sqlalchemy_executes_it(database_url: str) -> None:
-    """`Prepared.first_on` (the evaluation write's INSERT): the row SQLAlchemy's execution
-    gives (names, values, types), on the session's connection and in its transaction (a
-    rollback undoes it); a column left out gets its constant default (version 1) and a
-    LIMIT its value, as SQLAlchemy gives them; a duplicate is SQLAlchemy's IntegrityError."""
+    """`Prepared.first_on` (the evaluation write's INSERT) and `all_on`: the rows
+    SQLAlchemy's execution gives (names, values, types), on the session's connection and in
+    its transaction (a rollback undoes it); a column left out gets its constant default
+    (version 1) and a LIMIT its value, as SQLAlchemy gives them; a duplicate is
+    SQLAlchemy's IntegrityError."""
     database = make_database(database_url)
     table = Evaluation.__table__
     statement = insert(table).returning(table.c.id, table.c.version, table.c.kind)
@@ -297,6 +298,10 @@ def test_a_prepared_statement_answers_as_sqlalchemy_executes_it(database_url: st
         assert (stored.predikat, stored.behavior_akuntabel) == (Predikat.BAIK, None)
         latest = Prepared(select(table.c.period).order_by(table.c.period.desc()).limit(1))
         assert tuple(latest.first_on(connection, {}) or ()) == ("2025-Q2",)
+        periods = Prepared(select(table.c.period, table.c.kind).order_by(table.c.period))
+        every = connection.execute(periods.statement).all()
+        assert periods.all_on(connection, {}) == every and len(every) == 2
+        assert [type(v) for v in periods.all_on(connection, {})[0]] == [type(v) for v in every[0]]
         with pytest.raises(IntegrityError):
             prepared.first_on(connection, columns("2025-Q2"))
         session.rollback()
