@@ -11,7 +11,8 @@ takes as they are, and pack the small ones into one integer per row:
 - attendance: employee and month ordinal in one key;
 - assessments and activity-log entries: employee and the day (counted from 1970) in one key;
 - 360 answers: employee and period position in one key, round and group in another, the
-  seven ratings as digits (unpacked to the text `fill_signals` reads, shared strings).
+  seven ratings as digits (unpacked to their scores, the period and group to shared
+  strings).
 
 Unpacking is a few numpy operations on whole columns and gives the numbers the text rows map
 to, so `build_panel` makes the same panel of them, to the bit.
@@ -275,8 +276,10 @@ _GROUPS = (RaterGroup.PEER.value, RaterGroup.SUBORDINATE.value)
 def feedback360(who: Who, periods: Sequence[str]) -> Packed:
     """Peer and subordinate 360 answers of `periods`, as `repo.feedback360_statement` reads
     them: `row_key` (employee * periods + position), `round_key` (round * 2 + group), the
-    seven ratings as digits. Unpacked to the text columns `fill_signals` reads, each value one
-    shared string (the driver made a new one per value)."""
+    seven ratings as digits. Unpacked to the columns `fill_signals` reads: the period and group
+    as text, each value one shared string (the driver made a new one per value), and the
+    ratings as their scores (`RATING_SCORE`, NaN unknown), which `fill_signals` took from the
+    text one distinct value at a time (1.5 us per employee)."""
     width = len(periods)
     period = case({code: i for i, code in enumerate(periods)}, value=FeedbackRound.period)
     group = case({name: i for i, name in enumerate(_GROUPS)}, value=FeedbackRater.rater_group)
@@ -292,9 +295,9 @@ def feedback360(who: Who, periods: Sequence[str]) -> Packed:
         (_wide(FeedbackRound.id) * len(_GROUPS) + group).label("round_key"),
         scores.label("scores"),
     )
-    names = np.full(_UNKNOWN_DIGIT + 1, None, dtype=object)
+    scored = np.full(_UNKNOWN_DIGIT + 1, np.nan)
     for code, digit in digits.items():
-        names[digit] = code
+        scored[digit] = RATING_SCORE[code]
 
     def unpack(columns: Columns) -> Columns:
         employee_id, period_index = _split_key(columns["row_key"], width)
@@ -307,7 +310,7 @@ def feedback360(who: Who, periods: Sequence[str]) -> Packed:
             "rater_group": np.asarray(_GROUPS, dtype=object)[group_index],
         }
         for k, name in enumerate(BEHAVIOR_COLUMNS.values()):
-            found[name] = names[(packed >> (_DIGIT_BITS * k)) & _UNKNOWN_DIGIT]
+            found[name] = scored[(packed >> (_DIGIT_BITS * k)) & _UNKNOWN_DIGIT]
         return found
 
     return Packed(statement, unpack, (_KEY, _KEY, _KEY))
