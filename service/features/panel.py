@@ -246,7 +246,8 @@ def build_panel(
         `period_index` instead of period
     activity : employee_id, activity_date (one row per activity-log entry)
     feedback360 : employee_id, period, rater_group, round_id and the seven `behavior_<value>`
-        columns (one row per answer of a peer or subordinate)
+        columns (one row per answer of a peer or subordinate; read coded, the ratings come
+        as their scores, NaN where unknown)
     dialogue_actions : employee_id, reviewed_at (date or datetime text), done
     min_group_answers : the configured 360 anonymity threshold
         (KINERJA_FEEDBACK_MIN_GROUP_ANSWERS); a smaller group is not read (never below 3)
