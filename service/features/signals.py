@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from service.domain.feedback360_results import DEFAULT_MIN_GROUP_ANSWERS
+from service.features.distinct import distinct_sorted
 from service.features.distinct import per_value
 from service.features.scales import RATING_SCORE
 
@@ -70,7 +71,7 @@ def fill_signals(
         rows = _rows(panel.employee_ids, activity["employee_id"])
         first = months.min() if len(months) else 0
         span = int(months.max() - first + 1) if len(months) else 1
-        pairs = np.unique(rows * span + (months - first))  # each (row, month) once
+        pairs = distinct_sorted(rows * span + (months - first))  # each (row, month) once
         rows, months = pairs // span, pairs % span + first
         cols = panel.axis.index_of_months(months)
         keep = _place(rows, cols, m)
@@ -109,14 +110,14 @@ def _fill_peer360(panel: Panel, answers: Columns, minimum: int) -> None:
     from service.features.panel import _rows
     from service.features.panel import sum_at
 
-    scores = np.stack(
-        [_scores(np.asarray(answers[c], dtype=object)) for c in VALUE_COLUMNS], axis=1
-    )
+    scores = np.stack([_scores(answers[c]) for c in VALUE_COLUMNS], axis=1)
     known = ~np.isnan(scores)
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(known, scores, 0.0).sum(axis=1) / known.sum(axis=1)
-    group, groups = pd.factorize(np.asarray(answers["rater_group"], dtype=object).astype(str))
-    rounds, _ = pd.factorize(np.asarray(answers["round_id"], dtype=object).astype(str))
+    # Labels only count each (round, group)'s answers: factorized as read (round ids are
+    # numbers, groups text), not through `astype(str)`, which cost 2 us per employee.
+    group, groups = pd.factorize(np.asarray(answers["rater_group"], dtype=object))
+    rounds, _ = pd.factorize(np.asarray(answers["round_id"]))
     _, inverse, counts = np.unique(
         rounds * len(groups) + group, return_inverse=True, return_counts=True
     )
@@ -132,4 +133,9 @@ def _fill_peer360(panel: Panel, answers: Columns, minimum: int) -> None:
 
 
 def _scores(column: np.ndarray) -> np.ndarray:
-    return per_value(column, lambda v: RATING_SCORE.get(str(v), np.nan), np.float64)
+    """Scores of one rating column: read as such (a coded read: floats, NaN unknown) or
+    mapped from the stored codes (`RATING_SCORE`; NaN for anything else)."""
+    values = np.asarray(column)
+    if values.dtype.kind == "f":
+        return values
+    return per_value(values, lambda v: RATING_SCORE.get(str(v), np.nan), np.float64)

@@ -19,6 +19,7 @@ from service.db.repositories.risk_history import SHARE_SCALE
 from service.db.repositories.risk_history import Columns
 from service.domain.entities import POOR_PREDIKAT
 from service.domain.entities import Rating
+from service.features.distinct import distinct_sorted
 from service.features.scales import PREDIKAT_SCORE
 from service.features.scales import RATING_SCORE
 
@@ -49,7 +50,7 @@ def complete(
         _given(evaluations, width),
         _output(evaluations, achievements, width, dialect),
     ]
-    keys = np.unique(np.concatenate([part_keys for part_keys, _ in parts]))
+    keys = distinct_sorted(np.concatenate([part_keys for part_keys, _ in parts]))
     sums = {name: np.zeros(len(keys)) for name in _SUMS}
     for part_keys, part_sums in parts:
         at = np.searchsorted(keys, part_keys)  # each key once in a part

@@ -12,11 +12,13 @@ from service.domain.entities import BerakhlakValue
 from service.features import FEATURE_NAMES
 from service.features import Histories
 from service.features import PeriodAxis
+from service.features import build_panel
 from service.features import employee_features
 from service.features import feature_frame
 from service.features import labelled_rows
 from service.features import panel_from_histories
 from service.features.catalogue import grade_rank
+from service.features.distinct import distinct_sorted
 from service.features.panel import sum_at
 
 QUARTERS = [f"{y}-Q{q}" for y in (2023, 2024, 2025) for q in (1, 2, 3, 4)][1:-1]  # 10, > lookback
@@ -318,3 +320,35 @@ def test_sum_at_adds_as_add_at_into_zeros_to_the_bit() -> None:
     assert not found[:, 8].any()
     empty = (np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp))
     assert np.array_equal(sum_at(shape, empty, np.empty(0)), np.zeros(shape))
+
+
+def test_distinct_sorted_is_numpys_unique() -> None:
+    rng = np.random.default_rng(3)
+    shuffled = rng.integers(-50, 50, 2_000)
+    for values in (shuffled, np.sort(shuffled), shuffled[:1], shuffled[:0]):
+        assert np.array_equal(distinct_sorted(values), np.unique(values))
+
+
+def test_assessments_in_any_order_give_the_panel_of_sorted_ones() -> None:
+    """Rows sorted by employee and day skip the sort (`_in_order`); any other order is sorted
+    first, and both give the same arrays, to the bit."""
+    rng = np.random.default_rng(11)
+    n = 600
+    rows = {
+        "employee_id": rng.integers(1, 6, n),
+        "assessed_on": np.datetime64("2023-10-01") + rng.integers(0, 800, n // 6).repeat(6),
+        "level": rng.integers(4, 20, n) / 4.0,
+        "required_level": rng.integers(1, 5, n).astype(float),
+    }
+    order = np.lexsort((rows["assessed_on"], rows["employee_id"]))
+    axis = PeriodAxis.spanning("2024-Q1", "2025-Q4")
+    employees = {"employee_id": np.arange(1, 6), "hire_date": [None] * 5, "grade": [None] * 5}
+    evaluations = {"employee_id": np.empty(0, dtype=np.int64), "period": np.empty(0, object)}
+
+    def panel(assessments: dict) -> object:
+        return build_panel(axis, employees, evaluations, assessments=assessments)
+
+    shuffled, ordered = panel(rows), panel({k: np.asarray(v)[order] for k, v in rows.items()})
+    for name in ("jpm", "max_gap", "gap_count", "balance"):
+        assert getattr(shuffled, name).tobytes() == getattr(ordered, name).tobytes(), name
+    assert not np.isnan(ordered.jpm).all()
