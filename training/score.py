@@ -68,10 +68,6 @@ from service.features.panel import PeriodAxis
 from service.features.stored_rows import VECTOR_DTYPE
 from service.features.stored_rows import feature_set_id
 from service.features.stored_rows import to_bytes
-from service.serving.batch import Predicted
-from service.serving.batch import explain_rows
-from service.serving.batch import predict_rows
-from service.serving.batch import prepare_rows
 from service.serving.fallback import PRIOR_TABLE
 from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
@@ -79,6 +75,10 @@ from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers_of
+from service.serving.trees import Predicted
+from service.serving.trees import explain_rows
+from service.serving.trees import predict_rows
+from service.serving.trees import prepare_rows
 from training.extract import employee_chunks
 from training.extract import read_axis
 from training.score_stored import Answering
