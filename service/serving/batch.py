@@ -1,12 +1,12 @@
-"""Risk answers for many employees at once: one read per source, one prediction call.
+"""Risk answers for many employees at once: one read per source, one prediction pass.
 
 A supervisor's team (ten thousand people in a large office) is answered the way
 `kinerja score` answers an agency: everyone's history is read with one statement per source
 (`repositories.risk_history.histories`), laid out as one `Panel` (`build_panel`, as the
 single-employee path and training do), and `features_at` gives the same feature rows.
-Ranking a team needs only the probabilities (one `predict_proba` over the rows); the drivers
-of the members actually shown are explained together, in one call over all their
-substituted rows.
+Ranking a team needs only the probabilities (`trees.predict_rows` over the rows); the
+drivers of the members actually shown are explained together (`trees.explain_rows`, the
+evaluator the single-employee read uses, so both give the same numbers).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from service.serving.predictor import model_answer
 from service.serving.predictor import model_block
 from service.serving.predictor import top_drivers
 from service.serving.trees import explain_rows
+from service.serving.trees import predict_rows
 
 #: An answer and the feature values it rests on (what coaching reads).
 Assessed = tuple[dict[str, Any], dict[str, float]]
@@ -105,7 +106,7 @@ def probabilities(
     if model is None:
         result[enough] = rule_probability(table, X[:, FEATURE_INDEX["predikat_last"]])
     else:
-        result[enough] = model.pipeline.predict_proba(X)[:, 1]
+        result[enough] = predict_rows(model.pipeline, X).probability
     return result
 
 

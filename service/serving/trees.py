@@ -138,6 +138,17 @@ class _TreeSums:
         self.splitting = (uses % len(nodes)).astype(np.intp)
         self.splitting_start = np.searchsorted(uses // len(nodes), np.arange(self.width + 1))
         self._leaving_for: tuple[bytes, np.ndarray] | None = None
+        self._walked = self._walk_nodes()
+
+    def _walk_nodes(self) -> tuple[np.ndarray, ...]:
+        """The nodes as `tree_walk` reads them: the trees' roots, and per node its feature
+        (-1: a leaf), threshold, missing side, children and value."""
+        children = np.empty(2 * len(self.value), dtype=np.int32)
+        children[0::2], children[1::2] = self.left, self.right
+        return (
+            self.roots, np.where(self.is_leaf, -1, self.feature).astype(np.int32),
+            self.threshold, ~self.missing_left, children, self.value,
+        )  # fmt: skip
 
     def _leaf_paths(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (leaf, split on its path, whether the path goes left there), as arrays."""
@@ -192,12 +203,6 @@ class _TreeSums:
             found = _SUMS[estimator] = cls(model, estimator)
         return found
 
-    def _nodes(self) -> tuple[np.ndarray, ...]:
-        return (
-            self.roots, self.feature, self.threshold, self.missing_left, self.left,
-            self.right, self.is_leaf, self.value,
-        )  # fmt: skip
-
     def predict(self, X: np.ndarray) -> Predicted:
         """Each row's leaf in every tree, and its probability from them."""
         from service.serving import tree_walk
@@ -207,7 +212,7 @@ class _TreeSums:
             raise ValueError(f"expected a (rows, {self.width}) feature matrix, got {X.shape}")
         leaves = np.empty((len(X), len(self.roots)), dtype=np.int32)  # half of float64's bytes
         raw = np.empty(len(X))
-        tree_walk.predict(X, self._nodes(), self.baseline, leaves, raw)
+        tree_walk.predict(X, self._walked, self.baseline, leaves, raw)
         return Predicted(self.model._calibrate(raw), X, leaves)
 
     def substituted(
@@ -226,7 +231,7 @@ class _TreeSums:
             np.ascontiguousarray(predicted.X), np.ascontiguousarray(predicted.leaves),
             rows.astype(np.intp), columns.astype(np.intp), np.ascontiguousarray(reference),
             (self.splitting_start, self.splitting), self._leaving(reference),
-            self._nodes(), self.baseline, raw, moved,
+            self._walked, self.baseline, raw, moved,
         )  # fmt: skip
         if moved.any():
             substituted[moved] = self.model._calibrate(raw[moved])
