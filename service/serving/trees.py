@@ -29,8 +29,32 @@ import numpy as np
 def cache_compiled_code_under(home: str | Path) -> None:
     """Keep the compiled tree walk under `home` (KINERJA_HOME: writable, kept across
     restarts), unless NUMBA_CACHE_DIR says where: a worker then loads it instead of
-    compiling it again (about 2 s of CPU). Spawned scoring workers inherit the setting."""
+    compiling it again (about 4 s of CPU). Spawned scoring workers inherit the setting."""
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(home) / "cache" / "numba"))
+
+
+def compile_walk() -> None:
+    """Load the compiled tree walk from numba's cache now, or compile it (about 4 s of CPU)
+    when the cache holds none: on tiny arrays of the types `_TreeSums` passes, so a real
+    model's first rows find it ready."""
+    from service.serving import tree_walk
+
+    nodes = (
+        np.zeros(1, np.intp), np.full(1, -1, np.int32), np.zeros(1), np.zeros(1, bool),
+        np.zeros(2, np.int32), np.zeros(1),
+    )  # fmt: skip
+    X, leaves, raw, index = (
+        np.zeros((1, 1)),
+        np.zeros((1, 1), np.int32),
+        np.zeros(1),
+        np.zeros(1, np.intp),
+    )
+    tree_walk.predict(X, nodes, 0.0, leaves, raw)
+    splitting = (np.zeros(2, np.intp), np.zeros(0, np.intp))
+    tree_walk.substitute(
+        X, leaves, index, index, np.zeros(1), splitting, np.zeros((1, 1), bool), nodes, 0.0,
+        raw, np.zeros(1, bool),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,7 +96,7 @@ def prepare_rows(pipeline: Any) -> None:
     if trees is not None:
         reference = np.asarray(pipeline.named_steps["features"].reference_values_, float)
         trees._leaving(reference)
-        explain_rows(pipeline, reference[None])  # loads (or compiles) both walks
+        compile_walk()
 
 
 def explain_rows(

@@ -21,9 +21,11 @@ from service import create_app
 from service.features import FEATURE_NAMES
 from service.features.estimators import FeatureMatrix
 from service.features.estimators import PeriodCalibratedClassifier
+from service.serving import tree_walk
 from service.serving.predictor import explain
 from service.serving.predictor import top_drivers
 from service.serving.trees import _TreeSums
+from service.serving.trees import compile_walk
 from service.serving.trees import explain_rows
 from service.serving.trees import predict_rows
 
@@ -82,6 +84,16 @@ def test_one_employee_is_explained_as_the_batch_explains_him() -> None:
     for i in range(25):
         single = explain(pipeline, X[i])
         assert single == (float(probability[i]), top_drivers(X[i], contribution[i]))
+
+
+def test_the_walk_compiled_ahead_is_the_one_a_model_uses() -> None:
+    """`compile_walk` (a scoring worker's and the tests' start) compiles the types a real
+    model passes: its first rows compile nothing more."""
+    compile_walk()
+    pipeline, X = _boosted("isotonic")
+    explain_rows(pipeline, X[:5], predict_rows(pipeline, X).take(np.arange(5)))
+    assert len(tree_walk.predict.signatures) == 1
+    assert len(tree_walk.substitute.signatures) == 1
 
 
 def test_serving_and_scoring_do_not_import_numba_until_a_tree_is_walked() -> None:
