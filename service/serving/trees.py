@@ -231,7 +231,7 @@ class _TreeSums:
         """Each row's leaf in every tree, and its probability from them."""
         from service.serving import tree_walk
 
-        X = np.ascontiguousarray(X, dtype=np.float64)
+        X = _plain(X, np.float64)
         if X.ndim != 2 or X.shape[1] != self.width:
             raise ValueError(f"expected a (rows, {self.width}) feature matrix, got {X.shape}")
         leaves = np.empty((len(X), len(self.roots)), dtype=np.int32)  # half of float64's bytes
@@ -252,14 +252,20 @@ class _TreeSums:
         raw = np.empty(len(rows))
         moved = np.zeros(len(rows), dtype=bool)
         tree_walk.substitute(
-            np.ascontiguousarray(predicted.X), np.ascontiguousarray(predicted.leaves),
-            rows.astype(np.intp), columns.astype(np.intp), np.ascontiguousarray(reference),
+            _plain(predicted.X, np.float64), _plain(predicted.leaves, np.int32),
+            rows.astype(np.intp), columns.astype(np.intp), _plain(reference, np.float64),
             (self.splitting_start, self.splitting), self._leaving(reference),
             self._walked, self.baseline, raw, moved,
         )  # fmt: skip
         if moved.any():
             substituted[moved] = self.model._calibrate(raw[moved])
         return substituted
+
+
+def _plain(array: np.ndarray, dtype: type) -> np.ndarray:
+    """`array` as the compiled walk was compiled for: C order and writable (a feature row
+    read from its stored bytes is read-only, and numba compiles read-only arrays apart)."""
+    return np.require(array, dtype, requirements=["C", "W"])
 
 
 #: The tree sums of each boosted model evaluated (built once: its flattened trees).

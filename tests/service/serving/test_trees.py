@@ -88,10 +88,12 @@ def test_one_employee_is_explained_as_the_batch_explains_him() -> None:
 
 def test_the_walk_compiled_ahead_is_the_one_a_model_uses() -> None:
     """`compile_walk` (a scoring worker's and the tests' start) compiles the types a real
-    model passes: its first rows compile nothing more."""
+    model passes: its first rows, a read-only stored feature row too, compile nothing more."""
     compile_walk()
     pipeline, X = _boosted("isotonic")
     explain_rows(pipeline, X[:5], predict_rows(pipeline, X).take(np.arange(5)))
+    stored = np.frombuffer(X[7].tobytes())  # read-only, as a stored feature row is read
+    explain(pipeline, stored)
     assert len(tree_walk.predict.signatures) == 1
     assert len(tree_walk.substitute.signatures) == 1
 
