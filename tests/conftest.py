@@ -100,6 +100,16 @@ def database_url(
     _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_tree_walk() -> None:
+    """Load (or, the first time on a machine, compile) the trees' compiled walk once per test
+    process, before any test: a test that times an answer then times the answer, not numba
+    compiling. Cached next to the module (`__pycache__`) unless NUMBA_CACHE_DIR is set."""
+    from service.serving.trees import compile_walk
+
+    compile_walk()
+
+
 @pytest.fixture
 def app_config(tmp_path: Path, database_url: str) -> dict[str, str]:
     return {

@@ -160,8 +160,10 @@ def score(
     full: bool = False,
 ) -> None:
     """Score everyone for the latest period with a progress bar; print what was written."""
+    from service.serving.trees import cache_compiled_code_under
     from training.score import score_all
 
+    cache_compiled_code_under(config["KINERJA_HOME"])  # the workers load, not compile, the walk
     with tqdm(desc="score", unit="employee") as bar:
         summary = score_all(
             config["DATABASE_URL"],

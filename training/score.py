@@ -13,9 +13,9 @@ another feature set; all with `full`) have their history read: one statement per
 the agency, as plain column arrays) over one id range when they are most of it, else by
 lists of their ids (a scattered employee costs what it costs in a range), one `Panel`,
 `features_at` for the latest period. Then one prediction of every row
-(`serving.batch.predict_rows`, which keeps each row's leaf value in every tree), drivers for
-the flagged rows only (`--drivers all` explains everyone: several times the prediction
-cost), explained from those leaf values per block of rows (`serving.batch.explain_rows`; a
+(`serving.trees.predict_rows`, the compiled walk of the trees, which keeps each row's leaf
+in every tree), drivers for the flagged rows only (`--drivers all` explains everyone), explained
+from those leaves per block of rows (`serving.trees.explain_rows`, as the live read does; a
 row left unexplained stores JSON `null` drivers, so the risk read knows to explain it live rather
 than serve an empty list), and one bulk write of the answered rows with their feature rows
 (PostgreSQL: `COPY` after deleting the rows they replace; SQLite: one `executemany` of an
@@ -68,10 +68,6 @@ from service.features.panel import PeriodAxis
 from service.features.stored_rows import VECTOR_DTYPE
 from service.features.stored_rows import feature_set_id
 from service.features.stored_rows import to_bytes
-from service.serving.batch import Predicted
-from service.serving.batch import explain_rows
-from service.serving.batch import predict_rows
-from service.serving.batch import prepare_rows
 from service.serving.fallback import PRIOR_TABLE
 from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
@@ -79,6 +75,10 @@ from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
 from service.serving.predictor import top_drivers_of
+from service.serving.trees import Predicted
+from service.serving.trees import explain_rows
+from service.serving.trees import predict_rows
+from service.serving.trees import prepare_rows
 from training.extract import employee_chunks
 from training.extract import read_axis
 from training.score_stored import Answering
@@ -91,9 +91,8 @@ from training.score_stored import upsert_rows
 #: Employees per chunk: large enough that per-statement costs vanish, small enough that a
 #: chunk's raw history (about 100 rows per employee) stays within a few hundred MB.
 DEFAULT_SCORE_CHUNK = 25_000
-#: Flagged rows explained together at most: a block holds each row's leaf values (2.4 kB)
-#: and gathers its moved substituted rows' (about 30 a row) feature by feature; 2,000
-#: rows explained 10 % faster than 4,000 (cache), and as fast as 1,000.
+#: Flagged rows explained together at most: bounds what a block holds besides the rows'
+#: leaves (its substituted cells, about 40 a row, and their raw scores).
 EXPLAIN_BLOCK = 2_048
 STAGES = ("stored", "read", "features", "predict", "explain", "write")
 _COLUMNS = (
@@ -187,7 +186,7 @@ def score_matrix(
 ) -> tuple[np.ndarray, np.ndarray, list[list[dict[str, Any]] | None]]:
     """Probability, flag and drivers for each row of the feature matrix `X`.
 
-    One prediction of every row (`predict_rows`: boosted trees keep each row's leaf values,
+    One prediction of every row (`predict_rows`: boosted trees keep each row's leaves,
     which the explanation of the flagged rows starts from). Rows not explained (unflagged,
     with `explain="flagged"`) get None, not an empty list.
     """
@@ -345,8 +344,9 @@ def score_all(
     """Score every employee for the latest evaluated period; replace that period's scores.
 
     Incremental unless `full`: stored rows that are not outdated are answered from their
-    feature rows or left as they are (`training.score_stored`). `threads` caps the trees'
-    OpenMP threads (None: all cores); `workers` > 1 scores the chunks in that many
+    feature rows or left as they are (`training.score_stored`). `threads` caps scikit-learn's
+    OpenMP threads (None: all cores; the boosted trees' compiled walk runs in one thread per
+    process, so cores are used by `workers`); `workers` > 1 scores the chunks in that many
     processes (`training.score_workers`), one chunk in memory each. `ranges` scores only
     those inclusive id ranges, each as one chunk (None: every employee, listed in chunks of
     `chunk_size`); the stored rows of other employees stay as they are. `min_group_answers`

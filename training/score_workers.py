@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from threadpoolctl import threadpool_limits
 
 from service.db import make_engine
-from service.serving.batch import prepare_rows
+from service.serving.trees import prepare_rows
 from training.score import Clock
 from training.score import Counts
 from training.score import Job

@@ -48,6 +48,7 @@ from service.serving.team import Ranking
 from service.serving.team import live_ranking
 from service.serving.team import no_period_ranking
 from service.serving.team import stored_ranking
+from service.serving.trees import cache_compiled_code_under
 
 DEFAULT_REFRESH_SECONDS = 30.0
 PERIOD_TTL_SECONDS = 60.0
@@ -211,9 +212,11 @@ def served_recommender() -> tuple[GainModel | None, ModelRef]:
 def init_app(app: Flask) -> None:
     """Put a `ModelProvider` in app.extensions["models"]; nothing is loaded until first use.
 
-    Also makes every session forget stored scores its writes change (`serving.freshness`).
+    Also makes every session forget stored scores its writes change (`serving.freshness`),
+    and keeps the compiled tree walk under KINERJA_HOME (`trees.cache_compiled_code_under`).
     """
     watch_writes()
+    cache_compiled_code_under(app.config["KINERJA_HOME"])
     app.extensions["models"] = ModelProvider(
         app.config["MLFLOW_TRACKING_URI"],
         app.config["KINERJA_MODELS_DIR"],

@@ -2,8 +2,10 @@
 
 Drivers are the features that push this employee's risk up most: for each feature, the model
 is asked again with that one feature set to its typical (training median) value, and the
-drop in probability is its contribution. All substitutions go through the model in one
-batch, so an explanation costs one prediction call on (1 + features) rows.
+drop in probability is its contribution. One employee is explained as batch scoring
+explains thousands (`serving.trees.explain_rows`): boosted trees by the compiled walk,
+which re-walks only the trees a substitution can change, so a live answer and a stored one
+are the same numbers.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from service.features import FEATURE_NAMES
 from service.features import MIN_EVALUATED_PERIODS
 from service.features.catalogue import FEATURE_INDEX
 from service.serving.loader import LoadedModel
+from service.serving.trees import explain_rows
 from service.serving.uncertainty import uncertainty
 
 RISK_MODEL_NAME = "kinerja-risk"
@@ -43,14 +46,10 @@ def driver(name: str, value: float, contribution: float) -> dict[str, Any]:
 
 
 def explain(pipeline: Any, row: np.ndarray) -> tuple[float, list[dict[str, Any]]]:
-    """Return the probability of one (1, features) row and its top drivers."""
-    reference = pipeline.named_steps["features"].reference_values_
-    batch = np.repeat(row.reshape(1, -1), len(FEATURE_NAMES) + 1, axis=0)
-    columns = np.arange(len(FEATURE_NAMES))
-    batch[columns + 1, columns] = reference
-    probability = pipeline.predict_proba(batch)[:, 1]
-    contribution = probability[0] - probability[1:]
-    return float(probability[0]), top_drivers(row.ravel(), contribution)
+    """Return the probability of one (1, features) row and its top drivers, as batch
+    scoring explains it (`trees.explain_rows`, the same evaluator: the same numbers)."""
+    probability, contribution = explain_rows(pipeline, row.reshape(1, -1))
+    return float(probability[0]), top_drivers(row.ravel(), contribution[0])
 
 
 def top_drivers(values: np.ndarray, contribution: np.ndarray) -> list[dict[str, Any]]:
