@@ -1,10 +1,11 @@
 """The compiled walk of the boosted trees (numba): every row's leaves, and substituted rows'.
 
 Imported only by `serving.trees`, when a model is first evaluated: importing numba costs
-about half a second of CPU, which a server's start and its stored answers never pay. The
-functions are compiled once per machine and kept in numba's cache (`cache=True`; the
-directory is NUMBA_CACHE_DIR, which `serving.trees.cache_compiled_code_under` points
-into KINERJA_HOME), so a scoring worker or a web worker loads them instead of compiling.
+0.17 s of CPU and loading the compiled walk 0.3-0.4 s, which a server's start and its
+stored answers never pay. The functions are compiled once per machine and kept in numba's
+cache (`cache=True`; the directory is NUMBA_CACHE_DIR, which
+`serving.trees.cache_compiled_code_under` points into KINERJA_HOME), so a scoring worker
+or a web worker loads them instead of compiling.
 
 The trees are one flattened table of nodes (`feature`, -1 at a leaf; `threshold`;
 `missing_right`; `children`: a node's left child at 2 * node, its right at 2 * node + 1,
