@@ -31,19 +31,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from collections.abc import Collection
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import fields
 from datetime import UTC
 from datetime import datetime
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
@@ -83,10 +80,10 @@ from training.extract import employee_chunks
 from training.extract import read_axis
 from training.score_stored import Answering
 from training.score_stored import Stored
-from training.score_stored import delete_rows
 from training.score_stored import read_sets
 from training.score_stored import read_stored
-from training.score_stored import upsert_rows
+from training.score_write import Answers
+from training.score_write import write_scores
 
 #: Employees per chunk: large enough that per-statement costs vanish, small enough that a
 #: chunk's raw history (about 100 rows per employee) stays within a few hundred MB.
@@ -95,11 +92,6 @@ DEFAULT_SCORE_CHUNK = 25_000
 #: leaves (its substituted cells, about 40 a row, and their raw scores).
 EXPLAIN_BLOCK = 2_048
 STAGES = ("stored", "read", "features", "predict", "explain", "write")
-_COLUMNS = (
-    "employee_id", "period", "status", "probability", "flagged", "threshold", "drivers",
-    "model_name", "model_version", "fallback", "features", "feature_set", "outdated",
-    "scored_at",
-)  # fmt: skip
 
 
 @dataclass
@@ -250,26 +242,26 @@ def _drivers_json(drivers: list[dict[str, Any]] | None) -> str:
     return _DRIVERS_ENCODER.encode(drivers) if drivers else "[]"
 
 
-def _records(
-    scored: Scored, X: np.ndarray, period: str, feature_set: str, now: Any
-) -> list[tuple[Any, ...]]:
-    """`_COLUMNS` tuples of every answer (probability and threshold only where status ok),
-    each with its feature row `X[i]` as stored bytes (cut from one buffer of all), built
-    column by column and zipped (the same values in every row are repeated, not copied)."""
-    n = len(scored.employee_ids)
+def _answers(
+    scored: Scored, X: np.ndarray, read: np.ndarray, fresh: np.ndarray, job: Job, now: Any
+) -> Answers:
+    """The columns of every answer (probability and threshold only where status ok) and
+    the feature rows `X[read]` (those whose history was read) as stored bytes, cut from
+    one buffer of all."""
     ok = (scored.status == "ok").tolist()
-    buffer, size = to_bytes(X), X.shape[1] * VECTOR_DTYPE.itemsize
-    vectors = [buffer[start : start + size] for start in range(0, len(buffer), size)]
     probability = [p if k else None for p, k in zip(scored.probability.tolist(), ok, strict=True)]
-    threshold = [scored.threshold if k else None for k in ok]
-    same = (RISK_MODEL_NAME, scored.model_version, scored.fallback)
-    return list(
-        zip(
-            scored.employee_ids.tolist(), repeat(period, n), scored.status.tolist(),
-            probability, scored.flagged.tolist(), threshold,
-            [_drivers_json(d) for d in scored.drivers], *(repeat(v, n) for v in same),
-            vectors, repeat(feature_set, n), repeat(False, n), repeat(now, n), strict=True,
-        )
+    shared = {
+        "period": job.period, "model_name": RISK_MODEL_NAME,
+        "model_version": scored.model_version, "fallback": scored.fallback,
+        "feature_set": job.feature_set, "scored_at": now,
+    }  # fmt: skip
+    buffer, size = to_bytes(X[read]), X.shape[1] * VECTOR_DTYPE.itemsize
+    vectors = [buffer[start : start + size] for start in range(0, len(buffer), size)]
+    return Answers(
+        scored.employee_ids.tolist(), scored.status.tolist(), probability,
+        scored.flagged.tolist(), [scored.threshold if k else None for k in ok],
+        [_drivers_json(d) for d in scored.drivers], shared, fresh.tolist(),
+        list(zip(scored.employee_ids[read].tolist(), vectors, strict=True)),
     )  # fmt: skip
 
 
@@ -284,38 +276,6 @@ def scored_at(dialect: Any, now: datetime) -> Any:
     if dialect.name == "postgresql":
         return now
     return now.isoformat(" ")
-
-
-def write_scores(
-    connection: Connection,
-    period: str,
-    first_id: int,
-    last_id: int,
-    rows: list[tuple[Any, ...]],
-    only: Sequence[int] | None = None,
-    fresh: Collection[int] = (),
-) -> int:
-    """Replace the period's scores of employees `first_id..last_id` (or of `only`) with `rows`.
-
-    A row of `fresh` employees (not outdated when the range was read) that is outdated by
-    now had its inputs changed meanwhile: its new row is written outdated. Returns how many.
-    PostgreSQL: the rows are deleted (`RETURNING outdated`) and copied in (one COPY);
-    SQLite: plain tuples (drivers already JSON text, the time as text: `scored_at`), upserted
-    (`score_stored.upsert_rows`), so no per-row object is built.
-    """
-    if connection.dialect.name != "postgresql":
-        span = (period, first_id, last_id)
-        return upsert_rows(connection, _COLUMNS, rows, span, only, fresh)
-    changed = delete_rows(connection, period, first_id, last_id, only) & set(fresh)
-    if changed:
-        rows = [(*row[:-2], True, row[-1]) if row[0] in changed else row for row in rows]
-    if rows:
-        driver = connection.connection.driver_connection
-        statement = f"COPY risk_scores ({', '.join(_COLUMNS)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-    return len(changed)
 
 
 def _rule_table(engine: Engine, period: str) -> dict[str, float]:
@@ -549,13 +509,13 @@ def finish_range(
     ids, X, reused = chunk_matrix(engine, job, stored, clock)
     scored = score_chunk(ids, X, job.period, job.model, job.table, job.explain, clock)
     now = scored_at(engine.dialect, datetime.now(UTC))
-    rows = clock("write", _records, scored, X, job.period, job.feature_set, now)
+    fresh = np.isin(ids, stored.employee_ids[stored.fresh])
+    answers = clock("write", _answers, scored, X, ~reused, fresh, job, now)
     every = len(ids) == len(stored.employee_ids)
     only = None if every else [*ids.tolist(), *stored.orphans]
-    fresh = set(stored.employee_ids[stored.fresh].tolist())
     span = (job.period, first_id, last_id)
     with engine.begin() as connection:
-        stale = clock("write", write_scores, connection, *span, rows, only, fresh)
+        stale = clock("write", write_scores, connection, span, answers, only)
     left = np.isin(stored.employee_ids, ids, invert=True)
     return Counts(
         employees=len(stored.employee_ids),
@@ -568,4 +528,4 @@ def finish_range(
     )
 
 
-__all__ = ["FEATURE_NAMES", "ScoreSummary", "score_all", "score_matrix", "write_scores"]
+__all__ = ["FEATURE_NAMES", "ScoreSummary", "score_all", "score_matrix"]

@@ -2,30 +2,23 @@
 
 A stored score that is not outdated has unchanged inputs (`service.serving.freshness` marks
 it outdated in the same transaction as any write that changes them), so its feature row
-(`risk_scores.features`, float64 little-endian in `FEATURE_NAMES` order) is the one a fresh
+(`risk_feature_rows`, float64 little-endian in `FEATURE_NAMES` order) is the one a fresh
 read of the history would give. Each employee of a range is then one of:
 
-- untouched: a fresh row with a feature row, by the model version (and fallback state) of
-  this run, explained as this run explains: the stored answer is this run's answer;
-- reused: a fresh row with a feature row, answered again from it (another model version);
-- recomputed: no row, an outdated one, or one without a feature row of the current
-  feature set (`feature_set`): the history is read again.
+- untouched: a fresh row of the current feature set (`feature_set`), by the model version
+  (and fallback state) of this run, explained as this run explains: the stored answer is
+  this run's answer;
+- reused: a fresh row of the current feature set with a feature row, answered again from
+  it (another model version);
+- recomputed: no row, an outdated one, or one of another feature set or without a feature
+  row: the history is read again.
 
-The write replaces the rows in one transaction: a row that was fresh when the range was
-read and is outdated by then had its inputs changed meanwhile, so the new row is written
-outdated too (the risk read answers it live; the next run recomputes it). PostgreSQL deletes
-them with `RETURNING outdated` and copies the new rows in; SQLite updates each in place by an
-upsert that keeps such a row outdated (`upsert_rows`).
-Not detectable: a change committed between the history read and the write to an employee
-whose row was already outdated (or absent) when the range was read; its `forget_scores`
-finds nothing to mark. A full scoring (`--full`) had that window for every row.
+`training.score_write` writes the answers back, and says which change stays unseen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from collections.abc import Iterator
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +48,7 @@ _STATE = text(
     f"""
     SELECT CAST(employee_id AS BIGINT) * {1 << _STATE_BITS}
            + CASE WHEN outdated THEN {_OUTDATED} ELSE 0 END
-           + CASE WHEN feature_set = :feature_set AND features IS NOT NULL
-                  THEN {_FEATURES} ELSE 0 END
+           + CASE WHEN feature_set = :feature_set THEN {_FEATURES} ELSE 0 END
            + CASE WHEN status = 'ok' THEN {_OK} ELSE 0 END
            + CASE WHEN flagged THEN {_FLAGGED} ELSE 0 END
            + CASE WHEN drivers IS NULL OR CAST(drivers AS TEXT) = 'null'
@@ -66,30 +58,14 @@ _STATE = text(
     WHERE period || '' = :period AND employee_id BETWEEN :first AND :last
     """
 )
+#: The feature rows (their primary key is the scores' (employee_id, period)).
 _FEATURES_RANGE = text(
-    "SELECT employee_id, features FROM risk_scores WHERE period || '' = :period "
-    "AND employee_id BETWEEN :first AND :last AND feature_set = :feature_set "
-    "AND features IS NOT NULL ORDER BY employee_id"
+    "SELECT employee_id, features FROM risk_feature_rows WHERE period = :period "
+    "AND employee_id BETWEEN :first AND :last ORDER BY employee_id"
 )
 _FEATURES_SOME = text(
-    "SELECT employee_id, features FROM risk_scores WHERE period || '' = :period "
-    "AND employee_id IN :ids AND feature_set = :feature_set AND features IS NOT NULL "
-    "ORDER BY employee_id"
-).bindparams(bindparam("ids", expanding=True))
-_DELETE_RANGE = text(
-    "DELETE FROM risk_scores WHERE period || '' = :period "
-    "AND employee_id BETWEEN :first AND :last RETURNING employee_id, outdated"
-)
-_PRESENT_RANGE = text(
-    "SELECT employee_id, outdated FROM risk_scores WHERE period || '' = :period "
-    "AND employee_id BETWEEN :first AND :last"
-)
-_PRESENT_SOME = text(
-    "SELECT employee_id, outdated FROM risk_scores WHERE period = :period AND employee_id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
-_DELETE_SOME = text(
-    "DELETE FROM risk_scores WHERE period = :period AND employee_id IN :ids "
-    "RETURNING employee_id, outdated"
+    "SELECT employee_id, features FROM risk_feature_rows WHERE period = :period "
+    "AND employee_id IN :ids ORDER BY employee_id"
 ).bindparams(bindparam("ids", expanding=True))
 
 
@@ -100,7 +76,8 @@ class Stored:
     employee_ids: np.ndarray
     #: A row not outdated is stored.
     fresh: np.ndarray
-    #: ... with a feature row of the current feature set.
+    #: ... of the current feature set, with a feature row (known once the rows that do not
+    #: stand are fetched: `_fill_vectors`; a standing answer stands without one).
     usable: np.ndarray
     #: ... which is also the answer this run would give (same model version, explained alike).
     same: np.ndarray
@@ -133,7 +110,7 @@ def _standing(answering: Answering, state: np.ndarray) -> np.ndarray:
     return ((state & _VERSION) != 0) & (~quiet | left_out)
 
 
-def _fetch_all(connection: Connection, statement: Any, parameters: dict[str, Any]) -> list[Any]:
+def fetch_all(connection: Connection, statement: Any, parameters: dict[str, Any]) -> list[Any]:
     """The driver's own rows of `statement` (no result processing: integers and bytes)."""
     result = connection.execute(statement, parameters)
     with result:
@@ -154,13 +131,13 @@ def read_stored(
     left as stored costs no blob.
     """
     span = {"first": first, "last": last}
-    ids = _integers(_fetch_all(connection, _EMPLOYEES, span))
+    ids = _integers(fetch_all(connection, _EMPLOYEES, span))
     parameters = span | {
         "period": answering.period,
         "feature_set": answering.feature_set,
         "version": answering.model_version,
     }
-    packed = _integers(_fetch_all(connection, _STATE, parameters))
+    packed = _integers(fetch_all(connection, _STATE, parameters))
     employee, state = packed >> _STATE_BITS, packed & ((1 << _STATE_BITS) - 1)
     at = np.minimum(np.searchsorted(ids, employee), max(len(ids) - 1, 0))
     known = ids[at] == employee if len(ids) else np.zeros(len(employee), dtype=bool)
@@ -184,15 +161,15 @@ def read_stored(
     return stored
 
 
-def _fetch_listed(
+def fetch_listed(
     connection: Connection, statement: Any, parameters: dict[str, Any], ids: list[int]
 ) -> list[Any]:
-    """`_fetch_all` of `statement` for the `ids`, bound as `:ids` in lists of at most
+    """`fetch_all` of `statement` for the `ids`, bound as `:ids` in lists of at most
     `DELETE_BATCH`."""
     return [
         row
         for start in range(0, len(ids), DELETE_BATCH)
-        for row in _fetch_all(
+        for row in fetch_all(
             connection, statement, parameters | {"ids": ids[start : start + DELETE_BATCH]}
         )
     ]
@@ -214,10 +191,10 @@ def _fill_vectors(connection: Connection, parameters: dict[str, Any], stored: St
     if not len(ids):
         return
     if 2 * len(ids) >= len(stored.employee_ids):
-        rows = _fetch_all(connection, _FEATURES_RANGE, parameters)
+        rows = fetch_all(connection, _FEATURES_RANGE, parameters)
     else:
-        some = {k: parameters[k] for k in ("period", "feature_set")}
-        rows = _fetch_listed(connection, _FEATURES_SOME, some, ids.tolist())
+        some = {"period": parameters["period"]}
+        rows = fetch_listed(connection, _FEATURES_SOME, some, ids.tolist())
     found = _integers(rows)
     at = np.searchsorted(stored.employee_ids, found)
     inside = at < len(stored.employee_ids)
@@ -248,63 +225,3 @@ def read_sets(
     chosen = ids[positions]
     for start in range(0, len(chosen), batch):
         yield chosen[start : start + batch].tolist()
-
-
-def delete_rows(
-    connection: Connection, period: str, first: int, last: int, ids: Sequence[int] | None
-) -> set[int]:
-    """Delete the period's rows of employees `ids` (None: of the whole range `first..last`);
-    the ids of those that were outdated when deleted."""
-    if ids is None:
-        found = connection.execute(_DELETE_RANGE, {"period": period, "first": first, "last": last})
-        return {int(employee) for employee, outdated in found if outdated}
-    outdated: set[int] = set()
-    for start in range(0, len(ids), DELETE_BATCH):
-        part = list(ids[start : start + DELETE_BATCH])
-        found = connection.execute(_DELETE_SOME, {"period": period, "ids": part})
-        outdated.update(int(employee) for employee, was in found if was)
-    return outdated
-
-
-def upsert_rows(
-    connection: Connection,
-    columns: Sequence[str],
-    rows: list[tuple[Any, ...]],
-    span: tuple[str, int, int],
-    only: Sequence[int] | None,
-    fresh: Collection[int],
-) -> int:
-    """SQLite: write `rows` (`columns`, the last two `outdated` and `scored_at`) over the
-    stored rows of the period `span[0]` and employees `span[1]..span[2]` (or `only`); the
-    number written outdated.
-
-    One executemany of an upsert: it updates a stored row in place and inserts a missing
-    one (also one deleted since the range was read). A row of a `fresh` employee (not
-    outdated when read) that is outdated by now stays outdated, as the delete-and-insert
-    write marks it. Then the other stored rows of the range (or of `only`: deleted
-    employees) are deleted.
-    """
-    period, first, last = span
-    fresh = set(fresh)
-    kept = ("employee_id", "period", "outdated")
-    names = ", ".join(columns)
-    marks = ", ".join("?" * len(columns))
-    sets = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in kept)
-    connection.connection.driver_connection.cursor().executemany(
-        f"INSERT INTO risk_scores ({names}) VALUES ({marks}) ON CONFLICT "
-        f"(employee_id, period) DO UPDATE SET {sets}, outdated = risk_scores.outdated AND ?",
-        [(*row, row[0] in fresh) for row in rows],
-    )
-    if only is None:
-        found = _fetch_all(
-            connection, _PRESENT_RANGE, {"period": period, "first": first, "last": last}
-        )
-    else:
-        found = _fetch_listed(connection, _PRESENT_SOME, {"period": period}, list(only))
-    written_ids = {row[0] for row in rows}
-    gone = [int(employee) for employee, _ in found if employee not in written_ids]
-    for start in range(0, len(gone), DELETE_BATCH):
-        connection.execute(
-            _DELETE_SOME, {"period": period, "ids": gone[start : start + DELETE_BATCH]}
-        )
-    return sum(1 for employee, outdated in found if outdated and employee in written_ids)

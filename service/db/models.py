@@ -760,17 +760,33 @@ class RiskScore(Base):
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: The inputs changed after scoring: the read answers live; the row stays as the record.
     outdated: Mapped[bool] = mapped_column(default=False, server_default=false())
-    #: The feature row scored (float64 little-endian, `FEATURE_NAMES` order): while the row
-    #: is not outdated its inputs are unchanged, so the next `kinerja score` reuses it
-    #: instead of reading the history again (migration 0012).
-    features: Mapped[bytes | None] = mapped_column(LargeBinary)
-    #: Which ordered feature list (and feature code) `features` follows (`training.score`).
+    #: Which ordered feature list (and feature code) the answer was computed on, and its
+    #: feature row (`RiskFeatureRow`) follows (`training.score`).
     feature_set: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("employee_id", "period"),
         CheckConstraint("status IN ('ok', 'insufficient_data')", name="risk_score_status"),
     )
+
+
+class RiskFeatureRow(Base):
+    """The feature row a stored risk score was computed from (float64 little-endian,
+    `FEATURE_NAMES` order), keyed like its `RiskScore` and of that row's `feature_set`.
+
+    While the score is not outdated its inputs are unchanged, so the next `kinerja score`
+    answers again from this row instead of reading the history (migration 0012), and the
+    risk read explains from it an answer the batch left unexplained. A table of its own
+    (migration 0024): a re-score after a promotion rewrites the answers (about 80 bytes a
+    row) and not these 432 bytes, which only change when the history is read again.
+    `kinerja score` writes and deletes both together; a score's row stands for it only.
+    """
+
+    __tablename__ = "risk_feature_rows"
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    features: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RiskReview(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -23,6 +24,7 @@ from service.db import make_database
 from service.db import make_engine
 from service.db.models import Employee
 from service.db.models import Evaluation
+from service.db.models import RiskFeatureRow
 from service.db.models import RiskScore
 from service.db.repositories.risk import forget_scores
 from service.domain.entities import Rating
@@ -163,9 +165,14 @@ def test_given_ranges_score_only_their_employees(sample_copy: Sample) -> None:
 def _stored_rows(sample: Sample) -> dict[int, tuple[object, ...]]:
     """Every stored answer with its feature row, by employee (not when it was scored)."""
     columns = [c for c in RiskScore.__table__.c if c.name not in ("id", "scored_at")]
+    features = RiskFeatureRow.__table__
+    own = (features.c.employee_id == RiskScore.employee_id) & (
+        features.c.period == RiskScore.period
+    )
+    query = select(*columns, features.c.features).outerjoin(features, own)
     database = make_database(sample.database_url)
     with database.engine.connect() as connection:
-        rows = connection.execute(select(*columns)).all()
+        rows = connection.execute(query).all()
     database.engine.dispose()
     return {row.employee_id: tuple(row) for row in rows}
 
@@ -212,8 +219,8 @@ def test_incremental_scoring_stores_what_full_scoring_stores(sample_copy: Sample
     with database.engine.begin() as connection:
         ids = sorted(before)
         stored = RiskScore.__table__
-        connection.execute(update(stored).where(stored.c.employee_id.in_(ids[:7])).values(
-            features=None))  # fmt: skip
+        features = RiskFeatureRow.__table__
+        connection.execute(delete(features).where(features.c.employee_id.in_(ids[:7])))
         connection.execute(update(stored).where(stored.c.employee_id.in_(ids[7:11])).values(
             feature_set="0123456789abcdef"))  # fmt: skip
         connection.execute(delete(stored).where(stored.c.employee_id.in_(ids[-3:])))
@@ -238,6 +245,43 @@ def test_incremental_scoring_stores_what_full_scoring_stores(sample_copy: Sample
     assert _stored_rows(sample_copy) == found
 
 
+def _count_feature_row_writes(sample: Sample) -> Callable[[], int]:
+    """Count every insert, update and delete of a feature row from now on (SQLite
+    triggers into a table of the test's own); the count so far."""
+    engine = make_engine(sample.database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE feature_row_writes (n INTEGER)")
+        for operation in ("INSERT", "UPDATE", "DELETE"):
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER feature_row_{operation.lower()} AFTER {operation} ON "
+                "risk_feature_rows BEGIN INSERT INTO feature_row_writes VALUES (1); END"
+            )
+
+    def count() -> int:
+        with engine.connect() as connection:
+            return int(
+                connection.exec_driver_sql("SELECT count(*) FROM feature_row_writes").scalar_one()
+            )
+
+    return count
+
+
+def test_a_promotion_rescore_writes_the_answers_and_not_the_feature_rows(
+    sample_copy: Sample,
+) -> None:
+    """Answered again from their stored feature rows, the rows keep them as they are (no
+    insert, update or delete of one); the rows whose history is read get theirs again."""
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    score_all(*args)
+    writes = _count_feature_row_writes(sample_copy)
+    _promote_another_version(sample_copy)
+    promoted = score_all(*args)
+    assert promoted.reused == promoted.employees and writes() == 0
+    _change_inputs(sample_copy, 1)
+    changed = score_all(*args)
+    assert 0 < changed.recomputed == writes() < changed.employees
+
+
 def test_stored_features_are_the_computed_rows_bit_for_bit(sample_copy: Sample) -> None:
     args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
     score_all(*args)
@@ -245,7 +289,8 @@ def test_stored_features_are_the_computed_rows_bit_for_bit(sample_copy: Sample) 
     axis = serving_axis(read_axis(engine).code(read_axis(engine).length - 1))
     ids, X = range_features(read_range(engine, 1, 10**9, axis), axis)
     with engine.connect() as connection:
-        stored = dict(connection.execute(select(RiskScore.employee_id, RiskScore.features)).all())
+        rows = select(RiskFeatureRow.employee_id, RiskFeatureRow.features)
+        stored = dict(connection.execute(rows).all())
         sets = set(connection.execute(select(RiskScore.feature_set)).scalars())
     engine.dispose()
     assert sets == {feature_set_id()}

@@ -34,6 +34,7 @@ from service.db.models import Indicator
 from service.db.models import ModelJob
 from service.db.models import PerformanceDialogue
 from service.db.models import Rhk
+from service.db.models import RiskFeatureRow
 from service.db.models import RiskScore
 from service.db.models import Skp
 from service.db.repositories.risk_history import Rows
@@ -154,15 +155,25 @@ _STORED = (
     _SCORES.c.drivers,
     _SCORES.c.model_version,
     _SCORES.c.fallback,
-    _SCORES.c.features,
     _SCORES.c.feature_set,
 )
-
-
-_STORED_QUERY = select(*_STORED).where(
-    _SCORES.c.employee_id == bindparam("employee_id"),
-    _SCORES.c.period == bindparam("period"),
-    _SCORES.c.outdated.is_(False),
+#: The stored feature rows, beside the scores they were computed for (migration 0024).
+_FEATURE_ROWS = RiskFeatureRow.__table__
+#: A score's feature row, by the keys they share.
+_OWN_FEATURE_ROW = and_(
+    _FEATURE_ROWS.c.employee_id == _SCORES.c.employee_id,
+    _FEATURE_ROWS.c.period == _SCORES.c.period,
+)
+#: The answer columns and the feature row (None without one): one more probe of the
+#: feature rows' primary key.
+_STORED_QUERY = (
+    select(*_STORED, _FEATURE_ROWS.c.features)
+    .select_from(_SCORES.outerjoin(_FEATURE_ROWS, _OWN_FEATURE_ROW))
+    .where(
+        _SCORES.c.employee_id == bindparam("employee_id"),
+        _SCORES.c.period == bindparam("period"),
+        _SCORES.c.outdated.is_(False),
+    )
 )
 
 
@@ -184,16 +195,21 @@ def stored_feature_rows(
     """(employee_id, features, feature_set) of the period's rows of `employee_ids` that
     still stand (`standing_scores`): their feature rows are what a read of the history would
     give now."""
-    query = select(_SCORES.c.employee_id, _SCORES.c.features, _SCORES.c.feature_set).where(
-        _SCORES.c.employee_id.in_(sorted(set(employee_ids))),
-        _SCORES.c.period == period,
-        standing_scores(feature_set),
+    query = (
+        select(_SCORES.c.employee_id, _FEATURE_ROWS.c.features, _SCORES.c.feature_set)
+        .join(_FEATURE_ROWS, _OWN_FEATURE_ROW)
+        .where(
+            _SCORES.c.employee_id.in_(sorted(set(employee_ids))),
+            _SCORES.c.period == period,
+            standing_scores(feature_set),
+        )
     )
     return list(session.execute(query))
 
 
 def stored_score(session: Session, employee_id: int, period: str) -> Row[Any] | None:
-    """The stored answer columns (`_STORED`) of one employee and period, or None.
+    """The stored answer columns (`_STORED`) of one employee and period, with its feature
+    row (`features`, None without one), or None.
 
     One lookup on the (employee_id, period) unique index, plain columns and no ORM object;
     the statement is built once (only its parameters change per read).

@@ -18,6 +18,7 @@ from service.db.models import FeedbackRater
 from service.db.models import FeedbackRound
 from service.db.models import Indicator
 from service.db.models import Rhk
+from service.db.models import RiskFeatureRow
 from service.db.models import RiskScore
 from service.domain.entities import IndicatorAspect
 from service.domain.entities import RhkKind
@@ -48,9 +49,10 @@ def _records(session: Session, world: World) -> dict[str, int]:
         RiskScore(
             employee_id=e1, period="2025-Q4", status="ok", probability=0.2, threshold=0.5,
             drivers=[], model_name="kinerja-risk", model_version="1",
-            scored_at=datetime.now(UTC), features=b"\x00" * 8, feature_set="abc",
+            scored_at=datetime.now(UTC), feature_set="abc",
         )
     )  # fmt: skip
+    session.add(RiskFeatureRow(employee_id=e1, period="2025-Q4", features=b"\x00" * 8))
     feedback = FeedbackRound(employee_id=e1, period="2024")
     session.add(feedback)
     session.flush()
@@ -109,6 +111,7 @@ def test_employee_exports_their_own_records_and_nothing_else(
     assert [row["username"] for row in sections["users"]] == ["user-employee"]
     assert "password_hash" not in sections["users"][0]
     assert "features" not in sections["risk_scores"][0]
+    assert "risk_feature_rows" not in sections  # derived from the records exported
     assert not any("rater" in name or "answer" in name for name in sections)  # 360 anonymity
     assert datetime.fromisoformat(sections["evaluations"][0]["created_at"]).tzinfo is not None
     audit = select(AuditEntry.action, AuditEntry.resource, AuditEntry.employee_id)

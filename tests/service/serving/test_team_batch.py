@@ -23,6 +23,7 @@ from service import create_app
 from service.db.models import AuditEntry
 from service.db.models import Employee
 from service.db.models import Enrolment
+from service.db.models import RiskFeatureRow
 from service.db.models import RiskScore
 from service.db.models import Training
 from service.db.repositories import risk as repo
@@ -249,7 +250,8 @@ def test_without_a_model_the_team_gets_the_rules_answers(
 
 
 def _features_of(session: Session, employee_id: int) -> bytes:
-    return session.scalar(select(RiskScore.features).where(RiskScore.employee_id == employee_id))
+    query = select(RiskFeatureRow.features).where(RiskFeatureRow.employee_id == employee_id)
+    return session.scalar(query)
 
 
 def test_the_page_reads_fresh_stored_feature_rows_and_the_history_of_outdated_ones(
@@ -263,12 +265,12 @@ def test_the_page_reads_fresh_stored_feature_rows_and_the_history_of_outdated_on
     # Two members' stored rows now hold the first member's feature row; one is outdated.
     copied = _features_of(session, model)
     session.execute(
-        update(RiskScore).where(RiskScore.employee_id == fresh).values(features=copied)
+        update(RiskFeatureRow)
+        .where(RiskFeatureRow.employee_id.in_([fresh, outdated]))
+        .values(features=copied)
     )
     session.execute(
-        update(RiskScore)
-        .where(RiskScore.employee_id == outdated)
-        .values(features=copied, outdated=True)
+        update(RiskScore).where(RiskScore.employee_id == outdated).values(outdated=True)
     )
     shown = {
         item["employee_id"]: item["risk"]

@@ -1,0 +1,225 @@
+"""How `kinerja score` writes one range's answers back (`training.score_stored` reads them).
+
+The write replaces the stored rows of the range in one transaction: an answer per employee
+answered (`Answers`) and the feature rows of those whose history was read. A row answered
+again from its stored feature row (a re-score after a promotion) keeps that row as it is:
+only its answer (about 80 bytes) is written, not the 432 bytes of features that did not
+change (`risk_feature_rows`, migration 0024).
+
+A row that was fresh when the range was read and is outdated by then had its inputs changed
+meanwhile, so the new row is written outdated too (the risk read answers it live; the next
+run recomputes it). PostgreSQL deletes the rows with `RETURNING outdated` and copies the new
+ones in (`copy_rows`); SQLite updates each in place by an upsert that keeps such a row
+outdated (`upsert_rows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import bindparam
+from sqlalchemy import text
+
+from training.score_stored import DELETE_BATCH
+from training.score_stored import fetch_all
+from training.score_stored import fetch_listed
+
+#: The `risk_scores` columns whose values differ between the rows of one write.
+VARYING = ("employee_id", "status", "probability", "flagged", "threshold", "drivers")
+#: ... and those every row of one write shares (`Answers.shared`).
+SHARED = ("period", "model_name", "model_version", "fallback", "feature_set", "scored_at")
+_ANSWER_COLUMNS = (*VARYING, *SHARED, "outdated")
+
+
+@dataclass
+class Answers:
+    """One range's answers as `risk_scores` columns (a list each, aligned on the employees)
+    and the feature rows to store with them."""
+
+    employee_ids: list[int]
+    status: list[str]
+    probability: list[float | None]
+    flagged: list[bool]
+    threshold: list[float | None]
+    #: JSON text (`null`: not explained).
+    drivers: list[str]
+    #: `SHARED` column -> the value of every row (`scored_at` as `score.scored_at` makes it).
+    shared: dict[str, Any]
+    #: Whether each employee's row was stored and not outdated when the range was read.
+    fresh: list[bool]
+    #: (employee id, feature row as stored) of the employees whose history was read.
+    features: list[tuple[int, bytes]]
+
+    def varying(self) -> Iterable[tuple[Any, ...]]:
+        """The `VARYING` values of each row."""
+        columns = (self.status, self.probability, self.flagged, self.threshold, self.drivers)
+        return zip(self.employee_ids, *columns, strict=True)
+
+
+def write_scores(
+    connection: Connection,
+    span: tuple[str, int, int],
+    answers: Answers,
+    only: Sequence[int] | None = None,
+) -> int:
+    """Replace the scores of the period `span[0]` and employees `span[1]..span[2]` (or of
+    `only`) with `answers`; the number written outdated (their inputs changed meanwhile)."""
+    if connection.dialect.name == "postgresql":
+        return copy_rows(connection, span, answers, only)
+    return upsert_rows(connection, span, answers, only)
+
+
+_DELETE_RANGE = text(
+    "DELETE FROM risk_scores WHERE period || '' = :period "
+    "AND employee_id BETWEEN :first AND :last RETURNING employee_id, outdated"
+)
+_DELETE_SOME = text(
+    "DELETE FROM risk_scores WHERE period = :period AND employee_id IN :ids "
+    "RETURNING employee_id, outdated"
+).bindparams(bindparam("ids", expanding=True))
+_DELETE_FEATURES_RANGE = text(
+    "DELETE FROM risk_feature_rows WHERE period = :period AND employee_id BETWEEN :first AND :last"
+)
+_DELETE_FEATURES_SOME = text(
+    "DELETE FROM risk_feature_rows WHERE period = :period AND employee_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def delete_rows(
+    connection: Connection, period: str, first: int, last: int, ids: Sequence[int] | None
+) -> dict[int, bool]:
+    """Delete the period's scores of employees `ids` (None: of the whole range
+    `first..last`); employee id -> whether its row was outdated, of each row deleted."""
+    if ids is None:
+        found = connection.execute(_DELETE_RANGE, {"period": period, "first": first, "last": last})
+        return {int(employee): bool(outdated) for employee, outdated in found}
+    deleted: dict[int, bool] = {}
+    for start in range(0, len(ids), DELETE_BATCH):
+        part = list(ids[start : start + DELETE_BATCH])
+        found = connection.execute(_DELETE_SOME, {"period": period, "ids": part})
+        deleted.update((int(employee), bool(was)) for employee, was in found)
+    return deleted
+
+
+def _delete_feature_rows(connection: Connection, period: str, ids: Sequence[int]) -> None:
+    for start in range(0, len(ids), DELETE_BATCH):
+        part = list(ids[start : start + DELETE_BATCH])
+        connection.execute(_DELETE_FEATURES_SOME, {"period": period, "ids": part})
+
+
+def copy_rows(
+    connection: Connection,
+    span: tuple[str, int, int],
+    answers: Answers,
+    only: Sequence[int] | None,
+) -> int:
+    """PostgreSQL: delete the stored scores (`RETURNING outdated`) and copy `answers` in
+    (one COPY); the feature rows of the employees read again (and of the rows deleted for
+    good) are deleted and copied in too. The others keep theirs."""
+    period, first, last = span
+    whole = {"period": period, "first": first, "last": last}
+    deleted = delete_rows(connection, period, first, last, only)
+    changed = {e for e, f in zip(answers.employee_ids, answers.fresh, strict=True) if f} & {
+        e for e, outdated in deleted.items() if outdated
+    }
+    kept = set(answers.employee_ids) - {employee for employee, _ in answers.features}
+    if only is None and not kept:
+        connection.execute(_DELETE_FEATURES_RANGE, whole)
+    else:
+        cleared = (deleted.keys() | {employee for employee, _ in answers.features}) - kept
+        _delete_feature_rows(connection, period, sorted(cleared))
+    shared = tuple(answers.shared[name] for name in SHARED)
+    outdated = [e in changed for e in answers.employee_ids] if changed else repeat(False)
+    rows = ((*row, *shared, was) for row, was in zip(answers.varying(), outdated, strict=False))
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor:
+        _copy(cursor, f"risk_scores ({', '.join(_ANSWER_COLUMNS)})", rows)
+        features = ((e, period, blob) for e, blob in answers.features)
+        _copy(cursor, "risk_feature_rows (employee_id, period, features)", features)
+    return len(changed)
+
+
+def _copy(cursor: Any, target: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _literal(value: str | bool | None) -> str:
+    """`value` as an SQLite literal: text quoted as SQL quotes it, booleans as SQLite
+    stores them (1, 0), NULL. Never a float: its text need not read back to the same bits."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _upsert(shared: dict[str, Any]) -> str:
+    """The answers' upsert with the shared values written into it: each row binds its
+    `VARYING` values and whether it was fresh (7 values, not 14 plus its feature row)."""
+    names = ", ".join((*VARYING, *SHARED))
+    values = ", ".join(["?"] * len(VARYING) + [_literal(shared[name]) for name in SHARED])
+    sets = ", ".join(f"{name} = excluded.{name}" for name in (*VARYING[1:], *SHARED[1:]))
+    return (
+        f"INSERT INTO risk_scores ({names}, outdated) VALUES ({values}, 0) ON CONFLICT "
+        f"(employee_id, period) DO UPDATE SET {sets}, outdated = risk_scores.outdated AND ?"
+    )
+
+
+#: The rows of a range (or of listed employees) that a write did not write (their
+#: `scored_at` is not the write's) or wrote outdated.
+_UNWRITTEN_RANGE = text(
+    "SELECT employee_id, outdated, scored_at = :now FROM risk_scores "
+    "WHERE period || '' = :period AND employee_id BETWEEN :first AND :last "
+    "AND (outdated OR scored_at <> :now)"
+)
+_UNWRITTEN_SOME = text(
+    "SELECT employee_id, outdated, scored_at = :now FROM risk_scores "
+    "WHERE period = :period AND employee_id IN :ids AND (outdated OR scored_at <> :now)"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def upsert_rows(
+    connection: Connection,
+    span: tuple[str, int, int],
+    answers: Answers,
+    only: Sequence[int] | None,
+) -> int:
+    """SQLite: write `answers` over the stored rows of the period `span[0]` and employees
+    `span[1]..span[2]` (or `only`); the number written outdated.
+
+    One executemany of an upsert: it updates a stored row in place and inserts a missing
+    one (also one deleted since the range was read). A row of a fresh employee (not
+    outdated when read) that is outdated by now stays outdated, as the delete-and-insert
+    write marks it. The feature rows read again are upserted likewise. Then the other
+    stored rows of the range (or of `only`: deleted employees) are deleted: those whose
+    `scored_at` is not this write's (each write's time, to the microsecond, is its own).
+    """
+    period, first, last = span
+    cursor = connection.connection.driver_connection.cursor()
+    rows = ((*row, fresh) for row, fresh in zip(answers.varying(), answers.fresh, strict=True))
+    cursor.executemany(_upsert(answers.shared), rows)
+    cursor.executemany(
+        "INSERT INTO risk_feature_rows (employee_id, period, features) VALUES "
+        f"(?, {_literal(period)}, ?) ON CONFLICT (employee_id, period) "
+        "DO UPDATE SET features = excluded.features",
+        answers.features,
+    )
+    parameters = {"period": period, "now": answers.shared["scored_at"]}
+    if only is None:
+        whole = parameters | {"first": first, "last": last}
+        found = fetch_all(connection, _UNWRITTEN_RANGE, whole)
+    else:
+        found = fetch_listed(connection, _UNWRITTEN_SOME, parameters, list(only))
+    gone = [int(employee) for employee, _, written in found if not written]
+    for start in range(0, len(gone), DELETE_BATCH):
+        part = {"period": period, "ids": gone[start : start + DELETE_BATCH]}
+        connection.execute(_DELETE_SOME, part)
+        connection.execute(_DELETE_FEATURES_SOME, part)
+    return sum(1 for _, outdated, written in found if outdated and written)
