@@ -243,11 +243,11 @@ def _drivers_json(drivers: list[dict[str, Any]] | None) -> str:
 
 
 def _answers(
-    scored: Scored, X: np.ndarray, read: np.ndarray, fresh: np.ndarray, job: Job, now: Any
+    scored: Scored, X: np.ndarray, read: np.ndarray, stored: Stored, job: Job, now: Any
 ) -> Answers:
     """The columns of every answer (probability and threshold only where status ok) and
     the feature rows `X[read]` (those whose history was read) as stored bytes, cut from
-    one buffer of all."""
+    one buffer of all; whether each row was `stored` when read, and fresh."""
     ok = (scored.status == "ok").tolist()
     probability = [p if k else None for p, k in zip(scored.probability.tolist(), ok, strict=True)]
     shared = {
@@ -260,7 +260,9 @@ def _answers(
     return Answers(
         scored.employee_ids.tolist(), scored.status.tolist(), probability,
         scored.flagged.tolist(), [scored.threshold if k else None for k in ok],
-        [_drivers_json(d) for d in scored.drivers], shared, fresh.tolist(),
+        [_drivers_json(d) for d in scored.drivers], shared,
+        np.isin(scored.employee_ids, stored.employee_ids[stored.present]).tolist(),
+        np.isin(scored.employee_ids, stored.employee_ids[stored.fresh]).tolist(),
         list(zip(scored.employee_ids[read].tolist(), vectors, strict=True)),
     )  # fmt: skip
 
@@ -509,8 +511,7 @@ def finish_range(
     ids, X, reused = chunk_matrix(engine, job, stored, clock)
     scored = score_chunk(ids, X, job.period, job.model, job.table, job.explain, clock)
     now = scored_at(engine.dialect, datetime.now(UTC))
-    fresh = np.isin(ids, stored.employee_ids[stored.fresh])
-    answers = clock("write", _answers, scored, X, ~reused, fresh, job, now)
+    answers = clock("write", _answers, scored, X, ~reused, stored, job, now)
     every = len(ids) == len(stored.employee_ids)
     only = None if every else [*ids.tolist(), *stored.orphans]
     span = (job.period, first_id, last_id)

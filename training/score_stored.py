@@ -74,7 +74,9 @@ class Stored:
     """The period's stored rows of one id range, aligned on the range's employees (sorted)."""
 
     employee_ids: np.ndarray
-    #: A row not outdated is stored.
+    #: A row is stored.
+    present: np.ndarray
+    #: ... and not outdated.
     fresh: np.ndarray
     #: ... of the current feature set, with a feature row (known once the rows that do not
     #: stand are fetched: `_fill_vectors`; a standing answer stands without one).
@@ -151,7 +153,7 @@ def read_stored(
         return out
 
     stored = Stored(
-        ids, aligned(fresh), aligned(usable),
+        ids, aligned(np.ones(len(state), dtype=bool)), aligned(fresh), aligned(usable),
         aligned(usable & _standing(answering, state)),
         aligned((state & _OK) != 0), aligned((state & _FLAGGED) != 0),
         np.full((n, len(FEATURE_NAMES)), np.nan), employee[~known].tolist(),

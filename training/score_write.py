@@ -50,7 +50,8 @@ class Answers:
     drivers: list[str]
     #: `SHARED` column -> the value of every row (`scored_at` as `score.scored_at` makes it).
     shared: dict[str, Any]
-    #: Whether each employee's row was stored and not outdated when the range was read.
+    #: Whether each employee's row was stored when the range was read, and not outdated.
+    present: list[bool]
     fresh: list[bool]
     #: (employee id, feature row as stored) of the employees whose history was read.
     features: list[tuple[int, bytes]]
@@ -172,17 +173,33 @@ def _upsert(shared: dict[str, Any]) -> str:
     )
 
 
-#: The rows of a range (or of listed employees) that a write did not write (their
-#: `scored_at` is not the write's) or wrote outdated.
-_UNWRITTEN_RANGE = text(
+def _update(shared: dict[str, Any]) -> str:
+    """The update of a stored row with its answer, binding what `_upsert` binds (?1 the
+    employee, ?7 whether fresh). It skips a fresh row that is outdated by now (and a row
+    deleted since), so that a complete update shows in the count of rows changed."""
+    sets = [f"{name} = ?{k}" for k, name in enumerate(VARYING[1:], start=2)]
+    sets += [f"{name} = {_literal(shared[name])}" for name in SHARED[1:]]
+    return (
+        f"UPDATE risk_scores SET {', '.join(sets)}, outdated = 0 WHERE employee_id = ?1 "
+        f"AND period = {_literal(shared['period'])} AND (NOT outdated OR NOT ?7)"
+    )
+
+
+#: The rows of a range (or of listed employees): whether outdated, whether this write wrote
+#: them (their `scored_at` is this write's: each write's time, to the microsecond, is its own).
+_PRESENT_RANGE = text(
     "SELECT employee_id, outdated, scored_at = :now FROM risk_scores "
-    "WHERE period || '' = :period AND employee_id BETWEEN :first AND :last "
-    "AND (outdated OR scored_at <> :now)"
+    "WHERE period || '' = :period AND employee_id BETWEEN :first AND :last"
 )
-_UNWRITTEN_SOME = text(
+_PRESENT_SOME = text(
     "SELECT employee_id, outdated, scored_at = :now FROM risk_scores "
-    "WHERE period = :period AND employee_id IN :ids AND (outdated OR scored_at <> :now)"
+    "WHERE period = :period AND employee_id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
+#: How many rows a range holds (the unique index covers it: no row is read).
+_COUNT_RANGE = text(
+    "SELECT count(*) FROM risk_scores WHERE period || '' = :period "
+    "AND employee_id BETWEEN :first AND :last"
+)
 
 
 def upsert_rows(
@@ -194,32 +211,66 @@ def upsert_rows(
     """SQLite: write `answers` over the stored rows of the period `span[0]` and employees
     `span[1]..span[2]` (or `only`); the number written outdated.
 
-    One executemany of an upsert: it updates a stored row in place and inserts a missing
-    one (also one deleted since the range was read). A row of a fresh employee (not
-    outdated when read) that is outdated by now stays outdated, as the delete-and-insert
-    write marks it. The feature rows read again are upserted likewise. Then the other
-    stored rows of the range (or of `only`: deleted employees) are deleted: those whose
-    `scored_at` is not this write's (each write's time, to the microsecond, is its own).
+    The rows stored when the range was read are updated in place (`_update`), the others
+    upserted (one may have been written since), each by one executemany; the feature rows
+    read again are upserted likewise. Then the other stored rows of `only` (deleted
+    employees) are deleted. When the update changed fewer rows than it had, or the range
+    holds rows it did not write, `_settle` finishes the write as a plain upsert would.
     """
     period, first, last = span
     cursor = connection.connection.driver_connection.cursor()
-    rows = ((*row, fresh) for row, fresh in zip(answers.varying(), answers.fresh, strict=True))
-    cursor.executemany(_upsert(answers.shared), rows)
+    rows = [(*row, fresh) for row, fresh in zip(answers.varying(), answers.fresh, strict=True)]
+    stored = [row for row, was in zip(rows, answers.present, strict=True) if was]
+    cursor.executemany(_update(answers.shared), stored)
+    complete = cursor.rowcount == len(stored)
+    if len(stored) < len(rows):
+        new = [row for row, was in zip(rows, answers.present, strict=True) if not was]
+        cursor.executemany(_upsert(answers.shared), new)
     cursor.executemany(
         "INSERT INTO risk_feature_rows (employee_id, period, features) VALUES "
         f"(?, {_literal(period)}, ?) ON CONFLICT (employee_id, period) "
         "DO UPDATE SET features = excluded.features",
         answers.features,
     )
-    parameters = {"period": period, "now": answers.shared["scored_at"]}
     if only is None:
-        whole = parameters | {"first": first, "last": last}
-        found = fetch_all(connection, _UNWRITTEN_RANGE, whole)
+        whole = {"period": period, "first": first, "last": last}
+        complete &= fetch_all(connection, _COUNT_RANGE, whole)[0][0] == len(rows)
     else:
-        found = fetch_listed(connection, _UNWRITTEN_SOME, parameters, list(only))
-    gone = [int(employee) for employee, _, written in found if not written]
+        _delete_gone(connection, period, sorted(set(only) - set(answers.employee_ids)))
+    return 0 if complete else _settle(connection, cursor, span, answers, only, stored)
+
+
+def _delete_gone(connection: Connection, period: str, gone: Sequence[int]) -> None:
+    """Delete the scores and feature rows of employees `gone` (no longer employees)."""
     for start in range(0, len(gone), DELETE_BATCH):
-        part = {"period": period, "ids": gone[start : start + DELETE_BATCH]}
+        part = {"period": period, "ids": list(gone[start : start + DELETE_BATCH])}
         connection.execute(_DELETE_SOME, part)
         connection.execute(_DELETE_FEATURES_SOME, part)
-    return sum(1 for _, outdated, written in found if outdated and written)
+
+
+def _settle(
+    connection: Connection,
+    cursor: Any,
+    span: tuple[str, int, int],
+    answers: Answers,
+    only: Sequence[int] | None,
+    stored: list[tuple[Any, ...]],
+) -> int:
+    """Finish a write whose update missed rows: upsert the stored rows it did not write,
+    which keeps a fresh row that is outdated by now outdated and inserts one deleted since;
+    delete the rows of the range (or of `only`) that are no answer's. The number written
+    outdated."""
+    period, first, last = span
+    parameters = {"period": period, "now": answers.shared["scored_at"]}
+
+    def present() -> list[Any]:
+        if only is None:
+            whole = parameters | {"first": first, "last": last}
+            return fetch_all(connection, _PRESENT_RANGE, whole)
+        return fetch_listed(connection, _PRESENT_SOME, parameters, list(only))
+
+    written = {employee for employee, _, wrote in present() if wrote}
+    cursor.executemany(_upsert(answers.shared), [r for r in stored if r[0] not in written])
+    found = present()
+    _delete_gone(connection, period, [int(e) for e, _, wrote in found if not wrote])
+    return sum(1 for _, outdated, wrote in found if outdated and wrote)
