@@ -247,7 +247,7 @@ def _answers(
 ) -> Answers:
     """The columns of every answer (probability and threshold only where status ok) and
     the feature rows `X[read]` (those whose history was read) as stored bytes, cut from
-    one buffer of all; whether each row was `stored` when read, and fresh."""
+    one buffer of all; whether each row was fresh when read, and its id (`stored`)."""
     ok = (scored.status == "ok").tolist()
     probability = [p if k else None for p, k in zip(scored.probability.tolist(), ok, strict=True)]
     shared = {
@@ -261,8 +261,8 @@ def _answers(
         scored.employee_ids.tolist(), scored.status.tolist(), probability,
         scored.flagged.tolist(), [scored.threshold if k else None for k in ok],
         [_drivers_json(d) for d in scored.drivers], shared,
-        np.isin(scored.employee_ids, stored.employee_ids[stored.present]).tolist(),
         np.isin(scored.employee_ids, stored.employee_ids[stored.fresh]).tolist(),
+        stored.row_ids[np.searchsorted(stored.employee_ids, scored.employee_ids)].tolist(),
         list(zip(scored.employee_ids[read].tolist(), vectors, strict=True)),
     )  # fmt: skip
 

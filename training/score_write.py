@@ -50,16 +50,19 @@ class Answers:
     drivers: list[str]
     #: `SHARED` column -> the value of every row (`scored_at` as `score.scored_at` makes it).
     shared: dict[str, Any]
-    #: Whether each employee's row was stored when the range was read, and not outdated.
-    present: list[bool]
+    #: Whether each employee's row was stored and not outdated when the range was read.
     fresh: list[bool]
+    #: The id of each employee's row stored when the range was read (0: none).
+    row_ids: list[int]
     #: (employee id, feature row as stored) of the employees whose history was read.
     features: list[tuple[int, bytes]]
 
-    def varying(self) -> Iterable[tuple[Any, ...]]:
-        """The `VARYING` values of each row."""
-        columns = (self.status, self.probability, self.flagged, self.threshold, self.drivers)
-        return zip(self.employee_ids, *columns, strict=True)
+    def columns(self) -> tuple[list[Any], ...]:
+        """The `VARYING` columns."""
+        return (
+            self.employee_ids, self.status, self.probability, self.flagged, self.threshold,
+            self.drivers,
+        )  # fmt: skip
 
 
 def write_scores(
@@ -134,9 +137,9 @@ def copy_rows(
     else:
         cleared = (deleted.keys() | {employee for employee, _ in answers.features}) - kept
         _delete_feature_rows(connection, period, sorted(cleared))
-    shared = tuple(answers.shared[name] for name in SHARED)
+    shared = (repeat(answers.shared[name]) for name in SHARED)
     outdated = [e in changed for e in answers.employee_ids] if changed else repeat(False)
-    rows = ((*row, *shared, was) for row, was in zip(answers.varying(), outdated, strict=False))
+    rows = zip(*answers.columns(), *shared, outdated, strict=False)  # repeat() never ends
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor:
         _copy(cursor, f"risk_scores ({', '.join(_ANSWER_COLUMNS)})", rows)
@@ -175,13 +178,15 @@ def _upsert(shared: dict[str, Any]) -> str:
 
 def _update(shared: dict[str, Any]) -> str:
     """The update of a stored row with its answer, binding what `_upsert` binds (?1 the
-    employee, ?7 whether fresh). It skips a fresh row that is outdated by now (and a row
+    employee, ?7 whether fresh) and the row's id (?8: one lookup, not the unique index's and
+    then the row's; 0.5 us a row). It skips a fresh row that is outdated by now (and a row
     deleted since), so that a complete update shows in the count of rows changed."""
     sets = [f"{name} = ?{k}" for k, name in enumerate(VARYING[1:], start=2)]
     sets += [f"{name} = {_literal(shared[name])}" for name in SHARED[1:]]
     return (
-        f"UPDATE risk_scores SET {', '.join(sets)}, outdated = 0 WHERE employee_id = ?1 "
-        f"AND period = {_literal(shared['period'])} AND (NOT outdated OR NOT ?7)"
+        f"UPDATE risk_scores SET {', '.join(sets)}, outdated = 0 WHERE id = ?8 "
+        f"AND employee_id = ?1 AND period = {_literal(shared['period'])} "
+        "AND (NOT outdated OR NOT ?7)"
     )
 
 
@@ -219,12 +224,12 @@ def upsert_rows(
     """
     period, first, last = span
     cursor = connection.connection.driver_connection.cursor()
-    rows = [(*row, fresh) for row, fresh in zip(answers.varying(), answers.fresh, strict=True)]
-    stored = [row for row, was in zip(rows, answers.present, strict=True) if was]
+    rows = list(zip(*answers.columns(), answers.fresh, answers.row_ids, strict=True))
+    stored = rows if all(answers.row_ids) else [row for row in rows if row[-1]]
     cursor.executemany(_update(answers.shared), stored)
     complete = cursor.rowcount == len(stored)
     if len(stored) < len(rows):
-        new = [row for row, was in zip(rows, answers.present, strict=True) if not was]
+        new = [row[:-1] for row in rows if not row[-1]]
         cursor.executemany(_upsert(answers.shared), new)
     cursor.executemany(
         "INSERT INTO risk_feature_rows (employee_id, period, features) VALUES "
@@ -270,7 +275,8 @@ def _settle(
         return fetch_listed(connection, _PRESENT_SOME, parameters, list(only))
 
     written = {employee for employee, _, wrote in present() if wrote}
-    cursor.executemany(_upsert(answers.shared), [r for r in stored if r[0] not in written])
+    missed = [row[:-1] for row in stored if row[0] not in written]
+    cursor.executemany(_upsert(answers.shared), missed)
     found = present()
     _delete_gone(connection, period, [int(e) for e, _, wrote in found if not wrote])
     return sum(1 for _, outdated, wrote in found if outdated and wrote)
