@@ -37,6 +37,7 @@ from dataclasses import field
 from dataclasses import fields
 from datetime import UTC
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -263,7 +264,7 @@ def _answers(
         [_drivers_json(d) for d in scored.drivers], shared,
         np.isin(scored.employee_ids, stored.employee_ids[stored.fresh]).tolist(),
         stored.row_ids[np.searchsorted(stored.employee_ids, scored.employee_ids)].tolist(),
-        list(zip(scored.employee_ids[read].tolist(), vectors, strict=True)),
+        list(zip(scored.employee_ids[read].tolist(), repeat(job.period), vectors)),
     )  # fmt: skip
 
 

@@ -54,8 +54,9 @@ class Answers:
     fresh: list[bool]
     #: The id of each employee's row stored when the range was read (0: none).
     row_ids: list[int]
-    #: (employee id, feature row as stored) of the employees whose history was read.
-    features: list[tuple[int, bytes]]
+    #: `risk_feature_rows` rows (employee id, period, feature row as stored) of the
+    #: employees whose history was read.
+    features: list[tuple[int, str, bytes]]
 
     def columns(self) -> tuple[list[Any], ...]:
         """The `VARYING` columns."""
@@ -131,11 +132,12 @@ def copy_rows(
     changed = {e for e, f in zip(answers.employee_ids, answers.fresh, strict=True) if f} & {
         e for e, outdated in deleted.items() if outdated
     }
-    kept = set(answers.employee_ids) - {employee for employee, _ in answers.features}
+    read = {employee for employee, _, _ in answers.features}
+    kept = set(answers.employee_ids) - read
     if only is None and not kept:
         connection.execute(_DELETE_FEATURES_RANGE, whole)
     else:
-        cleared = (deleted.keys() | {employee for employee, _ in answers.features}) - kept
+        cleared = (deleted.keys() | read) - kept
         _delete_feature_rows(connection, period, sorted(cleared))
     shared = (repeat(answers.shared[name]) for name in SHARED)
     outdated = [e in changed for e in answers.employee_ids] if changed else repeat(False)
@@ -143,8 +145,7 @@ def copy_rows(
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor:
         _copy(cursor, f"risk_scores ({', '.join(_ANSWER_COLUMNS)})", rows)
-        features = ((e, period, blob) for e, blob in answers.features)
-        _copy(cursor, "risk_feature_rows (employee_id, period, features)", features)
+        _copy(cursor, "risk_feature_rows (employee_id, period, features)", answers.features)
     return len(changed)
 
 
@@ -232,8 +233,8 @@ def upsert_rows(
         new = [row[:-1] for row in rows if not row[-1]]
         cursor.executemany(_upsert(answers.shared), new)
     cursor.executemany(
-        "INSERT INTO risk_feature_rows (employee_id, period, features) VALUES "
-        f"(?, {_literal(period)}, ?) ON CONFLICT (employee_id, period) "
+        "INSERT INTO risk_feature_rows (employee_id, period, features) VALUES (?, ?, ?) "
+        "ON CONFLICT (employee_id, period) "
         "DO UPDATE SET features = excluded.features",
         answers.features,
     )
