@@ -1,7 +1,7 @@
 """Batch scoring: every employee's risk for the latest period into `risk_scores`, in chunks.
 
 Per chunk of employee ids: first the state of the period's stored rows of the range (one
-integer per row; feature rows only of the rows answered again from them,
+integer per row, and the row's id; feature rows only of the rows answered again from them,
 `training.score_stored`). A row that is not outdated has unchanged inputs
 (`service.serving.freshness` marks it outdated in the same transaction as any write to what
 its features read), so by default a run is incremental: such a row, with a feature row of
@@ -17,11 +17,11 @@ lists of their ids (a scattered employee costs what it costs in a range), one `P
 in every tree), drivers for the flagged rows only (`--drivers all` explains everyone), explained
 from those leaves per block of rows (`serving.trees.explain_rows`, as the live read does; a
 row left unexplained stores JSON `null` drivers, so the risk read knows to explain it live rather
-than serve an empty list), and one bulk write of the answered rows with their feature rows
-(PostgreSQL: `COPY` after deleting the rows they replace; SQLite: one `executemany` of an
-upsert). A row whose inputs changed while the run scored it is written outdated
-(`training.score_stored` says which change stays unseen). The answers are those of a full
-run, to the bit.
+than serve an empty list), and one bulk write of the answered rows, with the feature rows
+of those whose history was read (`training.score_write`: PostgreSQL `COPY` after deleting
+the rows they replace; SQLite an `executemany` updating the stored rows in place). A row
+whose inputs changed while the run scored it is written outdated (`training.score_write`
+says which change stays unseen). The answers are those of a full run, to the bit.
 Memory holds one chunk of history at a time; `ScoreSummary` reports the time of each stage
 and how many rows were recomputed, reused and left untouched.
 """

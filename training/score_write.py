@@ -3,14 +3,20 @@
 The write replaces the stored rows of the range in one transaction: an answer per employee
 answered (`Answers`) and the feature rows of those whose history was read. A row answered
 again from its stored feature row (a re-score after a promotion) keeps that row as it is:
-only its answer (about 80 bytes) is written, not the 432 bytes of features that did not
-change (`risk_feature_rows`, migration 0024).
+only its answer is written (a record of about 100 bytes, the drivers of a flagged row
+aside), not the 432 bytes of features that did not change (`risk_feature_rows`,
+migration 0024).
 
 A row that was fresh when the range was read and is outdated by then had its inputs changed
 meanwhile, so the new row is written outdated too (the risk read answers it live; the next
 run recomputes it). PostgreSQL deletes the rows with `RETURNING outdated` and copies the new
-ones in (`copy_rows`); SQLite updates each in place by an upsert that keeps such a row
-outdated (`upsert_rows`).
+ones in (`copy_rows`); SQLite updates each in place, and keeps such a row outdated
+(`upsert_rows`).
+Not detectable: a change committed between the history read and the write to an employee
+whose row was already outdated (or absent) when the range was read; its `forget_scores`
+finds nothing to mark. A full scoring (`--full`) had that window for every row. Two runs
+scoring one range at once share the window: a row one of them recomputed after such a
+change may then get the other's answer, computed from the feature row it read before.
 """
 
 from __future__ import annotations

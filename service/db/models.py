@@ -777,8 +777,8 @@ class RiskFeatureRow(Base):
     While the score is not outdated its inputs are unchanged, so the next `kinerja score`
     answers again from this row instead of reading the history (migration 0012), and the
     risk read explains from it an answer the batch left unexplained. A table of its own
-    (migration 0024): a re-score after a promotion rewrites the answers (about 80 bytes a
-    row) and not these 432 bytes, which only change when the history is read again.
+    (migration 0024): a re-score after a promotion rewrites the answers (about 100 bytes an
+    unflagged row) and not these 432 bytes, which only change when the history is read again.
     `kinerja score` writes and deletes both together; a score's row stands for it only.
     """
 

@@ -4,9 +4,9 @@ The stored feature rows move from `risk_scores.features` (migration 0012) to a t
 their own, `risk_feature_rows`, keyed like the scores by (employee_id, period). A re-score
 after a promotion answers every employee again from the stored feature rows and rewrites
 the answers only: on SQLite an update rewrites the whole record, so with the 432-byte blob
-inside each score (about 520 bytes a row) the write stage cost 11.7 us an employee, most of
-it moving bytes that did not change. `feature_set` stays on `risk_scores`: it says what
-the answer was computed on, and the feature row follows it.
+inside each score (about 530 bytes an unflagged row, against 100 without) the write stage
+cost 11.7 us an employee, much of it moving bytes that did not change. `feature_set` stays
+on `risk_scores`: it says what the answer was computed on, and the feature row follows it.
 
 The blobs are copied over (and back on downgrade) with one INSERT ... SELECT (UPDATE on the
 way down); the column is dropped and added with plain ALTER TABLE on both backends, as 0012
