@@ -204,7 +204,7 @@ def read_stored(
     return stored
 
 
-def _batches(ids: list[int]) -> Iterator[list[int]]:
+def batches(ids: list[int]) -> Iterator[list[int]]:
     """`ids` in lists of at most `DELETE_BATCH`, each bound as one `IN` list."""
     for start in range(0, len(ids), DELETE_BATCH):
         yield ids[start : start + DELETE_BATCH]
@@ -213,10 +213,10 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
 def fetch_listed(
     connection: Connection, statement: Any, parameters: dict[str, Any], ids: list[int]
 ) -> list[Any]:
-    """`fetch_all` of `statement` for the `ids`, bound as `:ids` (`_batches`)."""
+    """`fetch_all` of `statement` for the `ids`, bound as `:ids` (`batches`)."""
     return [
         row
-        for part in _batches(ids)
+        for part in batches(ids)
         for row in fetch_all(connection, statement, parameters | {"ids": part})
     ]
 
@@ -237,7 +237,7 @@ def _fill_vectors(connection: Connection, parameters: dict[str, Any], stored: St
         some = {"period": parameters["period"]}
         parts = [
             fetch_columns(connection, _FEATURES_SOME, *_FEATURE_COLUMNS, some | {"ids": part})
-            for part in _batches(ids.tolist())
+            for part in batches(ids.tolist())
         ]
         found = np.concatenate([columns[0] for columns, _ in parts])
         blobs = b"".join(blob for _, blob in parts)

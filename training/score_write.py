@@ -11,7 +11,7 @@ A row that was fresh when the range was read and is outdated by then had its inp
 meanwhile, so the new row is written outdated too (the risk read answers it live; the next
 run recomputes it). PostgreSQL deletes the rows with `RETURNING outdated` and copies the new
 ones in (`copy_rows`); SQLite updates each in place, and keeps such a row outdated
-(`upsert_rows`).
+(`update_rows`).
 Not detectable: a change committed between the history read and the write to an employee
 whose row was already outdated (or absent) when the range was read; its `forget_scores`
 finds nothing to mark. A full scoring (`--full`) had that window for every row. Two runs
@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 from sqlalchemy import bindparam
 from sqlalchemy import text
 
-from training.score_stored import DELETE_BATCH
+from training.score_stored import batches
 from training.score_stored import fetch_all
 from training.score_stored import fetch_listed
 
@@ -82,7 +82,7 @@ def write_scores(
     `only`) with `answers`; the number written outdated (their inputs changed meanwhile)."""
     if connection.dialect.name == "postgresql":
         return copy_rows(connection, span, answers, only)
-    return upsert_rows(connection, span, answers, only)
+    return update_rows(connection, span, answers, only)
 
 
 _DELETE_RANGE = text(
@@ -101,7 +101,7 @@ _DELETE_FEATURES_SOME = text(
 ).bindparams(bindparam("ids", expanding=True))
 
 
-def delete_rows(
+def _delete_rows(
     connection: Connection, period: str, first: int, last: int, ids: Sequence[int] | None
 ) -> dict[int, bool]:
     """Delete the period's scores of employees `ids` (None: of the whole range
@@ -110,16 +110,14 @@ def delete_rows(
         found = connection.execute(_DELETE_RANGE, {"period": period, "first": first, "last": last})
         return {int(employee): bool(outdated) for employee, outdated in found}
     deleted: dict[int, bool] = {}
-    for start in range(0, len(ids), DELETE_BATCH):
-        part = list(ids[start : start + DELETE_BATCH])
+    for part in batches(list(ids)):
         found = connection.execute(_DELETE_SOME, {"period": period, "ids": part})
         deleted.update((int(employee), bool(was)) for employee, was in found)
     return deleted
 
 
-def _delete_feature_rows(connection: Connection, period: str, ids: Sequence[int]) -> None:
-    for start in range(0, len(ids), DELETE_BATCH):
-        part = list(ids[start : start + DELETE_BATCH])
+def _delete_feature_rows(connection: Connection, period: str, ids: list[int]) -> None:
+    for part in batches(ids):
         connection.execute(_DELETE_FEATURES_SOME, {"period": period, "ids": part})
 
 
@@ -134,10 +132,9 @@ def copy_rows(
     good) are deleted and copied in too. The others keep theirs."""
     period, first, last = span
     whole = {"period": period, "first": first, "last": last}
-    deleted = delete_rows(connection, period, first, last, only)
-    changed = {e for e, f in zip(answers.employee_ids, answers.fresh, strict=True) if f} & {
-        e for e, outdated in deleted.items() if outdated
-    }
+    deleted = _delete_rows(connection, period, first, last, only)
+    fresh = {e for e, was in zip(answers.employee_ids, answers.fresh, strict=True) if was}
+    changed = {e for e, outdated in deleted.items() if outdated} & fresh
     read = {employee for employee, _, _ in answers.features}
     kept = set(answers.employee_ids) - read
     if only is None and not kept:
@@ -214,7 +211,7 @@ _COUNT_RANGE = text(
 )
 
 
-def upsert_rows(
+def update_rows(
     connection: Connection,
     span: tuple[str, int, int],
     answers: Answers,
@@ -252,12 +249,11 @@ def upsert_rows(
     return 0 if complete else _settle(connection, cursor, span, answers, only, stored)
 
 
-def _delete_gone(connection: Connection, period: str, gone: Sequence[int]) -> None:
+def _delete_gone(connection: Connection, period: str, gone: list[int]) -> None:
     """Delete the scores and feature rows of employees `gone` (no longer employees)."""
-    for start in range(0, len(gone), DELETE_BATCH):
-        part = {"period": period, "ids": list(gone[start : start + DELETE_BATCH])}
-        connection.execute(_DELETE_SOME, part)
-        connection.execute(_DELETE_FEATURES_SOME, part)
+    for part in batches(gone):
+        connection.execute(_DELETE_SOME, {"period": period, "ids": part})
+        _delete_feature_rows(connection, period, part)
 
 
 def _settle(
