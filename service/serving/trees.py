@@ -40,8 +40,8 @@ def compile_walk() -> None:
     from service.serving import tree_walk
 
     nodes = (
-        np.zeros(1, np.intp), np.full(1, -1, np.int32), np.zeros(1), np.zeros(1, bool),
-        np.zeros(2, np.int32), np.zeros(1),
+        np.zeros(1, np.intp), np.zeros(1, np.int32), np.zeros(1), np.zeros(1, bool),
+        np.zeros(2, np.int32), np.zeros(1), np.zeros(1, bool),
     )  # fmt: skip
     X, leaves, raw, index = (
         np.zeros((1, 1)),
@@ -50,11 +50,11 @@ def compile_walk() -> None:
         np.zeros(1, np.intp),
     )
     tree_walk.predict(X, nodes, 0.0, leaves, raw)
-    splitting = (np.zeros(2, np.intp), np.zeros(0, np.intp))
+    leaving = (np.zeros(2, np.intp), np.zeros(0, np.intp), np.zeros(0, np.intp))
     tree_walk.substitute(
-        X, leaves, index, index, np.zeros(1), splitting, np.zeros((1, 1), bool), nodes, 0.0,
-        raw, np.zeros(1, bool),
-    )  # fmt: skip
+        X, leaves, index, index, np.zeros(1), leaving, nodes, 0.0, raw, np.zeros(1, bool)
+    )
+    tree_walk.strongest(index, index, raw, 1.0, np.zeros((1, 1), np.intp), np.zeros((1, 1)))
 
 
 @dataclass(frozen=True)
@@ -154,33 +154,32 @@ class _TreeSums:
         self.value = table["value"].astype(np.float64)
         self.baseline = float(estimator._baseline_prediction.ravel()[0])
         self.width = int(estimator.n_features_in_)
-        self.tree_of = np.repeat(np.arange(len(nodes)), sizes)
         self._paths = self._leaf_paths()
-        inner = ~self.is_leaf
-        uses = np.unique(self.feature[inner] * len(nodes) + self.tree_of[inner])
-        #: The trees splitting on feature j: splitting[splitting_start[j]:splitting_start[j+1]].
-        self.splitting = (uses % len(nodes)).astype(np.intp)
-        self.splitting_start = np.searchsorted(uses // len(nodes), np.arange(self.width + 1))
-        self._leaving_for: tuple[bytes, np.ndarray] | None = None
+        self._leaving_for: tuple[bytes, tuple[np.ndarray, ...]] | None = None
         self._walked = self._walk_nodes()
 
     def _walk_nodes(self) -> tuple[np.ndarray, ...]:
-        """The nodes as `tree_walk` reads them: the trees' roots, and per node its feature
-        (-1: a leaf), threshold, missing side, children and value."""
+        """The nodes as `tree_walk` reads them: the trees' roots, and per node its feature,
+        threshold, missing side, children, value and whether it splits; a leaf leads to
+        itself (feature 0, threshold +inf, both children itself)."""
+        node = np.arange(len(self.value))
         children = np.empty(2 * len(self.value), dtype=np.int32)
-        children[0::2], children[1::2] = self.left, self.right
+        children[0::2] = np.where(self.is_leaf, node, self.left)
+        children[1::2] = np.where(self.is_leaf, node, self.right)
         return (
-            self.roots, np.where(self.is_leaf, -1, self.feature).astype(np.int32),
-            self.threshold, ~self.missing_left, children, self.value,
+            self.roots, np.where(self.is_leaf, 0, self.feature).astype(np.int32),
+            np.where(self.is_leaf, np.inf, self.threshold), ~self.missing_left & ~self.is_leaf,
+            children, self.value, ~self.is_leaf,
         )  # fmt: skip
 
-    def _leaf_paths(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every (leaf, split on its path, whether the path goes left there), as arrays."""
+    def _leaf_paths(self) -> tuple[np.ndarray, ...]:
+        """Every (leaf, split on its path, whether the path goes left there, how many splits
+        lie between them), as arrays."""
         inner = np.flatnonzero(~self.is_leaf)
         parent = np.full(len(self.value), -1)
         parent[self.left[inner]] = inner
         parent[self.right[inner]] = inner
-        leaves, splits, lefts = [], [], []
+        leaves, splits, lefts, between = [], [], [], []
         leaf = np.flatnonzero(self.is_leaf)
         node = leaf
         while len(leaf):
@@ -190,21 +189,32 @@ class _TreeSums:
             leaves.append(leaf)
             splits.append(split)
             lefts.append(self.left[split] == node)
+            between.append(np.full(len(leaf), len(between)))
             node = split
-        return np.concatenate(leaves), np.concatenate(splits), np.concatenate(lefts)
+        return tuple(np.concatenate(found) for found in (leaves, splits, lefts, between))
 
-    def _leaving(self, reference: np.ndarray) -> np.ndarray:
-        """(features, nodes) bool: whether `reference[j]` leaves the path to leaf `node`."""
+    def _leaving(self, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which reference values leave the path to each leaf, and where: (start, feature,
+        resume), for leaf `node` the features `feature[start[node]:start[node + 1]]` and,
+        for each, the other child of the first split on the path (from the root) that the
+        reference value goes the other way at, where a substituted row's walk resumes."""
         key = reference.tobytes()
         if self._leaving_for is None or self._leaving_for[0] != key:
-            leaf, split, went_left = self._paths
+            leaf, split, went_left, between = self._paths
             goes = reference[self.feature[split]]
             goes_left = np.where(
                 np.isnan(goes), self.missing_left[split], goes <= self.threshold[split]
             )
             away = goes_left != went_left
-            table = np.zeros((self.width, len(self.value)), dtype=bool)
-            table[self.feature[split[away]], leaf[away]] = True
+            leaf, split, went_left, between = (a[away] for a in (leaf, split, went_left, between))
+            feature = self.feature[split]
+            order = np.lexsort((-between, feature, leaf))  # the split nearest the root first
+            leaf, split, went_left, feature = (a[order] for a in (leaf, split, went_left, feature))
+            first = np.r_[True, (leaf[1:] != leaf[:-1]) | (feature[1:] != feature[:-1])]
+            leaf, split, went_left, feature = (a[first] for a in (leaf, split, went_left, feature))
+            resume = np.where(went_left, self.right[split], self.left[split])
+            start = np.searchsorted(leaf, np.arange(len(self.value) + 1))
+            table = (start.astype(np.intp), feature.astype(np.intp), resume.astype(np.intp))
             self._leaving_for = (key, table)
         return self._leaving_for[1]
 
@@ -254,8 +264,7 @@ class _TreeSums:
         tree_walk.substitute(
             _plain(predicted.X, np.float64), _plain(predicted.leaves, np.int32),
             rows.astype(np.intp), columns.astype(np.intp), _plain(reference, np.float64),
-            (self.splitting_start, self.splitting), self._leaving(reference),
-            self._walked, self.baseline, raw, moved,
+            self._leaving(reference), self._walked, self.baseline, raw, moved,
         )  # fmt: skip
         if moved.any():
             substituted[moved] = self.model._calibrate(raw[moved])
