@@ -104,11 +104,51 @@ def explain_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probability (n,) and per-feature contributions (n, features) of each row of `X`.
 
-    A feature that already has its typical value would be substituted by itself: its
-    contribution is 0 without a prediction (often a third of the cells: grades, counts,
-    ratings). `predicted` is `predict_rows(pipeline, X)` when the caller has it already.
+    `predicted` is `predict_rows(pipeline, X)` when the caller has it already.
     """
-    n, width = X.shape
+    probability, rows, columns, drop = _substitutions(pipeline, X, predicted)
+    contribution = np.zeros(X.shape)
+    contribution[rows, columns] = drop
+    return probability, contribution
+
+
+def strongest_rows(
+    pipeline: Any, X: np.ndarray, count: int, minimum: float, predicted: Predicted | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probability (n,) of each row of `X` and its up to `count` largest contributions of at
+    least `minimum` (`strongest`), without the (n, features) matrix of all of them."""
+    probability, rows, columns, drop = _substitutions(pipeline, X, predicted)
+    return probability, *strongest(rows, columns, drop, (len(X), count), minimum)
+
+
+def strongest(
+    rows: np.ndarray, columns: np.ndarray, contribution: np.ndarray,
+    shape: tuple[int, int], minimum: float,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The features (`shape` (rows, count), -1 past the last) and contributions of each
+    row's largest contributions of at least `minimum` (> 0), largest first, equal ones in
+    feature order: what one stable sort of each row's contributions keeps of its first
+    `count`. `contribution[e]` is feature `columns[e]`'s in row `rows[e]`; an unlisted
+    feature contributes 0. Compiled (`tree_walk.strongest`): 0.05 us a row, against
+    1.2 us for sorting all 54 features of every row and gathering the first five."""
+    from service.serving import tree_walk
+
+    features, effect = np.empty(shape, dtype=np.intp), np.empty(shape)
+    tree_walk.strongest(
+        rows.astype(np.intp), columns.astype(np.intp), _plain(contribution, np.float64),
+        minimum, features, effect,
+    )  # fmt: skip
+    return features, effect
+
+
+def _substitutions(
+    pipeline: Any, X: np.ndarray, predicted: Predicted | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Probability (n,) of each row, and the drop in it (`drop[k]`) when column
+    `columns[k]` of row `rows[k]` takes its typical value, for every cell not already
+    typical (such a cell would be substituted by itself, and contributes 0 without a
+    prediction: often a third of the cells, grades, counts, ratings), row by row."""
+    n = len(X)
     reference = np.asarray(pipeline.named_steps["features"].reference_values_, float)
     rows, columns = np.nonzero(X != reference)  # NaN differs from everything
     trees = _TreeSums.of(pipeline)
@@ -121,9 +161,7 @@ def explain_rows(
         batch[n + np.arange(len(rows)), columns] = reference[columns]
         probability = pipeline.predict_proba(batch)[:, 1]
         base, substituted = probability[:n], probability[n:]
-    contribution = np.zeros((n, width))
-    contribution[rows, columns] = base[rows] - substituted
-    return base, contribution
+    return base, rows, columns, base[rows] - substituted
 
 
 class _TreeSums:
@@ -210,7 +248,8 @@ class _TreeSums:
             feature = self.feature[split]
             order = np.lexsort((-between, feature, leaf))  # the split nearest the root first
             leaf, split, went_left, feature = (a[order] for a in (leaf, split, went_left, feature))
-            first = np.r_[True, (leaf[1:] != leaf[:-1]) | (feature[1:] != feature[:-1])]
+            first = np.ones(len(leaf), dtype=bool)
+            first[1:] = (leaf[1:] != leaf[:-1]) | (feature[1:] != feature[:-1])
             leaf, split, went_left, feature = (a[first] for a in (leaf, split, went_left, feature))
             resume = np.where(went_left, self.right[split], self.left[split])
             start = np.searchsorted(leaf, np.arange(len(self.value) + 1))
