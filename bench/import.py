@@ -49,23 +49,23 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas  # noqa: F401  (loaded as in a running service; pyarrow imports it lazily)
-import psycopg
 import pyarrow  # noqa: F401
 import pyarrow.compute as pc
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scratch_database import ADMIN_URL  # noqa: E402
+from scratch_database import postgresql_database  # noqa: E402
 
 from service.db import Database  # noqa: E402
 from service.db import make_database  # noqa: E402
@@ -92,7 +92,6 @@ from service.domain.import_lookup import everyone_ahead  # noqa: E402
 from service.domain.imports import audit_meanwhile  # noqa: E402
 from service.domain.imports import import_evaluations  # noqa: E402
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TARGET_ROWS_PER_SECOND = 100_000
 UNITS = 50
 CHUNK = 10_000
@@ -225,22 +224,11 @@ def database_for(backend: str, admin_url: str) -> Iterator[Database]:
             yield database
             database.engine.dispose()
         return
-    admin = make_url(admin_url)
-    name = f"kinerja_bench_{uuid.uuid4().hex[:10]}"
-    conninfo = (
-        f"host={admin.host} port={admin.port or 5432} user={admin.username} "
-        f"dbname={admin.database}"
-    )
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        database = make_database(admin.set(database=name).render_as_string(hide_password=False))
+    with postgresql_database(admin_url) as url:
+        database = make_database(url)
         upgrade(database.engine)
         yield database
         database.engine.dispose()
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def build_employees(database: Database, nips: list[str]) -> None:

@@ -239,8 +239,9 @@ def _scoring(run: dict[str, Any]) -> list[str]:
         rows = [(f"{n:,}", fmt(rate), fmt(peak)) for n, rate, peak in curve]
         lines += table(("employees", "rows/s", "peak RSS MiB"), rows)
     lines += _rescoring(run)
-    for name in (n for n in run["sections"] if n.startswith("score_")):
-        lines += _output_block(run, name)
+    for name in run["sections"]:
+        if name.startswith(tuple(prefix for prefix, _ in targets.SCORE_SECTIONS)):
+            lines += _output_block(run, name)
     return lines
 
 

@@ -170,6 +170,9 @@ def plan(sizes: Sizes, sample: Path, with_postgres: bool) -> list[Section]:
                            "--backends", backends], hour),
         *(Section(f"score_{n}", ["score.py", "--employees", str(n), "--reads", "200"], 2 * hour)
           for n in sizes.score_employees),
+        *(Section(f"pgscore_{n}", ["score.py", "--employees", str(n), "--reads", "0",
+                                   "--postgresql"], 2 * hour)
+          for n in sizes.score_employees[:1] if with_postgres and sizes.others),
         *(Section(f"train_{n}", ["train.py", "--employees", str(n)], 2 * hour)
           for n in sizes.train_employees),
         Section("api", ["api.py", "--employees", str(sizes.api_employees),

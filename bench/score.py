@@ -30,6 +30,11 @@ scoring's at the top level and adds them under `after_promotion` and `after_chan
     python bench/score.py --employees 100000 --reads 500
     python bench/score.py --employees 100000 --cache /tmp/score-samples   # seeds once
     python bench/score.py --sample /tmp/sample --chunk-size 25000 --drivers flagged
+    python bench/score.py --employees 25000 --postgresql   # the same records on PostgreSQL
+
+`--postgresql [ADMIN_URL]` seeds the sample's records into a PostgreSQL database of its own
+(created through ADMIN_URL, dropped afterwards) and scores them there with the sample's
+model; the backends' CPU is measured apart and added per employee (`score_child.py`).
 """
 
 from __future__ import annotations
@@ -44,8 +49,12 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from scratch_database import ADMIN_URL
+from scratch_database import postgresql_database
 
 NATIONAL = 5_600_000
 TARGET_SECONDS = 60.0
@@ -55,14 +64,17 @@ CHILD = Path(__file__).resolve().parent / "score_child.py"
 #: The smaller run of each case scores this share of the id ranges (never fewer than `workers`).
 SMALLER_SHARE = 0.5
 MIB = 1024 * 1024
+#: The generator's seed of the benchmark's data (SQLite sample and PostgreSQL copy alike).
+SEED = 2025
 
 
 def _seed_and_train(directory: Path, employees: int) -> None:
     code = (
         "import sys; from pathlib import Path; from training.sample import build_sample; "
-        "build_sample(Path(sys.argv[1]), int(sys.argv[2]), seed=2025)"
+        "build_sample(Path(sys.argv[1]), int(sys.argv[2]), seed=int(sys.argv[3]))"
     )
-    subprocess.run([sys.executable, "-c", code, str(directory), str(employees)], check=True)
+    command = [sys.executable, "-c", code, str(directory), str(employees), str(SEED)]
+    subprocess.run(command, check=True)
 
 
 def _score(directory: Path, args: argparse.Namespace, full: bool, share: float) -> dict[str, Any]:
@@ -70,6 +82,7 @@ def _score(directory: Path, args: argparse.Namespace, full: bool, share: float) 
     command = [
         sys.executable, str(CHILD), str(directory), str(args.chunk_size), str(args.threads),
         args.drivers, str(args.workers), "full" if full else "incremental", str(share),
+        args.database_url,
     ]  # fmt: skip
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -85,7 +98,7 @@ def _two_sizes(
     return {**_score(directory, args, full, 1.0), "smaller": smaller}
 
 
-def _listing(directory: Path, chunk_size: int) -> tuple[int, int]:
+def _listing(database_url: str, chunk_size: int) -> tuple[int, int]:
     """(employees, peak bytes the parent allocates listing their ids: `employee_chunks`)."""
     from sqlalchemy import func
     from sqlalchemy import select
@@ -94,7 +107,7 @@ def _listing(directory: Path, chunk_size: int) -> tuple[int, int]:
     from service.db.models import Employee
     from training.extract import employee_chunks
 
-    engine = make_engine(f"sqlite:///{directory / 'kinerja.db'}")
+    engine = make_engine(database_url)
     with engine.connect() as connection:
         employees = connection.execute(select(func.count(Employee.id))).scalar_one()
     tracemalloc.start()
@@ -117,7 +130,7 @@ def _percentiles(timings: list[float]) -> dict[str, float]:
     return {"p50_ms": round(at(0.5) * 1000, 3), "p99_ms": round(at(0.99) * 1000, 3)}
 
 
-def _reads(directory: Path, reads: int) -> dict[str, Any]:
+def _reads(directory: Path, database_url: str, reads: int) -> dict[str, Any]:
     """risk_for over a random sample of employees: from stored scores, then live."""
     from sqlalchemy import delete
     from sqlalchemy import select
@@ -127,7 +140,7 @@ def _reads(directory: Path, reads: int) -> dict[str, Any]:
     from service.db.models import RiskScore
     from service.serving import ModelProvider
 
-    database = make_database(f"sqlite:///{directory / 'kinerja.db'}")
+    database = make_database(database_url)
     provider = ModelProvider(f"sqlite:///{directory / 'mlflow.db'}", directory / "models")
     found: dict[str, Any] = {}
     with database.sessions() as session:
@@ -150,30 +163,30 @@ def _reads(directory: Path, reads: int) -> dict[str, Any]:
     return found
 
 
-def _migrate(directory: Path) -> None:
+def _migrate(database_url: str) -> None:
     """Bring a cached installation to the schema the scoring writes (stored feature rows)."""
     from service.db import make_engine
     from service.db.migrate import upgrade
 
-    engine = make_engine(f"sqlite:///{directory / 'kinerja.db'}")
+    engine = make_engine(database_url)
     upgrade(engine)
     engine.dispose()
 
 
-def _promote(directory: Path) -> None:
+def _promote(database_url: str) -> None:
     """Stored rows as a promotion leaves them: by a model version no longer served."""
     from sqlalchemy import update
 
     from service.db import make_engine
     from service.db.models import RiskScore
 
-    engine = make_engine(f"sqlite:///{directory / 'kinerja.db'}")
+    engine = make_engine(database_url)
     with engine.begin() as connection:
         connection.execute(update(RiskScore).values(model_version="0"))
     engine.dispose()
 
 
-def _change(directory: Path, fraction: float) -> int:
+def _change(database_url: str, fraction: float) -> int:
     """Mark outdated the scores of a random `fraction` of the employees, as a write to their
     inputs does (`forget_scores`, in batches below its forget-everyone threshold)."""
     from sqlalchemy import select
@@ -182,7 +195,7 @@ def _change(directory: Path, fraction: float) -> int:
     from service.db.models import Employee
     from service.db.repositories import risk as repo
 
-    engine = make_engine(f"sqlite:///{directory / 'kinerja.db'}")
+    engine = make_engine(database_url)
     with engine.begin() as connection:
         ids = connection.execute(select(Employee.id)).scalars().all()
         chosen = sorted(random.Random(1).sample(ids, max(1, round(len(ids) * fraction))))
@@ -216,19 +229,20 @@ def fixed_cpu(run: dict[str, Any], workers: int) -> tuple[float, float]:
 def extrapolate(run: dict[str, Any], listing_bytes: int, workers: int) -> dict[str, Any]:
     """A case's CPU, wall time and memory at national size: fixed cost + cost per employee.
 
-    Per employee: the stages' CPU (scoring) and the parent's listing of the ids, each
-    measured per employee at this size. Fixed: the rest (`fixed_cpu`), measured in the run
+    Per employee: the stages' CPU (scoring), the database server's (PostgreSQL's backends;
+    SQLite runs inside the stages) and the parent's listing of the ids, each measured per
+    employee at this size. Fixed: the rest (`fixed_cpu`), measured in the run
     on all the id ranges and in the one on the first share of them (`smaller`: same
     database, every worker started in both); the larger of the two is taken, and the two
     show that it does not grow with the employees scored. National wall on `workers`
     unshared cores: the parent's CPU (its start-up comes before the workers'; it waits while
-    they score), then the workers' shared between the cores. Memory: the peaks by process
-    at this size (a worker holds the model and one chunk whatever the number of employees)
-    + the parent's id listing (`listing_bytes`: its peak allocation over every employee)
-    grown to national size.
+    they score), then the workers' and the database server's shared between the cores.
+    Memory: the peaks by process at this size (a worker holds the model and one chunk
+    whatever the number of employees) + the parent's id listing (`listing_bytes`: its peak
+    allocation over every employee) grown to national size.
     """
     employees = run["employees"]
-    stage = sum(run["stage_cpu"].values()) / employees
+    stage = (sum(run["stage_cpu"].values()) + run.get("database_cpu_seconds", 0.0)) / employees
     listing = run["listing_cpu_seconds"] / employees
     parents, children = zip(*(fixed_cpu(r, workers) for r in (run["smaller"], run)), strict=True)
     parent = max(parents) + listing * NATIONAL
@@ -251,6 +265,7 @@ def extrapolate(run: dict[str, Any], listing_bytes: int, workers: int) -> dict[s
 def _figures(run: dict[str, Any], listing_bytes: int, workers: int) -> dict[str, Any]:
     """A case's summary with its rates at this size and its extrapolation to national size."""
     per_row = sum(run["stage_cpu"].values()) / run["employees"]
+    database = run.get("database_cpu_seconds", 0.0) / run["employees"]
     return {
         **run,
         "peak_rss_mib": round(peak_mib(run), 1),
@@ -258,6 +273,7 @@ def _figures(run: dict[str, Any], listing_bytes: int, workers: int) -> dict[str,
         "rows_per_cpu_s": round(run["employees"] / max(run["cpu_seconds"], 1e-9), 1),
         "stage_cpu_us_per_row": round(per_row * 1e6, 1),
         "national_stage_cpu_seconds": round(per_row * NATIONAL, 1),
+        "database_cpu_us_per_row": round(database * 1e6, 1),
         **extrapolate(run, listing_bytes, workers),
     }
 
@@ -305,12 +321,21 @@ def _print_time(run: dict[str, Any], workers: int) -> None:
     print(
         f"  time at {NATIONAL:,}: parent {parent:.2f} + {run['listing_us_per_employee']:.2f} us "
         f"x {NATIONAL:,} = {run['national_parent_cpu_seconds']:,.1f} CPU-s; scoring: workers' "
-        f"start-up {workers_fixed:.2f} + {run['stage_cpu_us_per_row']:.1f} us x {NATIONAL:,} = "
+        f"start-up {workers_fixed:.2f} + {_per_employee(run)} us x {NATIONAL:,} = "
         f"{run['national_scoring_cpu_seconds']:,.1f} CPU-s; together "
         f"{run['national_cpu_seconds']:,.1f} CPU-s, on {workers} unshared cores "
         f"{run['national_parent_cpu_seconds']:,.1f} + {run['national_scoring_cpu_seconds']:,.1f}"
         f" / {workers} = {run['national_seconds']:,.1f} s (target < {TARGET_SECONDS:.0f} s)"
     )
+
+
+def _per_employee(run: dict[str, Any]) -> str:
+    """The CPU per employee at national size: the stages', with the database server's when
+    it runs apart (PostgreSQL)."""
+    stages, database = run["stage_cpu_us_per_row"], run["database_cpu_us_per_row"]
+    if not database:
+        return f"{stages:.1f}"
+    return f"({stages:.1f} + database {database:.1f})"
 
 
 def _seconds(values: list[float]) -> str:
@@ -333,7 +358,7 @@ def _print_run(label: str, run: dict[str, Any], args: argparse.Namespace) -> Non
     )
     print(
         f"  stages (summed over workers): {stages}; {run['stage_cpu_us_per_row']:.0f} us of "
-        "CPU per employee"
+        f"CPU per employee; the database server's {run['database_cpu_us_per_row']:.0f} us more"
     )
     _print_time(run, args.workers)
     _print_memory(run)
@@ -380,8 +405,9 @@ def report(
 def _measure(directory: Path, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """The three cases, each at two sizes (`_two_sizes`)."""
     runs = {"full": _two_sizes(directory, args, lambda: None, full=True)}
-    runs["after_promotion"] = _two_sizes(directory, args, lambda: _promote(directory))
-    runs["after_changes"] = _two_sizes(directory, args, lambda: _change(directory, args.changed))
+    url = args.database_url
+    runs["after_promotion"] = _two_sizes(directory, args, lambda: _promote(url))
+    runs["after_changes"] = _two_sizes(directory, args, lambda: _change(url, args.changed))
     return runs
 
 
@@ -410,20 +436,33 @@ def main() -> None:
         "--changed", type=float, default=0.01,
         help="fraction of employees whose scores go outdated before the last runs",
     )  # fmt: skip
+    parser.add_argument(
+        "--postgresql", metavar="ADMIN_URL", nargs="?", const=ADMIN_URL,
+        help="score a PostgreSQL copy of the seeded data, in a database of its own created "
+        f"through ADMIN_URL (default {ADMIN_URL}) and dropped afterwards",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.postgresql and args.sample:
+        parser.error("--postgresql seeds its own database; it does not take --sample")
     if args.threads is None:
         args.threads = max(1, 2 // args.workers)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         directory = args.sample or Path(tmp)
         if args.cache is not None:
             directory = args.cache / str(args.employees)
         if args.sample is None:
             _seed_and_train(directory, args.employees)  # returns at once when already built
-        _migrate(directory)
-        employees, listing_bytes = _listing(directory, args.chunk_size)
+        args.database_url = f"sqlite:///{directory / 'kinerja.db'}"
+        if args.postgresql:
+            from training.sample import seed_into
+
+            args.database_url = stack.enter_context(postgresql_database(args.postgresql))
+            seed_into(args.database_url, args.employees, SEED)  # the sample's records
+        _migrate(args.database_url)
+        employees, listing_bytes = _listing(args.database_url, args.chunk_size)
         args.chunk_size = chunk_size_for(employees, args.chunk_size, args.workers)
         runs = _measure(directory, args)
-        reads = _reads(directory, args.reads) if args.reads else {}
+        reads = _reads(directory, args.database_url, args.reads) if args.reads else {}
     report(runs, reads, listing_bytes, args)
 
 

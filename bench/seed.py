@@ -22,13 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
-from sqlalchemy.engine import make_url
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scratch_database import ADMIN_URL  # noqa: E402
+from scratch_database import postgresql_database  # noqa: E402
 
 from service.db import make_engine  # noqa: E402
 from service.db.migrate import upgrade  # noqa: E402
@@ -36,7 +35,6 @@ from training.synthetic.config import SyntheticConfig  # noqa: E402
 from training.synthetic.seed import SeedReport  # noqa: E402
 from training.synthetic.seed import run_seed  # noqa: E402
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TARGET_ROWS_PER_SECOND = 100_000
 GROUPS = {
     "organisation": ("units", "positions", "competency_standards", "unit_grades"),
@@ -88,13 +86,8 @@ def run_backend(backend: str, config: SyntheticConfig, admin_url: str) -> dict:
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
             return seed_and_measure(f"sqlite:///{Path(directory) / 'bench.db'}", config)
-    name = f"kinerja_bench_{uuid.uuid4().hex[:10]}"
-    _admin(admin_url, f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with postgresql_database(admin_url) as url:
         return seed_and_measure(url, config)
-    finally:
-        _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed_and_measure(url: str, config: SyntheticConfig) -> dict:
@@ -132,13 +125,6 @@ def print_figures(backend: str, figures: dict) -> None:
     print(f"  overall: {overall:,.0f} rows/s ({verdict} the {TARGET_ROWS_PER_SECOND:,} target)")
     print(f"  CPU of the seeding process: {figures['cpu_seconds']:.1f} s")
     print(f"  peak memory: {figures['peak_mb']:.0f} MB")
-
-
-def _admin(admin_url: str, sql: str) -> None:
-    url = make_url(admin_url)
-    conninfo = f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}"
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(sql)
 
 
 if __name__ == "__main__":

@@ -295,18 +295,24 @@ SCORE_CASES = (
 )
 
 
-def score_verdicts(run: dict[str, Any]) -> list[Verdict]:
+#: The scoring benchmarks' sections: name prefix and how their verdicts name the database.
+SCORE_SECTIONS = (("score_", ""), ("pgscore_", " on PostgreSQL"))
+
+
+def score_verdicts(run: dict[str, Any], prefix: str = "score_", on: str = "") -> list[Verdict]:
     """5.6 million employees scored in < 60 s and < 4 GB, for each case `score.py` runs.
 
-    Its own extrapolation at the largest size: start-up once plus CPU per employee, measured
-    on two shares of the employees with every worker started; memory the peaks by process
-    plus the id listing grown to national size (`bench/score.py`).
+    Its own extrapolation at the largest size: start-up once plus CPU per employee (on
+    PostgreSQL its backends' CPU too), measured on two shares of the employees with every
+    worker started; memory the peaks by process plus the id listing grown to national size
+    (`bench/score.py`). `prefix` names the sections (`SCORE_SECTIONS`), `on` the database
+    in the verdicts (SQLite: none).
     """
-    national = f"batch scoring of {NATIONAL / 1e6:.1f}M employees"
+    national = f"batch scoring of {NATIONAL / 1e6:.1f}M employees{on}"
     time_target, memory_target = f"{national} < {SCORE_SECONDS:.0f} s", f"< {SCORE_GIB:.0f} GB"
-    measured = sized(run, "score_")
+    measured = sized(run, prefix)
     if not measured:
-        name = next((n for n in run["sections"] if n.startswith("score_")), "score")
+        name = next((n for n in run["sections"] if n.startswith(prefix)), prefix.rstrip("_"))
         return [
             unmeasured(time_target, run, name),
             unmeasured(f"{national} {memory_target}", run, name),
@@ -417,7 +423,7 @@ def all_verdicts(run: dict[str, Any]) -> list[Verdict]:
     return [
         *serving_verdicts(run),
         *import_verdicts(run),
-        *score_verdicts(run),
+        *(v for prefix, on in SCORE_SECTIONS for v in score_verdicts(run, prefix, on)),
         *train_verdicts(run),
         *cold_start_verdicts(run),
     ]

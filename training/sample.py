@@ -51,13 +51,19 @@ class Sample:
 def seed_database(path: Path, employees: int, seed: int) -> str:
     """Create, migrate and seed a SQLite database at `path`; return its URL."""
     url = f"sqlite:///{path}"
-    engine = make_engine(url)
+    seed_into(url, employees, seed)
+    return url
+
+
+def seed_into(database_url: str, employees: int, seed: int) -> None:
+    """Migrate and seed the empty database at `database_url` (the same records for the same
+    `employees` and `seed` on any backend, so one sample's model scores them all)."""
+    engine = make_engine(database_url)
     try:
         upgrade(engine)
         run_seed(engine, SyntheticConfig(employees=employees, seed=seed))
     finally:
         engine.dispose()
-    return url
 
 
 def build_sample(

@@ -15,7 +15,8 @@ lists of their ids (a scattered employee costs what it costs in a range), one `P
 `features_at` for the latest period. Then one prediction of every row
 (`serving.trees.predict_rows`, the compiled walk of the trees, which keeps each row's leaf
 in every tree), drivers for the flagged rows only (`--drivers all` explains everyone), explained
-from those leaves per block of rows (`serving.trees.explain_rows`, as the live read does; a
+from those leaves per block of rows (`serving.trees.strongest_rows`, as the live read does,
+written straight as their JSON text; a
 row left unexplained stores JSON `null` drivers, so the risk read knows to explain it live rather
 than serve an empty list), and one bulk write of the answered rows, with the feature rows
 of those whose history was read (`training.score_write`: PostgreSQL `COPY` after deleting
@@ -71,12 +72,14 @@ from service.serving.fallback import fallback_answer
 from service.serving.fallback import table_from_transitions
 from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
+from service.serving.predictor import MAX_DRIVERS
+from service.serving.predictor import MIN_CONTRIBUTION
 from service.serving.predictor import RISK_MODEL_NAME
-from service.serving.predictor import top_drivers_of
+from service.serving.predictor import drivers_json_of
 from service.serving.trees import Predicted
-from service.serving.trees import explain_rows
 from service.serving.trees import predict_rows
 from service.serving.trees import prepare_rows
+from service.serving.trees import strongest_rows
 from training.extract import employee_chunks
 from training.extract import read_axis
 from training.score_stored import Answering
@@ -122,13 +125,14 @@ class ScoreSummary:
 
 @dataclass
 class Scored:
-    """One chunk's answers as columns: what `risk_scores` stores per employee."""
+    """One chunk's answers as columns: what `risk_scores` stores per employee (drivers: the
+    model's as their JSON text, the rule's as dicts, None where not explained)."""
 
     employee_ids: np.ndarray
     status: np.ndarray
     probability: np.ndarray
     flagged: np.ndarray
-    drivers: list[list[dict[str, Any]] | None]
+    drivers: list[str | list[dict[str, Any]] | None]
     threshold: float | None
     model_version: str | None
     fallback: bool
@@ -156,32 +160,37 @@ class Clock:
             self.cpu[stage] = self.cpu.get(stage, 0.0) + time.process_time() - used
 
 
-def contributions(
+def strongest_drivers(
     pipeline: Any, X: np.ndarray, chosen: np.ndarray, predicted: Predicted | None = None
-) -> np.ndarray:
-    """(chosen rows, features) drop in probability when each feature takes its typical value.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The drivers of the rows `chosen` of `X`: (chosen rows, `MAX_DRIVERS`) features (-1:
+    none) and contributions (`trees.strongest_rows`, the live read's choice).
 
-    The same substitution as the single-employee answer, for the rows `chosen` of `X`, in
-    equal blocks of at most `EXPLAIN_BLOCK` rows so memory stays bounded (and no small last
-    block pays a whole block's calls); `predicted` (`predict_rows` of `X`) spares predicting
-    the rows again.
+    The same substitution as the single-employee answer, in equal blocks of at most
+    `EXPLAIN_BLOCK` rows so memory stays bounded (and no small last block pays a whole
+    block's calls); `predicted` (`predict_rows` of `X`) spares predicting the rows again.
     """
-    parts = []
+    features = np.empty((len(chosen), MAX_DRIVERS), dtype=np.intp)
+    effect = np.empty((len(chosen), MAX_DRIVERS))
     count = -(-len(chosen) // EXPLAIN_BLOCK)  # none when no row is chosen
+    done = 0
     for block in np.array_split(chosen, count) if count else []:
         known = None if predicted is None else predicted.take(block)
-        parts.append(explain_rows(pipeline, X[block], known)[1])
-    return np.concatenate(parts) if parts else np.empty((0, X.shape[1]))
+        found = strongest_rows(pipeline, X[block], MAX_DRIVERS, MIN_CONTRIBUTION, known)
+        features[done : done + len(block)], effect[done : done + len(block)] = found[1:]
+        done += len(block)
+    return features, effect
 
 
 def score_matrix(
     model: LoadedModel, X: np.ndarray, explain: str = "flagged", clock: Clock | None = None
-) -> tuple[np.ndarray, np.ndarray, list[list[dict[str, Any]] | None]]:
-    """Probability, flag and drivers for each row of the feature matrix `X`.
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Probability, flag and drivers (JSON text) for each row of the feature matrix `X`.
 
     One prediction of every row (`predict_rows`: boosted trees keep each row's leaves,
     which the explanation of the flagged rows starts from). Rows not explained (unflagged,
-    with `explain="flagged"`) get None, not an empty list.
+    with `explain="flagged"`) get None, not an empty list. The drivers are written as the
+    text they are stored as (`drivers_json_of`, part of the write), never as dicts.
     """
     clock = clock or Clock()
     if not len(X):  # every row of the chunk was left as stored
@@ -190,11 +199,11 @@ def score_matrix(
     probability = predicted.probability
     flagged = probability >= model.threshold
     chosen = np.flatnonzero(flagged if explain == "flagged" else np.ones(len(X), bool))
-    drivers: list[list[dict[str, Any]] | None] = [None] * len(X)
-    effect = clock("explain", contributions, model.pipeline, X, chosen, predicted)
-    found = clock("explain", top_drivers_of, X[chosen], effect)
-    for i, reasons in zip(chosen.tolist(), found, strict=True):
-        drivers[i] = reasons
+    drivers: list[str | None] = [None] * len(X)
+    found = clock("explain", strongest_drivers, model.pipeline, X, chosen, predicted)
+    texts = clock("write", drivers_json_of, X[chosen], *found)
+    for i, text in zip(chosen.tolist(), texts, strict=True):
+        drivers[i] = text
     return probability, flagged, drivers
 
 
@@ -206,7 +215,7 @@ def score_chunk(
     n = len(ids)
     enough = X[:, FEATURE_INDEX["periods_evaluated"]] >= MIN_EVALUATED_PERIODS
     probability, flagged = np.full(n, np.nan), np.zeros(n, dtype=bool)
-    drivers: list[list[dict[str, Any]] | None] = [[] for _ in range(n)]
+    drivers: list[str | list[dict[str, Any]] | None] = [[] for _ in range(n)]
     rows = np.flatnonzero(enough)
     if model is None:
         for i in rows.tolist():
@@ -235,9 +244,12 @@ def answer_threshold(table: dict[str, float]) -> float | None:
 _DRIVERS_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-def _drivers_json(drivers: list[dict[str, Any]] | None) -> str:
+def _drivers_json(drivers: str | list[dict[str, Any]] | None) -> str:
     """Drivers as JSON text (as `json.dumps(drivers, ensure_ascii=False)` writes it); `null`
-    marks a row whose drivers were not computed."""
+    marks a row whose drivers were not computed. The model's drivers come as that text
+    already (`score_matrix`)."""
+    if isinstance(drivers, str):
+        return drivers
     if drivers is None:
         return "null"
     return _DRIVERS_ENCODER.encode(drivers) if drivers else "[]"

@@ -1,7 +1,8 @@
 """What would change my outlook: the actions that would lower an employee's risk most (issue 5).
 
 Starting from the served risk model's feature row of the employee (the latest period), each
-action is a what-if on that row, scored by the same model:
+action is a what-if on that row, scored by the same model (`trees.predict_rows`, the
+evaluator of every risk answer, so the starting risk is the risk read's to the bit):
 
 - *programme*: one of the employee's recommended programmes (`ranking.rank_programs`), with
   its expected level gains added to the latest assessed levels; the competency features
@@ -41,6 +42,7 @@ from service.features.catalogue import FEATURES
 from service.features.panel import BALANCE_CLIP
 from service.serving.history import employee_row
 from service.serving.predictor import has_enough_history
+from service.serving.trees import predict_rows
 
 #: Features a person can act on, and the direction that improves each (+1: more is better,
 #: -1: less is better); the rest describe history.
@@ -98,13 +100,13 @@ def outlook_actions(
     row = np.asarray(found, dtype=np.float64).reshape(1, -1)
     if not has_enough_history(row):
         return Outlook(employee.id, "insufficient_data", None, ())
-    base = float(model.pipeline.predict_proba(row)[0, 1])
+    base = float(predict_rows(model.pipeline, row).probability[0])
     profile = load_profiles(session, [employee.id])[0]
     tried = _programme_rows(session, profile, row[0], gains or RuleGains())
     tried += _driver_rows(model.pipeline, row[0])
     if not tried:
         return Outlook(employee.id, "ok", round(base, 4), ())
-    risks = model.pipeline.predict_proba(np.stack([r for *_, r in tried]))[:, 1]
+    risks = predict_rows(model.pipeline, np.stack([r for *_, r in tried])).probability
     shown = round(base, 4)
     # Compared as shown (4 decimals): a change too small to see is no action to suggest.
     actions = [

@@ -5,7 +5,7 @@ A supervisor's team (ten thousand people in a large office) is answered the way
 (`repositories.risk_history.histories`), laid out as one `Panel` (`build_panel`, as the
 single-employee path and training do), and `features_at` gives the same feature rows.
 Ranking a team needs only the probabilities (`trees.predict_rows` over the rows); the
-drivers of the members actually shown are explained together (`trees.explain_rows`, the
+drivers of the members actually shown are explained together (`trees.strongest_rows`, the
 evaluator the single-employee read uses, so both give the same numbers).
 """
 
@@ -30,12 +30,14 @@ from service.features.catalogue import FEATURE_INDEX
 from service.features.rules import rule_probability
 from service.serving.fallback import fallback_answer
 from service.serving.loader import LoadedModel
+from service.serving.predictor import MAX_DRIVERS
+from service.serving.predictor import MIN_CONTRIBUTION
+from service.serving.predictor import drivers_of
 from service.serving.predictor import insufficient_answer
 from service.serving.predictor import model_answer
 from service.serving.predictor import model_block
-from service.serving.predictor import top_drivers
-from service.serving.trees import explain_rows
 from service.serving.trees import predict_rows
+from service.serving.trees import strongest_rows
 
 #: An answer and the feature values it rests on (what coaching reads).
 Assessed = tuple[dict[str, Any], dict[str, float]]
@@ -115,11 +117,15 @@ def answers(
 ) -> list[Assessed]:
     """The API.md risk answer and the feature values of every row, in the rows' order."""
     enough = rows.enough()
-    explained: dict[int, tuple[float, np.ndarray]] = {}
+    explained: dict[int, tuple[float, list[dict[str, Any]]]] = {}
     if model is not None and enough.any():
-        probability, contribution = explain_rows(model.pipeline, rows.X[enough])
+        X = rows.X[enough]
+        probability, chosen, effect = strongest_rows(
+            model.pipeline, X, MAX_DRIVERS, MIN_CONTRIBUTION
+        )
         positions = np.flatnonzero(enough).tolist()
-        explained = dict(zip(positions, zip(probability, contribution, strict=True), strict=True))
+        pairs = zip(probability.tolist(), drivers_of(X, chosen, effect), strict=True)
+        explained = dict(zip(positions, pairs, strict=True))
     block = model_block(model, model is None)
     found: list[Assessed] = []
     for i, (employee_id, x) in enumerate(zip(rows.employee_ids.tolist(), rows.X, strict=True)):
@@ -129,19 +135,6 @@ def answers(
         elif model is None:
             answer = fallback_answer(employee_id, rows.period, x, table)
         else:
-            answer = _model_answer(employee_id, rows.period, x, explained[i], model)
+            answer = model_answer(employee_id, rows.period, *explained[i], model)
         found.append((answer, features))
     return found
-
-
-def _model_answer(
-    employee_id: int,
-    period: str,
-    x: np.ndarray,
-    explained: tuple[float, np.ndarray],
-    model: LoadedModel,
-) -> dict[str, Any]:
-    """The same answer as `predictor.risk_answer`, from an already explained row."""
-    probability, contribution = float(explained[0]), explained[1]
-    drivers = top_drivers(x, contribution)
-    return model_answer(employee_id, period, probability, drivers, model)

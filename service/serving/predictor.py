@@ -10,6 +10,7 @@ are the same numbers.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -20,7 +21,8 @@ from service.features import FEATURE_NAMES
 from service.features import MIN_EVALUATED_PERIODS
 from service.features.catalogue import FEATURE_INDEX
 from service.serving.loader import LoadedModel
-from service.serving.trees import explain_rows
+from service.serving.trees import strongest
+from service.serving.trees import strongest_rows
 from service.serving.uncertainty import uncertainty
 
 RISK_MODEL_NAME = "kinerja-risk"
@@ -47,9 +49,10 @@ def driver(name: str, value: float, contribution: float) -> dict[str, Any]:
 
 def explain(pipeline: Any, row: np.ndarray) -> tuple[float, list[dict[str, Any]]]:
     """Return the probability of one (1, features) row and its top drivers, as batch
-    scoring explains it (`trees.explain_rows`, the same evaluator: the same numbers)."""
-    probability, contribution = explain_rows(pipeline, row.reshape(1, -1))
-    return float(probability[0]), top_drivers(row.ravel(), contribution[0])
+    scoring explains it (`trees.strongest_rows`, the same evaluator: the same numbers)."""
+    X = row.reshape(1, -1)
+    probability, features, effect = strongest_rows(pipeline, X, MAX_DRIVERS, MIN_CONTRIBUTION)
+    return float(probability[0]), drivers_of(X, features, effect)[0]
 
 
 def top_drivers(values: np.ndarray, contribution: np.ndarray) -> list[dict[str, Any]]:
@@ -58,23 +61,97 @@ def top_drivers(values: np.ndarray, contribution: np.ndarray) -> list[dict[str, 
 
 
 def top_drivers_of(X: np.ndarray, contribution: np.ndarray) -> list[list[dict[str, Any]]]:
-    """`top_drivers` of each row of `X` and its contributions: the rows' features ordered by
-    one stable sort of all of them (batch scoring explains thousands of rows at once).
+    """`top_drivers` of each row of `X` and its (rows, features) contributions."""
+    rows, columns = np.nonzero(contribution)
+    shape = (len(X), MAX_DRIVERS)
+    found = strongest(rows, columns, contribution[rows, columns], shape, MIN_CONTRIBUTION)
+    return drivers_of(X, *found)
 
-    Only the `MAX_DRIVERS` first of each row become Python numbers (not all its features):
-    their values and contributions are gathered into (rows, `MAX_DRIVERS`) arrays first.
-    """
-    order = np.argsort(-contribution, axis=1, kind="stable")[:, :MAX_DRIVERS]
-    effects = np.take_along_axis(contribution, order, axis=1).tolist()
-    values = np.take_along_axis(np.asarray(X), order, axis=1).tolist()
+
+def drivers_of(
+    X: np.ndarray, features: np.ndarray, effect: np.ndarray
+) -> list[list[dict[str, Any]]]:
+    """The drivers of each row of `X`: its features `features[i]` (-1: none) with their
+    contributions `effect[i]` (`trees.strongest`), values and labels."""
     return [
-        [
-            driver(FEATURE_NAMES[i], value, effect)
-            for i, value, effect in zip(chosen, row, effect_row, strict=True)
-            if effect >= MIN_CONTRIBUTION
-        ]
-        for chosen, row, effect_row in zip(order.tolist(), values, effects, strict=True)
+        [driver(FEATURE_NAMES[j], value, c) for j, value, c in row]
+        for row in _chosen(X, features, effect)
     ]
+
+
+def drivers_json_of(X: np.ndarray, features: np.ndarray, effect: np.ndarray) -> list[str]:
+    """`drivers_of` each row as the JSON text `json.dumps(..., ensure_ascii=False)` writes
+    of it, without the dicts: each feature's fixed part (name, labels) is encoded once and
+    the rounded numbers are written for all drivers at once (`_decimal_texts`). Batch
+    scoring stores drivers so: 0.65 us a driver, against 1.6 for building its dict and 2.2
+    for encoding it (`round` and `repr` of a float alone take 0.55 us)."""
+    rows, slots = np.nonzero(features >= 0)  # row by row, each row's drivers in order
+    chosen = features[rows, slots]
+    values = _decimal_texts(np.asarray(X)[rows, chosen])
+    effects = _decimal_texts(effect[rows, slots])
+    drivers = [
+        f'{_JSON_HEADS[j]}{value}, "contribution": {c}}}'
+        for j, value, c in zip(chosen.tolist(), values, effects, strict=True)
+    ]
+    bounds = [0, *np.cumsum((features >= 0).sum(axis=1)).tolist()]
+    return [
+        "[" + ", ".join(drivers[a:b]) + "]" for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+
+
+def _decimal_texts(values: np.ndarray) -> list[str]:
+    """JSON text of each `_value(v)` (`round(v, 4)`, null for NaN), as the encoder writes it.
+
+    `round(v, 4)` is the double nearest to k / 10^4, k the integer nearest to v * 10^4 (ties
+    to even), and its repr is that of `k / 10000.0` (exact k, one correctly rounded
+    division). k is `rint(v * 1e4)` unless the product's rounding (at most 6e-8 below 1e9)
+    could cross a tie: those, the rare values past 1e9 and the non-finite ones go through
+    `round` itself. Each distinct k (-0.0 apart from 0.0) is written once.
+    """
+    scaled = values * 1e4
+    k = np.rint(scaled)
+    with np.errstate(invalid="ignore"):  # inf - inf, NaN: not fast
+        fast = (np.abs(scaled) < 1e9) & (np.abs(np.abs(scaled - k) - 0.5) > 1e-6)
+    bits = np.where(fast, k, 0.0).view(np.int64)  # by bits: -0.0 is written "-0.0"
+    distinct, at = np.unique(bits, return_inverse=True)
+    shown = [repr(v) for v in (distinct.view(np.float64) / 1e4).tolist()]
+    texts = [shown[i] for i in at.tolist()]
+    for i in np.flatnonzero(~fast).tolist():
+        texts[i] = _json_value(float(values[i]))
+    return texts
+
+
+def _chosen(
+    X: np.ndarray, features: np.ndarray, effect: np.ndarray
+) -> list[list[tuple[int, float, float]]]:
+    """(feature, value, contribution) of each row's chosen features, as Python numbers."""
+    values = np.take_along_axis(np.asarray(X), np.maximum(features, 0), axis=1).tolist()
+    return [
+        [(j, value, c) for j, value, c in zip(row, row_values, row_effect, strict=True) if j >= 0]
+        for row, row_values, row_effect in zip(
+            features.tolist(), values, effect.tolist(), strict=True
+        )
+    ]
+
+
+def _json_float(value: float) -> str:
+    return repr(value) if math.isfinite(value) else json.dumps(value)
+
+
+def _json_value(value: float) -> str:
+    shown = _value(value)
+    return "null" if shown is None else _json_float(shown)
+
+
+#: Each feature's driver as JSON up to its value: `{"feature": ..., "value": `.
+_JSON_HEADS = [
+    json.dumps(
+        {"feature": name, "label": FEATURE_BY_NAME[name].label,
+         "label_en": FEATURE_BY_NAME[name].label_en, "value": None},
+        ensure_ascii=False,
+    ).removesuffix("null}")
+    for name in FEATURE_NAMES
+]  # fmt: skip
 
 
 def model_block(model: LoadedModel | None, fallback: bool) -> dict[str, Any]:

@@ -3,16 +3,16 @@
 Explaining a row asks the model again with each feature in turn set to its typical
 (training median) value: the drop in probability is that feature's contribution. The
 single-employee read (`predictor.explain`), the team and batch answers (`serving.batch`)
-and `kinerja score` all go through `predict_rows` and `explain_rows` here, so they give
-the same numbers.
+and `kinerja score` all go through `predict_rows` and `strongest_rows` here (each row's
+strongest drivers; `explain_rows` gives every contribution), so they give the same numbers.
 
 A gradient-boosted pipeline (`_TreeSums`) is evaluated by one compiled walk of its trees
 (`serving.tree_walk`): each row's leaf in every tree is kept, and a substituted row walks
-again only the trees whose path to its leaf the typical value leaves, taking its leaf in
-every other tree as it was. The raw score is added as scikit-learn adds it and calibrated
-by the model itself, so every probability is `pipeline.predict_proba`'s to the bit (the
-tests hold it to that). Any other model is asked through `predict_proba`, all substituted
-rows in one call.
+again only the trees whose path to its leaf the typical value leaves, from the split where
+it leaves it, taking its leaf in every other tree as it was. The raw score is added as
+scikit-learn adds it and calibrated by the model itself, so every probability is
+`pipeline.predict_proba`'s to the bit (the tests hold it to that). Any other model is asked
+through `predict_proba`, all substituted rows in one call.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def compile_walk() -> None:
     from service.serving import tree_walk
 
     nodes = (
-        np.zeros(1, np.intp), np.full(1, -1, np.int32), np.zeros(1), np.zeros(1, bool),
-        np.zeros(2, np.int32), np.zeros(1),
+        np.zeros(1, np.intp), np.zeros(1, np.int32), np.zeros(1), np.zeros(1, bool),
+        np.zeros(2, np.int32), np.zeros(1), np.zeros(1, bool),
     )  # fmt: skip
     X, leaves, raw, index = (
         np.zeros((1, 1)),
@@ -50,11 +50,11 @@ def compile_walk() -> None:
         np.zeros(1, np.intp),
     )
     tree_walk.predict(X, nodes, 0.0, leaves, raw)
-    splitting = (np.zeros(2, np.intp), np.zeros(0, np.intp))
+    leaving = (np.zeros(2, np.intp), np.zeros(0, np.intp), np.zeros(0, np.intp))
     tree_walk.substitute(
-        X, leaves, index, index, np.zeros(1), splitting, np.zeros((1, 1), bool), nodes, 0.0,
-        raw, np.zeros(1, bool),
-    )  # fmt: skip
+        X, leaves, index, index, np.zeros(1), leaving, nodes, 0.0, raw, np.zeros(1, bool)
+    )
+    tree_walk.strongest(index, index, raw, 1.0, np.zeros((1, 1), np.intp), np.zeros((1, 1)))
 
 
 @dataclass(frozen=True)
@@ -104,11 +104,51 @@ def explain_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probability (n,) and per-feature contributions (n, features) of each row of `X`.
 
-    A feature that already has its typical value would be substituted by itself: its
-    contribution is 0 without a prediction (often a third of the cells: grades, counts,
-    ratings). `predicted` is `predict_rows(pipeline, X)` when the caller has it already.
+    `predicted` is `predict_rows(pipeline, X)` when the caller has it already.
     """
-    n, width = X.shape
+    probability, rows, columns, drop = _substitutions(pipeline, X, predicted)
+    contribution = np.zeros(X.shape)
+    contribution[rows, columns] = drop
+    return probability, contribution
+
+
+def strongest_rows(
+    pipeline: Any, X: np.ndarray, count: int, minimum: float, predicted: Predicted | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probability (n,) of each row of `X` and its up to `count` largest contributions of at
+    least `minimum` (`strongest`), without the (n, features) matrix of all of them."""
+    probability, rows, columns, drop = _substitutions(pipeline, X, predicted)
+    return probability, *strongest(rows, columns, drop, (len(X), count), minimum)
+
+
+def strongest(
+    rows: np.ndarray, columns: np.ndarray, contribution: np.ndarray,
+    shape: tuple[int, int], minimum: float,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The features (`shape` (rows, count), -1 past the last) and contributions of each
+    row's largest contributions of at least `minimum` (> 0), largest first, equal ones in
+    feature order: what one stable sort of each row's contributions keeps of its first
+    `count`. `contribution[e]` is feature `columns[e]`'s in row `rows[e]`; an unlisted
+    feature contributes 0. Compiled (`tree_walk.strongest`): 0.2 us a flagged row, against
+    4.7 us for sorting all 54 features of every row and gathering the first five."""
+    from service.serving import tree_walk
+
+    features, effect = np.empty(shape, dtype=np.intp), np.empty(shape)
+    tree_walk.strongest(
+        rows.astype(np.intp), columns.astype(np.intp), _plain(contribution, np.float64),
+        minimum, features, effect,
+    )  # fmt: skip
+    return features, effect
+
+
+def _substitutions(
+    pipeline: Any, X: np.ndarray, predicted: Predicted | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Probability (n,) of each row, and the drop in it (`drop[k]`) when column
+    `columns[k]` of row `rows[k]` takes its typical value, for every cell not already
+    typical (such a cell would be substituted by itself, and contributes 0 without a
+    prediction: often a third of the cells, grades, counts, ratings), row by row."""
+    n = len(X)
     reference = np.asarray(pipeline.named_steps["features"].reference_values_, float)
     rows, columns = np.nonzero(X != reference)  # NaN differs from everything
     trees = _TreeSums.of(pipeline)
@@ -121,9 +161,7 @@ def explain_rows(
         batch[n + np.arange(len(rows)), columns] = reference[columns]
         probability = pipeline.predict_proba(batch)[:, 1]
         base, substituted = probability[:n], probability[n:]
-    contribution = np.zeros((n, width))
-    contribution[rows, columns] = base[rows] - substituted
-    return base, contribution
+    return base, rows, columns, base[rows] - substituted
 
 
 class _TreeSums:
@@ -154,33 +192,32 @@ class _TreeSums:
         self.value = table["value"].astype(np.float64)
         self.baseline = float(estimator._baseline_prediction.ravel()[0])
         self.width = int(estimator.n_features_in_)
-        self.tree_of = np.repeat(np.arange(len(nodes)), sizes)
         self._paths = self._leaf_paths()
-        inner = ~self.is_leaf
-        uses = np.unique(self.feature[inner] * len(nodes) + self.tree_of[inner])
-        #: The trees splitting on feature j: splitting[splitting_start[j]:splitting_start[j+1]].
-        self.splitting = (uses % len(nodes)).astype(np.intp)
-        self.splitting_start = np.searchsorted(uses // len(nodes), np.arange(self.width + 1))
-        self._leaving_for: tuple[bytes, np.ndarray] | None = None
+        self._leaving_for: tuple[bytes, tuple[np.ndarray, ...]] | None = None
         self._walked = self._walk_nodes()
 
     def _walk_nodes(self) -> tuple[np.ndarray, ...]:
-        """The nodes as `tree_walk` reads them: the trees' roots, and per node its feature
-        (-1: a leaf), threshold, missing side, children and value."""
+        """The nodes as `tree_walk` reads them: the trees' roots, and per node its feature,
+        threshold, missing side, children, value and whether it splits; a leaf leads to
+        itself (feature 0, threshold +inf, both children itself)."""
+        node = np.arange(len(self.value))
         children = np.empty(2 * len(self.value), dtype=np.int32)
-        children[0::2], children[1::2] = self.left, self.right
+        children[0::2] = np.where(self.is_leaf, node, self.left)
+        children[1::2] = np.where(self.is_leaf, node, self.right)
         return (
-            self.roots, np.where(self.is_leaf, -1, self.feature).astype(np.int32),
-            self.threshold, ~self.missing_left, children, self.value,
+            self.roots, np.where(self.is_leaf, 0, self.feature).astype(np.int32),
+            np.where(self.is_leaf, np.inf, self.threshold), ~self.missing_left & ~self.is_leaf,
+            children, self.value, ~self.is_leaf,
         )  # fmt: skip
 
-    def _leaf_paths(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every (leaf, split on its path, whether the path goes left there), as arrays."""
+    def _leaf_paths(self) -> tuple[np.ndarray, ...]:
+        """Every (leaf, split on its path, whether the path goes left there, how many splits
+        lie between them), as arrays."""
         inner = np.flatnonzero(~self.is_leaf)
         parent = np.full(len(self.value), -1)
         parent[self.left[inner]] = inner
         parent[self.right[inner]] = inner
-        leaves, splits, lefts = [], [], []
+        leaves, splits, lefts, between = [], [], [], []
         leaf = np.flatnonzero(self.is_leaf)
         node = leaf
         while len(leaf):
@@ -190,21 +227,33 @@ class _TreeSums:
             leaves.append(leaf)
             splits.append(split)
             lefts.append(self.left[split] == node)
+            between.append(np.full(len(leaf), len(between)))
             node = split
-        return np.concatenate(leaves), np.concatenate(splits), np.concatenate(lefts)
+        return tuple(np.concatenate(found) for found in (leaves, splits, lefts, between))
 
-    def _leaving(self, reference: np.ndarray) -> np.ndarray:
-        """(features, nodes) bool: whether `reference[j]` leaves the path to leaf `node`."""
+    def _leaving(self, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which reference values leave the path to each leaf, and where: (start, feature,
+        resume), for leaf `node` the features `feature[start[node]:start[node + 1]]` and,
+        for each, the other child of the first split on the path (from the root) that the
+        reference value goes the other way at, where a substituted row's walk resumes."""
         key = reference.tobytes()
         if self._leaving_for is None or self._leaving_for[0] != key:
-            leaf, split, went_left = self._paths
+            leaf, split, went_left, between = self._paths
             goes = reference[self.feature[split]]
             goes_left = np.where(
                 np.isnan(goes), self.missing_left[split], goes <= self.threshold[split]
             )
             away = goes_left != went_left
-            table = np.zeros((self.width, len(self.value)), dtype=bool)
-            table[self.feature[split[away]], leaf[away]] = True
+            leaf, split, went_left, between = (a[away] for a in (leaf, split, went_left, between))
+            feature = self.feature[split]
+            order = np.lexsort((-between, feature, leaf))  # the split nearest the root first
+            leaf, split, went_left, feature = (a[order] for a in (leaf, split, went_left, feature))
+            first = np.ones(len(leaf), dtype=bool)
+            first[1:] = (leaf[1:] != leaf[:-1]) | (feature[1:] != feature[:-1])
+            leaf, split, went_left, feature = (a[first] for a in (leaf, split, went_left, feature))
+            resume = np.where(went_left, self.right[split], self.left[split])
+            start = np.searchsorted(leaf, np.arange(len(self.value) + 1))
+            table = (start.astype(np.intp), feature.astype(np.intp), resume.astype(np.intp))
             self._leaving_for = (key, table)
         return self._leaving_for[1]
 
@@ -254,8 +303,7 @@ class _TreeSums:
         tree_walk.substitute(
             _plain(predicted.X, np.float64), _plain(predicted.leaves, np.int32),
             rows.astype(np.intp), columns.astype(np.intp), _plain(reference, np.float64),
-            (self.splitting_start, self.splitting), self._leaving(reference),
-            self._walked, self.baseline, raw, moved,
+            self._leaving(reference), self._walked, self.baseline, raw, moved,
         )  # fmt: skip
         if moved.any():
             substituted[moved] = self.model._calibrate(raw[moved])

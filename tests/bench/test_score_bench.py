@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import PG_URL
 from tests.service.serving.samples import risk_sample  # noqa: F401 (fixture)
 from tests.service.serving.samples import sample_copy  # noqa: F401 (fixture)
 from training.sample import Sample
@@ -136,3 +137,43 @@ def test_chunk_size_gives_every_worker_a_chunk_in_both_runs(
     chunk = score.chunk_size_for(employees, chunk_size, workers)
     assert chunk == expected
     assert math.ceil(employees / chunk) >= min(employees, 2 * workers)
+
+
+def test_the_database_servers_cpu_counts_per_employee() -> None:
+    served = {**CHANGED, "database_cpu_seconds": 2.5}  # PostgreSQL's backends, apart
+    before = score.extrapolate(CHANGED, LISTING_BYTES, workers=2)
+    after = score.extrapolate(served, LISTING_BYTES, workers=2)
+
+    grown = 2.5 / 25_000 * 5_600_000
+    assert after["national_scoring_cpu_seconds"] - before["national_scoring_cpu_seconds"] == (
+        pytest.approx(grown, abs=0.1)
+    )
+    assert after["national_seconds"] - before["national_seconds"] == pytest.approx(
+        grown / 2, abs=0.1
+    )
+    assert after["workers_fixed_cpu_seconds"] == before["workers_fixed_cpu_seconds"]
+
+
+@pytest.mark.slow
+def test_score_bench_on_postgresql_scores_the_samples_records(
+    tmp_path: Path, pg_template: str | None
+) -> None:
+    if pg_template is None:
+        pytest.skip("PostgreSQL is not reachable")
+    common = [
+        sys.executable, str(ROOT / "bench" / "score.py"), "--employees", "300", "--cache",
+        str(tmp_path), "--workers", "1", "--reads", "3", "--changed", "0.05",
+    ]  # fmt: skip
+
+    def run(*extra: str) -> dict[str, Any]:
+        done = subprocess.run([*common, *extra], capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    on_sqlite, on_postgresql = run(), run("--postgresql", PG_URL)
+
+    assert on_postgresql["employees"] == on_sqlite["employees"] == 300
+    assert on_postgresql["flagged"] == on_sqlite["flagged"] > 0  # the same records, answered
+    assert on_postgresql["after_promotion"]["reused"] == 300
+    assert on_sqlite["database_cpu_seconds"] == 0 < on_postgresql["database_cpu_seconds"]
+    assert on_postgresql["database_cpu_us_per_row"] > 0

@@ -50,3 +50,20 @@ def test_a_run_without_national_figures_is_not_judged() -> None:
     missing = targets.score_verdicts(_run({"score_100000": None}))
     assert [v.met for v in missing] == [None, None]
     assert "exited with status 1" in missing[0].figure
+
+
+def test_the_postgresql_scoring_is_judged_apart_and_named() -> None:
+    on_sqlite = {**_case(50.0, 1_000.0), "after_promotion": _case(40.0, 900.0)}
+    on_postgresql = {**_case(900.0, 1_100.0), "after_promotion": _case(170.0, 990.0)}
+    run = _run({"score_100000": on_sqlite, "pgscore_25000": on_postgresql})
+
+    verdicts = targets.all_verdicts(run)
+    scoring = [v for v in verdicts if v.target.startswith("batch scoring")]
+    sqlite = [v for v in scoring if "PostgreSQL" not in v.target]
+    postgresql = [v for v in scoring if "on PostgreSQL" in v.target]
+    assert [v.met for v in sqlite] == [True, True, True, True]
+    assert [v.met for v in postgresql] == [False, True, False, True]
+    assert postgresql[0].figure.startswith("900 s (from 25,000 employees")
+    left_out = targets.score_verdicts(_run({"score_100000": on_sqlite}), "pgscore_", " (PG)")
+    assert [v.met for v in left_out] == [None, None]
+    assert "left out of this run" in left_out[0].figure

@@ -8,6 +8,7 @@ from their typical value; neither may change a feature value or a contribution.
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date
 from functools import partial
 
@@ -41,15 +42,18 @@ from service.serving.history import employee_row
 from service.serving.loader import LoadedModel
 from service.serving.loader import ModelSource
 from service.serving.predictor import RISK_MODEL_NAME
+from service.serving.predictor import explain
 from service.serving.trees import _SUMS
 from service.serving.trees import _TreeSums
 from service.serving.trees import explain_rows
 from service.serving.trees import predict_rows
 from service.serving.trees import prepare_rows
+from training import score
 from training.extract import read_axis
 from training.sample import Sample
 from training.score import range_features
 from training.score import read_range
+from training.score import score_matrix
 from training.synthetic.config import SyntheticConfig
 from training.synthetic.seed import run_seed
 
@@ -150,6 +154,22 @@ def test_the_prediction_pass_is_predict_proba_and_explains_as_a_fresh_one(
     fresh = explain_rows(model.pipeline, X[chosen])
     assert np.array_equal(reused[0], fresh[0]) and np.array_equal(reused[1], fresh[1])
     assert np.array_equal(reused[0], predicted.probability[chosen])
+
+
+def test_batch_drivers_are_the_json_text_of_the_live_drivers(
+    risk_sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`score_matrix` (every row explained, in blocks of 64) writes each row's drivers as
+    the text `json.dumps` gives of the single-employee answer's, probability to the bit."""
+    monkeypatch.setattr(score, "EXPLAIN_BLOCK", 64)
+    model, X = _served_rows(risk_sample)
+    X = X[:300]
+    probability, flagged, drivers = score_matrix(model, X, explain="all")
+    for i in range(len(X)):
+        live, reasons = explain(model.pipeline, X[i])
+        assert probability[i] == live and flagged[i] == (live >= model.threshold)
+        assert drivers[i] == json.dumps(reasons, ensure_ascii=False)
+    assert any(json.loads(text) for text in drivers if text)
 
 
 def test_a_scoring_process_prepares_the_tree_sums_before_its_first_chunk(

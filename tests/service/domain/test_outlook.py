@@ -57,6 +57,9 @@ def test_actions_lower_the_risk_and_come_lowest_risk_first(risk_sample: Sample) 
         ]
         ok = [a for a in answers if a.status == "ok" and a.actions]
         assert ok, [a.status for a in answers]
+        for answer in ok:  # the outlook starts from the risk read's probability
+            risk = provider.risk_for(session, session.get(Employee, answer.employee_id))
+            assert answer.probability == round(risk["probability"], 4)
         for answer in ok:
             risks = [action.probability for action in answer.actions]
             assert risks == sorted(risks)
