@@ -9,8 +9,11 @@ agency, so `kinerja score` grows with the square of its employees (at 5.6 millio
 of 25,000, each chunk would scan some 180 million realisations).
 
 Here the same rows come from statements driven by the id range: `CROSS JOIN` fixes SQLite's
-join order (PostgreSQL plans it as any inner join) and `period || ''` keeps it off the
-period index. Every other statement is `repositories.risk`'s own. Keys and columns are those
+join order and `period || ''` keeps it off the period index. PostgreSQL plans a `CROSS JOIN`
+as any inner join, and its statistics made it join the range to whole tables, so it reads
+achievements, 360 answers, assessments, the raters' statistics and dialogue actions with
+`risk_postgres`'s statements (a LATERAL subquery per parent row; figures there), without
+JIT. Every other statement is `repositories.risk`'s own. Keys and columns are those
 of `histories`, so `build_panel` takes either.
 """
 

@@ -11,7 +11,31 @@ Here each child table is read through a `LATERAL` subquery with `OFFSET 0`: Post
 pull such a subquery up into the join, so it runs it once per parent row, through the index
 on the parent key (a nested loop the planner cannot turn into a hash join, whatever its
 statistics or a prepared statement's generic plan). The rows and the ORDER BY are those of
-the statements they replace, so the panel adds the same numbers in the same order.
+the statements they replace, so the panel adds the same numbers in the same order. Each
+subquery holds a whole parent's rows (an SKP's realised indicators, a round's answers, an
+employee's assessed levels with their standards): one fence per table made PostgreSQL add a
+Memoize node to each (no hits, 8 MB of cache) and cost a quarter more.
+
+Measured (2026-12-07, server backend CPU in ms, /proc utime + stime around 4 runs, median
+of 5, load 3-5 on 2 shared cores; before: the old statements with parallel workers off, so
+that all their CPU is in the backend; after: as the read runs them, JIT off), a range of
+6,250 ids on the 25k / 100k samples (`kinerja_bench_keep_s18`, `_100k`), before -> after:
+
+    achievements      388 / 348  ->  343 / 303   (200k rows)
+    feedback360       130 / 155  ->  128 / 118
+    assessments       293 / 375  ->  293 / 275
+    rater_stats        85 / 330  ->   25 /  25
+    dialogue_actions  7.5 /  15  ->  7.5 /  10
+
+and 1,000 ids scattered over the table (`listed_histories`): achievements 93 / 90 -> 78 /
+90, feedback360 48 / 30 -> 25 / 28, assessments 93 / 65 -> 60 / 55, dialogue_actions 7.5 /
+25 -> 5 / 12.5, rater_stats 635 / 1,523 -> 880 / 1,375. The listed raters' statistics cost
+what their raters' teams cost: 1,000 scattered employees have some 900 raters, who rated
+9,300 (25k) / 11,900 (100k) people whose shares are read (95 / 116 us each); the old plan's
+hash joins over whole tables were cheaper for that at 25k and dearer at 100k. With default
+parallel plans the old statements spent as much again in parallel workers (achievements 70
+ms at 25k, 215 at 100k). Summing each person's share inside the subquery (no sort of the
+realisations) gave 848 / 1,355 against 883 / 1,425: within the noise, not done.
 """
 
 from __future__ import annotations
