@@ -194,7 +194,7 @@ Statements = dict[str, tuple[Any, Callable[[Columns], Columns], tuple[str, ...] 
 
 @lru_cache(maxsize=16)
 def _statements(
-    periods: tuple[str, ...], since: date, coded: bool, listed: bool, dialect: str = "sqlite"
+    periods: tuple[str, ...], since: date, coded: bool, listed: bool, dialect: str
 ) -> Statements:
     """The statements `range_histories` (`listed_histories` if `listed`) runs, built once
     per look-back, kind of read and database `dialect` (PostgreSQL reads five sources

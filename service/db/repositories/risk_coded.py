@@ -245,7 +245,7 @@ def achievements_from(postgresql: bool) -> str:
     return risk_postgres.ACHIEVEMENTS_FROM if postgresql else ACHIEVEMENTS_FROM
 
 
-def achievements(within: Mapping[str, Any], postgresql: bool = False) -> Packed:
+def achievements(within: Mapping[str, Any], postgresql: bool) -> Packed:
     """Realisations of `periods`: `row_key` ((employee * periods + position) * 2 + pro-rated
     flag), value, target (`within` as for `evaluations`; `postgresql`: `achievements_from`)."""
     periods = within["periods"]
