@@ -33,9 +33,10 @@ and 1,000 ids scattered over the table (`listed_histories`): achievements 93 / 9
 what their raters' teams cost: 1,000 scattered employees have some 900 raters, who rated
 9,300 (25k) / 11,900 (100k) people whose shares are read (95 / 116 us each); the old plan's
 hash joins over whole tables were cheaper for that at 25k and dearer at 100k. With default
-parallel plans the old statements spent as much again in parallel workers (achievements 70
-ms at 25k, 215 at 100k). Summing each person's share inside the subquery (no sort of the
-realisations) gave 848 / 1,355 against 883 / 1,425: within the noise, not done.
+settings the old plans also ran parallel workers, whose CPU is not in the backend's (the
+postmaster's reaped children, noisy: achievements some 70 ms more at 25k, 215 at 100k).
+Summing each person's share inside the subquery (no sort of the realisations) gave 848 /
+1,355 against 883 / 1,425: within the noise, not done.
 """
 
 from __future__ import annotations
