@@ -23,7 +23,9 @@ VECTOR_DTYPE = np.dtype("<f8")
 #: The repository modules whose statements read (and, coded, decode) the history the
 #: features are computed from: an edit of them changes feature rows as much as an edit of
 #: `service.features` does.
-HISTORY_READERS = ("risk_history.py", "risk_batch.py", "risk_coded.py", "risk_raters.py")
+HISTORY_READERS = (
+    "risk_history.py", "risk_batch.py", "risk_coded.py", "risk_raters.py", "risk_postgres.py",
+)  # fmt: skip
 
 
 def feature_sources(root: Path = Path(__file__).parent.parent) -> list[Path]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from service.db import make_engine
 from service.db.models import Employee
 from service.db.models import Evaluation
+from service.db.repositories import risk_batch
 from service.db.repositories import risk_history as repo
 from service.db.repositories.risk_batch import _RATER_STATS_COLUMNS
 from service.db.repositories.risk_batch import listed_histories
@@ -249,6 +250,46 @@ def test_range_rater_statistics_equal_the_set_statement(database_url: str) -> No
         return sorted(zip(*(columns[name].tolist() for name in _RATER_STATS_COLUMNS), strict=True))
 
     assert rows(batch) == rows(found) and len(rows(batch)) > 0
+
+
+#: The sources PostgreSQL reads with `risk_postgres`'s statements; those with an ORDER BY
+#: must give their rows in the same order (the panel adds them in row order).
+_POSTGRESQL_FORMS = (
+    "achievements",
+    "feedback360",
+    "assessments",
+    "rater_stats",
+    "dialogue_actions",
+)
+_ORDERED = ("achievements", "feedback360", "assessments")
+
+
+@pytest.mark.parametrize("coded", [True, False])
+@pytest.mark.parametrize("listed", [False, True])
+def test_postgresql_statements_give_the_rows_of_the_portable_ones(
+    database_url: str, coded: bool, listed: bool
+) -> None:
+    """PostgreSQL's forms of the batch statements (one LATERAL subquery per parent row) read
+    what the portable ones (SQLite's) read on the same database, value for value, in the same
+    order where the statement orders its rows."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's own statements")
+    engine, codes, since = _seeded(database_url)
+    parameters = {"ids": [3, 17, 18, 64, 99, 150]} if listed else {"first": 40, "last": 70}
+    kind = (tuple(codes), since, coded, listed)
+    postgresql = risk_batch._statements(*kind, dialect="postgresql")
+    portable = risk_batch._statements(*kind, dialect="sqlite")
+    with Session(engine) as session:
+        for name in _POSTGRESQL_FORMS:
+            assert postgresql[name][0] is not portable[name][0]
+            found, expected = (
+                session.execute(statements[name][0], parameters).all()
+                for statements in (postgresql, portable)
+            )
+            if name not in _ORDERED:
+                found, expected = sorted(found, key=repr), sorted(expected, key=repr)
+            assert found == expected and len(found) > 0, name
+    engine.dispose()
 
 
 @pytest.mark.parametrize("listed", [False, True])

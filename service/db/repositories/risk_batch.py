@@ -9,8 +9,11 @@ agency, so `kinerja score` grows with the square of its employees (at 5.6 millio
 of 25,000, each chunk would scan some 180 million realisations).
 
 Here the same rows come from statements driven by the id range: `CROSS JOIN` fixes SQLite's
-join order (PostgreSQL plans it as any inner join) and `period || ''` keeps it off the
-period index. Every other statement is `repositories.risk`'s own. Keys and columns are those
+join order and `period || ''` keeps it off the period index. PostgreSQL plans a `CROSS JOIN`
+as any inner join, and its statistics made it join the range to whole tables, so it reads
+achievements, 360 answers, assessments, the raters' statistics and dialogue actions with
+`risk_postgres`'s statements (a LATERAL subquery per parent row; figures there), without
+JIT. Every other statement is `repositories.risk`'s own. Keys and columns are those
 of `histories`, so `build_panel` takes either.
 """
 
@@ -30,6 +33,7 @@ from sqlalchemy.orm import Session
 from service.db.models import Employee
 from service.db.repositories import risk_coded
 from service.db.repositories import risk_history as repo
+from service.db.repositories import risk_postgres
 from service.db.repositories import risk_raters
 from service.db.repositories.risk_coded import in_periods
 from service.db.repositories.risk_coded import text_select
@@ -41,7 +45,6 @@ _EVALUATIONS = "SELECT " + ", ".join(f"e.{name}" for name in repo._EVALUATION_CO
 _EVALUATIONS += risk_coded.EVALUATIONS_FROM  # a template: `{who}` selects the employees
 _ACHIEVEMENT_COLUMNS = ("employee_id", "period", "aspect", "value", "target_value")
 _ACHIEVEMENTS = "SELECT s.employee_id, r.period, i.aspect, r.value, i.target_value"
-_ACHIEVEMENTS += risk_coded.ACHIEVEMENTS_FROM  # as `_EVALUATIONS`
 
 #: What each rater of the range's evaluations gave everyone they rated, per period, and the
 #: output of those people (see `repositories.risk_history.rater_stats_statement`, same columns).
@@ -66,10 +69,8 @@ WITH raters AS (
   SELECT DISTINCT rater_id FROM evaluations
   WHERE employee_id {who} AND rater_id IS NOT NULL
 ), rated AS (
-  SELECT e.rater_id, e.period, e.employee_id, e.work_result_rating, e.behavior_rating,
-         e.predikat
-  FROM raters CROSS JOIN evaluations e
-  WHERE e.rater_id = raters.rater_id AND e.period || '' IN :periods AND {outside}
+  SELECT raters.rater_id, e.period, e.employee_id, e.work_result_rating, e.behavior_rating,
+         e.predikat{rated_from}
 ), given AS (
   SELECT rater_id, period, COUNT(*) AS ratings,
          SUM(CASE work_result_rating WHEN :above THEN 1 WHEN :below THEN -1 ELSE 0 END)
@@ -82,12 +83,7 @@ WITH raters AS (
   SELECT DISTINCT employee_id FROM rated
 ), shares AS (
   SELECT s.employee_id, r.period,
-         ROUND(SUM(r.value) / SUM(i.target_value) * {scale}) AS share
-  FROM ratees CROSS JOIN skps s CROSS JOIN rhks h CROSS JOIN indicators i
-       CROSS JOIN realisations r
-  WHERE s.employee_id = ratees.employee_id AND h.skp_id = s.id AND i.rhk_id = h.id
-    AND r.indicator_id = i.id AND r.period || '' IN :periods
-    AND i.aspect IN :pro_rated AND i.target_value > 0 AND r.value IS NOT NULL
+         ROUND(SUM(r.value) / SUM(i.target_value) * {scale}) AS share{shares_from}
   GROUP BY s.employee_id, r.period
 ), person AS (
   SELECT rated.rater_id, rated.period, rated.employee_id, MIN(shares.share) AS share
@@ -103,6 +99,17 @@ SELECT given.rater_id, {period}, given.ratings, given.work_sum, given.behavior_s
 FROM given LEFT JOIN output
   ON output.rater_id = given.rater_id AND output.period = given.period
 """
+#: SQLite's FROM clauses of `rated` and `shares` in `_RATER_STATS` (PostgreSQL's:
+#: `risk_postgres.RATED_FROM`, `SHARES_FROM`).
+_RATED_FROM = """
+  FROM raters CROSS JOIN evaluations e
+  WHERE e.rater_id = raters.rater_id AND e.period || '' IN :periods AND {outside}"""
+_SHARES_FROM = """
+  FROM ratees CROSS JOIN skps s CROSS JOIN rhks h CROSS JOIN indicators i
+       CROSS JOIN realisations r
+  WHERE s.employee_id = ratees.employee_id AND h.skp_id = s.id AND i.rhk_id = h.id
+    AND r.indicator_id = i.id AND r.period || '' IN :periods
+    AND i.aspect IN :pro_rated AND i.target_value > 0 AND r.value IS NOT NULL"""
 #: The text read's output columns: the sum of the shares and the people, NULL when none.
 _TEXT_OUTPUT = "output.billionths / {scale} AS output_share_sum, output.people AS output_people"
 #: The coded read's output columns: the sum of the shares in billionths and the people, NULL
@@ -131,7 +138,8 @@ def range_histories(
     completed from its own rows (`risk_raters`); `build_panel` makes the same panel of them
     as of the text rows, without mapping text.
     """
-    statements = _statements(tuple(periods), since, coded, listed=False)
+    dialect = session.get_bind().dialect.name
+    statements = _statements(tuple(periods), since, coded, listed=False, dialect=dialect)
     width = len(periods) if coded else None
     return _read(session, statements, {"first": first_id, "last": last_id}, width)
 
@@ -151,7 +159,8 @@ def listed_histories(
     range read (a range costs about ten statements whatever its size). The list is rendered
     into each statement: callers bound its length (`LIST_BATCH`).
     """
-    statements = _statements(tuple(periods), since, coded, listed=True)
+    dialect = session.get_bind().dialect.name
+    statements = _statements(tuple(periods), since, coded, listed=True, dialect=dialect)
     width = len(periods) if coded else None
     return _read(session, statements, {"ids": [int(i) for i in employee_ids]}, width)
 
@@ -161,10 +170,11 @@ def _read(
 ) -> dict[str, Columns]:
     """Run `statements`; the raters' statistics of a coded read (`width`: its number of
     periods) are completed from its own evaluations and achievements (`risk_raters`)."""
-    found = {
-        name: unpack(repo._rows_as_columns(session, statement, parameters, dtypes))
-        for name, (statement, unpack, dtypes) in statements.items()
-    }
+    with risk_postgres.without_jit(session):
+        found = {
+            name: unpack(repo._rows_as_columns(session, statement, parameters, dtypes))
+            for name, (statement, unpack, dtypes) in statements.items()
+        }
     if width is not None:
         dialect = session.get_bind().dialect.name
         found["rater_stats"] = risk_raters.complete(
@@ -183,9 +193,12 @@ Statements = dict[str, tuple[Any, Callable[[Columns], Columns], tuple[str, ...] 
 
 
 @lru_cache(maxsize=16)
-def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool) -> Statements:
+def _statements(
+    periods: tuple[str, ...], since: date, coded: bool, listed: bool, dialect: str
+) -> Statements:
     """The statements `range_histories` (`listed_histories` if `listed`) runs, built once
-    per look-back and kind of read.
+    per look-back, kind of read and database `dialect` (PostgreSQL reads five sources
+    through `risk_postgres`'s statements).
 
     The ids are bound when each statement runs (`:first`, `:last`, or the list `:ids`), so a
     run that reads many small sets (an incremental `kinerja score`: employees whose scores
@@ -200,31 +213,36 @@ def _statements(periods: tuple[str, ...], since: date, coded: bool, listed: bool
 
     bound: dict[str, Any] = {"ids": []} if listed else {"first": None, "last": None}
     within = bound | {"periods": list(periods)}
+    postgresql = dialect == "postgresql"
+    read = risk_postgres if postgresql else repo
     employees = select(Employee.id.label("employee_id"), Employee.hire_date, Employee.grade)
     found = {"employees": employees.where(who(Employee.id))}
+    feedback360 = read.feedback360_statement(who, periods)
+    assessments = read.assessments_statement(who)
     if coded:
         packed = {
             "evaluations": risk_coded.evaluations(within),
-            "achievements": risk_coded.achievements(within),
+            "achievements": risk_coded.achievements(within, postgresql),
             "attendance": risk_coded.attendance(who, since),
-            "feedback360": risk_coded.feedback360(who, periods),
-            "assessments": risk_coded.assessments(who),
+            "feedback360": risk_coded.feedback360(feedback360, periods),
+            "assessments": risk_coded.assessments(assessments),
             "activity": risk_coded.activity(who, since),
         }
     else:
         packed = {}
+        achievements = _ACHIEVEMENTS + risk_coded.achievements_from(postgresql)
         found |= {
             "evaluations": _text(_EVALUATIONS, repo._EVALUATION_COLUMNS, within, "e.period"),
-            "achievements": _text(_ACHIEVEMENTS, _ACHIEVEMENT_COLUMNS, within, "r.period"),
+            "achievements": _text(achievements, _ACHIEVEMENT_COLUMNS, within, "r.period"),
             "attendance": repo.attendance_statement(who, since),
-            "feedback360": repo.feedback360_statement(who, periods),
-            "assessments": repo.assessments_statement(who),
+            "feedback360": feedback360,
+            "assessments": assessments,
             "activity": repo.activity_statement(who, since),
         }
     found |= {
         "enrolments": repo.enrolments_statement(who, since),
-        "rater_stats": _rater_stats(within, coded),
-        "dialogue_actions": repo.dialogue_actions_statement(who, since),
+        "rater_stats": _rater_stats(within, coded, postgresql),
+        "dialogue_actions": read.dialogue_actions_statement(who, since),
     }
     plain: Statements = {
         name: (repo.as_text(statement), _same, None) for name, statement in found.items()
@@ -250,9 +268,10 @@ def _text(template: str, names: Sequence[str], within: dict[str, Any], period: s
     return text_select(sql, names, **within)
 
 
-def _rater_stats(within: dict[str, Any], coded: bool) -> Any:
+def _rater_stats(within: dict[str, Any], coded: bool, postgresql: bool) -> Any:
     """`_RATER_STATS` of the range and periods `within`: over everyone rated (text), or over
-    the people rated outside the range only (`coded`, completed by `risk_raters.complete`)."""
+    the people rated outside the range only (`coded`, completed by `risk_raters.complete`);
+    on PostgreSQL with `risk_postgres`'s FROM clauses."""
     who = risk_coded.employees_sql(within)
     scale = repo.SHARE_SCALE
     if coded:
@@ -260,7 +279,11 @@ def _rater_stats(within: dict[str, Any], coded: bool) -> Any:
         outside, output = f"NOT (e.employee_id {who})", _CODED_OUTPUT
     else:
         period, outside, output = "given.period", "1 = 1", _TEXT_OUTPUT.format(scale=scale)
-    sql = _RATER_STATS.format(who=who, scale=scale, outside=outside, period=period, output=output)
+    rated = (risk_postgres.RATED_FROM if postgresql else _RATED_FROM).format(outside=outside)
+    shares = risk_postgres.SHARES_FROM if postgresql else _SHARES_FROM
+    sql = _RATER_STATS.format(
+        who=who, scale=scale, period=period, output=output, rated_from=rated, shares_from=shares
+    )
     return text_select(
         sql,
         risk_raters.OUTSIDE_COLUMNS if coded else _RATER_STATS_COLUMNS,

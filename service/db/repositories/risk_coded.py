@@ -64,10 +64,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from service.db.models import BEHAVIOR_COLUMNS
 from service.db.models import AttendanceMonth
-from service.db.models import FeedbackAnswer
-from service.db.models import FeedbackRater
-from service.db.models import FeedbackRound
 from service.db.repositories import risk_history as repo
+from service.db.repositories import risk_postgres
 from service.db.repositories.risk_history import Columns
 from service.db.repositories.risk_history import Who
 from service.domain.entities import IndicatorAspect
@@ -241,9 +239,15 @@ def evaluations(within: Mapping[str, Any]) -> Packed:
     return Packed(statement, unpack, (_KEY, _NUMBER, _KEY))  # no rater: NaN
 
 
-def achievements(within: Mapping[str, Any]) -> Packed:
+def achievements_from(postgresql: bool) -> str:
+    """The FROM clause of the achievements read: `ACHIEVEMENTS_FROM`, or on PostgreSQL its
+    form driven by the ids whatever the statistics (`risk_postgres.ACHIEVEMENTS_FROM`)."""
+    return risk_postgres.ACHIEVEMENTS_FROM if postgresql else ACHIEVEMENTS_FROM
+
+
+def achievements(within: Mapping[str, Any], postgresql: bool) -> Packed:
     """Realisations of `periods`: `row_key` ((employee * periods + position) * 2 + pro-rated
-    flag), value, target (`within` as for `evaluations`)."""
+    flag), value, target (`within` as for `evaluations`; `postgresql`: `achievements_from`)."""
     periods = within["periods"]
     width = len(periods)
     pro_rated = ", ".join(f"'{aspect}'" for aspect in PRO_RATED)
@@ -251,7 +255,7 @@ def achievements(within: Mapping[str, Any]) -> Packed:
         f"(CAST(s.employee_id AS BIGINT) * {width} + {period_position('r.period', periods)}) * 2"
         f" + CASE WHEN i.aspect IN ({pro_rated}) THEN 1 ELSE 0 END"
     )
-    found = ACHIEVEMENTS_FROM.format(
+    found = achievements_from(postgresql).format(
         who=employees_sql(within), periods=in_periods("r.period", periods)
     )
     sql = f"SELECT {key} AS row_key, r.value, i.target_value{found}"
@@ -294,26 +298,27 @@ def attendance(who: Who, since: date) -> Packed:
 _GROUPS = (RaterGroup.PEER.value, RaterGroup.SUBORDINATE.value)
 
 
-def feedback360(who: Who, periods: Sequence[str]) -> Packed:
-    """Peer and subordinate 360 answers of `periods`, as `repo.feedback360_statement` reads
-    them: `row_key` (employee * periods + position), `round_key` (round * 2 + group), the
-    seven ratings as digits. Unpacked to the columns `fill_signals` reads: the period and group
-    as text, each value one shared string (the driver made a new one per value), and the
-    ratings as their scores (`RATING_SCORE`, NaN unknown), which `fill_signals` took from the
-    text one distinct value at a time (1.5 us per employee)."""
+def feedback360(statement: Select[Any], periods: Sequence[str]) -> Packed:
+    """Peer and subordinate 360 answers of `periods`, as `statement` reads them
+    (`repo.feedback360_statement` or PostgreSQL's form of it): `row_key` (employee * periods
+    + position), `round_key` (round * 2 + group), the seven ratings as digits. Unpacked to
+    the columns `fill_signals` reads: the period and group as text, each value one shared
+    string (the driver made a new one per value), and the ratings as their scores
+    (`RATING_SCORE`, NaN unknown), which `fill_signals` took from the text one distinct
+    value at a time (1.5 us per employee)."""
     width = len(periods)
-    period = case({code: i for i, code in enumerate(periods)}, value=FeedbackRound.period)
-    group = case({name: i for i, name in enumerate(_GROUPS)}, value=FeedbackRater.rater_group)
+    employee_id, period_code, round_id, rater_group, *ratings = statement.selected_columns
+    period = case({code: i for i, code in enumerate(periods)}, value=period_code)
+    group = case({name: i for i, name in enumerate(_GROUPS)}, value=rater_group)
     low = min(RATING_SCORE.values())
     digits = {code: int(score - low) for code, score in RATING_SCORE.items()}
-    ratings = [getattr(FeedbackAnswer, name) for name in BEHAVIOR_COLUMNS.values()]
     scores = sum(
         case(digits, value=rating, else_=_UNKNOWN_DIGIT) * (1 << (_DIGIT_BITS * k))
         for k, rating in enumerate(ratings)
     )
-    statement = repo.feedback360_statement(who, periods).with_only_columns(
-        (_wide(FeedbackRound.employee_id) * width + period).label("row_key"),
-        (_wide(FeedbackRound.id) * len(_GROUPS) + group).label("round_key"),
+    statement = statement.with_only_columns(
+        (_wide(employee_id) * width + period).label("row_key"),
+        (_wide(round_id) * len(_GROUPS) + group).label("round_key"),
         scores.label("scores"),
     )
     scored = np.full(_UNKNOWN_DIGIT + 1, np.nan)
@@ -372,11 +377,10 @@ def _split_day_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return employee_id, (day - _DAY_OFFSET).astype("datetime64[D]")
 
 
-def assessments(who: Who) -> Packed:
-    """`repo.assessments_statement`'s rows with `row_key` (`_day_key` of the employee and the
-    assessment's date) instead of employee and date; unpacked to the date as
-    `datetime64[D]`."""
-    statement = repo.assessments_statement(who)
+def assessments(statement: Select[Any]) -> Packed:
+    """The rows of `statement` (`repo.assessments_statement` or PostgreSQL's form of it) with
+    `row_key` (`_day_key` of the employee and the assessment's date) instead of employee and
+    date; unpacked to the date as `datetime64[D]`."""
     employee_id, assessed_on, *levels = statement.selected_columns
     statement = statement.with_only_columns(
         _day_key(employee_id, assessed_on).label("row_key"), *levels
