@@ -18,7 +18,6 @@ from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
-from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
@@ -37,7 +36,6 @@ from service.db.models import Rhk
 from service.db.models import RiskFeatureRow
 from service.db.models import RiskScore
 from service.db.models import Skp
-from service.db.repositories.risk_history import Rows
 from service.db.repositories.risk_history import team_condition
 from service.db.thread_connections import Prepared
 
@@ -119,15 +117,6 @@ def team_page_by_score(
         )
     )
     return list(session.execute(query.limit(limit).offset(offset)))
-
-
-def replace_risk_scores(session: Session, period: str, rows: Rows) -> None:
-    """Replace the scores of these employees for `period` with `rows` (one per employee)."""
-    ids = [row["employee_id"] for row in rows]
-    session.execute(
-        delete(RiskScore).where(RiskScore.period == period, RiskScore.employee_id.in_(ids))
-    )
-    session.execute(RiskScore.__table__.insert(), rows)
 
 
 def get_risk_score(session: Session, employee_id: int, period: str) -> RiskScore | None:
