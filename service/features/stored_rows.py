@@ -1,8 +1,9 @@
-"""Feature rows as `risk_scores` keeps them, and the id of the code that computed them.
+"""Feature rows as `risk_feature_rows` keeps them, and the id of the code that computed them.
 
-`kinerja score` stores each employee's feature row beside the answer, so a promotion
-re-scores from it and the risk read can explain an answer the batch left unexplained
-without reading the history again. Both sides must agree on the bytes and on when a stored
+`kinerja score` stores each employee's feature row beside the answer (a table of its own
+since migration 0024, keyed like `risk_scores`), so a promotion re-scores from it and the
+risk read can explain an answer the batch left unexplained without reading the history
+again. Both sides must agree on the bytes and on when a stored
 row is still the row the current code would compute, hence one module for both.
 """
 
