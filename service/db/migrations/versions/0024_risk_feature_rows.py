@@ -55,8 +55,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.add_column("risk_scores", sa.Column("features", sa.LargeBinary(), nullable=True))
-    op.execute(
-        f"UPDATE risk_scores SET features = (SELECT f.features FROM {TABLE} f "
-        "WHERE f.employee_id = risk_scores.employee_id AND f.period = risk_scores.period)"
-    )
+    # Only when there is a row to copy back: PostgreSQL's change counter (0011) is bumped by
+    # a statement-level trigger, so an UPDATE of no row would still tell every worker that
+    # the scores changed.
+    if op.get_bind().execute(sa.text(f"SELECT 1 FROM {TABLE} LIMIT 1")).first() is not None:
+        op.execute(
+            f"UPDATE risk_scores SET features = (SELECT f.features FROM {TABLE} f "
+            "WHERE f.employee_id = risk_scores.employee_id AND f.period = risk_scores.period)"
+        )
     op.drop_table(TABLE)
