@@ -119,13 +119,6 @@ def team_page_by_score(
     return list(session.execute(query.limit(limit).offset(offset)))
 
 
-def get_risk_score(session: Session, employee_id: int, period: str) -> RiskScore | None:
-    query = select(RiskScore).where(
-        RiskScore.employee_id == employee_id, RiskScore.period == period
-    )
-    return session.scalar(query)
-
-
 #: Execution option of a statement run through a session whose caller has outdated the
 #: scores it changes itself (`forget_scores`, more narrowly than `serving.freshness`'s watch
 #: can for a statement it cannot attribute): the watch leaves it alone.
@@ -363,10 +356,6 @@ _OUTDATE_RATED = _outdate(
 )
 
 
-def count_risk_scores(session: Session, period: str) -> int:
-    return int(session.scalar(select(func.count()).where(RiskScore.period == period)) or 0)
-
-
 def add_job(session: Session, requested_by: int | None, params: dict[str, Any]) -> ModelJob:
     job = ModelJob(
         kind="retrain", status="queued", requested_by_user_id=requested_by, params=params
@@ -378,10 +367,6 @@ def add_job(session: Session, requested_by: int | None, params: dict[str, Any]) 
 
 def get_job(session: Session, job_id: int) -> ModelJob | None:
     return session.get(ModelJob, job_id)
-
-
-def recent_jobs(session: Session, limit: int = 10) -> list[ModelJob]:
-    return list(session.scalars(select(ModelJob).order_by(ModelJob.id.desc()).limit(limit)))
 
 
 def claim_job(session: Session, job_id: int, pid: int, message: str | None = None) -> bool:
