@@ -21,7 +21,6 @@ from service.features import FEATURE_NAMES
 from service.features import MIN_EVALUATED_PERIODS
 from service.features.catalogue import FEATURE_INDEX
 from service.serving.loader import LoadedModel
-from service.serving.trees import strongest
 from service.serving.trees import strongest_rows
 from service.serving.uncertainty import uncertainty
 
@@ -53,19 +52,6 @@ def explain(pipeline: Any, row: np.ndarray) -> tuple[float, list[dict[str, Any]]
     X = row.reshape(1, -1)
     probability, features, effect = strongest_rows(pipeline, X, MAX_DRIVERS, MIN_CONTRIBUTION)
     return float(probability[0]), drivers_of(X, features, effect)[0]
-
-
-def top_drivers(values: np.ndarray, contribution: np.ndarray) -> list[dict[str, Any]]:
-    """The up to `MAX_DRIVERS` features with the largest positive contribution."""
-    return top_drivers_of(values.reshape(1, -1), np.reshape(contribution, (1, -1)))[0]
-
-
-def top_drivers_of(X: np.ndarray, contribution: np.ndarray) -> list[list[dict[str, Any]]]:
-    """`top_drivers` of each row of `X` and its (rows, features) contributions."""
-    rows, columns = np.nonzero(contribution)
-    shape = (len(X), MAX_DRIVERS)
-    found = strongest(rows, columns, contribution[rows, columns], shape, MIN_CONTRIBUTION)
-    return drivers_of(X, *found)
 
 
 def drivers_of(

@@ -160,8 +160,9 @@ def strongest(
     """The largest contributions of each row into `chosen` (rows, k: the features, -1 when
     fewer than k reach `minimum`) and `effect` (their contributions), largest first, equal
     ones in feature order: what a stable sort of each row's contributions, largest first,
-    keeps of its first k (`predictor.top_drivers_of` answered so before). `contribution[e]`
-    is feature `columns[e]`'s in row `rows[e]`; a feature not listed contributes 0."""
+    keeps of its first k (as the tests' dense reference, `top_drivers_of`, answers).
+    `contribution[e]` is feature `columns[e]`'s in row `rows[e]`; a feature not listed
+    contributes 0."""
     chosen[:] = -1
     k = chosen.shape[1]
     for e in range(rows.shape[0]):

@@ -35,8 +35,8 @@ from service.serving.loader import ModelSource
 from service.serving.predictor import MAX_DRIVERS
 from service.serving.predictor import MIN_CONTRIBUTION
 from service.serving.predictor import RISK_MODEL_NAME
-from service.serving.predictor import top_drivers
-from service.serving.predictor import top_drivers_of
+from tests.service.serving.dense_drivers import top_drivers
+from tests.service.serving.dense_drivers import top_drivers_of
 from training.extract import employee_chunks
 from training.extract import read_axis
 from training.sample import Sample

@@ -26,13 +26,13 @@ from service.serving.predictor import MAX_DRIVERS
 from service.serving.predictor import MIN_CONTRIBUTION
 from service.serving.predictor import drivers_of
 from service.serving.predictor import explain
-from service.serving.predictor import top_drivers
-from service.serving.predictor import top_drivers_of
 from service.serving.trees import _TreeSums
 from service.serving.trees import compile_walk
 from service.serving.trees import explain_rows
 from service.serving.trees import predict_rows
 from service.serving.trees import strongest_rows
+from tests.service.serving.dense_drivers import top_drivers
+from tests.service.serving.dense_drivers import top_drivers_of
 
 WIDTH = len(FEATURE_NAMES)
 ROOT = Path(__file__).resolve().parents[3]
