@@ -64,6 +64,7 @@ from service.features import serving_axis
 from service.features.catalogue import FEATURE_INDEX
 from service.features.catalogue import MIN_EVALUATED_PERIODS
 from service.features.panel import PeriodAxis
+from service.features.panel_slice import encode as encode_slices
 from service.features.stored_rows import VECTOR_DTYPE
 from service.features.stored_rows import feature_set_id
 from service.features.stored_rows import to_bytes
@@ -82,6 +83,8 @@ from service.serving.trees import prepare_rows
 from service.serving.trees import strongest_rows
 from training.extract import employee_chunks
 from training.extract import read_axis
+from training.score_slices import previous_slices
+from training.score_slices import sliced_features
 from training.score_stored import Answering
 from training.score_stored import Stored
 from training.score_stored import read_sets
@@ -105,7 +108,8 @@ class ScoreSummary:
     `scored` and `flagged` count every employee's stored answer, untouched ones included;
     `reused` were answered from their stored feature row, `recomputed` from their history,
     `untouched` already held this run's answer; `stale` were written outdated (their inputs
-    changed while the run was scoring them).
+    changed while the run was scoring them); `sliced` of the recomputed had only the new
+    period read, the rest from the previous period's panel slices (`training.score_slices`).
     """
 
     period: str
@@ -118,6 +122,7 @@ class ScoreSummary:
     recomputed: int = 0
     untouched: int = 0
     stale: int = 0
+    sliced: int = 0
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     stage_cpu: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
@@ -315,6 +320,7 @@ def score_all(
     full: bool = False,
     ranges: Sequence[tuple[int, int]] | None = None,
     min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
+    period: str | None = None,
 ) -> ScoreSummary:
     """Score every employee for the latest evaluated period; replace that period's scores.
 
@@ -326,7 +332,8 @@ def score_all(
     those inclusive id ranges, each as one chunk (None: every employee, listed in chunks of
     `chunk_size`); the stored rows of other employees stay as they are. `min_group_answers`
     is the configured 360 anonymity threshold the features apply (stored feature rows of
-    another threshold are computed again: `feature_set_id`).
+    another threshold are computed again: `feature_set_id`). `period` scores that period
+    instead of the latest evaluated one (the benchmark and tests score the period before).
     """
     began = time.perf_counter()
     model = ModelSource(RISK_MODEL_NAME, tracking_uri, models_dir, refresh_seconds=0).current()
@@ -334,7 +341,7 @@ def score_all(
 
     engine = make_engine(database_url)
     try:
-        job = plan_job(engine, model, explain, full, min_group_answers)
+        job = plan_job(engine, model, explain, full, min_group_answers, period)
         summary = ScoreSummary(
             job.period, 0, 0, 0, model.version if model else None, model is None
         )
@@ -372,6 +379,9 @@ class Job:
     full: bool = False
     feature_set: str = ""
     min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS
+    #: Keep each history read's panel slice, and read a new period from the previous
+    #: period's slices (`training.score_slices`; SQLite only).
+    slices: bool = False
 
     @property
     def answering(self) -> Answering:
@@ -393,17 +403,21 @@ def plan_job(
     explain: str,
     full: bool = False,
     min_group_answers: int = DEFAULT_MIN_GROUP_ANSWERS,
+    period: str | None = None,
 ) -> Job:
-    """The latest evaluated period and everything a chunk of it is scored with."""
-    try:
-        axis = read_axis(engine)
-    except ValueError as exc:  # no evaluations
-        raise NothingToScore(f"cannot score: {exc}; record or import evaluations first") from exc
-    period = axis.code(axis.length - 1)
+    """The latest evaluated period (or `period`) and everything a chunk of it is scored
+    with."""
+    if period is None:
+        try:
+            axis = read_axis(engine)
+        except ValueError as exc:  # no evaluations
+            message = f"cannot score: {exc}; record or import evaluations first"
+            raise NothingToScore(message) from exc
+        period = axis.code(axis.length - 1)
     table = _rule_table(engine, period) if model is None else {}
     return Job(
         period, serving_axis(period), model, table, explain, full,
-        feature_set_id(min_group_answers), min_group_answers,
+        feature_set_id(min_group_answers), min_group_answers, engine.dialect.name == "sqlite",
     )  # fmt: skip
 
 
@@ -429,27 +443,67 @@ def range_features(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Employee ids (sorted) and their feature rows as of the end of `axis` (360 groups of
     at least `min_group_answers` answers: `build_panel`)."""
+    ids, X, _ = panel_features(columns, axis, min_group_answers)
+    return ids, X
+
+
+def panel_features(
+    columns: Columns, axis: PeriodAxis, min_group_answers: int, slices: bool = False
+) -> tuple[np.ndarray, np.ndarray, list[bytes] | None]:
+    """`range_features`, and each employee's panel slice when `slices` (`panel_slice`)."""
     panel = build_panel(axis, **columns, min_group_answers=min_group_answers)
-    return panel.employee_ids, features_at(panel, axis.length - 1)
+    kept = encode_slices(panel) if slices else None
+    return panel.employee_ids, features_at(panel, axis.length - 1), kept
+
+
+#: Ids, feature rows and panel slices (None: not kept) of the employees read, and how many
+#: of them were read from the previous period's slices.
+Read = tuple[np.ndarray, np.ndarray, list[bytes | None], int]
 
 
 def read_features(
     engine: Engine, job: Job, ids: np.ndarray, needed: np.ndarray, clock: Clock
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ids and feature rows from the history of the `needed` employees of `ids` (sorted),
-    read by one id range when they are most of it (it may hold a few more employees) or by
-    lists of their ids (`read_sets`), in one panel."""
+) -> Read:
+    """Ids, feature rows and panel slices from the history of the `needed` employees of
+    `ids` (sorted). Those whose previous period's slice stands (`training.score_slices`)
+    have only the new period read; the others their whole look-back, by one id range when
+    they are most of it (it may hold a few more employees) or by lists of their ids
+    (`read_sets`), in one panel."""
+    found: list[Read] = []
+    if job.slices and not job.full:
+        sliced = clock("read", previous_slices, engine, job, ids[needed])
+        if len(sliced[0]):
+            *part, moved = sliced_features(engine, job, ids, sliced, clock)
+            found.append((part[0], part[1], list(part[2]), len(part[0])))
+            needed = needed & (~np.isin(ids, sliced[0]) | np.isin(ids, moved))
     parts = [
         clock("read", read_listed, engine, read, job.axis)
         if isinstance(read, list)
         else clock("read", read_range, engine, *read, job.axis)
         for read in read_sets(ids, needed)
     ]
-    if not parts:
-        return np.empty(0, dtype=np.int64), np.empty((0, len(FEATURE_NAMES)))
-    columns = parts[0] if len(parts) == 1 else clock("features", join_reads, parts)
-    found, X = clock("features", range_features, columns, job.axis, job.min_group_answers)
-    return np.asarray(found, dtype=np.int64), X
+    if parts:
+        columns = parts[0] if len(parts) == 1 else clock("features", join_reads, parts)
+        whole = clock(
+            "features", panel_features, columns, job.axis, job.min_group_answers, job.slices
+        )
+        found.append((whole[0], whole[1], list(whole[2] or [None] * len(whole[0])), 0))
+    if not found:
+        return np.empty(0, dtype=np.int64), np.empty((0, len(FEATURE_NAMES))), [], 0
+    return _joined(found)
+
+
+def _joined(found: list[Read]) -> Read:
+    """The reads `found` (of disjoint employees) as one, by employee id."""
+    sliced = sum(part[3] for part in found)
+    if len(found) == 1:
+        ids, X, kept, _ = found[0]
+        return np.asarray(ids, dtype=np.int64), X, kept, sliced
+    ids = np.concatenate([part[0] for part in found]).astype(np.int64)
+    order = np.argsort(ids, kind="stable")
+    X = np.concatenate([part[1] for part in found])[order]
+    kept = [slice_ for part in found for slice_ in part[2]]
+    return ids[order], X, [kept[i] for i in order.tolist()], sliced
 
 
 def join_reads(parts: list[dict[str, Columns]]) -> dict[str, Columns]:
@@ -481,6 +535,7 @@ class Counts:
     recomputed: int = 0
     untouched: int = 0
     stale: int = 0
+    sliced: int = 0
 
     def add_to(self, summary: ScoreSummary) -> None:
         for name in (counted.name for counted in fields(self)):
@@ -489,8 +544,10 @@ class Counts:
 
 def chunk_matrix(
     engine: Engine, job: Job, stored: Stored, clock: Clock
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids, feature rows and whether reused, of the employees this run answers.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[bytes | None], int]:
+    """Ids, feature rows, whether reused and the panel slices (None: reused, or none
+    kept) of the employees this run answers, and how many were read from the previous
+    period's slices.
 
     Untouched rows (`stored.same`) are left out; rows with a stored feature row are
     answered from it; the others (all with `job.full`) from their history read again.
@@ -499,13 +556,18 @@ def chunk_matrix(
     reuse = stored.usable & ~keep & (not job.full)
     again = ~keep & ~reuse
     ids, X = stored.employee_ids, stored.vectors.copy()
+    slices: list[bytes | None] = [None] * len(ids)
+    sliced = 0
     if again.any():
-        found, rows = read_features(engine, job, ids, again, clock)
+        found, rows, kept, sliced = read_features(engine, job, ids, again, clock)
         at = np.minimum(np.searchsorted(found, ids), max(len(found) - 1, 0))
         read = again & (found[at] == ids) if len(found) else np.zeros_like(again)
         X[read] = rows[at[read]]
+        for i in np.flatnonzero(read).tolist():
+            slices[i] = kept[at[i]]
         keep |= again & ~read  # deleted since the range was read: nothing to answer
-    return ids[~keep], X[~keep], reuse[~keep]
+    chosen = [slices[i] for i in np.flatnonzero(~keep).tolist()]
+    return ids[~keep], X[~keep], reuse[~keep], chosen, sliced
 
 
 def score_range(engine: Engine, job: Job, first_id: int, last_id: int, clock: Clock) -> Counts:
@@ -521,10 +583,11 @@ def finish_range(
     engine: Engine, job: Job, first_id: int, last_id: int, stored: Stored, clock: Clock
 ) -> Counts:
     """Answer and store the employees of a range whose stored rows `stored` holds."""
-    ids, X, reused = chunk_matrix(engine, job, stored, clock)
+    ids, X, reused, slices, sliced = chunk_matrix(engine, job, stored, clock)
     scored = score_chunk(ids, X, job.period, job.model, job.table, job.explain, clock)
     now = scored_at(engine.dialect, datetime.now(UTC))
     answers = clock("write", _answers, scored, X, ~reused, stored, job, now)
+    answers.slices = [slices[i] for i in np.flatnonzero(~reused).tolist()]
     every = len(ids) == len(stored.employee_ids)
     only = None if every else [*ids.tolist(), *stored.orphans]
     span = (job.period, first_id, last_id)
@@ -539,6 +602,7 @@ def finish_range(
         recomputed=int((~reused).sum()),
         untouched=int(left.sum()),
         stale=stale,
+        sliced=sliced,
     )
 
 

@@ -63,6 +63,8 @@ class Answers:
     #: `risk_feature_rows` rows (employee id, period, feature row as stored) of the
     #: employees whose history was read.
     features: list[tuple[int, str, bytes]]
+    #: The panel slice of each of `features` (`features.panel_slice`; None: none kept).
+    slices: list[bytes | None] | None = None
 
     def columns(self) -> tuple[list[Any], ...]:
         """The `VARYING` columns."""
@@ -235,11 +237,12 @@ def update_rows(
     if len(stored) < len(rows):
         new = [row[:-1] for row in rows if not row[-1]]
         cursor.executemany(_upsert(answers.shared), new)
+    slices = answers.slices or [None] * len(answers.features)
     cursor.executemany(
-        "INSERT INTO risk_feature_rows (employee_id, period, features) VALUES (?, ?, ?) "
-        "ON CONFLICT (employee_id, period) "
-        "DO UPDATE SET features = excluded.features",
-        answers.features,
+        "INSERT INTO risk_feature_rows (employee_id, period, features, panel_slice) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (employee_id, period) "
+        "DO UPDATE SET features = excluded.features, panel_slice = excluded.panel_slice",
+        [(*row, kept) for row, kept in zip(answers.features, slices, strict=True)],
     )
     if only is None:
         whole = {"period": period, "first": first, "last": last}

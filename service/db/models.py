@@ -787,6 +787,10 @@ class RiskFeatureRow(Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), primary_key=True)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
     features: Mapped[bytes] = mapped_column(LargeBinary)
+    #: What the panel held for this employee (`features.panel_slice`, migration 0025): the
+    #: next period's scoring reads only that period's rows for them while this score is
+    #: fresh. Written with the feature row on SQLite; NULL where none was kept.
+    panel_slice: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class RiskReview(Base):

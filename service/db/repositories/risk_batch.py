@@ -126,6 +126,7 @@ def range_histories(
     since: date,
     *,
     coded: bool = False,
+    assessed_since: date | None = None,
 ) -> dict[str, Columns]:
     """The stored history of employees `first_id..last_id`, as `repo.histories` gives it.
 
@@ -137,9 +138,15 @@ def range_histories(
     datetime64[D]), and the raters' statistics of the people rated outside the range only,
     completed from its own rows (`risk_raters`); `build_panel` makes the same panel of them
     as of the text rows, without mapping text.
+
+    `assessed_since` (None: every assessment) reads only the assessments of that day or
+    later: a read of one new period (`features.panel_slice`) carries the earlier ones over
+    from the previous period's panel.
     """
     dialect = session.get_bind().dialect.name
-    statements = _statements(tuple(periods), since, coded, listed=False, dialect=dialect)
+    statements = _statements(
+        tuple(periods), since, coded, listed=False, dialect=dialect, assessed_since=assessed_since
+    )
     width = len(periods) if coded else None
     return _read(session, statements, {"first": first_id, "last": last_id}, width)
 
@@ -151,6 +158,7 @@ def listed_histories(
     since: date,
     *,
     coded: bool = False,
+    assessed_since: date | None = None,
 ) -> dict[str, Columns]:
     """`range_histories` of the employees `employee_ids` only (an `IN` list of them).
 
@@ -160,7 +168,9 @@ def listed_histories(
     into each statement: callers bound its length (`LIST_BATCH`).
     """
     dialect = session.get_bind().dialect.name
-    statements = _statements(tuple(periods), since, coded, listed=True, dialect=dialect)
+    statements = _statements(
+        tuple(periods), since, coded, listed=True, dialect=dialect, assessed_since=assessed_since
+    )
     width = len(periods) if coded else None
     return _read(session, statements, {"ids": [int(i) for i in employee_ids]}, width)
 
@@ -194,7 +204,12 @@ Statements = dict[str, tuple[Any, Callable[[Columns], Columns], tuple[str, ...] 
 
 @lru_cache(maxsize=16)
 def _statements(
-    periods: tuple[str, ...], since: date, coded: bool, listed: bool, dialect: str
+    periods: tuple[str, ...],
+    since: date,
+    coded: bool,
+    listed: bool,
+    dialect: str,
+    assessed_since: date | None = None,
 ) -> Statements:
     """The statements `range_histories` (`listed_histories` if `listed`) runs, built once
     per look-back, kind of read and database `dialect` (PostgreSQL reads five sources
@@ -219,6 +234,8 @@ def _statements(
     found = {"employees": employees.where(who(Employee.id))}
     feedback360 = read.feedback360_statement(who, periods)
     assessments = read.assessments_statement(who)
+    if assessed_since is not None:  # the statements' second column is the assessment's day
+        assessments = assessments.where(assessments.selected_columns[1] >= assessed_since)
     if coded:
         packed = {
             "evaluations": risk_coded.evaluations(within),
