@@ -24,8 +24,12 @@ of `kinerja score`, which reuses stored feature rows that are not outdated): a r
 after a promotion (every stored row's model version set to another value, so every row is
 answered again from its stored features) and a run after `--changed` (default 1 %) of the
 employees changed (their rows marked outdated by `repositories.risk.forget_scores`, the
-call every write path makes). Each prints the same figures; the JSON line keeps the first
-scoring's at the top level and adds them under `after_promotion` and `after_changes`.
+call every write path makes). On SQLite a third, `next_period`, is a new period's first
+scoring: the period before the latest scored in full (which keeps each employee's panel
+slice, `training.score_slices`), the latest period's scores deleted, then the latest scored
+incrementally, reading only its own rows for everyone whose previous score is fresh (see
+`_new_period`). Each prints the same figures; the JSON line keeps the first scoring's at
+the top level and adds them under `after_promotion`, `after_changes` and `next_period`.
 
     python bench/score.py --employees 100000 --reads 500
     python bench/score.py --employees 100000 --cache /tmp/score-samples   # seeds once
@@ -77,12 +81,15 @@ def _seed_and_train(directory: Path, employees: int) -> None:
     subprocess.run(command, check=True)
 
 
-def _score(directory: Path, args: argparse.Namespace, full: bool, share: float) -> dict[str, Any]:
-    """One scoring run over the first `share` of the id ranges, in a process of its own."""
+def _score(
+    directory: Path, args: argparse.Namespace, full: bool, share: float, mode: str | None = None
+) -> dict[str, Any]:
+    """One scoring run over the first `share` of the id ranges, in a process of its own
+    (`mode`: `score_child.py`'s, by default full or incremental as `full` says)."""
+    mode = mode or ("full" if full else "incremental")
     command = [
         sys.executable, str(CHILD), str(directory), str(args.chunk_size), str(args.threads),
-        args.drivers, str(args.workers), "full" if full else "incremental", str(share),
-        args.database_url,
+        args.drivers, str(args.workers), mode, str(share), args.database_url,
     ]  # fmt: skip
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -204,6 +211,33 @@ def _change(database_url: str, fraction: float) -> int:
             repo.forget_scores(connection, alone=chosen[start : start + step])
     engine.dispose()
     return len(chosen)
+
+
+def _new_period(directory: Path, args: argparse.Namespace) -> None:
+    """The state before a new period's first scoring: the period before the latest scored
+    in full (its panel slices kept), and no score of the latest period stored.
+
+    The sample keeps the latest period's rows throughout: the period before reads nothing
+    dated after its end, so its scores and slices are those it had before the latest
+    period's rows came (the tests compare the next run with a full one, to the bit), and
+    writing those rows later would outdate none of them (a score of a period never reads a
+    later one). Deleting the latest period's scores is plain SQL: no input changes.
+    """
+    from sqlalchemy import text
+
+    from service.db import make_engine
+    from training.extract import read_axis
+
+    engine = make_engine(args.database_url)
+    latest = read_axis(engine)
+    with engine.begin() as connection:
+        for table in ("risk_feature_rows", "risk_scores"):
+            connection.execute(
+                text(f"DELETE FROM {table} WHERE period = :period"),
+                {"period": latest.code(latest.length - 1)},
+            )
+    engine.dispose()
+    _score(directory, args, True, 1.0, mode="previous")
 
 
 def peak_mib(run: dict[str, Any]) -> float:
@@ -350,8 +384,10 @@ def _print_run(label: str, run: dict[str, Any], args: argparse.Namespace) -> Non
         f"{run['peak_rss_mib']:,.0f} MiB, chunks of {args.chunk_size:,}"
     )
     print(
-        f"  rows: {run['recomputed']:,} recomputed from their history, {run['reused']:,} from "
-        f"stored features, {run['untouched']:,} left as stored"
+        f"  rows: {run['recomputed']:,} recomputed from their history "
+        f"({run.get('sliced', 0):,} of them from the previous period's slices and the new "
+        f"period's rows), {run['reused']:,} from stored features, {run['untouched']:,} left "
+        "as stored"
     )
     stages = ", ".join(
         f"{k} {v:.1f} s ({run['stage_cpu'][k]:.1f} CPU)" for k, v in run["stages"].items()
@@ -376,9 +412,11 @@ def report(
         "full": "score (full: every history read)",
         "after_promotion": "re-score after a promotion (incremental)",
         "after_changes": f"re-score after {changed} (incremental)",
+        "next_period": "a new period's first scoring (incremental: the previous slices)",
     }
     for name, label in labels.items():
-        _print_run(label, figures[name], args)
+        if name in figures:
+            _print_run(label, figures[name], args)
     for name, read in reads.items():
         print(
             f"risk read in process ({name}): p50 {read['p50_ms']:.2f} ms, "
@@ -396,6 +434,7 @@ def report(
                 "changed_fraction": args.changed,
                 "after_promotion": figures["after_promotion"],
                 "after_changes": figures["after_changes"],
+                "next_period": figures.get("next_period"),
                 "reads": reads,
             }
         )
@@ -408,6 +447,8 @@ def _measure(directory: Path, args: argparse.Namespace) -> dict[str, dict[str, A
     url = args.database_url
     runs["after_promotion"] = _two_sizes(directory, args, lambda: _promote(url))
     runs["after_changes"] = _two_sizes(directory, args, lambda: _change(url, args.changed))
+    if not args.postgresql:  # PostgreSQL keeps no slices: the case is the full one there
+        runs["next_period"] = _two_sizes(directory, args, lambda: _new_period(directory, args))
     return runs
 
 

@@ -1,9 +1,11 @@
 """One `score_all` run of `bench/score.py`, in a process of its own: its CPU and memory by process.
 
-    python bench/score_child.py DIR CHUNK THREADS DRIVERS WORKERS full|incremental SHARE [URL]
+    python bench/score_child.py DIR CHUNK THREADS DRIVERS WORKERS MODE SHARE [URL]
 
 Scores the installation in DIR (its model; the database at URL, by default DIR's
-kinerja.db) over the first SHARE of its id ranges (1: all of them; 0.5 the
+kinerja.db) over the first SHARE of its id ranges (MODE: `full`, `incremental`, or
+`previous`: the period before the latest, in full, as it was scored before the latest
+period's rows came) (1: all of them; 0.5 the
 first half, a smaller run on the same database with every worker started), then prints one
 JSON line: the run's summary, the CPU-seconds of this process (the parent: imports, model
 load, listing the ids, handing out ranges; not the thread that watches the children) and of
@@ -142,6 +144,16 @@ def _first_share(
     return ranges[: max(workers, round(len(ranges) * share))], listing
 
 
+def _previous_period(database_url: str) -> str:
+    """The period before the latest evaluated one."""
+    from training.extract import read_axis
+
+    engine = make_engine(database_url)
+    axis = read_axis(engine)
+    engine.dispose()
+    return axis.code(axis.length - 2)
+
+
 def main() -> None:
     directory, chunk, threads, drivers, workers, mode, share = sys.argv[1:8]
     database_url = sys.argv[8] if len(sys.argv) > 8 else f"sqlite:///{directory}/kinerja.db"
@@ -155,8 +167,9 @@ def main() -> None:
     ranges, listing = _first_share(database_url, int(chunk), float(share), processes)
     summary = score_all(
         database_url, f"sqlite:///{directory}/mlflow.db", f"{directory}/models",
-        explain=drivers, threads=int(threads), workers=processes, full=mode == "full",
-        ranges=ranges,
+        explain=drivers, threads=int(threads), workers=processes,
+        full=mode in ("full", "previous"), ranges=ranges,
+        period=_previous_period(database_url) if mode == "previous" else None,
     )  # fmt: skip
     parent, children = (
         _cpu(resource.RUSAGE_SELF) - parent - spent["watch"],
@@ -169,7 +182,7 @@ def main() -> None:
         "database_cpu_seconds": sum(served.values()),
         "stages": summary.stages, "stage_cpu": summary.stage_cpu,
         "recomputed": summary.recomputed, "reused": summary.reused,
-        "untouched": summary.untouched, "stale": summary.stale,
+        "untouched": summary.untouched, "stale": summary.stale, "sliced": summary.sliced,
         "parent_peak_mib": _hwm_mib("self"), "load": os.getloadavg()[0],
         "worker_peaks_mib": sorted(mib for kind, mib in peaks.values() if kind == "worker"),
         "other_peaks_mib": sorted(mib for kind, mib in peaks.values() if kind != "worker"),

@@ -292,6 +292,7 @@ SCORE_CASES = (
     (None, "full (a new period: every history read)"),
     ("after_promotion", "re-score after a promotion (features reused)"),
     ("after_changes", "re-score after {changed} of the employees changed"),
+    ("next_period", "the next period (the previous period's panel slices and its rows)"),
 )
 
 
@@ -321,7 +322,7 @@ def score_verdicts(run: dict[str, Any], prefix: str = "score_", on: str = "") ->
     changed = f"{doc.get('changed_fraction', 0.01):.0%}"
     verdicts = []
     for key, label in SCORE_CASES:
-        case = doc if key is None else doc.get(key, {})
+        case = doc if key is None else doc.get(key) or {}
         if "national_seconds" not in case:
             continue
         seconds, gib = case["national_seconds"], case["national_peak_mib"] / 1024

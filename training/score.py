@@ -83,6 +83,7 @@ from service.serving.trees import prepare_rows
 from service.serving.trees import strongest_rows
 from training.extract import employee_chunks
 from training.extract import read_axis
+from training.score_slices import drop_old_slices
 from training.score_slices import previous_slices
 from training.score_slices import sliced_features
 from training.score_stored import Answering
@@ -593,6 +594,8 @@ def finish_range(
     span = (job.period, first_id, last_id)
     with engine.begin() as connection:
         stale = clock("write", write_scores, connection, span, answers, only)
+        if job.slices and any(kept is not None for kept in answers.slices or ()):
+            clock("write", drop_old_slices, connection, job, first_id, last_id)
     left = np.isin(stored.employee_ids, ids, invert=True)
     return Counts(
         employees=len(stored.employee_ids),

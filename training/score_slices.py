@@ -22,7 +22,9 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy import Connection
 from sqlalchemy import Engine
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.db.repositories.risk_batch import Columns
@@ -88,6 +90,20 @@ def previous_slices(engine: Engine, job: Job, ids: np.ndarray) -> tuple[np.ndarr
     keep = np.isin(found, wanted)
     slices = [blob[s:e] for s, e in zip(starts[keep].tolist(), ends[keep].tolist(), strict=True)]
     return found[keep], slices
+
+
+#: Slices older than the previous period's: no run reads them once a later period is scored.
+_DROP_OLD = text(
+    "UPDATE risk_feature_rows SET panel_slice = NULL WHERE employee_id BETWEEN :first AND :last "
+    "AND period < :previous AND panel_slice IS NOT NULL"
+)
+
+
+def drop_old_slices(connection: Connection, job: Job, first: int, last: int) -> None:
+    """Forget the slices of employees `first..last` of periods before the previous one (a
+    run of period P+1 reads those of P; nothing reads older ones)."""
+    previous = previous_period(job)
+    connection.execute(_DROP_OLD, {"first": first, "last": last, "previous": previous})
 
 
 def new_period_axis(axis: PeriodAxis) -> PeriodAxis:

@@ -14,14 +14,15 @@ the employee to a full read). `combine` rebuilds P+1's panel from the slices and
 of period P+1 alone, cell for cell what a full read gives: the tests compare the feature
 rows to the bit.
 
-A slice is float64 (`float32` would round the ratios), byte-shuffled and deflated: the
-arrays are mostly NaN and zeros. The employee attributes (hire date, grade) are not kept:
-they come with the new period's read.
+A slice keeps every cell's float64 bits (`float32` would round the ratios), packed by
+`slice_codec`: most cells are NaN, small whole numbers or the previous period's value,
+about 395 bytes an employee of the 25k sample (quarters: 7 periods of 26 arrays and the
+rater's 6 sums). The employee attributes (hire date, grade) are not kept: they come with
+the new period's read.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -31,6 +32,8 @@ from service.features.panel import _RATER_SUMS
 from service.features.panel import Panel
 from service.features.panel import PeriodAxis
 from service.features.panel import forward_fill
+from service.features.slice_codec import pack
+from service.features.slice_codec import unpack
 
 #: The per-employee (n, m) panel arrays a slice keeps, then the seven BerAKHLAK ratings.
 CELLS = (
@@ -42,7 +45,8 @@ CELLS = (
 CARRIED = ("jpm", "max_gap", "gap_count", "balance")
 RATER_SUMS = tuple(_RATER_SUMS)
 _VALUES = 7
-_LEVEL = 1
+#: Groups of `kept` cells in a slice: the cells, the ratings, the latest rater, the sums.
+GROUPS = len(CELLS) + _VALUES + 1 + len(RATER_SUMS)
 
 
 def _kept(panel: Panel) -> int:
@@ -54,8 +58,6 @@ def encode(panel: Panel) -> list[bytes]:
     """One slice per employee of `panel` (in its order): its last `length - 1` columns."""
     kept = _kept(panel)
     n = panel.shape[0]
-    cells = np.stack([getattr(panel, name)[:, 1:] for name in CELLS], axis=1)
-    values = panel.values[:, 1:, :].transpose(0, 2, 1)
     rater = panel.rater[:, 1:]
     known = np.where(~np.isnan(rater), np.arange(kept), -1).max(axis=1)
     latest = np.where(known >= 0, rater[np.arange(n), np.maximum(known, 0)], np.nan)
@@ -67,25 +69,15 @@ def encode(panel: Panel) -> list[bytes]:
         for k, name in enumerate(RATER_SUMS):
             sums[found, k] = getattr(panel, name)[at[found], 1:]
     rows = np.concatenate(
-        [cells.reshape(n, -1), values.reshape(n, -1), latest[:, None], sums.reshape(n, -1)],
+        [
+            np.stack([getattr(panel, name)[:, 1:] for name in CELLS], axis=1),
+            panel.values[:, 1:, :].transpose(0, 2, 1),
+            np.repeat(latest[:, None, None], kept, axis=2),  # one group: the latest rater
+            sums,
+        ],
         axis=1,
     )
-    shuffled = np.ascontiguousarray(rows).view(np.uint8).reshape(n, -1, 8).transpose(0, 2, 1)
-    flat = np.ascontiguousarray(shuffled).reshape(n, -1)
-    return [zlib.compress(row.tobytes(), _LEVEL) for row in flat]
-
-
-def _decode(slices: Sequence[bytes], width: int) -> np.ndarray:
-    """(n, width) float64 rows of the slices (`encode`'s rows)."""
-    raw = np.frombuffer(b"".join(zlib.decompress(blob) for blob in slices), dtype=np.uint8)
-    shuffled = raw.reshape(len(slices), 8, width).transpose(0, 2, 1)
-    return np.ascontiguousarray(shuffled).view(np.float64).reshape(len(slices), width)
-
-
-def width_of(length: int) -> int:
-    """Values in the slice of a panel of `length` periods."""
-    kept = length - 1
-    return (len(CELLS) + _VALUES) * kept + 1 + len(RATER_SUMS) * kept
+    return pack(np.ascontiguousarray(rows))
 
 
 def combine(slices: Sequence[bytes], new: Panel, axis_length: int) -> tuple[Panel, np.ndarray]:
@@ -94,14 +86,11 @@ def combine(slices: Sequence[bytes], new: Panel, axis_length: int) -> tuple[Pane
     employees it holds wrongly: those whose new period names a rater other than the one
     their slice kept (their history must be read in full).
     """
-    n, kept = len(new.employee_ids), axis_length - 1
-    rows = _decode(slices, width_of(axis_length))
-    cells_end = len(CELLS) * kept
-    values_end = cells_end + _VALUES * kept
-    cells = rows[:, :cells_end].reshape(n, len(CELLS), kept)
-    values = rows[:, cells_end:values_end].reshape(n, _VALUES, kept).transpose(0, 2, 1)
-    latest = rows[:, values_end]
-    sums = rows[:, values_end + 1 :].reshape(n, len(RATER_SUMS), kept)
+    kept = axis_length - 1
+    rows = unpack(slices, GROUPS, kept)
+    ratings = len(CELLS) + _VALUES
+    cells, values = rows[:, : len(CELLS)], rows[:, len(CELLS) : ratings].transpose(0, 2, 1)
+    latest, sums = rows[:, ratings, 0], rows[:, ratings + 1 :]
     one = new.axis
     axis = PeriodAxis(one.kind, one.first - kept, axis_length)
     arrays = {

@@ -24,11 +24,12 @@ from training.score_slices import _read_new
 from training.score_slices import new_period_axis
 
 
-def _periods(sample: Sample) -> tuple[str, str]:
+def _periods(sample: Sample) -> tuple[str, str, str]:
+    """The latest evaluated period and the two before it."""
     database = make_database(sample.database_url)
     axis = read_axis(database.engine)
     database.engine.dispose()
-    return axis.code(axis.length - 2), axis.code(axis.length - 1)
+    return tuple(axis.code(axis.length - k) for k in (3, 2, 1))
 
 
 def _outdate(sample: Sample, period: str, employees: list[int]) -> None:
@@ -79,13 +80,17 @@ def _slices(sample: Sample, period: str) -> dict[int, bytes | None]:
 def test_the_next_period_from_slices_stores_what_a_full_run_stores(sample_copy: Sample) -> None:
     """Score the period before the latest in full (slices kept), then the latest: only the
     latest period's rows are read for those with a fresh previous score, and the stored
-    answers and feature rows equal a full run's to the bit (rater changes read in full)."""
+    answers and feature rows equal a full run's to the bit (rater changes read in full).
+    A later re-score of the latest period reads its outdated rows from the slices too, and
+    slices older than the previous period's are dropped."""
     args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
-    previous, latest = _periods(sample_copy)
+    earlier, previous, latest = _periods(sample_copy)
+    score_all(*args, chunk_size=150, period=earlier, full=True)
     before = score_all(*args, chunk_size=150, period=previous, full=True)
     assert before.period == previous and before.sliced == 0
     kept = _slices(sample_copy, previous)
     assert len(kept) == before.employees and all(kept.values())
+    assert all(_slices(sample_copy, earlier).values())
     ids = sorted(kept)
     _outdate(sample_copy, previous, ids[:9])
     moved = _change_raters(sample_copy, latest, ids[-40:])
@@ -94,8 +99,14 @@ def test_the_next_period_from_slices_stores_what_a_full_run_stores(sample_copy: 
     assert incremental.period == latest
     assert incremental.recomputed == incremental.employees
     assert 0 < incremental.sliced <= incremental.employees - 9 - len(moved)
-    found = _stored_rows(sample_copy)
     assert all(_slices(sample_copy, latest).values())
+    assert all(_slices(sample_copy, previous).values())
+    assert not any(_slices(sample_copy, earlier).values())
+
+    _outdate(sample_copy, latest, ids[20:30])  # a write of the latest period only
+    again = score_all(*args, chunk_size=150)
+    assert again.recomputed == again.sliced == 10
+    found = _stored_rows(sample_copy)
 
     full = score_all(*args, chunk_size=150, full=True)
     assert full.sliced == 0
@@ -107,7 +118,7 @@ def test_an_outdated_previous_score_is_read_in_full(sample_copy: Sample) -> None
     """Every previous score outdated (or without a slice): nothing is read from slices,
     and the answers are still a full run's."""
     args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
-    previous, _ = _periods(sample_copy)
+    _, previous, _ = _periods(sample_copy)
     score_all(*args, chunk_size=150, period=previous, full=True)
     ids = sorted(_slices(sample_copy, previous))
     _outdate(sample_copy, previous, ids[: len(ids) // 2])
@@ -130,7 +141,7 @@ def test_combined_panels_give_the_full_panels_features(risk_sample: Sample) -> N
     evaluation names the rater the slice kept (or none)."""
     database = make_database(risk_sample.database_url)
     engine = database.engine
-    previous, latest = _periods(risk_sample)
+    _, previous, latest = _periods(risk_sample)
     ids = sorted(set(engine.connect().scalars(select(RiskScore.employee_id).distinct())) or [1])
     first, last = 1, 10**9
     old_axis, axis = serving_axis(previous), serving_axis(latest)
