@@ -17,7 +17,6 @@ SQLite only: on PostgreSQL every history is read in full and no slice is kept.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -37,21 +36,23 @@ from service.features.panel_slice import combine
 from training.score_stored import batches
 from training.score_stored import fetch_columns
 from training.score_stored import read_sets
-from training.score_stored import read_stored
 
 if TYPE_CHECKING:
     from training.score import Clock
     from training.score import Job
 
-_SLICES_RANGE = (
-    "SELECT employee_id, length(panel_slice) AS size, panel_slice FROM risk_feature_rows "
-    "WHERE period = :period AND employee_id BETWEEN :first AND :last "
-    "AND panel_slice IS NOT NULL"
-)
-_SLICES_SOME = (
-    "SELECT employee_id, length(panel_slice) AS size, panel_slice FROM risk_feature_rows "
-    "WHERE period = :period AND employee_id IN :ids AND panel_slice IS NOT NULL"
-)
+#: The slices of the previous period whose score is fresh and of this run's feature set, of
+#: a range (`period || ''` keeps it on the scores' (employee_id, period) index, as the state
+#: read does) or of a list of employees; their length tells where each one ends.
+_SLICES = """
+SELECT f.employee_id, length(f.panel_slice) AS size, f.panel_slice
+FROM risk_scores s CROSS JOIN risk_feature_rows f
+WHERE s.period || '' = :period AND s.employee_id {who}
+  AND NOT s.outdated AND s.feature_set = :feature_set
+  AND f.employee_id = s.employee_id AND f.period = s.period AND f.panel_slice IS NOT NULL
+"""
+_SLICES_RANGE = _SLICES.format(who="BETWEEN :first AND :last")
+_SLICES_SOME = _SLICES.format(who="IN :ids")
 _SLICE_COLUMNS = (("employee_id", "size"), "panel_slice")
 
 
@@ -62,32 +63,27 @@ def previous_period(job: Job) -> str:
 
 def previous_slices(engine: Engine, job: Job, ids: np.ndarray) -> tuple[np.ndarray, list[bytes]]:
     """Those of `ids` (sorted) whose score of the previous period is fresh and of this run's
-    feature set, with a slice kept; and their slices, in that order."""
+    feature set, with a slice kept; and their slices, in that order. One range read when
+    they are most of their range, else lists of them (a daily re-score's few)."""
     if not len(ids):
         return ids, []
-    previous = previous_period(job)
-    answering = replace(job.answering, period=previous)
+    shared = {"period": previous_period(job), "feature_set": job.feature_set}
     with engine.connect() as connection:
-        stored = read_stored(connection, answering, int(ids[0]), int(ids[-1]), vectors=False)
-        wanted = np.intersect1d(ids, stored.employee_ids[stored.usable])
-        if not len(wanted):
-            return wanted, []
-        span = {"period": previous, "first": int(wanted[0]), "last": int(wanted[-1])}
-        if 2 * len(wanted) >= len(stored.employee_ids):
+        if 2 * len(ids) >= ids[-1] - ids[0] + 1:
+            span = shared | {"first": int(ids[0]), "last": int(ids[-1])}
             parts = [fetch_columns(connection, _SLICES_RANGE, *_SLICE_COLUMNS, span)]
         else:
             parts = [
-                fetch_columns(
-                    connection, _SLICES_SOME, *_SLICE_COLUMNS, {"period": previous, "ids": part}
-                )
-                for part in batches(wanted.tolist())
+                fetch_columns(connection, _SLICES_SOME, *_SLICE_COLUMNS, shared | {"ids": part})
+                for part in batches(ids.tolist())
             ]
     found = np.concatenate([columns[0] for columns, _ in parts])
     sizes = np.concatenate([columns[1] for columns, _ in parts])
     blob = b"".join(blob for _, blob in parts)
     ends = np.cumsum(sizes)
     starts = ends - sizes
-    keep = np.isin(found, wanted)
+    keep = np.flatnonzero(np.isin(found, ids))
+    keep = keep[np.argsort(found[keep], kind="stable")]  # by employee, whatever the plan
     slices = [blob[s:e] for s, e in zip(starts[keep].tolist(), ends[keep].tolist(), strict=True)]
     return found[keep], slices
 
