@@ -30,14 +30,11 @@ _SAME, _BYTE, _RAW = 1, 2, 3
 def _codes(rows: np.ndarray) -> np.ndarray:
     """The code of each cell of `rows` (n, groups, periods)."""
     bits = rows.view(np.int64)
-    codes = np.full(rows.shape, _RAW, dtype=np.uint8)
     with np.errstate(invalid="ignore"):  # NaN and large values cast to anything: not kept
         small = rows.astype(np.int8)
-    codes[small.astype(np.float64).view(np.int64) == bits] = _BYTE
-    same = np.zeros(rows.shape, dtype=bool)
-    same[:, :, 1:] = bits[:, :, 1:] == bits[:, :, :-1]
-    codes[same] = _SAME
-    codes[bits == _NAN_BITS] = 0
+    codes = (small.astype(np.float64).view(np.int64) != bits).view(np.uint8) + np.uint8(_BYTE)
+    np.copyto(codes[:, :, 1:], _SAME, where=bits[:, :, 1:] == bits[:, :, :-1])
+    np.copyto(codes, 0, where=bits == _NAN_BITS)
     return codes
 
 
@@ -84,8 +81,7 @@ def unpack(slices: Sequence[bytes], groups: int, periods: int) -> np.ndarray:
     rows = rows.reshape(n, groups, periods)
     same = codes.reshape(n, groups, periods) == _SAME
     for period in range(1, periods):
-        column = same[:, :, period]
-        rows[:, :, period][column] = rows[:, :, period - 1][column]
+        np.copyto(rows[:, :, period], rows[:, :, period - 1], where=same[:, :, period])
     return rows
 
 
