@@ -12,19 +12,21 @@ another feature set; all with `full`) have their history read: one statement per
 (`repositories.risk_batch`, planned by the ids so a chunk costs the same however large
 the agency, as plain column arrays) over one id range when they are most of it, else by
 lists of their ids (a scattered employee costs what it costs in a range), one `Panel`,
-`features_at` for the latest period. Then one prediction of every row
-(`serving.trees.predict_rows`, the compiled walk of the trees, which keeps each row's leaf
-in every tree), drivers for the flagged rows only (`--drivers all` explains everyone), explained
-from those leaves per block of rows (`serving.trees.strongest_rows`, as the live read does,
-written straight as their JSON text; a
-row left unexplained stores JSON `null` drivers, so the risk read knows to explain it live rather
-than serve an empty list), and one bulk write of the answered rows, with the feature rows
-of those whose history was read (`training.score_write`: PostgreSQL `COPY` after deleting
-the rows they replace; SQLite an `executemany` updating the stored rows in place). A row
-whose inputs changed while the run scored it is written outdated (`training.score_write`
-says which change stays unseen). The answers are those of a full run, to the bit.
-Memory holds one chunk of history at a time; `ScoreSummary` reports the time of each stage
-and how many rows were recomputed, reused and left untouched.
+`features_at` for the latest period. On SQLite each such read keeps the employee's panel
+slice, and one whose score of the previous period is fresh has only the new period's rows
+read, the rest of the panel coming from that slice (`training.score_slices`). Then one
+prediction of every row (`serving.trees.predict_rows`, the compiled walk of the trees,
+which keeps each row's leaf in every tree), drivers for the flagged rows only (`--drivers
+all` explains everyone), explained from those leaves per block of rows
+(`serving.trees.strongest_rows`, as the live read does, written straight as their JSON
+text; a row left unexplained stores JSON `null` drivers, so the risk read knows to explain
+it live rather than serve an empty list), and one bulk write of the answered rows, with the
+feature rows of those whose history was read (`training.score_write`: PostgreSQL `COPY`
+after deleting the rows they replace; SQLite an `executemany` updating the stored rows in
+place). A row whose inputs changed while the run scored it is written outdated
+(`training.score_write` says which change stays unseen). The answers are those of a full
+run, to the bit. Memory holds one chunk of history at a time; `ScoreSummary` reports the
+time of each stage and how many rows were recomputed, reused and left untouched.
 """
 
 from __future__ import annotations
