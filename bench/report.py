@@ -210,7 +210,7 @@ def _rescoring(run: dict[str, Any]) -> list[str]:
     runs = [
         (label.format(changed=changed), doc if key is None else doc[key])
         for key, label in targets.SCORE_CASES
-        if key is None or key in doc
+        if key is None or doc.get(key)  # None: a case not run (PostgreSQL's next period)
     ]
     if len(runs) == 1:
         return []

@@ -47,11 +47,15 @@ def test_score_bench_measures_full_and_incremental_runs(sample_copy: Sample) -> 
     assert changed["untouched"] == employees - changed["recomputed"]
     assert promoted["flagged"] == doc["flagged"] == changed["flagged"]
     assert "re-score after a promotion" in done.stdout
+    following = doc["next_period"]  # the previous period's slices and the latest's rows
+    assert following["recomputed"] == following["sliced"] == employees
+    assert following["flagged"] == doc["flagged"]
 
     run = {"sections": {f"score_{employees}": {"json": doc}}}
     lines = report._rescoring(run)
     assert any("re-score after 5% of the employees changed" in line for line in lines)
     assert any(f"0 / {employees:,} / 0" in line for line in lines)
+    assert any("the next period" in line for line in lines)
 
 
 def measured(
