@@ -19,8 +19,8 @@ from those leaves per block of rows (`serving.trees.strongest_rows`, as the live
 written straight as their JSON text; a
 row left unexplained stores JSON `null` drivers, so the risk read knows to explain it live rather
 than serve an empty list), and one bulk write of the answered rows, with the feature rows
-of those whose history was read (`training.score_write`: PostgreSQL `COPY` after deleting
-the rows they replace; SQLite an `executemany` updating the stored rows in place). A row
+of those whose history was read (`training.score_write`: the stored rows updated in place,
+on PostgreSQL by one statement binding arrays; a new period's copied in). A row
 whose inputs changed while the run scored it is written outdated (`training.score_write`
 says which change stays unseen). The answers are those of a full run, to the bit.
 Memory holds one chunk of history at a time; `ScoreSummary` reports the time of each stage
