@@ -21,12 +21,13 @@ all` explains everyone), explained from those leaves per block of rows
 (`serving.trees.strongest_rows`, as the live read does, written straight as their JSON
 text; a row left unexplained stores JSON `null` drivers, so the risk read knows to explain
 it live rather than serve an empty list), and one bulk write of the answered rows, with the
-feature rows of those whose history was read (`training.score_write`: PostgreSQL `COPY`
-after deleting the rows they replace; SQLite an `executemany` updating the stored rows in
-place). A row whose inputs changed while the run scored it is written outdated
-(`training.score_write` says which change stays unseen). The answers are those of a full
-run, to the bit. Memory holds one chunk of history at a time; `ScoreSummary` reports the
-time of each stage and how many rows were recomputed, reused and left untouched.
+feature rows of those whose history was read (`training.score_write`: the stored rows
+updated in place, on SQLite by an `executemany` by row id, on PostgreSQL by one statement
+binding arrays; a new period's rows copied in on PostgreSQL). A row whose inputs changed
+while the run scored it is written outdated (`training.score_write` says which change
+stays unseen). The answers are those of a full run, to the bit. Memory holds one chunk of
+history at a time; `ScoreSummary` reports the time of each stage and how many rows were
+recomputed, reused and left untouched.
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ migration 0024).
 
 A row that was fresh when the range was read and is outdated by then had its inputs changed
 meanwhile, so the new row is written outdated too (the risk read answers it live; the next
-run recomputes it). PostgreSQL deletes the rows with `RETURNING outdated` and copies the new
-ones in (`copy_rows`); SQLite updates each in place, and keeps such a row outdated
-(`update_rows`).
+run recomputes it). Both backends update the stored rows in place and keep such a row
+outdated: SQLite by an `executemany` by row id (`update_rows`), PostgreSQL by one UPDATE
+binding the answers as arrays (`update_arrays`, HOT updates in the half-full pages of
+migration 0026). A new period's rows (none stored) are copied in on PostgreSQL after a
+delete `RETURNING outdated` (`copy_rows`).
 Not detectable: a change committed between the history read and the write to an employee
 whose row was already outdated (or absent) when the range was read; its `forget_scores`
 finds nothing to mark. A full scoring (`--full`) had that window for every row. Two runs
@@ -21,6 +23,7 @@ change may then get the other's answer, computed from the feature row it read be
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,7 +86,7 @@ def write_scores(
     """Replace the scores of the period `span[0]` and employees `span[1]..span[2]` (or of
     `only`) with `answers`; the number written outdated (their inputs changed meanwhile)."""
     if connection.dialect.name == "postgresql":
-        return copy_rows(connection, span, answers, only)
+        return update_arrays(connection, span, answers, only)
     return update_rows(connection, span, answers, only)
 
 
@@ -158,6 +161,116 @@ def _copy(cursor: Any, target: str, rows: Iterable[tuple[Any, ...]]) -> None:
     with cursor.copy(f"COPY {target} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+#: PostgreSQL: the answers' `VARYING` columns as arrays (one each, bound once per write in
+#: binary) and whether each row was fresh when read; the shared values are bound once.
+_ANSWERS_FROM = """unnest(%(employee_id)b::int[], %(status)b::text[], %(probability)b::float8[],
+    %(flagged)b::bool[], %(threshold)b::float8[], %(drivers)b::text[], %(fresh)b::bool[])
+  AS v(employee_id, status, probability, flagged, threshold, drivers, fresh)"""
+#: ... written over the stored rows (found by the range's index: whatever the plan, it visits
+#: the range only), a fresh row outdated by now kept outdated (as `_upsert`); how many rows
+#: it wrote, and how many of them are outdated.
+_UPDATE_ARRAYS = f"""WITH written AS (
+  UPDATE risk_scores AS s SET status = v.status, probability = v.probability,
+    flagged = v.flagged, threshold = v.threshold, drivers = CAST(v.drivers AS JSON),
+    model_name = %(model_name)b, model_version = %(model_version)s, fallback = %(fallback)b,
+    feature_set = %(feature_set)s, scored_at = %(scored_at)b,
+    outdated = s.outdated AND v.fresh
+  FROM {_ANSWERS_FROM}
+  WHERE s.employee_id = v.employee_id AND s.period = %(period)b
+    AND s.employee_id BETWEEN %(first)b AND %(last)b
+  RETURNING s.outdated
+)
+SELECT count(*), count(*) FILTER (WHERE outdated) FROM written"""
+#: ... and upserted where none was found: `{keep}` is the `outdated` of a row written since
+#: (`_upsert`'s `risk_scores.outdated AND ?`: `risk_scores.outdated` for rows that were
+#: fresh when read, `false` for the others).
+_UPSERT_ARRAYS = f"""INSERT INTO risk_scores ({", ".join(_ANSWER_COLUMNS)})
+  SELECT v.employee_id, v.status, v.probability, v.flagged, v.threshold,
+    CAST(v.drivers AS JSON), %(period)b, %(model_name)b, %(model_version)s, %(fallback)b,
+    %(feature_set)s, %(scored_at)b, false
+  FROM {_ANSWERS_FROM}
+  ON CONFLICT (employee_id, period) DO UPDATE SET
+    {", ".join(f"{name} = excluded.{name}" for name in (*VARYING[1:], *SHARED[1:]))},
+    outdated = {{keep}}"""
+
+
+class ArrayWrite:
+    """PostgreSQL's statements of one write (`update_arrays`), binding the answers as arrays."""
+
+    def __init__(self, cursor: Any, answers: Answers, span: tuple[str, int, int]) -> None:
+        self.cursor = cursor
+        self.columns = dict(zip(VARYING, answers.columns(), strict=True))
+        self.columns["fresh"] = answers.fresh
+        period, first, last = span
+        self.common = {**answers.shared, "period": period, "first": first, "last": last}
+
+    def update(self) -> tuple[int, int]:
+        """Write every answer over its employee's stored row: (rows written, of which
+        outdated: fresh when read and outdated by now)."""
+        found = self.cursor.execute(_UPDATE_ARRAYS, self.common | self.columns).fetchone()
+        return int(found[0]), int(found[1])
+
+    def upsert(self, rows: list[int]) -> int:
+        """Upsert the answers at positions `rows`, as `_upsert` would; the rows written."""
+        written = 0
+        for fresh, keep in ((True, "risk_scores.outdated"), (False, "false")):
+            some = [k for k in rows if self.columns["fresh"][k] == fresh]
+            if some:
+                arrays = {name: [values[k] for k in some] for name, values in self.columns.items()}
+                statement = _UPSERT_ARRAYS.format(keep=keep)
+                written += self.cursor.execute(statement, self.common | arrays).rowcount
+        return written
+
+
+def update_arrays(
+    connection: Connection,
+    span: tuple[str, int, int],
+    answers: Answers,
+    only: Sequence[int] | None,
+) -> int:
+    """PostgreSQL: write `answers` over the stored rows in place, as `update_rows` does on
+    SQLite; the number written outdated.
+
+    One UPDATE binding every row's values as arrays (`_UPDATE_ARRAYS`, by the employee: a
+    row rewritten since the read is found too) writes the stored rows. It touches no
+    indexed column, so with the table's free space (fillfactor, migration 0026) a row's new
+    version stays in its page and no index changes (a HOT update), and it fires no per-row
+    foreign-key check, as the insert of `copy_rows` does. The employees without a row when
+    the range was read are upserted; the feature rows read again are deleted and copied in;
+    the other stored rows of `only` (deleted employees) are deleted. When the writes missed
+    a row (deleted since the read) or the range holds rows they did not write, `_settle`
+    finishes as on SQLite. A new period (no row stored) is `copy_rows`.
+    """
+    if not any(answers.row_ids):
+        return copy_rows(connection, span, answers, only)
+    period, first, last = span
+    with connection.connection.driver_connection.cursor() as cursor:
+        arrays = ArrayWrite(cursor, answers, span)
+        written, stale = arrays.update()
+        written += arrays.upsert([k for k, row_id in enumerate(answers.row_ids) if not row_id])
+        _copy_features(connection, cursor, period, answers)
+        complete = written == len(answers.employee_ids)
+        if only is None:
+            whole = {"period": period, "first": first, "last": last}
+            complete &= fetch_all(connection, _COUNT_RANGE, whole)[0][0] == written
+        else:
+            _delete_gone(connection, period, sorted(set(only) - set(answers.employee_ids)))
+        if complete:
+            return stale
+
+        def upsert(written: set[int]) -> None:
+            ids = answers.employee_ids
+            arrays.upsert([k for k in range(len(ids)) if ids[k] not in written])
+
+        return _settle(connection, span, answers, only, upsert)
+
+
+def _copy_features(connection: Connection, cursor: Any, period: str, answers: Answers) -> None:
+    """Replace the feature rows of the employees whose history was read."""
+    _delete_feature_rows(connection, period, sorted(e for e, _, _ in answers.features))
+    _copy(cursor, "risk_feature_rows (employee_id, period, features)", answers.features)
 
 
 def _literal(value: str | bool | None) -> str:
@@ -249,7 +362,14 @@ def update_rows(
         complete &= fetch_all(connection, _COUNT_RANGE, whole)[0][0] == len(rows)
     else:
         _delete_gone(connection, period, sorted(set(only) - set(answers.employee_ids)))
-    return 0 if complete else _settle(connection, cursor, span, answers, only, stored)
+    if complete:
+        return 0
+
+    def upsert(written: set[int]) -> None:
+        missed = [row[:-1] for row in stored if row[0] not in written]
+        cursor.executemany(_upsert(answers.shared), missed)
+
+    return _settle(connection, span, answers, only, upsert)
 
 
 def _delete_gone(connection: Connection, period: str, gone: list[int]) -> None:
@@ -261,16 +381,15 @@ def _delete_gone(connection: Connection, period: str, gone: list[int]) -> None:
 
 def _settle(
     connection: Connection,
-    cursor: Any,
     span: tuple[str, int, int],
     answers: Answers,
     only: Sequence[int] | None,
-    stored: list[tuple[Any, ...]],
+    upsert: Callable[[set[int]], None],
 ) -> int:
-    """Finish a write whose update missed rows: upsert the stored rows it did not write,
-    which keeps a fresh row that is outdated by now outdated and inserts one deleted since;
-    delete the rows of the range (or of `only`) that are no answer's. The number written
-    outdated."""
+    """Finish a write whose update missed rows: `upsert` the answers of the employees whose
+    row it did not write (given those it wrote), which keeps a fresh row that is outdated by
+    now outdated and inserts one deleted since; delete the rows of the range (or of `only`)
+    that are no answer's. The number written outdated."""
     period, first, last = span
     parameters = {"period": period, "now": answers.shared["scored_at"]}
 
@@ -280,9 +399,7 @@ def _settle(
             return fetch_all(connection, _PRESENT_RANGE, whole)
         return fetch_listed(connection, _PRESENT_SOME, parameters, list(only))
 
-    written = {employee for employee, _, wrote in present() if wrote}
-    missed = [row[:-1] for row in stored if row[0] not in written]
-    cursor.executemany(_upsert(answers.shared), missed)
+    upsert({employee for employee, _, wrote in present() if wrote})
     found = present()
     _delete_gone(connection, period, [int(e) for e, _, wrote in found if not wrote])
     return sum(1 for _, outdated, wrote in found if outdated and wrote)

@@ -767,6 +767,8 @@ class RiskScore(Base):
     __table_args__ = (
         UniqueConstraint("employee_id", "period"),
         CheckConstraint("status IN ('ok', 'insufficient_data')", name="risk_score_status"),
+        # Half-full pages: `kinerja score` rewrites rows in place as HOT updates (0026).
+        {"postgresql_with": {"fillfactor": 50}},
     )
 
 

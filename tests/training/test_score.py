@@ -408,6 +408,99 @@ def test_a_row_deleted_before_the_write_is_written_again(sample_copy: Sample) ->
     assert _stored_rows(sample_copy) == before
 
 
+def _seeded(database_url: str, risk_sample: Sample) -> tuple[Sample, tuple[str, str, str]]:
+    """150 seeded employees in the test's database, scored by the session's model; the
+    sample pointing at it and `score_all`'s arguments."""
+    engine = make_engine(database_url)
+    run_seed(engine, SyntheticConfig(employees=150, seed=11))
+    engine.dispose()
+    sample = replace(risk_sample, database_url=database_url)
+    return sample, (database_url, risk_sample.tracking_uri, risk_sample.models_dir)
+
+
+def _row_ids(database_url: str) -> dict[int, int]:
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        found = dict(connection.execute(select(RiskScore.employee_id, RiskScore.id)).all())
+    engine.dispose()
+    return found
+
+
+def test_a_rescore_writes_the_stored_rows_in_place(database_url: str, risk_sample: Sample) -> None:
+    """After a promotion every stored row is rewritten where it is (same row id: PostgreSQL
+    updates it too, it no longer deletes and copies), a missing row is inserted, and the
+    rows are those a full run stores."""
+    sample, args = _seeded(database_url, risk_sample)
+    score_all(*args, chunk_size=60)
+    before = _row_ids(database_url)
+    _promote_another_version(sample)
+    missing = sorted(before)[70]
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(delete(RiskScore).where(RiskScore.employee_id == missing))
+    engine.dispose()
+    promoted = score_all(*args, chunk_size=60)
+    assert promoted.reused == 149 and promoted.recomputed == 1 and promoted.stale == 0
+    after = _row_ids(database_url)
+    assert after.keys() == before.keys() and after[missing] != before[missing]
+    assert {e: i for e, i in after.items() if e != missing} == {
+        e: i for e, i in before.items() if e != missing
+    }
+    found = _stored_rows(sample)
+    score_all(*args, chunk_size=60, full=True)
+    assert _stored_rows(sample) == found
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_a_change_while_scoring_is_written_outdated_on_each_backend(
+    database_url: str, risk_sample: Sample, deleted: bool
+) -> None:
+    """A row fresh when its range was read and outdated by the write is written outdated
+    (the stale count says how many); the others get this run's answer, a row deleted
+    meanwhile (`deleted`) is written again, fresh."""
+    sample, args = _seeded(database_url, risk_sample)
+    score_all(*args)
+    before = _stored_rows(sample)
+    _promote_another_version(sample)
+    model = ModelSource(RISK_MODEL_NAME, risk_sample.tracking_uri, risk_sample.models_dir)
+    engine = make_engine(database_url)
+    job = plan_job(engine, model.current(), "flagged")
+    with engine.connect() as connection:
+        stored = read_stored(connection, job.answering, 1, 10**9)
+    changed = _change_inputs(sample, 1)  # commits between the read and the write
+    with engine.begin() as connection:
+        outdated = set(connection.scalars(select(RiskScore.employee_id).where(RiskScore.outdated)))
+        gone = min(set(before) - outdated)
+        if deleted:
+            connection.execute(delete(RiskScore).where(RiskScore.employee_id == gone))
+    counts = finish_range(engine, job, 1, 10**9, stored, Clock())
+    with engine.connect() as connection:
+        written = set(connection.scalars(select(RiskScore.employee_id).where(RiskScore.outdated)))
+    engine.dispose()
+    found = _stored_rows(sample)
+    assert changed <= outdated == written and counts.stale == len(outdated) > 0
+    assert counts.reused == counts.employees == len(found) == len(before)
+    assert {e: r for e, r in found.items() if e not in outdated} == {
+        e: r for e, r in before.items() if e not in outdated
+    }
+    summary = score_all(*args)  # the next run reads their history again
+    assert summary.recomputed == len(outdated) and summary.stale == 0
+
+
+def test_postgresql_keeps_room_in_the_score_pages(database_url: str) -> None:
+    """`risk_scores` pages are filled to half on PostgreSQL (migration 0026), so a rescore's
+    update of a row can stay in its page (a HOT update: no index entry added)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL storage setting")
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        options = connection.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'risk_scores'"
+        ).scalar_one()
+    engine.dispose()
+    assert options == ["fillfactor=50"]
+
+
 def test_top_drivers_of_rows_are_those_of_each_row() -> None:
     """The drivers of many rows at once: `top_drivers` of each, ties and NaN values alike."""
     rng = np.random.default_rng(3)
