@@ -578,6 +578,29 @@ def test_an_import_forgets_the_stored_risk_of_the_people_it_names(
     assert session.scalar(select(func.count(RiskScore.id))) == 2
 
 
+def test_an_import_forgets_the_stored_risk_of_the_periods_it_reaches(
+    session: Session, people: People
+) -> None:
+    """A score of 2025-Q4 never reads an evaluation of 2026-Q1: importing one leaves it."""
+    a, b, _, _ = people.ids
+    when = datetime.now(UTC)
+    for employee_id in (a, b):
+        for period in ("2025-Q4", "2026-Q1"):
+            score = RiskScore(employee_id=employee_id, period=period, status="ok", probability=0.5)
+            session.add(score)
+            score.model_name, score.scored_at = "risk", when
+    session.commit()
+    rows = [
+        HEADER,
+        [people.nips[0], "2026-Q1", MEETS, MEETS],
+        [people.nips[1], "2025-Q4", MEETS, MEETS],
+    ]
+    import_evaluations(session, csv_bytes(rows), "x.csv")  # a clean CSV: the fast path
+    session.commit()
+    fresh = select(RiskScore.employee_id, RiskScore.period).where(RiskScore.outdated.is_(False))
+    assert session.execute(fresh).all() == [(a, "2025-Q4")]
+
+
 @pytest.mark.parametrize("units", [set(), {-1}])
 def test_a_clean_file_naming_people_outside_the_units_writes_nothing(
     session: Session, people: People, units: set[int]
