@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from service.db.models import BEHAVIOR_COLUMNS
 from service.db.models import Evaluation
 from service.db.models import Period as PeriodRow
-from service.db.repositories.risk import forget_scores
+from service.db.repositories.risk import forget_evaluations
 from service.domain.entities import BerakhlakValue
 from service.domain.entities import EvaluationKind
 from service.domain.entities import PeriodKind
@@ -209,8 +209,7 @@ def insert_evaluations(
     if not values:
         return
     connection = session.connection()
-    raters = {row[1] for row in values} - {None}
-    forget_scores(connection, sorted({row[0] for row in values}), sorted(raters))
+    forget_evaluations(connection, (row[:3] for row in values))  # (employee, rater, period)
     if connection.dialect.name == "postgresql":
         _copy(connection, values)
     elif connection.dialect.name == "sqlite":

@@ -25,6 +25,7 @@ from service.db.repositories import Page
 from service.db.repositories import performance as repo
 from service.db.repositories.objections import objection_of
 from service.db.repositories.risk import forget_scores
+from service.db.repositories.risk import month_ordinal
 from service.db.thread_connections import Prepared
 from service.domain.audit import Actor
 from service.domain.audit import AuditAction
@@ -82,7 +83,8 @@ def record_evaluation(
     # Before the INSERT, which takes SQLite's write lock: usually a read only (nothing stored
     # to outdate), so the lock is not held during it. A duplicate rolls it back.
     rated = [] if actor.employee_id is None else [(actor.employee_id, inp.period.code)]
-    forget_scores(connection, alone=[employee_id], rated=rated)  # as `serving.freshness`
+    dated = {employee_id: month_ordinal(inp.period.code)}
+    forget_scores(connection, rated=rated, dated=dated)  # as `serving.freshness`
     stored = _insert(connection.dialect.name).first_on(connection, columns)
     if stored is None:
         raise Conflict(f"employee {employee_id} already has an evaluation for {inp.period.code}")

@@ -12,14 +12,32 @@ period Q reads those statistics over the look-back of Q only, so an evaluation m
 rater's team in the periods whose look-back holds its period: an evaluation of a new quarter
 leaves the scores as of the last one (right: they never read a later period), which keeps a
 write's cost flat in the size of the rater's team. A change every employee reads (a
-competency standard, a programme's JP) outdates them all. The rows stay: the
-reminders and the team page's order read them as the record of the batch run. Bulk
-statements run through a session (`session.execute(insert(table), rows)`) outdate the scores
-of the employees their rows name, or all when they name none; writers that bypass the
-session (driver-level COPY or multi-row INSERT in `insert_evaluations`, the single INSERT of
-`record_evaluation` on the session's connection) call `forget_scores` themselves, and so do
-session statements marked with the execution option `repositories.risk.FORGOTTEN` (the
-draft plan's indicator and RHK deletes, which this watch could only attribute to everyone).
+competency standard, a programme's JP) outdates them all.
+
+The person's own scores are period-scoped the same way: nothing dated after a period's end
+reaches its features, so a row dated in period R (`DATED_BY`: an evaluation's or a
+realisation's period, an attendance month, an assessment's date, a programme's end date,
+an activity's date, a 360 round's period; an assessment's levels and a round's raters and
+answers by their owner's date, `repo.OWNERS`) outdates the person's scores of the periods
+ending in R or later; a changed row counts from the earlier of its old and new values, a
+deleted one from its own. A realisation also changes its owner's raters' output statistics
+of its period only. So a new quarter's data entry leaves every stored score of the last
+quarter fresh (which the next batch run reuses). Rows not placed in time cheaply and exactly
+stay conservative, outdating every period of the person (being wrong the other way would
+serve a stale answer): a dialogue and its actions (an action counts by its review date,
+which edits set and clear), an SKP, RHK or indicator (a target reaches realisations of any
+period), the employee's grade, position, hire date or active flag.
+
+The rows stay: the reminders and the team page's order read them as the record of the batch
+run. Bulk statements run through a session (`session.execute(insert(table), rows)`) outdate
+the scores of the employees their rows name (an INSERT from the dates its rows carry, an
+UPDATE or DELETE in every period: the values it replaces are not known here), or all when
+they name none; writers that bypass the session (driver-level COPY or multi-row INSERT in
+`insert_evaluations` and the import, the single INSERT of `record_evaluation`, the
+attendance upsert, all on the session's connection) call `forget_scores` themselves with the
+same dates, and so do session statements marked with the execution option
+`repositories.risk.FORGOTTEN` (the draft plan's indicator and RHK deletes, which this watch
+could only attribute to everyone).
 """
 
 from __future__ import annotations
@@ -73,16 +91,30 @@ LINKED: dict[type, tuple[str, str]] = {
     FeedbackAnswer: ("feedback_rater", "rater_id"),
 }
 SOURCES = (Evaluation, Employee, Skp, CompetencyStandard, Training, *OWN_ROWS, *LINKED)
+#: The attribute whose value places a source row in time: the features of a period read it
+#: only when it falls before the period's end (`repo.month_ordinal`). Other rows (a
+#: dialogue, an SKP and its parts, an employee) reach every period; a linked record may
+#: still be dated by its owner (`repo.OWNERS`: an assessment's levels, a 360 round's answers).
+DATED_BY: dict[type, str] = {
+    Evaluation: "period",
+    Realisation: "period",
+    AttendanceMonth: "month",
+    CompetencyAssessment: "assessed_on",
+    Enrolment: "end_date",
+    ActivityLog: "activity_date",
+    FeedbackRound: "period",
+}
 
 
 @dataclass
 class Touched:
-    """What one flush wrote that features read: people, raters, records by kind."""
+    """What one flush wrote that features read: people, raters, records by kind; a person
+    or record maps to the month ordinal of the earliest date written (None: any period)."""
 
     employees: set[int] = field(default_factory=set)
     rated: set[tuple[int, str]] = field(default_factory=set)
-    linked: dict[str, set[int]] = field(default_factory=dict)
-    alone: set[int] = field(default_factory=set)
+    linked: dict[str, dict[int, int | None]] = field(default_factory=dict)
+    alone: dict[int, int | None] = field(default_factory=dict)
     everyone: bool = False
 
     def __bool__(self) -> bool:
@@ -101,10 +133,22 @@ def _values(row: Any, name: str, new: bool) -> list[Any]:
     return [current] if new else [current, *inspect(row).attrs[name].history.deleted]
 
 
+def _since(row: Any, new: bool) -> int | None:
+    """The month ordinal of the earliest date `row` is read at, new or replaced (None: not
+    dated, or not known: every period)."""
+    name = DATED_BY.get(type(row))
+    if name is None:
+        return None
+    months = [repo.month_ordinal(value) for value in _values(row, name, new)]
+    return None if None in months else min(months)  # type: ignore[type-var]
+
+
 def _add_evaluation(touched: Touched, row: Evaluation, new: bool) -> None:
     """An evaluation changes its employee's features and its rater's statistics of its period
     (for a changed one: also those of the rater and period it had before)."""
-    touched.alone.update(_values(row, "employee_id", new))
+    since = _since(row, new)
+    for person in _values(row, "employee_id", new):
+        repo.add_dated(touched.alone, person, since)
     periods = _values(row, "period", new)
     for rater in _values(row, "rater_id", new):
         if rater is not None:
@@ -116,15 +160,19 @@ def _add(touched: Touched, row: Any, new: bool) -> None:
     if isinstance(row, Evaluation):
         _add_evaluation(touched, row, new)
     elif isinstance(row, OWN_ROWS):
-        touched.alone.add(row.employee_id)
+        since = _since(row, new)
+        for person in _values(row, "employee_id", new):
+            repo.add_dated(touched.alone, person, since)
     elif isinstance(row, Skp):  # realisations of its RHK feed the rater's output statistics
-        touched.employees.add(row.employee_id)
+        touched.employees.update(_values(row, "employee_id", new))
     elif type(row) in LINKED:
         kind, key = LINKED[type(row)]
-        touched.linked.setdefault(kind, set()).add(getattr(row, key))
+        records, since = touched.linked.setdefault(kind, {}), _since(row, new)
+        for record in _values(row, key, new):
+            repo.add_dated(records, record, since)
     elif isinstance(row, Employee):
         if not new and _employee_changed(row):
-            touched.alone.add(row.id)
+            repo.add_dated(touched.alone, row.id, None)
     elif isinstance(row, CompetencyStandard) or (isinstance(row, Training) and not new):
         touched.everyone = True
 
@@ -152,8 +200,8 @@ def _after_flush(session: Session, _context: Any) -> None:
         connection,
         sorted(touched.employees),
         linked=touched.linked,
-        alone=sorted(touched.alone),
         rated=sorted(touched.rated),
+        dated=touched.alone,
     )
 
 
@@ -180,17 +228,39 @@ def _before_bulk(state: Any) -> None:
     ids = {row.get("employee_id") for row in rows}
     raters = {row.get("rater_id") for row in rows} - {None}
     connection = state.session.connection()
+    evaluations = table.name == Evaluation.__tablename__
     if not (table.name in OWN_TABLES and rows and None not in ids):
         repo.forget_all_scores(connection)
-    elif state.is_insert and table.name == "evaluations" and all("period" in r for r in rows):
+    elif state.is_insert and table.name in DATED_COLUMNS and _all_dated(rows, evaluations):
         rated = {(r["rater_id"], r["period"]) for r in rows if r.get("rater_id") is not None}
-        repo.forget_scores(connection, alone=sorted(ids), rated=sorted(rated))  # as a flush
-    else:
+        dated = _dated(rows, DATED_COLUMNS[table.name])
+        repo.forget_scores(connection, rated=sorted(rated), dated=dated)  # as a flush
+    elif evaluations or table.name == Skp.__tablename__:
         repo.forget_scores(connection, sorted(ids), sorted(raters))
+    else:  # an update or delete of own rows: the dates they had are not known here
+        repo.forget_scores(connection, alone=sorted(ids))
+
+
+def _all_dated(rows: list[dict[str, Any]], evaluations: bool) -> bool:
+    """Whether inserted evaluations name their periods (other rows: always)."""
+    return not evaluations or all("period" in row for row in rows)
+
+
+def _dated(rows: list[dict[str, Any]], column: str | None) -> dict[int, int | None]:
+    """Person -> earliest month ordinal of the inserted `rows` (None when one is undated)."""
+    dated: dict[int, int | None] = {}
+    for row in rows:
+        month = repo.month_ordinal(row.get(column)) if column else None
+        repo.add_dated(dated, row["employee_id"], month)
+    return dated
 
 
 #: Source tables whose rows name their employee (`employee_id`).
 OWN_TABLES = frozenset(kind.__table__.name for kind in (Evaluation, Skp, *OWN_ROWS))
+#: Own tables whose inserted rows are dated by a column (`DATED_BY`), or by none (None).
+DATED_COLUMNS: dict[str, str | None] = {
+    kind.__table__.name: DATED_BY.get(kind) for kind in (Evaluation, *OWN_ROWS)
+}
 
 
 def watch_writes() -> None:

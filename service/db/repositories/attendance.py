@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 from service.db.models import AttendanceDay
 from service.db.models import AttendanceMonth
 from service.db.models import Employee
+from service.db.repositories.risk import add_dated
 from service.db.repositories.risk import forget_scores
+from service.db.repositories.risk import month_ordinal
 
 CHUNK = 1000
 
@@ -46,13 +48,17 @@ def upsert_months(session: Session, rows: list[dict[str, Any]]) -> None:
 
     Written on the session's connection, so `serving.freshness`'s watch (which a command-line
     process need not have loaded) does not see it: the stored risk scores of these employees
-    are outdated here, in the same transaction (attendance reaches no rater's statistics).
+    are outdated here, in the same transaction (attendance reaches no rater's statistics), those
+    of the periods ending in the earliest month written or later.
     """
     if not rows:
         return
     connection = session.connection()
     _upsert(connection, AttendanceMonth.__table__, rows, ("employee_id", "month"))  # type: ignore[arg-type]
-    forget_scores(connection, alone=sorted({row["employee_id"] for row in rows}))
+    dated: dict[int, int | None] = {}
+    for row in rows:
+        add_dated(dated, row["employee_id"], month_ordinal(row["month"]))
+    forget_scores(connection, dated=dated)
 
 
 def check_ins(

@@ -85,7 +85,10 @@ from sqlalchemy.orm import Session
 
 from service.db.models import AuditEntry
 from service.db.models import Evaluation
-from service.db.repositories.risk import forget_scores
+from service.db.repositories.risk import FORGET_ALL_ABOVE
+from service.db.repositories.risk import earliest_month
+from service.db.repositories.risk import forget_all_scores
+from service.db.repositories.risk import forget_evaluations
 
 _SQLITE_MAX_PARAMETERS = 8000 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)  # JSON functions built in
@@ -110,8 +113,6 @@ def insert_evaluation_table(session: Session, table: pa.Table) -> None:
     if not table.num_rows:
         return
     connection = session.connection()
-    raters = pc.unique(table.column("rater_id").drop_null()).to_pylist()
-    employees = pc.unique(table.column("employee_id"))
     if connection.dialect.name == "postgresql":
         _copy(connection, table)
     elif connection.dialect.name == "sqlite":
@@ -120,7 +121,19 @@ def insert_evaluation_table(session: Session, table: pa.Table) -> None:
         connection.execute(insert(Evaluation.__table__), table.to_pylist())
     # Stored risk goes stale. Last, just before the commit: on PostgreSQL marking them locks
     # the change counter (migration 0011) until the commit, and other writers wait for it.
-    forget_scores(connection, sorted(employees.to_pylist()), sorted(raters))
+    _forget_scores(connection, table)
+
+
+def _forget_scores(connection: Connection, table: pa.Table) -> None:
+    """Outdate the stored scores the evaluations of `table` may change (`forget_evaluations`);
+    those of every period from the earliest one imported when they name more people than one
+    statement should (`FORGET_ALL_ABOVE`: a national import), without a row-by-row pass."""
+    if len(pc.unique(table.column("employee_id"))) > FORGET_ALL_ABOVE:
+        periods = pc.unique(table.column("period")).to_pylist()
+        forget_all_scores(connection, earliest_month(periods))
+        return
+    columns = [table.column(name).to_pylist() for name in ("employee_id", "rater_id", "period")]
+    forget_evaluations(connection, zip(*columns, strict=True))
 
 
 def insert_audit_rows(

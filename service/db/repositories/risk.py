@@ -3,11 +3,13 @@ served, the rule's transitions, batch scores and their invalidation, retrain job
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -19,6 +21,7 @@ from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import func
+from sqlalchemy import null
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy import update
@@ -38,6 +41,8 @@ from service.db.models import RiskScore
 from service.db.models import Skp
 from service.db.repositories.risk_history import team_condition
 from service.db.thread_connections import Prepared
+from service.domain.errors import Invalid
+from service.domain.periods import parse_period
 
 
 def latest_period(session: Session, pattern: str = "____-Q_") -> str | None:
@@ -200,39 +205,99 @@ def stored_score(session: Session, employee_id: int, period: str) -> Row[Any] | 
     return session.execute(_STORED_QUERY, parameters).first()
 
 
+def month_ordinal(value: Any) -> int | None:
+    """The month ordinal (year * 12 + month - 1) a record is dated in: of a date or datetime,
+    of ISO date text, of a month ("2025-03") or the first month of a period code; None for
+    anything else (a write dated so reaches every period)."""
+    if isinstance(value, date):  # a datetime too
+        return value.year * 12 + value.month - 1
+    return _text_month(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _text_month(text: str) -> int | None:
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        text = text[:7]  # a date's (or datetime's) month
+    try:
+        return month_ordinal(parse_period(text).starts_on)
+    except Invalid:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _last_month(period: str) -> float:
+    """The month ordinal of the last month of `period` (infinite for a code that is not a
+    period's: every write reaches it)."""
+    try:
+        return float(month_ordinal(parse_period(period).ends_on) or 0)
+    except Invalid:
+        return math.inf
+
+
+def reached_periods(periods: Iterable[str], since: int | None) -> list[str]:
+    """The `periods` whose features can read a record dated in month ordinal `since`: those
+    ending in that month or later (every one for None). Nothing after a period's end
+    reaches its features (`serving_axis`), and a record reaches every later period through
+    the look-back and the features carrying the last known value forward."""
+    if since is None:
+        return list(periods)
+    return [period for period in periods if _last_month(period) >= since]
+
+
+def add_dated(people: dict[int, int | None], person: int, since: int | None) -> None:
+    """Record that a record of `person` dated in month ordinal `since` (None: not known,
+    every period) was written: `people` keeps the earliest month per person."""
+    if person not in people:
+        people[person] = since
+    else:
+        known = people[person]
+        people[person] = None if known is None or since is None else min(known, since)
+
+
 def _skp_owner(ids: list[int]) -> Select[Any]:
-    return select(Skp.employee_id).where(Skp.id.in_(ids))
+    return select(Skp.id, Skp.employee_id, null()).where(Skp.id.in_(ids))
 
 
 def _rhk_owner(ids: list[int]) -> Select[Any]:
-    return select(Skp.employee_id).join(Rhk, Rhk.skp_id == Skp.id).where(Rhk.id.in_(ids))
+    return (
+        select(Rhk.id, Skp.employee_id, null())
+        .select_from(Skp)
+        .join(Rhk, Rhk.skp_id == Skp.id)
+        .where(Rhk.id.in_(ids))
+    )
 
 
 def _indicator_owner(ids: list[int]) -> Select[Any]:
     return (
-        select(Skp.employee_id)
+        select(Indicator.id, Skp.employee_id, null())
+        .select_from(Skp)
         .join(Rhk, Rhk.skp_id == Skp.id)
         .join(Indicator, Indicator.rhk_id == Rhk.id)
         .where(Indicator.id.in_(ids))
     )
 
 
-#: Kind of record -> the statement selecting the employees that records of it belong to.
+#: Kind of record -> the statement selecting (record id, the employee it belongs to, the
+#: date or period that places what it feeds in time, NULL when none does). An assessment's
+#: levels count as of its date, a 360 round's raters and answers in its period; the SKP's
+#: parts (RHK, indicators) feed realisations of any period, and a dialogue's actions count
+#: by when they were reviewed, which this does not pin down.
 OWNERS: dict[str, Callable[[list[int]], Select[Any]]] = {
     "skp": _skp_owner,
     "rhk": _rhk_owner,
     "indicator": _indicator_owner,
-    "assessment": lambda ids: select(CompetencyAssessment.employee_id).where(
-        CompetencyAssessment.id.in_(ids)
-    ),
-    "dialogue": lambda ids: select(PerformanceDialogue.employee_id).where(
-        PerformanceDialogue.id.in_(ids)
-    ),
-    "feedback_round": lambda ids: select(FeedbackRound.employee_id).where(
-        FeedbackRound.id.in_(ids)
-    ),
+    "assessment": lambda ids: select(
+        CompetencyAssessment.id, CompetencyAssessment.employee_id, CompetencyAssessment.assessed_on
+    ).where(CompetencyAssessment.id.in_(ids)),
+    "dialogue": lambda ids: select(
+        PerformanceDialogue.id, PerformanceDialogue.employee_id, null()
+    ).where(PerformanceDialogue.id.in_(ids)),
+    "feedback_round": lambda ids: select(
+        FeedbackRound.id, FeedbackRound.employee_id, FeedbackRound.period
+    ).where(FeedbackRound.id.in_(ids)),
     "feedback_rater": lambda ids: (
-        select(FeedbackRound.employee_id)
+        select(FeedbackRater.id, FeedbackRound.employee_id, FeedbackRound.period)
+        .select_from(FeedbackRound)
         .join(FeedbackRater, FeedbackRater.round_id == FeedbackRound.id)
         .where(FeedbackRater.id.in_(ids))
     ),
@@ -243,53 +308,68 @@ OWNERS: dict[str, Callable[[list[int]], Select[Any]]] = {
 #: an SKP's indicators); the others (assessments, dialogues, 360 rounds) change their
 #: owner's own features only.
 RATER_INPUTS = frozenset({"skp", "rhk", "indicator"})
+#: Linked records: record id -> month ordinal of what was written about it (None: unknown).
+Linked = Mapping[str, Sequence[int] | Mapping[int, int | None]]
 
 
 def forget_scores(
     connection: Any,
     employee_ids: Sequence[int] = (),
     rater_ids: Sequence[int] = (),
-    linked: Mapping[str, Sequence[int]] | None = None,
+    linked: Linked | None = None,
     alone: Sequence[int] = (),
     rated: Iterable[tuple[int, str]] = (),
+    dated: Mapping[int, int | None] | None = None,
 ) -> None:
     """Mark outdated the stored scores that rows of these employees (or records) may change.
 
-    A score of period Q reads its employee's own records and the statistics of their latest
-    rater over the look-back of Q (`serving_axis(Q)`: its periods are `lookback_periods(Q)`).
-    So the scores marked are, in every scored period Q:
+    A score of period Q reads its employee's own records dated up to Q's end and the
+    statistics of their latest rater over the look-back of Q (`serving_axis(Q)`: its
+    periods are `lookback_periods(Q)`). So the scores marked are:
 
-    - those of `alone` (people whose change reaches no rater's statistics) and of the people
-      named (`employee_ids`, or records of a kind in `OWNERS`: `linked` maps kind -> ids;
-      the owners of a kind outside `RATER_INPUTS` count as `alone`);
+    - the person's own, for the people of `dated` (person -> month ordinal of the earliest
+      record of theirs written: `month_ordinal`) in the periods ending in that month or
+      later (`reached_periods`), and in every scored period for `alone` (people whose
+      written records could be of any period: an SKP's target, an employee's grade) and
+      for the people named (`employee_ids`, or records of a kind in `OWNERS`: `linked` maps
+      kind -> ids, or -> {id: month ordinal of the record written, None when unknown}; a
+      record then counts from that month, else from its own date if `OWNERS` gives one;
+      the owners of a kind outside `RATER_INPUTS` count as `dated`);
     - those of everyone a rater rated within the look-back of Q, for the raters of the
-      people named (their records feed those raters' output statistics), for `rater_ids`
+      people named (their records feed those raters' output statistics: of the periods
+      from a linked record's month on, of every period otherwise), for `rater_ids`
       (statistics changed in some period), and for each (rater, period) of `rated` whose
       period lies in the look-back of Q (an evaluation of that rater in that period was
       written: the statistics of no other period changed).
 
     A write when nothing is stored costs one index probe; an evaluation of a period that no
-    stored score looks back on marks its own employee only, whatever the size of the team.
+    stored score looks back on marks its own employee only, whatever the size of the team,
+    and a record dated in a new period leaves every score of the periods before it.
     Their next risk read computes the answer live.
     """
     rated = list(rated)
-    if len(employee_ids) + len(rater_ids) + len(alone) + len(rated) > FORGET_ALL_ABOVE:
-        forget_all_scores(connection)
+    own = dict(dated or {})
+    for person in alone:
+        own[person] = None
+    if len(employee_ids) + len(rater_ids) + len(own) + len(rated) > FORGET_ALL_ABOVE:
+        months = [*own.values(), *(month_ordinal(period) for _, period in rated)]
+        undated = employee_ids or rater_ids or linked or None in months
+        forget_all_scores(connection, None if undated else min(months))  # type: ignore[type-var]
         return
     periods = [row[0] for row in _SCORED_PERIODS.all_on(connection, {})]
     if not periods:
         return
-    named, own = set(employee_ids), set(alone)
-    for kind, ids in (linked or {}).items():
-        if ids:
-            owners = connection.execute(OWNERS[kind](sorted(set(ids)))).scalars()
-            (named if kind in RATER_INPUTS else own).update(owners)
-    own |= named
-    if own:
-        connection.execute(_OUTDATE_PEOPLE, {"people": sorted(own)})
+    named = _owners(connection, linked or {}, own, dict.fromkeys(employee_ids))
+    for person, since in named.items():
+        add_dated(own, person, since)
+    _outdate_people(connection, periods, own)
     everywhere = set(rater_ids)
     if named:
-        everywhere.update(connection.execute(_RATERS_OF, {"people": sorted(named)}).scalars())
+        for person, rater, period in connection.execute(_RATINGS_OF, {"people": sorted(named)}):
+            if named[person] is None:
+                everywhere.add(rater)
+            elif _last_month(period) >= named[person]:  # stricter: the period itself
+                rated.append((rater, period))
     for period in periods:
         window = lookback_periods(period)
         raters = everywhere | {rater for rater, rated_in in rated if rated_in in window}
@@ -302,6 +382,58 @@ def forget_scores(
             connection.execute(_OUTDATE_RATED, parameters)
 
 
+def forget_evaluations(connection: Any, rows: Iterable[tuple[int, int | None, str]]) -> None:
+    """Mark outdated what evaluations written without the session's watch (`serving.freshness`)
+    may change: as a flush of them would. `rows` are (employee, rater or None, period)."""
+    dated: dict[int, int | None] = {}
+    rated = set()
+    for employee, rater, period in rows:
+        add_dated(dated, employee, month_ordinal(period))
+        if rater is not None:
+            rated.add((rater, period))
+    forget_scores(connection, rated=sorted(rated), dated=dated)
+
+
+def earliest_month(dates: Iterable[Any]) -> int | None:
+    """The earliest month ordinal of `dates` (dates, months or period codes: `month_ordinal`),
+    None when one of them has none."""
+    months = [month_ordinal(value) for value in dates]
+    return None if not months or None in months else min(months)  # type: ignore[type-var]
+
+
+def _owners(
+    connection: Any, linked: Linked, own: dict[int, int | None], named: dict[int, int | None]
+) -> dict[int, int | None]:
+    """Add the owners of the `linked` records to `own` (kinds outside `RATER_INPUTS`) or to
+    `named`, each from the month of the record written; returns `named`."""
+    for kind, records in linked.items():
+        if not records:
+            continue
+        months = records if isinstance(records, Mapping) else dict.fromkeys(records)
+        people = named if kind in RATER_INPUTS else own
+        for record, owner, dating in connection.execute(OWNERS[kind](sorted(months))):
+            since = months.get(record)
+            add_dated(people, owner, month_ordinal(dating) if since is None else since)
+    return named
+
+
+def _outdate_people(connection: Any, periods: list[str], own: Mapping[int, int | None]) -> None:
+    """Mark the own scores of the people of `own` in the `periods` their records reach: one
+    UPDATE per set of periods (usually one)."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for person, since in own.items():
+        groups.setdefault(tuple(reached_periods(periods, since)), []).append(person)
+    for reached, people in groups.items():
+        if len(reached) == len(periods):
+            connection.execute(_OUTDATE_PEOPLE, {"people": sorted(people)})
+        elif len(reached) == 1:  # the usual write: of the latest period (one IN list less)
+            parameters = {"people": sorted(people), "scored_period": reached[0]}
+            connection.execute(_OUTDATE_PEOPLE_AT, parameters)
+        elif reached:
+            parameters = {"people": sorted(people), "periods": list(reached)}
+            connection.execute(_OUTDATE_PEOPLE_IN, parameters)
+
+
 @lru_cache(maxsize=64)
 def lookback_periods(period: str) -> frozenset[str]:
     """The periods whose evaluations the features of `period` read (its serving axis)."""
@@ -310,9 +442,17 @@ def lookback_periods(period: str) -> frozenset[str]:
     return frozenset(serving_axis(period).codes())
 
 
-def forget_all_scores(connection: Any) -> None:
-    """Mark every stored score outdated (a change every employee's features may read)."""
-    connection.execute(_outdate())
+def forget_all_scores(connection: Any, since: int | None = None) -> None:
+    """Mark every stored score outdated (a change every employee's features may read), or,
+    given `since` (a month ordinal: every record written is dated in it or later), those of
+    the periods ending in it or later (`reached_periods`)."""
+    if since is None:
+        connection.execute(_outdate())
+        return
+    periods = [row[0] for row in _SCORED_PERIODS.all_on(connection, {})]
+    reached = reached_periods(periods, since)
+    if reached:
+        connection.execute(_OUTDATE_PERIODS, {"periods": reached})
 
 
 def _outdate(*where: Any) -> Any:
@@ -338,14 +478,16 @@ _SCORED_PERIODS = Prepared(
     ).columns(RiskScore.period)
 )
 #: The statements of `forget_scores`, built once (only their parameters change per write).
-_OUTDATE_PEOPLE = _outdate(RiskScore.employee_id.in_(bindparam("people", expanding=True)))
-_RATERS_OF = (
-    select(Evaluation.rater_id)
-    .where(
-        Evaluation.employee_id.in_(bindparam("people", expanding=True)),
-        Evaluation.rater_id.is_not(None),
-    )
-    .distinct()
+_PEOPLE = RiskScore.employee_id.in_(bindparam("people", expanding=True))
+_IN_PERIODS = RiskScore.period.in_(bindparam("periods", expanding=True))
+_OUTDATE_PEOPLE = _outdate(_PEOPLE)
+_OUTDATE_PEOPLE_IN = _outdate(_PEOPLE, _IN_PERIODS)
+_OUTDATE_PEOPLE_AT = _outdate(_PEOPLE, RiskScore.period == bindparam("scored_period"))
+_OUTDATE_PERIODS = _outdate(_IN_PERIODS)
+#: (employee, rater, period) of the people's rated evaluations.
+_RATINGS_OF = select(Evaluation.employee_id, Evaluation.rater_id, Evaluation.period).where(
+    Evaluation.employee_id.in_(bindparam("people", expanding=True)),
+    Evaluation.rater_id.is_not(None),
 )
 _RATED_IN_WINDOW = select(Evaluation.employee_id).where(
     Evaluation.rater_id.in_(bindparam("raters", expanding=True)),

@@ -197,12 +197,13 @@ def _fresh(session: Session, world: World) -> set[str]:
 def test_a_posted_evaluation_outdates_the_stored_scores_it_changes(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    """The employee's own score, and those reading the rater's statistics of its period."""
+    """The employee's own score, and those reading the rater's statistics of its period:
+    of the periods whose features read its period, none before it."""
     rater = world.employees["S"]
     make_evaluation(session, employee_id=world.employees["T"], rater_id=rater, period="2025-Q3")
     _fresh_scores(session, world, ["E1", "T", "H"])
     assert _post(client, world, _body("2026-Q1")).status_code == 201
-    assert _fresh(session, world) == {"T", "H"}  # 2025-Q4 scores never read 2026-Q1
+    assert _fresh(session, world) == {"E1", "T", "H"}  # 2025-Q4 scores never read 2026-Q1
     assert _post(client, world, _body("2025-Q4")).status_code == 201
     assert _fresh(session, world) == {"H"}  # T's score read S's statistics of 2025-Q3..Q4
 

@@ -559,23 +559,46 @@ def test_cli_refuses_an_xlsx_that_unpacks_beyond_the_configured_limit(
     assert count(session) == 0
 
 
+def _store_scores(session: Session, people: tuple[int, ...], periods: tuple[str, ...]) -> None:
+    """Stored batch scores of `people` in `periods`, as `kinerja score` leaves them."""
+    when = datetime.now(UTC)
+    for employee_id in people:
+        for period in periods:
+            score = RiskScore(employee_id=employee_id, period=period, status="ok", probability=0.5)
+            session.add(score)
+            score.model_name, score.scored_at = "risk", when
+    session.commit()
+
+
 def test_an_import_forgets_the_stored_risk_of_the_people_it_names(
     session: Session, people: People
 ) -> None:
     """A stored batch score reads the evaluations an import adds, so the import outdates it."""
     a, b, _, _ = people.ids
-    when = datetime.now(UTC)
-    for employee_id in (a, b):
-        score = RiskScore(employee_id=employee_id, period="2025", status="ok", probability=0.5)
-        session.add(score)
-        score.model_name, score.scored_at = "risk", when
-    session.commit()
+    _store_scores(session, (a, b), ("2025",))
     rows = [HEADER, [people.nips[0], "2025-Q1", MEETS, MEETS]]
     import_evaluations(session, csv_bytes(rows), "x.csv")  # a clean CSV: the fast path
     session.commit()
     current = select(RiskScore.employee_id).where(RiskScore.outdated.is_(False))
     assert session.scalars(current).all() == [b]
     assert session.scalar(select(func.count(RiskScore.id))) == 2
+
+
+def test_an_import_forgets_the_stored_risk_of_the_periods_it_reaches(
+    session: Session, people: People
+) -> None:
+    """A score of 2025-Q4 never reads an evaluation of 2026-Q1: importing one leaves it."""
+    a, b, _, _ = people.ids
+    _store_scores(session, (a, b), ("2025-Q4", "2026-Q1"))
+    rows = [
+        HEADER,
+        [people.nips[0], "2026-Q1", MEETS, MEETS],
+        [people.nips[1], "2025-Q4", MEETS, MEETS],
+    ]
+    import_evaluations(session, csv_bytes(rows), "x.csv")  # a clean CSV: the fast path
+    session.commit()
+    fresh = select(RiskScore.employee_id, RiskScore.period).where(RiskScore.outdated.is_(False))
+    assert session.execute(fresh).all() == [(a, "2025-Q4")]
 
 
 @pytest.mark.parametrize("units", [set(), {-1}])

@@ -233,11 +233,12 @@ def test_a_new_evaluation_forgets_the_rater_team(
     assert not _stored_ids(session) & (teammates | {employee_id})
 
 
-def test_an_evaluation_after_the_scored_period_forgets_only_its_employee(
+def test_an_evaluation_after_the_scored_period_forgets_nothing(
     session: Session, served: ModelProvider, sample_copy: Sample
 ) -> None:
-    """Features as of the scored period never read a later one: the team's scores stay
-    right, and the served period moves to the new one, which has no stored rows yet."""
+    """Features as of the scored period never read a later one: the team's scores and the
+    employee's own stay right, and the served period moves to the new one, which has no
+    stored rows yet."""
     _score(sample_copy)
     employee_id, rater_id, period = _latest_rated(session)
     before = _stored_ids(session)
@@ -246,7 +247,7 @@ def test_an_evaluation_after_the_scored_period_forgets_only_its_employee(
         work_result_rating=BELOW,
     )  # fmt: skip
     session.commit()
-    assert _stored_ids(session) == before - {employee_id}
+    assert _stored_ids(session) == before
     assert repo.latest_period(session) == "2026-Q1" != period
     model = served.risk.current()
     assert all(stored_answer(session, e, "2026-Q1", model) is None for e in before)
