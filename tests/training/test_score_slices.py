@@ -6,10 +6,13 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from service.db import make_database
+from service.db.models import AttendanceMonth
 from service.db.models import RiskFeatureRow
 from service.db.models import RiskScore
+from service.domain.periods import parse_period
 from service.features import build_panel
 from service.features import features_at
 from service.features import serving_axis
@@ -159,3 +162,78 @@ def test_combined_panels_give_the_full_panels_features(risk_sample: Sample) -> N
     got = features_at(panel, axis.length - 1)[stay]
     assert np.array_equal(got, expected, equal_nan=True)
     assert got.tobytes() == expected.tobytes()
+
+
+def _write_attendance(sample: Sample, month: str, employees: list[int]) -> None:
+    """One fewer present day in `month` for `employees`, through an ORM session: the
+    service's write path, whose watch (`service.serving.freshness`) outdates what it changes."""
+    import service.serving.freshness  # noqa: F401  (registers the watch, as the service does)
+
+    database = make_database(sample.database_url)
+    with Session(database.engine) as session:
+        rows = session.scalars(
+            select(AttendanceMonth).where(
+                AttendanceMonth.month == month, AttendanceMonth.employee_id.in_(employees)
+            )
+        ).all()
+        for row in rows:
+            row.present_days -= 1
+            row.late_days = min(row.late_days, row.present_days)
+        session.commit()
+    database.engine.dispose()
+    assert len(rows) == len(employees)
+
+
+def _attended(sample: Sample, month: str) -> list[int]:
+    """The employees with a month of attendance with a present day in `month`."""
+    database = make_database(sample.database_url)
+    with database.engine.connect() as connection:
+        found = connection.scalars(
+            select(AttendanceMonth.employee_id)
+            .where(AttendanceMonth.month == month, AttendanceMonth.present_days > 0)
+            .order_by(AttendanceMonth.employee_id)
+        ).all()
+    database.engine.dispose()
+    return list(found)
+
+
+def test_a_new_periods_data_entry_keeps_the_previous_slices_in_use(sample_copy: Sample) -> None:
+    """Records of the new period written through the service's write path leave the previous
+    period's scores fresh, so the next run reads those employees from their slices; a record
+    of the previous period outdates its person's previous score, whose history is read in
+    full. The answers stay a full run's, to the bit."""
+    args = (sample_copy.database_url, sample_copy.tracking_uri, sample_copy.models_dir)
+    _, previous, latest = _periods(sample_copy)
+    score_all(*args, chunk_size=150, period=previous, full=True)
+    new_month = parse_period(latest).starts_on.strftime("%Y-%m")
+    old_month = parse_period(previous).starts_on.strftime("%Y-%m")
+    scored = set(_slices(sample_copy, previous))
+    new_people = [e for e in _attended(sample_copy, new_month) if e in scored][:30]
+    old_people = [e for e in _attended(sample_copy, old_month) if e in scored][-12:]
+    assert len(new_people) == 30 and len(old_people) == 12
+    assert not set(new_people) & set(old_people)
+    _write_attendance(sample_copy, new_month, new_people)
+    _write_attendance(sample_copy, old_month, old_people)
+    fresh = _fresh(sample_copy, previous)
+    assert set(new_people) <= fresh and not set(old_people) & fresh
+
+    incremental = score_all(*args, chunk_size=150)
+    assert incremental.period == latest
+    assert len(fresh) // 2 < incremental.sliced <= len(fresh)
+    assert incremental.sliced <= incremental.employees - len(old_people)
+    found = _stored_rows(sample_copy)
+    score_all(*args, chunk_size=150, full=True)
+    assert _stored_rows(sample_copy) == found
+
+
+def _fresh(sample: Sample, period: str) -> set[int]:
+    """The employees whose stored score of `period` is not outdated."""
+    database = make_database(sample.database_url)
+    with database.engine.connect() as connection:
+        found = connection.scalars(
+            select(RiskScore.employee_id).where(
+                RiskScore.period == period, RiskScore.outdated.is_(False)
+            )
+        ).all()
+    database.engine.dispose()
+    return set(found)
