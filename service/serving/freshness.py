@@ -25,8 +25,9 @@ of its period only. So a new quarter's data entry leaves every stored score of t
 quarter fresh (which the next batch run reuses). Rows not placed in time cheaply and exactly
 stay conservative, outdating every period of the person (being wrong the other way would
 serve a stale answer): a dialogue and its actions (an action counts by its review date,
-which edits set and clear), an SKP, RHK or indicator (a target reaches realisations of any
-period), the employee's grade, position, hire date or active flag.
+which edits set and clear), a changed or deleted SKP, RHK or indicator (a target reaches
+realisations of any period; a new one changes nothing until it has realisations:
+`PLAN_PARTS`), the employee's grade, position, hire date or active flag.
 
 The rows stay: the reminders and the team page's order read them as the record of the batch
 run. Bulk statements run through a session (`session.execute(insert(table), rows)`) outdate
@@ -155,8 +156,17 @@ def _add_evaluation(touched: Touched, row: Evaluation, new: bool) -> None:
             touched.rated.update((rater, period) for period in periods)
 
 
+#: Parts of a plan. Every read of them joins the realisations (`risk_history`), and a
+#: realisation comes after its indicator, so a new one changes no feature: a new year's plan
+#: leaves the stored scores fresh. A changed or deleted one does not (a target reaches the
+#: realisations of every period).
+PLAN_PARTS = (Skp, Rhk, Indicator)
+
+
 def _add(touched: Touched, row: Any, new: bool) -> None:
     """Record what `row` (a source row added, changed or deleted) may change."""
+    if new and isinstance(row, PLAN_PARTS):
+        return
     if isinstance(row, Evaluation):
         _add_evaluation(touched, row, new)
     elif isinstance(row, OWN_ROWS):
@@ -207,6 +217,7 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 #: Tables whose bulk statements (`session.execute(insert(table), rows)`) are watched.
 SOURCE_TABLES = frozenset(kind.__table__.name for kind in SOURCES)
+PLAN_TABLES = frozenset(kind.__table__.name for kind in PLAN_PARTS)
 
 
 def _statement_rows(parameters: Any) -> list[dict[str, Any]]:
@@ -223,6 +234,8 @@ def _before_bulk(state: Any) -> None:
         return
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) not in SOURCE_TABLES:
+        return
+    if state.is_insert and table.name in PLAN_TABLES:  # new plan parts change no feature
         return
     rows = _statement_rows(state.parameters)
     ids = {row.get("employee_id") for row in rows}

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from service.db.models import FeedbackRound
 from service.db.models import Indicator
 from service.db.models import PerformanceDialogue
 from service.db.models import Realisation
+from service.db.models import Rhk
 from service.db.models import RiskScore
 from service.db.models import Training
 from service.db.repositories.attendance import upsert_months
@@ -43,6 +45,7 @@ from service.db.repositories.risk import forget_scores
 from service.db.repositories.risk import month_ordinal
 from service.domain.entities import DialogueKind
 from service.domain.entities import EnrolmentStatus
+from service.domain.entities import RhkKind
 from service.domain.entities import TrainingMode
 from service.domain.evaluation_input import WRITE_COLUMNS
 from service.domain.evaluation_input import ensure_period
@@ -304,3 +307,31 @@ def test_a_write_naming_many_people_outdates_every_score_from_its_month(
     forget_scores(session.connection(), dated=many)
     session.commit()
     assert _outdated(session, world) == _of("E1", "2026-Q1") | _of("T", "2026-Q1")
+
+
+def _new_plan(session: Session, world: World) -> None:
+    """A new year's SKP with an RHK and an indicator, through the session and as a bulk
+    insert: no realisation yet."""
+    add_indicator(session, add_skp(session, world, "E1", 2026, "S"), rhk="Rencana baru")
+    skp = add_skp(session, world, "T", 2026, "S")
+    session.execute(insert(Rhk), [{"skp_id": skp, "kind": RhkKind.UTAMA, "description": "R",
+                                   "ordinal": 1}])  # fmt: skip
+
+
+def test_a_new_plan_outdates_nothing_until_it_has_realisations(
+    session: Session, world: World
+) -> None:
+    """Every feature reads plans through their realisations, so a new SKP, RHK or indicator
+    changes no stored score; its first realisation outdates from its own period."""
+    _store_scores(session, world)
+    _new_plan(session, world)
+    session.commit()
+    assert _outdated(session, world) == set()
+    session.add(Realisation(indicator_id=_newest_indicator(session), period="2026-Q1", value=1))
+    session.commit()
+    assert ("E1", "2026-Q1") in _outdated(session, world)
+    assert not {("E1", p) for p in SCORED[:-1]} & _outdated(session, world)
+
+
+def _newest_indicator(session: Session) -> int:
+    return session.scalars(select(func.max(Indicator.id))).one()
