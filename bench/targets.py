@@ -289,7 +289,7 @@ def national_verdicts(
 
 #: The scorings `score.py` runs at each size (JSON key: None for the full one, label).
 SCORE_CASES = (
-    (None, "full (a new period: every history read)"),
+    (None, "full (every history read: a first run or --full)"),
     ("after_promotion", "re-score after a promotion (features reused)"),
     ("after_changes", "re-score after {changed} of the employees changed"),
     ("next_period", "the next period (the previous period's panel slices and its rows)"),

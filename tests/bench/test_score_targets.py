@@ -36,7 +36,7 @@ def test_every_case_of_the_largest_size_is_judged_on_its_own_extrapolation() -> 
     verdicts = targets.score_verdicts(_run({"score_25000": small, "score_100000": large}))
     assert [v.met for v in verdicts] == [False, True, False, True, True, False]
     full, _, promotion, _, daily, daily_memory = verdicts
-    assert full.target.endswith("< 60 s, full (a new period: every history read)")
+    assert full.target.endswith("< 60 s, full (every history read: a first run or --full)")
     assert full.figure.startswith("612 s (from 100,000 employees: start-up once")
     assert promotion.figure.startswith("100 s")  # rounded, not the smaller size's figure
     assert "1% of the employees changed" in daily.target and daily.figure.startswith("38 s")
