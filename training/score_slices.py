@@ -33,6 +33,7 @@ from service.features import build_panel
 from service.features import features_at
 from service.features.panel import PeriodAxis
 from service.features.panel_slice import combine
+from service.features.panel_slice import encode
 from training.score_stored import batches
 from training.score_stored import fetch_columns
 from training.score_stored import read_sets
@@ -146,8 +147,6 @@ def sliced_features(
 def _combined(
     columns: Columns, axis: PeriodAxis, job: Job, wanted: np.ndarray, slices: list[bytes]
 ) -> tuple[np.ndarray, np.ndarray, list[bytes], np.ndarray]:
-    from service.features.panel_slice import encode
-
     employees = columns["employees"]
     keep = np.isin(np.asarray(employees["employee_id"], dtype=np.int64), wanted)
     columns = dict(columns) | {"employees": {k: np.asarray(v)[keep] for k, v in employees.items()}}
